@@ -1,0 +1,193 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// Defaults for optional settings.
+const (
+	DefaultS3Prefix          = "logs"
+	DefaultS3MaxObjectBytes  = 64 << 20
+	DefaultLogsGroupTemplate = "/logfan/" + PlaceholderOwner + "/" + PlaceholderLogGroup
+	DefaultLogsStreamTemp    = PlaceholderLogStream
+	DefaultLogsRetentionDays = 30
+	DefaultQuarantinePrefix  = "quarantine"
+	PackingPack              = "pack"
+	PackingSingle            = "single"
+)
+
+// Config is logfan's runtime configuration for one sink.
+type Config struct {
+	// Sink is the sink this function delivers to (SinkS3, SinkFirehose, SinkLogs or SinkStdout).
+	Sink string
+	// MaxDecompressed caps a payload's decompressed size in bytes.
+	MaxDecompressed int64
+	// DeliveryTimeout bounds retrying within one invocation; zero means "until shortly before the deadline".
+	DeliveryTimeout time.Duration
+
+	S3         S3
+	Firehose   Firehose
+	Logs       Logs
+	Quarantine Quarantine
+}
+
+// S3 configures the S3 sink.
+type S3 struct {
+	Bucket         string
+	Prefix         string
+	KMSKeyID       string
+	MaxObjectBytes int64
+}
+
+// Firehose configures the Firehose sink.
+type Firehose struct {
+	Stream string
+	// Packing is PackingPack or PackingSingle.
+	Packing string
+}
+
+// Logs configures the cross-region CloudWatch Logs sink.
+type Logs struct {
+	Region         string
+	GroupTemplate  string
+	StreamTemplate string
+	RetentionDays  int32
+}
+
+// Quarantine configures where undeliverable items go. An empty Bucket means
+// "no S3 quarantine" and is only valid for the stdout sink (replay prints
+// quarantined items to stderr instead).
+type Quarantine struct {
+	Bucket string
+	Prefix string
+}
+
+// validRetention lists the values PutRetentionPolicy accepts.
+var validRetention = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Load reads the configuration for sink from getenv (os.Getenv in
+// production), and reports every missing or malformed variable in one error.
+func Load(sink string, getenv func(string) string) (*Config, error) {
+	var errs []error
+	missing := func(name string) { errs = append(errs, fmt.Errorf("%s is required for the %s sink", name, sink)) }
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(name string, def, min, max int64) int64 {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < min || n > max {
+			errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", name, v, min, max))
+			return def
+		}
+		return n
+	}
+
+	c := &Config{Sink: sink}
+	c.MaxDecompressed = integer(EnvMaxDecompressedBytes, subscription.DefaultMaxDecompressed, 1<<20, 1<<30)
+	if v := strings.TrimSpace(getenv(EnvDeliveryTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration such as 30s", EnvDeliveryTimeout, v))
+		}
+		c.DeliveryTimeout = d
+	}
+	c.Quarantine = Quarantine{Bucket: str(EnvQuarantineBucket, ""), Prefix: strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/")}
+
+	switch sink {
+	case SinkS3:
+		c.S3 = S3{
+			Bucket:         str(EnvS3Bucket, ""),
+			Prefix:         strings.Trim(str(EnvS3Prefix, DefaultS3Prefix), "/"),
+			KMSKeyID:       str(EnvS3KMSKeyID, ""),
+			MaxObjectBytes: integer(EnvS3MaxObjectBytes, DefaultS3MaxObjectBytes, 1<<20, 5<<30),
+		}
+		if c.S3.Bucket == "" {
+			missing(EnvS3Bucket)
+		}
+	case SinkFirehose:
+		c.Firehose = Firehose{Stream: str(EnvFirehoseStream, ""), Packing: str(EnvFirehosePacking, PackingPack)}
+		if c.Firehose.Stream == "" {
+			missing(EnvFirehoseStream)
+		}
+		if c.Firehose.Packing != PackingPack && c.Firehose.Packing != PackingSingle {
+			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvFirehosePacking, c.Firehose.Packing, PackingPack, PackingSingle))
+		}
+	case SinkLogs:
+		c.Logs = Logs{
+			Region:         str(EnvLogsRegion, ""),
+			GroupTemplate:  str(EnvLogsGroupTemplate, DefaultLogsGroupTemplate),
+			StreamTemplate: str(EnvLogsStreamTemplate, DefaultLogsStreamTemp),
+			RetentionDays:  int32(integer(EnvLogsRetentionDays, DefaultLogsRetentionDays, 1, 3653)),
+		}
+		if c.Logs.Region == "" {
+			missing(EnvLogsRegion)
+		}
+		if !validRetentionDays(c.Logs.RetentionDays) {
+			errs = append(errs, fmt.Errorf("%s=%d: CloudWatch Logs accepts only %v", EnvLogsRetentionDays, c.Logs.RetentionDays, validRetention))
+		}
+		for name, tmpl := range map[string]string{EnvLogsGroupTemplate: c.Logs.GroupTemplate, EnvLogsStreamTemplate: c.Logs.StreamTemplate} {
+			if err := checkTemplate(tmpl); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, tmpl, err))
+			}
+		}
+	case SinkStdout:
+	default:
+		errs = append(errs, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", sink, SinkS3, SinkFirehose, SinkLogs, SinkStdout))
+	}
+	if sink != SinkStdout && c.Quarantine.Bucket == "" {
+		missing(EnvQuarantineBucket)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("logfan configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func validRetentionDays(d int32) bool {
+	for _, v := range validRetention {
+		if v == d {
+			return true
+		}
+	}
+	return false
+}
+
+// checkTemplate rejects placeholders other than the three known ones, so a
+// typo fails the cold start instead of naming groups literally "{ownr}".
+func checkTemplate(t string) error {
+	rest := t
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return errors.New("unclosed '{'")
+		}
+		switch p := rest[i : i+j+1]; p {
+		case PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream:
+		default:
+			return fmt.Errorf("unknown placeholder %s (want %s, %s or %s)", p, PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream)
+		}
+		rest = rest[i+j+1:]
+	}
+}
+
+// Expand fills a group or stream template's placeholders.
+func Expand(tmpl, owner, logGroup, logStream string) string {
+	return strings.NewReplacer(PlaceholderOwner, owner, PlaceholderLogGroup, strings.TrimPrefix(logGroup, "/"), PlaceholderLogStream, logStream).Replace(tmpl)
+}

@@ -1,0 +1,57 @@
+// Package config holds logfan's runtime configuration: the environment
+// variable names (shared with the CDK stack so the two cannot drift apart)
+// and a typed Config loaded once at cold start.
+package config
+
+// Environment variable names. The CDK stack sets these on each function; the
+// functions and `logfan replay` read them.
+const (
+	// EnvS3Bucket is the bucket the S3 sink writes to.
+	EnvS3Bucket = "LOGFAN_S3_BUCKET"
+	// EnvS3Prefix is the key prefix under which the S3 sink writes (default "logs").
+	EnvS3Prefix = "LOGFAN_S3_PREFIX"
+	// EnvS3KMSKeyID is an optional KMS key ID or ARN for SSE-KMS on objects the S3 sink writes.
+	EnvS3KMSKeyID = "LOGFAN_S3_KMS_KEY_ID"
+	// EnvS3MaxObjectBytes bounds the uncompressed NDJSON bytes per S3 object (default 64 MiB).
+	EnvS3MaxObjectBytes = "LOGFAN_S3_MAX_OBJECT_BYTES"
+
+	// EnvFirehoseStream is the Firehose stream name the Firehose sink writes to.
+	EnvFirehoseStream = "LOGFAN_FIREHOSE_STREAM"
+	// EnvFirehosePacking is "pack" (default: several NDJSON events per record) or "single" (one event per record).
+	EnvFirehosePacking = "LOGFAN_FIREHOSE_PACKING"
+
+	// EnvLogsRegion is the region the CloudWatch Logs sink writes to.
+	EnvLogsRegion = "LOGFAN_LOGS_REGION"
+	// EnvLogsGroupTemplate names target log groups (default "/logfan/{owner}/{logGroup}").
+	EnvLogsGroupTemplate = "LOGFAN_LOGS_GROUP_TEMPLATE"
+	// EnvLogsStreamTemplate names target log streams (default "{logStream}").
+	EnvLogsStreamTemplate = "LOGFAN_LOGS_STREAM_TEMPLATE"
+	// EnvLogsRetentionDays is the retention set on log groups the sink creates (default 30).
+	EnvLogsRetentionDays = "LOGFAN_LOGS_RETENTION_DAYS"
+
+	// EnvQuarantineBucket is the bucket undeliverable records and events are written to.
+	EnvQuarantineBucket = "LOGFAN_QUARANTINE_BUCKET"
+	// EnvQuarantinePrefix is the key prefix for quarantined items (default "quarantine").
+	EnvQuarantinePrefix = "LOGFAN_QUARANTINE_PREFIX"
+
+	// EnvMaxDecompressedBytes caps a payload's decompressed size (default 64 MiB).
+	EnvMaxDecompressedBytes = "LOGFAN_MAX_DECOMPRESSED_BYTES"
+	// EnvDeliveryTimeout bounds how long a sink keeps retrying within one invocation,
+	// as a Go duration (default: until 5 s before the Lambda deadline).
+	EnvDeliveryTimeout = "LOGFAN_DELIVERY_TIMEOUT"
+)
+
+// Sink names, shared by the functions, the stack and the CLI.
+const (
+	SinkS3       = "s3"
+	SinkFirehose = "firehose"
+	SinkLogs     = "logs"
+	SinkStdout   = "stdout"
+)
+
+// Template placeholders for EnvLogsGroupTemplate and EnvLogsStreamTemplate.
+const (
+	PlaceholderOwner     = "{owner}"
+	PlaceholderLogGroup  = "{logGroup}"
+	PlaceholderLogStream = "{logStream}"
+)

@@ -1,0 +1,108 @@
+// Package subscription decodes CloudWatch Logs subscription payloads: the
+// gzip-compressed JSON that CloudWatch Logs writes into each Kinesis record (or
+// into the awslogs.data field of a direct Lambda subscription).
+//
+// See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions.html
+package subscription
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Message types CloudWatch Logs puts in messageType.
+const (
+	// DataMessage carries log events.
+	DataMessage = "DATA_MESSAGE"
+	// ControlMessage is the health check sent when a subscription is created; it carries no log data.
+	ControlMessage = "CONTROL_MESSAGE"
+)
+
+// DefaultMaxDecompressed is the default cap on a payload's decompressed size,
+// the defence against gzip bombs: a 1 MiB Kinesis record (10 MiB if raised)
+// of real log JSON inflates well below it.
+const DefaultMaxDecompressed = 64 << 20
+
+// Message is one decoded subscription payload.
+type Message struct {
+	// MessageType is DataMessage or ControlMessage.
+	MessageType string
+	// Owner is the sender's AWS account ID ("CloudwatchLogs" on control messages).
+	Owner string
+	// LogGroup is the source log group's name.
+	LogGroup string
+	// LogStream is the source log stream's name.
+	LogStream string
+	// SubscriptionFilters names the filters (or account policy) that matched.
+	SubscriptionFilters []string
+	// PolicyLevel is set ("ACCOUNT_LEVEL_POLICY") when an account-level subscription policy sent the payload.
+	PolicyLevel string
+	// LogEvents are the log events, in the order CloudWatch Logs sent them.
+	LogEvents []LogEvent
+}
+
+// IsControl reports whether m is a CONTROL_MESSAGE, which carries no log data.
+func (m *Message) IsControl() bool { return m.MessageType == ControlMessage }
+
+// LogEvent is one log event of a Message.
+type LogEvent struct {
+	// ID is the event ID; some emulators send it as a number, which is exposed here as its decimal text.
+	ID string
+	// Timestamp is the event time in milliseconds since the Unix epoch.
+	Timestamp int64
+	// Message is the log line, byte-exact as it was JSON-unescaped (invalid UTF-8 is kept, not replaced).
+	Message string
+	// ExtractedFields is the raw JSON object of fields a filter pattern extracted, or nil when absent.
+	ExtractedFields json.RawMessage
+}
+
+// Sentinel kinds of decode failure; test with errors.Is.
+var (
+	// ErrNotGzip means the data does not start with a gzip header.
+	ErrNotGzip = errors.New("not gzip")
+	// ErrCorruptGzip means the gzip stream is damaged (bad deflate data or checksum).
+	ErrCorruptGzip = errors.New("corrupt gzip")
+	// ErrTruncated means the gzip stream ends early.
+	ErrTruncated = errors.New("truncated gzip")
+	// ErrTooLarge means the decompressed payload exceeds the configured cap.
+	ErrTooLarge = errors.New("decompressed size over cap")
+	// ErrNotJSON means the decompressed payload is not valid JSON.
+	ErrNotJSON = errors.New("not JSON")
+	// ErrShape means the payload is JSON but not a subscription message (a missing or mistyped field).
+	ErrShape = errors.New("JSON of the wrong shape")
+	// ErrUnknownType means messageType is neither DATA_MESSAGE nor CONTROL_MESSAGE.
+	ErrUnknownType = errors.New("unknown messageType")
+)
+
+// DecodeError is the error every decode failure returns: Kind is one of the
+// sentinel errors above and Detail says what exactly was wrong.
+type DecodeError struct {
+	Kind   error
+	Detail string
+	Err    error // underlying cause, if any
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	s := e.Kind.Error()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap lets errors.Is match both the kind and the cause.
+func (e *DecodeError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+func decodeErr(kind error, cause error, format string, args ...any) *DecodeError {
+	return &DecodeError{Kind: kind, Detail: fmt.Sprintf(format, args...), Err: cause}
+}
