@@ -121,4 +121,3 @@ type timeoutError struct{}
 func (timeoutError) Error() string   { return "faults: injected i/o timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
-
