@@ -1,0 +1,7 @@
+package main
+
+import "github.com/logfan/logfan/shared/replay"
+
+func init() {
+	register("replay", "run a Lambda event file through a real handler (stdout, s3, firehose or logs)", replay.Run)
+}

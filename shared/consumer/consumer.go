@@ -1,0 +1,279 @@
+// Package consumer is the Lambda handler every logfan function runs: it
+// decodes a Kinesis batch (or a direct awslogs event), quarantines records
+// that can never be decoded, delivers the rest to one sink, and tells Lambda
+// where to retry from through batchItemFailures.
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/logfan/logfan/shared/emf"
+	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// Options configure a Handler.
+type Options struct {
+	// Sink receives the decoded events.
+	Sink sink.Sink
+	// Quarantine keeps undecodable records.
+	Quarantine quarantine.Quarantine
+	// MaxDecompressed caps a payload's decompressed size (subscription.DefaultMaxDecompressed if zero).
+	MaxDecompressed int64
+	// DeliveryTimeout bounds a sink's retrying; zero means until DeadlineMargin before Lambda's deadline.
+	DeliveryTimeout time.Duration
+	// DeadlineMargin is kept free before Lambda's deadline to report failures (default 3s).
+	DeadlineMargin time.Duration
+	// Logger gets one line per batch (slog.Default() if nil).
+	Logger *slog.Logger
+	// Metrics receives EMF documents (none if nil); in Lambda this is stdout.
+	Metrics io.Writer
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+	// OnSummary, if set, receives each invocation's summary (replay prints it).
+	OnSummary func(Summary)
+}
+
+// Handler is a lambda.Handler: it takes the raw event JSON so that it can
+// parse Kinesis batches with a lean decoder instead of reflection.
+type Handler struct {
+	o   Options
+	dec *subscription.Decoder
+}
+
+// New returns a Handler.
+func New(o Options) *Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DeadlineMargin <= 0 {
+		o.DeadlineMargin = 3 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Handler{o: o, dec: subscription.NewDecoder(o.MaxDecompressed)}
+}
+
+// Poison is a record that could not be decoded and went to the quarantine.
+type Poison struct {
+	SequenceNumber string `json:"sequenceNumber"`
+	Reason         string `json:"reason"`
+}
+
+// Summary counts what one invocation did.
+type Summary struct {
+	Records         int      `json:"records"`
+	ControlMessages int      `json:"controlMessages"`
+	Events          int      `json:"events"`
+	Bytes           int64    `json:"bytes"`
+	Delivered       int      `json:"delivered"`
+	Quarantined     int      `json:"quarantined"`
+	Rejected        int      `json:"rejected"`
+	Retried         int      `json:"retried"`
+	Poison          []Poison `json:"poison,omitempty"`
+	// RetryFrom is the sequence number Lambda must retry from, or "".
+	RetryFrom string `json:"retryFrom,omitempty"`
+	// RetryEvents counts events left for the retry (from RetryFrom on).
+	RetryEvents int `json:"retryEvents"`
+	// Err says why RetryFrom is set.
+	Err string `json:"error,omitempty"`
+}
+
+// Invoke implements lambda.Handler.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	inv, err := invocation.Parse(payload)
+	if err != nil {
+		// Lambda only sends well-formed events; this is a hand-made payload.
+		return nil, fmt.Errorf("logfan: %w", err)
+	}
+	if inv.IsAWSLogs {
+		sum, err := h.HandleAWSLogs(ctx, inv.AWSLogsData)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(sum)
+	}
+	resp, _ := h.HandleKinesis(ctx, inv.Records)
+	return json.Marshal(resp)
+}
+
+// HandleKinesis processes one Kinesis batch and returns Lambda's response
+// and a summary of what happened.
+func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (events.KinesisEventResponse, Summary) {
+	start := h.o.Now()
+	sum := Summary{Records: len(recs)}
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
+	if len(recs) == 0 {
+		return resp, sum
+	}
+	batch := &sink.Batch{ShardID: recs[0].ShardID()}
+	// origin maps a batch record back to its index in recs.
+	origin := make([]int, 0, len(recs))
+	owners := map[string]*ownerCount{}
+	cutoff := len(recs) // first record index that must be retried
+	var cutErr error
+	for i := range recs {
+		r := &recs[i]
+		m, err := h.dec.Decode(r.Data)
+		if err != nil {
+			// Retrying cannot fix an undecodable record: quarantine it and move on.
+			e := quarantine.Entry{Kind: quarantine.KindRecord, Shard: r.ShardID(), SequenceNumber: r.SequenceNumber, Reason: err.Error(), Data: r.Data}
+			if qerr := h.o.Quarantine.Put(ctx, e); qerr != nil {
+				cutoff, cutErr = i, fmt.Errorf("quarantine record %s: %w", r.SequenceNumber, qerr)
+				break
+			}
+			sum.Poison = append(sum.Poison, Poison{SequenceNumber: r.SequenceNumber, Reason: err.Error()})
+			continue
+		}
+		if m.IsControl() {
+			sum.ControlMessages++
+			continue
+		}
+		batch.Records = append(batch.Records, sink.Record{SequenceNumber: r.SequenceNumber, Message: m})
+		origin = append(origin, i)
+		oc := owners[m.Owner]
+		if oc == nil {
+			oc = &ownerCount{}
+			owners[m.Owner] = oc
+		}
+		for j := range m.LogEvents {
+			oc.bytes += int64(len(m.LogEvents[j].Message))
+		}
+		oc.events += len(m.LogEvents)
+	}
+	sum.Events = batch.Events()
+	for _, oc := range owners {
+		sum.Bytes += oc.bytes
+	}
+
+	if len(batch.Records) > 0 {
+		dctx, cancel := h.deliveryContext(ctx)
+		res := h.o.Sink.Deliver(dctx, batch)
+		cancel()
+		sum.Delivered, sum.Quarantined, sum.Retried = res.Delivered, res.Quarantined, res.Retries
+		for _, n := range res.Rejected {
+			sum.Rejected += n
+		}
+		if res.FailedAt >= 0 && res.FailedAt < len(batch.Records) && origin[res.FailedAt] < cutoff {
+			cutoff, cutErr = origin[res.FailedAt], res.Err
+			if cutErr == nil {
+				cutErr = errors.New("sink reported a failure without a cause")
+			}
+		}
+	}
+	if cutoff < len(recs) {
+		sum.RetryFrom = recs[cutoff].SequenceNumber
+		sum.Err = cutErr.Error()
+		for k, i := range origin {
+			if i >= cutoff {
+				sum.RetryEvents += len(batch.Records[k].Message.LogEvents)
+			}
+		}
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: sum.RetryFrom})
+	}
+	h.report(ctx, start, batch.ShardID, sum, owners)
+	if h.o.OnSummary != nil {
+		h.o.OnSummary(sum)
+	}
+	return resp, sum
+}
+
+// HandleAWSLogs processes a direct subscription event. An undecodable
+// payload is quarantined (retrying cannot fix it); a delivery failure is
+// returned as an error so that Lambda's asynchronous retries redeliver it.
+func (h *Handler) HandleAWSLogs(ctx context.Context, data []byte) (Summary, error) {
+	// The awslogs event has no sequence number; a hash of the payload stands
+	// in for it, so a retried event gets the same S3 keys and quarantine keys.
+	sum64 := fnv.New64a()
+	sum64.Write(data)
+	id := strconv.FormatUint(sum64.Sum64(), 16)
+	rec := invocation.Record{EventID: "awslogs:" + id, SequenceNumber: id, Data: data}
+	_, sum := h.HandleKinesis(ctx, []invocation.Record{rec})
+	if sum.RetryFrom != "" {
+		return sum, fmt.Errorf("logfan: %d events not delivered: %s", sum.RetryEvents, sum.Err)
+	}
+	return sum, nil
+}
+
+// deliveryContext leaves DeadlineMargin before Lambda's deadline so that a
+// sink still retrying gives up in time for the handler to report the
+// failure instead of timing out (a timeout would retry the whole batch).
+func (h *Handler) deliveryContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	var deadline time.Time
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d.Add(-h.o.DeadlineMargin)
+	}
+	if h.o.DeliveryTimeout > 0 {
+		if d := h.o.Now().Add(h.o.DeliveryTimeout); deadline.IsZero() || d.Before(deadline) {
+			deadline = d
+		}
+	}
+	if deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+type ownerCount struct {
+	events int
+	bytes  int64
+}
+
+// report writes the batch's log line and EMF metrics.
+func (h *Handler) report(ctx context.Context, start time.Time, shard string, s Summary, owners map[string]*ownerCount) {
+	name := h.o.Sink.Name()
+	level := slog.LevelInfo
+	if s.RetryFrom != "" {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("sink", name), slog.String("shard", shard),
+		slog.Int("records", s.Records), slog.Int("controlMessages", s.ControlMessages),
+		slog.Int("events", s.Events), slog.Int64("bytes", s.Bytes),
+		slog.Int("delivered", s.Delivered), slog.Int("retried", s.Retried),
+		slog.Int("rejected", s.Rejected), slog.Int("quarantined", s.Quarantined),
+		slog.Int("poisonRecords", len(s.Poison)), slog.Int("retryEvents", s.RetryEvents),
+		slog.Duration("duration", h.o.Now().Sub(start)),
+	}
+	if s.RetryFrom != "" {
+		attrs = append(attrs, slog.String("retryFrom", s.RetryFrom), slog.String("error", s.Err))
+	}
+	h.o.Logger.LogAttrs(ctx, level, "batch", attrs...)
+
+	if h.o.Metrics == nil {
+		return
+	}
+	now := h.o.Now()
+	failed := 0
+	if s.RetryFrom != "" {
+		failed = 1
+	}
+	c := func(n string, v int) emf.Metric { return emf.Metric{Name: n, Value: float64(v), Unit: "Count"} }
+	var err error
+	for owner, oc := range owners {
+		err = errors.Join(err, emf.Write(h.o.Metrics, now, map[string]string{emf.DimSink: name, emf.DimOwner: owner}, []emf.Metric{
+			c(emf.MetricEvents, oc.events), {Name: emf.MetricBytes, Value: float64(oc.bytes), Unit: "Bytes"},
+		}))
+	}
+	err = errors.Join(err, emf.Write(h.o.Metrics, now, map[string]string{emf.DimSink: name}, []emf.Metric{
+		c(emf.MetricRecords, s.Records), c(emf.MetricEvents, s.Events), {Name: emf.MetricBytes, Value: float64(s.Bytes), Unit: "Bytes"},
+		c(emf.MetricDelivered, s.Delivered), c(emf.MetricRetried, s.Retried), c(emf.MetricQuarantined, s.Quarantined),
+		c(emf.MetricRejected, s.Rejected), c(emf.MetricPoisonRecords, len(s.Poison)), c(emf.MetricControlMessages, s.ControlMessages),
+		c(emf.MetricFailedRecords, failed),
+	}))
+	if err != nil {
+		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
+	}
+}
