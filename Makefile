@@ -1,0 +1,100 @@
+# logfan: build, test and run the recipient side of cross-account CloudWatch Logs sharing.
+# `make help` lists the targets. Everything the tests need is installed or started here.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+GO        ?= go
+BUILD     ?= build
+FUNCTIONS := $(notdir $(wildcard functions/*))
+EVENT     ?= events/kinesis-data.json
+SINK      ?= stdout
+FUZZTIME  ?= 10s
+LONGFUZZ  ?= 5m
+BENCHCOUNT ?= 6
+STACK     ?= LogfanRecipient
+
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_CLI_NOTICES := false
+
+BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: tools
+tools: node_modules/.installed ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI)
+	@command -v moto_server >/dev/null || { echo "moto_server is missing: pip install 'moto[server]==5.2.*'" >&2; exit 1; }
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
+	@$(GO) mod download
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: build
+build: $(FUNCTIONS:%=$(BUILD)/%/bootstrap) ## cross-compile every function to build/<fn>/bootstrap (linux/arm64)
+
+# Always ask go build: its cache knows better than make whether sources changed.
+$(BUILD)/%/bootstrap: FORCE
+	@mkdir -p $(@D)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $@ ./functions/$*
+
+.PHONY: FORCE
+FORCE:
+
+.PHONY: events
+events: ## regenerate the sample events in events/ from events/src (deterministic)
+	$(GO) run ./cmd/logfan events
+
+.PHONY: replay
+replay: ## replay a Lambda event through the real handler: make replay EVENT=events/kinesis-data.json SINK=stdout
+	$(GO) run ./cmd/logfan replay -event "$(EVENT)" -sink "$(SINK)"
+
+.PHONY: demo
+demo: tools ## the main job end to end on a local emulator: moto, stream, senders, three sinks, reconciliation
+	$(GO) run ./cmd/logfan demo
+
+.PHONY: lint
+lint: ## gofmt, go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: test
+test: tools lint build ## run every test: unit, integration on moto, fuzz (briefly), CDK assertions, cdk-nag, cfn-lint
+	$(GO) test -count=1 -timeout 40m ./...
+	$(MAKE) fuzz LONGFUZZ=$(FUZZTIME)
+	$(MAKE) synth
+	$(MAKE) cfn-lint
+
+.PHONY: fuzz
+fuzz: ## fuzz the decoder (LONGFUZZ=5m by default)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(LONGFUZZ) ./shared/subscription
+
+.PHONY: bench
+bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in the same run)
+	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count $(BENCHCOUNT) ./shared/... | tee bench/latest.txt
+	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
+
+.PHONY: synth
+synth: tools build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials)
+	npx cdk synth -q
+
+.PHONY: cfn-lint
+cfn-lint: ## lint every synthesized template (run make synth first)
+	cfn-lint cdk.out/*.template.json
+
+.PHONY: deploy
+deploy: tools build ## deploy the recipient stack: make deploy [CDK_ARGS='-c senderAccounts=111111111111']
+	npx cdk deploy $(STACK) $(CDK_ARGS)
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf $(BUILD) cdk.out bench events/generated

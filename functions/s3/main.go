@@ -1,0 +1,10 @@
+// Command s3 is the logfan consumer that delivers log events to
+// Amazon S3 as gzip NDJSON partitioned for Athena. Its logic lives in shared/.
+package main
+
+import (
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+)
+
+func main() { app.Main(config.SinkS3) }
