@@ -1,0 +1,241 @@
+package consumer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/logfan/logfan/shared/eventgen"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/sink"
+)
+
+// fakeSink records what it is given and fails from failAt on, if set.
+type fakeSink struct {
+	batches  []*sink.Batch
+	failAt   int
+	deadline time.Time
+}
+
+func (f *fakeSink) Name() string { return "fake" }
+
+func (f *fakeSink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
+	f.batches = append(f.batches, b)
+	f.deadline, _ = ctx.Deadline()
+	res := sink.Result{FailedAt: -1}
+	for i, r := range b.Records {
+		if f.failAt >= 0 && i >= f.failAt {
+			res.FailedAt, res.Err = i, errors.New("injected sink failure")
+			break
+		}
+		res.Delivered += len(r.Message.LogEvents)
+	}
+	return res
+}
+
+// payloads builds a batch: data records (events each), a control message and poison records at chosen positions.
+func payloads(t *testing.T, layout string, events int) [][]byte {
+	t.Helper()
+	g := eventgen.New(1)
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var out [][]byte
+	for i, c := range layout {
+		switch c {
+		case 'D':
+			src := eventgen.Source{Owner: []string{"111111111111", "222222222222"}[i%2], LogGroup: "/app/g", LogStream: "s"}
+			out = append(out, eventgen.MustPayload(g.Message(src, events, start, time.Second, 0)))
+		case 'C':
+			out = append(out, eventgen.MustPayload(eventgen.ControlMessage("arn:aws:logs:us-east-1:999999999999:destination:logfan")))
+		case 'P':
+			out = append(out, []byte("not gzip at all"))
+		default:
+			t.Fatalf("bad layout %q", layout)
+		}
+	}
+	return out
+}
+
+func kinesisJSON(t *testing.T, datas [][]byte) ([]byte, events.KinesisEvent) {
+	t.Helper()
+	ev := eventgen.KinesisEvent(eventgen.Stream{}, datas)
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, ev
+}
+
+func invoke(t *testing.T, h *Handler, payload []byte) events.KinesisEventResponse {
+	t.Helper()
+	out, err := lambda.NewHandler(h).Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp events.KinesisEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	return resp
+}
+
+func TestInvoke(t *testing.T) {
+	tests := []struct {
+		name        string
+		layout      string
+		failAt      int   // sink fails from this batch record on (-1: never)
+		qErr        error // quarantine failure
+		wantRetry   int   // index of the invocation record Lambda retries from (-1: none)
+		wantSunk    int   // records the sink was given
+		wantPoison  int
+		wantControl int
+	}{
+		{"all delivered", "DDD", -1, nil, -1, 3, 0, 0},
+		{"control and poison skipped", "DCPDP", -1, nil, -1, 2, 2, 1},
+		{"sink fails at second data record", "DCPDD", 1, nil, 3, 3, 1, 1},
+		{"sink fails at first record", "PDD", 0, nil, 1, 2, 1, 0},
+		{"quarantine down: retry from the poison record", "DDPD", -1, errors.New("s3 down"), 2, 2, 0, 0},
+		{"only poison", "PP", -1, nil, -1, 0, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			datas := payloads(t, tt.layout, 5)
+			payload, ev := kinesisJSON(t, datas)
+			fs := &fakeSink{failAt: tt.failAt}
+			q := &quarantine.Memory{Err: tt.qErr}
+			var sum Summary
+			h := New(Options{Sink: fs, Quarantine: q, Logger: slog.New(slog.DiscardHandler), OnSummary: func(s Summary) { sum = s }})
+
+			resp := invoke(t, h, payload)
+
+			if tt.wantRetry < 0 {
+				if len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("batchItemFailures = %+v, want none", resp.BatchItemFailures)
+				}
+			} else {
+				want := ev.Records[tt.wantRetry].Kinesis.SequenceNumber
+				if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != want {
+					t.Fatalf("batchItemFailures = %+v, want [%s]", resp.BatchItemFailures, want)
+				}
+			}
+			got := 0
+			if len(fs.batches) == 1 {
+				got = len(fs.batches[0].Records)
+			}
+			if got != tt.wantSunk {
+				t.Errorf("sink got %d records, want %d", got, tt.wantSunk)
+			}
+			if len(sum.Poison) != tt.wantPoison || len(q.Entries()) != tt.wantPoison || sum.ControlMessages != tt.wantControl {
+				t.Errorf("poison %d (quarantined %d), control %d; want %d poison, %d control", len(sum.Poison), len(q.Entries()), sum.ControlMessages, tt.wantPoison, tt.wantControl)
+			}
+			for _, e := range q.Entries() {
+				if e.Kind != quarantine.KindRecord || string(e.Data) != "not gzip at all" || !strings.Contains(e.Reason, "not gzip") || e.Shard != "shardId-000000000000" {
+					t.Errorf("quarantine entry %+v", e)
+				}
+			}
+			// Nothing lost: every event is delivered or in a record Lambda will retry.
+			events := 5 * strings.Count(tt.layout, "D")
+			if sum.Delivered+sum.RetryEvents != events {
+				t.Errorf("delivered %d + retry %d != %d events", sum.Delivered, sum.RetryEvents, events)
+			}
+		})
+	}
+}
+
+func TestDeliveryDeadlineLeavesMargin(t *testing.T) {
+	fs := &fakeSink{failAt: -1}
+	h := New(Options{Sink: fs, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler), DeadlineMargin: 2 * time.Second})
+	payload, _ := kinesisJSON(t, payloads(t, "D", 1))
+	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if _, err := h.Invoke(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	if got := deadline.Sub(fs.deadline); got != 2*time.Second {
+		t.Fatalf("sink deadline %v before Lambda's, want 2s", got)
+	}
+}
+
+func TestAWSLogsEvent(t *testing.T) {
+	data := payloads(t, "D", 4)[0]
+	payload, err := eventgen.AWSLogsEventJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fakeSink{failAt: -1}
+	h := New(Options{Sink: fs, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler)})
+	if _, err := lambda.NewHandler(h).Invoke(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.batches) != 1 || fs.batches[0].Events() != 4 {
+		t.Fatalf("sink got %+v", fs.batches)
+	}
+	// A failed delivery must surface as an error, so Lambda's async retry redelivers.
+	fs.failAt = 0
+	if _, err := lambda.NewHandler(h).Invoke(context.Background(), payload); err == nil || !strings.Contains(err.Error(), "4 events not delivered") {
+		t.Fatalf("err = %v, want a delivery failure", err)
+	}
+}
+
+func TestMalformedEventIsAnError(t *testing.T) {
+	h := New(Options{Sink: &fakeSink{failAt: -1}, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler)})
+	for _, p := range []string{`{`, `{"foo":1}`, `[]`} {
+		if _, err := h.Invoke(context.Background(), []byte(p)); err == nil {
+			t.Errorf("Invoke(%s) succeeded", p)
+		}
+	}
+}
+
+func TestLogLineAndMetrics(t *testing.T) {
+	var logs, metrics bytes.Buffer
+	h := New(Options{Sink: &fakeSink{failAt: 1}, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &metrics})
+	payload, _ := kinesisJSON(t, payloads(t, "DDP", 3))
+	if _, err := h.Invoke(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one log line per batch, got %d:\n%s", len(lines), logs.String())
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]float64{"records": 3, "events": 6, "delivered": 3, "poisonRecords": 1, "retryEvents": 3} {
+		if line[k] != want {
+			t.Errorf("log %s = %v, want %v", k, line[k], want)
+		}
+	}
+	if line["level"] != "WARN" || line["retryFrom"] == nil {
+		t.Errorf("a batch with a retry should log at WARN with retryFrom: %v", line)
+	}
+	docs := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(docs) != 3 { // two owners + the sink total
+		t.Fatalf("want 3 EMF documents, got %d:\n%s", len(docs), metrics.String())
+	}
+	owners := map[string]float64{}
+	for _, d := range docs {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(d), &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["_aws"]; !ok || m["sink"] != "fake" {
+			t.Fatalf("not an EMF document for sink fake: %s", d)
+		}
+		if o, ok := m["owner"].(string); ok {
+			owners[o] = m["Events"].(float64)
+		} else if m["PoisonRecords"] != 1.0 || m["FailedRecords"] != 1.0 {
+			t.Errorf("sink document: %s", d)
+		}
+	}
+	if owners["111111111111"] != 3 || owners["222222222222"] != 3 {
+		t.Errorf("per-owner events %v", owners)
+	}
+}
