@@ -1,0 +1,225 @@
+package s3sink
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxSegmentBytes bounds an escaped partition value (owner, log group) in a
+// key. S3 keys are at most 1,024 bytes; a 512-character log group made of
+// slashes would escape to 1,536. With this bound, the fixed parts of a key
+// (about 210 bytes with today's 56-digit sequence numbers) and a prefix of up
+// to ~170 bytes stay under S3's limit.
+const MaxSegmentBytes = 640
+
+// hashedMark separates a truncated escaped value from the hash that keeps it
+// unique. EscapeSegment always escapes '~', so an escaped value never
+// contains it and a hashed value cannot be mistaken for an escaped one.
+const hashedMark = '~'
+
+// ErrHashed means a partition value is a truncated name plus a hash, which
+// cannot be unescaped; the full name is in every record of the object.
+var ErrHashed = errors.New("partition value is truncated and hashed")
+
+// unreserved reports whether EscapeSegment keeps b as it is. The set is the
+// one that needs no quoting anywhere the value travels: S3 keys, URLs, Hive
+// partition directories (which reserve '/', '=', ':', '#', '%' and more) and
+// Athena queries.
+func unreserved(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_' || b == '.'
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// EscapeSegment escapes s for use as one Hive-style partition value in an S3
+// key: bytes other than A-Z a-z 0-9 '-' '_' '.' become %XX (upper-case hex,
+// Hive's own escaping for partition directories), so "/aws/lambda/fn"
+// becomes "%2Faws%2Flambda%2Ffn". UnescapeSegment reverses it exactly.
+func EscapeSegment(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&0xF])
+	}
+	return b.String()
+}
+
+// UnescapeSegment reverses EscapeSegment. It rejects anything EscapeSegment
+// cannot produce (a malformed or lower-case escape, an escaped unreserved
+// byte, a raw reserved byte), so a value maps back to exactly one name, and
+// returns ErrHashed for values shortened by PartitionValue.
+func UnescapeSegment(v string) (string, error) {
+	if strings.IndexByte(v, hashedMark) >= 0 {
+		return "", fmt.Errorf("unescape %q: %w", v, ErrHashed)
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		if c != '%' || i+2 >= len(v) {
+			return "", fmt.Errorf("unescape %q: unexpected %q at byte %d", v, c, i)
+		}
+		hi, lo := unhex(v[i+1]), unhex(v[i+2])
+		if hi < 0 || lo < 0 {
+			return "", fmt.Errorf("unescape %q: bad escape %q at byte %d", v, v[i:i+3], i)
+		}
+		d := byte(hi<<4 | lo)
+		if unreserved(d) {
+			return "", fmt.Errorf("unescape %q: %q needs no escape (byte %d)", v, v[i:i+3], i)
+		}
+		b.WriteByte(d)
+		i += 2
+	}
+	return b.String(), nil
+}
+
+// unhex decodes one upper-case hex digit, or returns -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// PartitionValue is EscapeSegment bounded to MaxSegmentBytes: a longer
+// escaped value is cut (never inside an escape) and followed by '~' and the
+// first 16 hex digits of the SHA-256 of s, so distinct names stay distinct.
+func PartitionValue(s string) string {
+	e := EscapeSegment(s)
+	if len(e) <= MaxSegmentBytes {
+		return e
+	}
+	sum := sha256.Sum256([]byte(s))
+	cut := MaxSegmentBytes - 1 - 16
+	// Back off so the cut does not split a %XX escape.
+	if i := strings.LastIndexByte(e[max(0, cut-2):cut], '%'); i >= 0 {
+		cut = max(0, cut-2) + i
+	}
+	return e[:cut] + string(hashedMark) + hex.EncodeToString(sum[:8])
+}
+
+// Partition is one Athena/Glue partition: an owner, a source log group and
+// an hour of event time (UTC).
+type Partition struct {
+	Owner    string
+	LogGroup string
+	// Hour is the event time's hour, in hours since the Unix epoch.
+	Hour int64
+}
+
+const msPerHour = int64(time.Hour / time.Millisecond)
+
+// HourOf returns the hour (since the epoch, UTC) of a timestamp in
+// milliseconds, rounding down for times before 1970 too.
+func HourOf(ms int64) int64 {
+	h := ms / msPerHour
+	if ms%msPerHour < 0 {
+		h--
+	}
+	return h
+}
+
+// Path returns the partition's key path under prefix, with a trailing slash:
+// <prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/.
+func (p Partition) Path(prefix string) string {
+	t := time.UnixMilli(p.Hour * msPerHour).UTC()
+	var b strings.Builder
+	b.Grow(len(prefix) + len(p.Owner) + 3*len(p.LogGroup) + 64)
+	if prefix != "" {
+		b.WriteString(prefix)
+		b.WriteByte('/')
+	}
+	b.WriteString("owner=")
+	b.WriteString(PartitionValue(p.Owner))
+	b.WriteString("/log_group=")
+	b.WriteString(PartitionValue(p.LogGroup))
+	b.WriteString("/dt=")
+	b.WriteString(t.Format("2006-01-02"))
+	b.WriteString("/hour=")
+	b.WriteString(t.Format("15"))
+	b.WriteByte('/')
+	return b.String()
+}
+
+// ObjectName returns the file name of one object of a batch: the shard, the
+// batch's first and last sequence numbers and the part number within the
+// partition. It depends on nothing else, so delivering the same batch again
+// writes the same keys and overwrites instead of duplicating.
+func ObjectName(shard, firstSeq, lastSeq string, part int) string {
+	return EscapeSegment(shard) + "_" + EscapeSegment(firstSeq) + "_" + EscapeSegment(lastSeq) + "_" + fmt.Sprintf("%04d", part) + Extension
+}
+
+// Extension is the objects' file extension; Athena and Glue pick the gzip
+// codec from the ".gz".
+const Extension = ".ndjson.gz"
+
+// ParsePath parses a key written by the sink (after prefix) back into its
+// partition, for tools that list the bucket. Hashed log groups return
+// ErrHashed.
+func ParsePath(key, prefix string) (Partition, error) {
+	rest := key
+	if prefix != "" {
+		if !strings.HasPrefix(rest, prefix+"/") {
+			return Partition{}, fmt.Errorf("parse key %q: not under prefix %q", key, prefix)
+		}
+		rest = rest[len(prefix)+1:]
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 5 {
+		return Partition{}, fmt.Errorf("parse key %q: want owner=/log_group=/dt=/hour=/name", key)
+	}
+	var vals [4]string
+	for i, name := range []string{"owner=", "log_group=", "dt=", "hour="} {
+		v, ok := strings.CutPrefix(parts[i], name)
+		if !ok {
+			return Partition{}, fmt.Errorf("parse key %q: segment %d is not %s...", key, i, name)
+		}
+		vals[i] = v
+	}
+	var p Partition
+	var err error
+	if p.Owner, err = UnescapeSegment(vals[0]); err != nil {
+		return Partition{}, fmt.Errorf("parse key %q: owner: %w", key, err)
+	}
+	if p.LogGroup, err = UnescapeSegment(vals[1]); err != nil {
+		return Partition{}, fmt.Errorf("parse key %q: log group: %w", key, err)
+	}
+	day, err := time.Parse("2006-01-02", vals[2])
+	if err != nil {
+		return Partition{}, fmt.Errorf("parse key %q: dt: %w", key, err)
+	}
+	h, err := strconv.Atoi(vals[3])
+	if err != nil || h < 0 || h > 23 || len(vals[3]) != 2 {
+		return Partition{}, fmt.Errorf("parse key %q: hour %q: want 00-23", key, vals[3])
+	}
+	p.Hour = day.UnixMilli()/msPerHour + int64(h)
+	return p, nil
+}
