@@ -3,6 +3,7 @@ package emutest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -15,6 +16,11 @@ import (
 // With -short it runs the tests without an emulator; integration tests then
 // call Require, which skips them.
 func RunTests(m *testing.M, srv **emulator.Server) int {
+	// TestMain runs before the testing package parses its flags, and
+	// testing.Short panics until they are parsed.
+	if !flag.Parsed() {
+		flag.Parse()
+	}
 	if testing.Short() {
 		return m.Run()
 	}
