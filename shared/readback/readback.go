@@ -1,0 +1,206 @@
+// Package readback reads logfan's NDJSON output records back from S3: the
+// S3 sink's gzip objects and a Firehose destination's objects (plain by
+// default, gzip when the stream compresses). Tests, the demo's
+// reconciliation and redrive tools use it to count what landed.
+package readback
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fastjson"
+
+	"github.com/logfan/logfan/shared/record"
+)
+
+// API is the S3 calls readback makes; *s3.Client implements it.
+type API interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Object is one object's key and the records it holds, in file order.
+type Object struct {
+	Key     string
+	Records []record.Record
+}
+
+// Keys lists every object key under prefix, following pagination, sorted.
+func Keys(ctx context.Context, client s3.ListObjectsV2APIClient, bucket, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// Objects reads every object under prefix (sorted by key) and decodes its records.
+func Objects(ctx context.Context, client API, bucket, prefix string) ([]Object, error) {
+	keys, err := Keys(ctx, client, bucket, prefix)
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]Object, 0, len(keys))
+	for _, k := range keys {
+		recs, err := Read(ctx, client, bucket, k)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, Object{Key: k, Records: recs})
+	}
+	return objs, nil
+}
+
+// Records reads every record under prefix, in key then file order, and the
+// keys of the objects read.
+func Records(ctx context.Context, client API, bucket, prefix string) ([]record.Record, []string, error) {
+	objs, err := Objects(ctx, client, bucket, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []record.Record
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		recs = append(recs, o.Records...)
+		keys[i] = o.Key
+	}
+	return recs, keys, nil
+}
+
+// Read fetches one object and decodes its records.
+func Read(ctx context.Context, client API, bucket, key string) ([]record.Record, error) {
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer out.Body.Close()
+	recs, err := Decode(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	}
+	return recs, nil
+}
+
+// Decode reads NDJSON records from r, gunzipping first when r starts with
+// the gzip magic bytes (concatenated gzip members are read as one stream).
+// Empty lines are skipped; the last line needs no newline.
+func Decode(r io.Reader) ([]record.Record, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 64<<10)
+	}
+	var recs []record.Record
+	var p fastjson.Parser
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			rec, perr := parse(&p, line)
+			if perr != nil {
+				return recs, fmt.Errorf("line %d: %w", n, perr)
+			}
+			recs = append(recs, rec)
+		}
+		if errors.Is(err, io.EOF) {
+			return recs, nil
+		}
+		if err != nil {
+			return recs, fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+}
+
+// ParseLine decodes one NDJSON line of the record schema.
+func ParseLine(line []byte) (record.Record, error) {
+	var p fastjson.Parser
+	return parse(&p, line)
+}
+
+// wire keeps every string raw, so parse can unescape it byte-exact:
+// encoding/json would turn invalid UTF-8 (which record.AppendJSON copies
+// through unchanged) into U+FFFD.
+type wire struct {
+	Owner               json.RawMessage   `json:"owner"`
+	LogGroup            json.RawMessage   `json:"logGroup"`
+	LogStream           json.RawMessage   `json:"logStream"`
+	SubscriptionFilters []json.RawMessage `json:"subscriptionFilters"`
+	ID                  json.RawMessage   `json:"id"`
+	Timestamp           *int64            `json:"timestamp"`
+	Message             json.RawMessage   `json:"message"`
+	ExtractedFields     json.RawMessage   `json:"extractedFields"`
+	PolicyLevel         json.RawMessage   `json:"policyLevel"`
+}
+
+func parse(p *fastjson.Parser, line []byte) (record.Record, error) {
+	var w wire
+	if err := json.Unmarshal(line, &w); err != nil {
+		return record.Record{}, fmt.Errorf("decode record: %w", err)
+	}
+	if w.Timestamp == nil || w.ID == nil || w.Message == nil {
+		return record.Record{}, errors.New("decode record: id, timestamp or message missing")
+	}
+	var r record.Record
+	var err error
+	for _, f := range []struct {
+		dst  *string
+		raw  json.RawMessage
+		name string
+	}{
+		{&r.Owner, w.Owner, "owner"}, {&r.LogGroup, w.LogGroup, "logGroup"}, {&r.LogStream, w.LogStream, "logStream"},
+		{&r.ID, w.ID, "id"}, {&r.Message, w.Message, "message"}, {&r.PolicyLevel, w.PolicyLevel, "policyLevel"},
+	} {
+		if *f.dst, err = unquote(p, f.raw); err != nil {
+			return record.Record{}, fmt.Errorf("decode record: %s: %w", f.name, err)
+		}
+	}
+	if w.SubscriptionFilters != nil {
+		r.SubscriptionFilters = make([]string, len(w.SubscriptionFilters))
+		for i, raw := range w.SubscriptionFilters {
+			if r.SubscriptionFilters[i], err = unquote(p, raw); err != nil {
+				return record.Record{}, fmt.Errorf("decode record: subscriptionFilters[%d]: %w", i, err)
+			}
+		}
+	}
+	r.Timestamp = *w.Timestamp
+	if len(w.ExtractedFields) > 0 && !bytes.Equal(w.ExtractedFields, []byte("null")) {
+		r.ExtractedFields = w.ExtractedFields
+	}
+	return r, nil
+}
+
+// unquote decodes a raw JSON string byte-exact (absent or null gives "").
+func unquote(p *fastjson.Parser, raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", nil
+	}
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return "", err
+	}
+	b, err := v.StringBytes()
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
