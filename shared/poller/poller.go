@@ -1,0 +1,512 @@
+// Package poller emulates a Lambda Kinesis event source mapping locally: it
+// reads every shard of a stream with its own iterator, invokes a handler
+// with the Kinesis event Lambda would build, and honours the handler's
+// batchItemFailures the way Lambda does (checkpoint before the lowest
+// reported sequence number, re-read the stream from there, give up after
+// MaxRetryAttempts and hand the batch to an on-failure destination). The
+// demo and the integration tests use it to run the real handlers against
+// moto; several pollers over one stream behave like separate mappings.
+package poller
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// Defaults, chosen like Lambda's where Lambda has one.
+const (
+	// DefaultBatchSize is the event source mapping's default BatchSize.
+	DefaultBatchSize = 100
+	// MaxBatchSize is the largest BatchSize Lambda accepts for Kinesis.
+	MaxBatchSize = 10000
+	// DefaultMaxRetryAttempts bounds retries of a failing record when Options leave it 0.
+	DefaultMaxRetryAttempts = 10
+	// RetryForever is MaximumRetryAttempts -1: retry until the record expires.
+	RetryForever = -1
+	// DefaultPollInterval is how often Lambda polls an idle shard.
+	DefaultPollInterval = time.Second
+	// DefaultTimeout is the invocation deadline when Options leave it 0.
+	DefaultTimeout = 60 * time.Second
+	// ConditionRetriesExhausted is the on-failure record's condition when retries ran out.
+	ConditionRetriesExhausted = "RetryAttemptsExhausted"
+)
+
+// Invoker is a Lambda handler as the runtime sees it (lambda.Handler).
+type Invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// KinesisAPI is the part of the Kinesis client the poller uses.
+type KinesisAPI interface {
+	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+// Options configure a Poller, mirroring the event source mapping's settings.
+type Options struct {
+	// StreamARN is the stream to read (required).
+	StreamARN string
+	// Name labels this mapping in progress reports (the sink's name in the demo).
+	Name string
+	// BatchSize caps the records per invocation (1..10,000; default 100).
+	BatchSize int
+	// MaxPayload caps an invocation's payload in bytes (default 6 MB, Lambda's limit).
+	MaxPayload int
+	// MaxRetryAttempts is how many times a failing record is retried before
+	// its batch goes to OnFailure: 0 means DefaultMaxRetryAttempts, RetryForever never gives up.
+	MaxRetryAttempts int
+	// RetryDelay is the pause before a retry, doubling per attempt up to MaxRetryDelay (defaults 100 ms, 5 s).
+	RetryDelay, MaxRetryDelay time.Duration
+	// PollInterval is the pause after a GetRecords that returned nothing (default 1 s).
+	PollInterval time.Duration
+	// Timeout is the function timeout: each invocation's context deadline (default 60 s).
+	Timeout time.Duration
+	// FunctionARN and RoleARN are what the Lambda context and the event's invokeIdentityArn claim.
+	FunctionARN, RoleARN string
+	// StopWhenIdle, if set, is asked before each poll of a drained shard; the
+	// shard ends only after two empty polls that both started while it
+	// returned true (so records written just before it turned true are not
+	// missed). Nil ends a shard as soon as it is drained. Cancel the context
+	// to stop at once.
+	StopWhenIdle func() bool
+	// OnProgress, if set, is called after every invocation with a snapshot (never concurrently).
+	OnProgress func(Stats)
+	// OnFailure receives a batch whose retries ran out, like an on-failure
+	// destination. If it is nil, or returns an error, the poller stops with
+	// an error instead of discarding the records: locally nothing may vanish.
+	OnFailure func(context.Context, Discarded) error
+}
+
+// Discarded is a batch whose retries ran out: what Lambda sends to an
+// on-failure destination (the S3 kind receives the whole invocation payload).
+type Discarded struct {
+	// StreamARN and ShardID locate the records.
+	StreamARN, ShardID string
+	// FunctionARN is the function that failed.
+	FunctionARN string
+	// RequestID is the last attempt's request ID.
+	RequestID string
+	// Condition is ConditionRetriesExhausted.
+	Condition string
+	// InvokeCount is how many times the first record was offered.
+	InvokeCount int
+	// FunctionError is "Unhandled" when the function returned an error, "" when it reported batchItemFailures.
+	FunctionError string
+	// Reason says why the last attempt failed.
+	Reason string
+	// Records are the discarded records, in stream order.
+	Records []types.Record
+	// Payload is the Lambda Kinesis event holding exactly Records.
+	Payload []byte
+	// Time is when the batch was given up.
+	Time time.Time
+}
+
+// ShardStats counts what happened on one shard.
+type ShardStats struct {
+	ShardID string
+	// Invocations counts handler calls.
+	Invocations int
+	// Records counts records checkpointed: processed, or handed to OnFailure.
+	Records int
+	// Retries counts invocations that repeated records after a failure.
+	Retries int
+	// Discarded counts records handed to OnFailure.
+	Discarded int
+	// LastError is the last failure's reason.
+	LastError string
+	// Done reports a finished shard.
+	Done bool
+}
+
+// Stats is a snapshot of a Poller's progress.
+type Stats struct {
+	Name   string
+	Shards []ShardStats
+	// Totals over Shards.
+	Invocations, Records, Retries, Discarded int
+}
+
+// Poller is one emulated event source mapping.
+type Poller struct {
+	client KinesisAPI
+	h      Invoker
+	o      Options
+
+	mu     sync.Mutex
+	shards map[string]*ShardStats
+	progMu sync.Mutex
+}
+
+// New returns a Poller reading o.StreamARN with client and invoking h.
+func New(client KinesisAPI, h Invoker, o Options) (*Poller, error) {
+	if o.StreamARN == "" {
+		return nil, errors.New("poller: StreamARN is required")
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.BatchSize < 1 || o.BatchSize > MaxBatchSize {
+		return nil, fmt.Errorf("poller: BatchSize %d: want 1 to %d", o.BatchSize, MaxBatchSize)
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.MaxRetryAttempts == 0 {
+		o.MaxRetryAttempts = DefaultMaxRetryAttempts
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = 100 * time.Millisecond
+	}
+	if o.MaxRetryDelay < o.RetryDelay {
+		o.MaxRetryDelay = max(5*time.Second, o.RetryDelay)
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Name == "" {
+		o.Name = "poller"
+	}
+	return &Poller{client: client, h: h, o: o, shards: map[string]*ShardStats{}}, nil
+}
+
+// Run polls every shard until each is drained (see Options.StopWhenIdle) or
+// closed, and returns the final statistics. A shard whose parent is in the
+// stream starts only after the parent is done, as Lambda keeps that order.
+func (p *Poller) Run(ctx context.Context) (Stats, error) {
+	shards, err := p.listShards(ctx)
+	if err != nil {
+		return p.Stats(), err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := map[string]chan struct{}{}
+	for _, s := range shards {
+		id := aws.ToString(s.ShardId)
+		done[id] = make(chan struct{})
+		p.mu.Lock()
+		p.shards[id] = &ShardStats{ShardID: id}
+		p.mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var errs []error
+	for _, s := range shards {
+		wg.Add(1)
+		go func(s types.Shard) {
+			defer wg.Done()
+			id := aws.ToString(s.ShardId)
+			defer close(done[id])
+			for _, parent := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+				if ch, ok := done[aws.ToString(parent)]; ok {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			if err := p.runShard(ctx, id); err != nil {
+				errMu.Lock()
+				errs = append(errs, fmt.Errorf("%s %s: %w", p.o.Name, id, err))
+				errMu.Unlock()
+				cancel(err)
+			}
+		}(s)
+	}
+	wg.Wait()
+	if len(errs) == 0 && ctx.Err() != nil {
+		errs = append(errs, context.Cause(ctx))
+	}
+	return p.Stats(), errors.Join(errs...)
+}
+
+// Stats returns a snapshot of the progress so far; safe to call while Run runs.
+func (p *Poller) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := Stats{Name: p.o.Name}
+	for _, s := range p.shards {
+		st.Shards = append(st.Shards, *s)
+		st.Invocations += s.Invocations
+		st.Records += s.Records
+		st.Retries += s.Retries
+		st.Discarded += s.Discarded
+	}
+	sort.Slice(st.Shards, func(i, j int) bool { return st.Shards[i].ShardID < st.Shards[j].ShardID })
+	return st
+}
+
+func (p *Poller) listShards(ctx context.Context) ([]types.Shard, error) {
+	var shards []types.Shard
+	in := &kinesis.ListShardsInput{StreamARN: aws.String(p.o.StreamARN)}
+	for {
+		out, err := p.client.ListShards(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list shards of %s: %w", p.o.StreamARN, err)
+		}
+		shards = append(shards, out.Shards...)
+		if out.NextToken == nil {
+			return shards, nil
+		}
+		// With NextToken, the stream must not be named again.
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
+}
+
+// position is where a new iterator must start reading.
+type position struct {
+	typ types.ShardIteratorType
+	seq string
+}
+
+func (p *Poller) iterator(ctx context.Context, shard string, pos position) (*string, error) {
+	in := &kinesis.GetShardIteratorInput{StreamARN: aws.String(p.o.StreamARN), ShardId: aws.String(shard), ShardIteratorType: pos.typ}
+	if pos.seq != "" {
+		in.StartingSequenceNumber = aws.String(pos.seq)
+	}
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var out *kinesis.GetShardIteratorOutput
+		if out, err = p.client.GetShardIterator(ctx, in); err == nil {
+			return out.ShardIterator, nil
+		}
+		if sleepErr := sleep(ctx, p.backoff(attempt+1)); sleepErr != nil {
+			return nil, sleepErr
+		}
+	}
+	return nil, fmt.Errorf("get %s iterator %s: %w", pos.typ, pos.seq, err)
+}
+
+// getRecords calls GetRecords, backing off on throttling and transient
+// errors and renewing an expired iterator from pos.
+func (p *Poller) getRecords(ctx context.Context, shard string, iter **string, pos position, limit int) (*kinesis.GetRecordsOutput, error) {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		var out *kinesis.GetRecordsOutput
+		out, err = p.client.GetRecords(ctx, &kinesis.GetRecordsInput{StreamARN: aws.String(p.o.StreamARN), ShardIterator: *iter, Limit: aws.Int32(int32(limit))})
+		if err == nil {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var expired *types.ExpiredIteratorException
+		if errors.As(err, &expired) {
+			it, ierr := p.iterator(ctx, shard, pos)
+			if ierr != nil {
+				return nil, ierr
+			}
+			*iter = it
+			continue
+		}
+		if sleepErr := sleep(ctx, p.backoff(attempt+1)); sleepErr != nil {
+			return nil, sleepErr
+		}
+	}
+	return nil, fmt.Errorf("get records: %w", err)
+}
+
+func (p *Poller) runShard(ctx context.Context, shard string) error {
+	src := Source{StreamARN: p.o.StreamARN, ShardID: shard, RoleARN: p.o.RoleARN}
+	pos := position{typ: types.ShardIteratorTypeTrimHorizon}
+	iter, err := p.iterator(ctx, shard, pos)
+	if err != nil {
+		return err
+	}
+	var buf []types.Record
+	idle := 0
+	failSeq, attempts := "", 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(buf) < p.o.BatchSize && iter != nil {
+			// Asked before the call: an empty answer only proves the shard
+			// drained if the writers were already done when it was asked.
+			stopOK := p.o.StopWhenIdle == nil || p.o.StopWhenIdle()
+			out, err := p.getRecords(ctx, shard, &iter, pos, p.o.BatchSize-len(buf))
+			if err != nil {
+				return err
+			}
+			if n := len(out.Records); n > 0 {
+				buf = append(buf, out.Records...)
+				pos = position{typ: types.ShardIteratorTypeAfterSequenceNumber, seq: aws.ToString(out.Records[n-1].SequenceNumber)}
+			}
+			iter = out.NextShardIterator
+			behind := aws.ToInt64(out.MillisBehindLatest)
+			if len(buf) == 0 {
+				if iter == nil {
+					break // the shard was closed (resharded) and is fully read
+				}
+				if stopOK && behind == 0 {
+					idle++
+				} else {
+					idle = 0
+				}
+				if idle >= 2 {
+					break
+				}
+				if err := sleep(ctx, p.o.PollInterval); err != nil {
+					return err
+				}
+				continue
+			}
+			idle = 0
+			if len(out.Records) > 0 && len(buf) < p.o.BatchSize && behind > 0 && iter != nil {
+				continue // more is waiting: fill the batch first, as Lambda does
+			}
+		}
+		if len(buf) == 0 {
+			break
+		}
+
+		payload, n, err := Event(src, buf[:min(len(buf), p.o.BatchSize)], p.o.MaxPayload)
+		if err != nil {
+			return err
+		}
+		batch := buf[:n]
+		reqID := newRequestID()
+		at, reason, fnErr := p.invoke(ctx, reqID, payload, batch)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if at < 0 {
+			buf = buf[n:]
+			failSeq, attempts = "", 0
+			p.update(shard, func(s *ShardStats) { s.Invocations++; s.Records += n })
+			continue
+		}
+		seq := aws.ToString(batch[at].SequenceNumber)
+		if seq == failSeq {
+			attempts++
+		} else {
+			failSeq, attempts = seq, 1
+		}
+		if p.o.MaxRetryAttempts != RetryForever && attempts > p.o.MaxRetryAttempts {
+			if err := p.discard(ctx, src, reqID, reason, fnErr, attempts, batch[at:]); err != nil {
+				return err
+			}
+			buf = buf[n:]
+			failSeq, attempts = "", 0
+			p.update(shard, func(s *ShardStats) {
+				s.Invocations++
+				s.Records += n
+				s.Discarded += n - at
+				s.LastError = reason
+			})
+			continue
+		}
+		p.update(shard, func(s *ShardStats) { s.Invocations++; s.Records += at; s.Retries++; s.LastError = reason })
+		if err := sleep(ctx, p.backoff(attempts)); err != nil {
+			return err
+		}
+		// Like Lambda: checkpoint before the failed record and read the
+		// stream again from it, so the retry sees exactly what is stored.
+		buf = buf[:0:0]
+		pos = position{typ: types.ShardIteratorTypeAtSequenceNumber, seq: seq}
+		if iter, err = p.iterator(ctx, shard, pos); err != nil {
+			return err
+		}
+	}
+	p.update(shard, func(s *ShardStats) { s.Done = true })
+	return nil
+}
+
+// invoke calls the handler as the Lambda runtime would and returns the
+// index to retry from (-1 on success), why, and "Unhandled" for a function error.
+func (p *Poller) invoke(ctx context.Context, reqID string, payload []byte, batch []types.Record) (at int, reason, fnErr string) {
+	ictx, cancel := context.WithTimeout(ctx, p.o.Timeout)
+	defer cancel()
+	ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{AwsRequestID: reqID, InvokedFunctionArn: p.o.FunctionARN})
+	resp, err := func() (resp []byte, err error) {
+		defer func() {
+			// The runtime reports a panic as a function error; so does the poller.
+			if r := recover(); r != nil {
+				err = fmt.Errorf("handler panicked: %v", r)
+			}
+		}()
+		return p.h.Invoke(ictx, payload)
+	}()
+	if err != nil {
+		return 0, "function error: " + err.Error(), "Unhandled"
+	}
+	at, reason = retryFrom(resp, batch)
+	return at, reason, ""
+}
+
+func (p *Poller) discard(ctx context.Context, src Source, reqID, reason, fnErr string, attempts int, recs []types.Record) error {
+	if p.o.OnFailure == nil {
+		return fmt.Errorf("%d records from %s failed %d times and there is no on-failure destination: %s",
+			len(recs), aws.ToString(recs[0].SequenceNumber), attempts, reason)
+	}
+	payload, n, err := Event(src, recs, 1<<62)
+	if err != nil {
+		return err
+	}
+	if n != len(recs) {
+		return fmt.Errorf("encode discarded batch: %d of %d records", n, len(recs))
+	}
+	d := Discarded{
+		StreamARN: src.StreamARN, ShardID: src.ShardID, FunctionARN: p.o.FunctionARN, RequestID: reqID,
+		Condition: ConditionRetriesExhausted, InvokeCount: attempts, FunctionError: fnErr, Reason: reason,
+		Records: recs, Payload: payload, Time: time.Now().UTC(),
+	}
+	if err := p.o.OnFailure(ctx, d); err != nil {
+		return fmt.Errorf("send %d records from %s to the on-failure destination: %w", len(recs), aws.ToString(recs[0].SequenceNumber), err)
+	}
+	return nil
+}
+
+func (p *Poller) update(shard string, f func(*ShardStats)) {
+	p.mu.Lock()
+	f(p.shards[shard])
+	p.mu.Unlock()
+	if p.o.OnProgress != nil {
+		p.progMu.Lock()
+		defer p.progMu.Unlock()
+		p.o.OnProgress(p.Stats())
+	}
+}
+
+func (p *Poller) backoff(attempt int) time.Duration {
+	d := p.o.RetryDelay
+	for i := 1; i < attempt && d < p.o.MaxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, p.o.MaxRetryDelay)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// newRequestID returns a random UUID, shaped like Lambda's request IDs.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
