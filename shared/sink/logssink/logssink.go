@@ -203,9 +203,8 @@ type Sink struct {
 	nameCache      int
 	bisectCalls    int
 
-	mu               sync.Mutex
-	knownGroups      map[string]struct{}
-	pendingRetention map[string]struct{}
+	mu     sync.Mutex
+	groups map[string]*groupState
 }
 
 // New returns a sink writing through client (built for cfg.Region) into the
@@ -213,18 +212,17 @@ type Sink struct {
 // deliver into q.
 func New(client API, cfg config.Logs, q quarantine.Quarantine, opts ...Option) *Sink {
 	s := &Sink{
-		client:           client,
-		q:                q,
-		retention:        cfg.RetentionDays,
-		lim:              DefaultLimits(),
-		concurrency:      DefaultConcurrency,
-		backoffBase:      DefaultBackoffBase,
-		backoffMax:       DefaultBackoffMax,
-		attemptTimeout:   DefaultAttemptTimeout,
-		defaultTimeout:   DefaultTimeout,
-		bisectCalls:      DefaultBisectCalls,
-		knownGroups:      make(map[string]struct{}),
-		pendingRetention: make(map[string]struct{}),
+		client:         client,
+		q:              q,
+		retention:      cfg.RetentionDays,
+		lim:            DefaultLimits(),
+		concurrency:    DefaultConcurrency,
+		backoffBase:    DefaultBackoffBase,
+		backoffMax:     DefaultBackoffMax,
+		attemptTimeout: DefaultAttemptTimeout,
+		defaultTimeout: DefaultTimeout,
+		bisectCalls:    DefaultBisectCalls,
+		groups:         make(map[string]*groupState),
 	}
 	for _, o := range opts {
 		o(s)
@@ -744,15 +742,43 @@ func (s *Sink) call(ctx context.Context, d *delivery, fn func(context.Context) e
 	}
 }
 
+// groupState is what the sink knows about one target group. Its mutex
+// makes creating the group and setting its retention happen once, however
+// many streams of the group find it missing at the same time.
+type groupState struct {
+	mu               sync.Mutex
+	known            bool // exists (created, or found existing)
+	retentionPending bool // created by this sink, retention not set yet
+}
+
+// group returns the state of a group, creating it (unknown) if needed.
+func (s *Sink) group(name string) *groupState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[name]
+	if g == nil {
+		if len(s.groups) >= DefaultKnownGroups {
+			// Forgetting a known group costs at most one CreateLogGroup
+			// (ResourceAlreadyExists) later; a pending retention is kept.
+			for k, v := range s.groups {
+				if v.mu.TryLock() {
+					if !v.retentionPending {
+						delete(s.groups, k)
+					}
+					v.mu.Unlock()
+				}
+			}
+		}
+		g = &groupState{}
+		s.groups[name] = g
+	}
+	return g
+}
+
 // ensure creates t's group (with retention, if the sink created it) and
 // stream; either existing already counts as success.
 func (s *Sink) ensure(ctx context.Context, d *delivery, t Target) error {
-	if !s.groupKnown(t.Group) {
-		if err := s.createGroup(ctx, d, t.Group); err != nil {
-			return err
-		}
-	}
-	if err := s.applyRetention(ctx, d, t.Group); err != nil {
+	if err := s.ensureGroup(ctx, d, t.Group, false); err != nil {
 		return err
 	}
 	err := s.createStream(ctx, d, t)
@@ -760,30 +786,69 @@ func (s *Sink) ensure(ctx context.Context, d *delivery, t Target) error {
 		return err
 	}
 	// The group went missing (deleted since the sink saw it): create it again.
-	s.forgetGroup(t.Group)
-	if err := s.createGroup(ctx, d, t.Group); err != nil {
-		return err
-	}
-	if err := s.applyRetention(ctx, d, t.Group); err != nil {
+	if err := s.ensureGroup(ctx, d, t.Group, true); err != nil {
 		return err
 	}
 	return s.createStream(ctx, d, t)
 }
 
-func (s *Sink) createGroup(ctx context.Context, d *delivery, group string) error {
-	err := s.call(ctx, d, func(ctx context.Context) error {
-		_, err := s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group})
-		return err
-	})
-	switch {
-	case err == nil:
-		s.markGroup(group, s.retention > 0)
-		return nil
-	case classify(ctx, err) == kindExists:
-		s.markGroup(group, false)
+// ensureGroup creates the group unless known to exist (recreate: known to
+// be gone) and sets the retention of a group this sink created.
+func (s *Sink) ensureGroup(ctx context.Context, d *delivery, name string, recreate bool) error {
+	g := s.group(name)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if recreate {
+		g.known = false
+	}
+	if !g.known {
+		err := s.call(ctx, d, func(ctx context.Context) error {
+			_, err := s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name})
+			return err
+		})
+		switch {
+		case err == nil:
+			g.known, g.retentionPending = true, s.retention > 0
+		case classify(ctx, err) == kindExists:
+			g.known = true
+		default:
+			return fmt.Errorf("create log group %s: %w", name, err)
+		}
+	}
+	return s.retain(ctx, d, name, g)
+}
+
+// applyRetention sets the retention of a group this sink created earlier
+// if a previous attempt failed; it costs one map lookup otherwise.
+func (s *Sink) applyRetention(ctx context.Context, d *delivery, name string) error {
+	s.mu.Lock()
+	g := s.groups[name]
+	s.mu.Unlock()
+	if g == nil {
 		return nil
 	}
-	return fmt.Errorf("create log group %s: %w", group, err)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return s.retain(ctx, d, name, g)
+}
+
+// retain sets a pending retention; g.mu is held. A failure keeps it pending
+// (and the stream's events unsent), so while this sink lives no event is
+// written to a group it created before the group has its retention.
+func (s *Sink) retain(ctx context.Context, d *delivery, name string, g *groupState) error {
+	if !g.retentionPending {
+		return nil
+	}
+	days := s.retention
+	err := s.call(ctx, d, func(ctx context.Context) error {
+		_, err := s.client.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &days})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set %d-day retention on log group %s: %w", days, name, err)
+	}
+	g.retentionPending = false
+	return nil
 }
 
 func (s *Sink) createStream(ctx context.Context, d *delivery, t Target) error {
@@ -795,55 +860,4 @@ func (s *Sink) createStream(ctx context.Context, d *delivery, t Target) error {
 		return nil
 	}
 	return fmt.Errorf("create log stream %s: %w", t, err)
-}
-
-// applyRetention sets the retention of a group the sink created, if not
-// done yet. A failure keeps it pending (and the stream's events unsent), so
-// no event is written to a group logfan created without its retention while
-// this sink lives.
-func (s *Sink) applyRetention(ctx context.Context, d *delivery, group string) error {
-	s.mu.Lock()
-	_, pending := s.pendingRetention[group]
-	s.mu.Unlock()
-	if !pending {
-		return nil
-	}
-	days := s.retention
-	err := s.call(ctx, d, func(ctx context.Context) error {
-		_, err := s.client.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &group, RetentionInDays: &days})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("set %d-day retention on log group %s: %w", days, group, err)
-	}
-	s.mu.Lock()
-	delete(s.pendingRetention, group)
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *Sink) groupKnown(group string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.knownGroups[group]
-	return ok
-}
-
-func (s *Sink) markGroup(group string, created bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.knownGroups) >= DefaultKnownGroups {
-		// Forgetting costs at most one CreateLogGroup (ResourceAlreadyExists) later.
-		clear(s.knownGroups)
-	}
-	s.knownGroups[group] = struct{}{}
-	if created {
-		s.pendingRetention[group] = struct{}{}
-	}
-}
-
-func (s *Sink) forgetGroup(group string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.knownGroups, group)
 }
