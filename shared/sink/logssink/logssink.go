@@ -435,11 +435,8 @@ func (d *delivery) put(ctx context.Context, w *streamWork, lo, hi int) error {
 		LogStreamName: &w.t.Stream,
 		LogEvents:     w.inputs[lo:hi],
 	}
-	notFound := 0
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			d.retries.Add(1)
-		}
+	notFound, attempt := 0, 0
+	for {
 		err := d.s.attempt(ctx, func(ctx context.Context) error {
 			out, err := d.s.client.PutLogEvents(ctx, in)
 			if err == nil {
@@ -472,6 +469,10 @@ func (d *delivery) put(ctx context.Context, w *streamWork, lo, hi int) error {
 			if berr := d.s.backoff(ctx, attempt); berr != nil {
 				return fmt.Errorf("put %d events to %s: %w (gave up: %w)", hi-lo, w.t, err, berr)
 			}
+			// Creating a missing stream and putting again is the normal first
+			// use of a stream, not a retry; a retryable failure is.
+			attempt++
+			d.retries.Add(1)
 			continue
 		default:
 			return fmt.Errorf("put %d events to %s: %w", hi-lo, w.t, err)

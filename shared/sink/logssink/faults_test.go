@@ -1,0 +1,339 @@
+package logssink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/logfan/logfan/shared/faults"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// putStream returns the logStreamName of a PutLogEvents request, or "".
+func putStream(req *http.Request, body []byte) string {
+	if !faults.IsOperation(req, "PutLogEvents") {
+		return ""
+	}
+	var p putBody
+	if json.Unmarshal(body, &p) != nil {
+		return ""
+	}
+	return p.Stream
+}
+
+// firstN fails the first n requests for which match is true with fail.
+func firstN(n int64, match func(*http.Request, []byte) bool, fail func(*http.Request) (*http.Response, error)) faults.Injector {
+	var seen atomic.Int64
+	return func(req *http.Request, body []byte, _ int) (*http.Response, error) {
+		if match(req, body) && seen.Add(1) <= n {
+			return fail(req)
+		}
+		return nil, nil
+	}
+}
+
+func anyOp(*http.Request, []byte) bool { return true }
+
+func isPut(req *http.Request, _ []byte) bool { return faults.IsOperation(req, "PutLogEvents") }
+
+func respond(r *http.Response) func(*http.Request) (*http.Response, error) {
+	return func(*http.Request) (*http.Response, error) { return r, nil }
+}
+
+// TestTransientFaults injects throttling, 5xx answers and transport
+// timeouts (more than the SDK's own three attempts absorb) before moto:
+// every delivery completes, and every event is stored exactly once.
+func TestTransientFaults(t *testing.T) {
+	tests := []struct {
+		name    string
+		inject  func() faults.Injector
+		retries bool // the sink itself must have retried
+	}{
+		{"ThrottlingException", func() faults.Injector {
+			// 4 streams x 2 puts (missing stream, then the real one) x 2
+			// failures the SDK's 3 attempts absorb = 16: the 17th reaches the sink.
+			return firstN(20, isPut, func(*http.Request) (*http.Response, error) {
+				return faults.JSONError(400, "ThrottlingException", "Rate exceeded"), nil
+			})
+		}, true},
+		{"HTTP 500 on every other call", func() faults.Injector {
+			return func(req *http.Request, _ []byte, call int) (*http.Response, error) {
+				if call%2 == 1 {
+					return faults.JSONError(500, "InternalFailure", "injected"), nil
+				}
+				return nil, nil
+			}
+		}, false},
+		{"ServiceUnavailableException", func() faults.Injector {
+			// Enough that some call outlasts the SDK's own 3 attempts.
+			return firstN(60, anyOp, func(*http.Request) (*http.Response, error) {
+				return faults.JSONError(503, "ServiceUnavailableException", "injected"), nil
+			})
+		}, true},
+		{"transport timeouts", func() faults.Injector {
+			return firstN(60, anyOp, func(*http.Request) (*http.Response, error) { return nil, faults.ErrTimeout })
+		}, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			client, rec := newClient(t, targetRegion)
+			cfg, prefix := logsConfig(t)
+			s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+			b := genBatch(uint64(100+i), testSources, 8, 40, time.Now().Add(-time.Hour), 10*time.Millisecond, -time.Minute)
+			rec.set(tc.inject())
+			res := deliver(t, s, b, 60*time.Second)
+			if res.FailedAt != -1 || res.Delivered != b.Events() {
+				t.Fatalf("result %+v", res)
+			}
+			if tc.retries && res.Retries == 0 {
+				t.Errorf("Retries = 0, want the sink to have retried")
+			}
+			rec.set(nil)
+			if got := readBack(t, client, prefix); diff(expected(s, b, 0, nil), got) != "" {
+				t.Fatalf("read back differs:\n%s", diff(expected(s, b, 0, nil), got))
+			}
+		})
+	}
+}
+
+// TestOneStreamFails fails only the puts of one target stream (hanging
+// until the deadline, throttled until the deadline, or refused outright):
+// the other streams land, FailedAt is the first record with an event for
+// that stream, re-delivering the suffix completes, and across both
+// deliveries nothing is lost (duplicates come only from records at or after
+// FailedAt that had already landed, and are counted exactly).
+func TestOneStreamFails(t *testing.T) {
+	const deadline = 1500 * time.Millisecond
+	tests := []struct {
+		name  string
+		fail  func(*http.Request) (*http.Response, error)
+		quick bool // non-retryable: Deliver must not wait for the deadline
+	}{
+		{"hang until the deadline", faults.Hang, false},
+		{"throttled until the deadline", respond(nil), false}, // replaced below: a fresh response per call
+		{"AccessDeniedException", respond(nil), true},
+	}
+	tests[1].fail = func(*http.Request) (*http.Response, error) {
+		return faults.JSONError(400, "ThrottlingException", "Rate exceeded"), nil
+	}
+	tests[2].fail = func(*http.Request) (*http.Response, error) {
+		return faults.JSONError(400, "AccessDeniedException", "not allowed"), nil
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			client, rec := newClient(t, targetRegion)
+			cfg, prefix := logsConfig(t)
+			s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+			// Record k comes from testSources[k%4]; the failing stream is
+			// source 2's, whose first record is record 2.
+			b := genBatch(uint64(200+i), testSources, 9, 30, time.Now().Add(-time.Hour), 10*time.Millisecond, time.Minute)
+			bad := s.Target(testSources[2].owner, testSources[2].group, testSources[2].stream).Stream
+			rec.set(func(req *http.Request, body []byte, _ int) (*http.Response, error) {
+				if putStream(req, body) == bad {
+					return tc.fail(req)
+				}
+				return nil, nil
+			})
+			began := time.Now()
+			res := deliver(t, s, b, deadline)
+			took := time.Since(began)
+			if res.FailedAt != 2 || res.Err == nil {
+				t.Fatalf("FailedAt %d (err %v), want 2", res.FailedAt, res.Err)
+			}
+			if took > deadline+time.Second {
+				t.Errorf("Deliver took %v, past its %v deadline", took, deadline)
+			}
+			if tc.quick && took > deadline/2 {
+				t.Errorf("a non-retryable error took %v", took)
+			}
+			badEvents := 0
+			for k := 2; k < len(b.Records); k += 4 {
+				badEvents += len(b.Records[k].Message.LogEvents)
+			}
+			if res.Delivered != b.Events()-badEvents {
+				t.Errorf("delivered %d, want all %d events of the other streams", res.Delivered, b.Events()-badEvents)
+			}
+
+			rec.set(nil)
+			res2 := deliver(t, s, suffix(b, res.FailedAt), 30*time.Second)
+			if res2.FailedAt != -1 {
+				t.Fatalf("re-delivery: %+v", res2)
+			}
+			assertNothingLost(t, client, prefix, s, b, res)
+		})
+	}
+}
+
+// assertNothingLost checks, after a failed delivery (res) and a complete
+// re-delivery of its suffix, that every event is stored, and that the only
+// duplicates are events of records from FailedAt on that landed the first
+// time: exactly res.Delivered minus the events before FailedAt.
+func assertNothingLost(t *testing.T, client ReadAPI, prefix string, s *Sink, b *sink.Batch, res sink.Result) {
+	t.Helper()
+	want := expected(s, b, 0, nil)
+	got := readBack(t, client, prefix)
+	dups := 0
+	for k, n := range want {
+		if got[k] < n {
+			t.Fatalf("lost: %s (stored %d of %d)", k, got[k], n)
+		}
+		dups += got[k] - n
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Fatalf("stored an event that was never sent: %s", k)
+		}
+	}
+	before := (&sink.Batch{Records: b.Records[:res.FailedAt]}).Events()
+	if wantDups := res.Delivered - before; dups != wantDups {
+		t.Fatalf("%d duplicates, want %d (delivered %d first, %d of them before FailedAt %d)", dups, wantDups, res.Delivered, before, res.FailedAt)
+	}
+	if tail := expected(s, b, res.FailedAt, nil); dups > 0 {
+		for k, n := range got {
+			if n > want[k] && tail[k] == 0 {
+				t.Fatalf("duplicate of an event before FailedAt: %s", k)
+			}
+		}
+	}
+}
+
+// TestHungAttemptRetried hangs one PutLogEvents: the attempt timeout ends
+// it and the retry lands, well before the invocation's deadline.
+func TestHungAttemptRetried(t *testing.T) {
+	client, rec := newClient(t, targetRegion)
+	cfg, prefix := logsConfig(t)
+	s := New(client, cfg, &quarantine.Memory{}, fastOpts(WithAttemptTimeout(300*time.Millisecond))...)
+	b := genBatch(300, testSources, 4, 20, time.Now().Add(-time.Hour), time.Millisecond, 0)
+	rec.set(firstN(1, isPut, faults.Hang))
+	res := deliver(t, s, b, 20*time.Second)
+	if res.FailedAt != -1 || res.Retries < 1 || res.Delivered != b.Events() {
+		t.Fatalf("result %+v", res)
+	}
+	if got := readBack(t, client, prefix); diff(expected(s, b, 0, nil), got) != "" {
+		t.Fatalf("read back differs:\n%s", diff(expected(s, b, 0, nil), got))
+	}
+}
+
+// TestQuarantineUnavailable: when the quarantine cannot take an oversize
+// event, the event is not counted as quarantined and FailedAt covers its
+// record; re-delivering the suffix with the quarantine back quarantines it.
+func TestQuarantineUnavailable(t *testing.T) {
+	client, _ := newClient(t, targetRegion)
+	cfg, prefix := logsConfig(t)
+	q := &quarantine.Memory{Err: errors.New("quarantine bucket unavailable")}
+	s := New(client, cfg, q, fastOpts()...)
+	b := genBatch(400, testSources, 6, 20, time.Now().Add(-time.Hour), time.Millisecond, 0)
+	big := &b.Records[3].Message.LogEvents[7]
+	big.Message = strings.Repeat("z", DefaultMaxMessageBytes+1)
+	res := deliver(t, s, b, 20*time.Second)
+	if res.FailedAt != 3 || res.Quarantined != 0 || res.Delivered != b.Events()-1 || !strings.Contains(res.Err.Error(), "unavailable") {
+		t.Fatalf("result %+v", res)
+	}
+	q.Err = nil
+	res2 := deliver(t, s, suffix(b, 3), 20*time.Second)
+	if res2.FailedAt != -1 || res2.Quarantined != 1 || len(q.Entries()) != 1 || q.Entries()[0].EventID != big.ID {
+		t.Fatalf("re-delivery %+v, entries %d", res2, len(q.Entries()))
+	}
+	notBig := func(_ *subscription.Message, ev *subscription.LogEvent) bool { return ev.ID == big.ID }
+	want := expected(s, b, 0, notBig)
+	addAll(want, expected(s, b, 3, notBig)) // records 3.. landed twice: no dedupe in CloudWatch Logs
+	if got := readBack(t, client, prefix); diff(want, got) != "" {
+		t.Fatalf("read back differs:\n%s", diff(want, got))
+	}
+}
+
+// TestRetentionFailure: when the retention of a group the sink just
+// created cannot be set, its events stay unsent (FailedAt); the retry sets
+// the retention first, then delivers.
+func TestRetentionFailure(t *testing.T) {
+	client, rec := newClient(t, targetRegion)
+	cfg, prefix := logsConfig(t)
+	s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+	b := genBatch(500, testSources[:1], 2, 10, time.Now().Add(-time.Hour), time.Millisecond, 0)
+	rec.set(func(req *http.Request, _ []byte, _ int) (*http.Response, error) {
+		if faults.IsOperation(req, "PutRetentionPolicy") {
+			return faults.JSONError(400, "AccessDeniedException", "no logs:PutRetentionPolicy"), nil
+		}
+		return nil, nil
+	})
+	res := deliver(t, s, b, 10*time.Second)
+	if res.FailedAt != 0 || res.Delivered != 0 || !strings.Contains(res.Err.Error(), "retention") {
+		t.Fatalf("result %+v", res)
+	}
+	rec.set(nil)
+	rec.reset()
+	res = deliver(t, s, b, 10*time.Second)
+	if res.FailedAt != -1 || res.Delivered != b.Events() || rec.count("PutRetentionPolicy") != 1 || rec.count("CreateLogGroup") != 0 {
+		t.Fatalf("retry %+v, calls %v", res, rec.ops)
+	}
+	g, err := ReadGroups(context.Background(), client, prefix)
+	if err != nil || len(g) != 1 || g[0].RetentionInDays != cfg.RetentionDays {
+		t.Fatalf("groups %+v %v", g, err)
+	}
+	if got := readBack(t, client, prefix); diff(expected(s, b, 0, nil), got) != "" {
+		t.Fatalf("read back differs:\n%s", diff(expected(s, b, 0, nil), got))
+	}
+}
+
+// TestInvalidParameterBisected: a batch refused with
+// InvalidParameterException because of a few events is bisected; those
+// events alone are quarantined and the rest land exactly once. Past the
+// bisection budget the batch fails through FailedAt instead.
+func TestInvalidParameterBisected(t *testing.T) {
+	poison := func(req *http.Request, body []byte, _ int) (*http.Response, error) {
+		if faults.IsOperation(req, "PutLogEvents") && strings.Contains(string(body), "POISON") {
+			return faults.JSONError(400, "InvalidParameterException", "Log event is invalid"), nil
+		}
+		return nil, nil
+	}
+	mk := func() *sink.Batch {
+		b := genBatch(600, testSources[:1], 2, 32, time.Now().Add(-time.Hour), time.Millisecond, 0)
+		for _, at := range [][2]int{{0, 3}, {0, 20}, {1, 31}} {
+			ev := &b.Records[at[0]].Message.LogEvents[at[1]]
+			ev.Message = "POISON " + ev.Message
+		}
+		return b
+	}
+	isPoison := func(_ *subscription.Message, ev *subscription.LogEvent) bool { return strings.HasPrefix(ev.Message, "POISON") }
+
+	t.Run("isolated", func(t *testing.T) {
+		client, rec := newClient(t, targetRegion)
+		cfg, prefix := logsConfig(t)
+		q := &quarantine.Memory{}
+		s := New(client, cfg, q, fastOpts()...)
+		b := mk()
+		rec.set(poison)
+		res := deliver(t, s, b, 20*time.Second)
+		if res.FailedAt != -1 || res.Quarantined != 3 || res.Rejected[RejectedInvalidParameter] != 3 || res.Delivered != 61 {
+			t.Fatalf("result %+v", res)
+		}
+		for _, e := range q.Entries() {
+			if !strings.Contains(e.Reason, "InvalidParameterException") {
+				t.Errorf("reason %q", e.Reason)
+			}
+		}
+		if n := rec.count("PutLogEvents"); n > 40 {
+			t.Errorf("%d PutLogEvents calls to isolate 3 of 64 events", n)
+		}
+		if got := readBack(t, client, prefix); diff(expected(s, b, 0, isPoison), got) != "" {
+			t.Fatalf("read back differs:\n%s", diff(expected(s, b, 0, isPoison), got))
+		}
+	})
+	t.Run("budget spent", func(t *testing.T) {
+		client, rec := newClient(t, targetRegion)
+		cfg, _ := logsConfig(t)
+		s := New(client, cfg, &quarantine.Memory{}, fastOpts(WithBisectCalls(4))...)
+		rec.set(poison)
+		res := deliver(t, s, mk(), 20*time.Second)
+		if res.FailedAt != 0 || res.Quarantined != 0 || !strings.Contains(res.Err.Error(), "budget") {
+			t.Fatalf("result %+v", res)
+		}
+	})
+}
