@@ -136,17 +136,29 @@ func (g *Generator) line(src Source, ts int64, size int) string {
 	return s
 }
 
-// fill replaces {ts}, {iso}, {owner}, {rand}, {ip}, {n} in a template line.
+// fill replaces {ts}, {iso}, {owner}, {rand}, {ip}, {n} in a template line
+// (each placeholder takes one value per line); {rand2}, {ip2} and {n2} give a
+// second independent value, e.g. a flow's destination address.
 func (g *Generator) fill(t string, src Source, ts int64) string {
-	r := strings.NewReplacer(
+	pairs := []string{
 		"{ts}", strconv.FormatInt(ts/1000, 10),
 		"{iso}", time.UnixMilli(ts).UTC().Format(time.RFC3339Nano),
 		"{owner}", src.Owner,
 		"{rand}", g.token(12),
 		"{ip}", g.ip(),
 		"{n}", strconv.Itoa(g.rng.IntN(100000)),
-	)
-	return r.Replace(t)
+	}
+	// Draw second values only when used, so templates without them see the same random stream as before.
+	if strings.Contains(t, "{rand2}") {
+		pairs = append(pairs, "{rand2}", g.token(12))
+	}
+	if strings.Contains(t, "{ip2}") {
+		pairs = append(pairs, "{ip2}", g.ip())
+	}
+	if strings.Contains(t, "{n2}") {
+		pairs = append(pairs, "{n2}", strconv.Itoa(g.rng.IntN(100000)))
+	}
+	return strings.NewReplacer(pairs...).Replace(t)
 }
 
 func (g *Generator) ip() string {
@@ -243,4 +255,18 @@ func MustPayload(m *subscription.Message) []byte {
 		panic(err)
 	}
 	return p
+}
+
+// MessageLines returns a DATA_MESSAGE with one event per line, in order, from
+// src: each line is a template whose placeholders ({ts} {iso} {owner} {rand}
+// {ip} {n}) are filled, timestamps starting at start and step apart. Sample
+// events use it when the exact messages matter more than variety.
+func (g *Generator) MessageLines(src Source, lines []string, start time.Time, step time.Duration) *subscription.Message {
+	m := g.Message(src, 0, start, step, 0)
+	m.LogEvents = make([]subscription.LogEvent, len(lines))
+	for i, l := range lines {
+		ts := start.Add(time.Duration(i) * step).UnixMilli()
+		m.LogEvents[i] = subscription.LogEvent{ID: g.eventID(ts), Timestamp: ts, Message: g.fill(l, src, ts)}
+	}
+	return m
 }

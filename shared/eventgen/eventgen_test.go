@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,35 @@ func TestKinesisEventShape(t *testing.T) {
 	}
 	if len(r0.Kinesis.SequenceNumber) != 56 || r0.Kinesis.SequenceNumber >= r1.Kinesis.SequenceNumber {
 		t.Fatalf("sequence numbers not 56-digit increasing: %s, %s", r0.Kinesis.SequenceNumber, r1.Kinesis.SequenceNumber)
+	}
+}
+
+func TestMessageLinesKeepsOrderAndFillsPlaceholders(t *testing.T) {
+	src := Source{Owner: "222222222222", LogGroup: "/app", LogStream: "s", Filter: "f"}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := New(3).MessageLines(src, []string{"first {owner} {ts}", "second {iso}", "third"}, start, time.Second)
+	want := []string{"first 222222222222 1767225600", "second 2026-01-01T00:00:01Z", "third"}
+	if len(m.LogEvents) != len(want) || m.SubscriptionFilters[0] != "f" || m.MessageType != "DATA_MESSAGE" {
+		t.Fatalf("got %+v", m)
+	}
+	for i, w := range want {
+		if e := m.LogEvents[i]; e.Message != w || e.Timestamp != start.Add(time.Duration(i)*time.Second).UnixMilli() {
+			t.Errorf("event %d = %q at %d, want %q", i, e.Message, e.Timestamp, w)
+		}
+	}
+}
+
+func TestFillSecondValues(t *testing.T) {
+	src := Source{Owner: "111111111111", LogGroup: "/g", LogStream: "s"}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	plain := New(5).MessageLines(src, []string{"{ip} {n} {rand}"}, start, time.Second)
+	two := New(5).MessageLines(src, []string{"{ip} {n} {rand} {ip2} {n2} {rand2}"}, start, time.Second)
+	a, b := plain.LogEvents[0].Message, two.LogEvents[0].Message
+	if !strings.HasPrefix(b, a+" ") {
+		t.Fatalf("second values changed the first ones: %q vs %q", a, b)
+	}
+	g := strings.Fields(b)
+	if len(g) != 6 || g[3] == g[0] || g[5] == g[2] || strings.Contains(b, "{") {
+		t.Fatalf("second values not filled independently: %q", b)
 	}
 }
