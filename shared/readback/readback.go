@@ -86,7 +86,7 @@ func Records(ctx context.Context, client API, bucket, prefix string) ([]record.R
 
 // Read fetches one object and decodes its records.
 func Read(ctx context.Context, client API, bucket, key string) ([]record.Record, error) {
-	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, quiet)
 	if err != nil {
 		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 	}
@@ -97,6 +97,11 @@ func Read(ctx context.Context, client API, bucket, key string) ([]record.Record,
 	}
 	return recs, nil
 }
+
+// quiet stops the SDK logging, for every object, that an object written
+// without a flexible checksum (moto, Firehose, older writers) was not checked;
+// gzip's own CRC still guards compressed objects.
+func quiet(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }
 
 // Decode reads NDJSON records from r, gunzipping first when r starts with
 // the gzip magic bytes (concatenated gzip members are read as one stream).
