@@ -1,0 +1,201 @@
+// Package s3quarantine keeps quarantined records and events in S3, one JSON
+// object per entry, under keys derived only from the entry's identity:
+//
+//	<prefix>/record/shard=<shard>/<sequenceNumber>.json
+//	<prefix>/event/shard=<shard>/<sequenceNumber>/<sink>/<eventId>.json
+//
+// (each part escaped with s3sink.EscapeSegment). Putting the same entry
+// again, as a retried batch does, overwrites the same object with the same
+// bytes, so Put is idempotent. The body carries no timestamp for that reason;
+// the object's LastModified says when it was quarantined. List, Decode and
+// Delete are for redrive tools.
+package s3quarantine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/readback"
+	"github.com/logfan/logfan/shared/sink/s3sink"
+)
+
+// PutObjectAPI is the S3 call Put makes; *s3.Client implements it.
+type PutObjectAPI interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// ReadAPI is the S3 calls List makes; *s3.Client implements it.
+type ReadAPI = readback.API
+
+// DeleteObjectAPI is the S3 call Delete makes; *s3.Client implements it.
+type DeleteObjectAPI interface {
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// ContentType is the Content-Type of quarantine objects.
+const ContentType = "application/json"
+
+// Quarantine is a quarantine.Quarantine on S3.
+type Quarantine struct {
+	client   PutObjectAPI
+	bucket   string
+	prefix   string
+	kmsKeyID string
+}
+
+var _ quarantine.Quarantine = (*Quarantine)(nil)
+
+// Option adjusts a Quarantine.
+type Option func(*Quarantine)
+
+// WithKMSKey encrypts entries with SSE-KMS under key id (by default the
+// bucket's default encryption applies, which the stack sets).
+func WithKMSKey(id string) Option { return func(q *Quarantine) { q.kmsKeyID = id } }
+
+// New returns a Quarantine writing to cfg.Bucket under cfg.Prefix.
+func New(client PutObjectAPI, cfg config.Quarantine, opts ...Option) *Quarantine {
+	q := &Quarantine{client: client, bucket: cfg.Bucket, prefix: cfg.Prefix}
+	for _, o := range opts {
+		o(q)
+	}
+	return q
+}
+
+// Put stores e, overwriting an earlier Put of the same entry. The SDK's
+// retryer retries throttling and 5xx; an error means e is not stored.
+func (q *Quarantine) Put(ctx context.Context, e quarantine.Entry) error {
+	key, err := Key(q.prefix, e)
+	if err != nil {
+		return err
+	}
+	body, err := Encode(e)
+	if err != nil {
+		return err
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(q.bucket),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentType:   aws.String(ContentType),
+	}
+	if q.kmsKeyID != "" {
+		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
+		in.SSEKMSKeyId = aws.String(q.kmsKeyID)
+		in.BucketKeyEnabled = aws.Bool(true)
+	}
+	if _, err := q.client.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("quarantine %s to s3://%s/%s: %w", e.Kind, q.bucket, key, err)
+	}
+	return nil
+}
+
+// seg escapes one key segment; an empty value becomes "-" so keys never
+// hold an empty path segment (no shard, sequence number, sink or event ID is "-").
+func seg(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s3sink.EscapeSegment(s)
+}
+
+// Key returns the object key of e under prefix.
+func Key(prefix string, e quarantine.Entry) (string, error) {
+	var k string
+	switch e.Kind {
+	case quarantine.KindRecord:
+		k = "record/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + ".json"
+	case quarantine.KindEvent:
+		k = "event/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + "/" + seg(e.Sink) + "/" + seg(e.EventID) + ".json"
+	default:
+		return "", fmt.Errorf("quarantine entry of unknown kind %q (want %q or %q)", e.Kind, quarantine.KindRecord, quarantine.KindEvent)
+	}
+	if prefix != "" {
+		k = prefix + "/" + k
+	}
+	return k, nil
+}
+
+// envelope is the stored JSON. Data is base64 (encoding/json's []byte), so
+// a record's raw gzip bytes and an event's NDJSON line come back exact.
+type envelope struct {
+	Kind           string `json:"kind"`
+	Sink           string `json:"sink,omitempty"`
+	Shard          string `json:"shard"`
+	SequenceNumber string `json:"sequenceNumber"`
+	EventID        string `json:"eventId,omitempty"`
+	Reason         string `json:"reason"`
+	Data           []byte `json:"data"`
+}
+
+// Encode returns the JSON body stored for e.
+func Encode(e quarantine.Entry) ([]byte, error) {
+	b, err := json.Marshal(envelope{Kind: e.Kind, Sink: e.Sink, Shard: e.Shard, SequenceNumber: e.SequenceNumber, EventID: e.EventID, Reason: e.Reason, Data: e.Data})
+	if err != nil {
+		return nil, fmt.Errorf("encode quarantine entry: %w", err)
+	}
+	return b, nil
+}
+
+// Decode parses a body written by Encode.
+func Decode(body []byte) (quarantine.Entry, error) {
+	var v envelope
+	if err := json.Unmarshal(body, &v); err != nil {
+		return quarantine.Entry{}, fmt.Errorf("decode quarantine entry: %w", err)
+	}
+	if v.Kind != quarantine.KindRecord && v.Kind != quarantine.KindEvent {
+		return quarantine.Entry{}, fmt.Errorf("decode quarantine entry: unknown kind %q", v.Kind)
+	}
+	return quarantine.Entry{Kind: v.Kind, Sink: v.Sink, Shard: v.Shard, SequenceNumber: v.SequenceNumber, EventID: v.EventID, Reason: v.Reason, Data: v.Data}, nil
+}
+
+// Item is one stored entry and its key.
+type Item struct {
+	Key   string
+	Entry quarantine.Entry
+}
+
+// List reads every entry under prefix (the quarantine's prefix, or a
+// narrower one such as "<prefix>/record/"), sorted by key.
+func List(ctx context.Context, client ReadAPI, bucket, prefix string) ([]Item, error) {
+	keys, err := readback.Keys(ctx, client, bucket, prefix)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Item, 0, len(keys))
+	for _, k := range keys {
+		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)},
+			func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+		if err != nil {
+			return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, k, err)
+		}
+		body, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, k, err)
+		}
+		e, err := Decode(body)
+		if err != nil {
+			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, k, err)
+		}
+		items = append(items, Item{Key: k, Entry: e})
+	}
+	return items, nil
+}
+
+// Delete removes one entry, after a successful redrive.
+func Delete(ctx context.Context, client DeleteObjectAPI, bucket, key string) error {
+	if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
+		return fmt.Errorf("delete s3://%s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
