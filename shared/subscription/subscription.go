@@ -2,6 +2,33 @@
 // gzip-compressed JSON that CloudWatch Logs writes into each Kinesis record (or
 // into the awslogs.data field of a direct Lambda subscription).
 //
+// How unusual input is treated (each choice is pinned by a test):
+//
+//   - Strings are unescaped per RFC 8259 (\u0000, \/ and surrogate pairs
+//     included). Bytes that are not valid UTF-8 are passed through exactly;
+//     the decoder never replaces raw bytes with U+FFFD. The one exception is
+//     a \u escape of a lone UTF-16 surrogate (e.g. "\ud800" not followed by
+//     a low surrogate), which names no character and has no UTF-8 encoding:
+//     it decodes to U+FFFD, as encoding/json does, so output stays valid
+//     UTF-8 and matches what other JSON readers produce.
+//   - Event ids may be strings or numbers (moto sends numbers); a number is
+//     exposed as its exact JSON text, so ids beyond 2^53 keep every digit.
+//   - Timestamps must be JSON numbers. Integers are taken exactly, negative
+//     ones included (plausibility is the sinks' business: PutLogEvents
+//     rejects old events individually). A number with a fraction or exponent
+//     is truncated toward zero; one outside int64 is ErrShape.
+//   - A DATA_MESSAGE must carry messageType, owner, logGroup, logStream,
+//     subscriptionFilters and logEvents; a missing one (or null) is ErrShape.
+//     A CONTROL_MESSAGE needs only messageType and is returned without
+//     events. Fields that are present are type-checked for both types, and
+//     so are a control message's events. JSON null counts as absent, which
+//     is an error only where the field is required. Unknown fields are
+//     validated as JSON and ignored; a repeated field's last value wins.
+//   - Raw control characters inside strings, invalid escapes, trailing data
+//     after the JSON object, and nesting deeper than 10,000 are ErrNotJSON.
+//     Concatenated gzip members (RFC 1952) are accepted; other bytes after
+//     the last member are ErrCorruptGzip.
+//
 // See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions.html
 package subscription
 
