@@ -355,7 +355,9 @@ func TestDecodeStrings(t *testing.T) {
 		"raw-utf8":      "café = café, 😀",
 		"html":          "<script> &amp;",
 	}
-	var ref struct{ LogEvents []struct{ ID, Message string } }
+	var ref struct {
+		LogEvents []struct{ ID, Message string }
+	}
 	if err := json.Unmarshal(raw, &ref); err != nil {
 		t.Fatal(err)
 	}
