@@ -134,9 +134,6 @@ type RecordSpec struct {
 	Note string `json:"note"`
 }
 
-// Dir returns the directory the manifest was loaded from.
-func (m *Manifest) Dir() string { return m.dir }
-
 // LoadManifest reads dir/manifest.json and the template files it names, and
 // validates everything, reporting all problems in one error.
 func LoadManifest(dir string) (*Manifest, error) {
