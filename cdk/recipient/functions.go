@@ -1,0 +1,150 @@
+package recipient
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/logfan/logfan/shared/config"
+)
+
+// consumer is one sink's function and the event source mapping feeding it.
+type consumer struct {
+	sink     string
+	function awslambda.Function
+}
+
+// FunctionLogicalID is the stable logical ID of sink's function, the name
+// `sam local invoke` takes (e.g. "S3Function").
+func FunctionLogicalID(sink string) string { return sinkTitle(sink) + "Function" }
+
+// newConsumer builds sink's function the same way for every sink: Go on
+// provided.al2023/arm64 from the Makefile's build/<sink>/bootstrap, JSON
+// logs, its own role and log group, the sink's least-privilege grants and a
+// Kinesis event source mapping with bounded retries and an S3 on-failure
+// destination.
+func newConsumer(r *recipientStack, sink string) *consumer {
+	s := r.s
+	id := FunctionLogicalID(sink)
+	logGroup := awslogs.NewLogGroup(r.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     retentionDays(s.Function.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	// An explicit role instead of the default one: the default attaches the
+	// managed AWSLambdaBasicExecutionRole, which allows every log group.
+	role := awsiam.NewRole(r.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("logfan " + sink + " consumer"),
+	})
+	logGroup.GrantWrite(role)
+
+	env := map[string]*string{}
+	refs := envRefs{QuarantineBucket: *r.quarantine.BucketName()}
+	if r.data != nil {
+		refs.DataBucket = *r.data.BucketName()
+	}
+	if r.firehose != nil {
+		refs.FirehoseStream = r.firehose.name
+	}
+	for k, v := range s.functionEnv(sink, refs) {
+		env[k] = jsii.String(v)
+	}
+
+	fn := awslambda.NewFunction(r.stack, jsii.String(id), &awslambda.FunctionProps{
+		Description:           jsii.String("logfan: delivers CloudWatch Logs subscription records from Kinesis to " + sink),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(s.AssetDir, sink)), nil),
+		MemorySize:            jsii.Number(float64(s.Function.MemoryMB)),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(s.Function.TimeoutSeconds))),
+		Environment:           &env,
+		Role:                  role,
+		LogGroup:              logGroup,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(s.Function.LogLevel),
+		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
+	})
+	// A readable logical ID that never depends on the sender list, so
+	// `sam local invoke S3Function` works and onboarding never replaces it.
+	fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(id))
+
+	grantSink(r, sink, role)
+	// Quarantine and Lambda's on-failure records share one dedicated bucket.
+	// Lambda chooses the on-failure object keys itself, so PutObject covers
+	// the bucket's objects; ListBucket is what Lambda's S3 destination requires.
+	grant(role, []string{"s3:PutObject"}, r.quarantine.ArnForObjects(jsii.String("*")))
+	grant(role, []string{"s3:ListBucket"}, r.quarantine.BucketArn())
+	suppress(role, "AwsSolutions-IAM5", "The quarantine bucket is dedicated to failed records: Lambda writes on-failure records under keys it chooses, the function writes quarantined items under its prefix.",
+		r.nagObjects(r.quarantine, "*"))
+
+	c := s.Consumer
+	props := &awslambdaeventsources.KinesisEventSourceProps{
+		StartingPosition:        awslambda.StartingPosition(c.StartingPosition),
+		BatchSize:               jsii.Number(float64(c.BatchSize)),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(float64(c.BatchWindowSeconds))),
+		ParallelizationFactor:   jsii.Number(float64(c.ParallelizationFactor)),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           jsii.Number(float64(c.RetryAttempts)),
+		MaxRecordAge:            awscdk.Duration_Seconds(jsii.Number(float64(c.MaxRecordAgeSeconds))),
+		ReportBatchItemFailures: jsii.Bool(true),
+		OnFailure:               &s3OnFailure{bucket: r.quarantine},
+	}
+	if c.EnhancedFanOut {
+		// A registered consumer gets its own 2 MB/s per shard instead of
+		// sharing the shard's 2 MB/s with the other sinks' functions.
+		sc := awskinesis.NewStreamConsumer(r.stack, jsii.String(id+"StreamConsumer"), &awskinesis.StreamConsumerProps{
+			Stream:             r.stream.stream,
+			StreamConsumerName: jsii.String("logfan-" + sink),
+		})
+		fn.AddEventSource(awslambdaeventsources.NewKinesisConsumerEventSource(sc, props))
+	} else {
+		fn.AddEventSource(awslambdaeventsources.NewKinesisEventSource(r.stream.stream, props))
+	}
+	return &consumer{sink: sink, function: fn}
+}
+
+// grantSink gives sink's function exactly what its sink writes.
+func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
+	s := r.s
+	switch sink {
+	case config.SinkS3:
+		// Multipart uploads of large objects are authorised by PutObject;
+		// aborting a failed one needs its own action.
+		grant(role, []string{"s3:PutObject", "s3:AbortMultipartUpload"}, r.data.ArnForObjects(jsii.String(s.S3.Prefix+"/*")))
+		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by shard and sequence range under its prefix; the wildcard is limited to that prefix.",
+			r.nagObjects(r.data, s.S3.Prefix+"/*"))
+		if s.S3.KMSKeyARN != "" {
+			grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
+		}
+	case config.SinkFirehose:
+		grant(role, []string{"firehose:PutRecordBatch", "firehose:PutRecord"}, jsii.String(r.firehose.arn))
+	case config.SinkLogs:
+		// Log groups are created on demand from the template, in the target
+		// region; the grant covers exactly the template's literal prefix.
+		group := r.arn("logs", s.Logs.Region, "log-group:"+s.Logs.GroupPrefix()+"*")
+		grant(role, []string{"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:CreateLogStream", "logs:PutLogEvents"},
+			jsii.String(group), jsii.String(group+":log-stream:*"))
+		suppress(role, "AwsSolutions-IAM5", "Target log groups are named per sender and source log group at run time; the wildcard is limited to the template's literal prefix in the target region.",
+			"Resource::"+group, "Resource::"+group+":log-stream:*")
+	}
+}
+
+// s3OnFailure is an S3 on-failure destination without the read-write grant
+// that CDK's S3OnFailureDestination adds; newConsumer grants exactly what
+// Lambda needs. S3 is the only destination that keeps the whole records.
+type s3OnFailure struct {
+	bucket awss3.IBucket
+}
+
+// Bind implements awslambda.IEventSourceDlq.
+func (d *s3OnFailure) Bind(_ awslambda.IEventSourceMapping, _ awslambda.IFunction) *awslambda.DlqDestinationConfig {
+	return &awslambda.DlqDestinationConfig{Destination: d.bucket.BucketArn()}
+}

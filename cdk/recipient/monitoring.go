@@ -1,0 +1,192 @@
+package recipient
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// The functions publish EMF metrics in this namespace with the dimensions
+// sink and owner (the sender account).
+const (
+	metricsNamespace = "logfan"
+	dimSink          = "sink"
+	dimOwner         = "owner"
+)
+
+// newMonitoring creates the alarms and the dashboard.
+func newMonitoring(r *recipientStack) {
+	s := r.s
+	var topic awssns.ITopic
+	if s.Alarms.TopicARN != "" {
+		topic = awssns.Topic_FromTopicArn(r.stack, jsii.String("AlarmTopic"), jsii.String(s.Alarms.TopicARN))
+	}
+	var alarms []interfacesawscloudwatch.IAlarmRef
+	alarm := func(id string, metric awscloudwatch.IMetric, threshold float64, periods float64, description string) awscloudwatch.Alarm {
+		a := awscloudwatch.NewAlarm(r.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(periods),
+			DatapointsToAlarm:  jsii.Number(periods),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmDescription:   jsii.String(description),
+		})
+		if topic != nil {
+			a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+			a.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
+		}
+		alarms = append(alarms, a)
+		return a
+	}
+	minute, fiveMinutes := awscdk.Duration_Minutes(jsii.Number(1)), awscdk.Duration_Minutes(jsii.Number(5))
+	sum := func(p awscdk.Duration) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: p}
+	}
+
+	stream := r.stream.stream
+	alarm("StreamReadThroughputExceededAlarm", stream.MetricReadProvisionedThroughputExceeded(sum(minute)), 1, 3,
+		"Standard consumers read more than a shard's shared 2 MB/s (or 5 GetRecords/s): the sinks starve each other. Enable enhancedFanOut or add shards.")
+	alarm("StreamWriteThroughputExceededAlarm", stream.MetricWriteProvisionedThroughputExceeded(sum(minute)), 1, 3,
+		"CloudWatch Logs' writes to the stream are throttled: senders' deliveries are delayed and, after 24 hours of retries, dropped. Add shards or use on-demand mode.")
+
+	for _, c := range r.functions {
+		fn, title := c.function, sinkTitle(c.sink)
+		alarm(title+"IteratorAgeAlarm", fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}),
+			float64(s.Alarms.IteratorAgeSeconds*1000), 5,
+			fmt.Sprintf("The %s consumer is more than %d s behind the stream; records older than %d s go to the on-failure destination.", c.sink, s.Alarms.IteratorAgeSeconds, s.Consumer.MaxRecordAgeSeconds))
+		alarm(title+"ErrorsAlarm", fn.MetricErrors(sum(fiveMinutes)), 1, 1,
+			fmt.Sprintf("The %s consumer failed whole invocations (crash, timeout or configuration error).", c.sink))
+		alarm(title+"OnFailureDeliveryFailuresAlarm", fn.Metric(jsii.String("DestinationDeliveryFailures"), sum(fiveMinutes)), 1, 1,
+			fmt.Sprintf("Lambda could not write failed %s batches to the quarantine bucket: those records are lost.", c.sink))
+	}
+	onFailure := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:  jsii.String("AWS/S3"),
+		MetricName: jsii.String("PutRequests"),
+		DimensionsMap: &map[string]*string{
+			"BucketName": r.quarantine.BucketName(),
+			"FilterId":   jsii.String(quarantineMetricsFilter),
+		},
+		Statistic: jsii.String("Sum"),
+		Period:    fiveMinutes,
+	})
+	alarm("OnFailureRecordsAlarm", onFailure, 1, 1,
+		"Failed batches (on-failure destination) or quarantined items were written to the quarantine bucket: inspect and replay them.")
+
+	newDashboard(r, alarms)
+}
+
+// search builds a SEARCH expression over logfan's EMF metrics.
+func search(metric, sink string) string {
+	return fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s" %s="%s"', 'Sum', 300)`, metricsNamespace, dimOwner, dimSink, metric, dimSink, sink)
+}
+
+// newDashboard shows the stream, throughput per sink and per sender, and the consumers.
+func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef) {
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	expr := func(expression, label string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression:   jsii.String(expression),
+			Label:        jsii.String(label),
+			Period:       five,
+			UsingMetrics: &map[string]awscloudwatch.IMetric{},
+		})
+	}
+	graph := func(title string, width float64, left, right []awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6), Left: &left, Right: &right,
+		})
+	}
+	stream := r.stream.stream
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}
+
+	rows := [][]awscloudwatch.IWidget{
+		{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
+			Width: jsii.Number(24), Height: jsii.Number(2),
+			Markdown: jsii.String("## logfan recipient\nDestination `" + r.s.DestinationARN() + "`. Sinks: " + strings.Join(r.s.EnabledSinks(), ", ") +
+				". Per-sink and per-sender series come from the functions' EMF metrics (namespace `" + metricsNamespace + "`)."),
+		})},
+		{
+			graph("Stream: incoming", 8, []awscloudwatch.IMetric{stream.MetricIncomingBytes(sum)}, []awscloudwatch.IMetric{stream.MetricIncomingRecords(sum)}),
+			graph("Stream: throughput exceeded", 8, []awscloudwatch.IMetric{stream.MetricReadProvisionedThroughputExceeded(sum), stream.MetricWriteProvisionedThroughputExceeded(sum)}, nil),
+			graph("Stream: read bytes (standard consumers)", 8, []awscloudwatch.IMetric{stream.MetricGetRecordsBytes(sum)}, nil),
+		},
+	}
+
+	var delivered, bytes, trouble []awscloudwatch.IMetric
+	for _, sink := range r.s.EnabledSinks() {
+		delivered = append(delivered, expr("SUM("+search("Delivered", sink)+")", sink))
+		bytes = append(bytes, expr("SUM("+search("Bytes", sink)+")", sink))
+		for _, m := range []string{"Retried", "Quarantined", "Rejected"} {
+			trouble = append(trouble, expr("SUM("+search(m, sink)+")", sink+" "+strings.ToLower(m)))
+		}
+	}
+	rows = append(rows, []awscloudwatch.IWidget{
+		graph("Delivered events per sink", 8, delivered, nil),
+		graph("Delivered bytes per sink", 8, bytes, nil),
+		graph("Retried, quarantined, rejected per sink", 8, trouble, nil),
+	})
+
+	var perSender []awscloudwatch.IWidget
+	for _, sink := range r.s.EnabledSinks() {
+		// One line per sender account: SEARCH returns a series per owner.
+		perSender = append(perSender, graph("Per sender ("+sink+"): events in, delivered", 24/float64(len(r.s.EnabledSinks())),
+			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Delivered", sink), "")}))
+	}
+	rows = append(rows, perSender)
+
+	var invocations, errs, iterator []awscloudwatch.IMetric
+	for _, c := range r.functions {
+		invocations = append(invocations, c.function.MetricInvocations(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(c.sink)}))
+		errs = append(errs, c.function.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(c.sink)}))
+		iterator = append(iterator, c.function.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String(c.sink)}))
+	}
+	rows = append(rows, []awscloudwatch.IWidget{
+		graph("Consumers: invocations", 6, invocations, nil),
+		graph("Consumers: errors", 6, errs, nil),
+		graph("Consumers: iterator age (ms)", 6, iterator, nil),
+		awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+			Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(6), Height: jsii.Number(6),
+		}),
+	})
+
+	widgets := make([]*[]awscloudwatch.IWidget, len(rows))
+	for i := range rows {
+		widgets[i] = &rows[i]
+	}
+	awscloudwatch.NewDashboard(r.stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
+		Widgets:         &widgets,
+	})
+}
+
+// newOutputs publishes the destination ARN and the command senders run.
+func newOutputs(r *recipientStack) {
+	arn := r.s.DestinationARN()
+	cmd := "aws logs put-subscription-filter --region " + r.s.Region +
+		` --log-group-name <LOG_GROUP> --filter-name logfan --filter-pattern "" --destination-arn ` + arn
+	awscdk.NewCfnOutput(r.stack, jsii.String("DestinationArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The CloudWatch Logs destination senders subscribe to"),
+		Value:       r.destination.AttrArn(),
+	})
+	awscdk.NewCfnOutput(r.stack, jsii.String("SubscriptionFilterCommand"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Run in a sender account (same region) for each log group to share; in organization mode, with a role CloudWatch Logs can assume in the sender account"),
+		Value: awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
+			cmd+" --role-arn arn:"+partition(r.s.Region)+":iam::<SENDER_ACCOUNT>:role/<SUBSCRIPTION_ROLE>",
+			cmd), nil),
+	})
+	awscdk.NewCfnOutput(r.stack, jsii.String("StreamName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The Kinesis stream behind the destination"),
+		Value:       r.stream.stream.StreamName(),
+	})
+	awscdk.NewCfnOutput(r.stack, jsii.String("QuarantineBucketName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Failed batches (aws/lambda/...) and quarantined items (" + r.s.Quarantine.Prefix + "/...)"),
+		Value:       r.quarantine.BucketName(),
+	})
+}

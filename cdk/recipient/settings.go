@@ -1,0 +1,582 @@
+package recipient
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/logfan/logfan/shared/config"
+)
+
+// Context keys read by ParseSettings. cdk.json holds the defaults; any of them
+// can be overridden on the command line with `-c key=value`.
+const (
+	CtxStackName = "stackName"
+	CtxAccount   = "account"
+	CtxRegion    = "region"
+	CtxAssetDir  = "assetDir"
+
+	CtxDestinationName   = "destinationName"
+	CtxSenderAccounts    = "senderAccounts"
+	CtxOrganizationID    = "organizationId"
+	CtxOrganizationPaths = "organizationPaths"
+
+	CtxStreamMode           = "streamMode"
+	CtxShardCount           = "shardCount"
+	CtxStreamRetentionHours = "streamRetentionHours"
+	CtxStreamEncryption     = "streamEncryption"
+	CtxStreamKMSKeyARN      = "streamKmsKeyArn"
+
+	CtxS3Enabled        = "s3Enabled"
+	CtxS3BucketName     = "s3BucketName"
+	CtxS3Prefix         = "s3Prefix"
+	CtxS3KMSKeyARN      = "s3KmsKeyArn"
+	CtxS3TransitionDays = "s3TransitionDays"
+	CtxS3ExpirationDays = "s3ExpirationDays"
+
+	CtxFirehoseEnabled       = "firehoseEnabled"
+	CtxFirehoseStreamARN     = "firehoseStreamArn"
+	CtxFirehosePacking       = "firehosePacking"
+	CtxFirehosePrefix        = "firehosePrefix"
+	CtxFirehoseBufferSeconds = "firehoseBufferSeconds"
+	CtxFirehoseBufferMiB     = "firehoseBufferMiB"
+
+	CtxLogsEnabled        = "logsEnabled"
+	CtxLogsRegion         = "logsRegion"
+	CtxLogsGroupTemplate  = "logsGroupTemplate"
+	CtxLogsStreamTemplate = "logsStreamTemplate"
+	CtxLogsRetentionDays  = "logsRetentionDays"
+
+	CtxQuarantinePrefix         = "quarantinePrefix"
+	CtxQuarantineExpirationDays = "quarantineExpirationDays"
+
+	CtxLogLevel                 = "logLevel"
+	CtxFunctionMemoryMB         = "functionMemoryMB"
+	CtxFunctionTimeoutSeconds   = "functionTimeoutSeconds"
+	CtxFunctionLogRetentionDays = "functionLogRetentionDays"
+
+	CtxBatchSize             = "batchSize"
+	CtxBatchWindowSeconds    = "batchWindowSeconds"
+	CtxParallelization       = "parallelizationFactor"
+	CtxRetryAttempts         = "retryAttempts"
+	CtxMaxRecordAgeSeconds   = "maxRecordAgeSeconds"
+	CtxStartingPosition      = "startingPosition"
+	CtxEnhancedFanOut        = "enhancedFanOut"
+	CtxIteratorAgeAlarmSecs  = "iteratorAgeAlarmSeconds"
+	CtxAlarmTopicARN         = "alarmTopicArn"
+	CtxDisableNag            = "disableNag"
+	defaultStackName         = "LogfanRecipient"
+	defaultDestinationName   = "logfan-destination"
+	placeholderAccount       = "123456789012"
+	placeholderRegion        = "us-east-1"
+	defaultAssetDir          = "build"
+	maxDestinationNameLength = 512
+)
+
+// Stream capacity modes accepted by CtxStreamMode.
+const (
+	StreamOnDemand    = "on-demand"
+	StreamProvisioned = "provisioned"
+)
+
+// Stream encryption choices accepted by CtxStreamEncryption.
+const (
+	EncryptionManaged = "managed"
+	EncryptionKMS     = "kms"
+)
+
+// Settings is the typed, validated configuration of one recipient stack.
+type Settings struct {
+	StackName string
+	Account   string
+	Region    string
+	// AssetDir holds <sink>/bootstrap for every enabled sink (the Makefile's build/).
+	AssetDir string
+
+	DestinationName string
+	// Senders are the defaults of the SenderAccounts / SenderOrganizationId
+	// CloudFormation parameters; the policy size check at synth uses them.
+	Senders Senders
+
+	Stream     StreamSettings
+	S3         S3Settings
+	Firehose   FirehoseSettings
+	Logs       LogsSettings
+	Quarantine QuarantineSettings
+	Function   FunctionSettings
+	Consumer   ConsumerSettings
+	Alarms     AlarmSettings
+	// Nag applies cdk-nag's AwsSolutions pack at synth (on unless disableNag=true).
+	Nag bool
+}
+
+// Senders are the accounts or organization allowed to subscribe to the destination.
+type Senders struct {
+	Accounts          []string
+	OrganizationID    string
+	OrganizationPaths []string
+}
+
+// OrganizationMode reports whether the organization form of the policy applies.
+func (s Senders) OrganizationMode() bool { return s.OrganizationID != "" }
+
+// StreamSettings configures the Kinesis data stream.
+type StreamSettings struct {
+	Mode           string
+	ShardCount     int
+	RetentionHours int
+	Encryption     string
+	// KMSKeyARN imports an existing key; empty with EncryptionKMS creates one.
+	KMSKeyARN string
+}
+
+// S3Settings configures the S3 sink and the data bucket.
+type S3Settings struct {
+	Enabled bool
+	// BucketName imports an existing bucket; empty creates one.
+	BucketName     string
+	Prefix         string
+	KMSKeyARN      string
+	TransitionDays int
+	ExpirationDays int
+}
+
+// FirehoseSettings configures the Firehose sink.
+type FirehoseSettings struct {
+	Enabled bool
+	// StreamARN imports an existing Firehose stream; empty creates one delivering to the data bucket.
+	StreamARN     string
+	Packing       string
+	Prefix        string
+	BufferSeconds int
+	BufferMiB     int
+}
+
+// StreamName is the name part of an imported Firehose stream's ARN.
+func (f FirehoseSettings) StreamName() string {
+	_, name, _ := strings.Cut(f.StreamARN, ":deliverystream/")
+	return name
+}
+
+// LogsSettings configures the cross-region CloudWatch Logs sink.
+type LogsSettings struct {
+	Enabled        bool
+	Region         string
+	GroupTemplate  string
+	StreamTemplate string
+	RetentionDays  int
+}
+
+// GroupPrefix is the literal start of GroupTemplate, which scopes the IAM grant.
+func (l LogsSettings) GroupPrefix() string {
+	prefix, _, _ := strings.Cut(l.GroupTemplate, "{")
+	return prefix
+}
+
+// QuarantineSettings configures the bucket holding quarantined items and on-failure records.
+type QuarantineSettings struct {
+	Prefix         string
+	ExpirationDays int
+}
+
+// FunctionSettings applies to every consumer function.
+type FunctionSettings struct {
+	MemoryMB         int
+	TimeoutSeconds   int
+	LogLevel         string
+	LogRetentionDays int
+}
+
+// ConsumerSettings configures each function's event source mapping.
+type ConsumerSettings struct {
+	BatchSize             int
+	BatchWindowSeconds    int
+	ParallelizationFactor int
+	RetryAttempts         int
+	MaxRecordAgeSeconds   int
+	StartingPosition      string
+	EnhancedFanOut        bool
+}
+
+// AlarmSettings configures alarm thresholds and notification.
+type AlarmSettings struct {
+	IteratorAgeSeconds int
+	// TopicARN, when set, receives alarm and OK notifications.
+	TopicARN string
+}
+
+// EnabledSinks lists the enabled sinks in a fixed order.
+func (s Settings) EnabledSinks() []string {
+	var sinks []string
+	for _, c := range []struct {
+		name string
+		on   bool
+	}{{config.SinkS3, s.S3.Enabled}, {config.SinkFirehose, s.Firehose.Enabled}, {config.SinkLogs, s.Logs.Enabled}} {
+		if c.on {
+			sinks = append(sinks, c.name)
+		}
+	}
+	return sinks
+}
+
+// DestinationARN is the ARN of the Logs destination, known at synth because
+// account, region and name are literals.
+func (s Settings) DestinationARN() string {
+	return fmt.Sprintf("arn:%s:logs:%s:%s:destination:%s", partition(s.Region), s.Region, s.Account, s.DestinationName)
+}
+
+// partition maps a region to its ARN partition.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
+var (
+	reAccount   = regexp.MustCompile(`^\d{12}$`)
+	reRegion    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+	reOrgID     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	reOrgPath   = regexp.MustCompile(`^o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}(/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32})*/?\*?$`)
+	reStackName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+	reDestName  = regexp.MustCompile(`^[^:*"\\]+$`)
+	reKMSKey    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}$`)
+	reBucket    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	reFirehose  = regexp.MustCompile(`^arn:aws[a-z-]*:firehose:([a-z0-9-]+):(\d{12}):deliverystream/[a-zA-Z0-9_.-]{1,64}$`)
+	reTopic     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	rePrefix    = regexp.MustCompile(`^[A-Za-z0-9!_.'()/-]+$`)
+	reLogPrefix = regexp.MustCompile(`^[A-Za-z0-9._/#-]+$`)
+)
+
+// logRetention lists the retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+var logRetention = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// lambdaLogLevels are Lambda's ApplicationLogLevel values.
+var lambdaLogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+// ParseSettings reads the stack configuration from CDK context through
+// lookup (app.Node().TryGetContext in production) and reports every missing
+// or malformed value in one error. Values may be JSON types (from cdk.json)
+// or strings (from -c key=value).
+func ParseSettings(lookup func(key string) any) (Settings, error) {
+	p := &parser{lookup: lookup}
+	var s Settings
+
+	s.StackName = p.match(CtxStackName, defaultStackName, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
+	s.Account = p.match(CtxAccount, placeholderAccount, reAccount, "a 12-digit AWS account ID")
+	s.Region = p.match(CtxRegion, placeholderRegion, reRegion, "an AWS region such as eu-west-1")
+	s.AssetDir = p.str(CtxAssetDir, defaultAssetDir)
+
+	s.DestinationName = p.match(CtxDestinationName, defaultDestinationName, reDestName, "a destination name without ':', '*', '\"' or '\\'")
+	if len(s.DestinationName) > maxDestinationNameLength {
+		p.fail(CtxDestinationName, s.DestinationName, "at most 512 characters")
+	}
+	s.Senders.Accounts = p.list(CtxSenderAccounts)
+	seen := map[string]bool{}
+	for _, a := range s.Senders.Accounts {
+		if !reAccount.MatchString(a) {
+			p.fail(CtxSenderAccounts, a, "12-digit AWS account IDs, comma-separated")
+		}
+		if seen[a] {
+			p.fail(CtxSenderAccounts, a, "each account once")
+		}
+		seen[a] = true
+	}
+	s.Senders.OrganizationID = p.str(CtxOrganizationID, "")
+	if s.Senders.OrganizationID != "" && !reOrgID.MatchString(s.Senders.OrganizationID) {
+		p.fail(CtxOrganizationID, s.Senders.OrganizationID, "an AWS Organizations ID such as o-a1b2c3d4e5")
+	}
+	s.Senders.OrganizationPaths = p.list(CtxOrganizationPaths)
+	for _, path := range s.Senders.OrganizationPaths {
+		switch {
+		case !reOrgPath.MatchString(path):
+			p.fail(CtxOrganizationPaths, path, "organization paths such as o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/")
+		case s.Senders.OrganizationID == "":
+			p.fail(CtxOrganizationPaths, path, "organizationId to be set as well")
+		case !strings.HasPrefix(path, s.Senders.OrganizationID+"/"):
+			p.fail(CtxOrganizationPaths, path, "a path inside organization "+s.Senders.OrganizationID)
+		}
+	}
+	if len(s.Senders.Accounts) == 0 && s.Senders.OrganizationID == "" {
+		p.errs = append(p.errs, fmt.Errorf("%s or %s: at least one sender account or an organization is required", CtxSenderAccounts, CtxOrganizationID))
+	}
+
+	s.Stream.Mode = p.oneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)
+	s.Stream.ShardCount = p.integer(CtxShardCount, 1, 1, 10000)
+	s.Stream.RetentionHours = p.integer(CtxStreamRetentionHours, 24, 24, 8760)
+	s.Stream.Encryption = p.oneOf(CtxStreamEncryption, EncryptionManaged, EncryptionManaged, EncryptionKMS)
+	s.Stream.KMSKeyARN = p.optionalMatch(CtxStreamKMSKeyARN, reKMSKey, "a KMS key ARN")
+	if s.Stream.KMSKeyARN != "" && s.Stream.Encryption != EncryptionKMS {
+		p.fail(CtxStreamKMSKeyARN, s.Stream.KMSKeyARN, streamEncryptionKMSHint)
+	}
+
+	s.S3.Enabled = p.boolean(CtxS3Enabled, true)
+	s.S3.BucketName = p.optionalMatch(CtxS3BucketName, reBucket, "an S3 bucket name")
+	s.S3.Prefix = p.prefix(CtxS3Prefix, config.DefaultS3Prefix)
+	s.S3.KMSKeyARN = p.optionalMatch(CtxS3KMSKeyARN, reKMSKey, "a KMS key ARN")
+	s.S3.TransitionDays = p.integer(CtxS3TransitionDays, 30, 0, 36500)
+	s.S3.ExpirationDays = p.integer(CtxS3ExpirationDays, 0, 0, 36500)
+	if s.S3.TransitionDays > 0 && s.S3.TransitionDays < 30 {
+		p.fail(CtxS3TransitionDays, strconv.Itoa(s.S3.TransitionDays), "0 (no transition) or at least 30 (S3 Standard-IA minimum)")
+	}
+	if s.S3.ExpirationDays > 0 && s.S3.ExpirationDays <= s.S3.TransitionDays {
+		p.fail(CtxS3ExpirationDays, strconv.Itoa(s.S3.ExpirationDays), "0 (keep forever) or more than "+CtxS3TransitionDays)
+	}
+
+	s.Firehose.Enabled = p.boolean(CtxFirehoseEnabled, true)
+	s.Firehose.StreamARN = p.optionalMatch(CtxFirehoseStreamARN, reFirehose, "a Firehose stream ARN (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME)")
+	if m := reFirehose.FindStringSubmatch(s.Firehose.StreamARN); m != nil && (m[1] != s.Region || m[2] != s.Account) {
+		// The function's config names the stream, not its ARN, so it can only reach its own account and region.
+		p.fail(CtxFirehoseStreamARN, s.Firehose.StreamARN, "a stream in the stack's own account and region ("+s.Account+", "+s.Region+")")
+	}
+	s.Firehose.Packing = p.str(CtxFirehosePacking, config.PackingPack)
+	s.Firehose.Prefix = p.prefix(CtxFirehosePrefix, "firehose")
+	s.Firehose.BufferSeconds = p.integer(CtxFirehoseBufferSeconds, 300, 0, 900)
+	s.Firehose.BufferMiB = p.integer(CtxFirehoseBufferMiB, 64, 1, 128)
+
+	s.Logs.Enabled = p.boolean(CtxLogsEnabled, true)
+	s.Logs.Region = p.match(CtxLogsRegion, s.Region, reRegion, "an AWS region such as eu-west-1")
+	s.Logs.GroupTemplate = p.str(CtxLogsGroupTemplate, config.DefaultLogsGroupTemplate)
+	s.Logs.StreamTemplate = p.str(CtxLogsStreamTemplate, config.DefaultLogsStreamTemp)
+	s.Logs.RetentionDays = p.integer(CtxLogsRetentionDays, config.DefaultLogsRetentionDays, 1, 3653)
+	if prefix := s.Logs.GroupPrefix(); !reLogPrefix.MatchString(prefix) {
+		// The IAM grant is scoped to this prefix; an empty one would mean every log group.
+		p.fail(CtxLogsGroupTemplate, s.Logs.GroupTemplate, "a template starting with a literal log group prefix such as /logfan/")
+	}
+
+	s.Quarantine.Prefix = p.prefix(CtxQuarantinePrefix, config.DefaultQuarantinePrefix)
+	s.Quarantine.ExpirationDays = p.integer(CtxQuarantineExpirationDays, 365, 0, 36500)
+	if strings.HasPrefix(s.Quarantine.Prefix+"/", "aws/lambda/") {
+		p.fail(CtxQuarantinePrefix, s.Quarantine.Prefix, "a prefix outside aws/lambda/, where Lambda writes on-failure records")
+	}
+
+	s.Function.LogLevel = strings.ToUpper(p.oneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
+	s.Function.MemoryMB = p.integer(CtxFunctionMemoryMB, 1024, 128, 10240)
+	s.Function.TimeoutSeconds = p.integer(CtxFunctionTimeoutSeconds, 120, 10, 900)
+	s.Function.LogRetentionDays = p.integer(CtxFunctionLogRetentionDays, 30, 1, 3653)
+	if !slices.Contains(logRetention, s.Function.LogRetentionDays) {
+		p.fail(CtxFunctionLogRetentionDays, strconv.Itoa(s.Function.LogRetentionDays), fmt.Sprintf("one of %v", logRetention))
+	}
+
+	// Lambda's Kinesis limits: docs/aws-limits.md. Retries and record age must
+	// be finite so one poison record cannot block a shard for the whole retention.
+	s.Consumer.BatchSize = p.integer(CtxBatchSize, 1000, 1, 10000)
+	s.Consumer.BatchWindowSeconds = p.integer(CtxBatchWindowSeconds, 5, 0, 300)
+	s.Consumer.ParallelizationFactor = p.integer(CtxParallelization, 1, 1, 10)
+	s.Consumer.RetryAttempts = p.integer(CtxRetryAttempts, 10, 0, 10000)
+	s.Consumer.MaxRecordAgeSeconds = p.integer(CtxMaxRecordAgeSeconds, 21600, 60, 604800)
+	s.Consumer.StartingPosition = p.oneOf(CtxStartingPosition, "TRIM_HORIZON", "TRIM_HORIZON", "LATEST")
+	s.Consumer.EnhancedFanOut = p.boolean(CtxEnhancedFanOut, false)
+	if max := s.Stream.RetentionHours * 3600; s.Consumer.MaxRecordAgeSeconds > max {
+		p.fail(CtxMaxRecordAgeSeconds, strconv.Itoa(s.Consumer.MaxRecordAgeSeconds), fmt.Sprintf("at most the stream retention (%d s), or records expire before they reach the on-failure destination", max))
+	}
+
+	s.Alarms.IteratorAgeSeconds = p.integer(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
+	s.Alarms.TopicARN = p.optionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
+	s.Nag = !p.boolean(CtxDisableNag, false)
+
+	if len(s.EnabledSinks()) == 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s, %s, %s: at least one sink must be enabled", CtxS3Enabled, CtxFirehoseEnabled, CtxLogsEnabled))
+	}
+	// The functions validate their environment with config.Load at cold
+	// start; running the same loader here turns a bad template, retention or
+	// packing into a synth error instead of a crash loop after deploy.
+	for _, sink := range s.EnabledSinks() {
+		env := s.functionEnv(sink, envPlaceholders)
+		if _, err := config.Load(sink, func(k string) string { return env[k] }); err != nil {
+			p.errs = append(p.errs, fmt.Errorf("%s function environment: %w", sink, err))
+		}
+	}
+
+	if len(p.errs) > 0 {
+		return Settings{}, fmt.Errorf("logfan stack context: %w", errors.Join(p.errs...))
+	}
+	return s, nil
+}
+
+const streamEncryptionKMSHint = "streamEncryption=kms as well"
+
+// envRefs names the deploy-time values a function's environment refers to.
+type envRefs struct {
+	DataBucket, QuarantineBucket, FirehoseStream string
+}
+
+// envPlaceholders stand in for resource names when validating settings before any construct exists.
+var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream"}
+
+// functionEnv builds the environment of sink's function from the shared
+// config constants, so the stack and the runtime cannot drift apart.
+func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
+	env := map[string]string{
+		config.EnvQuarantineBucket: refs.QuarantineBucket,
+		config.EnvQuarantinePrefix: s.Quarantine.Prefix,
+	}
+	switch sink {
+	case config.SinkS3:
+		env[config.EnvS3Bucket] = refs.DataBucket
+		env[config.EnvS3Prefix] = s.S3.Prefix
+		if s.S3.KMSKeyARN != "" {
+			env[config.EnvS3KMSKeyID] = s.S3.KMSKeyARN
+		}
+	case config.SinkFirehose:
+		env[config.EnvFirehoseStream] = refs.FirehoseStream
+		env[config.EnvFirehosePacking] = s.Firehose.Packing
+	case config.SinkLogs:
+		env[config.EnvLogsRegion] = s.Logs.Region
+		env[config.EnvLogsGroupTemplate] = s.Logs.GroupTemplate
+		env[config.EnvLogsStreamTemplate] = s.Logs.StreamTemplate
+		env[config.EnvLogsRetentionDays] = strconv.Itoa(s.Logs.RetentionDays)
+	}
+	return env
+}
+
+// parser collects every problem instead of stopping at the first one.
+type parser struct {
+	lookup func(string) any
+	errs   []error
+}
+
+func (p *parser) fail(key, value, want string) {
+	p.errs = append(p.errs, fmt.Errorf("%s=%q: want %s", key, value, want))
+}
+
+// raw returns the context value as a string, and whether it was set at all.
+func (p *parser) raw(key string) (string, bool) {
+	v := p.lookup(key)
+	switch t := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return strings.TrimSpace(t), true
+	case bool:
+		return strconv.FormatBool(t), true
+	case float64:
+		if t == math.Trunc(t) && math.Abs(t) < 1e15 {
+			return strconv.FormatInt(int64(t), 10), true
+		}
+		return strconv.FormatFloat(t, 'f', -1, 64), true
+	case int:
+		return strconv.Itoa(t), true
+	default:
+		return fmt.Sprint(t), true
+	}
+}
+
+func (p *parser) str(key, def string) string {
+	if v, ok := p.raw(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) match(key, def string, re *regexp.Regexp, want string) string {
+	v := p.str(key, def)
+	if !re.MatchString(v) {
+		p.fail(key, v, want)
+	}
+	return v
+}
+
+func (p *parser) optionalMatch(key string, re *regexp.Regexp, want string) string {
+	v := p.str(key, "")
+	if v != "" && !re.MatchString(v) {
+		p.fail(key, v, want)
+	}
+	return v
+}
+
+func (p *parser) oneOf(key, def string, allowed ...string) string {
+	v := p.str(key, def)
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	p.fail(key, v, "one of "+strings.Join(allowed, ", "))
+	return def
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	v, ok := p.raw(key)
+	if !ok || v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(key, v, "true or false")
+		return def
+	}
+	return b
+}
+
+func (p *parser) integer(key string, def, min, max int) int {
+	v, ok := p.raw(key)
+	if !ok || v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		p.fail(key, v, fmt.Sprintf("an integer from %d to %d", min, max))
+		return def
+	}
+	return n
+}
+
+// prefix reads an S3 key prefix without leading or trailing slashes.
+func (p *parser) prefix(key, def string) string {
+	v := strings.Trim(p.str(key, def), "/")
+	if !rePrefix.MatchString(v) {
+		p.fail(key, v, "a non-empty S3 key prefix of letters, digits and !_.'()/-")
+	}
+	return v
+}
+
+// list reads a comma-separated string or a JSON array of strings.
+func (p *parser) list(key string) []string {
+	var items []string
+	switch t := p.lookup(key).(type) {
+	case nil:
+	case []any:
+		for _, x := range t {
+			items = append(items, fmt.Sprint(x))
+		}
+	case []string:
+		items = t
+	default:
+		v, _ := p.raw(key)
+		items = strings.Split(v, ",")
+	}
+	var out []string
+	for _, it := range items {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// CheckAssets reports enabled sinks whose function binary is missing from
+// AssetDir, which CDK would otherwise report as an opaque asset error.
+func (s Settings) CheckAssets() error {
+	var missing []string
+	for _, sink := range s.EnabledSinks() {
+		path := filepath.Join(s.AssetDir, sink, "bootstrap")
+		if _, err := os.Stat(path); err != nil {
+			missing = append(missing, path)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("function code not found: %s (run `make build` first, or point -c %s=DIR at a directory holding <sink>/bootstrap)", strings.Join(missing, ", "), CtxAssetDir)
+	}
+	return nil
+}

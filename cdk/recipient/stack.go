@@ -1,0 +1,107 @@
+// Package recipient defines logfan's recipient stack: the Kinesis stream that
+// a CloudWatch Logs destination feeds, the destination and the role it uses,
+// one consumer function per enabled sink, the sinks' resources, alarms and a
+// dashboard. One stack serves one recipient account and region.
+package recipient
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// RecipientStackProps configures NewRecipientStack.
+type RecipientStackProps struct {
+	awscdk.StackProps
+	// Settings is the parsed context (see ParseSettings).
+	Settings Settings
+}
+
+// recipientStack carries what the stack's parts share while it is built.
+type recipientStack struct {
+	// stack is held, not embedded: jsii cannot register a Go struct that
+	// embeds a jsii object as a construct scope.
+	stack awscdk.Stack
+	s Settings
+
+	stream      *dataStream
+	destination awslogs.CfnDestination
+	senders     *senderParameters
+	quarantine  awss3.Bucket
+	data        awss3.IBucket
+	firehose    *firehoseSink
+	functions   []*consumer
+}
+
+// NewRecipientStack builds the recipient stack described in the package comment.
+func NewRecipientStack(scope constructs.Construct, id string, props *RecipientStackProps) awscdk.Stack {
+	sp := props.StackProps
+	if sp.Description == nil {
+		sp.Description = jsii.String("logfan recipient: Kinesis stream, CloudWatch Logs destination for sender accounts, and consumers fanning out to S3, Firehose and CloudWatch Logs")
+	}
+	r := &recipientStack{stack: awscdk.NewStack(scope, &id, &sp), s: props.Settings}
+
+	r.senders = newSenderParameters(r)
+	r.stream = newDataStream(r)
+	r.destination = newDestination(r)
+	r.quarantine = newQuarantineBucket(r)
+	r.data = newDataBucket(r)
+	r.firehose = newFirehoseSink(r)
+	for _, sink := range r.s.EnabledSinks() {
+		r.functions = append(r.functions, newConsumer(r, sink))
+	}
+	newMonitoring(r)
+	newOutputs(r)
+	return r.stack
+}
+
+// AddToApp adds the recipient stack for s to app, with account and region
+// from s and, unless disabled, cdk-nag's AwsSolutions checks. main and the
+// tests both build the app through here, so tests check what synth deploys.
+func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
+	stack := NewRecipientStack(app, s.StackName, &RecipientStackProps{
+		StackProps: awscdk.StackProps{
+			Env:       &awscdk.Environment{Account: jsii.String(s.Account), Region: jsii.String(s.Region)},
+			StackName: jsii.String(s.StackName),
+		},
+		Settings: s,
+	})
+	if s.Nag {
+		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	}
+	return stack
+}
+
+// suppress records a cdk-nag suppression with its reason on construct and its children.
+func suppress(construct constructs.IConstruct, id, reason string, appliesTo ...string) {
+	s := &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
+	if len(appliesTo) > 0 {
+		list := make([]any, len(appliesTo))
+		for i, a := range appliesTo {
+			list[i] = a
+		}
+		s.AppliesTo = &list
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(true))
+}
+
+// arn formats an ARN in the stack's partition.
+func (r *recipientStack) arn(service, region, resource string) string {
+	return "arn:" + partition(r.s.Region) + ":" + service + ":" + region + ":" + r.s.Account + ":" + resource
+}
+
+// sinkTitle capitalises a sink name for construct IDs ("s3" -> "S3").
+func sinkTitle(sink string) string {
+	switch sink {
+	case "s3":
+		return "S3"
+	case "firehose":
+		return "Firehose"
+	case "logs":
+		return "Logs"
+	}
+	return sink
+}
