@@ -140,17 +140,30 @@ type Stats struct {
 
 // Poller is one emulated event source mapping.
 type Poller struct {
-	client KinesisAPI
-	h      Invoker
-	o      Options
+	client     KinesisAPI
+	newHandler func(shard string) (Invoker, error)
+	o          Options
 
 	mu     sync.Mutex
 	shards map[string]*ShardStats
 	progMu sync.Mutex
 }
 
-// New returns a Poller reading o.StreamARN with client and invoking h.
+// New returns a Poller reading o.StreamARN with client and invoking h one
+// invocation at a time, like a function with a single execution
+// environment: the Lambda runtime never calls one handler instance
+// concurrently, and handlers rely on it (the consumer reuses its decoder's
+// buffers), so shards wait for each other here.
 func New(client KinesisAPI, h Invoker, o Options) (*Poller, error) {
+	s := &serialized{h: h}
+	return NewPerShard(client, func(string) (Invoker, error) { return s, nil }, o)
+}
+
+// NewPerShard returns a Poller that gives every shard its own handler,
+// built by newHandler when the shard starts: like Lambda, which processes
+// the shards of a stream in parallel in separate execution environments,
+// each with its own cold start.
+func NewPerShard(client KinesisAPI, newHandler func(shard string) (Invoker, error), o Options) (*Poller, error) {
 	if o.StreamARN == "" {
 		return nil, errors.New("poller: StreamARN is required")
 	}
@@ -181,7 +194,19 @@ func New(client KinesisAPI, h Invoker, o Options) (*Poller, error) {
 	if o.Name == "" {
 		o.Name = "poller"
 	}
-	return &Poller{client: client, h: h, o: o, shards: map[string]*ShardStats{}}, nil
+	return &Poller{client: client, newHandler: newHandler, o: o, shards: map[string]*ShardStats{}}, nil
+}
+
+// serialized lets one handler instance serve several shards, one call at a time.
+type serialized struct {
+	mu sync.Mutex
+	h  Invoker
+}
+
+func (s *serialized) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h.Invoke(ctx, payload)
 }
 
 // Run polls every shard until each is drained (see Options.StopWhenIdle) or
@@ -322,6 +347,10 @@ func (p *Poller) getRecords(ctx context.Context, shard string, iter **string, po
 }
 
 func (p *Poller) runShard(ctx context.Context, shard string) error {
+	h, err := p.newHandler(shard)
+	if err != nil {
+		return fmt.Errorf("start a handler: %w", err)
+	}
 	src := Source{StreamARN: p.o.StreamARN, ShardID: shard, RoleARN: p.o.RoleARN}
 	pos := position{typ: types.ShardIteratorTypeTrimHorizon}
 	iter, err := p.iterator(ctx, shard, pos)
@@ -381,7 +410,7 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 		}
 		batch := buf[:n]
 		reqID := newRequestID()
-		at, reason, fnErr := p.invoke(ctx, reqID, payload, batch)
+		at, reason, fnErr := p.invoke(ctx, h, reqID, payload, batch)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -429,7 +458,7 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 
 // invoke calls the handler as the Lambda runtime would and returns the
 // index to retry from (-1 on success), why, and "Unhandled" for a function error.
-func (p *Poller) invoke(ctx context.Context, reqID string, payload []byte, batch []types.Record) (at int, reason, fnErr string) {
+func (p *Poller) invoke(ctx context.Context, h Invoker, reqID string, payload []byte, batch []types.Record) (at int, reason, fnErr string) {
 	ictx, cancel := context.WithTimeout(ctx, p.o.Timeout)
 	defer cancel()
 	ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{AwsRequestID: reqID, InvokedFunctionArn: p.o.FunctionARN})
@@ -440,7 +469,7 @@ func (p *Poller) invoke(ctx context.Context, reqID string, payload []byte, batch
 				err = fmt.Errorf("handler panicked: %v", r)
 			}
 		}()
-		return p.h.Invoke(ictx, payload)
+		return h.Invoke(ictx, payload)
 	}()
 	if err != nil {
 		return 0, "function error: " + err.Error(), "Unhandled"

@@ -378,3 +378,72 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// overlapDetector fails the test if it is ever invoked concurrently.
+type overlapDetector struct {
+	fake
+	inFlight, overlaps atomic.Int32
+}
+
+func (o *overlapDetector) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if o.inFlight.Add(1) > 1 {
+		o.overlaps.Add(1)
+	}
+	defer o.inFlight.Add(-1)
+	time.Sleep(2 * time.Millisecond) // widen the window an overlap needs
+	return o.fake.Invoke(ctx, payload)
+}
+
+func TestOneHandlerIsNeverCalledConcurrently(t *testing.T) {
+	emutest.Require(t, srv)
+	s := newStream(t, 4)
+	s.put(t, "c", 0, 400)
+	h := &overlapDetector{}
+	o := fastOptions(s)
+	o.BatchSize = 10
+	run(t, s, h, o)
+	wantCounts(t, s, h.counts(), nil)
+	if n := h.overlaps.Load(); n > 0 {
+		t.Fatalf("handler invoked concurrently %d times; the Lambda runtime never does that", n)
+	}
+}
+
+func TestPerShardHandlers(t *testing.T) {
+	emutest.Require(t, srv)
+	s := newStream(t, 3)
+	s.put(t, "p", 0, 300)
+	var mu sync.Mutex
+	handlers := map[string]*fake{}
+	p, err := NewPerShard(s.client, func(shard string) (Invoker, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if handlers[shard] != nil {
+			t.Errorf("second handler for %s", shard)
+		}
+		handlers[shard] = &fake{}
+		return handlers[shard], nil
+	}, fastOptions(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(handlers) != 3 {
+		t.Fatalf("%d handlers, want one per shard", len(handlers))
+	}
+	for shard, h := range handlers {
+		for _, c := range h.calls {
+			if c.shard != shard {
+				t.Fatalf("handler of %s got a batch of %s", shard, c.shard)
+			}
+		}
+		var got []string
+		for _, c := range h.calls {
+			got = append(got, c.datas...)
+		}
+		if strings.Join(got, ",") != strings.Join(s.order[shard], ",") {
+			t.Fatalf("%s: got %d records, want %d in order", shard, len(got), len(s.order[shard]))
+		}
+	}
+}

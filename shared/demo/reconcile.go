@@ -1,0 +1,121 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// SinkReport reconciles one sink: every event sent is landed, quarantined
+// with a reason, parked in the on-failure destination, or lost.
+type SinkReport struct {
+	Sink string
+	// Sent counts the events the senders wrote.
+	Sent int
+	// Landed counts distinct sent events found in the sink.
+	Landed int
+	// Duplicates counts extra copies of landed events.
+	Duplicates int
+	// Missing counts sent events not found in the sink.
+	Missing int
+	// Quarantined counts events the sink quarantined (from the handlers' summaries).
+	Quarantined int
+	// PoisonRecords counts undecodable Kinesis records the handler quarantined.
+	PoisonRecords int
+	// OnFailure counts missing events whose records went to the on-failure destination.
+	OnFailure int
+	// Lost counts missing events that are neither quarantined nor in the on-failure destination.
+	Lost int
+	// Invocations and Retries come from the sink's poller.
+	Invocations, Retries int
+}
+
+// ExactlyOnce reports whether every sent event landed once.
+func (r SinkReport) ExactlyOnce() bool { return r.Landed == r.Sent && r.Duplicates == 0 }
+
+// reconcile compares what landed (messages, duplicates included) with the
+// sent events 0..sent-1 of run; parked holds the events of records handed
+// to the on-failure destination.
+func reconcile(sink, run string, sent int, landed []string, quarantined, poison int, parked map[int]bool) SinkReport {
+	r := SinkReport{Sink: sink, Sent: sent, Quarantined: quarantined, PoisonRecords: poison}
+	seen := make([]int, sent)
+	for _, msg := range landed {
+		if got, n, ok := parseKey(msg); ok && got == run && n >= 0 && n < sent {
+			seen[n]++
+		}
+	}
+	unexplained := 0
+	for n, c := range seen {
+		switch {
+		case c == 0:
+			r.Missing++
+			if parked[n] {
+				r.OnFailure++
+			} else {
+				unexplained++
+			}
+		default:
+			r.Landed++
+			r.Duplicates += c - 1
+		}
+	}
+	// Quarantined events are only counted, not named: they explain that
+	// many of the missing events. Poison records hide an unknown number of
+	// events, so they explain nothing and the demo reports them as lost.
+	r.Lost = max(0, unexplained-quarantined)
+	return r
+}
+
+// Report is the outcome of one demo run.
+type Report struct {
+	// Run tags this run's messages.
+	Run string
+	// Endpoint is the emulator's URL.
+	Endpoint string
+	// Shards counts the stream's shards.
+	Shards int
+	// Sent is what the senders wrote.
+	Sent *Sent
+	// Sinks reconciles each sink, in the order they ran.
+	Sinks []SinkReport
+	// Elapsed is the whole run's duration.
+	Elapsed string
+}
+
+// Lost totals the lost events over the sinks.
+func (r *Report) Lost() int {
+	n := 0
+	for _, s := range r.Sinks {
+		n += s.Lost
+	}
+	return n
+}
+
+// Summary is the demo's last line: `demo: sent N events; s3 N, firehose N, logs N; lost 0`.
+func (r *Report) Summary() string {
+	parts := make([]string, len(r.Sinks))
+	for i, s := range r.Sinks {
+		parts[i] = fmt.Sprintf("%s %d", s.Sink, s.Landed)
+	}
+	sent := 0
+	if r.Sent != nil {
+		sent = r.Sent.Events
+	}
+	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost())
+}
+
+// WriteTable prints the reconciliation table, one row per sink.
+func (r *Report) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "sink\tsent\tlanded\tduplicates\tmissing\tquarantined\ton-failure\tlost\tinvocations\tretries\t")
+	for _, s := range r.Sinks {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.Sink, s.Sent, s.Landed, s.Duplicates, s.Missing, s.Quarantined, s.OnFailure, s.Lost, s.Invocations, s.Retries)
+	}
+	_ = tw.Flush()
+	for _, s := range r.Sinks {
+		if s.PoisonRecords > 0 {
+			fmt.Fprintf(w, "%s: %d undecodable records were quarantined (their events count as lost here)\n", s.Sink, s.PoisonRecords)
+		}
+	}
+}
