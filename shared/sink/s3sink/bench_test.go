@@ -275,4 +275,3 @@ func BenchmarkGzip(b *testing.B) {
 		})
 	}
 }
-
