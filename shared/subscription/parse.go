@@ -1,8 +1,10 @@
 package subscription
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -483,16 +485,33 @@ func (p *parser) keepNumber() (span, error) {
 func (p *parser) str() (span, error) {
 	b := p.b
 	i := p.r + 1
-	seg, start, w := i, p.w, p.w
+	start, w := p.w, p.w
 	for {
-		for i < len(b) && !strSpecial[b[i]] {
-			i++
+		// Fast path: scan and move 8 bytes at a time. Storing a whole word
+		// at w is safe once w trails i by 8 or more (always, after the
+		// first key): it only overwrites bytes already consumed.
+		found := false
+		for i+8 <= len(b) && i-w >= 8 {
+			x := binary.LittleEndian.Uint64(b[i:])
+			binary.LittleEndian.PutUint64(b[w:], x)
+			if m := specialMask(x); m != 0 {
+				k := bits.TrailingZeros64(m) >> 3
+				i, w = i+k, w+k
+				found = true
+				break
+			}
+			i, w = i+8, w+8
 		}
-		if i == len(b) {
-			p.r = i
-			return span{}, p.syntaxErr("the closing quote of a string")
+		if !found {
+			for i < len(b) && !strSpecial[b[i]] {
+				b[w] = b[i]
+				i, w = i+1, w+1
+			}
+			if i == len(b) {
+				p.r = i
+				return span{}, p.syntaxErr("the closing quote of a string")
+			}
 		}
-		w += copy(b[w:], b[seg:i])
 		switch c := b[i]; c {
 		case '"':
 			p.r, p.w = i+1, w
@@ -511,7 +530,6 @@ func (p *parser) str() (span, error) {
 				w += utf8.EncodeRune(b[w:], r)
 			}
 			i += n
-			seg = i
 		default:
 			p.r = i
 			return span{}, p.syntaxErr("no raw control character in a string (escape it)")
@@ -519,15 +537,41 @@ func (p *parser) str() (span, error) {
 	}
 }
 
+// SWAR constants: one bit or byte value in every byte of a word.
+const (
+	lsbs = 0x0101010101010101
+	msbs = 0x8080808080808080
+)
+
+// specialMask flags (in the top bit of each byte) the bytes of x that end
+// plain string contents: '"', '\\' and control characters. Borrows can set
+// false flags, but only above a true one, so the lowest flag is exact.
+func specialMask(x uint64) uint64 {
+	q := x ^ (lsbs * '"')
+	s := x ^ (lsbs * '\\')
+	return ((q-lsbs)&^q | (s-lsbs)&^s | (x-lsbs*0x20)&^x) & msbs
+}
+
+// plainEnd returns the index of the first byte at or after i that ends
+// plain string contents, or len(b).
+func plainEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && !strSpecial[b[i]] {
+		i++
+	}
+	return i
+}
+
 // key parses an object key without keeping it; the result is valid until
 // the next key.
 func (p *parser) key() ([]byte, error) {
 	b := p.b
 	start := p.r + 1
-	i := start
-	for i < len(b) && !strSpecial[b[i]] {
-		i++
-	}
+	i := plainEnd(b, start)
 	if i < len(b) && b[i] == '"' {
 		p.r = i + 1
 		return b[start:i], nil
@@ -536,9 +580,7 @@ func (p *parser) key() ([]byte, error) {
 	p.keyBuf = p.keyBuf[:0]
 	seg := start
 	for {
-		for i < len(b) && !strSpecial[b[i]] {
-			i++
-		}
+		i = plainEnd(b, i)
 		if i == len(b) {
 			p.r = i
 			return nil, p.syntaxErr("the closing quote of a key")
@@ -819,9 +861,7 @@ func (p *parser) skipString() error {
 	b := p.b
 	i := p.r + 1
 	for {
-		for i < len(b) && !strSpecial[b[i]] {
-			i++
-		}
+		i = plainEnd(b, i)
 		if i == len(b) {
 			p.r = i
 			return p.syntaxErr("the closing quote of a string")

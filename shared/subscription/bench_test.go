@@ -1,0 +1,79 @@
+package subscription
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkDecodeRecord decodes one Kinesis record's data (gzip JSON) with
+// each implementation: impl=baseline (new compress/gzip reader per record +
+// encoding/json into aws-lambda-go's CloudwatchLogsData), impl=fastjson
+// (reused klauspost reader + fastjson tree, the other tuned design) and
+// impl=logfan (Decoder). MB/s counts uncompressed JSON. Compare with
+//
+//	go test -run '^$' -bench DecodeRecord -benchmem -cpu 1 -count 6 ./shared/subscription | benchstat -col /impl -
+func BenchmarkDecodeRecord(b *testing.B) {
+	for _, fl := range []flavour{realistic, random} {
+		for _, n := range []int{100, 1000} {
+			payload := genPayload(42, n, fl)
+			data := gz(b, payload)
+			name := fmt.Sprintf("flavour=%s/events=%d", fl, n)
+			b.Run("impl=baseline/"+name, func(b *testing.B) {
+				benchDecode(b, len(payload), n, func() (int, error) {
+					d, err := baselineDecode(data)
+					if err != nil {
+						return 0, err
+					}
+					return len(d.LogEvents), nil
+				})
+			})
+			b.Run("impl=fastjson/"+name, func(b *testing.B) {
+				var f fastjsonDecoder
+				benchDecode(b, len(payload), n, func() (int, error) {
+					m, err := f.decode(data)
+					if err != nil {
+						return 0, err
+					}
+					return len(m.LogEvents), nil
+				})
+			})
+			b.Run("impl=logfan/"+name, func(b *testing.B) {
+				d := NewDecoder(0)
+				benchDecode(b, len(payload), n, func() (int, error) {
+					m, err := d.Decode(data)
+					if err != nil {
+						return 0, err
+					}
+					return len(m.LogEvents), nil
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkControlMessage is the per-record cost of the health check.
+func BenchmarkControlMessage(b *testing.B) {
+	payload := []byte(`{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}`)
+	data := gz(b, payload)
+	d := NewDecoder(0)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if m, err := d.Decode(data); err != nil || !m.IsControl() {
+			b.Fatal(m, err)
+		}
+	}
+}
+
+func benchDecode(b *testing.B, uncompressed, events int, decode func() (int, error)) {
+	b.Helper()
+	b.SetBytes(int64(uncompressed))
+	b.ReportAllocs()
+	for b.Loop() {
+		n, err := decode()
+		if err != nil || n != events {
+			b.Fatalf("decoded %d events (want %d): %v", n, events, err)
+		}
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
