@@ -72,10 +72,10 @@ func eventSize(msg string) int { return len(msg) + EventOverhead }
 
 // repairUTF8 returns s with each byte that is not part of valid UTF-8
 // replaced by U+FFFD (3 bytes), one replacement per invalid byte. That is
-// exactly what the SDK's JSON encoder sends for such a byte (`\ufffd`, see
-// smithy-go encoding/json escapeStringBytes), so the returned string is what
-// CloudWatch Logs stores and its length is what the service counts. Valid
-// input is returned as is, without allocating.
+// exactly what the SDK's JSON serializer sends for such a byte (smithy-go's
+// awsJson ShapeSerializer; TestInvalidUTF8AsTheSDKSendsIt checks it), so the
+// returned string is what CloudWatch Logs stores and its length is what the
+// service counts. Valid input is returned as is, without allocating.
 func repairUTF8(s string) (string, bool) {
 	if utf8.ValidString(s) {
 		return s, false

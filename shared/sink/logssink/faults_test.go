@@ -301,7 +301,9 @@ func TestInvalidParameterBisected(t *testing.T) {
 		}
 		return b
 	}
-	isPoison := func(_ *subscription.Message, ev *subscription.LogEvent) bool { return strings.HasPrefix(ev.Message, "POISON") }
+	isPoison := func(_ *subscription.Message, ev *subscription.LogEvent) bool {
+		return strings.HasPrefix(ev.Message, "POISON")
+	}
 
 	t.Run("isolated", func(t *testing.T) {
 		client, rec := newClient(t, targetRegion)

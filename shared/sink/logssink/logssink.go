@@ -184,6 +184,10 @@ func WithBisectCalls(n int) Option {
 	}
 }
 
+// WithSDKSerializer makes PutLogEvents bodies be written by the SDK's own
+// serializer instead of the sink's faster, equivalent one.
+func WithSDKSerializer() Option { return func(s *Sink) { s.putOpts = nil } }
+
 // Sink writes batches to CloudWatch Logs. It is built once per cold start
 // and keeps, across invocations, the template expansions and the groups it
 // knows exist. It is safe for concurrent use.
@@ -202,6 +206,7 @@ type Sink struct {
 	invalidUTF8    InvalidUTF8
 	nameCache      int
 	bisectCalls    int
+	putOpts        []func(*cloudwatchlogs.Options)
 
 	mu     sync.Mutex
 	groups map[string]*groupState
@@ -222,6 +227,7 @@ func New(client API, cfg config.Logs, q quarantine.Quarantine, opts ...Option) *
 		attemptTimeout: DefaultAttemptTimeout,
 		defaultTimeout: DefaultTimeout,
 		bisectCalls:    DefaultBisectCalls,
+		putOpts:        []func(*cloudwatchlogs.Options){fastPut},
 		groups:         make(map[string]*groupState),
 	}
 	for _, o := range opts {
@@ -438,7 +444,7 @@ func (d *delivery) put(ctx context.Context, w *streamWork, lo, hi int) error {
 	notFound, attempt := 0, 0
 	for {
 		err := d.s.attempt(ctx, func(ctx context.Context) error {
-			out, err := d.s.client.PutLogEvents(ctx, in)
+			out, err := d.s.client.PutLogEvents(ctx, in, d.s.putOpts...)
 			if err == nil {
 				d.landed(w, lo, hi, out.RejectedLogEventsInfo)
 			}

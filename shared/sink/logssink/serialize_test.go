@@ -1,0 +1,88 @@
+package logssink
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/logfan/logfan/shared/config"
+)
+
+// TestFastPutMatchesSDK sends the same PutLogEvents through the SDK's own
+// serializer and through fastPut, and requires byte-identical bodies and
+// identical X-Amz-Target and Content-Type headers.
+func TestFastPutMatchesSDK(t *testing.T) {
+	messages := []string{
+		"plain",
+		`quote " backslash \ slash / and <html> & ampersand`,
+		"tab\there\nnewline\rreturn\x00nul\x01\x1f\x7f del",
+		"ünïcödé € 😀 and U+FFFD \uFFFD",
+		"line\u2028separator\u2029paragraph",
+		"invalid \xff\xfe bytes \xe2\x82 cut \xed\xa0\x80 surrogate",
+		strings.Repeat("long ", 5000),
+		"",
+	}
+	in := &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("/logfan/1/g#x"), LogStreamName: aws.String("s \" ü")}
+	for i, m := range messages {
+		in.LogEvents = append(in.LogEvents, types.InputLogEvent{Message: aws.String(m), Timestamp: aws.Int64(int64(1700000000000 + i))})
+	}
+	in.LogEvents = append(in.LogEvents, types.InputLogEvent{Message: aws.String("negative"), Timestamp: aws.Int64(-5)})
+
+	capture := func(opts ...func(*cloudwatchlogs.Options)) ([]byte, http.Header) {
+		var body []byte
+		var hdr http.Header
+		rt := &okTransport{keep: func(b []byte) { body = b }}
+		c := fakeClient(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			hdr = r.Header.Clone()
+			return rt.RoundTrip(r)
+		}))
+		if _, err := c.PutLogEvents(context.Background(), in, opts...); err != nil {
+			t.Fatal(err)
+		}
+		return body, hdr
+	}
+	sdkBody, sdkHdr := capture()
+	ourBody, ourHdr := capture(fastPut)
+	if !bytes.Equal(sdkBody, ourBody) {
+		i := 0
+		for i < len(sdkBody) && i < len(ourBody) && sdkBody[i] == ourBody[i] {
+			i++
+		}
+		lo := max(0, i-40)
+		t.Fatalf("bodies differ at byte %d:\nsdk:  %q\nours: %q", i, sdkBody[lo:min(len(sdkBody), i+40)], ourBody[lo:min(len(ourBody), i+40)])
+	}
+	for _, h := range []string{"X-Amz-Target", "Content-Type"} {
+		if sdkHdr.Get(h) != ourHdr.Get(h) || sdkHdr.Get(h) == "" {
+			t.Errorf("%s: sdk %q, ours %q", h, sdkHdr.Get(h), ourHdr.Get(h))
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestSinkUsesFastPut checks the sink passes fastPut on every PutLogEvents
+// (unless WithSDKSerializer), and that it really swaps the protocol.
+func TestSinkUsesFastPut(t *testing.T) {
+	c := fakeClient(&okTransport{})
+	for _, tc := range []struct {
+		opts []Option
+		fast bool
+	}{{nil, true}, {[]Option{WithSDKSerializer()}, false}} {
+		s := New(c, config.Logs{}, nil, tc.opts...)
+		o := c.Options()
+		for _, fn := range s.putOpts {
+			fn(&o)
+		}
+		if _, fast := o.Protocol.(fastPutProtocol); fast != tc.fast {
+			t.Errorf("options %v: protocol %T, want fast=%v", tc.opts, o.Protocol, tc.fast)
+		}
+	}
+}
