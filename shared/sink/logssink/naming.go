@@ -211,15 +211,17 @@ func (n *Namer) Target(owner, logGroup, logStream string) Target {
 	if t, ok := n.cache[k]; ok {
 		return t
 	}
+	// Clone what the cache keeps: a decoder's strings may be slices of a
+	// whole payload, which a long-lived cache entry would otherwise pin.
 	t := Target{
-		Group:  SanitizeGroup(config.Expand(n.groupTmpl, owner, logGroup, logStream)),
-		Stream: SanitizeStream(config.Expand(n.streamTmpl, owner, logGroup, logStream)),
+		Group:  strings.Clone(SanitizeGroup(config.Expand(n.groupTmpl, owner, logGroup, logStream))),
+		Stream: strings.Clone(SanitizeStream(config.Expand(n.streamTmpl, owner, logGroup, logStream))),
 	}
 	if len(n.cache) >= n.max {
 		// Starting over keeps the bound with no bookkeeping on the hot path.
 		clear(n.cache)
 	}
-	n.cache[k] = t
+	n.cache[sourceKey{strings.Clone(owner), strings.Clone(logGroup), strings.Clone(logStream)}] = t
 	return t
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unsafe"
 
 	"github.com/logfan/logfan/shared/config"
 )
@@ -126,5 +127,31 @@ func TestNamerCacheBounded(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { n.Target("1", "/g", "s") }); allocs != 0 {
 		t.Fatalf("a cached lookup allocates %v times", allocs)
+	}
+}
+
+// TestNamerDoesNotPinPayloads checks the cache keeps its own copies of the
+// source names, not slices of the (possibly huge) decoded payload text.
+func TestNamerDoesNotPinPayloads(t *testing.T) {
+	payload := strings.Repeat("x", 1<<20) + "owner/group/stream"
+	owner, group, stream := payload[1<<20:1<<20+5], payload[1<<20+6:1<<20+11], payload[1<<20+12:]
+	n := NewNamer("{owner}{logGroup}", "{logStream}", 0)
+	tg := n.Target(owner, group, stream)
+	within := func(s string) bool {
+		if len(s) == 0 {
+			return false
+		}
+		p, q := unsafe.StringData(payload), unsafe.StringData(s)
+		return uintptr(unsafe.Pointer(q)) >= uintptr(unsafe.Pointer(p)) && uintptr(unsafe.Pointer(q)) < uintptr(unsafe.Pointer(p))+uintptr(len(payload))
+	}
+	for k, v := range n.cache {
+		for _, s := range []string{k.owner, k.group, k.stream, v.Group, v.Stream} {
+			if within(s) {
+				t.Fatalf("cache entry %q points into the payload", s)
+			}
+		}
+	}
+	if tg.Stream != "stream" || tg.Group != "ownergroup" {
+		t.Fatalf("target %+v", tg)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/faults"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
@@ -193,5 +195,57 @@ func TestRejectedEvents(t *testing.T) {
 	}
 	for _, p := range rec.bodies() {
 		checkBody(t, p)
+	}
+}
+
+// TestRejectedFixture answers PutLogEvents with a recorded-shape response
+// (testdata/putlogevents-rejected.json: tooOldLogEventEndIndex 2,
+// tooNewLogEventStartIndex 4) through the real SDK client, and checks the
+// indexes are read against the sorted batch that was sent, not the arrival
+// order. It needs no emulator.
+func TestRejectedFixture(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/putlogevents-rejected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []putBody
+	client := fakeClient(&faults.Transport{Inject: func(req *http.Request, body []byte, _ int) (*http.Response, error) {
+		if !faults.IsOperation(req, "PutLogEvents") {
+			return nil, fmt.Errorf("unexpected %s", faults.Target(req))
+		}
+		var p putBody
+		if err := json.Unmarshal(body, &p); err != nil {
+			return nil, err
+		}
+		sent = append(sent, p)
+		return &http.Response{
+			StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}},
+			Body:   io.NopCloser(bytes.NewReader(fixture)), ContentLength: int64(len(fixture)),
+		}, nil
+	}})
+	q := &quarantine.Memory{}
+	s := New(client, config.Logs{}, q, fastOpts()...)
+	// In arrival order the fates are new ok old | ok old new.
+	b := &sink.Batch{ShardID: "shardId-000000000003", Records: []sink.Record{
+		msgFrom("1", "/g", "s", le("new-1", 90, "n1"), le("ok-1", 50, "o1"), le("old-1", 10, "d1")),
+		msgFrom("1", "/g", "s", le("ok-2", 60, "o2"), le("old-2", 20, "d2"), le("new-2", 95, "n2")),
+	}}
+	res := s.Deliver(context.Background(), b)
+	checkInvariant(t, b, res)
+	// Sorted: old-1 old-2 ok-1 ok-2 new-1 new-2; tooOld end 2 (exclusive)
+	// rejects indexes 0-1, tooNew start 4 (inclusive) rejects 4-5.
+	if len(sent) != 1 || len(sent[0].Events) != 6 || sent[0].Events[0].Message != "d1" || sent[0].Events[5].Message != "n2" {
+		t.Fatalf("sent %+v", sent)
+	}
+	want := map[string]int{RejectedTooOld: 2, RejectedTooNew: 2}
+	if res.FailedAt != -1 || res.Delivered != 2 || res.Quarantined != 4 || fmt.Sprint(res.Rejected) != fmt.Sprint(want) {
+		t.Fatalf("result %+v", res)
+	}
+	for _, e := range q.Entries() {
+		fate := e.EventID[:strings.IndexByte(e.EventID, '-')]
+		if (fate == "old" && !strings.Contains(e.Reason, "as tooOld ")) || (fate == "new" && !strings.Contains(e.Reason, "as tooNew ")) || fate == "ok" {
+			t.Errorf("%s quarantined: %s", e.EventID, e.Reason)
+		}
 	}
 }

@@ -1,0 +1,103 @@
+package logssink
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+func msgFrom(owner, group, stream string, evs ...subscription.LogEvent) sink.Record {
+	return sink.Record{SequenceNumber: "s", Message: &subscription.Message{Owner: owner, LogGroup: group, LogStream: stream, LogEvents: evs}}
+}
+
+func le(id string, ts int64, msg string) subscription.LogEvent {
+	return subscription.LogEvent{ID: id, Timestamp: ts, Message: msg}
+}
+
+// TestPrepareGroupsByTarget: events go to the stream their source's names
+// expand to; sources that sanitize to the same target share one stream,
+// sorted by time with arrival order kept among equal timestamps, and each
+// event remembers its record and position.
+func TestPrepareGroupsByTarget(t *testing.T) {
+	s := New(nil, config.Logs{GroupTemplate: "/t/{owner}", StreamTemplate: "{logStream}"}, nil)
+	b := &sink.Batch{Records: []sink.Record{
+		msgFrom("1", "/g", "a:b", le("r0e0", 30, "x"), le("r0e1", 10, "y")),
+		msgFrom("2", "/g", "a:b", le("r1e0", 5, "z")),
+		msgFrom("1", "/other", "a*b", le("r2e0", 10, "w"), le("r2e1", 1, "v")), // same target as record 0
+		msgFrom("1", "/g", "c", le("r3e0", 7, "u")),
+	}}
+	works, pre := s.prepare(b)
+	if len(pre) != 0 {
+		t.Fatalf("quarantined %v", pre)
+	}
+	got := map[string]string{}
+	for _, w := range works {
+		var ids []string
+		for _, e := range w.events {
+			ev := b.Records[e.rec].Message.LogEvents[e.idx]
+			if ev.Timestamp != e.ts || ev.Message != e.msg {
+				t.Fatalf("event %v does not point at its source %+v", e, ev)
+			}
+			ids = append(ids, ev.ID)
+		}
+		got[w.t.String()] = strings.Join(ids, " ")
+		if len(w.spans) != 1 || w.spans[0] != (span{0, len(w.events)}) {
+			t.Errorf("%s: spans %v", w.t, w.spans)
+		}
+	}
+	want := map[string]string{
+		"/t/1:a_b": "r2e1 r0e1 r2e0 r0e0", // r0e1 and r2e0 tie at 10: arrival order
+		"/t/2:a_b": "r1e0",
+		"/t/1:c":   "r3e0",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("targets = %v, want %v", got, want)
+	}
+}
+
+// TestPrepareRefuses checks the per-event limits: a message of exactly the
+// limit goes out, one byte more is quarantined as oversize, the size counts
+// after UTF-8 repair, empty messages are quarantined, and the newer 1 MB
+// event limit is an option.
+func TestPrepareRefuses(t *testing.T) {
+	limit := DefaultMaxMessageBytes
+	tests := []struct {
+		name   string
+		opts   []Option
+		msg    string
+		reason string // "" when the event is sent
+	}{
+		{"exactly the limit", nil, strings.Repeat("a", limit), ""},
+		{"one byte over", nil, strings.Repeat("a", limit+1), "oversize: message is 262119 bytes, over the 262118-byte"},
+		{"over only after repair", nil, strings.Repeat("a", limit-1) + "\xff", "oversize: message is 262120 bytes after replacing invalid UTF-8"},
+		{"repaired within the limit", nil, strings.Repeat("a", limit-3) + "\xff", ""},
+		{"multi-byte counted in bytes", nil, strings.Repeat("é", limit/2+1), "oversize"},
+		{"empty", nil, "", "empty message"},
+		{"1 MB events allowed", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", 600_000), ""},
+		{"1 MB events: one byte over", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", LargeEventMaxMessageBytes+1), "oversize"},
+		{"strict UTF-8", []Option{WithInvalidUTF8(QuarantineInvalidUTF8)}, "caf\xe9", "not valid UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(nil, config.Logs{}, nil, tc.opts...)
+			b := &sink.Batch{Records: []sink.Record{msgFrom("1", "/g", "s", le("ok", 1, "fine"), le("x", 2, tc.msg))}}
+			works, pre := s.prepare(b)
+			sent := len(works[0].events)
+			switch {
+			case tc.reason == "" && (sent != 2 || len(pre) != 0):
+				t.Fatalf("sent %d, quarantined %v; want both sent", sent, pre)
+			case tc.reason != "" && (sent != 1 || len(pre) != 1 || pre[0].idx != 1 || !strings.Contains(pre[0].reason, tc.reason)):
+				t.Fatalf("sent %d, quarantined %+v; want event 1 quarantined with %q", sent, pre, tc.reason)
+			}
+			for _, e := range works[0].events {
+				if eventSize(e.msg) > DefaultMaxBatchBytes {
+					t.Fatalf("an event of %d bytes cannot fit a batch", eventSize(e.msg))
+				}
+			}
+		})
+	}
+}
