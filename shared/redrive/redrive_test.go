@@ -356,7 +356,9 @@ type invokerFunc func(context.Context, []byte) ([]byte, error)
 func (f invokerFunc) Invoke(ctx context.Context, p []byte) ([]byte, error) { return f(ctx, p) }
 
 func TestNewValidates(t *testing.T) {
-	h := func(context.Context, quarantine.Quarantine, func(consumer.Summary)) (poller.Invoker, error) { return nil, nil }
+	h := func(context.Context, quarantine.Quarantine, func(consumer.Summary)) (poller.Invoker, error) {
+		return nil, nil
+	}
 	for _, o := range []Options{
 		{S3: &s3.Client{}, Bucket: "b", NewHandler: h},
 		{Sink: "s3", Bucket: "b", NewHandler: h},
