@@ -121,8 +121,8 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	if err := SetupSenders(ctx, c, rec, groups); err != nil {
 		return nil, err
 	}
-	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s %s %s %s, Firehose stream %s, logs sink to %s",
-		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.OnFailureBucket, o.Names.FirehoseStream, LogsRegion)
+	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
+		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, LogsRegion)
 
 	// Senders.
 	var sentSoFar int
@@ -291,7 +291,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 		logOut = o.Log
 	}
 	deps := app.Deps{
-		Logger:  slog.New(slog.NewJSONHandler(logOut, nil)).With("function", o.Names.FunctionPrefix+t.Sink),
+		Logger:  slog.New(slog.NewJSONHandler(logOut, nil)).With("function", o.Names.FunctionName(t.Sink)),
 		Metrics: logOut,
 		OnSummary: func(s consumer.Summary) {
 			r.mu.Lock()
@@ -312,7 +312,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	// handler instance is never invoked concurrently.
 	newHandler := func(string) (poller.Invoker, error) { return t.NewHandler(ctx, deps) }
 	account := accountOf(rec.StreamARN)
-	fn := o.Names.FunctionPrefix + t.Sink
+	fn := o.Names.FunctionName(t.Sink)
 	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}
 	dec := subscription.NewDecoder(0)
 	var err error

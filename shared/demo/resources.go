@@ -21,6 +21,7 @@ import (
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/emulator"
+	"github.com/logfan/logfan/shared/redrive"
 )
 
 // Settings the recipient stack also uses; the comments name the cdk.json
@@ -60,11 +61,16 @@ type Names struct {
 	FirehoseStream string
 	// FirehoseBucket is FirehoseStream's S3 destination (objects under FirehosePrefix).
 	FirehoseBucket string
-	// OnFailureBucket is the event source mappings' S3 on-failure destination.
+	// OnFailureBucket is the event source mappings' S3 on-failure destination
+	// (the stack shares the quarantine bucket: records under aws/lambda/).
 	OnFailureBucket string
-	// FunctionPrefix prefixes the consumer function names (logfan-s3, logfan-firehose, logfan-logs).
+	// FunctionPrefix prefixes the consumer function names, which end in the
+	// stack's logical IDs (LogfanRecipient-S3Function, ...) as CloudFormation names them.
 	FunctionPrefix string
 }
+
+// FunctionName is the demo's name of sink's consumer function.
+func (n Names) FunctionName(sink string) string { return n.FunctionPrefix + redrive.FunctionID(sink) }
 
 // DefaultNames are the names `logfan demo` uses.
 func DefaultNames() Names {
@@ -75,8 +81,8 @@ func DefaultNames() Names {
 		QuarantineBucket: "logfan-quarantine",
 		FirehoseStream:   "logfan-firehose",
 		FirehoseBucket:   "logfan-firehose-data",
-		OnFailureBucket:  "logfan-onfailure",
-		FunctionPrefix:   "logfan-",
+		OnFailureBucket:  "logfan-quarantine",
+		FunctionPrefix:   "LogfanRecipient-",
 	}
 }
 
@@ -85,7 +91,6 @@ func (n Names) WithSuffix(suffix string) Names {
 	for _, p := range []*string{&n.Stream, &n.DestinationRole, &n.DataBucket, &n.QuarantineBucket, &n.FirehoseStream, &n.FirehoseBucket, &n.OnFailureBucket} {
 		*p += suffix
 	}
-	n.FunctionPrefix += strings.TrimPrefix(suffix, "-") + "-"
 	return n
 }
 
@@ -229,7 +234,7 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 		return nil, fmt.Errorf("put destination policy: %w", err)
 	}
 
-	for _, b := range []string{n.DataBucket, n.QuarantineBucket, n.FirehoseBucket, n.OnFailureBucket} {
+	for _, b := range uniq(n.DataBucket, n.QuarantineBucket, n.FirehoseBucket, n.OnFailureBucket) {
 		if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && !alreadyExists(err) {
 			return nil, fmt.Errorf("create bucket %s: %w", b, err)
 		}
@@ -297,4 +302,16 @@ func accountOf(arn string) string {
 		return ""
 	}
 	return parts[4]
+}
+
+func uniq(ss ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
