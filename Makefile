@@ -33,8 +33,11 @@ tools: node_modules/.installed ## check and install what builds and tests need (
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
 	@$(GO) mod download
 
+# node_modules/go.mod makes the CLI's Go init templates a module of their own,
+# so that ./... patterns skip them.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@echo 'module ignore_node_modules' > node_modules/go.mod
 	@touch $@
 
 .PHONY: build
