@@ -287,11 +287,18 @@ type delivery struct {
 }
 
 // Deliver implements sink.Sink.
-func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
-	res := sink.Result{FailedAt: -1}
+func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
+	res = sink.Result{FailedAt: -1}
 	if b == nil || len(b.Records) == 0 {
 		return res
 	}
+	defer func() {
+		// A bug must not crash the function: report the whole batch as
+		// failed, so Lambda retries it and nothing is lost.
+		if p := recover(); p != nil {
+			res = sink.Result{FailedAt: 0, Err: fmt.Errorf("logs sink: panic: %v", p)}
+		}
+	}()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.defaultTimeout)
@@ -410,7 +417,10 @@ func (d *delivery) run(ctx context.Context, works []*streamWork) {
 				if i >= len(works) {
 					return
 				}
-				d.stream(ctx, works[i])
+				w := works[i]
+				if err := safely(func() { d.stream(ctx, w) }); err != nil {
+					w.err = err
+				}
 			}
 		}()
 	}
@@ -607,22 +617,26 @@ func (d *delivery) quarantine(ctx context.Context, cands []candidate, res *sink.
 					return
 				}
 				c := cands[i]
-				r := &d.b.Records[c.rec]
-				ev := &r.Message.LogEvents[c.idx]
-				line = record.AppendJSON(line[:0], r.Message, ev)
-				e := quarantine.Entry{
-					Kind:           quarantine.KindEvent,
-					Sink:           config.SinkLogs,
-					Shard:          d.b.ShardID,
-					SequenceNumber: r.SequenceNumber,
-					EventID:        ev.ID,
-					Reason:         c.reason,
-					Data:           append([]byte(nil), line...),
-				}
-				if d.s.q == nil {
-					errs[i] = errors.New("no quarantine configured")
-				} else if err := d.s.q.Put(ctx, e); err != nil {
-					errs[i] = fmt.Errorf("quarantine event %s of record %s: %w", ev.ID, r.SequenceNumber, err)
+				if err := safely(func() {
+					r := &d.b.Records[c.rec]
+					ev := &r.Message.LogEvents[c.idx]
+					line = record.AppendJSON(line[:0], r.Message, ev)
+					e := quarantine.Entry{
+						Kind:           quarantine.KindEvent,
+						Sink:           config.SinkLogs,
+						Shard:          d.b.ShardID,
+						SequenceNumber: r.SequenceNumber,
+						EventID:        ev.ID,
+						Reason:         c.reason,
+						Data:           append([]byte(nil), line...),
+					}
+					if d.s.q == nil {
+						errs[i] = errors.New("no quarantine configured")
+					} else if err := d.s.q.Put(ctx, e); err != nil {
+						errs[i] = fmt.Errorf("quarantine event %s of record %s: %w", ev.ID, r.SequenceNumber, err)
+					}
+				}); err != nil {
+					errs[i] = err
 				}
 			}
 		}()
@@ -646,6 +660,19 @@ func (d *delivery) quarantine(ctx context.Context, cands []candidate, res *sink.
 		}
 	}
 	return failed, first
+}
+
+// safely runs fn, turning a panic into an error so that a bug in one
+// goroutine leaves its events unsent (covered by FailedAt) instead of
+// crashing the function.
+func safely(fn func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("logs sink: panic: %v", p)
+		}
+	}()
+	fn()
+	return nil
 }
 
 // String formats a target as group:stream for errors.
