@@ -116,16 +116,15 @@ func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
 	s := r.s
 	switch sink {
 	case config.SinkS3:
-		// Multipart uploads of large objects are authorised by PutObject;
-		// aborting a failed one needs its own action.
-		grant(role, []string{"s3:PutObject", "s3:AbortMultipartUpload"}, r.data.ArnForObjects(jsii.String(s.S3.Prefix+"/*")))
+		// The sink writes each object with one PutObject (shared/sink/s3sink).
+		grant(role, []string{"s3:PutObject"}, r.data.ArnForObjects(jsii.String(s.S3.Prefix+"/*")))
 		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by shard and sequence range under its prefix; the wildcard is limited to that prefix.",
 			r.nagObjects(r.data, s.S3.Prefix+"/*"))
 		if s.S3.KMSKeyARN != "" {
 			grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
 		}
 	case config.SinkFirehose:
-		grant(role, []string{"firehose:PutRecordBatch", "firehose:PutRecord"}, jsii.String(r.firehose.arn))
+		grant(role, []string{"firehose:PutRecordBatch"}, jsii.String(r.firehose.arn))
 	case config.SinkLogs:
 		// Log groups are created on demand from the template, in the target
 		// region; the grant covers exactly the template's literal prefix.

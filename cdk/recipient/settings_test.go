@@ -1,0 +1,197 @@
+package recipient
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/logfan/logfan/shared/config"
+)
+
+func lookup(ctx map[string]any) func(string) any { return func(k string) any { return ctx[k] } }
+
+func TestParseSettingsDefaults(t *testing.T) {
+	// GIVEN no context at all
+	// WHEN it is parsed
+	s, err := ParseSettings(lookup(map[string]any{CtxSenderAccounts: "111111111111"}))
+	// THEN the documented defaults apply
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name     string
+		got, want any
+	}{
+		{"account", s.Account, placeholderAccount},
+		{"region", s.Region, placeholderRegion},
+		{"asset dir", s.AssetDir, "build"},
+		{"destination", s.DestinationName, "logfan-destination"},
+		{"stream mode", s.Stream.Mode, StreamOnDemand},
+		{"encryption", s.Stream.Encryption, EncryptionManaged},
+		{"sinks", s.EnabledSinks(), []string{config.SinkS3, config.SinkFirehose, config.SinkLogs}},
+		{"logs region follows stack region", s.Logs.Region, placeholderRegion},
+		{"group template", s.Logs.GroupTemplate, config.DefaultLogsGroupTemplate},
+		{"group prefix", s.Logs.GroupPrefix(), "/logfan/"},
+		{"s3 prefix", s.S3.Prefix, config.DefaultS3Prefix},
+		{"quarantine prefix", s.Quarantine.Prefix, config.DefaultQuarantinePrefix},
+		{"finite retries", s.Consumer.RetryAttempts, 10},
+		{"finite record age", s.Consumer.MaxRecordAgeSeconds, 21600},
+		{"fan-out off", s.Consumer.EnhancedFanOut, false},
+		{"nag on", s.Nag, true},
+		{"destination ARN", s.DestinationARN(), "arn:aws:logs:us-east-1:123456789012:destination:logfan-destination"},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestCdkJSONContextMatchesGoDefaults(t *testing.T) {
+	// GIVEN the context in cdk.json (what `cdk synth` and `make synth` use)
+	ctx := cdkJSONContext(t)
+	// WHEN it and the Go defaults are parsed
+	fromFile, err := ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatalf("cdk.json context: %v", err)
+	}
+	fromGo, err := ParseSettings(lookup(map[string]any{CtxSenderAccounts: ctx[CtxSenderAccounts]}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN they agree, so `go run ./cdk` without the CLI builds the same stack,
+	// and cdk.json enables all three sinks
+	if !reflect.DeepEqual(fromFile, fromGo) {
+		t.Errorf("cdk.json context and Go defaults differ:\n file %+v\n go   %+v", fromFile, fromGo)
+	}
+	if got := fromFile.EnabledSinks(); len(got) != 3 {
+		t.Errorf("cdk.json enables %v, want all three sinks", got)
+	}
+}
+
+func TestParseSettingsAcceptsStringsAndJSONTypes(t *testing.T) {
+	// GIVEN the same settings once as -c strings and once as cdk.json JSON values
+	asStrings := map[string]any{CtxSenderAccounts: "111111111111, 222222222222", CtxS3Enabled: "false", CtxBatchSize: "500", CtxEnhancedFanOut: "true"}
+	asJSON := map[string]any{CtxSenderAccounts: []any{"111111111111", "222222222222"}, CtxS3Enabled: false, CtxBatchSize: 500.0, CtxEnhancedFanOut: true}
+	// WHEN both are parsed
+	a, errA := ParseSettings(lookup(asStrings))
+	b, errB := ParseSettings(lookup(asJSON))
+	// THEN they give the same settings
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("string and JSON context differ:\n%+v\n%+v", a, b)
+	}
+	if len(a.Senders.Accounts) != 2 || a.S3.Enabled || a.Consumer.BatchSize != 500 || !a.Consumer.EnhancedFanOut {
+		t.Errorf("unexpected settings %+v", a)
+	}
+}
+
+func TestParseSettingsRejects(t *testing.T) {
+	base := map[string]any{CtxSenderAccounts: "111111111111"}
+	cases := []struct {
+		name    string
+		ctx     map[string]any
+		wantKey string
+		wantMsg string
+	}{
+		{"short account", map[string]any{CtxAccount: "12345"}, CtxAccount, "12-digit"},
+		{"account ARN as sender", map[string]any{CtxSenderAccounts: "arn:aws:iam::111111111111:root"}, CtxSenderAccounts, "12-digit"},
+		{"duplicate sender", map[string]any{CtxSenderAccounts: "111111111111,111111111111"}, CtxSenderAccounts, "each account once"},
+		{"no senders", map[string]any{CtxSenderAccounts: ""}, CtxSenderAccounts, "at least one sender"},
+		{"bad org ID", map[string]any{CtxOrganizationID: "org-123"}, CtxOrganizationID, "o-a1b2c3d4e5"},
+		{"org path without org", map[string]any{CtxOrganizationPaths: testOrgPath}, CtxOrganizationPaths, "organizationId"},
+		{"org path of another org", map[string]any{CtxOrganizationID: "o-zzzzzzzzzz", CtxOrganizationPaths: testOrgPath}, CtxOrganizationPaths, "inside organization"},
+		{"bad region", map[string]any{CtxRegion: "useast1"}, CtxRegion, "region"},
+		{"bad stream mode", map[string]any{CtxStreamMode: "serverless"}, CtxStreamMode, "on-demand"},
+		{"zero shards", map[string]any{CtxStreamMode: StreamProvisioned, CtxShardCount: 0.0}, CtxShardCount, "from 1"},
+		{"shards not a number", map[string]any{CtxShardCount: "four"}, CtxShardCount, "integer"},
+		{"retention below 24h", map[string]any{CtxStreamRetentionHours: 12.0}, CtxStreamRetentionHours, "from 24"},
+		{"key without kms", map[string]any{CtxStreamKMSKeyARN: testKeyARN}, CtxStreamKMSKeyARN, "streamEncryption=kms"},
+		{"bad key ARN", map[string]any{CtxStreamEncryption: EncryptionKMS, CtxStreamKMSKeyARN: "alias/foo"}, CtxStreamKMSKeyARN, "KMS key ARN"},
+		{"no sinks", map[string]any{CtxS3Enabled: false, CtxFirehoseEnabled: false, CtxLogsEnabled: false}, CtxS3Enabled, "at least one sink"},
+		{"bad boolean", map[string]any{CtxS3Enabled: "yes please"}, CtxS3Enabled, "true or false"},
+		{"bad bucket", map[string]any{CtxS3BucketName: "Not_A_Bucket"}, CtxS3BucketName, "bucket name"},
+		{"firehose in another region", map[string]any{CtxFirehoseStreamARN: "arn:aws:firehose:eu-west-1:123456789012:deliverystream/x"}, CtxFirehoseStreamARN, "own account and region"},
+		{"bad packing", map[string]any{CtxFirehosePacking: "zip"}, config.EnvFirehosePacking, "pack"},
+		{"template without literal prefix", map[string]any{CtxLogsGroupTemplate: "{owner}/{logGroup}"}, CtxLogsGroupTemplate, "literal log group prefix"},
+		{"unknown placeholder", map[string]any{CtxLogsGroupTemplate: "/logfan/{ownr}"}, config.EnvLogsGroupTemplate, "unknown placeholder"},
+		{"retention CloudWatch refuses", map[string]any{CtxLogsRetentionDays: 31.0}, config.EnvLogsRetentionDays, "accepts only"},
+		{"function log retention", map[string]any{CtxFunctionLogRetentionDays: 10.0}, CtxFunctionLogRetentionDays, "one of"},
+		{"quarantine under aws/lambda", map[string]any{CtxQuarantinePrefix: "aws/lambda/q"}, CtxQuarantinePrefix, "outside aws/lambda"},
+		{"infinite retries", map[string]any{CtxRetryAttempts: -1.0}, CtxRetryAttempts, "from 0"},
+		{"infinite record age", map[string]any{CtxMaxRecordAgeSeconds: -1.0}, CtxMaxRecordAgeSeconds, "from 60"},
+		{"record age beyond retention", map[string]any{CtxMaxRecordAgeSeconds: 200000.0}, CtxMaxRecordAgeSeconds, "stream retention"},
+		{"batch too large", map[string]any{CtxBatchSize: 10001.0}, CtxBatchSize, "10000"},
+		{"window too long", map[string]any{CtxBatchWindowSeconds: 301.0}, CtxBatchWindowSeconds, "300"},
+		{"parallelization", map[string]any{CtxParallelization: 11.0}, CtxParallelization, "10"},
+		{"log level", map[string]any{CtxLogLevel: "verbose"}, CtxLogLevel, "INFO"},
+		{"topic", map[string]any{CtxAlarmTopicARN: "ops-alerts"}, CtxAlarmTopicARN, "SNS topic ARN"},
+		{"destination name", map[string]any{CtxDestinationName: "a:b"}, CtxDestinationName, "without ':'"},
+		{"transition before 30 days", map[string]any{CtxS3TransitionDays: 10.0}, CtxS3TransitionDays, "at least 30"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// GIVEN a context with one bad value
+			ctx := map[string]any{}
+			for k, v := range base {
+				ctx[k] = v
+			}
+			for k, v := range c.ctx {
+				ctx[k] = v
+			}
+			// WHEN it is parsed
+			_, err := ParseSettings(lookup(ctx))
+			// THEN the error names the key and what is wanted
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), c.wantKey) || !strings.Contains(err.Error(), c.wantMsg) {
+				t.Errorf("error %q does not mention %q and %q", err, c.wantKey, c.wantMsg)
+			}
+		})
+	}
+}
+
+func TestParseSettingsReportsEveryProblem(t *testing.T) {
+	// GIVEN three independent mistakes
+	ctx := map[string]any{CtxAccount: "1", CtxSenderAccounts: "2", CtxBatchSize: "0"}
+	// WHEN parsed
+	_, err := ParseSettings(lookup(ctx))
+	// THEN one error reports all three
+	for _, key := range []string{CtxAccount, CtxSenderAccounts, CtxBatchSize} {
+		if err == nil || !strings.Contains(err.Error(), key+"=") {
+			t.Errorf("error %v does not report %s", err, key)
+		}
+	}
+}
+
+func TestOrganizationModeWinsOverAccounts(t *testing.T) {
+	// GIVEN both a sender list and an organization
+	s, err := ParseSettings(lookup(map[string]any{CtxSenderAccounts: "111111111111", CtxOrganizationID: testOrgID}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN the organization form applies
+	if !s.Senders.OrganizationMode() {
+		t.Error("organization mode not selected")
+	}
+	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":"`+testOrgID+`"`) || strings.Contains(got, "111111111111") {
+		t.Errorf("policy %s", got)
+	}
+}
+
+func TestCheckAssets(t *testing.T) {
+	// GIVEN settings pointing at the placeholder build and at an empty directory
+	good, _ := ParseSettings(lookup(map[string]any{CtxSenderAccounts: "111111111111", CtxAssetDir: testAssetDir}))
+	bad, _ := ParseSettings(lookup(map[string]any{CtxSenderAccounts: "111111111111", CtxAssetDir: t.TempDir()}))
+	// THEN only the empty one fails, naming the missing binaries and make build
+	if err := good.CheckAssets(); err != nil {
+		t.Errorf("placeholder build: %v", err)
+	}
+	err := bad.CheckAssets()
+	if err == nil || !strings.Contains(err.Error(), "make build") || !strings.Contains(err.Error(), "logs/bootstrap") {
+		t.Errorf("empty dir: %v", err)
+	}
+}

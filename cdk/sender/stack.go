@@ -1,0 +1,216 @@
+// Package sender defines logfan's sender stack, deployed in each sender
+// account and region: it subscribes chosen log groups to the recipient's
+// CloudWatch Logs destination (one AWS::Logs::SubscriptionFilter per group
+// and destination), or sets one account-level subscription policy
+// (AWS::Logs::AccountPolicy, SUBSCRIPTION_FILTER_POLICY) that selects every
+// log group but the excluded ones. With an organization-mode destination it
+// also creates the subscription role such senders need.
+//
+// CloudFormation cannot enumerate log groups at deploy time, and a
+// subscription filter policy can only exclude exact names (`LogGroupName NOT
+// IN [...]`), so selecting groups by prefix happens before the deploy:
+// `logfan onboard -log-group-prefix` prints the command that expands a
+// prefix into the senderLogGroups context. Groups created later are covered
+// by the account-policy mode.
+package sender
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// SenderStackProps configures NewSenderStack.
+type SenderStackProps struct {
+	awscdk.StackProps
+	// Settings is the parsed context (see ParseSettings).
+	Settings Settings
+}
+
+// NewSenderStack builds the sender stack described in the package comment.
+func NewSenderStack(scope constructs.Construct, id string, props *SenderStackProps) awscdk.Stack {
+	sp := props.StackProps
+	s := props.Settings
+	if sp.Description == nil {
+		sp.Description = jsii.String("logfan sender: subscribes this account's log groups to the logfan recipient's CloudWatch Logs destination")
+	}
+	stack := awscdk.NewStack(scope, &id, &sp)
+	dest := s.Destinations[0]
+
+	// Checked when CloudFormation starts, since the stack may be deployed in
+	// any account and region: a log group can only subscribe to a
+	// destination of its own region.
+	assertions := []*awscdk.CfnRuleAssertion{{
+		Assert:            awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String(dest.Region)),
+		AssertDescription: jsii.String("Deploy the sender stack in " + dest.Region + ", the region of the destination " + dest.ARN + ": log groups can only subscribe to a destination of their own region."),
+	}}
+	if s.Mode == ModeAccountPolicy {
+		assertions = append(assertions, &awscdk.CfnRuleAssertion{
+			Assert:            awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Aws_ACCOUNT_ID(), jsii.String(dest.Account))),
+			AssertDescription: jsii.String("An account-level subscription policy in the recipient's own account would feed logfan's own log groups back into the stream; subscribe named log groups (senderMode=log-groups) instead."),
+		})
+	}
+	awscdk.NewCfnRule(stack, jsii.String("DestinationRules"), &awscdk.CfnRuleProps{Assertions: &assertions})
+
+	var role awsiam.Role
+	var roleARN *string
+	if s.Organization {
+		role = newSubscriptionRole(stack, s)
+		roleARN = role.RoleArn()
+	}
+
+	switch s.Mode {
+	case ModeLogGroups:
+		for _, g := range s.LogGroups {
+			for _, d := range s.Destinations {
+				f := awslogs.NewCfnSubscriptionFilter(stack, jsii.String(filterID(g, d.ARN)), &awslogs.CfnSubscriptionFilterProps{
+					LogGroupName:   jsii.String(g),
+					FilterName:     jsii.String(s.FilterNameFor(d)),
+					FilterPattern:  jsii.String(s.FilterPattern),
+					DestinationArn: jsii.String(d.ARN),
+					RoleArn:        roleARN,
+					Distribution:   jsii.String(s.Distribution),
+				})
+				if role != nil {
+					// CloudWatch Logs tests the role when the filter is
+					// created: its policy must exist by then, not only the role.
+					f.Node().AddDependency(role)
+				}
+			}
+		}
+		awscdk.NewCfnOutput(stack, jsii.String("SubscribedLogGroups"), &awscdk.CfnOutputProps{
+			Value:       jsii.String(strings.Join(s.LogGroups, ",")),
+			Description: jsii.String("Log groups subscribed to the logfan destination"),
+		})
+	case ModeAccountPolicy:
+		doc := map[string]any{"DestinationArn": dest.ARN, "FilterPattern": s.FilterPattern, "Distribution": s.Distribution}
+		if roleARN != nil {
+			doc["RoleArn"] = roleARN
+		}
+		props := &awslogs.CfnAccountPolicyProps{
+			PolicyName:     jsii.String(s.PolicyName),
+			PolicyType:     jsii.String("SUBSCRIPTION_FILTER_POLICY"),
+			PolicyDocument: stack.ToJsonString(doc, nil),
+			Scope:          jsii.String("ALL"),
+		}
+		if c := s.SelectionCriteria(); c != "" {
+			props.SelectionCriteria = jsii.String(c)
+		}
+		p := awslogs.NewCfnAccountPolicy(stack, jsii.String("SubscriptionPolicy"), props)
+		if role != nil {
+			p.Node().AddDependency(role)
+		}
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String("DestinationArn"), &awscdk.CfnOutputProps{
+		Value:       jsii.String(destinationARNs(s)),
+		Description: jsii.String("The logfan destination(s) this account's logs are sent to"),
+	})
+	if roleARN != nil {
+		awscdk.NewCfnOutput(stack, jsii.String("SubscriptionRoleArn"), &awscdk.CfnOutputProps{
+			Value:       roleARN,
+			Description: jsii.String("The role CloudWatch Logs uses for this account's subscriptions (organization mode)"),
+		})
+	}
+	return stack
+}
+
+// newSubscriptionRole creates the role CloudWatch Logs assumes in the
+// sender account when the destination admits a whole organization: trusted
+// by the Logs service for this account's own log groups only (aws:SourceArn,
+// against the confused deputy), allowed to put events of exactly the
+// subscribed groups.
+func newSubscriptionRole(stack awscdk.Stack, s Settings) awsiam.Role {
+	sourceARN := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":logs:"), awscdk.Aws_REGION(), jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":*"),
+	})
+	role := awsiam.NewRole(stack, jsii.String("SubscriptionRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil), &map[string]any{
+			"StringLike": map[string]any{"aws:SourceArn": sourceARN},
+		}),
+		Description: jsii.String("logfan: lets CloudWatch Logs deliver this account's subscribed log groups to the organization's logfan destination"),
+	})
+	groups := s.LogGroups
+	if s.Mode == ModeAccountPolicy {
+		groups = []string{"*"} // the policy selects groups that do not exist yet
+	}
+	resources := make([]*string, len(groups))
+	for i, g := range groups {
+		suffix := ":*"
+		if g == "*" {
+			suffix = ""
+		}
+		resources[i] = awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":logs:"), awscdk.Aws_REGION(), jsii.String(":"), awscdk.Aws_ACCOUNT_ID(),
+			jsii.String(":log-group:" + g + suffix),
+		})
+	}
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:PutLogEvents"),
+		Resources: &resources,
+	}))
+	reason := "CloudWatch Logs puts events into the log streams of the subscribed log groups; the wildcard is the streams of those named groups."
+	if s.Mode == ModeAccountPolicy {
+		reason = "The account-level subscription policy selects every log group but the excluded ones, including groups created later, so the role cannot name them."
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason),
+	}}, jsii.Bool(true))
+	return role
+}
+
+// filterID is a stable logical ID for the filter of group to destination:
+// derived from both names, never from a position in the list, so adding or
+// removing a group never replaces another group's filter.
+func filterID(group, destination string) string {
+	h := sha256.Sum256([]byte(group + "\x00" + destination))
+	var b strings.Builder
+	b.WriteString("Filter")
+	upper := true
+	for _, r := range group {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			if upper && r >= 'a' && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			if b.Len() < 6+48 {
+				b.WriteRune(r)
+			}
+			upper = false
+		default:
+			upper = true
+		}
+	}
+	return b.String() + hex.EncodeToString(h[:4])
+}
+
+func destinationARNs(s Settings) string {
+	arns := make([]string, len(s.Destinations))
+	for i, d := range s.Destinations {
+		arns[i] = d.ARN
+	}
+	return strings.Join(arns, ",")
+}
+
+// AddToApp adds the sender stack to app, pinned to senderAccount/senderRegion when given.
+func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
+	props := &SenderStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(s.StackName)}, Settings: s}
+	if s.Account != "" || s.Region != "" {
+		env := &awscdk.Environment{}
+		if s.Account != "" {
+			env.Account = jsii.String(s.Account)
+		}
+		if s.Region != "" {
+			env.Region = jsii.String(s.Region)
+		}
+		props.Env = env
+	}
+	return NewSenderStack(app, s.StackName, props)
+}
