@@ -46,7 +46,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func placeholderBinary(sink string) string { return "placeholder bootstrap for the " + sink + " sink\n" }
+func placeholderBinary(sink string) string {
+	return "placeholder bootstrap for the " + sink + " sink\n"
+}
 
 // cdkJSONContext returns the "context" object of the repository's cdk.json:
 // the default configuration `make synth` uses, feature flags included.

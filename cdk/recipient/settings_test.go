@@ -19,7 +19,7 @@ func TestParseSettingsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := []struct {
-		name     string
+		name      string
 		got, want any
 	}{
 		{"account", s.Account, placeholderAccount},

@@ -25,7 +25,7 @@ type recipientStack struct {
 	// stack is held, not embedded: jsii cannot register a Go struct that
 	// embeds a jsii object as a construct scope.
 	stack awscdk.Stack
-	s Settings
+	s     Settings
 
 	stream      *dataStream
 	destination awslogs.CfnDestination

@@ -1,0 +1,236 @@
+package sender
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+func TestMain(m *testing.M) {
+	// jsii warns about Node 20 on every start; the Node version is the machine's.
+	os.Setenv("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	os.Exit(m.Run())
+}
+
+// synthesized is one synthesized sender stack.
+type synthesized struct {
+	stack    awscdk.Stack
+	template assertions.Template
+	json     map[string]any
+}
+
+// synth builds the stack from context kv with cdk-nag's AwsSolutions checks applied.
+func synth(t *testing.T, kv map[string]any) *synthesized {
+	t.Helper()
+	s, err := ParseSettings(ctx(kv))
+	if err != nil || s == nil {
+		t.Fatalf("settings: %v", err)
+	}
+	app := awscdk.NewApp(nil)
+	stack := AddToApp(app, *s)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	tmpl := assertions.Template_FromStack(stack, nil)
+	raw, err := json.Marshal(tmpl.ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return &synthesized{stack: stack, template: tmpl, json: doc}
+}
+
+// resources returns the template's resources of type typ, by logical ID.
+func (s *synthesized) resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range s.json["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// nagClean asserts cdk-nag's AwsSolutions pack found nothing unsuppressed.
+func (s *synthesized) nagClean(t *testing.T) {
+	t.Helper()
+	a := assertions.Annotations_FromStack(s.stack)
+	for _, level := range []*[]*cxapi.SynthesisMessage{
+		a.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))),
+		a.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))),
+	} {
+		for _, m := range *level {
+			t.Errorf("cdk-nag: %s: %v", *m.Id, m.Entry.Data)
+		}
+	}
+}
+
+// cfnLint runs cfn-lint on the template when it is installed (make test installs it).
+func (s *synthesized) cfnLint(t *testing.T) {
+	t.Helper()
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Log("cfn-lint not installed: skipped")
+		return
+	}
+	raw, _ := json.Marshal(s.json)
+	path := filepath.Join(t.TempDir(), "sender.template.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "--regions", "eu-west-1", "--", path).CombinedOutput(); err != nil {
+		t.Fatalf("cfn-lint: %v\n%s", err, out)
+	}
+}
+
+func TestLogGroupsMode(t *testing.T) {
+	// GIVEN three log groups and one destination (account-list mode)
+	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/aws/lambda/orders,/app/api,/vpc/flow"})
+	// THEN each group gets one filter of every event to the destination, without a role
+	s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(3))
+	for _, g := range []string{"/aws/lambda/orders", "/app/api", "/vpc/flow"} {
+		s.template.HasResourceProperties(jsii.String("AWS::Logs::SubscriptionFilter"), map[string]any{
+			"LogGroupName": g, "FilterName": "logfan", "FilterPattern": "", "DestinationArn": destEU,
+			"Distribution": "ByLogStream", "RoleArn": assertions.Match_Absent(),
+		})
+	}
+	s.template.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(0))
+	s.template.ResourceCountIs(jsii.String("AWS::Logs::AccountPolicy"), jsii.Number(0))
+	// AND the deploy fails early outside the destination's region
+	rule := s.json["Rules"].(map[string]any)["DestinationRules"].(map[string]any)
+	assert := rule["Assertions"].([]any)[0].(map[string]any)["Assert"]
+	if want := `{"Fn::Equals":[{"Ref":"AWS::Region"},"eu-west-1"]}`; mustJSON(assert) != want {
+		t.Fatalf("region rule %s, want %s", mustJSON(assert), want)
+	}
+	s.template.HasOutput(jsii.String("DestinationArn"), map[string]any{"Value": destEU})
+	s.nagClean(t)
+	s.cfnLint(t)
+}
+
+func TestTwoDestinationsGiveTwoNamedFiltersPerGroup(t *testing.T) {
+	// GIVEN two destinations of the region
+	s := synth(t, map[string]any{CtxDestinationARN: destEU + "," + destEU2, CtxLogGroups: "/app/api", CtxFilterPattern: "ERROR", CtxDistribution: "Random"})
+	// THEN the group has exactly two filters, named after their destinations
+	filters := s.resources("AWS::Logs::SubscriptionFilter")
+	var names []string
+	for _, f := range filters {
+		p := f["Properties"].(map[string]any)
+		names = append(names, p["FilterName"].(string)+"->"+p["DestinationArn"].(string))
+		if p["FilterPattern"] != "ERROR" || p["Distribution"] != "Random" {
+			t.Errorf("filter %v", p)
+		}
+	}
+	sort.Strings(names)
+	if want := []string{"logfan-audit->" + destEU2, "logfan-logfan-destination->" + destEU}; strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("filters %v, want %v", names, want)
+	}
+}
+
+func TestOrganizationModeSubscriptionRole(t *testing.T) {
+	// GIVEN an organization-mode destination
+	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/app/api,/app/worker", CtxOrganization: true})
+	roles := s.resources("AWS::IAM::Role")
+	if len(roles) != 1 {
+		t.Fatalf("%d roles", len(roles))
+	}
+	var roleID string
+	for id, r := range roles {
+		roleID = id
+		// THEN CloudWatch Logs may assume it, for this account's log groups only
+		trust := mustJSON(r["Properties"].(map[string]any)["AssumeRolePolicyDocument"])
+		for _, want := range []string{`"Service":"logs.amazonaws.com"`, `"StringLike":{"aws:SourceArn":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":logs:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":*"]]}}`} {
+			if !strings.Contains(trust, want) {
+				t.Errorf("trust policy %s lacks %s", trust, want)
+			}
+		}
+	}
+	// AND it may put events into exactly the subscribed groups
+	policies := s.resources("AWS::IAM::Policy")
+	if len(policies) != 1 {
+		t.Fatalf("%d policies", len(policies))
+	}
+	var policyID string
+	for id, p := range policies {
+		policyID = id
+		doc := mustJSON(p["Properties"].(map[string]any)["PolicyDocument"])
+		for _, want := range []string{`"Action":"logs:PutLogEvents"`, `":log-group:/app/api:*"`, `":log-group:/app/worker:*"`} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("permissions %s lack %s", doc, want)
+			}
+		}
+	}
+	// AND every filter uses the role and waits for its policy
+	for id, f := range s.resources("AWS::Logs::SubscriptionFilter") {
+		if got := mustJSON(f["Properties"].(map[string]any)["RoleArn"]); got != `{"Fn::GetAtt":["`+roleID+`","Arn"]}` {
+			t.Errorf("%s RoleArn %s", id, got)
+		}
+		deps := mustJSON(f["DependsOn"])
+		if !strings.Contains(deps, policyID) || !strings.Contains(deps, roleID) {
+			t.Errorf("%s depends on %s, want the role and its policy", id, deps)
+		}
+	}
+	s.nagClean(t)
+	s.cfnLint(t)
+}
+
+func TestAccountPolicyMode(t *testing.T) {
+	// GIVEN account-policy mode excluding two groups, organization mode on
+	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxExcludeLogGroups: "/aws/lambda/noisy,/own/group", CtxOrganization: "true"})
+	// THEN one subscription filter policy selects every group but those
+	s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(0))
+	s.template.HasResourceProperties(jsii.String("AWS::Logs::AccountPolicy"), map[string]any{
+		"PolicyName": "logfan-subscription", "PolicyType": "SUBSCRIPTION_FILTER_POLICY", "Scope": "ALL",
+		"SelectionCriteria": `LogGroupName NOT IN ["/aws/lambda/noisy", "/own/group"]`,
+	})
+	for _, p := range s.resources("AWS::Logs::AccountPolicy") {
+		doc := mustJSON(p["Properties"].(map[string]any)["PolicyDocument"])
+		for _, want := range []string{`\"DestinationArn\":\"` + destEU + `\"`, `\"FilterPattern\":\"\"`, `\"Distribution\":\"ByLogStream\"`, `\"RoleArn\":\"`, `"Fn::GetAtt"`} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("policy document %s lacks %s", doc, want)
+			}
+		}
+	}
+	// AND the deploy refuses the recipient's own account
+	rules := mustJSON(s.json["Rules"])
+	if !strings.Contains(rules, `{"Fn::Not":[{"Fn::Equals":[{"Ref":"AWS::AccountId"},"999999999999"]}]}`) {
+		t.Fatalf("rules %s", rules)
+	}
+	s.nagClean(t)
+	s.cfnLint(t)
+}
+
+func TestAddingAGroupReplacesNoFilter(t *testing.T) {
+	// GIVEN a stack with two groups WHEN a third is onboarded
+	before := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/b,/c"})
+	after := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/a,/b,/c", CtxAccount: "222222222222", CtxRegion: "eu-west-1"})
+	// THEN the earlier filters keep their logical IDs (CloudFormation updates nothing there)
+	for id := range before.resources("AWS::Logs::SubscriptionFilter") {
+		if _, ok := after.resources("AWS::Logs::SubscriptionFilter")[id]; !ok {
+			t.Errorf("filter %s would be replaced", id)
+		}
+	}
+	if n := len(after.resources("AWS::Logs::SubscriptionFilter")); n != 3 {
+		t.Fatalf("%d filters", n)
+	}
+	// AND a pinned environment lands in the stack
+	if acc := *after.stack.Account(); acc != "222222222222" {
+		t.Fatalf("account %s", acc)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
