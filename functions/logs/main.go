@@ -7,4 +7,4 @@ import (
 	"github.com/logfan/logfan/shared/config"
 )
 
-func main() { app.Main(config.SinkLogs) }
+func main() { app.Main(config.SinkLogs, app.Logs) }

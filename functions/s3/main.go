@@ -7,4 +7,4 @@ import (
 	"github.com/logfan/logfan/shared/config"
 )
 
-func main() { app.Main(config.SinkS3) }
+func main() { app.Main(config.SinkS3, app.S3) }

@@ -14,6 +14,7 @@ import (
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/sink/stdoutsink"
 )
 
 // Deps are what a handler needs besides configuration.
@@ -30,23 +31,48 @@ type Deps struct {
 	OnSummary func(consumer.Summary)
 }
 
+// Builder builds one kind of sink and the quarantine it shares with the
+// handler (q, when the caller supplies one).
+type Builder func(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error)
+
+// Builders for each sink. A function's main names only its own, so the
+// linker leaves the other sinks' SDK clients out of its binary.
+var (
+	S3       Builder = newS3
+	Firehose Builder = newFirehose
+	Logs     Builder = newLogs
+)
+
+// BuilderFor returns the Builder for a sink name (replay, demo and redrive
+// choose the sink at run time).
+func BuilderFor(name string, stdout io.Writer) (Builder, error) {
+	switch name {
+	case config.SinkS3:
+		return S3, nil
+	case config.SinkFirehose:
+		return Firehose, nil
+	case config.SinkLogs:
+		return Logs, nil
+	case config.SinkStdout:
+		return func(context.Context, *config.Config, quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+			return stdoutsink.New(stdout), nil, nil
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown sink %q", name)
+}
+
 // NewHandler builds the handler for cfg.Sink.
 func NewHandler(ctx context.Context, cfg *config.Config, d Deps) (*consumer.Handler, error) {
-	q := d.Quarantine
-	var s sink.Sink
-	var err error
-	switch cfg.Sink {
-	case config.SinkStdout:
-		s = newStdout(d.Stdout)
-	case config.SinkS3:
-		s, q, err = newS3(ctx, cfg, q)
-	case config.SinkFirehose:
-		s, q, err = newFirehose(ctx, cfg, q)
-	case config.SinkLogs:
-		s, q, err = newLogs(ctx, cfg, q)
-	default:
-		err = fmt.Errorf("unknown sink %q", cfg.Sink)
+	build, err := BuilderFor(cfg.Sink, d.Stdout)
+	if err != nil {
+		return nil, err
 	}
+	return NewHandlerWith(ctx, cfg, build, d)
+}
+
+// NewHandlerWith builds a handler around the sink build makes.
+func NewHandlerWith(ctx context.Context, cfg *config.Config, build Builder, d Deps) (*consumer.Handler, error) {
+	s, q, err := build(ctx, cfg, d.Quarantine)
 	if err != nil {
 		return nil, fmt.Errorf("build %s sink: %w", cfg.Sink, err)
 	}

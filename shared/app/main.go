@@ -13,13 +13,13 @@ import (
 // Main is a consumer function's whole main: load the configuration, build
 // clients and the handler once at cold start, and serve invocations. A bad
 // configuration fails the cold start with one error listing every problem.
-func Main(sink string) {
+func Main(sink string, build Builder) {
 	ctx := context.Background()
 	logger := lambdacontext.NewLogger()
 	cfg, err := config.Load(sink, os.Getenv)
 	if err == nil {
 		var h lambda.Handler
-		h, err = NewHandler(ctx, cfg, Deps{Logger: logger, Metrics: os.Stdout})
+		h, err = NewHandlerWith(ctx, cfg, build, Deps{Logger: logger, Metrics: os.Stdout})
 		if err == nil {
 			lambda.Start(h)
 			return

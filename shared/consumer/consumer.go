@@ -128,17 +128,28 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 		r := &recs[i]
 		m, err := h.dec.Decode(r.Data)
 		if err != nil {
+			if i > cutoff {
+				continue // Lambda retries it; it is quarantined then.
+			}
 			// Retrying cannot fix an undecodable record: quarantine it and move on.
 			e := quarantine.Entry{Kind: quarantine.KindRecord, Shard: r.ShardID(), SequenceNumber: r.SequenceNumber, Reason: err.Error(), Data: r.Data}
 			if qerr := h.o.Quarantine.Put(ctx, e); qerr != nil {
 				cutoff, cutErr = i, fmt.Errorf("quarantine record %s: %w", r.SequenceNumber, qerr)
-				break
+				continue
 			}
 			sum.Poison = append(sum.Poison, Poison{SequenceNumber: r.SequenceNumber, Reason: err.Error()})
 			continue
 		}
 		if m.IsControl() {
 			sum.ControlMessages++
+			continue
+		}
+		sum.Events += len(m.LogEvents)
+		if i > cutoff {
+			// Past a record that must be retried: delivering these now would
+			// only duplicate them when Lambda retries from the cutoff. They
+			// are decoded anyway so that the summary counts them.
+			sum.RetryEvents += len(m.LogEvents)
 			continue
 		}
 		batch.Records = append(batch.Records, sink.Record{SequenceNumber: r.SequenceNumber, Message: m})
@@ -153,7 +164,6 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 		}
 		oc.events += len(m.LogEvents)
 	}
-	sum.Events = batch.Events()
 	for _, oc := range owners {
 		sum.Bytes += oc.bytes
 	}
