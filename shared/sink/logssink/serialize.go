@@ -93,6 +93,23 @@ func appendPutLogEvents(dst []byte, in *cloudwatchlogs.PutLogEventsInput) ([]byt
 
 const hexDigits = "0123456789abcdef"
 
+// Word-at-a-time byte tests (the classic "bit twiddling hacks"): each
+// returns a nonzero word when some byte of w matches; a match may be a false
+// positive only next to a true one, which just ends the fast path early.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// hasLess reports bytes < n (for n <= 128).
+func hasLess(w uint64, n byte) uint64 { return (w - lowBits*uint64(n)) &^ w & highBits }
+
+// hasByte reports bytes equal to b.
+func hasByte(w uint64, b byte) uint64 {
+	x := w ^ (lowBits * uint64(b))
+	return (x - lowBits) &^ x & highBits
+}
+
 // appendJSONString appends s as a JSON string escaped exactly as the SDK's
 // awsJson serializer (smithy-go ShapeSerializer.appendEscapedString) does:
 // quote, backslash, control characters and DEL escaped (\n, \r, \t by
@@ -100,8 +117,19 @@ const hexDigits = "0123456789abcdef"
 // written as U+FFFD.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	// Skip 8 bytes at a time while none needs escaping or is non-ASCII:
+	// log lines are mostly plain ASCII.
+	i := 0
+	for i+8 <= len(s) {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&highBits|hasLess(w, 0x20)|hasByte(w, '"')|hasByte(w, '\\')|hasByte(w, 0x7F) != 0 {
+			break
+		}
+		i += 8
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7F {

@@ -86,3 +86,34 @@ func TestSinkUsesFastPut(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendJSONStringWordPath puts every special byte at every position of
+// short strings, so the 8-byte fast path meets it at each offset, and
+// requires the same body as the SDK's serializer.
+func TestAppendJSONStringWordPath(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", "\x7f", "\n", "\t", "é", "😀", "\xff", "\xe2\x82", "\u2028", " ", "~", "\x80"}
+	in := &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")}
+	for _, sp := range specials {
+		for n := 0; n < 20; n++ {
+			for pos := 0; pos <= n; pos++ {
+				m := strings.Repeat("a", pos) + sp + strings.Repeat("b", n-pos)
+				in.LogEvents = append(in.LogEvents, types.InputLogEvent{Message: aws.String(m), Timestamp: aws.Int64(1)})
+			}
+		}
+	}
+	var sdkBody []byte
+	if _, err := fakeClient(&okTransport{keep: func(b []byte) { sdkBody = b }}).PutLogEvents(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	ours, err := appendPutLogEvents(nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sdkBody, ours) {
+		i := 0
+		for i < len(sdkBody) && i < len(ours) && sdkBody[i] == ours[i] {
+			i++
+		}
+		t.Fatalf("bodies differ at byte %d: sdk %q, ours %q", i, sdkBody[max(0, i-30):min(len(sdkBody), i+30)], ours[max(0, i-30):min(len(ours), i+30)])
+	}
+}
