@@ -105,6 +105,10 @@ const (
 	// DefaultBisectCalls bounds the calls one Deliver spends isolating events
 	// behind an InvalidParameterException.
 	DefaultBisectCalls = 64
+	// QuarantineReserve is how long before Deliver's deadline the sink stops
+	// calling PutLogEvents (at most a tenth of the time left), to keep time
+	// for writing rejected events to the quarantine.
+	QuarantineReserve = time.Second
 	// DefaultKnownGroups bounds how many group names the sink remembers as existing.
 	DefaultKnownGroups = 4096
 )
@@ -307,7 +311,13 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 	d := &delivery{s: s, b: b}
 
 	works, pre := s.prepare(b)
-	d.run(ctx, works)
+	// Stop sending a little before the deadline, so that the events the
+	// service rejected can still be written to the quarantine; otherwise
+	// their records would be retried and their batches duplicated.
+	deadline, _ := ctx.Deadline()
+	sendCtx, cancelSend := context.WithDeadline(ctx, deadline.Add(-min(QuarantineReserve, time.Until(deadline)/10)))
+	d.run(sendCtx, works)
+	cancelSend()
 
 	failedRec := len(b.Records)
 	var errs []error
