@@ -29,8 +29,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sinkName := fs.String("sink", config.SinkStdout, "sink: stdout, s3, firehose or logs (configured by LOGFAN_* variables, as in Lambda)")
 	timeout := fs.Duration("timeout", 60*time.Second, "the invocation's deadline, like a function timeout")
 	verbose := fs.Bool("v", false, "also print the handler's JSON log line and EMF metrics to stderr")
+	rebase := fs.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan replay -event FILE [-sink stdout|s3|firehose|logs] [-timeout 60s] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan replay -event FILE [-sink stdout|s3|firehose|logs] [-rebase] [-timeout 60s] [-v]")
 		fmt.Fprintln(stderr, "\nWith -sink stdout, delivered events are printed to stdout as NDJSON and quarantined")
 		fmt.Fprintln(stderr, "records to stderr; other sinks read the same LOGFAN_* variables the functions read.")
 		fs.PrintDefaults()
@@ -45,6 +46,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	payload, err := os.ReadFile(*event)
 	if err != nil {
 		return err
+	}
+	if *rebase {
+		if payload, err = Rebase(payload, time.Now()); err != nil {
+			return fmt.Errorf("rebase %s: %w", *event, err)
+		}
 	}
 	cfg, err := config.Load(*sinkName, os.Getenv)
 	if err != nil {

@@ -1,0 +1,243 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/demo"
+	"github.com/logfan/logfan/shared/emulator"
+	"github.com/logfan/logfan/shared/emulator/emutest"
+	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
+	"github.com/logfan/logfan/shared/readback"
+	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/replay"
+	"github.com/logfan/logfan/shared/sink/logssink"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
+
+// sampleEvents are the committed sample events (events/*.json).
+func sampleEvents(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../events/*.json")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("sample events: %v %v", files, err)
+	}
+	var out []string
+	for _, f := range files {
+		if filepath.Base(f) != "expected.json" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// rebased copies the sample events with timestamps shifted to now (CloudWatch
+// Logs rejects events older than 14 days), once for the whole test.
+func rebased(t *testing.T, files []string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	now := time.Now()
+	var out []string
+	for _, f := range files {
+		payload, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if payload, err = replay.Rebase(payload, now); err != nil {
+			t.Fatalf("rebase %s: %v", f, err)
+		}
+		dst := filepath.Join(dir, filepath.Base(f))
+		if err := os.WriteFile(dst, payload, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, dst)
+	}
+	return out
+}
+
+// invokeAll sends every file through h as the Lambda runtime would and
+// fails the test if Lambda would have to retry anything.
+func invokeAll(t *testing.T, h lambda.Handler, files []string) {
+	t.Helper()
+	for _, f := range files {
+		payload, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		out, err := lambda.NewHandler(h).Invoke(ctx, payload)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var resp events.KinesisEventResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatalf("%s: response %s: %v", f, out, err)
+		}
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: batchItemFailures %+v", f, resp.BatchItemFailures)
+		}
+	}
+}
+
+// expected replays the files through the stdout sink: the records every other sink must hold.
+func expected(t *testing.T, files []string) []record.Record {
+	t.Helper()
+	pr, pw := io.Pipe()
+	cfg, err := config.Load(config.SinkStdout, getenv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := app.NewHandler(context.Background(), cfg, app.Deps{Logger: slog.New(slog.DiscardHandler), Stdout: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []record.Record)
+	go func() {
+		recs, err := readback.Decode(pr)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- recs
+	}()
+	invokeAll(t, h, files)
+	pw.Close()
+	return <-done
+}
+
+func keyOf(r record.Record) string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// sameRecords asserts got holds exactly want, each once.
+func sameRecords(t *testing.T, sink string, want, got []record.Record) {
+	t.Helper()
+	count := map[string]int{}
+	for _, r := range want {
+		count[keyOf(r)]++
+	}
+	for _, r := range got {
+		count[keyOf(r)]--
+	}
+	missing, extra := 0, 0
+	for k, n := range count {
+		if n > 0 {
+			missing += n
+			t.Logf("%s missing: %s", sink, k)
+		} else if n < 0 {
+			extra -= n
+			t.Logf("%s extra: %s", sink, k)
+		}
+	}
+	if missing != 0 || extra != 0 || len(got) != len(want) {
+		t.Fatalf("%s: want %d records exactly once, got %d (%d missing, %d extra)", sink, len(want), len(got), missing, extra)
+	}
+}
+
+func TestSampleEventsThroughEverySink(t *testing.T) {
+	emutest.Require(t, srv)
+	ctx := context.Background()
+	files := rebased(t, sampleEvents(t))
+	want := expected(t, files)
+	if len(want) == 0 {
+		t.Fatal("no expected records")
+	}
+	c, err := demo.NewClients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		t.Run(sinkName, func(t *testing.T) {
+			names := demo.DefaultNames().WithSuffix("-app-" + sinkName)
+			if _, err := demo.SetupRecipient(ctx, c, names); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(sinkName, getenv(names.Env(sinkName)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := app.NewHandler(ctx, cfg, app.Deps{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			invokeAll(t, h, files)
+
+			// Every poison record of the sample events is in the quarantine, with its reason.
+			items, err := s3quarantine.List(ctx, c.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 7 {
+				t.Errorf("quarantine holds %d items, want the 7 poison records of kinesis-poison.json", len(items))
+			}
+			for _, it := range items {
+				if it.Entry.Reason == "" || len(it.Entry.Data) == 0 || it.Entry.SequenceNumber == "" {
+					t.Errorf("quarantine item %s lacks reason, data or sequence number", it.Key)
+				}
+			}
+
+			switch sinkName {
+			case config.SinkS3:
+				got, keys, err := readback.Records(ctx, c.S3, names.DataBucket, config.DefaultS3Prefix+"/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameRecords(t, sinkName, want, got)
+				// Re-invoking the same batches overwrites; it creates no object.
+				invokeAll(t, h, files)
+				again, keys2, err := readback.Records(ctx, c.S3, names.DataBucket, config.DefaultS3Prefix+"/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Join(keys, "\n") != strings.Join(keys2, "\n") {
+					t.Fatalf("re-invoking changed the objects: %d keys before, %d after", len(keys), len(keys2))
+				}
+				sameRecords(t, sinkName+" (re-invoked)", want, again)
+			case config.SinkFirehose:
+				got, _, err := readback.Records(ctx, c.S3, names.FirehoseBucket, demo.FirehosePrefix+"/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameRecords(t, sinkName, want, got)
+			case config.SinkLogs:
+				got, err := logssink.ReadAll(ctx, c.LogsTarget, "/logfan/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var wantL, gotL []string
+				for _, r := range want {
+					group := config.Expand(config.DefaultLogsGroupTemplate, r.Owner, r.LogGroup, r.LogStream)
+					wantL = append(wantL, fmt.Sprintf("%s|%s|%d|%s", group, r.LogStream, r.Timestamp, r.Message))
+				}
+				for _, e := range got {
+					gotL = append(gotL, fmt.Sprintf("%s|%s|%d|%s", e.Group, e.Stream, e.Timestamp, e.Message))
+				}
+				sort.Strings(wantL)
+				sort.Strings(gotL)
+				if strings.Join(wantL, "\n") != strings.Join(gotL, "\n") {
+					t.Fatalf("logs: want %d events exactly once, got %d\nwant %q\n got %q", len(wantL), len(gotL), wantL[:min(3, len(wantL))], gotL[:min(3, len(gotL))])
+				}
+			}
+		})
+	}
+}
