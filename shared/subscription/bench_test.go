@@ -1,8 +1,11 @@
 package subscription
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // BenchmarkDecodeRecord decodes one Kinesis record's data (gzip JSON) with
@@ -76,4 +79,34 @@ func benchDecode(b *testing.B, uncompressed, events int, decode func() (int, err
 		}
 	}
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkParseJSON isolates the JSON layer: the decompressed payload to a
+// Message, with encoding/json (into aws-lambda-go's type) as the baseline.
+func BenchmarkParseJSON(b *testing.B) {
+	for _, fl := range []flavour{realistic, random} {
+		for _, n := range []int{100, 1000} {
+			payload := genPayload(42, n, fl)
+			name := fmt.Sprintf("flavour=%s/events=%d", fl, n)
+			b.Run("impl=baseline/"+name, func(b *testing.B) {
+				benchDecode(b, len(payload), n, func() (int, error) {
+					var d events.CloudwatchLogsData
+					err := json.Unmarshal(payload, &d)
+					return len(d.LogEvents), err
+				})
+			})
+			b.Run("impl=logfan/"+name, func(b *testing.B) {
+				var p parser
+				buf := make([]byte, len(payload))
+				benchDecode(b, len(payload), n, func() (int, error) {
+					copy(buf, payload) // the parser compacts in place
+					m, err := p.decode(buf)
+					if err != nil {
+						return 0, err
+					}
+					return len(m.LogEvents), nil
+				})
+			})
+		}
+	}
 }

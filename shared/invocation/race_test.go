@@ -1,0 +1,5 @@
+//go:build race
+
+package invocation_test
+
+const raceEnabled = true
