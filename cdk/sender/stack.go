@@ -59,10 +59,11 @@ func NewSenderStack(scope constructs.Construct, id string, props *SenderStackPro
 	}
 	awscdk.NewCfnRule(stack, jsii.String("DestinationRules"), &awscdk.CfnRuleProps{Assertions: &assertions})
 
-	var role awsiam.Role
+	var rolePolicy awsiam.Policy
 	var roleARN *string
 	if s.Organization {
-		role = newSubscriptionRole(stack, s)
+		var role awsiam.Role
+		role, rolePolicy = newSubscriptionRole(stack, s)
 		roleARN = role.RoleArn()
 	}
 
@@ -78,10 +79,11 @@ func NewSenderStack(scope constructs.Construct, id string, props *SenderStackPro
 					RoleArn:        roleARN,
 					Distribution:   jsii.String(s.Distribution),
 				})
-				if role != nil {
+				if rolePolicy != nil {
 					// CloudWatch Logs tests the role when the filter is
-					// created: its policy must exist by then, not only the role.
-					f.Node().AddDependency(role)
+					// created: its policy must exist by then, not only the
+					// role (which RoleArn already waits for).
+					f.Node().AddDependency(rolePolicy)
 				}
 			}
 		}
@@ -104,8 +106,8 @@ func NewSenderStack(scope constructs.Construct, id string, props *SenderStackPro
 			props.SelectionCriteria = jsii.String(c)
 		}
 		p := awslogs.NewCfnAccountPolicy(stack, jsii.String("SubscriptionPolicy"), props)
-		if role != nil {
-			p.Node().AddDependency(role)
+		if rolePolicy != nil {
+			p.Node().AddDependency(rolePolicy)
 		}
 	}
 
@@ -126,8 +128,8 @@ func NewSenderStack(scope constructs.Construct, id string, props *SenderStackPro
 // sender account when the destination admits a whole organization: trusted
 // by the Logs service for this account's own log groups only (aws:SourceArn,
 // against the confused deputy), allowed to put events of exactly the
-// subscribed groups.
-func newSubscriptionRole(stack awscdk.Stack, s Settings) awsiam.Role {
+// subscribed groups. The policy is returned apart, for filters to wait on.
+func newSubscriptionRole(stack awscdk.Stack, s Settings) (awsiam.Role, awsiam.Policy) {
 	sourceARN := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":logs:"), awscdk.Aws_REGION(), jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":*"),
 	})
@@ -152,18 +154,30 @@ func newSubscriptionRole(stack awscdk.Stack, s Settings) awsiam.Role {
 			jsii.String(":log-group:" + g + suffix),
 		})
 	}
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("logs:PutLogEvents"),
-		Resources: &resources,
-	}))
+	policy := awsiam.NewPolicy(stack, jsii.String("SubscriptionRolePolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("logs:PutLogEvents"),
+			Resources: &resources,
+		})},
+	})
 	reason := "CloudWatch Logs puts events into the log streams of the subscribed log groups; the wildcard is the streams of those named groups."
 	if s.Mode == ModeAccountPolicy {
 		reason = "The account-level subscription policy selects every log group but the excluded ones, including groups created later, so the role cannot name them."
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason),
+	// Suppressed finding by finding (appliesTo), so any other wildcard still fails the check.
+	appliesTo := make([]any, len(groups))
+	for i, g := range groups {
+		suffix := ":*"
+		if g == "*" {
+			suffix = ""
+		}
+		appliesTo[i] = "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:" + g + suffix
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason), AppliesTo: &appliesTo,
 	}}, jsii.Bool(true))
-	return role
+	return role, policy
 }
 
 // filterID is a stable logical ID for the filter of group to destination:
