@@ -1,7 +1,3 @@
-// Package firehosesink delivers log events to an Amazon Data Firehose stream
-// as NDJSON (one record.Record object per line), through PutRecordBatch
-// within the service's limits, resending only the entries that failed and
-// quarantining events too large for any Firehose record.
 package firehosesink
 
 import (
@@ -150,10 +146,17 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 	arena := s.getArena()
 	p := newPacker(b, s.lim, s.single, *arena)
 	res = d.run(ctx, p)
-	*arena = p.arena[:0]
-	s.arenas.Put(arena)
+	// Keep the arena for the next invocation unless a huge line grew it.
+	if cap(p.arena) <= maxPooledArena {
+		*arena = p.arena[:0]
+		s.arenas.Put(arena)
+	}
 	return res
 }
+
+// maxPooledArena is the largest arena kept between invocations: a full call
+// (4 MiB) and the line that did not fit, with room to spare.
+const maxPooledArena = 8 << 20
 
 func (s *Sink) getArena() *[]byte {
 	if a, ok := s.arenas.Get().(*[]byte); ok {
