@@ -76,8 +76,7 @@ func newSenderParameters(r *recipientStack) *senderParameters {
 // sourceARNs lists arn:aws:logs:REGION:ACCOUNT:* for every sender account, built
 // from the parameter by joining with the text between two ARNs and splitting again.
 func (r *recipientStack) sourceARNs() *[]*string {
-	head := r.arn("logs", r.s.Region, "")
-	head = strings.TrimSuffix(head, r.s.Account+":") // arn:aws:logs:REGION:
+	head := "arn:" + partition(r.s.Region) + ":logs:" + r.s.Region + ":"
 	joined := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(head),
 		awscdk.Fn_Join(jsii.String(":*,"+head), r.senders.accounts.ValueAsList()),

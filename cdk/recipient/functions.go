@@ -15,7 +15,7 @@ import (
 	"github.com/logfan/logfan/shared/config"
 )
 
-// consumer is one sink's function and the event source mapping feeding it.
+// consumer is one sink's function (its event source mapping hangs off it).
 type consumer struct {
 	sink     string
 	function awslambda.Function

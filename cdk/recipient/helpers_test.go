@@ -122,7 +122,14 @@ func synth(t *testing.T, name string, overrides map[string]any) *synthesized {
 }
 
 // Variants used by several tests.
-func defaultStack(t *testing.T) *synthesized { return synth(t, "default", nil) }
+
+// defaultStack is cdk.json's configuration with one sender account.
+func defaultStack(t *testing.T) *synthesized {
+	return synth(t, "default", map[string]any{CtxSenderAccounts: "111111111111"})
+}
+
+// noSendersStack is cdk.json exactly as committed: no sender yet.
+func noSendersStack(t *testing.T) *synthesized { return synth(t, "no-senders", nil) }
 
 func threeSenders(t *testing.T) *synthesized {
 	return synth(t, "three-senders", map[string]any{CtxSenderAccounts: "111111111111,222222222222,333333333333"})
@@ -141,6 +148,7 @@ const (
 // created customer key, KMS on the data bucket, alarm notifications.
 func orgStack(t *testing.T) *synthesized {
 	return synth(t, "org", map[string]any{
+		CtxSenderAccounts:    "111111111111",
 		CtxOrganizationID:    testOrgID,
 		CtxOrganizationPaths: testOrgPath,
 		CtxEnhancedFanOut:    true,
@@ -157,6 +165,7 @@ func orgStack(t *testing.T) *synthesized {
 // importStack: imported bucket, Firehose stream and stream key; logs sink off.
 func importStack(t *testing.T) *synthesized {
 	return synth(t, "imports", map[string]any{
+		CtxSenderAccounts:    "111111111111",
 		CtxS3BucketName:      testBucket,
 		CtxFirehoseStreamARN: testFirehoseAR,
 		CtxStreamEncryption:  EncryptionKMS,
@@ -167,7 +176,7 @@ func importStack(t *testing.T) *synthesized {
 
 // logsOnlyStack: only the cross-region logs sink.
 func logsOnlyStack(t *testing.T) *synthesized {
-	return synth(t, "logs-only", map[string]any{CtxS3Enabled: false, CtxFirehoseEnabled: false, CtxLogsRegion: "eu-west-1"})
+	return synth(t, "logs-only", map[string]any{CtxSenderAccounts: "111111111111", CtxS3Enabled: false, CtxFirehoseEnabled: false, CtxLogsRegion: "eu-west-1"})
 }
 
 // resources returns the template's resources of type typ, by logical ID.

@@ -61,16 +61,22 @@ const (
 	CtxFunctionTimeoutSeconds   = "functionTimeoutSeconds"
 	CtxFunctionLogRetentionDays = "functionLogRetentionDays"
 
-	CtxBatchSize             = "batchSize"
-	CtxBatchWindowSeconds    = "batchWindowSeconds"
-	CtxParallelization       = "parallelizationFactor"
-	CtxRetryAttempts         = "retryAttempts"
-	CtxMaxRecordAgeSeconds   = "maxRecordAgeSeconds"
-	CtxStartingPosition      = "startingPosition"
-	CtxEnhancedFanOut        = "enhancedFanOut"
-	CtxIteratorAgeAlarmSecs  = "iteratorAgeAlarmSeconds"
-	CtxAlarmTopicARN         = "alarmTopicArn"
-	CtxDisableNag            = "disableNag"
+	CtxBatchSize           = "batchSize"
+	CtxBatchWindowSeconds  = "batchWindowSeconds"
+	CtxParallelization     = "parallelizationFactor"
+	CtxRetryAttempts       = "retryAttempts"
+	CtxMaxRecordAgeSeconds = "maxRecordAgeSeconds"
+	CtxStartingPosition    = "startingPosition"
+	CtxEnhancedFanOut      = "enhancedFanOut"
+
+	CtxIteratorAgeAlarmSecs = "iteratorAgeAlarmSeconds"
+	CtxAlarmTopicARN        = "alarmTopicArn"
+	CtxDisableNag           = "disableNag"
+)
+
+// Defaults that are not shared with the runtime (those come from shared/config).
+// Account and region are placeholders so that synth needs no credentials.
+const (
 	defaultStackName         = "LogfanRecipient"
 	defaultDestinationName   = "logfan-destination"
 	placeholderAccount       = "123456789012"
@@ -122,6 +128,11 @@ type Senders struct {
 	OrganizationID    string
 	OrganizationPaths []string
 }
+
+// Named reports whether any sender is configured. Without one the stack
+// still synthesizes, but its SendersNamed rule rejects a deployment that does
+// not pass the SenderAccounts or SenderOrganizationId parameter.
+func (s Senders) Named() bool { return len(s.Accounts) > 0 || s.OrganizationID != "" }
 
 // OrganizationMode reports whether the organization form of the policy applies.
 func (s Senders) OrganizationMode() bool { return s.OrganizationID != "" }
@@ -306,9 +317,6 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 		case !strings.HasPrefix(path, s.Senders.OrganizationID+"/"):
 			p.fail(CtxOrganizationPaths, path, "a path inside organization "+s.Senders.OrganizationID)
 		}
-	}
-	if len(s.Senders.Accounts) == 0 && s.Senders.OrganizationID == "" {
-		p.errs = append(p.errs, fmt.Errorf("%s or %s: at least one sender account or an organization is required", CtxSenderAccounts, CtxOrganizationID))
 	}
 
 	s.Stream.Mode = p.oneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)

@@ -55,17 +55,21 @@ func TestCdkJSONContextMatchesGoDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cdk.json context: %v", err)
 	}
-	fromGo, err := ParseSettings(lookup(map[string]any{CtxSenderAccounts: ctx[CtxSenderAccounts]}))
+	fromGo, err := ParseSettings(lookup(map[string]any{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// THEN they agree, so `go run ./cdk` without the CLI builds the same stack,
-	// and cdk.json enables all three sinks
+	// THEN they agree, so `go run ./cdk` without the CLI builds the same stack;
+	// cdk.json enables all three sinks and names no sender (so that no
+	// placeholder account is ever granted access by a default deployment)
 	if !reflect.DeepEqual(fromFile, fromGo) {
 		t.Errorf("cdk.json context and Go defaults differ:\n file %+v\n go   %+v", fromFile, fromGo)
 	}
 	if got := fromFile.EnabledSinks(); len(got) != 3 {
 		t.Errorf("cdk.json enables %v, want all three sinks", got)
+	}
+	if fromFile.Senders.Named() {
+		t.Errorf("cdk.json names senders %+v", fromFile.Senders)
 	}
 }
 
@@ -99,7 +103,6 @@ func TestParseSettingsRejects(t *testing.T) {
 		{"short account", map[string]any{CtxAccount: "12345"}, CtxAccount, "12-digit"},
 		{"account ARN as sender", map[string]any{CtxSenderAccounts: "arn:aws:iam::111111111111:root"}, CtxSenderAccounts, "12-digit"},
 		{"duplicate sender", map[string]any{CtxSenderAccounts: "111111111111,111111111111"}, CtxSenderAccounts, "each account once"},
-		{"no senders", map[string]any{CtxSenderAccounts: ""}, CtxSenderAccounts, "at least one sender"},
 		{"bad org ID", map[string]any{CtxOrganizationID: "org-123"}, CtxOrganizationID, "o-a1b2c3d4e5"},
 		{"org path without org", map[string]any{CtxOrganizationPaths: testOrgPath}, CtxOrganizationPaths, "organizationId"},
 		{"org path of another org", map[string]any{CtxOrganizationID: "o-zzzzzzzzzz", CtxOrganizationPaths: testOrgPath}, CtxOrganizationPaths, "inside organization"},

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/logfan/logfan/shared/config"
 )
 
 // RecipientStackProps configures NewRecipientStack.
@@ -43,8 +45,16 @@ func NewRecipientStack(scope constructs.Construct, id string, props *RecipientSt
 		sp.Description = jsii.String("logfan recipient: Kinesis stream, CloudWatch Logs destination for sender accounts, and consumers fanning out to S3, Firehose and CloudWatch Logs")
 	}
 	r := &recipientStack{stack: awscdk.NewStack(scope, &id, &sp), s: props.Settings}
+	// Buckets here are owner-enforced, which rejects the LogDeliveryWrite ACL;
+	// server access logs must be delivered through a bucket policy even when
+	// the app runs without cdk.json's feature flags (plain `go run ./cdk`).
+	r.stack.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 
 	r.senders = newSenderParameters(r)
+	if !r.s.Senders.Named() {
+		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String(noSendersWarningID), jsii.String(
+			"no senderAccounts or organizationId in context: deploy with --parameters SenderAccounts=... (or SenderOrganizationId=...); CloudFormation rejects a deployment naming no sender"))
+	}
 	r.stream = newDataStream(r)
 	r.destination = newDestination(r)
 	r.quarantine = newQuarantineBucket(r)
@@ -57,6 +67,9 @@ func NewRecipientStack(scope constructs.Construct, id string, props *RecipientSt
 	newOutputs(r)
 	return r.stack
 }
+
+// noSendersWarningID marks the synth warning for a stack without senders.
+const noSendersWarningID = "logfan:noSenders"
 
 // AddToApp adds the recipient stack for s to app, with account and region
 // from s and, unless disabled, cdk-nag's AwsSolutions checks. main and the
@@ -96,11 +109,11 @@ func (r *recipientStack) arn(service, region, resource string) string {
 // sinkTitle capitalises a sink name for construct IDs ("s3" -> "S3").
 func sinkTitle(sink string) string {
 	switch sink {
-	case "s3":
+	case config.SinkS3:
 		return "S3"
-	case "firehose":
+	case config.SinkFirehose:
 		return "Firehose"
-	case "logs":
+	case config.SinkLogs:
 		return "Logs"
 	}
 	return sink

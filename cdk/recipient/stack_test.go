@@ -297,6 +297,24 @@ func TestSenderParameters(t *testing.T) {
 	orgStack(t).template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": testOrgID})
 }
 
+func TestNoSendersSynthesizesButCannotDeploy(t *testing.T) {
+	// GIVEN cdk.json as committed, naming no sender
+	s := noSendersStack(t)
+	// THEN synth succeeds with a warning saying how to deploy
+	found := assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*--parameters SenderAccounts=.*")))
+	if len(*found) != 1 {
+		t.Errorf("%d no-senders warnings, want 1", len(*found))
+	}
+	// AND CloudFormation's rule rejects deploying it without senders, but not with one
+	rule := s.json["Rules"].(map[string]any)["SendersNamed"].(map[string]any)["Assertions"].([]any)[0].(map[string]any)["Assert"]
+	if newEvaluator(s.json, nil).eval(t, rule).(bool) {
+		t.Error("a deployment without senders passes the rule")
+	}
+	if !newEvaluator(s.json, map[string]string{ParamSenderAccounts: "111111111111"}).eval(t, rule).(bool) {
+		t.Error("a deployment naming a sender fails the rule")
+	}
+}
+
 func TestOnboardingReplacesNothing(t *testing.T) {
 	// GIVEN the stack synthesized with one sender and with three
 	one, three := defaultStack(t), threeSenders(t)
