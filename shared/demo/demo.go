@@ -183,7 +183,22 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 		r.mu.Lock()
-		sr := reconcile(r.target.Sink, rep.Run, sent.Events, landed, r.sum.Quarantined, r.sum.poison, r.parked)
+		q := quarantined{count: r.sum.Quarantined}
+		r.mu.Unlock()
+		if r.target.Quarantined != nil {
+			msgs, err := r.target.Quarantined(ctx)
+			if err != nil {
+				return rep, err
+			}
+			q.keys = map[int]bool{}
+			for _, m := range msgs {
+				if run, n, ok := parseKey(m); ok && run == rep.Run && n >= 0 && n < sent.Events {
+					q.keys[n] = true
+				}
+			}
+		}
+		r.mu.Lock()
+		sr := reconcile(r.target.Sink, rep.Run, sent.Events, landed, q, r.sum.poison, r.parked)
 		r.mu.Unlock()
 		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
 		rep.Sinks = append(rep.Sinks, sr)

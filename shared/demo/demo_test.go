@@ -26,7 +26,11 @@ import (
 	"github.com/logfan/logfan/shared/emulator/emutest"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/poller"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
+	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/redrive/onfailure"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 var srv *emulator.Server
@@ -250,5 +254,34 @@ func TestAWSTargetsConfigureAsTheStack(t *testing.T) {
 	}
 	if _, err := AWSTargets(&Clients{}, n, []string{"nope"}); err == nil {
 		t.Fatal("unknown sink accepted")
+	}
+}
+
+func TestQuarantinedMessagesReadsTheSinksEvents(t *testing.T) {
+	emutest.Require(t, srv)
+	o, _ := testOptions(t, 1)
+	c, err := NewClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(o.Names.QuarantineBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	env := o.Names.Env(config.SinkS3)
+	cfg, err := config.Load(config.SinkS3, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := s3quarantine.New(c.S3, cfg.Quarantine)
+	m := &subscription.Message{Owner: "1", LogGroup: "/g", LogStream: "s"}
+	for i, sink := range []string{config.SinkS3, config.SinkLogs} {
+		ev := &subscription.LogEvent{ID: fmt.Sprint(i), Timestamp: 1, Message: "too big" + eventKey("r", i)}
+		if err := q.Put(context.Background(), quarantine.Entry{Kind: quarantine.KindEvent, Sink: sink, Shard: "shardId-000000000000", SequenceNumber: "1", EventID: ev.ID, Reason: "limit", Data: record.AppendLine(nil, m, ev)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := quarantinedMessages(context.Background(), c, cfg)
+	if err != nil || len(msgs) != 1 || msgs[0] != "too big"+eventKey("r", 0) {
+		t.Fatalf("got %q, %v", msgs, err)
 	}
 }

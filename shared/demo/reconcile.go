@@ -34,11 +34,21 @@ type SinkReport struct {
 // ExactlyOnce reports whether every sent event landed once.
 func (r SinkReport) ExactlyOnce() bool { return r.Landed == r.Sent && r.Duplicates == 0 }
 
+// quarantined is what a sink quarantined: the events read back from the
+// quarantine when the target can (keys), else only the handlers' count.
+type quarantined struct {
+	keys  map[int]bool
+	count int
+}
+
 // reconcile compares what landed (messages, duplicates included) with the
-// sent events 0..sent-1 of run; parked holds the events of records handed
-// to the on-failure destination.
-func reconcile(sink, run string, sent int, landed []string, quarantined, poison int, parked map[int]bool) SinkReport {
-	r := SinkReport{Sink: sink, Sent: sent, Quarantined: quarantined, PoisonRecords: poison}
+// sent events 0..sent-1 of run; q is what the sink quarantined and parked
+// holds the events of records handed to the on-failure destination.
+func reconcile(sink, run string, sent int, landed []string, q quarantined, poison int, parked map[int]bool) SinkReport {
+	r := SinkReport{Sink: sink, Sent: sent, Quarantined: q.count, PoisonRecords: poison}
+	if q.keys != nil {
+		r.Quarantined = len(q.keys)
+	}
 	seen := make([]int, sent)
 	for _, msg := range landed {
 		if got, n, ok := parseKey(msg); ok && got == run && n >= 0 && n < sent {
@@ -50,9 +60,11 @@ func reconcile(sink, run string, sent int, landed []string, quarantined, poison 
 		switch {
 		case c == 0:
 			r.Missing++
-			if parked[n] {
+			switch {
+			case parked[n]:
 				r.OnFailure++
-			} else {
+			case q.keys != nil && q.keys[n]:
+			default:
 				unexplained++
 			}
 		default:
@@ -60,10 +72,13 @@ func reconcile(sink, run string, sent int, landed []string, quarantined, poison 
 			r.Duplicates += c - 1
 		}
 	}
-	// Quarantined events are only counted, not named: they explain that
-	// many of the missing events. Poison records hide an unknown number of
-	// events, so they explain nothing and the demo reports them as lost.
-	r.Lost = max(0, unexplained-quarantined)
+	r.Lost = unexplained
+	if q.keys == nil {
+		// Counted, not named: quarantined events explain that many missing
+		// ones. Poison records hide an unknown number of events, so they
+		// explain nothing and count as lost here.
+		r.Lost = max(0, unexplained-q.count)
+	}
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/poller"
 	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/readback"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
@@ -24,6 +25,9 @@ type Target struct {
 	NewHandler func(ctx context.Context, d app.Deps) (poller.Invoker, error)
 	// ReadBack returns the message of every event that landed, duplicates included.
 	ReadBack func(ctx context.Context) ([]string, error)
+	// Quarantined, if set, returns the messages of the events the sink
+	// quarantined; without it the handlers' counts stand in.
+	Quarantined func(ctx context.Context) ([]string, error)
 }
 
 // AWSTargets are the three real sinks, configured as the stack configures
@@ -39,6 +43,8 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 		}
 		t := Target{Sink: s, NewHandler: func(ctx context.Context, d app.Deps) (poller.Invoker, error) {
 			return app.NewHandler(ctx, cfg, d)
+		}, Quarantined: func(ctx context.Context) ([]string, error) {
+			return quarantinedMessages(ctx, c, cfg)
 		}}
 		switch s {
 		case config.SinkS3:
@@ -71,6 +77,27 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// quarantinedMessages reads the events cfg's sink quarantined back from
+// the quarantine bucket (each entry's data is the event's NDJSON line).
+func quarantinedMessages(ctx context.Context, c *Clients, cfg *config.Config) ([]string, error) {
+	items, err := s3quarantine.List(ctx, c.S3, cfg.Quarantine.Bucket, cfg.Quarantine.Prefix+"/event/")
+	if err != nil {
+		return nil, fmt.Errorf("read back the quarantine: %w", err)
+	}
+	var msgs []string
+	for _, it := range items {
+		if it.Entry.Kind != quarantine.KindEvent || it.Entry.Sink != cfg.Sink {
+			continue
+		}
+		r, err := readback.ParseLine(it.Entry.Data)
+		if err != nil {
+			return nil, fmt.Errorf("quarantined event %s: %w", it.Key, err)
+		}
+		msgs = append(msgs, r.Message)
+	}
+	return msgs, nil
 }
 
 func s3Messages(ctx context.Context, c *Clients, bucket, prefix string) ([]string, error) {
