@@ -512,7 +512,9 @@ func (r *Redriver) finish(ctx context.Context, key string, del bool) error {
 }
 
 func (r *Redriver) get(ctx context.Context, key string) ([]byte, error) {
-	out, err := r.o.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(r.o.Bucket), Key: aws.String(key)})
+	out, err := r.o.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(r.o.Bucket), Key: aws.String(key)},
+		// Lambda writes the objects without a checksum; that is expected, not worth a log line.
+		func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	if err != nil {
 		return nil, fmt.Errorf("get s3://%s/%s: %w", r.o.Bucket, key, err)
 	}

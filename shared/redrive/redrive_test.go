@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -110,7 +111,7 @@ func (e *env) writeRecords(t *testing.T, n int, raw ...[]byte) {
 // handler is the real S3 handler writing to bucket with quarantine q.
 func (e *env) handler(bucket string, q quarantine.Quarantine, onSummary func(consumer.Summary)) poller.Invoker {
 	sink := s3sink.New(e.s3, config.S3{Bucket: bucket, Prefix: config.DefaultS3Prefix, MaxObjectBytes: config.DefaultS3MaxObjectBytes}, q)
-	return consumer.New(consumer.Options{Sink: sink, Quarantine: q, OnSummary: onSummary})
+	return consumer.New(consumer.Options{Sink: sink, Quarantine: q, OnSummary: onSummary, Logger: slog.New(slog.DiscardHandler)})
 }
 
 func (e *env) s3Quarantine() *s3quarantine.Quarantine {
@@ -368,5 +369,53 @@ func TestNewValidates(t *testing.T) {
 		if _, err := New(context.Background(), o); err == nil {
 			t.Errorf("New(%+v) accepted", o)
 		}
+	}
+}
+
+// TestRedriveCommand runs `logfan redrive` as an operator would, through
+// app.NewHandler configured by the LOGFAN_* variables.
+func TestRedriveCommand(t *testing.T) {
+	emutest.Require(t, srv)
+	e := newEnv(t, 2)
+	e.writeRecords(t, 25)
+	e.consumeBroken(t)
+	parked := e.keys(t, onfailure.KeyPrefix)
+	t.Setenv(config.EnvS3Bucket, e.data)
+	t.Setenv(config.EnvQuarantineBucket, e.quarantine)
+
+	// GIVEN a dry run THEN nothing changes
+	var out, errOut bytes.Buffer
+	if err := Run(context.Background(), []string{"-sink", "s3", "-dry-run"}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
+	}
+	if strings.Count(out.String(), "would redrive") != len(parked) || len(e.landed(t)) != 0 {
+		t.Fatalf("dry run:\n%s", out.String())
+	}
+	// WHEN the redrive runs with -delete THEN every event lands once and the sources are gone
+	out.Reset()
+	if err := Run(context.Background(), []string{"-sink", "s3", "-delete"}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
+	}
+	got := e.landed(t)
+	for tag := range e.sent {
+		if got[tag] != 1 {
+			t.Errorf("event %s landed %d times", tag, got[tag])
+		}
+	}
+	if left := e.keys(t, onfailure.KeyPrefix); len(left) != 0 {
+		t.Fatalf("on-failure objects left: %v", left)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("redrive s3: %d objects: %d redriven", len(parked), len(parked))) {
+		t.Fatalf("summary:\n%s", out.String())
+	}
+	// AND another sink's redrive leaves the s3 function's records alone
+	out.Reset()
+	e.consumeBroken(t) // new failures, of the S3 function
+	t.Setenv(config.EnvFirehoseStream, "unused")
+	if err := Run(context.Background(), []string{"-sink", "firehose", "-from", "onfailure"}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "0 redriven") || !strings.Contains(out.String(), "of other functions") {
+		t.Fatalf("firehose redrive touched the S3 function's records:\n%s", out.String())
 	}
 }
