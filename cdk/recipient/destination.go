@@ -73,16 +73,23 @@ func newSenderParameters(r *recipientStack) *senderParameters {
 	return p
 }
 
-// sourceARNs lists arn:aws:logs:REGION:ACCOUNT:* for every sender account, built
-// from the parameter by joining with the text between two ARNs and splitting again.
+// sourceARNs lists arn:aws:logs:REGION:ACCOUNT:* for the recipient account
+// and every sender account, built from the parameter by joining with the
+// text between two ARNs and splitting again.
 func (r *recipientStack) sourceARNs() *[]*string {
 	head := "arn:" + partition(r.s.Region) + ":logs:" + r.s.Region + ":"
 	joined := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String(head),
+		jsii.String(r.recipientSourceARN() + "," + head),
 		awscdk.Fn_Join(jsii.String(":*,"+head), r.senders.accounts.ValueAsList()),
 		jsii.String(":*"),
 	})
 	return awscdk.Fn_Split(jsii.String(","), joined, nil)
+}
+
+// recipientSourceARN matches CloudWatch Logs acting for the recipient account,
+// as it does when it sends the test record at destination creation.
+func (r *recipientStack) recipientSourceARN() string {
+	return r.arn("logs", r.s.Region, "*")
 }
 
 // accessPolicy is the destination access policy as a CloudFormation
@@ -118,8 +125,9 @@ func newDestination(r *recipientStack) awslogs.CfnDestination {
 	})
 	// Confused deputy: CloudWatch Logs may assume the role only on behalf of
 	// the senders (aws:SourceArn per account) or of the organization
-	// (aws:SourceOrgID). Which applies is a deploy-time choice, so the whole
-	// statement is an Fn::If.
+	// (aws:SourceOrgID), and of this account, for which it sends the test
+	// record when the destination is created. Which form applies is a
+	// deploy-time choice, so the statements are Fn::If.
 	statement := func(condition map[string]any) map[string]any {
 		return map[string]any{
 			"Effect":    "Allow",
@@ -130,10 +138,16 @@ func newDestination(r *recipientStack) awslogs.CfnDestination {
 	}
 	trust := map[string]any{
 		"Version": "2012-10-17",
-		"Statement": []any{awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
-			statement(map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": r.senders.orgID.ValueAsString()}}),
-			statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": r.sourceARNs()}}),
-		)},
+		"Statement": []any{
+			awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
+				statement(map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": r.senders.orgID.ValueAsString()}}),
+				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": r.sourceARNs()}}),
+			),
+			awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
+				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": r.recipientSourceARN()}}),
+				awscdk.Aws_NO_VALUE(),
+			),
+		},
 	}
 	role.Node().DefaultChild().(awsiam.CfnRole).AddPropertyOverride(jsii.String("AssumeRolePolicyDocument"), trust)
 

@@ -323,13 +323,19 @@ func (e *evaluator) condition(t *testing.T, name string) bool {
 	return b
 }
 
+// noValue is what Ref AWS::NoValue evaluates to.
+const noValue = "<AWS::NoValue>"
+
 func (e *evaluator) eval(t *testing.T, v any) any {
 	t.Helper()
 	switch x := v.(type) {
 	case []any:
-		out := make([]any, len(x))
+		out := make([]any, 0, len(x))
 		for i := range x {
-			out[i] = e.eval(t, x[i])
+			// AWS::NoValue removes a list item.
+			if v := e.eval(t, x[i]); v != noValue {
+				out = append(out, v)
+			}
 		}
 		return out
 	case map[string]any:
@@ -344,6 +350,9 @@ func (e *evaluator) eval(t *testing.T, v any) any {
 			switch k {
 			case "Ref":
 				name := arg.(string)
+				if name == "AWS::NoValue" {
+					return noValue
+				}
 				p, isParam := e.tpl["Parameters"].(map[string]any)[name].(map[string]any)
 				if !isParam {
 					return "<" + name + ">"

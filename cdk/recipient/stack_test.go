@@ -53,43 +53,49 @@ func TestStreamImportedKey(t *testing.T) {
 
 // ---- 2. The role CloudWatch Logs assumes --------------------------------------
 
-// destinationRole returns the destination's role ID and its trust statement for the parameters.
-func destinationRole(t *testing.T, s *synthesized, params map[string]string) (string, map[string]any) {
+// destinationRole returns the destination's role ID and its trust statements for the parameters.
+func destinationRole(t *testing.T, s *synthesized, params map[string]string) (string, []any) {
 	t.Helper()
 	_, dest := s.only(t, "AWS::Logs::Destination")
 	roleID := props(dest)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 	role := s.json["Resources"].(map[string]any)[roleID].(map[string]any)
 	doc := newEvaluator(s.json, params).eval(t, props(role)["AssumeRolePolicyDocument"]).(map[string]any)
-	statements := doc["Statement"].([]any)
-	if len(statements) != 1 {
-		t.Fatalf("trust policy has %d statements: %s", len(statements), mustJSONString(doc))
-	}
-	return roleID, statements[0].(map[string]any)
+	return roleID, doc["Statement"].([]any)
 }
 
 func TestDestinationRoleTrust(t *testing.T) {
 	s := defaultStack(t)
+	const recipient = "arn:aws:logs:us-east-1:123456789012:*"
 	cases := []struct {
-		name      string
-		params    map[string]string
-		condition map[string]any
+		name       string
+		params     map[string]string
+		conditions []map[string]any
 	}{
-		{"one sender (default)", nil, map[string]any{"StringLike": map[string]any{"aws:SourceArn": []any{"arn:aws:logs:us-east-1:111111111111:*"}}}},
-		{"three senders by parameter", map[string]string{ParamSenderAccounts: "111111111111,222222222222,333333333333"},
-			map[string]any{"StringLike": map[string]any{"aws:SourceArn": []any{
-				"arn:aws:logs:us-east-1:111111111111:*", "arn:aws:logs:us-east-1:222222222222:*", "arn:aws:logs:us-east-1:333333333333:*"}}}},
-		{"organization by parameter", map[string]string{ParamSenderOrganizationID: testOrgID},
-			map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}}},
+		{"one sender (default)", nil, []map[string]any{
+			{"StringLike": map[string]any{"aws:SourceArn": []any{recipient, "arn:aws:logs:us-east-1:111111111111:*"}}},
+		}},
+		{"three senders by parameter", map[string]string{ParamSenderAccounts: "111111111111,222222222222,333333333333"}, []map[string]any{
+			{"StringLike": map[string]any{"aws:SourceArn": []any{recipient,
+				"arn:aws:logs:us-east-1:111111111111:*", "arn:aws:logs:us-east-1:222222222222:*", "arn:aws:logs:us-east-1:333333333333:*"}}},
+		}},
+		{"organization by parameter", map[string]string{ParamSenderOrganizationID: testOrgID}, []map[string]any{
+			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}},
+			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// GIVEN the sender parameters
 			// WHEN CloudFormation resolves the trust policy
-			_, st := destinationRole(t, s, c.params)
-			// THEN only logs.amazonaws.com may assume the role, for those senders only
-			want := map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": "logs.amazonaws.com"}, "Condition": c.condition}
-			if !reflect.DeepEqual(st, want) {
-				t.Errorf("trust statement\n%s\nwant\n%s", mustJSONString(st), mustJSONString(want))
+			_, statements := destinationRole(t, s, c.params)
+			// THEN only logs.amazonaws.com may assume the role, acting for those
+			// senders or for this account (the test record at creation)
+			var want []any
+			for _, cond := range c.conditions {
+				want = append(want, map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": "logs.amazonaws.com"}, "Condition": cond})
+			}
+			if !reflect.DeepEqual(statements, want) {
+				t.Errorf("trust statements\n%s\nwant\n%s", mustJSONString(statements), mustJSONString(want))
 			}
 		})
 	}
