@@ -332,7 +332,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	dec := subscription.NewDecoder(0)
 	var err error
 	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
-		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: BatchSize, MaxRetryAttempts: RetryAttempts,
+		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: BatchSize, MaxRetryAttempts: RetryAttempts, BisectOnFunctionError: true,
 		Timeout: FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
 		FunctionARN: "arn:aws:lambda:" + Region + ":" + account + ":function:" + fn,
 		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,

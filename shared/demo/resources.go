@@ -39,7 +39,8 @@ const (
 	FirehosePrefix = "firehose"
 	// BatchSize is the event source mappings' batch size (context batchSize).
 	BatchSize = 1000
-	// RetryAttempts is the mappings' MaximumRetryAttempts (context retryAttempts).
+	// RetryAttempts is the mappings' MaximumRetryAttempts (context retryAttempts);
+	// like the stack's mappings, the demo's bisect a batch on a function error.
 	RetryAttempts = 10
 	// FunctionTimeout is the consumer functions' timeout (context functionTimeoutSeconds).
 	FunctionTimeout = 120 * time.Second

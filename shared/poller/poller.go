@@ -68,6 +68,10 @@ type Options struct {
 	MaxRetryAttempts int
 	// RetryDelay is the pause before a retry, doubling per attempt up to MaxRetryDelay (defaults 100 ms, 5 s).
 	RetryDelay, MaxRetryDelay time.Duration
+	// BisectOnFunctionError splits a batch in two when the function returns an
+	// error (BisectBatchOnFunctionError): halves are retried without using
+	// retry attempts until a failing batch holds one record.
+	BisectOnFunctionError bool
 	// PollInterval is the pause after a GetRecords that returned nothing (default 1 s).
 	PollInterval time.Duration
 	// Timeout is the function timeout: each invocation's context deadline (default 60 s).
@@ -360,6 +364,21 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 	var buf []types.Record
 	idle := 0
 	failSeq, attempts := "", 0
+	// segs are the sizes of the batches a bisection still has to offer, in
+	// stream order (Lambda processes both halves of a split batch, each at
+	// its own size); empty means "full batches".
+	var segs []int
+	consume := func(k int) {
+		for k > 0 && len(segs) > 0 {
+			if k >= segs[0] {
+				k -= segs[0]
+				segs = segs[1:]
+			} else {
+				segs[0] -= k
+				k = 0
+			}
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -404,7 +423,11 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 			break
 		}
 
-		payload, n, err := Event(src, buf[:min(len(buf), p.o.BatchSize)], p.o.MaxPayload)
+		size := p.o.BatchSize
+		if len(segs) > 0 {
+			size = segs[0]
+		}
+		payload, n, err := Event(src, buf[:min(len(buf), size)], p.o.MaxPayload)
 		if err != nil {
 			return err
 		}
@@ -417,10 +440,30 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 		if at < 0 {
 			buf = buf[n:]
 			failSeq, attempts = "", 0
+			consume(n)
 			p.update(shard, func(s *ShardStats) { s.Invocations++; s.Records += n })
 			continue
 		}
 		seq := aws.ToString(batch[at].SequenceNumber)
+		if fnErr != "" && p.o.BisectOnFunctionError && n > 1 {
+			// Split, and offer the first half from the same record: Lambda
+			// does not count a split against the retry attempts.
+			halves := []int{n / 2, n - n/2}
+			if len(segs) > 0 {
+				if rest := segs[0] - n; rest > 0 {
+					halves = append(halves, rest)
+				}
+				segs = segs[1:]
+			}
+			segs = append(halves, segs...)
+			p.update(shard, func(s *ShardStats) { s.Invocations++; s.Retries++; s.LastError = reason })
+			buf = buf[:0:0]
+			pos = position{typ: types.ShardIteratorTypeAtSequenceNumber, seq: seq}
+			if iter, err = p.iterator(ctx, shard, pos); err != nil {
+				return err
+			}
+			continue
+		}
 		if seq == failSeq {
 			attempts++
 		} else {
@@ -432,6 +475,7 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 			}
 			buf = buf[n:]
 			failSeq, attempts = "", 0
+			consume(n)
 			p.update(shard, func(s *ShardStats) {
 				s.Invocations++
 				s.Records += n
@@ -440,6 +484,7 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 			})
 			continue
 		}
+		consume(at)
 		p.update(shard, func(s *ShardStats) { s.Invocations++; s.Records += at; s.Retries++; s.LastError = reason })
 		if err := sleep(ctx, p.backoff(attempts)); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -445,5 +446,54 @@ func TestPerShardHandlers(t *testing.T) {
 		if strings.Join(got, ",") != strings.Join(s.order[shard], ",") {
 			t.Fatalf("%s: got %d records, want %d in order", shard, len(got), len(s.order[shard]))
 		}
+	}
+}
+
+func TestBisectIsolatesTheFailingRecord(t *testing.T) {
+	emutest.Require(t, srv)
+	s := newStream(t, 1)
+	s.put(t, "b", 0, 64)
+	// A handler that crashes on any batch holding b-0037.
+	f := &fake{fail: func(c call, _ []invocation.Record) ([]byte, error) {
+		for _, d := range c.datas {
+			if d == "b-0037" {
+				return nil, errors.New("crash")
+			}
+		}
+		return nil, nil
+	}}
+	var got []Discarded
+	o := fastOptions(s)
+	o.BatchSize, o.MaxRetryAttempts, o.BisectOnFunctionError = 64, 2, true
+	o.OnFailure = func(_ context.Context, d Discarded) error { got = append(got, d); return nil }
+	st := run(t, s, lambda.NewHandler(f), o)
+	// THEN only b-0037 is given up, after its own 1 + 2 attempts, and every other record is delivered
+	if len(got) != 1 || len(got[0].Records) != 1 || string(got[0].Records[0].Data) != "b-0037" || got[0].InvokeCount != 3 || got[0].FunctionError != "Unhandled" {
+		t.Fatalf("discarded %+v", got)
+	}
+	delivered := map[string]bool{}
+	for _, c := range f.calls {
+		if !slices.Contains(c.datas, "b-0037") {
+			for _, d := range c.datas {
+				delivered[d] = true
+			}
+		}
+	}
+	if len(delivered) != 63 || st.Discarded != 1 {
+		t.Fatalf("%d records delivered, %d discarded", len(delivered), st.Discarded)
+	}
+	// AND, as Lambda does, the halves left by the splits follow at their own
+	// sizes: b-0038..39, b-0040..47, b-0048..63
+	var after []string
+	for i, c := range f.calls {
+		if len(c.datas) == 1 && c.datas[0] == "b-0037" {
+			after = nil
+			for _, c := range f.calls[i+1:] {
+				after = append(after, fmt.Sprintf("%s+%d", c.datas[0], len(c.datas)))
+			}
+		}
+	}
+	if got, want := strings.Join(after, " "), "b-0038+2 b-0040+8 b-0048+16"; got != want {
+		t.Fatalf("batches after the isolated record: %s, want %s", got, want)
 	}
 }
