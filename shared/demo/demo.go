@@ -214,6 +214,8 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, Region)
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, LogsRegion)
+		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
+		fmt.Fprintf(o.Out, "  LOGFAN_S3_BUCKET=%s LOGFAN_QUARANTINE_BUCKET=%s logfan redrive -sink s3 -dry-run\n", o.Names.DataBucket, o.Names.QuarantineBucket)
 		<-ctx.Done()
 	}
 	return rep, nil
