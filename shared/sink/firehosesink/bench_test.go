@@ -231,6 +231,37 @@ func BenchmarkPipelineRatio(b *testing.B) {
 	}
 }
 
+// BenchmarkPack is the packing step alone (NDJSON lines into records and
+// calls), on already decoded messages.
+func BenchmarkPack(b *testing.B) {
+	payloads := benchinput.Payloads(1, 10, 1000, eventgen.KindApp)
+	batch := &sink.Batch{}
+	dec := subscription.NewDecoder(0)
+	for j, p := range payloads {
+		m, err := dec.Decode(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch.Records = append(batch.Records, sink.Record{SequenceNumber: seqNo(j), Message: m})
+	}
+	b.SetBytes(benchinput.UncompressedSize(payloads))
+	b.ReportAllocs()
+	var arena []byte
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := newPacker(batch, DefaultLimits(), false, arena)
+		var c call
+		for !p.exhausted() {
+			p.startCall(&c)
+			if o := p.fill(&c); o != nil {
+				b.Fatal("oversize")
+			}
+		}
+		arena = p.arena
+	}
+	reportPerEvent(b, 10*1000)
+}
+
 // BenchmarkSDKFloor is the SDK client's share alone: PutRecordBatch of the
 // records the sink packs for the same input, already built. Both pipelines
 // pay about this much, since both send the same NDJSON bytes.
