@@ -17,9 +17,11 @@ BENCHCOUNT ?= 6
 STACK     ?= LogfanRecipient
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
 
+CDK       := node_modules/.bin/cdk
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 
@@ -87,16 +89,18 @@ bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in t
 	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
 
 .PHONY: synth
-synth: tools build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials)
-	npx cdk synth -q
+synth: tools build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials): make synth [CDK_ARGS='-c senderAccounts=...']
+	AWS_EC2_METADATA_DISABLED=true $(CDK) synth --quiet $(CDK_ARGS)
 
 .PHONY: cfn-lint
 cfn-lint: ## lint every synthesized template (run make synth first)
 	cfn-lint cdk.out/*.template.json
 
+# --no-previous-parameters: otherwise a changed senderAccounts in context
+# would not replace the parameter value of the last deploy.
 .PHONY: deploy
-deploy: tools build ## deploy the recipient stack: make deploy [CDK_ARGS='-c senderAccounts=111111111111']
-	npx cdk deploy $(STACK) $(CDK_ARGS)
+deploy: tools build ## deploy: make deploy CDK_ARGS='-c account=... -c region=... -c senderAccounts=111111111111'
+	$(CDK) deploy --no-previous-parameters --require-approval broadening $(CDK_ARGS)
 
 .PHONY: clean
 clean: ## remove build outputs

@@ -1,5 +1,10 @@
-// Command cdk synthesizes logfan's recipient stack. cdk.json runs it with
+// Command cdk synthesizes logfan's stacks. cdk.json runs it with
 // `go run ./cdk`; configuration comes from CDK context (cdk.json, -c key=value).
+//
+// Without sender context it builds the recipient stack (LogfanRecipient).
+// With -c senderDestinationArn=... it builds only the sender stack
+// (LogfanSender): the two deploy to different accounts, and a sender account
+// needs neither the recipient's settings nor the functions' build output.
 package main
 
 import (
@@ -10,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/cdk/recipient"
+	"github.com/logfan/logfan/cdk/sender"
 )
 
 func main() {
@@ -23,14 +29,30 @@ func main() {
 		}
 	}()
 	app := awscdk.NewApp(nil)
-	settings, err := recipient.ParseSettings(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	lookup := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
+	if err := build(app, lookup); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+func build(app awscdk.App, lookup func(string) any) error {
+	ss, err := sender.ParseSettings(lookup)
+	if err != nil {
+		return err
+	}
+	if ss != nil {
+		sender.AddToApp(app, *ss)
+		return nil
+	}
+	settings, err := recipient.ParseSettings(lookup)
 	if err == nil {
 		err = settings.CheckAssets()
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return err
 	}
 	recipient.AddToApp(app, settings)
-	app.Synth(nil)
+	return nil
 }
