@@ -69,7 +69,9 @@ func TestMotoTransientFaults(t *testing.T) {
 			}
 			return fault{}
 		}},
-		{name: "a hung call cut by the attempt timeout", opts: []Option{WithAttemptTimeout(300 * time.Millisecond)}, plan: func(call int, _ [][]byte) fault {
+		// The attempt timeout must outlast a forwarded call even on a slow
+		// machine: cutting a call moto already stored would duplicate it.
+		{name: "a hung call cut by the attempt timeout", opts: []Option{WithAttemptTimeout(1500 * time.Millisecond)}, plan: func(call int, _ [][]byte) fault {
 			return fault{hang: call == 1}
 		}},
 		{name: "partial failures", partial: true, plan: func(call int, records [][]byte) fault {
@@ -151,7 +153,9 @@ func checkResentOnlyFailed(t *testing.T, rec *recorder) {
 // with an event missing from the destination; re-delivering the suffix with
 // the faults gone must complete the batch with nothing lost.
 func TestMotoPersistentFaults(t *testing.T) {
-	const deadline = 1500 * time.Millisecond
+	// Long enough for a forwarded call to finish on a loaded machine: a call
+	// cut by the deadline after moto stored it would look lost to the sink.
+	const deadline = 2500 * time.Millisecond
 	// markerRec's second event is in a Firehose record that never lands.
 	const markerRec = 3
 	tests := []struct {
