@@ -87,11 +87,15 @@ func benchInvocation(b *testing.B, bytesPerOp int64, events int, run func() (int
 	b.Helper()
 	b.SetBytes(bytesPerOp)
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		n, err := run()
 		if err != nil || n != events {
 			b.Fatalf("%d events (want %d): %v", n, events, err)
 		}
+	}
+	if cpu := processCPU() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 	if events > 0 {
 		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
