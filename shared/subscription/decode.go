@@ -52,12 +52,12 @@ func NewDecoder(maxDecompressed int64) *Decoder {
 // Every failure is a *DecodeError whose Kind is one of the Err* sentinels.
 // See the package documentation for how unusual input is treated.
 func (d *Decoder) Decode(data []byte) (*Message, error) {
+	var m *Message
 	n, err := d.inflate(data)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		m, err = d.p.decode(d.buf[:n])
 	}
-	m, err := d.p.decode(d.buf[:n])
-	if cap(d.buf) > retainBuffer {
+	if cap(d.buf) > retainBuffer { // after a bomb too
 		d.buf = nil
 	}
 	return m, err
@@ -86,7 +86,7 @@ func (d *Decoder) inflate(data []byte) (int, error) {
 
 	d.src.Reset(data)
 	if err := d.resetReader(); err != nil {
-		return 0, d.gzipErr(err, data, 1)
+		return 0, gzipErr(err, data, 1)
 	}
 	n, member := 0, 1
 	for {
@@ -112,7 +112,7 @@ func (d *Decoder) inflate(data []byte) (int, error) {
 			continue
 		}
 		if err != io.EOF {
-			return 0, d.gzipErr(err, data, member)
+			return 0, gzipErr(err, data, member)
 		}
 		// End of one gzip member. RFC 1952 allows a series of members;
 		// anything else after the last one is damage, not padding.
@@ -126,7 +126,7 @@ func (d *Decoder) inflate(data []byte) (int, error) {
 		}
 		member++
 		if err := d.resetReader(); err != nil {
-			return 0, d.gzipErr(err, data, member)
+			return 0, gzipErr(err, data, member)
 		}
 	}
 }
@@ -153,7 +153,7 @@ func (d *Decoder) tooLarge() *DecodeError {
 }
 
 // gzipErr classifies an error of the gzip reader.
-func (d *Decoder) gzipErr(err error, data []byte, member int) *DecodeError {
+func gzipErr(err error, data []byte, member int) *DecodeError {
 	var corrupt flate.CorruptInputError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
