@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -179,55 +178,6 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(float64(sinkUnits(b, batch, packing == config.PackingSingle))/float64(events), "billed5KB/event")
 			})
 		}
-	}
-}
-
-// BenchmarkPipelineRatio runs the naive pipeline and ours alternately in
-// each iteration and reports the speedup, so that load from other processes
-// on a shared machine hits both alike.
-func BenchmarkPipelineRatio(b *testing.B) {
-	for _, kind := range []string{eventgen.KindApp, eventgen.KindRandom} {
-		payloads := benchinput.Payloads(1, 10, 1000, kind)
-		events := 10 * 1000
-		b.Run(kind, func(b *testing.B) {
-			ctx := context.Background()
-			naiveClient := benchClient(newOKTransport())
-			s := New(benchClient(newOKTransport()), config.Firehose{Stream: "bench"}, nil)
-			dec := subscription.NewDecoder(0)
-			msgs := make([]*subscription.Message, len(payloads))
-			batch := &sink.Batch{Records: make([]sink.Record, len(payloads))}
-			var naive, ours time.Duration
-			b.SetBytes(2 * benchinput.UncompressedSize(payloads))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				for j, p := range payloads {
-					m, err := benchinput.NaiveDecode(p)
-					if err != nil {
-						b.Fatal(err)
-					}
-					msgs[j] = m
-				}
-				if err := naiveDeliver(ctx, naiveClient, "bench", msgs); err != nil {
-					b.Fatal(err)
-				}
-				t1 := time.Now()
-				for j, p := range payloads {
-					m, err := dec.Decode(p)
-					if err != nil {
-						b.Fatal(err)
-					}
-					batch.Records[j] = sink.Record{SequenceNumber: seqNo(j), Message: m}
-				}
-				if r := s.Deliver(ctx, batch); r.FailedAt != -1 {
-					b.Fatal(r.Err)
-				}
-				naive, ours = naive+t1.Sub(t0), ours+time.Since(t1)
-			}
-			b.ReportMetric(float64(naive.Microseconds())/float64(b.N*events), "naive-µs/event")
-			b.ReportMetric(float64(ours.Microseconds())/float64(b.N*events), "ours-µs/event")
-			b.ReportMetric(float64(naive)/float64(ours), "x-faster")
-		})
 	}
 }
 

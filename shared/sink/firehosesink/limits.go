@@ -4,7 +4,10 @@ package firehosesink
 // request supports up to 500 records. Each record in the request can be as
 // large as 1,000 KB (before base64 encoding), up to a limit of 4 MB for the
 // entire request. These limits cannot be changed.") and
-// docs/aws-limits.md. Firehose counts KB and MB in powers of two here.
+// docs/aws-limits.md, whose quota page gives them as 1,000 KiB and 4 MiB.
+// The 4 MiB counts record data before base64, as the per-record limit does
+// (and as AWS's own Fluent Bit plugin counts it); WithLimits lowers it if a
+// deployment ever sees InvalidArgumentException for a full call.
 const (
 	// MaxBatchRecords is the most records one PutRecordBatch call may carry.
 	MaxBatchRecords = 500
@@ -15,9 +18,10 @@ const (
 )
 
 // BillingIncrement is the step Firehose rounds each ingested record up to
-// for billing (5 KB, per record, not per call: two 1 KB records in one
-// PutRecordBatch bill as 10 KB). Packing many small events into one record
-// is what makes the sink cheaper than one event per record.
+// for billing (5 KB, taken as 5,120 bytes; per record, not per call: two
+// 1 KB records in one PutRecordBatch bill as 10 KB). Packing many small
+// events into one record is what makes the sink cheaper than one event per
+// record. Used for reporting only.
 const BillingIncrement = 5 << 10
 
 // BillingUnits returns how many 5 KB increments a record of n bytes is billed as.
