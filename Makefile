@@ -77,9 +77,12 @@ test: tools lint build ## run every test: unit, integration on moto, fuzz (brief
 	$(MAKE) synth
 	$(MAKE) cfn-lint
 
+# go test -fuzz takes one target per run.
 .PHONY: fuzz
-fuzz: ## fuzz the decoder (LONGFUZZ=5m by default)
+fuzz: ## fuzz the decoders: gzip payloads, their JSON, and Lambda's envelope (LONGFUZZ=5m each)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(LONGFUZZ) ./shared/subscription
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(LONGFUZZ) ./shared/subscription
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/invocation
 
 .PHONY: bench
 bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in the same run)
