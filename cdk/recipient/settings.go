@@ -428,6 +428,7 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	env := map[string]string{
 		config.EnvQuarantineBucket: refs.QuarantineBucket,
 		config.EnvQuarantinePrefix: s.Quarantine.Prefix,
+		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
 	}
 	switch sink {
 	case config.SinkS3:

@@ -191,3 +191,7 @@ func checkTemplate(t string) error {
 func Expand(tmpl, owner, logGroup, logStream string) string {
 	return strings.NewReplacer(PlaceholderOwner, owner, PlaceholderLogGroup, strings.TrimPrefix(logGroup, "/"), PlaceholderLogStream, logStream).Replace(tmpl)
 }
+
+// GoMemLimit is the GOMEMLIMIT value for a function of memoryMB megabytes:
+// three quarters of it, leaving the rest to the binary, stacks and runtime.
+func GoMemLimit(memoryMB int) string { return strconv.Itoa(memoryMB*3/4) + "MiB" }

@@ -55,3 +55,9 @@ const (
 	PlaceholderLogGroup  = "{logGroup}"
 	PlaceholderLogStream = "{logStream}"
 )
+
+// EnvGoMemLimit is the Go runtime's soft memory limit. The stack sets it from
+// the function's memory size (GoMemLimit) so that the garbage collector works
+// harder as the heap nears the function's memory instead of letting GOGC's
+// headroom push a 6 MB invocation past it.
+const EnvGoMemLimit = "GOMEMLIMIT"

@@ -1,0 +1,188 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/benchinput"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/eventgen"
+	"github.com/logfan/logfan/shared/fakeaws"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/sink/firehosesink"
+	"github.com/logfan/logfan/shared/sink/logssink"
+	"github.com/logfan/logfan/shared/sink/s3sink"
+)
+
+// maxInvocation is Lambda's invocation payload limit.
+const maxInvocation = 6 << 20
+
+// sixMBInvocation builds a Kinesis event just under 6 MB of poorly
+// compressible records (the worst case for memory: the most events per byte
+// of payload is realistic data, the most bytes is random data; both are
+// measured).
+func sixMBInvocation(tb testing.TB, kind string) ([]byte, int) {
+	tb.Helper()
+	all := benchinput.Payloads(42, 400, 250, kind)
+	lo, hi := 1, len(all)
+	for lo < hi { // largest prefix that fits
+		mid := (lo + hi + 1) / 2
+		b, _ := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, all[:mid]))
+		if len(b) <= maxInvocation {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	b, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, all[:lo]))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b, lo * 250
+}
+
+func fakeConfig(tr http.RoundTripper) aws.Config {
+	return aws.Config{
+		Region: "us-east-1",
+		Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret", Source: "fake"}, nil
+		})),
+		HTTPClient: &http.Client{Transport: tr},
+	}
+}
+
+// fakeBuilders build each real sink around SDK clients on a fake transport.
+func fakeBuilders(tr http.RoundTripper) map[string]app.Builder {
+	c := fakeConfig(tr)
+	q := &quarantine.Memory{}
+	return map[string]app.Builder{
+		config.SinkS3: func(_ context.Context, cfg *config.Config, _ quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+			return s3sink.New(s3.NewFromConfig(c), cfg.S3, q), q, nil
+		},
+		config.SinkFirehose: func(_ context.Context, cfg *config.Config, _ quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+			return firehosesink.New(firehose.NewFromConfig(c), cfg.Firehose, q), q, nil
+		},
+		config.SinkLogs: func(_ context.Context, cfg *config.Config, _ quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+			return logssink.New(cloudwatchlogs.NewFromConfig(c), cfg.Logs, q), q, nil
+		},
+	}
+}
+
+var fakeEnv = map[string]string{
+	config.EnvS3Bucket: "data", config.EnvFirehoseStream: "fh", config.EnvLogsRegion: "eu-west-1", config.EnvQuarantineBucket: "q",
+}
+
+// peakHeap runs f and returns the largest heap the runtime reported while it
+// ran (live and not yet collected objects), sampled without stopping the world.
+func peakHeap(f func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		t := time.NewTicker(200 * time.Microsecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(stop)
+	return <-done
+}
+
+// TestPeakHeapSixMBInvocation holds the memory budget: a 6 MB invocation
+// through any real handler must peak under 96 MB of heap with the GOMEMLIMIT
+// the stack gives a 128 MB function, so that the functions run at 128–256 MB.
+// The peak without a limit (GOGC's headroom only) is logged beside it.
+func TestPeakHeapSixMBInvocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 6 MB invocation")
+	}
+	const budget = 96 << 20
+	limit, err := strconv.ParseInt(strings.TrimSuffix(config.GoMemLimit(128), "MiB"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{eventgen.KindRandom, eventgen.KindApp} {
+		payload, nEvents := sixMBInvocation(t, kind)
+		for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+			tr := &fakeaws.Transport{}
+			cfg, err := config.Load(sinkName, getenv(fakeEnv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := app.NewHandlerWith(context.Background(), cfg, fakeBuilders(tr)[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []byte
+			unlimited := peakHeap(func() { out, err = lambda.NewHandler(h).Invoke(context.Background(), payload) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := debug.SetMemoryLimit(limit << 20)
+			peak := peakHeap(func() { out, err = lambda.NewHandler(h).Invoke(context.Background(), payload) })
+			debug.SetMemoryLimit(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp events.KinesisEventResponse
+			if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("%s: response %s (%v)", sinkName, out, err)
+			}
+			t.Logf("%-8s %-6s %d-byte invocation, %d events: peak heap %.1f MB with GOMEMLIMIT=%dMiB (%.1f MB with none)", sinkName, kind, len(payload), nEvents, float64(peak)/(1<<20), limit, float64(unlimited)/(1<<20))
+			if peak > budget {
+				t.Errorf("%s %s: peak heap %.1f MB over the %d MB budget", sinkName, kind, float64(peak)/(1<<20), budget>>20)
+			}
+		}
+	}
+}
+
+// BenchmarkSixMBInvocation reports allocation per 6 MB invocation per sink (profile with -memprofile).
+func BenchmarkSixMBInvocation(b *testing.B) {
+	payload, _ := sixMBInvocation(b, eventgen.KindApp)
+	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		b.Run("sink="+sinkName, func(b *testing.B) {
+			cfg, err := config.Load(sinkName, getenv(fakeEnv))
+			if err != nil {
+				b.Fatal(err)
+			}
+			h, err := app.NewHandlerWith(context.Background(), cfg, fakeBuilders(&fakeaws.Transport{})[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := h.Invoke(context.Background(), payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
