@@ -172,6 +172,7 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 		dctx, cancel := h.deliveryContext(ctx)
 		res := h.o.Sink.Deliver(dctx, batch)
 		cancel()
+		res = checkAccounting(batch, res)
 		sum.Delivered, sum.Quarantined, sum.Retried = res.Delivered, res.Quarantined, res.Retries
 		for _, n := range res.Rejected {
 			sum.Rejected += n
@@ -198,6 +199,28 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 		h.o.OnSummary(sum)
 	}
 	return resp, sum
+}
+
+// checkAccounting is the last line of defence against a sink bug losing
+// events silently: every event before FailedAt (all of them when FailedAt is
+// -1) must have been delivered or quarantined. If the counts say otherwise,
+// the whole batch is retried: duplicates are recoverable, loss is not.
+func checkAccounting(b *sink.Batch, res sink.Result) sink.Result {
+	upTo := len(b.Records)
+	if res.FailedAt >= 0 && res.FailedAt < upTo {
+		upTo = res.FailedAt
+	}
+	owed := 0
+	for i := range upTo {
+		owed += len(b.Records[i].Message.LogEvents)
+	}
+	if res.Delivered+res.Quarantined >= owed {
+		return res
+	}
+	res.Err = errors.Join(fmt.Errorf("sink accounted for %d of the %d events before record %d (delivered %d, quarantined %d): retrying the whole batch",
+		res.Delivered+res.Quarantined, owed, upTo, res.Delivered, res.Quarantined), res.Err)
+	res.FailedAt = 0
+	return res
 }
 
 // HandleAWSLogs processes a direct subscription event. An undecodable

@@ -148,6 +148,28 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
+// lyingSink claims success but reports fewer events than it was given.
+type lyingSink struct{ fakeSink }
+
+func (l *lyingSink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
+	res := l.fakeSink.Deliver(ctx, b)
+	res.Delivered--
+	return res
+}
+
+func TestSinkUnderReportingRetriesTheBatch(t *testing.T) {
+	payload, ev := kinesisJSON(t, payloads(t, "DD", 3))
+	var sum Summary
+	h := New(Options{Sink: &lyingSink{fakeSink{failAt: -1}}, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler), OnSummary: func(s Summary) { sum = s }})
+	resp := invoke(t, h, payload)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Kinesis.SequenceNumber {
+		t.Fatalf("batchItemFailures = %+v, want a retry from the first record", resp.BatchItemFailures)
+	}
+	if !strings.Contains(sum.Err, "sink accounted for 5 of the 6 events") {
+		t.Errorf("summary error %q", sum.Err)
+	}
+}
+
 func TestDeliveryDeadlineLeavesMargin(t *testing.T) {
 	fs := &fakeSink{failAt: -1}
 	h := New(Options{Sink: fs, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler), DeadlineMargin: 2 * time.Second})
