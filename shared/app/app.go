@@ -6,7 +6,9 @@ package app
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"log/slog"
 
@@ -29,11 +31,13 @@ type Deps struct {
 	Quarantine quarantine.Quarantine
 	// OnSummary receives each invocation's summary.
 	OnSummary func(consumer.Summary)
+	// HTTPClient, if set, carries the SDK clients' requests (fault-injection tests).
+	HTTPClient aws.HTTPClient
 }
 
 // Builder builds one kind of sink and the quarantine it shares with the
-// handler (q, when the caller supplies one).
-type Builder func(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error)
+// handler (d.Quarantine, when the caller supplies one).
+type Builder func(ctx context.Context, cfg *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error)
 
 // Builders for each sink. A function's main names only its own, so the
 // linker leaves the other sinks' SDK clients out of its binary.
@@ -54,8 +58,8 @@ func BuilderFor(name string, stdout io.Writer) (Builder, error) {
 	case config.SinkLogs:
 		return Logs, nil
 	case config.SinkStdout:
-		return func(context.Context, *config.Config, quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
-			return stdoutsink.New(stdout), nil, nil
+		return func(_ context.Context, _ *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error) {
+			return stdoutsink.New(stdout), d.Quarantine, nil
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown sink %q", name)
@@ -72,7 +76,7 @@ func NewHandler(ctx context.Context, cfg *config.Config, d Deps) (*consumer.Hand
 
 // NewHandlerWith builds a handler around the sink build makes.
 func NewHandlerWith(ctx context.Context, cfg *config.Config, build Builder, d Deps) (*consumer.Handler, error) {
-	s, q, err := build(ctx, cfg, d.Quarantine)
+	s, q, err := build(ctx, cfg, d)
 	if err != nil {
 		return nil, fmt.Errorf("build %s sink: %w", cfg.Sink, err)
 	}

@@ -73,13 +73,13 @@ func fakeBuilders(tr http.RoundTripper) map[string]app.Builder {
 	c := fakeConfig(tr)
 	q := &quarantine.Memory{}
 	return map[string]app.Builder{
-		config.SinkS3: func(_ context.Context, cfg *config.Config, _ quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+		config.SinkS3: func(_ context.Context, cfg *config.Config, _ app.Deps) (sink.Sink, quarantine.Quarantine, error) {
 			return s3sink.New(s3.NewFromConfig(c), cfg.S3, q), q, nil
 		},
-		config.SinkFirehose: func(_ context.Context, cfg *config.Config, _ quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+		config.SinkFirehose: func(_ context.Context, cfg *config.Config, _ app.Deps) (sink.Sink, quarantine.Quarantine, error) {
 			return firehosesink.New(firehose.NewFromConfig(c), cfg.Firehose, q), q, nil
 		},
-		config.SinkLogs: func(_ context.Context, cfg *config.Config, _ quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
+		config.SinkLogs: func(_ context.Context, cfg *config.Config, _ app.Deps) (sink.Sink, quarantine.Quarantine, error) {
 			return logssink.New(cloudwatchlogs.NewFromConfig(c), cfg.Logs, q), q, nil
 		},
 	}

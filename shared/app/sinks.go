@@ -18,11 +18,15 @@ import (
 
 // clients loads the SDK configuration once and the quarantine every sink
 // shares (unless the caller supplied one).
-func clients(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (aws.Config, quarantine.Quarantine, error) {
+func clients(ctx context.Context, cfg *config.Config, d Deps) (aws.Config, quarantine.Quarantine, error) {
 	awsCfg, err := awsclient.Load(ctx, "")
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
+	if d.HTTPClient != nil {
+		awsCfg.HTTPClient = d.HTTPClient
+	}
+	q := d.Quarantine
 	if q == nil {
 		var opts []s3quarantine.Option
 		if cfg.S3.KMSKeyID != "" {
@@ -33,24 +37,24 @@ func clients(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (
 	return awsCfg, q, nil
 }
 
-func newS3(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
-	awsCfg, q, err := clients(ctx, cfg, q)
+func newS3(ctx context.Context, cfg *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error) {
+	awsCfg, q, err := clients(ctx, cfg, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s3sink.New(awsclient.S3(awsCfg), cfg.S3, q), q, nil
 }
 
-func newFirehose(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
-	awsCfg, q, err := clients(ctx, cfg, q)
+func newFirehose(ctx context.Context, cfg *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error) {
+	awsCfg, q, err := clients(ctx, cfg, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	return firehosesink.New(firehose.NewFromConfig(awsCfg), cfg.Firehose, q), q, nil
 }
 
-func newLogs(ctx context.Context, cfg *config.Config, q quarantine.Quarantine) (sink.Sink, quarantine.Quarantine, error) {
-	awsCfg, q, err := clients(ctx, cfg, q)
+func newLogs(ctx context.Context, cfg *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error) {
+	awsCfg, q, err := clients(ctx, cfg, d)
 	if err != nil {
 		return nil, nil, err
 	}
