@@ -30,10 +30,13 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: node_modules/.installed ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI)
-	@command -v moto_server >/dev/null || { echo "moto_server is missing: pip install 'moto[server]==5.2.*'" >&2; exit 1; }
+tools: moto node_modules/.installed ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI)
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
 	@$(GO) mod download
+
+.PHONY: moto
+moto:
+	@command -v moto_server >/dev/null || { echo "moto_server is missing: pip install 'moto[server]==5.2.*'" >&2; exit 1; }
 
 # node_modules/go.mod makes the CLI's Go init templates a module of their own,
 # so that ./... patterns skip them.
@@ -62,8 +65,8 @@ replay: ## replay a Lambda event through the real handler: make replay EVENT=eve
 	$(GO) run ./cmd/logfan replay -event "$(EVENT)" -sink "$(SINK)"
 
 .PHONY: demo
-demo: tools ## the main job end to end on a local emulator: moto, stream, senders, three sinks, reconciliation
-	$(GO) run ./cmd/logfan demo
+demo: moto ## the main job end to end on a local emulator: moto, stream, senders, three sinks, reconciliation (DEMO_ARGS='-events 50000')
+	$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
 
 .PHONY: lint
 lint: ## gofmt, go vet
