@@ -1,9 +1,7 @@
 package recipient
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -280,121 +279,121 @@ var lambdaLogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL
 // or malformed value in one error. Values may be JSON types (from cdk.json)
 // or strings (from -c key=value).
 func ParseSettings(lookup func(key string) any) (Settings, error) {
-	p := &parser{lookup: lookup}
+	p := cdkcontext.NewParser(lookup)
 	var s Settings
 
-	s.StackName = p.match(CtxStackName, defaultStackName, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
-	s.Account = p.match(CtxAccount, placeholderAccount, reAccount, "a 12-digit AWS account ID")
-	s.Region = p.match(CtxRegion, placeholderRegion, reRegion, "an AWS region such as eu-west-1")
-	s.AssetDir = p.str(CtxAssetDir, defaultAssetDir)
+	s.StackName = p.Match(CtxStackName, defaultStackName, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
+	s.Account = p.Match(CtxAccount, placeholderAccount, reAccount, "a 12-digit AWS account ID")
+	s.Region = p.Match(CtxRegion, placeholderRegion, reRegion, "an AWS region such as eu-west-1")
+	s.AssetDir = p.String(CtxAssetDir, defaultAssetDir)
 
-	s.DestinationName = p.match(CtxDestinationName, defaultDestinationName, reDestName, "a destination name without ':', '*', '\"' or '\\'")
+	s.DestinationName = p.Match(CtxDestinationName, defaultDestinationName, reDestName, "a destination name without ':', '*', '\"' or '\\'")
 	if len(s.DestinationName) > maxDestinationNameLength {
-		p.fail(CtxDestinationName, s.DestinationName, "at most 512 characters")
+		p.Fail(CtxDestinationName, s.DestinationName, "at most 512 characters")
 	}
-	s.Senders.Accounts = p.list(CtxSenderAccounts)
+	s.Senders.Accounts = p.List(CtxSenderAccounts)
 	seen := map[string]bool{}
 	for _, a := range s.Senders.Accounts {
 		if !reAccount.MatchString(a) {
-			p.fail(CtxSenderAccounts, a, "12-digit AWS account IDs, comma-separated")
+			p.Fail(CtxSenderAccounts, a, "12-digit AWS account IDs, comma-separated")
 		}
 		if seen[a] {
-			p.fail(CtxSenderAccounts, a, "each account once")
+			p.Fail(CtxSenderAccounts, a, "each account once")
 		}
 		seen[a] = true
 	}
-	s.Senders.OrganizationID = p.str(CtxOrganizationID, "")
+	s.Senders.OrganizationID = p.String(CtxOrganizationID, "")
 	if s.Senders.OrganizationID != "" && !reOrgID.MatchString(s.Senders.OrganizationID) {
-		p.fail(CtxOrganizationID, s.Senders.OrganizationID, "an AWS Organizations ID such as o-a1b2c3d4e5")
+		p.Fail(CtxOrganizationID, s.Senders.OrganizationID, "an AWS Organizations ID such as o-a1b2c3d4e5")
 	}
-	s.Senders.OrganizationPaths = p.list(CtxOrganizationPaths)
+	s.Senders.OrganizationPaths = p.List(CtxOrganizationPaths)
 	for _, path := range s.Senders.OrganizationPaths {
 		switch {
 		case !reOrgPath.MatchString(path):
-			p.fail(CtxOrganizationPaths, path, "organization paths such as o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/")
+			p.Fail(CtxOrganizationPaths, path, "organization paths such as o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/")
 		case s.Senders.OrganizationID == "":
-			p.fail(CtxOrganizationPaths, path, "organizationId to be set as well")
+			p.Fail(CtxOrganizationPaths, path, "organizationId to be set as well")
 		case !strings.HasPrefix(path, s.Senders.OrganizationID+"/"):
-			p.fail(CtxOrganizationPaths, path, "a path inside organization "+s.Senders.OrganizationID)
+			p.Fail(CtxOrganizationPaths, path, "a path inside organization "+s.Senders.OrganizationID)
 		}
 	}
 
-	s.Stream.Mode = p.oneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)
-	s.Stream.ShardCount = p.integer(CtxShardCount, 1, 1, 10000)
-	s.Stream.RetentionHours = p.integer(CtxStreamRetentionHours, 24, 24, 8760)
-	s.Stream.Encryption = p.oneOf(CtxStreamEncryption, EncryptionManaged, EncryptionManaged, EncryptionKMS)
-	s.Stream.KMSKeyARN = p.optionalMatch(CtxStreamKMSKeyARN, reKMSKey, "a KMS key ARN")
+	s.Stream.Mode = p.OneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)
+	s.Stream.ShardCount = p.Int(CtxShardCount, 1, 1, 10000)
+	s.Stream.RetentionHours = p.Int(CtxStreamRetentionHours, 24, 24, 8760)
+	s.Stream.Encryption = p.OneOf(CtxStreamEncryption, EncryptionManaged, EncryptionManaged, EncryptionKMS)
+	s.Stream.KMSKeyARN = p.OptionalMatch(CtxStreamKMSKeyARN, reKMSKey, "a KMS key ARN")
 	if s.Stream.KMSKeyARN != "" && s.Stream.Encryption != EncryptionKMS {
-		p.fail(CtxStreamKMSKeyARN, s.Stream.KMSKeyARN, streamEncryptionKMSHint)
+		p.Fail(CtxStreamKMSKeyARN, s.Stream.KMSKeyARN, streamEncryptionKMSHint)
 	}
 
-	s.S3.Enabled = p.boolean(CtxS3Enabled, true)
-	s.S3.BucketName = p.optionalMatch(CtxS3BucketName, reBucket, "an S3 bucket name")
-	s.S3.Prefix = p.prefix(CtxS3Prefix, config.DefaultS3Prefix)
-	s.S3.KMSKeyARN = p.optionalMatch(CtxS3KMSKeyARN, reKMSKey, "a KMS key ARN")
-	s.S3.TransitionDays = p.integer(CtxS3TransitionDays, 30, 0, 36500)
-	s.S3.ExpirationDays = p.integer(CtxS3ExpirationDays, 0, 0, 36500)
+	s.S3.Enabled = p.Bool(CtxS3Enabled, true)
+	s.S3.BucketName = p.OptionalMatch(CtxS3BucketName, reBucket, "an S3 bucket name")
+	s.S3.Prefix = s3Prefix(p, CtxS3Prefix, config.DefaultS3Prefix)
+	s.S3.KMSKeyARN = p.OptionalMatch(CtxS3KMSKeyARN, reKMSKey, "a KMS key ARN")
+	s.S3.TransitionDays = p.Int(CtxS3TransitionDays, 30, 0, 36500)
+	s.S3.ExpirationDays = p.Int(CtxS3ExpirationDays, 0, 0, 36500)
 	if s.S3.TransitionDays > 0 && s.S3.TransitionDays < 30 {
-		p.fail(CtxS3TransitionDays, strconv.Itoa(s.S3.TransitionDays), "0 (no transition) or at least 30 (S3 Standard-IA minimum)")
+		p.Fail(CtxS3TransitionDays, strconv.Itoa(s.S3.TransitionDays), "0 (no transition) or at least 30 (S3 Standard-IA minimum)")
 	}
 	if s.S3.ExpirationDays > 0 && s.S3.ExpirationDays <= s.S3.TransitionDays {
-		p.fail(CtxS3ExpirationDays, strconv.Itoa(s.S3.ExpirationDays), "0 (keep forever) or more than "+CtxS3TransitionDays)
+		p.Fail(CtxS3ExpirationDays, strconv.Itoa(s.S3.ExpirationDays), "0 (keep forever) or more than "+CtxS3TransitionDays)
 	}
 
-	s.Firehose.Enabled = p.boolean(CtxFirehoseEnabled, true)
-	s.Firehose.StreamARN = p.optionalMatch(CtxFirehoseStreamARN, reFirehose, "a Firehose stream ARN (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME)")
+	s.Firehose.Enabled = p.Bool(CtxFirehoseEnabled, true)
+	s.Firehose.StreamARN = p.OptionalMatch(CtxFirehoseStreamARN, reFirehose, "a Firehose stream ARN (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME)")
 	if m := reFirehose.FindStringSubmatch(s.Firehose.StreamARN); m != nil && (m[1] != s.Region || m[2] != s.Account) {
 		// The function's config names the stream, not its ARN, so it can only reach its own account and region.
-		p.fail(CtxFirehoseStreamARN, s.Firehose.StreamARN, "a stream in the stack's own account and region ("+s.Account+", "+s.Region+")")
+		p.Fail(CtxFirehoseStreamARN, s.Firehose.StreamARN, "a stream in the stack's own account and region ("+s.Account+", "+s.Region+")")
 	}
-	s.Firehose.Packing = p.str(CtxFirehosePacking, config.PackingPack)
-	s.Firehose.Prefix = p.prefix(CtxFirehosePrefix, "firehose")
-	s.Firehose.BufferSeconds = p.integer(CtxFirehoseBufferSeconds, 300, 0, 900)
-	s.Firehose.BufferMiB = p.integer(CtxFirehoseBufferMiB, 64, 1, 128)
+	s.Firehose.Packing = p.String(CtxFirehosePacking, config.PackingPack)
+	s.Firehose.Prefix = s3Prefix(p, CtxFirehosePrefix, "firehose")
+	s.Firehose.BufferSeconds = p.Int(CtxFirehoseBufferSeconds, 300, 0, 900)
+	s.Firehose.BufferMiB = p.Int(CtxFirehoseBufferMiB, 64, 1, 128)
 
-	s.Logs.Enabled = p.boolean(CtxLogsEnabled, true)
-	s.Logs.Region = p.match(CtxLogsRegion, s.Region, reRegion, "an AWS region such as eu-west-1")
-	s.Logs.GroupTemplate = p.str(CtxLogsGroupTemplate, config.DefaultLogsGroupTemplate)
-	s.Logs.StreamTemplate = p.str(CtxLogsStreamTemplate, config.DefaultLogsStreamTemp)
-	s.Logs.RetentionDays = p.integer(CtxLogsRetentionDays, config.DefaultLogsRetentionDays, 1, 3653)
+	s.Logs.Enabled = p.Bool(CtxLogsEnabled, true)
+	s.Logs.Region = p.Match(CtxLogsRegion, s.Region, reRegion, "an AWS region such as eu-west-1")
+	s.Logs.GroupTemplate = p.String(CtxLogsGroupTemplate, config.DefaultLogsGroupTemplate)
+	s.Logs.StreamTemplate = p.String(CtxLogsStreamTemplate, config.DefaultLogsStreamTemp)
+	s.Logs.RetentionDays = p.Int(CtxLogsRetentionDays, config.DefaultLogsRetentionDays, 1, 3653)
 	if prefix := s.Logs.GroupPrefix(); !reLogPrefix.MatchString(prefix) {
 		// The IAM grant is scoped to this prefix; an empty one would mean every log group.
-		p.fail(CtxLogsGroupTemplate, s.Logs.GroupTemplate, "a template starting with a literal log group prefix such as /logfan/")
+		p.Fail(CtxLogsGroupTemplate, s.Logs.GroupTemplate, "a template starting with a literal log group prefix such as /logfan/")
 	}
 
-	s.Quarantine.Prefix = p.prefix(CtxQuarantinePrefix, config.DefaultQuarantinePrefix)
-	s.Quarantine.ExpirationDays = p.integer(CtxQuarantineExpirationDays, 365, 0, 36500)
+	s.Quarantine.Prefix = s3Prefix(p, CtxQuarantinePrefix, config.DefaultQuarantinePrefix)
+	s.Quarantine.ExpirationDays = p.Int(CtxQuarantineExpirationDays, 365, 0, 36500)
 	if strings.HasPrefix(s.Quarantine.Prefix+"/", "aws/lambda/") {
-		p.fail(CtxQuarantinePrefix, s.Quarantine.Prefix, "a prefix outside aws/lambda/, where Lambda writes on-failure records")
+		p.Fail(CtxQuarantinePrefix, s.Quarantine.Prefix, "a prefix outside aws/lambda/, where Lambda writes on-failure records")
 	}
 
-	s.Function.LogLevel = strings.ToUpper(p.oneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
-	s.Function.MemoryMB = p.integer(CtxFunctionMemoryMB, 1024, 128, 10240)
-	s.Function.TimeoutSeconds = p.integer(CtxFunctionTimeoutSeconds, 120, 10, 900)
-	s.Function.LogRetentionDays = p.integer(CtxFunctionLogRetentionDays, 30, 1, 3653)
+	s.Function.LogLevel = strings.ToUpper(p.OneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
+	s.Function.MemoryMB = p.Int(CtxFunctionMemoryMB, 1024, 128, 10240)
+	s.Function.TimeoutSeconds = p.Int(CtxFunctionTimeoutSeconds, 120, 10, 900)
+	s.Function.LogRetentionDays = p.Int(CtxFunctionLogRetentionDays, 30, 1, 3653)
 	if !slices.Contains(logRetention, s.Function.LogRetentionDays) {
-		p.fail(CtxFunctionLogRetentionDays, strconv.Itoa(s.Function.LogRetentionDays), fmt.Sprintf("one of %v", logRetention))
+		p.Fail(CtxFunctionLogRetentionDays, strconv.Itoa(s.Function.LogRetentionDays), fmt.Sprintf("one of %v", logRetention))
 	}
 
 	// Lambda's Kinesis limits: docs/aws-limits.md. Retries and record age must
 	// be finite so one poison record cannot block a shard for the whole retention.
-	s.Consumer.BatchSize = p.integer(CtxBatchSize, 1000, 1, 10000)
-	s.Consumer.BatchWindowSeconds = p.integer(CtxBatchWindowSeconds, 5, 0, 300)
-	s.Consumer.ParallelizationFactor = p.integer(CtxParallelization, 1, 1, 10)
-	s.Consumer.RetryAttempts = p.integer(CtxRetryAttempts, 10, 0, 10000)
-	s.Consumer.MaxRecordAgeSeconds = p.integer(CtxMaxRecordAgeSeconds, 21600, 60, 604800)
-	s.Consumer.StartingPosition = p.oneOf(CtxStartingPosition, "TRIM_HORIZON", "TRIM_HORIZON", "LATEST")
-	s.Consumer.EnhancedFanOut = p.boolean(CtxEnhancedFanOut, false)
+	s.Consumer.BatchSize = p.Int(CtxBatchSize, 1000, 1, 10000)
+	s.Consumer.BatchWindowSeconds = p.Int(CtxBatchWindowSeconds, 5, 0, 300)
+	s.Consumer.ParallelizationFactor = p.Int(CtxParallelization, 1, 1, 10)
+	s.Consumer.RetryAttempts = p.Int(CtxRetryAttempts, 10, 0, 10000)
+	s.Consumer.MaxRecordAgeSeconds = p.Int(CtxMaxRecordAgeSeconds, 21600, 60, 604800)
+	s.Consumer.StartingPosition = p.OneOf(CtxStartingPosition, "TRIM_HORIZON", "TRIM_HORIZON", "LATEST")
+	s.Consumer.EnhancedFanOut = p.Bool(CtxEnhancedFanOut, false)
 	if max := s.Stream.RetentionHours * 3600; s.Consumer.MaxRecordAgeSeconds > max {
-		p.fail(CtxMaxRecordAgeSeconds, strconv.Itoa(s.Consumer.MaxRecordAgeSeconds), fmt.Sprintf("at most the stream retention (%d s), or records expire before they reach the on-failure destination", max))
+		p.Fail(CtxMaxRecordAgeSeconds, strconv.Itoa(s.Consumer.MaxRecordAgeSeconds), fmt.Sprintf("at most the stream retention (%d s), or records expire before they reach the on-failure destination", max))
 	}
 
-	s.Alarms.IteratorAgeSeconds = p.integer(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
-	s.Alarms.TopicARN = p.optionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
-	s.Nag = !p.boolean(CtxDisableNag, false)
+	s.Alarms.IteratorAgeSeconds = p.Int(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
+	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
+	s.Nag = !p.Bool(CtxDisableNag, false)
 
 	if len(s.EnabledSinks()) == 0 {
-		p.errs = append(p.errs, fmt.Errorf("%s, %s, %s: at least one sink must be enabled", CtxS3Enabled, CtxFirehoseEnabled, CtxLogsEnabled))
+		p.Report(fmt.Errorf("%s, %s, %s: at least one sink must be enabled", CtxS3Enabled, CtxFirehoseEnabled, CtxLogsEnabled))
 	}
 	// The functions validate their environment with config.Load at cold
 	// start; running the same loader here turns a bad template, retention or
@@ -402,12 +401,12 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	for _, sink := range s.EnabledSinks() {
 		env := s.functionEnv(sink, envPlaceholders)
 		if _, err := config.Load(sink, func(k string) string { return env[k] }); err != nil {
-			p.errs = append(p.errs, fmt.Errorf("%s function environment: %w", sink, err))
+			p.Report(fmt.Errorf("%s function environment: %w", sink, err))
 		}
 	}
 
-	if len(p.errs) > 0 {
-		return Settings{}, fmt.Errorf("logfan stack context: %w", errors.Join(p.errs...))
+	if err := p.Err(); err != nil {
+		return Settings{}, fmt.Errorf("logfan stack context: %w", err)
 	}
 	return s, nil
 }
@@ -449,129 +448,13 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	return env
 }
 
-// parser collects every problem instead of stopping at the first one.
-type parser struct {
-	lookup func(string) any
-	errs   []error
-}
-
-func (p *parser) fail(key, value, want string) {
-	p.errs = append(p.errs, fmt.Errorf("%s=%q: want %s", key, value, want))
-}
-
-// raw returns the context value as a string, and whether it was set at all.
-func (p *parser) raw(key string) (string, bool) {
-	v := p.lookup(key)
-	switch t := v.(type) {
-	case nil:
-		return "", false
-	case string:
-		return strings.TrimSpace(t), true
-	case bool:
-		return strconv.FormatBool(t), true
-	case float64:
-		if t == math.Trunc(t) && math.Abs(t) < 1e15 {
-			return strconv.FormatInt(int64(t), 10), true
-		}
-		return strconv.FormatFloat(t, 'f', -1, 64), true
-	case int:
-		return strconv.Itoa(t), true
-	default:
-		return fmt.Sprint(t), true
-	}
-}
-
-func (p *parser) str(key, def string) string {
-	if v, ok := p.raw(key); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-func (p *parser) match(key, def string, re *regexp.Regexp, want string) string {
-	v := p.str(key, def)
-	if !re.MatchString(v) {
-		p.fail(key, v, want)
-	}
-	return v
-}
-
-func (p *parser) optionalMatch(key string, re *regexp.Regexp, want string) string {
-	v := p.str(key, "")
-	if v != "" && !re.MatchString(v) {
-		p.fail(key, v, want)
-	}
-	return v
-}
-
-func (p *parser) oneOf(key, def string, allowed ...string) string {
-	v := p.str(key, def)
-	for _, a := range allowed {
-		if strings.EqualFold(v, a) {
-			return a
-		}
-	}
-	p.fail(key, v, "one of "+strings.Join(allowed, ", "))
-	return def
-}
-
-func (p *parser) boolean(key string, def bool) bool {
-	v, ok := p.raw(key)
-	if !ok || v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		p.fail(key, v, "true or false")
-		return def
-	}
-	return b
-}
-
-func (p *parser) integer(key string, def, min, max int) int {
-	v, ok := p.raw(key)
-	if !ok || v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		p.fail(key, v, fmt.Sprintf("an integer from %d to %d", min, max))
-		return def
-	}
-	return n
-}
-
-// prefix reads an S3 key prefix without leading or trailing slashes.
-func (p *parser) prefix(key, def string) string {
-	v := strings.Trim(p.str(key, def), "/")
+// s3Prefix reads an S3 key prefix without leading or trailing slashes.
+func s3Prefix(p *cdkcontext.Parser, key, def string) string {
+	v := strings.Trim(p.String(key, def), "/")
 	if !rePrefix.MatchString(v) {
-		p.fail(key, v, "a non-empty S3 key prefix of letters, digits and !_.'()/-")
+		p.Fail(key, v, "a non-empty S3 key prefix of letters, digits and !_.'()/-")
 	}
 	return v
-}
-
-// list reads a comma-separated string or a JSON array of strings.
-func (p *parser) list(key string) []string {
-	var items []string
-	switch t := p.lookup(key).(type) {
-	case nil:
-	case []any:
-		for _, x := range t {
-			items = append(items, fmt.Sprint(x))
-		}
-	case []string:
-		items = t
-	default:
-		v, _ := p.raw(key)
-		items = strings.Split(v, ",")
-	}
-	var out []string
-	for _, it := range items {
-		if it = strings.TrimSpace(it); it != "" {
-			out = append(out, it)
-		}
-	}
-	return out
 }
 
 // CheckAssets reports enabled sinks whose function binary is missing from

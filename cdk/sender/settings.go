@@ -1,12 +1,13 @@
 package sender
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/logfan/logfan/cdk/cdkcontext"
 )
 
 // Context keys read by ParseSettings (cdk.json or `-c key=value`). They all
@@ -104,79 +105,79 @@ var (
 // CtxDestinationARN is unset: no sender stack was asked for. Every problem
 // is reported in one error.
 func ParseSettings(lookup func(key string) any) (*Settings, error) {
-	p := &parser{lookup: lookup}
-	arns := p.list(CtxDestinationARN)
+	p := cdkcontext.NewParser(lookup)
+	arns := p.List(CtxDestinationARN)
 	if len(arns) == 0 {
 		return nil, nil
 	}
 	s := &Settings{
-		StackName:     p.match(CtxStackName, DefaultStackName, reStackName, "a CloudFormation stack name"),
-		Account:       p.optional(CtxAccount, reAccount, "a 12-digit AWS account ID"),
-		Region:        p.optional(CtxRegion, reRegion, "an AWS region such as eu-west-1"),
-		Mode:          p.oneOf(CtxMode, ModeLogGroups, ModeLogGroups, ModeAccountPolicy),
-		FilterName:    p.match(CtxFilterName, DefaultFilterName, reFilterName, "a filter name without ':' or '*'"),
-		FilterPattern: p.str(CtxFilterPattern, ""),
-		Distribution:  p.oneOf(CtxDistribution, "ByLogStream", "ByLogStream", "Random"),
-		Organization:  p.boolean(CtxOrganization, false),
-		PolicyName:    p.match(CtxPolicyName, DefaultPolicyName, rePolicyName, "a policy name"),
+		StackName:     p.Match(CtxStackName, DefaultStackName, reStackName, "a CloudFormation stack name"),
+		Account:       p.OptionalMatch(CtxAccount, reAccount, "a 12-digit AWS account ID"),
+		Region:        p.OptionalMatch(CtxRegion, reRegion, "an AWS region such as eu-west-1"),
+		Mode:          p.OneOf(CtxMode, ModeLogGroups, ModeLogGroups, ModeAccountPolicy),
+		FilterName:    p.Match(CtxFilterName, DefaultFilterName, reFilterName, "a filter name without ':' or '*'"),
+		FilterPattern: p.String(CtxFilterPattern, ""),
+		Distribution:  p.OneOf(CtxDistribution, "ByLogStream", "ByLogStream", "Random"),
+		Organization:  p.Bool(CtxOrganization, false),
+		PolicyName:    p.Match(CtxPolicyName, DefaultPolicyName, rePolicyName, "a policy name"),
 	}
 	seenDest := map[string]bool{}
 	for _, a := range arns {
 		m := reDestination.FindStringSubmatch(a)
 		if m == nil {
-			p.fail(CtxDestinationARN, a, "a CloudWatch Logs destination ARN such as arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination")
+			p.Fail(CtxDestinationARN, a, "a CloudWatch Logs destination ARN such as arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination")
 			continue
 		}
 		if seenDest[a] {
-			p.fail(CtxDestinationARN, a, "each destination once")
+			p.Fail(CtxDestinationARN, a, "each destination once")
 		}
 		seenDest[a] = true
 		d := Destination{ARN: a, Partition: m[1], Region: m[2], Account: m[3], Name: m[4]}
 		// A subscription filter and its destination must be in the same region.
 		if s.Region != "" && d.Region != s.Region {
-			p.fail(CtxDestinationARN, a, "a destination in "+CtxRegion+" "+s.Region+": log groups can only subscribe to a destination of their own region")
+			p.Fail(CtxDestinationARN, a, "a destination in "+CtxRegion+" "+s.Region+": log groups can only subscribe to a destination of their own region")
 		}
 		if len(s.Destinations) > 0 && d.Region != s.Destinations[0].Region {
-			p.fail(CtxDestinationARN, a, "destinations of one region (the stack's)")
+			p.Fail(CtxDestinationARN, a, "destinations of one region (the stack's)")
 		}
 		s.Destinations = append(s.Destinations, d)
 	}
 
-	s.LogGroups = p.list(CtxLogGroups)
+	s.LogGroups = p.List(CtxLogGroups)
 	seen := map[string]bool{}
 	for _, g := range s.LogGroups {
 		if !reLogGroup.MatchString(g) {
-			p.fail(CtxLogGroups, g, "log group names (1-512 of . - _ / # letters digits)")
+			p.Fail(CtxLogGroups, g, "log group names (1-512 of . - _ / # letters digits)")
 		}
 		if seen[g] {
-			p.fail(CtxLogGroups, g, "each log group once (a group listed twice would get two filters per destination)")
+			p.Fail(CtxLogGroups, g, "each log group once (a group listed twice would get two filters per destination)")
 		}
 		seen[g] = true
 	}
 	s.ExistingFilters = map[string]int{}
-	for _, item := range p.list(CtxExistingFilters) {
+	for _, item := range p.List(CtxExistingFilters) {
 		g, n, ok := strings.Cut(item, "=")
 		c, err := strconv.Atoi(n)
 		if !ok || err != nil || c < 0 || c > MaxFiltersPerLogGroup || !reLogGroup.MatchString(g) {
-			p.fail(CtxExistingFilters, item, fmt.Sprintf("group=N with N from 0 to %d", MaxFiltersPerLogGroup))
+			p.Fail(CtxExistingFilters, item, fmt.Sprintf("group=N with N from 0 to %d", MaxFiltersPerLogGroup))
 			continue
 		}
 		s.ExistingFilters[g] = c
 	}
-	s.Exclude = p.list(CtxExcludeLogGroups)
+	s.Exclude = p.List(CtxExcludeLogGroups)
 	for _, g := range s.Exclude {
 		if !reLogGroup.MatchString(g) {
-			p.fail(CtxExcludeLogGroups, g, "log group names")
+			p.Fail(CtxExcludeLogGroups, g, "log group names")
 		}
 	}
 
 	switch s.Mode {
 	case ModeLogGroups:
 		if len(s.LogGroups) == 0 {
-			p.errs = append(p.errs, fmt.Errorf("%s: at least one log group is required in %s mode (or %s=%s)", CtxLogGroups, ModeLogGroups, CtxMode, ModeAccountPolicy))
+			p.Report(fmt.Errorf("%s: at least one log group is required in %s mode (or %s=%s)", CtxLogGroups, ModeLogGroups, CtxMode, ModeAccountPolicy))
 		}
 		if len(s.Exclude) > 0 {
-			p.fail(CtxExcludeLogGroups, strings.Join(s.Exclude, ","), CtxMode+"="+ModeAccountPolicy+" (exclusions only apply to an account policy)")
+			p.Fail(CtxExcludeLogGroups, strings.Join(s.Exclude, ","), CtxMode+"="+ModeAccountPolicy+" (exclusions only apply to an account policy)")
 		}
 		// CloudWatch Logs allows two subscription filters per log group: this
 		// stack adds one per destination to whatever the group already has.
@@ -188,27 +189,27 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 		}
 		if len(over) > 0 {
 			sort.Strings(over)
-			p.errs = append(p.errs, fmt.Errorf("%s: CloudWatch Logs allows %d subscription filters per log group; these would have more: %s",
+			p.Report(fmt.Errorf("%s: CloudWatch Logs allows %d subscription filters per log group; these would have more: %s",
 				CtxLogGroups, MaxFiltersPerLogGroup, strings.Join(over, ", ")))
 		}
 	case ModeAccountPolicy:
 		if len(s.Destinations) > 1 {
-			p.fail(CtxDestinationARN, strings.Join(arns, ","), "one destination in "+ModeAccountPolicy+" mode (one account-level subscription policy per region)")
+			p.Fail(CtxDestinationARN, strings.Join(arns, ","), "one destination in "+ModeAccountPolicy+" mode (one account-level subscription policy per region)")
 		}
 		if len(s.LogGroups) > 0 {
-			p.fail(CtxLogGroups, strings.Join(s.LogGroups, ","), CtxMode+"="+ModeLogGroups+" (an account policy selects every group but the excluded ones)")
+			p.Fail(CtxLogGroups, strings.Join(s.LogGroups, ","), CtxMode+"="+ModeLogGroups+" (an account policy selects every group but the excluded ones)")
 		}
 		if n := len(s.SelectionCriteria()); n > MaxSelectionCriteriaBytes {
-			p.fail(CtxExcludeLogGroups, fmt.Sprintf("%d groups", len(s.Exclude)), fmt.Sprintf("selection criteria of at most %d bytes (this is %d)", MaxSelectionCriteriaBytes, n))
+			p.Fail(CtxExcludeLogGroups, fmt.Sprintf("%d groups", len(s.Exclude)), fmt.Sprintf("selection criteria of at most %d bytes (this is %d)", MaxSelectionCriteriaBytes, n))
 		}
 		for _, d := range s.Destinations {
 			if s.Account != "" && d.Account == s.Account {
-				p.fail(CtxMode, s.Mode, "log-groups mode in the recipient's own account: logfan's own log groups are named at run time and an account policy can only exclude exact names, so it would feed them back into the stream")
+				p.Fail(CtxMode, s.Mode, "log-groups mode in the recipient's own account: logfan's own log groups are named at run time and an account policy can only exclude exact names, so it would feed them back into the stream")
 			}
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, fmt.Errorf("logfan sender stack context: %w", errors.Join(p.errs...))
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("logfan sender stack context: %w", err)
 	}
 	return s, nil
 }
@@ -234,91 +235,4 @@ func (s *Settings) FilterNameFor(d Destination) string {
 		return s.FilterName
 	}
 	return s.FilterName + "-" + d.Name
-}
-
-// parser reads context values that may be JSON types (cdk.json) or strings (-c).
-type parser struct {
-	lookup func(string) any
-	errs   []error
-}
-
-func (p *parser) fail(key, value, want string) {
-	p.errs = append(p.errs, fmt.Errorf("%s=%q: want %s", key, value, want))
-}
-
-func (p *parser) str(key, def string) string {
-	switch v := p.lookup(key).(type) {
-	case nil:
-		return def
-	case string:
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-		return def
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func (p *parser) match(key, def string, re *regexp.Regexp, want string) string {
-	v := p.str(key, def)
-	if !re.MatchString(v) {
-		p.fail(key, v, want)
-	}
-	return v
-}
-
-func (p *parser) optional(key string, re *regexp.Regexp, want string) string {
-	v := p.str(key, "")
-	if v != "" && !re.MatchString(v) {
-		p.fail(key, v, want)
-	}
-	return v
-}
-
-func (p *parser) oneOf(key, def string, allowed ...string) string {
-	v := p.str(key, def)
-	for _, a := range allowed {
-		if strings.EqualFold(v, a) {
-			return a
-		}
-	}
-	p.fail(key, v, "one of "+strings.Join(allowed, ", "))
-	return def
-}
-
-func (p *parser) boolean(key string, def bool) bool {
-	v := p.str(key, "")
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		p.fail(key, v, "true or false")
-		return def
-	}
-	return b
-}
-
-// list reads a comma-separated string or a JSON array of strings.
-func (p *parser) list(key string) []string {
-	var items []string
-	switch t := p.lookup(key).(type) {
-	case nil:
-	case []any:
-		for _, x := range t {
-			items = append(items, fmt.Sprint(x))
-		}
-	case []string:
-		items = t
-	default:
-		items = strings.Split(p.str(key, ""), ",")
-	}
-	var out []string
-	for _, it := range items {
-		if it = strings.TrimSpace(it); it != "" {
-			out = append(out, it)
-		}
-	}
-	return out
 }
