@@ -145,10 +145,10 @@ func (p *Parser) List(key string) []string {
 	switch t := p.lookup(key).(type) {
 	case nil:
 	case []any:
-		// Arrays in cdk.json hold strings; anything else prints with
-		// fmt.Sprint, unlike a single value (see text).
+		// Elements render like single values, so an account ID written as
+		// a JSON number stays in decimal.
 		for _, x := range t {
-			items = append(items, fmt.Sprint(x))
+			items = append(items, text(x))
 		}
 	case []string:
 		items = t
