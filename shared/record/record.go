@@ -6,8 +6,8 @@ package record
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/logfan/logfan/shared/jsonstr"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -36,35 +36,36 @@ func From(m *subscription.Message, ev *subscription.LogEvent) Record {
 
 // AppendJSON appends the JSON object of event ev of message m to dst, with no
 // trailing newline. It writes the same fields as Record in the same order,
-// without reflection or allocation. Invalid UTF-8 in strings is copied
-// byte-exact rather than replaced, so a message survives the round trip.
+// without reflection or allocation. Strings are escaped as AppendString
+// does: invalid UTF-8 is copied byte-exact rather than replaced, so a
+// message survives the round trip.
 func AppendJSON(dst []byte, m *subscription.Message, ev *subscription.LogEvent) []byte {
 	dst = append(dst, `{"owner":`...)
-	dst = AppendString(dst, m.Owner)
+	dst = jsonstr.Append(dst, m.Owner, jsonstr.Exact)
 	dst = append(dst, `,"logGroup":`...)
-	dst = AppendString(dst, m.LogGroup)
+	dst = jsonstr.Append(dst, m.LogGroup, jsonstr.Exact)
 	dst = append(dst, `,"logStream":`...)
-	dst = AppendString(dst, m.LogStream)
+	dst = jsonstr.Append(dst, m.LogStream, jsonstr.Exact)
 	dst = append(dst, `,"subscriptionFilters":[`...)
 	for i, f := range m.SubscriptionFilters {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendString(dst, f)
+		dst = jsonstr.Append(dst, f, jsonstr.Exact)
 	}
 	dst = append(dst, `],"id":`...)
-	dst = AppendString(dst, ev.ID)
+	dst = jsonstr.Append(dst, ev.ID, jsonstr.Exact)
 	dst = append(dst, `,"timestamp":`...)
 	dst = strconv.AppendInt(dst, ev.Timestamp, 10)
 	dst = append(dst, `,"message":`...)
-	dst = AppendString(dst, ev.Message)
+	dst = jsonstr.Append(dst, ev.Message, jsonstr.Exact)
 	if len(ev.ExtractedFields) > 0 {
 		dst = append(dst, `,"extractedFields":`...)
 		dst = append(dst, ev.ExtractedFields...)
 	}
 	if m.PolicyLevel != "" {
 		dst = append(dst, `,"policyLevel":`...)
-		dst = AppendString(dst, m.PolicyLevel)
+		dst = jsonstr.Append(dst, m.PolicyLevel, jsonstr.Exact)
 	}
 	return append(dst, '}')
 }
@@ -74,48 +75,10 @@ func AppendLine(dst []byte, m *subscription.Message, ev *subscription.LogEvent) 
 	return append(AppendJSON(dst, m, ev), '\n')
 }
 
-const hex = "0123456789abcdef"
-
-// AppendString appends s as a JSON string. Control characters, quote and
-// backslash are escaped; U+2028 and U+2029 are escaped so the output is also
-// valid JavaScript; bytes that are not valid UTF-8 are copied as they are.
+// AppendString appends s as a JSON string under jsonstr.Exact: control
+// characters, quote and backslash are escaped; U+2028 and U+2029 are escaped
+// so the output is also valid JavaScript; bytes that are not valid UTF-8
+// are copied as they are.
 func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return jsonstr.Append(dst, s, jsonstr.Exact)
 }

@@ -1,7 +1,11 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -33,6 +37,65 @@ func TestAppendJSONMatchesRecordSchema(t *testing.T) {
 	line := string(AppendJSON(nil, m, &tests[0]))
 	if strings.Contains(line, "policyLevel") || strings.Contains(line, "extractedFields") {
 		t.Errorf("optional fields written when absent: %s", line)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/golden.ndjson from the current AppendLine")
+
+// goldenEvents cover what the string escaper must get right: every kind of
+// escape, invalid UTF-8, U+2028/2029 and DEL, at offsets on both sides of
+// 8-byte words, in short and long strings.
+func goldenEvents() (*subscription.Message, []subscription.LogEvent) {
+	m := &subscription.Message{Owner: "111111111111", LogGroup: "/aws/lambda/app\\x", LogStream: "2026/01/01/[$LATEST]\"abc\"",
+		SubscriptionFilters: []string{"logfan", "f\u2028"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY"}
+	msgs := []string{
+		"",
+		"plain ascii line of some length, longer than a few words",
+		`2026-01-01T00:00:00Z INFO handled /api/orders status=200 payload={"user":"u-1","note":"tab\there \"q\""}`,
+		"control \x00\x01\x08\x0c\x1f tab\t nl\n cr\r quote\" backslash\\ del\x7f end",
+		"1234567\x7f" + "234567\"" + "\\",
+		"line\u2028sep\u2029para 1234\u2028" + "567\u2029",
+		"invalid \xff\xfe bytes \xe2\x82 cut \xed\xa0\x80 surrogate \xc0\x80 overlong \x80",
+		"1234567\xe2\x80\xa8 split at a word boundary \xe2\x80",
+		"ünïcödé € 😀 \uFFFD заказ 注文 <html>&amp;</html>",
+		strings.Repeat("\"", 40),
+		strings.Repeat("abcdefg\\", 30) + "\xe2",
+	}
+	events := make([]subscription.LogEvent, len(msgs))
+	for i, msg := range msgs {
+		events[i] = subscription.LogEvent{ID: strings.Repeat("3", 40) + string(rune('0'+i%10)), Timestamp: 1767225600000 + int64(i), Message: msg}
+	}
+	events[2].ExtractedFields = json.RawMessage(`{"@aws.account":"111111111111"}`)
+	return m, events
+}
+
+// TestAppendLineGolden pins AppendLine's bytes (S3 and Firehose readers
+// see them) to testdata/golden.ndjson, written by the implementation before
+// the escaper moved to jsonstr.
+func TestAppendLineGolden(t *testing.T) {
+	m, events := goldenEvents()
+	var got []byte
+	for i := range events {
+		got = AppendLine(got, m, &events[i])
+	}
+	path := filepath.Join("testdata", "golden.ndjson")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+		for i := range min(len(gl), len(wl)) {
+			if !bytes.Equal(gl[i], wl[i]) {
+				t.Fatalf("line %d:\n got %q\nwant %q", i, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%d lines, want %d", len(gl), len(wl))
 	}
 }
 

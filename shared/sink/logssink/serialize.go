@@ -5,11 +5,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/logfan/logfan/shared/jsonstr"
 )
 
 // fastPut is a per-call client option that swaps the SDK's generic,
@@ -61,7 +62,7 @@ func (p fastPutProtocol) SerializeRequest(ctx context.Context, schema *smithy.Op
 
 // appendPutLogEvents appends the awsJson1_1 body of a PutLogEvents request
 // carrying in's group, stream and events: the same JSON document the SDK
-// writes, strings escaped the same way.
+// writes, strings escaped the same way (jsonstr.SDK).
 func appendPutLogEvents(dst []byte, in *cloudwatchlogs.PutLogEventsInput) ([]byte, error) {
 	size := 64 + len(*in.LogGroupName) + len(*in.LogStreamName)
 	for i := range in.LogEvents {
@@ -79,95 +80,14 @@ func appendPutLogEvents(dst []byte, in *cloudwatchlogs.PutLogEventsInput) ([]byt
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"message":`...)
-		dst = appendJSONString(dst, *in.LogEvents[i].Message)
+		dst = jsonstr.Append(dst, *in.LogEvents[i].Message, jsonstr.SDK)
 		dst = append(dst, `,"timestamp":`...)
 		dst = strconv.AppendInt(dst, *in.LogEvents[i].Timestamp, 10)
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"logGroupName":`...)
-	dst = appendJSONString(dst, *in.LogGroupName)
+	dst = jsonstr.Append(dst, *in.LogGroupName, jsonstr.SDK)
 	dst = append(dst, `,"logStreamName":`...)
-	dst = appendJSONString(dst, *in.LogStreamName)
+	dst = jsonstr.Append(dst, *in.LogStreamName, jsonstr.SDK)
 	return append(dst, '}'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// Word-at-a-time byte tests (the classic "bit twiddling hacks"): each
-// returns a nonzero word when some byte of w matches; a match may be a false
-// positive only next to a true one, which just ends the fast path early.
-const (
-	lowBits  = 0x0101010101010101
-	highBits = 0x8080808080808080
-)
-
-// hasLess reports bytes < n (for n <= 128).
-func hasLess(w uint64, n byte) uint64 { return (w - lowBits*uint64(n)) &^ w & highBits }
-
-// hasByte reports bytes equal to b.
-func hasByte(w uint64, b byte) uint64 {
-	x := w ^ (lowBits * uint64(b))
-	return (x - lowBits) &^ x & highBits
-}
-
-// appendJSONString appends s as a JSON string escaped exactly as the SDK's
-// awsJson serializer (smithy-go ShapeSerializer.appendEscapedString) does:
-// quote, backslash, control characters and DEL escaped (\n, \r, \t by
-// name), U+2028 and U+2029 escaped, and each byte that is not valid UTF-8
-// written as U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	// Skip 8 bytes at a time while none needs escaping or is non-ASCII:
-	// log lines are mostly plain ASCII.
-	i := 0
-	for i+8 <= len(s) {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&highBits|hasLess(w, 0x20)|hasByte(w, '"')|hasByte(w, '\\')|hasByte(w, 0x7F) != 0 {
-			break
-		}
-		i += 8
-	}
-	start := 0
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7F {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

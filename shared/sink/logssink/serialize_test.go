@@ -87,10 +87,10 @@ func TestSinkUsesFastPut(t *testing.T) {
 	}
 }
 
-// TestAppendJSONStringWordPath puts every special byte at every position of
-// short strings, so the 8-byte fast path meets it at each offset, and
-// requires the same body as the SDK's serializer.
-func TestAppendJSONStringWordPath(t *testing.T) {
+// TestAppendPutLogEventsWordPath puts every special byte at every position
+// of short strings, so jsonstr's 8-byte word test meets it at each offset,
+// and requires the same body as the SDK's serializer.
+func TestAppendPutLogEventsWordPath(t *testing.T) {
 	specials := []string{"\"", "\\", "\x00", "\x1f", "\x7f", "\n", "\t", "é", "😀", "\xff", "\xe2\x82", "\u2028", " ", "~", "\x80"}
 	in := &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")}
 	for _, sp := range specials {
@@ -116,4 +116,34 @@ func TestAppendJSONStringWordPath(t *testing.T) {
 		}
 		t.Fatalf("bodies differ at byte %d: sdk %q, ours %q", i, sdkBody[max(0, i-30):min(len(sdkBody), i+30)], ours[max(0, i-30):min(len(ours), i+30)])
 	}
+}
+
+// FuzzAppendPutLogEventsMatchesSDK requires appendPutLogEvents to write the
+// SDK's own body for any message (and its suffixes, so the bytes meet the
+// 8-byte word test at every offset): jsonstr.SDK must stay the SDK's escaping,
+// not merely the copy it replaced.
+func FuzzAppendPutLogEventsMatchesSDK(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"\\\x00\x1f\x7f\n\t", "\u2028\u2029", "ü€😀\uFFFD", "\xff\xe2\x82\xed\xa0\x80\xc0\x80",
+		"0123456\xe2\x80\xa8", `payload={"user":"u-1","note":"tab\there"}`} {
+		f.Add(s)
+	}
+	var sdkBody []byte
+	c := fakeClient(&okTransport{keep: func(b []byte) { sdkBody = b }})
+	f.Fuzz(func(t *testing.T, s string) {
+		in := &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("g" + s[:min(len(s), 3)]), LogStreamName: aws.String(s)}
+		for k := range min(len(s)+1, 9) {
+			in.LogEvents = append(in.LogEvents, types.InputLogEvent{Message: aws.String(s[k:]), Timestamp: aws.Int64(int64(k))})
+		}
+		sdkBody = nil
+		if _, err := c.PutLogEvents(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		ours, err := appendPutLogEvents(nil, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(sdkBody, ours) {
+			t.Fatalf("message %q:\nsdk:  %q\nours: %q", s, sdkBody, ours)
+		}
+	})
 }

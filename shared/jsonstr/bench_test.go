@@ -1,0 +1,91 @@
+package jsonstr
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/logfan/logfan/shared/eventgen"
+)
+
+// benchLines are 1,000 generated messages of one kind, ~200 bytes where
+// the kind allows: app lines with a JSON tail (padded to 200 B with tokens
+// by eventgen), CloudTrail records (JSON, ~520 B, a quote every few bytes),
+// random tokens (200 B), and a Cyrillic and CJK line with a few escapes
+// (~200 B) to show the multibyte path.
+func benchLines(tb testing.TB, kind string) []string {
+	tb.Helper()
+	if kind == "unicode" {
+		base := "2026-01-01T00:00:00Z INFO заказ обработан \"ok\" 注文を処理しました ü€ "
+		lines := make([]string, 1000)
+		long := strings.Repeat(base, 3)
+		for i := range lines {
+			n := 200 - i%8
+			for !utf8.RuneStart(long[n]) {
+				n--
+			}
+			lines[i] = long[:n]
+		}
+		return lines
+	}
+	size := 200
+	if kind == eventgen.KindCloudTrail {
+		size = 0 // its natural size
+	}
+	m := eventgen.New(7).Message(eventgen.Source{Owner: "111111111111", LogGroup: "/aws/lambda/app", LogStream: "s", Kind: kind},
+		1000, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond, size)
+	lines := make([]string, len(m.LogEvents))
+	for i, ev := range m.LogEvents {
+		lines[i] = ev.Message
+	}
+	return lines
+}
+
+// cpuTime is the process's user and system CPU time so far: steadier than
+// wall time on a shared machine.
+func cpuTime(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAppend escapes 1,000 messages per op. impl=old-record is the
+// baseline for Exact (record.AppendString before this package), impl=old-logs
+// for SDK (logssink's escaper before).
+func BenchmarkAppend(b *testing.B) {
+	impls := []struct {
+		name string
+		fn   func([]byte, string) []byte
+	}{
+		{"old-record", oldRecordAppendString},
+		{"exact", func(dst []byte, s string) []byte { return Append(dst, s, Exact) }},
+		{"old-logs", oldLogsAppendJSONString},
+		{"sdk", func(dst []byte, s string) []byte { return Append(dst, s, SDK) }},
+	}
+	for _, kind := range []string{eventgen.KindApp, eventgen.KindCloudTrail, eventgen.KindRandom, "unicode"} {
+		lines := benchLines(b, kind)
+		size := 0
+		for _, l := range lines {
+			size += len(l)
+		}
+		for _, impl := range impls {
+			b.Run("kind="+kind+"/impl="+impl.name, func(b *testing.B) {
+				buf := make([]byte, 0, 4096)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				cpu0 := cpuTime(b)
+				for b.Loop() {
+					for _, l := range lines {
+						buf = impl.fn(buf[:0], l)
+					}
+				}
+				b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
+			})
+		}
+	}
+}
