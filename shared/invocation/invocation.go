@@ -136,6 +136,10 @@ func parseAWSLogs(aw *fastjson.Value) (*Invocation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awslogs event: %w: awslogs.data: %w", ErrMalformed, err)
 	}
+	if n == 0 {
+		// Base64 skips line breaks, so "\n" is text that decodes to nothing.
+		return nil, fmt.Errorf("awslogs event: %w: empty data", ErrUnknownEvent)
+	}
 	return &Invocation{AWSLogsData: data[:n:n], IsAWSLogs: true}, nil
 }
 
