@@ -274,21 +274,31 @@ func (p *parser) stringField(dst *span, bit uint8, name string) error {
 	}
 }
 
-func (p *parser) filterList() error {
-	p.filters = p.filters[:0]
+// openArray starts an array-valued payload field: it consumes the '[' and
+// reports true, or consumes a null (which counts as absent) or a value of
+// the wrong kind (a shape error) and reports false.
+func (p *parser) openArray(bit uint8, name, want string) (bool, error) {
 	switch c := p.peek(); c {
 	case '[':
-		p.have |= fFilters
-		p.null &^= fFilters
+		p.have |= bit
+		p.null &^= bit
+		p.r++
+		return true, nil
 	case 'n':
-		p.have &^= fFilters
-		p.null |= fFilters
-		return p.literal("null")
+		p.have &^= bit
+		p.null |= bit
+		return false, p.literal("null")
 	default:
-		p.setShape("subscriptionFilters: want an array of strings, got %s", kindOf(c))
-		return p.skipValue()
+		p.setShape("%s: want %s, got %s", name, want, kindOf(c))
+		return false, p.skipValue()
 	}
-	p.r++
+}
+
+func (p *parser) filterList() error {
+	p.filters = p.filters[:0]
+	if open, err := p.openArray(fFilters, "subscriptionFilters", "an array of strings"); !open {
+		return err
+	}
 	for i := 0; ; i++ {
 		done, err := p.nextElem(i == 0)
 		if err != nil || done {
@@ -311,19 +321,9 @@ func (p *parser) filterList() error {
 func (p *parser) eventList() error {
 	p.events = p.events[:0]
 	p.raw = p.raw[:0]
-	switch c := p.peek(); c {
-	case '[':
-		p.have |= fEvents
-		p.null &^= fEvents
-	case 'n':
-		p.have &^= fEvents
-		p.null |= fEvents
-		return p.literal("null")
-	default:
-		p.setShape("logEvents: want an array of objects, got %s", kindOf(c))
-		return p.skipValue()
+	if open, err := p.openArray(fEvents, "logEvents", "an array of objects"); !open {
+		return err
 	}
-	p.r++
 	for i := 0; ; i++ {
 		done, err := p.nextElem(i == 0)
 		if err != nil || done {
