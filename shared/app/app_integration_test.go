@@ -123,6 +123,25 @@ func expected(t *testing.T, files []string) []record.Record {
 	return <-done
 }
 
+// newHandler creates the recipient's resources under names on the emulator
+// and builds sinkName's real handler with the environment the stack sets.
+func newHandler(t *testing.T, c *demo.Clients, names demo.Names, sinkName string, d app.Deps) lambda.Handler {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := demo.SetupRecipient(ctx, c, names); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(sinkName, getenv(names.Env(sinkName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := app.NewHandler(ctx, cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func keyOf(r record.Record) string {
 	b, _ := json.Marshal(r)
 	return string(b)
@@ -169,17 +188,7 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		t.Run(sinkName, func(t *testing.T) {
 			names := demo.DefaultNames().WithSuffix("-app-" + sinkName)
-			if _, err := demo.SetupRecipient(ctx, c, names); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.Load(sinkName, getenv(names.Env(sinkName)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, err := app.NewHandler(ctx, cfg, app.Deps{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := newHandler(t, c, names, sinkName, app.Deps{Logger: slog.New(slog.DiscardHandler)})
 			invokeAll(t, h, files)
 
 			// Every poison record of the sample events is in the quarantine, with its reason.

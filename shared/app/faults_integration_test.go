@@ -110,21 +110,11 @@ func TestFaultsLoseNothing(t *testing.T) {
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		t.Run(sinkName, func(t *testing.T) {
 			names := demo.DefaultNames().WithSuffix("-faults-" + sinkName)
-			if _, err := demo.SetupRecipient(ctx, readers, names); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.Load(sinkName, getenv(names.Env(sinkName)))
-			if err != nil {
-				t.Fatal(err)
-			}
 			ch := &chaos{rng: rand.New(rand.NewPCG(7, uint64(len(sinkName)))), injected: map[string]int{}}
-			h, err := app.NewHandler(ctx, cfg, app.Deps{
+			h := newHandler(t, readers, names, sinkName, app.Deps{
 				Logger:     slog.New(slog.DiscardHandler),
 				HTTPClient: &http.Client{Transport: &faults.Transport{Inject: ch.inject}},
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 
 			ev, retries := batch, 0
 			for attempt := 1; ; attempt++ {
