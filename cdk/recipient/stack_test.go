@@ -431,18 +431,18 @@ func TestFunctionEnvironment(t *testing.T) {
 		config.SinkS3: {
 			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
-			config.EnvGoMemLimit: "768MiB",
+			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkFirehose: {
 			config.EnvFirehoseStream: map[string]any{"Ref": "FirehoseStream"}, config.EnvFirehosePacking: "pack",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
-			config.EnvGoMemLimit: "768MiB",
+			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkLogs: {
 			config.EnvLogsRegion: "us-east-1", config.EnvLogsGroupTemplate: "/logfan/{owner}/{logGroup}",
 			config.EnvLogsStreamTemplate: "{logStream}", config.EnvLogsRetentionDays: "30",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
-			config.EnvGoMemLimit: "768MiB",
+			config.EnvGoMemLimit: "682MiB",
 		},
 	}
 	for sink, want := range cases {

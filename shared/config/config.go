@@ -193,5 +193,6 @@ func Expand(tmpl, owner, logGroup, logStream string) string {
 }
 
 // GoMemLimit is the GOMEMLIMIT value for a function of memoryMB megabytes:
-// three quarters of it, leaving the rest to the binary, stacks and runtime.
-func GoMemLimit(memoryMB int) string { return strconv.Itoa(memoryMB*3/4) + "MiB" }
+// two thirds of it, leaving the rest to the binary, stacks, the runtime and
+// the moments the collector runs behind a fast-allocating invocation.
+func GoMemLimit(memoryMB int) string { return strconv.Itoa(memoryMB*2/3) + "MiB" }
