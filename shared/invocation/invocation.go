@@ -128,16 +128,13 @@ func parseAWSLogs(aw *fastjson.Value) (*Invocation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awslogs event: %w: awslogs.data: want a string, got %s", ErrMalformed, d.Type())
 	}
-	if len(b64) == 0 {
-		return nil, fmt.Errorf("awslogs event: %w: empty data", ErrUnknownEvent)
-	}
 	data := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
 	n, err := base64.StdEncoding.Decode(data, b64)
 	if err != nil {
 		return nil, fmt.Errorf("awslogs event: %w: awslogs.data: %w", ErrMalformed, err)
 	}
 	if n == 0 {
-		// Base64 skips line breaks, so "\n" is text that decodes to nothing.
+		// Empty, or only line breaks (which base64 skips).
 		return nil, fmt.Errorf("awslogs event: %w: empty data", ErrUnknownEvent)
 	}
 	return &Invocation{AWSLogsData: data[:n:n], IsAWSLogs: true}, nil
