@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/logfan/logfan/shared/eventfiles"
+	"github.com/logfan/logfan/internal/devkit/eventfiles"
 )
 
 func init() {

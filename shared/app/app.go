@@ -16,7 +16,7 @@ import (
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
-	"github.com/logfan/logfan/shared/sink/stdoutsink"
+	"github.com/logfan/logfan/internal/tools/stdoutsink"
 )
 
 // Deps are what a handler needs besides configuration.

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/logfan/logfan/shared/eventgen"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
 )
 
 // benchLines are 1,000 generated messages of one kind, ~200 bytes where

@@ -24,7 +24,7 @@ import (
 
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/readback"
+	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/sink/s3sink"
 )
 

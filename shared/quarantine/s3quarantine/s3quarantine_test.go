@@ -16,9 +16,9 @@ import (
 
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/emulator"
-	"github.com/logfan/logfan/shared/emulator/emutest"
-	"github.com/logfan/logfan/shared/eventgen"
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logfan/logfan/shared/faults"
+	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"

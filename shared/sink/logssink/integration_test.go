@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/logfan/logfan/shared/emulator"
+	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/logfan/logfan/shared/benchinput"
+	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/eventgen"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"

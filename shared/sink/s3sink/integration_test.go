@@ -20,11 +20,11 @@ import (
 
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/emulator"
-	"github.com/logfan/logfan/shared/emulator/emutest"
-	"github.com/logfan/logfan/shared/eventgen"
-	"github.com/logfan/logfan/shared/faults"
-	"github.com/logfan/logfan/shared/readback"
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/faults"
+	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"
 )

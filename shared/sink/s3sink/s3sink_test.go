@@ -21,7 +21,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/readback"
+	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"

@@ -1,0 +1,402 @@
+// Package demo runs logfan's main job end to end on a local emulator, with
+// no AWS account: it starts moto_server, creates the recipient's resources
+// as the stack names and configures them, creates sender log groups
+// subscribed to the stream, writes log events, runs the three real consumer
+// handlers through local event source mappings (package poller), reads back
+// what landed in S3, Firehose's bucket and the other region's log groups,
+// and reconciles every event per sink.
+//
+// moto delivers real gzip subscription payloads to a Kinesis stream of the
+// same account; it does not emulate cross-account destinations, so the
+// demo's senders subscribe to the stream itself (the destination is created
+// all the same).
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// DefaultEvents is how many events `logfan demo` sends.
+const DefaultEvents = 5000
+
+// DefaultSinks are the sinks the demo runs.
+var DefaultSinks = []string{config.SinkS3, config.SinkFirehose, config.SinkLogs}
+
+// Options configure a demo run.
+type Options struct {
+	// Events is how many log events the senders write (DefaultEvents if 0).
+	Events int
+	// Seed makes the messages deterministic.
+	Seed uint64
+	// Endpoint, if set, is an emulator to use (moto or LocalStack) instead of starting moto.
+	Endpoint string
+	// Keep leaves the emulator running after the report until ctx is done.
+	Keep bool
+	// Names are the resource names (DefaultNames() if zero).
+	Names Names
+	// Sinks names the sinks to run (DefaultSinks if empty); ignored when Targets is set.
+	Sinks []string
+	// Targets overrides Sinks with custom targets (tests).
+	Targets []Target
+	// Out receives progress and the report.
+	Out io.Writer
+	// Log, if set, receives the handlers' JSON log lines and EMF metrics.
+	Log io.Writer
+	// PollInterval is the pollers' idle poll interval (default 100 ms: quicker than Lambda's second).
+	PollInterval time.Duration
+	// ProgressEvery is how often progress is printed (default 1 s).
+	ProgressEvery time.Duration
+	// RetryDelay is the pollers' first pause before a retry (default 200 ms).
+	RetryDelay time.Duration
+	// RunID tags this run's messages (default: derived from the start time).
+	RunID string
+}
+
+// Run performs the demo and returns its report; the error is about the run
+// itself (the emulator, a resource, a handler that could not start), not
+// about lost events: check Report.Lost.
+func (o Options) Run(ctx context.Context) (*Report, error) {
+	start := time.Now()
+	o.defaults()
+	rep := &Report{Run: o.RunID}
+	if rep.Run == "" {
+		rep.Run = fmt.Sprintf("%x", sha256.Sum256([]byte(start.String())))[:8]
+	}
+	if strings.Contains(rep.Run, ":") {
+		return nil, fmt.Errorf("run ID %q: no colons", rep.Run)
+	}
+
+	endpoint := o.Endpoint
+	var srv *emulator.Server
+	if endpoint == "" {
+		o.printf("starting moto_server on a free loopback port...")
+		var err error
+		if srv, err = emulator.Start(ctx); err != nil {
+			return nil, err
+		}
+		// Stopped on every path, success, failure or interrupt (the CLI's
+		// context is cancelled on SIGINT/SIGTERM, which unwinds to here).
+		defer srv.Stop()
+		endpoint = srv.Endpoint
+	} else {
+		srv = &emulator.Server{Endpoint: endpoint}
+	}
+	rep.Endpoint = endpoint
+	restore, err := setenv(srv.Env(Region))
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	o.printf("emulator at %s (run %s)", endpoint, rep.Run)
+
+	c, err := NewClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := SetupRecipient(ctx, c, o.Names)
+	if err != nil {
+		return nil, err
+	}
+	rep.Shards = rec.Shards
+	groups := SenderGroups()
+	if err := SetupSenders(ctx, c, rec, groups); err != nil {
+		return nil, err
+	}
+	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
+		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, LogsRegion)
+
+	// Senders.
+	var sentSoFar int
+	var mu sync.Mutex
+	stopProgress := o.progress(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("senders: %d/%d events written", sentSoFar, o.Events)
+	})
+	sent, err := WriteEvents(ctx, c, groups, rep.Run, o.Events, o.Seed, func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() })
+	stopProgress()
+	rep.Sent = sent
+	if err != nil {
+		return rep, err
+	}
+	o.printf("senders: wrote %d events in %d PutLogEvents calls to %d streams of %d log groups, subscribed with filter %q",
+		sent.Events, sent.Calls, sent.Streams, sent.Groups, SubscriptionFilterName)
+
+	// Consumers: one event source mapping (poller) per sink, all at once.
+	targets := o.Targets
+	if len(targets) == 0 {
+		if targets, err = AWSTargets(c, o.Names, o.Sinks); err != nil {
+			return rep, err
+		}
+	}
+	runs := make([]*sinkRun, len(targets))
+	for i, t := range targets {
+		if runs[i], err = o.newSinkRun(ctx, c, rec, t); err != nil {
+			return rep, err
+		}
+	}
+	stopProgress = o.progress(func() string {
+		parts := make([]string, len(runs))
+		for i, r := range runs {
+			parts[i] = r.status()
+		}
+		return "consumers: " + strings.Join(parts, " | ")
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, len(runs))
+	for i, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.stats, errs[i] = r.poller.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	stopProgress()
+	if err := errors.Join(errs...); err != nil {
+		return rep, err
+	}
+
+	// Read back and reconcile.
+	for _, r := range runs {
+		landed, err := r.target.ReadBack(ctx)
+		if err != nil {
+			return rep, err
+		}
+		r.mu.Lock()
+		q := quarantined{count: r.sum.Quarantined}
+		r.mu.Unlock()
+		if r.target.Quarantined != nil {
+			msgs, err := r.target.Quarantined(ctx)
+			if err != nil {
+				return rep, err
+			}
+			q.keys = map[int]bool{}
+			for _, m := range msgs {
+				if run, n, ok := parseKey(m); ok && run == rep.Run && n >= 0 && n < sent.Events {
+					q.keys[n] = true
+				}
+			}
+		}
+		r.mu.Lock()
+		sr := reconcile(r.target.Sink, rep.Run, sent.Events, landed, q, r.sum.poison, r.parked)
+		r.mu.Unlock()
+		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
+		rep.Sinks = append(rep.Sinks, sr)
+	}
+	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
+	fmt.Fprintln(o.Out)
+	rep.WriteTable(o.Out)
+	fmt.Fprintf(o.Out, "\ndemo: %d events through %d shards in %s\n", sent.Events, rec.Shards, rep.Elapsed)
+	fmt.Fprintln(o.Out, rep.Summary())
+
+	if o.Keep && srv != nil && o.Endpoint == "" {
+		o.printf("-keep: moto stays up at %s until you press Ctrl-C; for example:", endpoint)
+		fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, Region)
+		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
+		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, LogsRegion)
+		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
+		fmt.Fprintf(o.Out, "  LOGFAN_S3_BUCKET=%s LOGFAN_QUARANTINE_BUCKET=%s logfan redrive -sink s3 -dry-run\n", o.Names.DataBucket, o.Names.QuarantineBucket)
+		<-ctx.Done()
+	}
+	return rep, nil
+}
+
+func (o *Options) defaults() {
+	if o.Events <= 0 {
+		o.Events = DefaultEvents
+	}
+	if o.Names == (Names{}) {
+		o.Names = DefaultNames()
+	}
+	if len(o.Sinks) == 0 {
+		o.Sinks = DefaultSinks
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = time.Second
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = 200 * time.Millisecond
+	}
+}
+
+func (o *Options) printf(format string, args ...any) {
+	fmt.Fprintf(o.Out, "demo: "+format+"\n", args...)
+}
+
+// progress prints status() every ProgressEvery until the returned func is called.
+func (o *Options) progress(status func() string) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(o.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				o.printf("%s", status())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// sinkRun is one sink's handler, poller and counters.
+type sinkRun struct {
+	target Target
+	poller *poller.Poller
+	stats  poller.Stats
+
+	mu     sync.Mutex
+	sum    totals
+	parked map[int]bool // events of records given to the on-failure destination
+}
+
+// totals adds up the handler's per-invocation summaries.
+type totals struct {
+	consumer.Summary
+	poison int
+}
+
+func (r *sinkRun) status() string {
+	st := r.poller.Stats()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	done := 0
+	for _, s := range st.Shards {
+		if s.Done {
+			done++
+		}
+	}
+	return fmt.Sprintf("%s %d events delivered (%d/%d shards drained, %d invocations, %d retries)",
+		r.target.Sink, r.sum.Delivered, done, len(st.Shards), st.Invocations, st.Retries)
+}
+
+func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t Target) (*sinkRun, error) {
+	r := &sinkRun{target: t, parked: map[int]bool{}}
+	logOut := io.Discard
+	if o.Log != nil {
+		logOut = o.Log
+	}
+	deps := app.Deps{
+		Logger:  slog.New(slog.NewJSONHandler(logOut, nil)).With("function", o.Names.FunctionName(t.Sink)),
+		Metrics: logOut,
+		OnSummary: func(s consumer.Summary) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.sum.Records += s.Records
+			r.sum.Events += s.Events
+			r.sum.Delivered += s.Delivered
+			r.sum.Quarantined += s.Quarantined
+			r.sum.Rejected += s.Rejected
+			r.sum.poison += len(s.Poison)
+		},
+	}
+	// Fail fast on a sink that cannot start, before any shard is read.
+	if _, err := t.NewHandler(ctx, deps); err != nil {
+		return nil, fmt.Errorf("%s handler: %w", t.Sink, err)
+	}
+	// Then one handler per shard, like Lambda's execution environments: a
+	// handler instance is never invoked concurrently.
+	newHandler := func(string) (poller.Invoker, error) { return t.NewHandler(ctx, deps) }
+	account := accountOf(rec.StreamARN)
+	fn := o.Names.FunctionName(t.Sink)
+	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}
+	dec := subscription.NewDecoder(0)
+	var err error
+	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
+		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: BatchSize, MaxRetryAttempts: RetryAttempts, BisectOnFunctionError: true,
+		Timeout: FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
+		FunctionARN: "arn:aws:lambda:" + Region + ":" + account + ":function:" + fn,
+		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
+		OnFailure: func(ctx context.Context, d poller.Discarded) error {
+			if err := dst.Put(ctx, d); err != nil {
+				return err
+			}
+			// Remember which events are parked there, for reconciliation.
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for _, kr := range d.Records {
+				m, err := dec.Decode(kr.Data)
+				if err != nil {
+					continue
+				}
+				for _, e := range m.LogEvents {
+					if _, n, ok := parseKey(e.Message); ok {
+						r.parked[n] = true
+					}
+				}
+			}
+			o.printf("%s: %d records from %s on %s went to s3://%s after %d attempts: %s",
+				t.Sink, len(d.Records), aws.ToString(d.Records[0].SequenceNumber), d.ShardID, dst.Bucket, d.InvokeCount, d.Reason)
+			return nil
+		},
+	})
+	return r, err
+}
+
+// mappingUUID derives a stable UUID-shaped ID for an emulated event source
+// mapping, used in on-failure object keys as Lambda uses the real one.
+func mappingUUID(streamARN, function string) string {
+	h := sha256.Sum256([]byte(streamARN + "\x00" + function))
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// setenv applies KEY=VALUE pairs to the process environment (the handlers
+// build their SDK clients from it, as in Lambda) and returns a func that
+// restores the previous values.
+func setenv(kvs []string) (func(), error) {
+	type old struct {
+		v  string
+		ok bool
+	}
+	prev := map[string]old{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, seen := prev[k]; !seen {
+			pv, ok := os.LookupEnv(k)
+			prev[k] = old{pv, ok}
+		}
+		if err := os.Setenv(k, v); err != nil {
+			return nil, fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	return func() {
+		for k, p := range prev {
+			if p.ok {
+				_ = os.Setenv(k, p.v)
+			} else {
+				_ = os.Unsetenv(k)
+			}
+		}
+	}, nil
+}

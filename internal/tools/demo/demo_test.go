@@ -1,0 +1,287 @@
+package demo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
+	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
+
+var runCount atomic.Int32
+
+// testOptions runs against the package's emulator with names of its own.
+func testOptions(t *testing.T, events int) (Options, *bytes.Buffer) {
+	t.Helper()
+	out := &bytes.Buffer{}
+	suffix := fmt.Sprintf("-t%d", runCount.Add(1))
+	return Options{Events: events, Endpoint: srv.Endpoint, Names: DefaultNames().WithSuffix(suffix), Out: out, Seed: 7, ProgressEvery: 200 * time.Millisecond}, out
+}
+
+// TestDemoAllSinks is the demo itself, smaller: the three real sinks, each
+// behind its own event source mapping, must each hold every event exactly once.
+func TestDemoAllSinks(t *testing.T) {
+	emutest.Require(t, srv)
+	o, out := testOptions(t, 300)
+	rep, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	if len(rep.Sinks) != 3 {
+		t.Fatalf("%d sinks reported, want 3\n%s", len(rep.Sinks), out)
+	}
+	for _, s := range rep.Sinks {
+		if s.Lost != 0 || !s.ExactlyOnce() {
+			t.Errorf("%s: %+v", s.Sink, s)
+		}
+	}
+	want := "demo: sent 300 events; s3 300, firehose 300, logs 300; lost 0"
+	if !strings.Contains(out.String(), want+"\n") {
+		t.Fatalf("output lacks %q:\n%s", want, out)
+	}
+}
+
+func TestDemoStdoutEndToEnd(t *testing.T) {
+	emutest.Require(t, srv)
+	o, out := testOptions(t, 1200)
+	o.Targets = []Target{StdoutTarget()}
+	rep, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	s := rep.Sinks[0]
+	if s.Sent != 1200 || !s.ExactlyOnce() || s.Lost != 0 || rep.Shards < 2 {
+		t.Fatalf("report %+v (shards %d)\n%s", s, rep.Shards, out)
+	}
+	if rep.Sent.Groups != len(SenderGroups()) || rep.Sent.Calls < 1200/MaxEventsPerCall {
+		t.Fatalf("sent %+v", rep.Sent)
+	}
+	for _, want := range []string{"demo: senders: wrote 1200 events", "sink  sent  landed", "demo: sent 1200 events; stdout 1200; lost 0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// flaky wraps a handler: it fails the first invocation of every shard, and
+// fails every invocation holding the event numbered poison (when >= 0)
+// until the poller gives its records up.
+type flaky struct {
+	h      poller.Invoker
+	run    string
+	poison int
+	seen   sync.Map
+	calls  atomic.Int32
+}
+
+func (f *flaky) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	f.calls.Add(1)
+	inv, err := invocation.Parse(payload)
+	if err != nil {
+		return nil, err
+	}
+	if _, loaded := f.seen.LoadOrStore(inv.Records[0].ShardID(), true); !loaded {
+		return nil, errors.New("cold start hiccup")
+	}
+	if f.poison >= 0 {
+		key := []byte(eventKey(f.run, f.poison))
+		for i, r := range inv.Records {
+			if !containsGzipped(r.Data, key) {
+				continue
+			}
+			// Process the records before the poison one for real, then
+			// report the poison one, as a handler failing on it would.
+			if i > 0 {
+				var ev events.KinesisEvent
+				if err := json.Unmarshal(payload, &ev); err != nil {
+					return nil, err
+				}
+				ev.Records = ev.Records[:i]
+				prefix, _ := json.Marshal(ev)
+				resp, err := f.h.Invoke(ctx, prefix)
+				if err != nil || !bytes.Contains(resp, []byte(`"batchItemFailures":[]`)) {
+					return resp, err
+				}
+			}
+			return []byte(fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q}]}`, r.SequenceNumber)), nil
+		}
+	}
+	return f.h.Invoke(ctx, payload)
+}
+
+func TestDemoRetriesAndOnFailureAreReconciled(t *testing.T) {
+	emutest.Require(t, srv)
+	o, out := testOptions(t, 600)
+	o.RunID = "flaky1"
+	o.RetryDelay = time.Millisecond
+	base := StdoutTarget()
+	var handlers []*flaky
+	var mu sync.Mutex
+	o.Targets = []Target{{
+		Sink: "stdout",
+		NewHandler: func(ctx context.Context, d app.Deps) (poller.Invoker, error) {
+			h, err := base.NewHandler(ctx, d)
+			f := &flaky{h: h, run: o.RunID, poison: 123}
+			mu.Lock()
+			handlers = append(handlers, f)
+			mu.Unlock()
+			return f, err
+		},
+		ReadBack: base.ReadBack,
+	}}
+	rep, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	s := rep.Sinks[0]
+	if s.Lost != 0 || s.Missing == 0 || s.OnFailure != s.Missing || s.Duplicates != 0 || s.Retries == 0 {
+		t.Fatalf("report %+v\n%s", s, out)
+	}
+	// The parked records are in the on-failure bucket, in Lambda's format.
+	c, err := NewClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := c.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(o.Names.OnFailureBucket), Prefix: aws.String(onfailure.KeyPrefix)})
+	if err != nil || len(objs.Contents) != 1 {
+		t.Fatalf("on-failure objects: %v, %v", objs, err)
+	}
+	if !strings.Contains(out.String(), "went to s3://"+o.Names.OnFailureBucket) {
+		t.Fatalf("output does not report the on-failure hand-off:\n%s", out)
+	}
+}
+
+// containsGzipped reports whether gzip data inflates to something containing sub.
+func containsGzipped(data, sub []byte) bool {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return false
+	}
+	b, err := io.ReadAll(zr)
+	return err == nil && bytes.Contains(b, sub)
+}
+
+func TestDemoStopsTheEmulatorItStarted(t *testing.T) {
+	emutest.Require(t, srv)
+	tests := []struct {
+		name    string
+		target  Target
+		wantErr bool
+	}{
+		{"success", StdoutTarget(), false},
+		{"failure", Target{Sink: "broken", NewHandler: func(context.Context, app.Deps) (poller.Invoker, error) {
+			return nil, errors.New("cold start failed")
+		}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := &bytes.Buffer{}
+			before := os.Getenv("AWS_ENDPOINT_URL")
+			o := Options{Events: 50, Out: out, Targets: []Target{tc.target}}
+			_, err := o.Run(context.Background())
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v\n%s", err, out)
+			}
+			endpoint := between(out.String(), "emulator at ", " ")
+			if endpoint == "" || endpoint == srv.Endpoint {
+				t.Fatalf("demo did not start its own emulator:\n%s", out)
+			}
+			if _, err := http.Get(endpoint + "/moto-api/"); err == nil {
+				t.Fatalf("emulator %s still answers after the demo returned", endpoint)
+			}
+			if got := os.Getenv("AWS_ENDPOINT_URL"); got != before {
+				t.Fatalf("AWS_ENDPOINT_URL left at %s, was %s", got, before)
+			}
+		})
+	}
+}
+
+func between(s, a, b string) string {
+	_, rest, ok := strings.Cut(s, a)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, b)
+	return v
+}
+
+func TestAWSTargetsConfigureAsTheStack(t *testing.T) {
+	n := DefaultNames()
+	ts, err := AWSTargets(&Clients{}, n, DefaultSinks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 3 {
+		t.Fatalf("%d targets", len(ts))
+	}
+	for _, s := range DefaultSinks {
+		cfg, err := config.Load(s, func(k string) string { return n.Env(s)[k] })
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if cfg.Quarantine.Bucket != n.QuarantineBucket || cfg.Quarantine.Prefix != config.DefaultQuarantinePrefix {
+			t.Errorf("%s quarantine %+v", s, cfg.Quarantine)
+		}
+	}
+	if _, err := AWSTargets(&Clients{}, n, []string{"nope"}); err == nil {
+		t.Fatal("unknown sink accepted")
+	}
+}
+
+func TestQuarantinedMessagesReadsTheSinksEvents(t *testing.T) {
+	emutest.Require(t, srv)
+	o, _ := testOptions(t, 1)
+	c, err := NewClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(o.Names.QuarantineBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	env := o.Names.Env(config.SinkS3)
+	cfg, err := config.Load(config.SinkS3, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := s3quarantine.New(c.S3, cfg.Quarantine)
+	m := &subscription.Message{Owner: "1", LogGroup: "/g", LogStream: "s"}
+	for i, sink := range []string{config.SinkS3, config.SinkLogs} {
+		ev := &subscription.LogEvent{ID: fmt.Sprint(i), Timestamp: 1, Message: "too big" + eventKey("r", i)}
+		if err := q.Put(context.Background(), quarantine.Entry{Kind: quarantine.KindEvent, Sink: sink, Shard: "shardId-000000000000", SequenceNumber: "1", EventID: ev.ID, Reason: "limit", Data: record.AppendLine(nil, m, ev)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := quarantinedMessages(context.Background(), c, cfg)
+	if err != nil || len(msgs) != 1 || msgs[0] != "too big"+eventKey("r", 0) {
+		t.Fatalf("got %q, %v", msgs, err)
+	}
+}

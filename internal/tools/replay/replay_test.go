@@ -1,0 +1,123 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// expectation is the part of events/expected.json these tests read.
+type expectation struct {
+	File   string `json:"file"`
+	Counts struct {
+		Records   int `json:"records"`
+		LogEvents int `json:"logEvents"`
+		Poison    int `json:"poisonRecords"`
+	} `json:"counts"`
+}
+
+func expectations(t *testing.T) map[string]expectation {
+	t.Helper()
+	b, err := os.ReadFile("../../../events/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Files []expectation `json:"files"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]expectation{}
+	for _, e := range doc.Files {
+		out[e.File] = e
+	}
+	return out
+}
+
+func TestReplayStdout(t *testing.T) {
+	exp := expectations(t)
+	if len(exp) < 5 {
+		t.Fatalf("events/expected.json lists %d files", len(exp))
+	}
+	for name, want := range exp {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if err := Run(context.Background(), []string{"-event", "../../../events/" + name}, &stdout, &stderr); err != nil {
+				t.Fatalf("replay: %v\n%s", err, stderr.String())
+			}
+			recs, err := readback.Decode(&stdout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != want.Counts.LogEvents {
+				t.Errorf("%d records on stdout, want %d events", len(recs), want.Counts.LogEvents)
+			}
+			if got := strings.Count(stderr.String(), "  poison record "); got != want.Counts.Poison {
+				t.Errorf("%d poison records reported, want %d:\n%s", got, want.Counts.Poison, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "response: {") {
+				t.Errorf("no Lambda response on stderr:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestReplayErrors(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := Run(context.Background(), nil, &out, &errb); err == nil {
+		t.Error("replay without -event succeeded")
+	}
+	if err := Run(context.Background(), []string{"-event", "/nonexistent.json"}, &out, &errb); err == nil {
+		t.Error("replay of a missing file succeeded")
+	}
+	if err := Run(context.Background(), []string{"-event", "../../../events/kinesis-data.json", "-sink", "kafka"}, &out, &errb); err == nil || !strings.Contains(err.Error(), "unknown sink") {
+		t.Errorf("unknown sink: err = %v", err)
+	}
+}
+
+func TestRebase(t *testing.T) {
+	payload, err := os.ReadFile("../../../events/kinesis-poison.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 5, 1, 0, 0, 0, 0, time.UTC)
+	out, err := Rebase(payload, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := invocation.Parse(payload)
+	after, err := invocation.Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := subscription.NewDecoder(0)
+	var newest int64
+	for i, r := range after.Records {
+		m, err := dec.Decode(r.Data)
+		if err != nil {
+			// Poison records are left byte-for-byte as they were.
+			if !bytes.Equal(r.Data, before.Records[i].Data) {
+				t.Errorf("record %d: undecodable record changed", i)
+			}
+			continue
+		}
+		if r.SequenceNumber != before.Records[i].SequenceNumber {
+			t.Errorf("record %d: sequence number changed", i)
+		}
+		for _, e := range m.LogEvents {
+			newest = max(newest, e.Timestamp)
+		}
+	}
+	if newest != now.UnixMilli() {
+		t.Errorf("newest timestamp %d, want %d", newest, now.UnixMilli())
+	}
+}
