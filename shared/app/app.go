@@ -12,11 +12,11 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/logfan/logfan/internal/tools/stdoutsink"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
-	"github.com/logfan/logfan/internal/tools/stdoutsink"
 )
 
 // Deps are what a handler needs besides configuration.

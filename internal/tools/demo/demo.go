@@ -26,12 +26,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/logfan/logfan/shared/app"
-	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/subscription"
 )
 

@@ -20,16 +20,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/shared/app"
-	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/record"
-	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
 	"github.com/logfan/logfan/shared/subscription"
 )
 

@@ -18,10 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/logfan/logfan/shared/awsclient"
-	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/tools/redrive"
+	"github.com/logfan/logfan/shared/awsclient"
+	"github.com/logfan/logfan/shared/config"
 )
 
 // Settings the recipient stack also uses; the comments name the cdk.json

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
-	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
 

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
-	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 

@@ -28,15 +28,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/internal/devkit/poller"
-	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/subscription"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/subscription"
 )
 

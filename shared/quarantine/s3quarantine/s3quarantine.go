@@ -22,9 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/sink/s3sink"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
-	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"

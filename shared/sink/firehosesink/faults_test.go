@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/internal/devkit/faults"
+	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/sink"
 )
 

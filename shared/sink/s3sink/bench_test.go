@@ -18,8 +18,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
-	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
