@@ -354,7 +354,7 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.Logs.Enabled = p.Bool(CtxLogsEnabled, true)
 	s.Logs.Region = p.Match(CtxLogsRegion, s.Region, reRegion, "an AWS region such as eu-west-1")
 	s.Logs.GroupTemplate = p.String(CtxLogsGroupTemplate, config.DefaultLogsGroupTemplate)
-	s.Logs.StreamTemplate = p.String(CtxLogsStreamTemplate, config.DefaultLogsStreamTemp)
+	s.Logs.StreamTemplate = p.String(CtxLogsStreamTemplate, config.DefaultLogsStreamTemplate)
 	s.Logs.RetentionDays = p.Int(CtxLogsRetentionDays, config.DefaultLogsRetentionDays, 1, 3653)
 	if prefix := s.Logs.GroupPrefix(); !reLogPrefix.MatchString(prefix) {
 		// The IAM grant is scoped to this prefix; an empty one would mean every log group.

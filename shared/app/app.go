@@ -1,21 +1,23 @@
 // Package app wires a consumer handler from configuration: the SDK clients
-// (built once, at cold start), the quarantine and the sink. The Lambda
-// functions and `logfan replay` share it, so a replay runs exactly the code
-// a function runs.
+// (built once, at cold start), the retry policy, the quarantine and the
+// sink. The Lambda functions and the local tools share it, so a replay runs
+// exactly the code a function runs.
 package app
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"log/slog"
 
-	"github.com/logfan/logfan/internal/tools/stdoutsink"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -25,8 +27,6 @@ type Deps struct {
 	Logger *slog.Logger
 	// Metrics receives EMF documents (stdout in Lambda).
 	Metrics io.Writer
-	// Stdout receives NDJSON records for the stdout sink.
-	Stdout io.Writer
 	// Quarantine overrides the S3 quarantine (replay to stdout keeps entries in memory).
 	Quarantine quarantine.Quarantine
 	// OnSummary receives each invocation's summary.
@@ -35,56 +35,43 @@ type Deps struct {
 	HTTPClient aws.HTTPClient
 }
 
-// Builder builds one kind of sink and the quarantine it shares with the
-// handler (d.Quarantine, when the caller supplies one).
-type Builder func(ctx context.Context, cfg *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error)
+// Builder builds one kind of sink from the SDK configuration, logfan's
+// configuration and the retry policy. Each sink package has one (Build), and
+// a function's main names only its own, so its binary links no other sink's
+// SDK client.
+type Builder func(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) sink.Sink
 
-// Builders for each sink. A function's main names only its own, so the
-// linker leaves the other sinks' SDK clients out of its binary.
-var (
-	S3       Builder = newS3
-	Firehose Builder = newFirehose
-	Logs     Builder = newLogs
-)
-
-// BuilderFor returns the Builder for a sink name (replay, demo and redrive
-// choose the sink at run time).
-func BuilderFor(name string, stdout io.Writer) (Builder, error) {
-	switch name {
-	case config.SinkS3:
-		return S3, nil
-	case config.SinkFirehose:
-		return Firehose, nil
-	case config.SinkLogs:
-		return Logs, nil
-	case config.SinkStdout:
-		return func(_ context.Context, _ *config.Config, d Deps) (sink.Sink, quarantine.Quarantine, error) {
-			return stdoutsink.New(stdout), d.Quarantine, nil
-		}, nil
-	}
-	return nil, fmt.Errorf("unknown sink %q", name)
-}
-
-// NewHandler builds the handler for cfg.Sink.
-func NewHandler(ctx context.Context, cfg *config.Config, d Deps) (*consumer.Handler, error) {
-	build, err := BuilderFor(cfg.Sink, d.Stdout)
+// NewHandler builds a handler around the sink build makes. The SDK clients
+// do not retry on their own: the retry policy is the one place retries
+// happen (see package retry).
+func NewHandler(ctx context.Context, cfg *config.Config, build Builder, d Deps) (*consumer.Handler, error) {
+	awsCfg, err := awsclient.Load(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	return NewHandlerWith(ctx, cfg, build, d)
-}
-
-// NewHandlerWith builds a handler around the sink build makes.
-func NewHandlerWith(ctx context.Context, cfg *config.Config, build Builder, d Deps) (*consumer.Handler, error) {
-	s, q, err := build(ctx, cfg, d)
-	if err != nil {
-		return nil, fmt.Errorf("build %s sink: %w", cfg.Sink, err)
+	if d.HTTPClient != nil {
+		awsCfg.HTTPClient = d.HTTPClient
 	}
-	if q == nil {
+	awsCfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	policy := retry.Default()
+	if cfg.AttemptTimeout > 0 {
+		policy.AttemptTimeout = cfg.AttemptTimeout
+	}
+	q := d.Quarantine
+	switch {
+	case q != nil:
+	case cfg.Quarantine.Bucket == "":
+		// Only the stdout sink may run without a bucket (config.Load checks).
 		q = &quarantine.Memory{}
+	default:
+		q = s3quarantine.New(awsclient.S3(awsCfg), cfg.Quarantine)
+	}
+	s := build(awsCfg, cfg, policy)
+	if s == nil {
+		return nil, fmt.Errorf("no %s sink was built", cfg.Sink)
 	}
 	return consumer.New(consumer.Options{
-		Sink: s, Quarantine: q, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
+		Sink: s, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
 		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary,
 	}), nil
 }

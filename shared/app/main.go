@@ -19,7 +19,7 @@ func Main(sink string, build Builder) {
 	cfg, err := config.Load(sink, os.Getenv)
 	if err == nil {
 		var h lambda.Handler
-		h, err = NewHandlerWith(ctx, cfg, build, Deps{Logger: logger, Metrics: os.Stdout})
+		h, err = NewHandler(ctx, cfg, build, Deps{Logger: logger, Metrics: os.Stdout})
 		if err == nil {
 			lambda.Start(h)
 			return

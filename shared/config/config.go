@@ -15,7 +15,7 @@ const (
 	DefaultS3Prefix          = "logs"
 	DefaultS3MaxObjectBytes  = 64 << 20
 	DefaultLogsGroupTemplate = "/logfan/" + PlaceholderOwner + "/" + PlaceholderLogGroup
-	DefaultLogsStreamTemp    = PlaceholderLogStream
+	DefaultLogsStreamTemplate    = PlaceholderLogStream
 	DefaultLogsRetentionDays = 30
 	DefaultQuarantinePrefix  = "quarantine"
 	PackingPack              = "pack"
@@ -30,6 +30,8 @@ type Config struct {
 	MaxDecompressed int64
 	// DeliveryTimeout bounds retrying within one invocation; zero means "until shortly before the deadline".
 	DeliveryTimeout time.Duration
+	// AttemptTimeout bounds one call to AWS; zero means retry.DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
 
 	S3         S3
 	Firehose   Firehose
@@ -66,6 +68,8 @@ type Logs struct {
 type Quarantine struct {
 	Bucket string
 	Prefix string
+	// KMSKeyID, if set, encrypts entries with SSE-KMS under this key.
+	KMSKeyID string
 }
 
 // validRetention lists the values PutRetentionPolicy accepts.
@@ -97,14 +101,24 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 
 	c := &Config{Sink: sink}
 	c.MaxDecompressed = integer(EnvMaxDecompressedBytes, subscription.DefaultMaxDecompressed, 1<<20, 1<<30)
-	if v := strings.TrimSpace(getenv(EnvDeliveryTimeout)); v != "" {
+	duration := func(name string) time.Duration {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return 0
+		}
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration such as 30s", EnvDeliveryTimeout, v))
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration such as 30s", name, v))
 		}
-		c.DeliveryTimeout = d
+		return d
 	}
-	c.Quarantine = Quarantine{Bucket: str(EnvQuarantineBucket, ""), Prefix: strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/")}
+	c.DeliveryTimeout = duration(EnvDeliveryTimeout)
+	c.AttemptTimeout = duration(EnvAttemptTimeout)
+	c.Quarantine = Quarantine{
+		Bucket:   str(EnvQuarantineBucket, ""),
+		Prefix:   strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/"),
+		KMSKeyID: str(EnvQuarantineKMSKeyID, ""),
+	}
 
 	switch sink {
 	case SinkS3:
@@ -129,7 +143,7 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		c.Logs = Logs{
 			Region:         str(EnvLogsRegion, ""),
 			GroupTemplate:  str(EnvLogsGroupTemplate, DefaultLogsGroupTemplate),
-			StreamTemplate: str(EnvLogsStreamTemplate, DefaultLogsStreamTemp),
+			StreamTemplate: str(EnvLogsStreamTemplate, DefaultLogsStreamTemplate),
 			RetentionDays:  int32(integer(EnvLogsRetentionDays, DefaultLogsRetentionDays, 1, 3653)),
 		}
 		if c.Logs.Region == "" {

@@ -33,12 +33,19 @@ const (
 	EnvQuarantineBucket = "LOGFAN_QUARANTINE_BUCKET"
 	// EnvQuarantinePrefix is the key prefix for quarantined items (default "quarantine").
 	EnvQuarantinePrefix = "LOGFAN_QUARANTINE_PREFIX"
+	// EnvQuarantineKMSKeyID is an optional KMS key ID or ARN for SSE-KMS on
+	// quarantine entries (default: the bucket's own default encryption).
+	EnvQuarantineKMSKeyID = "LOGFAN_QUARANTINE_KMS_KEY_ID"
 
 	// EnvMaxDecompressedBytes caps a payload's decompressed size (default 64 MiB).
 	EnvMaxDecompressedBytes = "LOGFAN_MAX_DECOMPRESSED_BYTES"
 	// EnvDeliveryTimeout bounds how long a sink keeps retrying within one invocation,
-	// as a Go duration (default: until 5 s before the Lambda deadline).
+	// as a Go duration (default: until the consumer's deadline margin, 3 s,
+	// and the quarantine reserve before the Lambda deadline).
 	EnvDeliveryTimeout = "LOGFAN_DELIVERY_TIMEOUT"
+	// EnvAttemptTimeout bounds one call to AWS, as a Go duration (default
+	// retry.DefaultAttemptTimeout, 30 s): a hung connection is abandoned and retried.
+	EnvAttemptTimeout = "LOGFAN_ATTEMPT_TIMEOUT"
 )
 
 // Sink names, shared by the functions, the stack and the CLI.

@@ -1,7 +1,13 @@
 // Package consumer is the Lambda handler every logfan function runs: it
-// decodes a Kinesis batch (or a direct awslogs event), quarantines records
-// that can never be decoded, delivers the rest to one sink, and tells Lambda
-// where to retry from through batchItemFailures.
+// decodes a Kinesis batch (or a direct awslogs event), delivers the decoded
+// records to one sink, writes every quarantine entry (records that can never
+// be decoded, events the sink can never deliver), and tells Lambda where to
+// retry from through batchItemFailures.
+//
+// Time budget of one invocation, from Lambda's deadline backwards:
+// DeadlineMargin (3 s) is kept free to return the response; before it,
+// QuarantineReserve (1 s, at most a tenth of the time left) is kept for
+// quarantine writes; the sink retries until then (or DeliveryTimeout).
 package consumer
 
 import (
@@ -12,13 +18,17 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/logfan/logfan/shared/emf"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -27,14 +37,19 @@ import (
 type Options struct {
 	// Sink receives the decoded events.
 	Sink sink.Sink
-	// Quarantine keeps undecodable records.
+	// Quarantine keeps undecodable records and undeliverable events.
 	Quarantine quarantine.Quarantine
+	// Retry is the policy for quarantine writes (the sinks get the same one).
+	Retry retry.Policy
 	// MaxDecompressed caps a payload's decompressed size (subscription.DefaultMaxDecompressed if zero).
 	MaxDecompressed int64
 	// DeliveryTimeout bounds a sink's retrying; zero means until DeadlineMargin before Lambda's deadline.
 	DeliveryTimeout time.Duration
 	// DeadlineMargin is kept free before Lambda's deadline to report failures (default 3s).
 	DeadlineMargin time.Duration
+	// QuarantineReserve is kept between the end of delivery and
+	// DeadlineMargin for quarantine writes (default 1s, at most a tenth of the time left).
+	QuarantineReserve time.Duration
 	// Logger gets one line per batch (slog.Default() if nil).
 	Logger *slog.Logger
 	// Metrics receives EMF documents (none if nil); in Lambda this is stdout.
@@ -58,13 +73,26 @@ func New(o Options) *Handler {
 		o.Logger = slog.Default()
 	}
 	if o.DeadlineMargin <= 0 {
-		o.DeadlineMargin = 3 * time.Second
+		o.DeadlineMargin = DefaultDeadlineMargin
+	}
+	if o.QuarantineReserve <= 0 {
+		o.QuarantineReserve = DefaultQuarantineReserve
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	return &Handler{o: o, dec: subscription.NewDecoder(o.MaxDecompressed)}
 }
+
+// Defaults of the Options.
+const (
+	// DefaultDeadlineMargin is kept free before Lambda's deadline to return the response.
+	DefaultDeadlineMargin = 3 * time.Second
+	// DefaultQuarantineReserve is kept for quarantine writes after delivery.
+	DefaultQuarantineReserve = time.Second
+	// quarantineWriters bounds parallel quarantine writes (one S3 PUT each).
+	quarantineWriters = 8
+)
 
 // Poison is a record that could not be decoded and went to the quarantine.
 type Poison struct {
@@ -119,6 +147,8 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 		return resp, sum
 	}
 	batch := &sink.Batch{ShardID: recs[0].ShardID()}
+	qctx, cancelQ := h.quarantineContext(ctx)
+	defer cancelQ()
 	// origin maps a batch record back to its index in recs.
 	origin := make([]int, 0, len(recs))
 	owners := map[string]*ownerCount{}
@@ -133,7 +163,7 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 			}
 			// Retrying cannot fix an undecodable record: quarantine it and move on.
 			e := quarantine.Entry{Kind: quarantine.KindRecord, Shard: r.ShardID(), SequenceNumber: r.SequenceNumber, Reason: err.Error(), Data: r.Data}
-			if qerr := h.o.Quarantine.Put(ctx, e); qerr != nil {
+			if qerr := h.put(qctx, e); qerr != nil {
 				cutoff, cutErr = i, fmt.Errorf("quarantine record %s: %w", r.SequenceNumber, qerr)
 				continue
 			}
@@ -152,7 +182,7 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 			sum.RetryEvents += len(m.LogEvents)
 			continue
 		}
-		batch.Records = append(batch.Records, sink.Record{SequenceNumber: r.SequenceNumber, Message: m})
+		batch.Records = append(batch.Records, sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m})
 		origin = append(origin, i)
 		oc := owners[m.Owner]
 		if oc == nil {
@@ -170,18 +200,21 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (
 
 	if len(batch.Records) > 0 {
 		dctx, cancel := h.deliveryContext(ctx)
-		res := h.o.Sink.Deliver(dctx, batch)
+		res := h.deliver(dctx, batch)
 		cancel()
 		res = checkAccounting(batch, res)
-		sum.Delivered, sum.Quarantined, sum.Retried = res.Delivered, res.Quarantined, res.Retries
-		for _, n := range res.Rejected {
-			sum.Rejected += n
+		sum.Delivered, sum.Retried = res.Delivered, res.Retries
+		failedAt, failErr := res.FailedAt, res.Err
+		if failedAt >= 0 && failErr == nil {
+			failErr = errors.New("sink reported a failure without a cause")
 		}
-		if res.FailedAt >= 0 && res.FailedAt < len(batch.Records) && origin[res.FailedAt] < cutoff {
-			cutoff, cutErr = origin[res.FailedAt], res.Err
-			if cutErr == nil {
-				cutErr = errors.New("sink reported a failure without a cause")
-			}
+		quarantined, qAt, qErr := h.quarantineEvents(qctx, batch, res)
+		sum.Quarantined, sum.Rejected = quarantined, quarantined
+		if qAt >= 0 && (failedAt < 0 || qAt < failedAt) {
+			failedAt, failErr = qAt, qErr
+		}
+		if failedAt >= 0 && failedAt < len(batch.Records) && origin[failedAt] < cutoff {
+			cutoff, cutErr = origin[failedAt], failErr
 		}
 	}
 	if cutoff < len(recs) {
@@ -214,13 +247,91 @@ func checkAccounting(b *sink.Batch, res sink.Result) sink.Result {
 	for i := range upTo {
 		owed += len(b.Records[i].Message.LogEvents)
 	}
-	if res.Delivered+res.Quarantined >= owed {
+	undeliverable := 0
+	for _, u := range res.Undeliverable {
+		if u.Record >= 0 && u.Record < upTo && u.Event >= 0 && u.Event < len(b.Records[u.Record].Message.LogEvents) {
+			undeliverable++
+		}
+	}
+	if res.Delivered+undeliverable >= owed {
 		return res
 	}
-	res.Err = errors.Join(fmt.Errorf("sink accounted for %d of the %d events before record %d (delivered %d, quarantined %d): retrying the whole batch",
-		res.Delivered+res.Quarantined, owed, upTo, res.Delivered, res.Quarantined), res.Err)
+	res.Err = errors.Join(fmt.Errorf("sink accounted for %d of the %d events before record %d (delivered %d, undeliverable %d): retrying the whole batch",
+		res.Delivered+undeliverable, owed, upTo, res.Delivered, undeliverable), res.Err)
 	res.FailedAt = 0
 	return res
+}
+
+// deliver calls the sink, turning a panic into a failure of the whole batch:
+// Lambda retries it, the process lives on, and nothing is lost. (A sink's
+// own goroutines hand their panics to Deliver's through sink.Group.)
+func (h *Handler) deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		stack := debug.Stack()
+		if gp, ok := p.(*sink.Panic); ok {
+			p, stack = gp.Value, gp.Stack
+		}
+		h.o.Logger.LogAttrs(ctx, slog.LevelError, "sink panicked", slog.String("sink", h.o.Sink.Name()),
+			slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(stack)))
+		res = sink.Result{FailedAt: 0, Err: fmt.Errorf("%s sink panicked: %v", h.o.Sink.Name(), p)}
+	}()
+	return h.o.Sink.Deliver(ctx, b)
+}
+
+// quarantineEvents writes the events the sink reported undeliverable (those
+// before FailedAt: the others are retried anyway) to the quarantine. It
+// returns how many were written and, if some write failed, the lowest
+// record index whose events are not all accounted for, and why.
+func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.Result) (written, failedAt int, err error) {
+	failedAt = -1
+	upTo := len(b.Records)
+	if res.FailedAt >= 0 && res.FailedAt < upTo {
+		upTo = res.FailedAt
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, quarantineWriters)
+		name = h.o.Sink.Name()
+	)
+	for _, u := range res.Undeliverable {
+		if u.Record < 0 || u.Record >= upTo || u.Event < 0 || u.Event >= len(b.Records[u.Record].Message.LogEvents) {
+			continue
+		}
+		r := &b.Records[u.Record]
+		ev := &r.Message.LogEvents[u.Event]
+		e := quarantine.Entry{
+			Kind: quarantine.KindEvent, Sink: name, Shard: b.ShardID, SequenceNumber: r.SequenceNumber,
+			EventID: ev.ID, Reason: u.Reason, Data: record.AppendJSON(nil, r.Message, ev),
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			perr := h.put(ctx, e)
+			mu.Lock()
+			defer mu.Unlock()
+			if perr == nil {
+				written++
+				return
+			}
+			if failedAt < 0 || u.Record < failedAt {
+				failedAt, err = u.Record, fmt.Errorf("quarantine event %s of record %s: %w", ev.ID, r.SequenceNumber, perr)
+			}
+		}()
+	}
+	wg.Wait()
+	return written, failedAt, err
+}
+
+// put writes one quarantine entry under the retry policy.
+func (h *Handler) put(ctx context.Context, e quarantine.Entry) error {
+	_, err := h.o.Retry.Do(ctx, func(ctx context.Context) error { return h.o.Quarantine.Put(ctx, e) })
+	return err
 }
 
 // HandleAWSLogs processes a direct subscription event. An undecodable
@@ -240,13 +351,15 @@ func (h *Handler) HandleAWSLogs(ctx context.Context, data []byte) (Summary, erro
 	return sum, nil
 }
 
-// deliveryContext leaves DeadlineMargin before Lambda's deadline so that a
-// sink still retrying gives up in time for the handler to report the
-// failure instead of timing out (a timeout would retry the whole batch).
+// deliveryContext leaves DeadlineMargin and the quarantine reserve before
+// Lambda's deadline so that a sink still retrying gives up in time for the
+// handler to quarantine what the sink refused and report the failure
+// instead of timing out (a timeout would retry the whole batch).
 func (h *Handler) deliveryContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	var deadline time.Time
 	if d, ok := ctx.Deadline(); ok {
-		deadline = d.Add(-h.o.DeadlineMargin)
+		end := d.Add(-h.o.DeadlineMargin)
+		deadline = end.Add(-min(h.o.QuarantineReserve, max(end.Sub(h.o.Now()), 0)/10))
 	}
 	if h.o.DeliveryTimeout > 0 {
 		if d := h.o.Now().Add(h.o.DeliveryTimeout); deadline.IsZero() || d.Before(deadline) {
@@ -257,6 +370,14 @@ func (h *Handler) deliveryContext(ctx context.Context) (context.Context, context
 		return context.WithCancel(ctx)
 	}
 	return context.WithDeadline(ctx, deadline)
+}
+
+// quarantineContext ends DeadlineMargin before Lambda's deadline.
+func (h *Handler) quarantineContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, d.Add(-h.o.DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
 }
 
 type ownerCount struct {

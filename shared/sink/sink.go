@@ -8,8 +8,8 @@ import (
 	"github.com/logfan/logfan/shared/subscription"
 )
 
-// Record is one DATA_MESSAGE Kinesis record, decoded.
-type Record struct {
+// DecodedRecord is one DATA_MESSAGE Kinesis record, decoded.
+type DecodedRecord struct {
 	// SequenceNumber is the Kinesis sequence number, the identifier Lambda retries from.
 	SequenceNumber string
 	// Message is the decoded subscription payload.
@@ -22,7 +22,7 @@ type Batch struct {
 	// ShardID is the Kinesis shard the records came from (e.g. shardId-000000000000).
 	ShardID string
 	// Records are in stream order; control messages and poison records are not here.
-	Records []Record
+	Records []DecodedRecord
 }
 
 // Events counts the log events in b.
@@ -34,16 +34,28 @@ func (b *Batch) Events() int {
 	return n
 }
 
+// Undeliverable is one event a sink can never deliver (over a service limit,
+// refused by the service). The sink reports it; the consumer writes it to
+// the quarantine with Reason, or retries its record if that write fails.
+type Undeliverable struct {
+	// Record is the index in Batch.Records of the event's record.
+	Record int
+	// Event is the index of the event in that record's LogEvents.
+	Event int
+	// Kind is a short, stable name of the cause, counted in metrics (e.g. "tooOld").
+	Kind string
+	// Reason says in full why the event cannot be delivered.
+	Reason string
+}
+
 // Result says what became of a batch. Every event of the batch is counted in
-// exactly one of Delivered, Quarantined, or the records from FailedAt on.
+// exactly one of Delivered, Undeliverable, or the records from FailedAt on.
 type Result struct {
 	// Delivered counts the events that landed.
 	Delivered int
-	// Quarantined counts events the sink could never deliver (over a service
-	// limit, rejected by the service) and wrote to the quarantine with a reason.
-	Quarantined int
-	// Rejected counts quarantined events by the reason the service gave.
-	Rejected map[string]int
+	// Undeliverable lists the events the sink can never deliver, for the
+	// consumer to quarantine. Events of records from FailedAt on are not listed.
+	Undeliverable []Undeliverable
 	// Bytes counts the payload bytes delivered.
 	Bytes int64
 	// Retries counts calls the sink repeated after a retryable failure.
@@ -59,7 +71,9 @@ type Result struct {
 type Sink interface {
 	// Name is the sink's short name (s3, firehose, logs, stdout), used in logs and metrics.
 	Name() string
-	// Deliver delivers b and reports what landed; it never panics and reports
-	// failures through Result.FailedAt rather than dropping events.
+	// Deliver delivers b and reports what landed, what never can, and from
+	// which record Lambda must retry; it does not drop events. A panic in
+	// Deliver (or in a goroutine it joins through Group) fails the whole
+	// batch, which is retried.
 	Deliver(ctx context.Context, b *Batch) Result
 }

@@ -111,7 +111,7 @@ func (n Names) Env(sink string) map[string]string {
 	case config.SinkLogs:
 		env[config.EnvLogsRegion] = LogsRegion
 		env[config.EnvLogsGroupTemplate] = config.DefaultLogsGroupTemplate
-		env[config.EnvLogsStreamTemplate] = config.DefaultLogsStreamTemp
+		env[config.EnvLogsStreamTemplate] = config.DefaultLogsStreamTemplate
 	}
 	return env
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/anysink"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
@@ -42,7 +43,7 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 			return nil, err
 		}
 		t := Target{Sink: s, NewHandler: func(ctx context.Context, d app.Deps) (poller.Invoker, error) {
-			return app.NewHandler(ctx, cfg, d)
+			return anysink.NewHandler(ctx, cfg, d, nil)
 		}, Quarantined: func(ctx context.Context) ([]string, error) {
 			return quarantinedMessages(ctx, c, cfg)
 		}}
@@ -127,11 +128,10 @@ func StdoutTarget() Target {
 			mu.Lock()
 			bufs = append(bufs, buf)
 			mu.Unlock()
-			d.Stdout = buf
 			if d.Quarantine == nil {
 				d.Quarantine = &quarantine.Memory{}
 			}
-			return app.NewHandler(ctx, &config.Config{Sink: config.SinkStdout}, d)
+			return anysink.NewHandler(ctx, &config.Config{Sink: config.SinkStdout}, d, buf)
 		},
 		ReadBack: func(context.Context) ([]string, error) {
 			mu.Lock()

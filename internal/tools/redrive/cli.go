@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/anysink"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -69,10 +70,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Sink: *sinkName, S3: awsclient.S3(awsCfg), Bucket: *bucket, QuarantinePrefix: cfg.Quarantine.Prefix,
 		Function: *function, Sources: sources, Delete: *del, DryRun: *dry, Attempts: *attempts, Timeout: *timeout, Out: stdout,
 		NewHandler: func(ctx context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (poller.Invoker, error) {
-			return app.NewHandler(ctx, cfg, app.Deps{
-				Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Metrics: logOut, Stdout: stdout,
+			return anysink.NewHandler(ctx, cfg, app.Deps{
+				Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Metrics: logOut,
 				Quarantine: q, OnSummary: onSummary,
-			})
+			}, stdout)
 		},
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/logfan/logfan/internal/tools/anysink"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
@@ -68,13 +69,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		q = mem
 	}
 	var sum consumer.Summary
-	h, err := app.NewHandler(ctx, cfg, app.Deps{
+	h, err := anysink.NewHandler(ctx, cfg, app.Deps{
 		Logger:     slog.New(slog.NewJSONHandler(logOut, nil)),
 		Metrics:    logOut,
-		Stdout:     stdout,
 		Quarantine: q,
 		OnSummary:  func(s consumer.Summary) { sum = s },
-	})
+	}, stdout)
 	if err != nil {
 		return err
 	}

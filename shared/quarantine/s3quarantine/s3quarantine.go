@@ -54,24 +54,16 @@ type Quarantine struct {
 
 var _ quarantine.Quarantine = (*Quarantine)(nil)
 
-// Option adjusts a Quarantine.
-type Option func(*Quarantine)
-
-// WithKMSKey encrypts entries with SSE-KMS under key id (by default the
-// bucket's default encryption applies, which the stack sets).
-func WithKMSKey(id string) Option { return func(q *Quarantine) { q.kmsKeyID = id } }
-
-// New returns a Quarantine writing to cfg.Bucket under cfg.Prefix.
-func New(client PutObjectAPI, cfg config.Quarantine, opts ...Option) *Quarantine {
-	q := &Quarantine{client: client, bucket: cfg.Bucket, prefix: cfg.Prefix}
-	for _, o := range opts {
-		o(q)
-	}
-	return q
+// New returns a Quarantine writing to cfg.Bucket under cfg.Prefix, with
+// SSE-KMS under cfg.KMSKeyID when it is set (otherwise the bucket's default
+// encryption applies, which the stack sets).
+func New(client PutObjectAPI, cfg config.Quarantine) *Quarantine {
+	return &Quarantine{client: client, bucket: cfg.Bucket, prefix: cfg.Prefix, kmsKeyID: cfg.KMSKeyID}
 }
 
-// Put stores e, overwriting an earlier Put of the same entry. The SDK's
-// retryer retries throttling and 5xx; an error means e is not stored.
+// Put stores e, overwriting an earlier Put of the same entry. It makes one
+// attempt (the consumer retries under the retry policy); an error means e
+// is not stored.
 func (q *Quarantine) Put(ctx context.Context, e quarantine.Entry) error {
 	key, err := Key(q.prefix, e)
 	if err != nil {

@@ -158,7 +158,7 @@ func BenchmarkPipeline(b *testing.B) {
 				tr := newOKTransport()
 				s := New(benchClient(tr), config.Firehose{Stream: "bench", Packing: packing}, nil)
 				dec := subscription.NewDecoder(0)
-				batch := &sink.Batch{ShardID: "shardId-000000000000", Records: make([]sink.Record, len(payloads))}
+				batch := &sink.Batch{ShardID: "shardId-000000000000", Records: make([]sink.DecodedRecord, len(payloads))}
 				b.SetBytes(size)
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -168,7 +168,7 @@ func BenchmarkPipeline(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						batch.Records[j] = sink.Record{SequenceNumber: seqNo(j), Message: m}
+						batch.Records[j] = sink.DecodedRecord{SequenceNumber: seqNo(j), Message: m}
 					}
 					if r := s.Deliver(ctx, batch); r.FailedAt != -1 || r.Delivered != events {
 						b.Fatalf("result %+v", r)
@@ -192,7 +192,7 @@ func BenchmarkPack(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		batch.Records = append(batch.Records, sink.Record{SequenceNumber: seqNo(j), Message: m})
+		batch.Records = append(batch.Records, sink.DecodedRecord{SequenceNumber: seqNo(j), Message: m})
 	}
 	b.SetBytes(benchinput.UncompressedSize(payloads))
 	b.ReportAllocs()
@@ -224,7 +224,7 @@ func BenchmarkSDKFloor(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		batch.Records = append(batch.Records, sink.Record{SequenceNumber: seqNo(j), Message: m})
+		batch.Records = append(batch.Records, sink.DecodedRecord{SequenceNumber: seqNo(j), Message: m})
 	}
 	calls, _ := plan(b, batch, DefaultLimits(), false)
 	c := benchClient(newOKTransport())
@@ -303,7 +303,7 @@ func TestBillingSavings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b.Records = append(b.Records, sink.Record{SequenceNumber: seqNo(j), Message: m})
+			b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: seqNo(j), Message: m})
 		}
 		inputs = append(inputs, input{"benchinput " + kind + " 10x1000", b})
 	}
@@ -350,7 +350,7 @@ func eventsFile(t *testing.T, path string) (*sink.Batch, error) {
 		if err != nil || m.IsControl() {
 			continue // poison and control records never reach a sink
 		}
-		b.Records = append(b.Records, sink.Record{SequenceNumber: r.SequenceNumber, Message: m})
+		b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m})
 	}
 	if len(b.Records) == 0 {
 		return nil, fmt.Errorf("no data records")

@@ -25,18 +25,17 @@
 //
 // # Failures
 //
-// A call that fails whole (throttling, 5xx, a timeout, errors the SDK's own
-// retryer gave up on) is repeated; after a partial failure (FailedPutCount >
+// A call that fails whole with an error the retry policy (shared/retry)
+// classifies as retryable (throttling, 5xx, a timeout, the network) is repeated; after a partial failure (FailedPutCount >
 // 0) only the entries with an ErrorCode are resent, before anything new is
 // sent, so a failure that lasts until the deadline leaves as little as
 // possible landed past it. Retries back off exponentially with full jitter
 // and stop when the next wait would pass ctx's deadline. Each Firehose
 // record remembers the lowest Kinesis record index of its events; FailedAt
-// is the lowest index among records that never landed, events not yet sent,
-// and events whose quarantine write failed.
+// is the lowest index among records that never landed and events not yet sent.
 //
 // An event whose own NDJSON line exceeds the record limit is not split
 // (that would break the one-object-per-line contract readers rely on): it
-// is written to the quarantine with the reason "event exceeds Firehose
-// record limit (N bytes > 1024000)".
+// is reported undeliverable (kind "tooLarge", reason "event exceeds the
+// Firehose record limit (N bytes > 1024000)") and the consumer quarantines it.
 package firehosesink

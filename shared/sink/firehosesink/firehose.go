@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -24,35 +21,18 @@ type PutRecordBatchAPI interface {
 	PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, optFns ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error)
 }
 
-// ReasonTooLarge is the Result.Rejected key of events quarantined because
-// their NDJSON line alone exceeds the Firehose record limit.
-const ReasonTooLarge = "event exceeds Firehose record limit"
-
-// Defaults for retrying inside one Deliver.
-const (
-	// DefaultBackoffBase is the first retry's maximum delay; it doubles per consecutive failure.
-	DefaultBackoffBase = 100 * time.Millisecond
-	// DefaultBackoffMax caps the delay between retries.
-	DefaultBackoffMax = 5 * time.Second
-	// DefaultAttemptTimeout bounds one PutRecordBatch call (SDK retries
-	// included). The SDK's HTTP client has no response timeout, so without
-	// it a half-open connection would hold the call until the invocation's
-	// deadline instead of being retried.
-	DefaultAttemptTimeout = 30 * time.Second
-)
+// KindTooLarge is the sink.Undeliverable kind of an event whose NDJSON line
+// alone exceeds the Firehose record limit.
+const KindTooLarge = "tooLarge"
 
 // Sink delivers batches to one Firehose stream. It is safe for concurrent use.
 type Sink struct {
-	client         PutRecordBatchAPI
-	stream         string
-	single         bool
-	q              quarantine.Quarantine
-	lim            Limits
-	backoffBase    time.Duration
-	backoffMax     time.Duration
-	attemptTimeout time.Duration
-	sleep          func(context.Context, time.Duration) error
-	arenas         sync.Pool // *[]byte NDJSON arenas, reused across invocations
+	client PutRecordBatchAPI
+	stream string
+	single bool
+	lim    Limits
+	retry  retry.Policy
+	arenas sync.Pool // *[]byte NDJSON arenas, reused across invocations
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -63,46 +43,19 @@ type Option func(*Sink)
 // WithLimits overrides the PutRecordBatch limits; zero fields keep the documented values.
 func WithLimits(l Limits) Option { return func(s *Sink) { s.lim = l.orDefault() } }
 
-// WithBackoff sets the jittered exponential backoff: the n-th consecutive
-// retry waits a random duration up to min(max, base*2^n).
-func WithBackoff(base, max time.Duration) Option {
-	return func(s *Sink) {
-		if base > 0 {
-			s.backoffBase = base
-		}
-		if max > 0 {
-			s.backoffMax = max
-		}
-	}
-}
-
-// WithAttemptTimeout bounds each PutRecordBatch call; zero or negative means only ctx bounds it.
-func WithAttemptTimeout(d time.Duration) Option { return func(s *Sink) { s.attemptTimeout = d } }
-
-// WithSleep replaces the backoff sleep (a clock for tests); it must return
-// ctx's error if ctx ends first.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(s *Sink) {
-		if sleep != nil {
-			s.sleep = sleep
-		}
-	}
-}
+// WithRetry sets the retry policy (retry.Default() otherwise).
+func WithRetry(p retry.Policy) Option { return func(s *Sink) { s.retry = p } }
 
 // New returns a Sink writing to cfg.Stream through client, packing several
-// events per record unless cfg.Packing is config.PackingSingle, and writing
-// events too large for a record to q.
-func New(client PutRecordBatchAPI, cfg config.Firehose, q quarantine.Quarantine, opts ...Option) *Sink {
+// events per record unless cfg.Packing is config.PackingSingle. Events too
+// large for a record are reported undeliverable.
+func New(client PutRecordBatchAPI, cfg config.Firehose, opts ...Option) *Sink {
 	s := &Sink{
-		client:         client,
-		stream:         cfg.Stream,
-		single:         cfg.Packing == config.PackingSingle,
-		q:              q,
-		lim:            DefaultLimits(),
-		backoffBase:    DefaultBackoffBase,
-		backoffMax:     DefaultBackoffMax,
-		attemptTimeout: DefaultAttemptTimeout,
-		sleep:          sleepCtx,
+		client: client,
+		stream: cfg.Stream,
+		single: cfg.Packing == config.PackingSingle,
+		lim:    DefaultLimits(),
+		retry:  retry.Default(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -116,7 +69,7 @@ func (s *Sink) Name() string { return config.SinkFirehose }
 // Deliver implements sink.Sink. Events are packed in stream order; entries
 // that fail are resent alone, with backoff, until ctx ends. FailedAt is the
 // lowest index of a Kinesis record with an event in a Firehose record that
-// never landed, not yet sent, or not quarantined. Delivered, Quarantined and
+// never landed or was not yet sent. Delivered, Undeliverable and
 // Bytes count only records before FailedAt, so that every event is counted
 // once; events beyond it that did land will be sent again when Lambda
 // retries from FailedAt (Err says how many).
@@ -125,13 +78,6 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 	if b == nil || len(b.Records) == 0 {
 		return res
 	}
-	defer func() {
-		// A bug must not lose events or crash the invocation: report the
-		// whole batch as not delivered, so Lambda retries it.
-		if r := recover(); r != nil {
-			res = sink.Result{FailedAt: 0, Retries: res.Retries, Err: fmt.Errorf("firehose sink: internal error: %v", r)}
-		}
-	}()
 	if s.stream == "" {
 		return sink.Result{FailedAt: 0, Err: errors.New("firehose sink: no stream configured")}
 	}
@@ -171,12 +117,13 @@ type delivery struct {
 	s *Sink
 	b *sink.Batch
 
-	// Per Batch.Records index: events landed, their bytes, events quarantined.
-	landed      []int
-	landedBytes []int64
-	quarantined []int
+	// Per Batch.Records index: events landed, their bytes, events undeliverable.
+	landed        []int
+	landedBytes   []int64
+	quarantined   []int
+	undeliverable []sink.Undeliverable
 	// failedMin is the lowest record index known not to be done for a reason
-	// other than a pending Firehose record (a quarantine write failed).
+	// other than a pending Firehose record.
 	failedMin int
 	retries   int
 	lastErr   error
@@ -203,12 +150,7 @@ func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
 				if o == nil {
 					break
 				}
-				if err := d.quarantine(ctx, o); err != nil {
-					d.failedMin = min(d.failedMin, o.rec)
-					d.lastErr = err
-					p.stop(&c)
-					break
-				}
+				d.refuse(o)
 			}
 			pending, resend = c.recs, false
 			if len(pending) == 0 {
@@ -242,14 +184,11 @@ func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
 		}
 		if err != nil {
 			d.lastErr = fmt.Errorf("put %d records (%d bytes) to Firehose stream %s: %w", len(pending), n, d.s.stream, err)
-			if !retryable(ctx, err) || !d.backoff(ctx, failures) {
+			if !retry.Retryable(ctx, err) || !d.backoff(ctx, failures) {
 				break
 			}
 			failures++
 			continue
-		}
-		if a, ok := retry.GetAttemptResults(out.ResultMetadata); ok && len(a.Results) > 1 {
-			d.retries += len(a.Results) - 1
 		}
 		failed := pending[:0]
 		var code, msg string
@@ -258,7 +197,7 @@ func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
 			if (e.ErrorCode != nil && *e.ErrorCode != "") || e.RecordId == nil {
 				failed = append(failed, pending[k])
 				if code == "" {
-					code, msg = deref(e.ErrorCode), deref(e.ErrorMessage)
+					code, msg = aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage)
 				}
 				continue
 			}
@@ -279,13 +218,12 @@ func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
 }
 
 // put makes one PutRecordBatch call, bounded by the attempt timeout.
-func (d *delivery) put(ctx context.Context, in *firehose.PutRecordBatchInput) (*firehose.PutRecordBatchOutput, error) {
-	if d.s.attemptTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.s.attemptTimeout)
-		defer cancel()
-	}
-	return d.s.client.PutRecordBatch(ctx, in)
+func (d *delivery) put(ctx context.Context, in *firehose.PutRecordBatchInput) (out *firehose.PutRecordBatchOutput, err error) {
+	err = d.s.retry.Attempt(ctx, func(ctx context.Context) error {
+		out, err = d.s.client.PutRecordBatch(ctx, in)
+		return err
+	})
+	return out, err
 }
 
 func (d *delivery) land(r *fhRecord) {
@@ -295,41 +233,19 @@ func (d *delivery) land(r *fhRecord) {
 	}
 }
 
-func (d *delivery) quarantine(ctx context.Context, o *oversize) error {
-	r := &d.b.Records[o.rec]
-	ev := &r.Message.LogEvents[o.event]
-	if d.s.q == nil {
-		return fmt.Errorf("event %s of record %s is over the Firehose record limit and no quarantine is configured", ev.ID, r.SequenceNumber)
-	}
-	e := quarantine.Entry{
-		Kind:           quarantine.KindEvent,
-		Sink:           config.SinkFirehose,
-		Shard:          d.b.ShardID,
-		SequenceNumber: r.SequenceNumber,
-		EventID:        ev.ID,
-		Reason:         fmt.Sprintf("%s (%d bytes > %d)", ReasonTooLarge, len(o.line), d.s.lim.RecordBytes),
-		Data:           o.line,
-	}
-	if err := d.s.q.Put(ctx, e); err != nil {
-		return fmt.Errorf("quarantine oversize event %s of record %s: %w", ev.ID, r.SequenceNumber, err)
-	}
+// refuse reports an event too large for any Firehose record as undeliverable.
+func (d *delivery) refuse(o *oversize) {
+	d.undeliverable = append(d.undeliverable, sink.Undeliverable{
+		Record: o.rec, Event: o.event, Kind: KindTooLarge,
+		Reason: fmt.Sprintf("event exceeds the Firehose record limit (%d bytes > %d)", len(o.line), d.s.lim.RecordBytes),
+	})
 	d.quarantined[o.rec]++
-	return nil
 }
 
 // backoff sleeps before retry number n+1 (full jitter), or reports false
 // when ctx would end first: then there is no time left to retry.
 func (d *delivery) backoff(ctx context.Context, n int) bool {
-	ceil := d.s.backoffMax
-	if n < 30 {
-		ceil = min(ceil, d.s.backoffBase<<n)
-	}
-	wait := time.Duration(rand.Int64N(int64(ceil) + 1))
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
-		d.noteCtx(ctx)
-		return false
-	}
-	if err := d.s.sleep(ctx, wait); err != nil {
+	if err := d.s.retry.Wait(ctx, n); err != nil {
 		d.noteCtx(ctx)
 		return false
 	}
@@ -373,10 +289,11 @@ func (d *delivery) result(p *packer, pending []fhRecord) sink.Result {
 	for r := 0; r < failedAt; r++ {
 		res.Delivered += d.landed[r]
 		res.Bytes += d.landedBytes[r]
-		res.Quarantined += d.quarantined[r]
 	}
-	if res.Quarantined > 0 {
-		res.Rejected = map[string]int{ReasonTooLarge: res.Quarantined}
+	for _, u := range d.undeliverable {
+		if u.Record < failedAt {
+			res.Undeliverable = append(res.Undeliverable, u)
+		}
 	}
 	if failedAt >= len(d.b.Records) {
 		return res
@@ -393,52 +310,4 @@ func (d *delivery) result(p *packer, pending []fhRecord) sink.Result {
 	res.Err = fmt.Errorf("firehose sink: records from index %d of %d not delivered (%d Firehose records unconfirmed; %d events from there on already landed and will be sent again): %w",
 		failedAt, len(d.b.Records), len(pending), again, err)
 	return res
-}
-
-// permanent lists error codes that retrying within the invocation cannot
-// fix (a missing stream, bad request, KMS or credential problems): Deliver
-// stops and reports them, and Lambda retries the batch later.
-var permanent = map[string]bool{
-	"ResourceNotFoundException":           true,
-	"InvalidArgumentException":            true,
-	"InvalidKMSResourceException":         true,
-	"InvalidSourceException":              true,
-	"AccessDeniedException":               true,
-	"UnrecognizedClientException":         true,
-	"InvalidSignatureException":           true,
-	"MissingAuthenticationTokenException": true,
-	"ValidationException":                 true,
-}
-
-// retryable reports whether a failed call is worth repeating: anything but
-// the end of ctx or a permanent error, so throttling, 5xx, timeouts and
-// errors the SDK's own retryer gave up on are all retried.
-func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) && permanent[ae.ErrorCode()] {
-		return false
-	}
-	var pe *smithy.InvalidParamsError
-	return !errors.As(err, &pe)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

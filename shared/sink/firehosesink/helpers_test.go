@@ -241,7 +241,7 @@ func genBatch(t testing.TB, seed uint64, nRecords, nEvents, size int, withOdd bo
 			Kind:      kinds[i%len(kinds)],
 		}
 		m := g.Message(src, nEvents, start.Add(time.Duration(i)*time.Minute), time.Millisecond, size)
-		b.Records = append(b.Records, sink.Record{SequenceNumber: seqNo(i), Message: m})
+		b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: seqNo(i), Message: m})
 	}
 	if withOdd {
 		raw, err := os.ReadFile("testdata/odd_events.json")
@@ -258,7 +258,7 @@ func genBatch(t testing.TB, seed uint64, nRecords, nEvents, size int, withOdd bo
 		})
 		// In the middle, so its events pack together with generated ones.
 		mid := len(b.Records) / 2
-		b.Records = append(b.Records[:mid], append([]sink.Record{{Message: m}}, b.Records[mid:]...)...)
+		b.Records = append(b.Records[:mid], append([]sink.DecodedRecord{{Message: m}}, b.Records[mid:]...)...)
 		for i := range b.Records {
 			b.Records[i].SequenceNumber = seqNo(i)
 		}

@@ -46,8 +46,7 @@ type packer struct {
 	lim    Limits
 	single bool
 
-	i, j    int // cursor: the next event is b.Records[i].Message.LogEvents[j]
-	stopped bool
+	i, j int // cursor: the next event is b.Records[i].Message.LogEvents[j]
 
 	arena []byte // NDJSON of the call being built; records are sub-slices
 	spans []span // spans of the call being built; records hold sub-slices
@@ -63,10 +62,10 @@ func newPacker(b *sink.Batch, lim Limits, single bool, arena []byte) *packer {
 }
 
 // exhausted reports whether every event has been placed in a call or handed
-// back as oversize (or packing was stopped).
+// back as oversize.
 func (p *packer) exhausted() bool {
 	p.skipEmpty()
-	return p.stopped || p.i >= len(p.b.Records)
+	return p.i >= len(p.b.Records)
 }
 
 // cursorRecord is the lowest Batch.Records index with an event not yet
@@ -94,11 +93,8 @@ func (p *packer) startCall(c *call) {
 
 // fill adds records to c until c is full or the events run out. It returns
 // early with an event whose line alone exceeds the record limit; the caller
-// quarantines it and calls fill again to go on with the same call.
+// reports it undeliverable and calls fill again to go on with the same call.
 func (p *packer) fill(c *call) *oversize {
-	if p.stopped {
-		return nil
-	}
 	for {
 		p.skipEmpty()
 		if p.i >= len(p.b.Records) {
@@ -142,14 +138,6 @@ func (p *packer) fill(c *call) *oversize {
 		p.openEvents++
 		p.j++
 	}
-}
-
-// stop ends packing: the open record joins c and no further event is
-// packed. Used when an event could not be quarantined, since everything
-// from its record on will be retried by Lambda anyway.
-func (p *packer) stop(c *call) {
-	p.closeOpen(c)
-	p.stopped = true
 }
 
 func (p *packer) closeOpen(c *call) { p.closeAt(c, len(p.arena)) }

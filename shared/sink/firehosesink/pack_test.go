@@ -38,7 +38,7 @@ func sizedBatch(t testing.TB, sizes ...[]int) *sink.Batch {
 			}
 			evs[k] = subscription.LogEvent{ID: eventID(i, k), Timestamp: 1767225600000, Message: strings.Repeat("x", n-lineOverhead)}
 		}
-		b.Records = append(b.Records, sink.Record{SequenceNumber: fmt.Sprintf("%056d", i), Message: testMessage(evs)})
+		b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: fmt.Sprintf("%056d", i), Message: testMessage(evs)})
 	}
 	return b
 }
@@ -316,25 +316,6 @@ func checkPlan(t *testing.T, b *sink.Batch, calls [][]plannedRecord, over []over
 	}
 	if !bytes.Equal(got.Bytes(), want.Bytes()) {
 		t.Errorf("packed NDJSON (%d bytes) differs from the events' lines in stream order (%d bytes)", got.Len(), want.Len())
-	}
-}
-
-func TestPackStop(t *testing.T) {
-	lim := Limits{Records: 10, CallBytes: 10000, RecordBytes: 600}
-	b := sizedBatch(t, []int{200}, []int{200, 601, 200}, []int{200})
-	p := newPacker(b, lim, false, nil)
-	var c call
-	p.startCall(&c)
-	o := p.fill(&c)
-	if o == nil || o.rec != 1 || o.event != 1 {
-		t.Fatalf("fill returned %+v, want the oversize event 1 of record 1", o)
-	}
-	p.stop(&c)
-	if len(c.recs) != 1 || len(c.recs[0].data) != 400 || c.recs[0].first != 0 {
-		t.Fatalf("after stop the call holds %d records, want the open one (400 bytes, first 0)", len(c.recs))
-	}
-	if !p.exhausted() || p.fill(&c) != nil || len(c.recs) != 1 {
-		t.Fatal("packing went on after stop")
 	}
 }
 

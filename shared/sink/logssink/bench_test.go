@@ -112,14 +112,14 @@ func benchSink(client *cloudwatchlogs.Client) *Sink {
 
 // oursDeliver is the pipeline the logs function runs: the tuned decoder,
 // then Deliver (per-stream grouping, sorting, exact batching, the SDK).
-func oursDeliver(ctx context.Context, s *Sink, dec *subscription.Decoder, payloads [][]byte, seqs []string, recs []sink.Record) (sink.Result, error) {
+func oursDeliver(ctx context.Context, s *Sink, dec *subscription.Decoder, payloads [][]byte, seqs []string, recs []sink.DecodedRecord) (sink.Result, error) {
 	batch := &sink.Batch{ShardID: "shardId-000000000000", Records: recs[:0]}
 	for i, p := range payloads {
 		m, err := dec.Decode(p)
 		if err != nil {
 			return sink.Result{}, err
 		}
-		batch.Records = append(batch.Records, sink.Record{SequenceNumber: seqs[i], Message: m})
+		batch.Records = append(batch.Records, sink.DecodedRecord{SequenceNumber: seqs[i], Message: m})
 	}
 	return s.Deliver(ctx, batch), nil
 }
@@ -161,7 +161,7 @@ func BenchmarkLogsPipeline(b *testing.B) {
 		b.Run("ours/"+kind, func(b *testing.B) {
 			s := benchSink(fakeClient(&okTransport{}))
 			dec := subscription.NewDecoder(0)
-			recs := make([]sink.Record, 0, len(payloads))
+			recs := make([]sink.DecodedRecord, 0, len(payloads))
 			b.SetBytes(raw)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -189,7 +189,7 @@ func BenchmarkLogsSinkOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 		msgs = append(msgs, m)
-		batch.Records = append(batch.Records, sink.Record{SequenceNumber: fmt.Sprint(i), Message: m})
+		batch.Records = append(batch.Records, sink.DecodedRecord{SequenceNumber: fmt.Sprint(i), Message: m})
 	}
 	events := batch.Events()
 	b.Run("naive", func(b *testing.B) {

@@ -131,7 +131,7 @@ func logsConfig(t testing.TB) (config.Logs, string) {
 	return config.Logs{
 		Region:         targetRegion,
 		GroupTemplate:  prefix + "/{owner}/{logGroup}",
-		StreamTemplate: config.DefaultLogsStreamTemp,
+		StreamTemplate: config.DefaultLogsStreamTemplate,
 		RetentionDays:  14,
 	}, prefix
 }
@@ -156,7 +156,7 @@ func genBatch(seed uint64, sources []source, records, n int, start time.Time, st
 	for i := range records {
 		src := sources[i%len(sources)]
 		m := g.Message(eventgen.Source{Owner: src.owner, LogGroup: src.group, LogStream: src.stream}, n, start.Add(time.Duration(i)*shift), step, 0)
-		b.Records = append(b.Records, sink.Record{SequenceNumber: fmt.Sprintf("%056d", 1000+i), Message: m})
+		b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: fmt.Sprintf("%056d", 1000+i), Message: m})
 	}
 	return b
 }

@@ -182,10 +182,10 @@ func TestDeliverLimits(t *testing.T) {
 			for i := range tc.n {
 				m.LogEvents = append(m.LogEvents, subscription.LogEvent{ID: strings.Repeat("0", 10) + string(rune('a'+i%26)), Timestamp: tc.ts(i), Message: tc.msg(i)})
 			}
-			b := &sink.Batch{ShardID: "shardId-000000000001", Records: []sink.Record{{SequenceNumber: "1", Message: m}}}
+			b := &sink.Batch{ShardID: "shardId-000000000001", Records: []sink.DecodedRecord{{SequenceNumber: "1", Message: m}}}
 			rec.reset()
 			// Create the stream first, so the calls counted are the batches alone.
-			pre := &sink.Batch{ShardID: b.ShardID, Records: []sink.Record{{SequenceNumber: "0", Message: &subscription.Message{Owner: m.Owner, LogGroup: m.LogGroup, LogStream: m.LogStream, LogEvents: []subscription.LogEvent{{ID: "p", Timestamp: now, Message: "p"}}}}}}
+			pre := &sink.Batch{ShardID: b.ShardID, Records: []sink.DecodedRecord{{SequenceNumber: "0", Message: &subscription.Message{Owner: m.Owner, LogGroup: m.LogGroup, LogStream: m.LogStream, LogEvents: []subscription.LogEvent{{ID: "p", Timestamp: now, Message: "p"}}}}}}
 			if res := deliver(t, s, pre, 30*time.Second); res.FailedAt != -1 {
 				t.Fatalf("setup: %+v", res)
 			}
@@ -286,7 +286,7 @@ func TestInvalidUTF8AsTheSDKSendsIt(t *testing.T) {
 		m.LogEvents = append(m.LogEvents, subscription.LogEvent{ID: string(rune('a' + i)), Timestamp: now, Message: r})
 	}
 	rec.reset()
-	res := deliver(t, s, &sink.Batch{ShardID: "x", Records: []sink.Record{{SequenceNumber: "1", Message: m}}}, 30*time.Second)
+	res := deliver(t, s, &sink.Batch{ShardID: "x", Records: []sink.DecodedRecord{{SequenceNumber: "1", Message: m}}}, 30*time.Second)
 	if res.Delivered != len(raw) {
 		t.Fatalf("%+v", res)
 	}
@@ -311,7 +311,7 @@ func TestQuarantineInvalidUTF8(t *testing.T) {
 	m := &subscription.Message{Owner: "6", LogGroup: "/strict", LogStream: "s", LogEvents: []subscription.LogEvent{
 		{ID: "good", Timestamp: now, Message: "fine"}, {ID: "bad", Timestamp: now, Message: "caf\xe9"},
 	}}
-	res := deliver(t, s, &sink.Batch{ShardID: "x", Records: []sink.Record{{SequenceNumber: "1", Message: m}}}, 30*time.Second)
+	res := deliver(t, s, &sink.Batch{ShardID: "x", Records: []sink.DecodedRecord{{SequenceNumber: "1", Message: m}}}, 30*time.Second)
 	if res.Delivered != 1 || res.Quarantined != 1 {
 		t.Fatalf("%+v", res)
 	}

@@ -35,7 +35,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,11 +44,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -67,8 +64,16 @@ var (
 	_ sink.Sink = (*Sink)(nil)
 )
 
-// Keys of sink.Result.Rejected for events PutLogEvents refused.
+// Kinds of sink.Undeliverable the sink reports: the events PutLogEvents
+// refused, and those it refuses to send (invalid UTF-8 when so configured,
+// empty, over the size limit).
 const (
+	// KindInvalidUTF8 is a message that is not valid UTF-8 (with QuarantineInvalidUTF8).
+	KindInvalidUTF8 = "invalidUTF8"
+	// KindEmpty is an empty message.
+	KindEmpty = "empty"
+	// KindTooLarge is a message over the PutLogEvents event size limit.
+	KindTooLarge = "tooLarge"
 	// RejectedTooOld counts events older than 14 days (rejectedLogEventsInfo.tooOldLogEventEndIndex).
 	RejectedTooOld = "tooOld"
 	// RejectedExpired counts events older than the group's retention (expiredLogEventEndIndex).
@@ -93,22 +98,11 @@ const (
 const (
 	// DefaultConcurrency is how many target streams are written in parallel.
 	DefaultConcurrency = 4
-	// DefaultBackoffBase and DefaultBackoffMax bound the full-jitter backoff between retries.
-	DefaultBackoffBase = 100 * time.Millisecond
-	DefaultBackoffMax  = 5 * time.Second
-	// DefaultAttemptTimeout bounds one call, so a hung connection is retried
-	// rather than holding the whole invocation (a 1 MiB PutLogEvents normally
-	// takes well under a second).
-	DefaultAttemptTimeout = 10 * time.Second
 	// DefaultTimeout bounds Deliver when its context has no deadline.
 	DefaultTimeout = 60 * time.Second
 	// DefaultBisectCalls bounds the calls one Deliver spends isolating events
 	// behind an InvalidParameterException.
 	DefaultBisectCalls = 64
-	// QuarantineReserve is how long before Deliver's deadline the sink stops
-	// calling PutLogEvents (at most a tenth of the time left), to keep time
-	// for writing rejected events to the quarantine.
-	QuarantineReserve = time.Second
 	// DefaultKnownGroups bounds how many group names the sink remembers as existing.
 	DefaultKnownGroups = 4096
 )
@@ -143,26 +137,8 @@ func WithConcurrency(n int) Option {
 	}
 }
 
-// WithBackoff sets the base and cap of the full-jitter backoff between retries.
-func WithBackoff(base, max time.Duration) Option {
-	return func(s *Sink) {
-		if base > 0 {
-			s.backoffBase = base
-		}
-		if max >= s.backoffBase {
-			s.backoffMax = max
-		}
-	}
-}
-
-// WithAttemptTimeout bounds each call to the service (DefaultAttemptTimeout).
-func WithAttemptTimeout(d time.Duration) Option {
-	return func(s *Sink) {
-		if d > 0 {
-			s.attemptTimeout = d
-		}
-	}
-}
+// WithRetry sets the retry policy (retry.Default() otherwise).
+func WithRetry(p retry.Policy) Option { return func(s *Sink) { s.retry = p } }
 
 // WithDefaultTimeout bounds Deliver when its context has no deadline (DefaultTimeout).
 func WithDefaultTimeout(d time.Duration) Option {
@@ -197,15 +173,12 @@ func WithSDKSerializer() Option { return func(s *Sink) { s.putOpts = nil } }
 // knows exist. It is safe for concurrent use.
 type Sink struct {
 	client    API
-	q         quarantine.Quarantine
 	retention int32
 	namer     *Namer
 
 	lim            Limits
 	concurrency    int
-	backoffBase    time.Duration
-	backoffMax     time.Duration
-	attemptTimeout time.Duration
+	retry          retry.Policy
 	defaultTimeout time.Duration
 	invalidUTF8    InvalidUTF8
 	nameCache      int
@@ -217,18 +190,14 @@ type Sink struct {
 }
 
 // New returns a sink writing through client (built for cfg.Region) into the
-// groups and streams cfg's templates name, quarantining what it cannot
-// deliver into q.
-func New(client API, cfg config.Logs, q quarantine.Quarantine, opts ...Option) *Sink {
+// groups and streams cfg's templates name.
+func New(client API, cfg config.Logs, opts ...Option) *Sink {
 	s := &Sink{
 		client:         client,
-		q:              q,
 		retention:      cfg.RetentionDays,
 		lim:            DefaultLimits(),
 		concurrency:    DefaultConcurrency,
-		backoffBase:    DefaultBackoffBase,
-		backoffMax:     DefaultBackoffMax,
-		attemptTimeout: DefaultAttemptTimeout,
+		retry:          retry.Default(),
 		defaultTimeout: DefaultTimeout,
 		bisectCalls:    DefaultBisectCalls,
 		putOpts:        []func(*cloudwatchlogs.Options){fastPut},
@@ -242,7 +211,7 @@ func New(client API, cfg config.Logs, q quarantine.Quarantine, opts ...Option) *
 		groupTmpl = config.DefaultLogsGroupTemplate
 	}
 	if streamTmpl == "" {
-		streamTmpl = config.DefaultLogsStreamTemp
+		streamTmpl = config.DefaultLogsStreamTemplate
 	}
 	s.namer = NewNamer(groupTmpl, streamTmpl, s.nameCache)
 	return s
@@ -272,11 +241,11 @@ const (
 	statusRejected
 )
 
-// candidate is an event bound for the quarantine.
+// candidate is an event the sink can never deliver.
 type candidate struct {
 	rec, idx int32
+	kind     string // sink.Undeliverable.Kind
 	reason   string
-	rejected string // Result.Rejected key, or "" when the sink itself refused the event
 }
 
 // delivery is the state of one Deliver call.
@@ -296,13 +265,6 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 	if b == nil || len(b.Records) == 0 {
 		return res
 	}
-	defer func() {
-		// A bug must not crash the function: report the whole batch as
-		// failed, so Lambda retries it and nothing is lost.
-		if p := recover(); p != nil {
-			res = sink.Result{FailedAt: 0, Err: fmt.Errorf("logs sink: panic: %v", p)}
-		}
-	}()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.defaultTimeout)
@@ -311,13 +273,7 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 	d := &delivery{s: s, b: b}
 
 	works, pre := s.prepare(b)
-	// Stop sending a little before the deadline, so that the events the
-	// service rejected can still be written to the quarantine; otherwise
-	// their records would be retried and their batches duplicated.
-	deadline, _ := ctx.Deadline()
-	sendCtx, cancelSend := context.WithDeadline(ctx, deadline.Add(-min(QuarantineReserve, time.Until(deadline)/10)))
-	d.run(sendCtx, works)
-	cancelSend()
+	d.run(ctx, works)
 
 	failedRec := len(b.Records)
 	var errs []error
@@ -336,11 +292,10 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 		}
 	}
 
-	cands := append(pre, d.rejects...)
-	qFailed, qErr := d.quarantine(ctx, cands, &res)
-	failedRec = min(failedRec, qFailed)
-	if qErr != nil {
-		errs = append(errs, qErr)
+	for _, c := range append(pre, d.rejects...) {
+		if int(c.rec) < failedRec {
+			res.Undeliverable = append(res.Undeliverable, sink.Undeliverable{Record: int(c.rec), Event: int(c.idx), Kind: c.kind, Reason: c.reason})
+		}
 	}
 	res.Retries = int(d.retries.Load())
 	if failedRec < len(b.Records) {
@@ -378,7 +333,7 @@ func (s *Sink) prepare(b *sink.Batch) ([]*streamWork, []candidate) {
 			msg, repaired := m.LogEvents[ei].Message, false
 			if s.invalidUTF8 == QuarantineInvalidUTF8 {
 				if !utf8.ValidString(msg) {
-					pre = append(pre, candidate{rec: int32(ri), idx: int32(ei), reason: "message is not valid UTF-8, which CloudWatch Logs requires"})
+					pre = append(pre, candidate{rec: int32(ri), idx: int32(ei), kind: KindInvalidUTF8, reason: "message is not valid UTF-8, which CloudWatch Logs requires"})
 					continue
 				}
 			} else {
@@ -386,14 +341,14 @@ func (s *Sink) prepare(b *sink.Batch) ([]*streamWork, []candidate) {
 			}
 			switch {
 			case len(msg) == 0:
-				pre = append(pre, candidate{rec: int32(ri), idx: int32(ei), reason: "empty message: PutLogEvents requires at least 1 byte"})
+				pre = append(pre, candidate{rec: int32(ri), idx: int32(ei), kind: KindEmpty, reason: "empty message: PutLogEvents requires at least 1 byte"})
 				continue
 			case len(msg) > maxMsg:
 				how := ""
 				if repaired {
 					how = " after replacing invalid UTF-8 with U+FFFD"
 				}
-				pre = append(pre, candidate{rec: int32(ri), idx: int32(ei), reason: fmt.Sprintf(
+				pre = append(pre, candidate{rec: int32(ri), idx: int32(ei), kind: KindTooLarge, reason: fmt.Sprintf(
 					"oversize: message is %d bytes%s, over the %d-byte PutLogEvents limit (event size limit minus %d bytes overhead)",
 					len(msg), how, maxMsg, EventOverhead)})
 				continue
@@ -417,24 +372,19 @@ func (s *Sink) prepare(b *sink.Batch) ([]*streamWork, []candidate) {
 // concurrency, each stream's batches in order.
 func (d *delivery) run(ctx context.Context, works []*streamWork) {
 	var next atomic.Int64
-	var wg sync.WaitGroup
+	var g sink.Group
 	for range min(d.s.concurrency, len(works)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(works) {
 					return
 				}
-				w := works[i]
-				if err := safely(func() { d.stream(ctx, w) }); err != nil {
-					w.err = err
-				}
+				d.stream(ctx, works[i])
 			}
-		}()
+		})
 	}
-	wg.Wait()
+	g.Wait()
 }
 
 func (d *delivery) stream(ctx context.Context, w *streamWork) {
@@ -463,7 +413,7 @@ func (d *delivery) put(ctx context.Context, w *streamWork, lo, hi int) error {
 	}
 	notFound, attempt := 0, 0
 	for {
-		err := d.s.attempt(ctx, func(ctx context.Context) error {
+		err := d.s.retry.Attempt(ctx, func(ctx context.Context) error {
 			out, err := d.s.client.PutLogEvents(ctx, in, d.s.putOpts...)
 			if err == nil {
 				d.landed(w, lo, hi, out.RejectedLogEventsInfo)
@@ -477,7 +427,7 @@ func (d *delivery) put(ctx context.Context, w *streamWork, lo, hi int) error {
 		case kindNotFound:
 			if notFound > 0 {
 				// Created, yet still missing: give the service a moment.
-				if berr := d.s.backoff(ctx, notFound-1); berr != nil {
+				if berr := d.s.retry.Wait(ctx, notFound-1); berr != nil {
 					return fmt.Errorf("put %d events to %s: %w (gave up: %w)", hi-lo, w.t, err, berr)
 				}
 			}
@@ -492,7 +442,7 @@ func (d *delivery) put(ctx context.Context, w *streamWork, lo, hi int) error {
 		case kindInvalid:
 			return d.bisectPut(ctx, w, lo, hi, err)
 		case kindRetry:
-			if berr := d.s.backoff(ctx, attempt); berr != nil {
+			if berr := d.s.retry.Wait(ctx, attempt); berr != nil {
 				return fmt.Errorf("put %d events to %s: %w (gave up: %w)", hi-lo, w.t, err, berr)
 			}
 			// Creating a missing stream and putting again is the normal first
@@ -538,7 +488,7 @@ func (d *delivery) landed(w *streamWork, lo, hi int, info *types.RejectedLogEven
 func (d *delivery) reject(w *streamWork, i int, key, reason string) {
 	w.status[i] = statusRejected
 	d.mu.Lock()
-	d.rejects = append(d.rejects, candidate{rec: w.events[i].rec, idx: w.events[i].idx, reason: reason, rejected: key})
+	d.rejects = append(d.rejects, candidate{rec: w.events[i].rec, idx: w.events[i].idx, kind: key, reason: reason})
 	d.mu.Unlock()
 }
 
@@ -605,86 +555,6 @@ func (r rejection) String() string {
 	return s + "}"
 }
 
-// quarantine writes the candidates, in parallel up to the sink's
-// concurrency. It returns the lowest record index whose event could not be
-// quarantined (len(b.Records) if none) and the first such error.
-func (d *delivery) quarantine(ctx context.Context, cands []candidate, res *sink.Result) (int, error) {
-	failed := len(d.b.Records)
-	if len(cands) == 0 {
-		return failed, nil
-	}
-	errs := make([]error, len(cands))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(d.s.concurrency, len(cands)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var line []byte
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(cands) {
-					return
-				}
-				c := cands[i]
-				if err := safely(func() {
-					r := &d.b.Records[c.rec]
-					ev := &r.Message.LogEvents[c.idx]
-					line = record.AppendJSON(line[:0], r.Message, ev)
-					e := quarantine.Entry{
-						Kind:           quarantine.KindEvent,
-						Sink:           config.SinkLogs,
-						Shard:          d.b.ShardID,
-						SequenceNumber: r.SequenceNumber,
-						EventID:        ev.ID,
-						Reason:         c.reason,
-						Data:           append([]byte(nil), line...),
-					}
-					if d.s.q == nil {
-						errs[i] = errors.New("no quarantine configured")
-					} else if err := d.s.q.Put(ctx, e); err != nil {
-						errs[i] = fmt.Errorf("quarantine event %s of record %s: %w", ev.ID, r.SequenceNumber, err)
-					}
-				}); err != nil {
-					errs[i] = err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	var first error
-	for i, c := range cands {
-		if errs[i] != nil {
-			failed = min(failed, int(c.rec))
-			if first == nil {
-				first = errs[i]
-			}
-			continue
-		}
-		res.Quarantined++
-		if c.rejected != "" {
-			if res.Rejected == nil {
-				res.Rejected = make(map[string]int)
-			}
-			res.Rejected[c.rejected]++
-		}
-	}
-	return failed, first
-}
-
-// safely runs fn, turning a panic into an error so that a bug in one
-// goroutine leaves its events unsent (covered by FailedAt) instead of
-// crashing the function.
-func safely(fn func()) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("logs sink: panic: %v", p)
-		}
-	}()
-	fn()
-	return nil
-}
-
 // String formats a target as group:stream for errors.
 func (t Target) String() string { return t.Group + ":" + t.Stream }
 
@@ -716,58 +586,12 @@ func classify(ctx context.Context, err error) errKind {
 			return kindInvalid
 		case "DataAlreadyAcceptedException":
 			return kindAccepted
-		case "ThrottlingException", "ServiceUnavailableException", "InternalFailure", "InternalServerError",
-			"InternalServerException", "OperationAbortedException", "InvalidSequenceTokenException",
-			"RequestTimeout", "RequestTimeoutException", "LimitExceededException", "TooManyRequestsException":
-			return kindRetry
 		}
-		var re *smithyhttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
-			return kindRetry
-		}
-		if ae.ErrorFault() == smithy.FaultServer {
-			return kindRetry
-		}
-		return kindFatal
 	}
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+	if retry.Retryable(ctx, err) {
 		return kindRetry
 	}
-	var se *smithy.SerializationError
-	if errors.As(err, &se) {
-		return kindFatal
-	}
-	// Transport errors, one attempt's timeout, the SDK's exhausted retry
-	// quota: all transient from here.
-	return kindRetry
-}
-
-// attempt runs one call bounded by the attempt timeout.
-func (s *Sink) attempt(ctx context.Context, call func(context.Context) error) error {
-	actx, cancel := context.WithTimeout(ctx, s.attemptTimeout)
-	defer cancel()
-	return call(actx)
-}
-
-// backoff sleeps a full-jitter exponential delay before retry number
-// attempt+1, or returns ctx's error if ctx ends first.
-func (s *Sink) backoff(ctx context.Context, attempt int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	ceil := s.backoffMax
-	if attempt < 30 {
-		ceil = min(s.backoffMax, s.backoffBase<<attempt)
-	}
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceil) + 1)))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return kindFatal
 }
 
 // call runs a control-plane call, retrying what is retryable until ctx ends.
@@ -776,11 +600,11 @@ func (s *Sink) call(ctx context.Context, d *delivery, fn func(context.Context) e
 		if attempt > 0 {
 			d.retries.Add(1)
 		}
-		err := s.attempt(ctx, fn)
+		err := s.retry.Attempt(ctx, fn)
 		if err == nil || classify(ctx, err) != kindRetry {
 			return err
 		}
-		if berr := s.backoff(ctx, attempt); berr != nil {
+		if berr := s.retry.Wait(ctx, attempt); berr != nil {
 			return fmt.Errorf("%w (gave up: %w)", err, berr)
 		}
 	}

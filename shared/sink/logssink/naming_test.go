@@ -90,7 +90,7 @@ func TestNamerTemplates(t *testing.T) {
 		owner, group, stream  string
 		wantGroup, wantStream string
 	}{
-		{"defaults", config.DefaultLogsGroupTemplate, config.DefaultLogsStreamTemp, "111111111111", "/aws/lambda/fn", "2026/01/01/[$LATEST]ab",
+		{"defaults", config.DefaultLogsGroupTemplate, config.DefaultLogsStreamTemplate, "111111111111", "/aws/lambda/fn", "2026/01/01/[$LATEST]ab",
 			"/logfan/111111111111/aws/lambda/fn", "2026/01/01/[$LATEST]ab"},
 		{"group only, reserved prefix", "{logGroup}", "{owner}-{logStream}", "222222222222", "/aws/lambda/fn", "s",
 			"_aws/lambda/fn", "222222222222-s"},
@@ -111,7 +111,7 @@ func TestNamerTemplates(t *testing.T) {
 }
 
 func TestNamerCacheBounded(t *testing.T) {
-	n := NewNamer(config.DefaultLogsGroupTemplate, config.DefaultLogsStreamTemp, 3)
+	n := NewNamer(config.DefaultLogsGroupTemplate, config.DefaultLogsStreamTemplate, 3)
 	first := n.Target("1", "/g", "s")
 	if again := n.Target("1", "/g", "s"); again != first || n.Len() != 1 {
 		t.Fatalf("cached lookup = %+v (len %d), want %+v (len 1)", again, n.Len(), first)

@@ -26,7 +26,7 @@ func (panickyQuarantine) Put(context.Context, quarantine.Entry) error { panic("i
 // TestPanicsBecomeFailures: a panic inside the sink's goroutines leaves the
 // events unsent and reported through FailedAt, never crashes the function.
 func TestPanicsBecomeFailures(t *testing.T) {
-	b := &sink.Batch{ShardID: "x", Records: []sink.Record{
+	b := &sink.Batch{ShardID: "x", Records: []sink.DecodedRecord{
 		msgFrom("1", "/g", "a", le("e0", 1, "fine")),
 		msgFrom("1", "/g", "b", le("e1", 1, "")), // empty: goes to the quarantine
 	}}

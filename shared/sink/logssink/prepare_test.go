@@ -10,8 +10,8 @@ import (
 	"github.com/logfan/logfan/shared/subscription"
 )
 
-func msgFrom(owner, group, stream string, evs ...subscription.LogEvent) sink.Record {
-	return sink.Record{SequenceNumber: "s", Message: &subscription.Message{Owner: owner, LogGroup: group, LogStream: stream, LogEvents: evs}}
+func msgFrom(owner, group, stream string, evs ...subscription.LogEvent) sink.DecodedRecord {
+	return sink.DecodedRecord{SequenceNumber: "s", Message: &subscription.Message{Owner: owner, LogGroup: group, LogStream: stream, LogEvents: evs}}
 }
 
 func le(id string, ts int64, msg string) subscription.LogEvent {
@@ -24,7 +24,7 @@ func le(id string, ts int64, msg string) subscription.LogEvent {
 // event remembers its record and position.
 func TestPrepareGroupsByTarget(t *testing.T) {
 	s := New(nil, config.Logs{GroupTemplate: "/t/{owner}", StreamTemplate: "{logStream}"}, nil)
-	b := &sink.Batch{Records: []sink.Record{
+	b := &sink.Batch{Records: []sink.DecodedRecord{
 		msgFrom("1", "/g", "a:b", le("r0e0", 30, "x"), le("r0e1", 10, "y")),
 		msgFrom("2", "/g", "a:b", le("r1e0", 5, "z")),
 		msgFrom("1", "/other", "a*b", le("r2e0", 10, "w"), le("r2e1", 1, "v")), // same target as record 0
@@ -84,7 +84,7 @@ func TestPrepareRefuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := New(nil, config.Logs{}, nil, tc.opts...)
-			b := &sink.Batch{Records: []sink.Record{msgFrom("1", "/g", "s", le("ok", 1, "fine"), le("x", 2, tc.msg))}}
+			b := &sink.Batch{Records: []sink.DecodedRecord{msgFrom("1", "/g", "s", le("ok", 1, "fine"), le("x", 2, tc.msg))}}
 			works, pre := s.prepare(b)
 			sent := len(works[0].events)
 			switch {

@@ -163,7 +163,7 @@ func TestRejectedEvents(t *testing.T) {
 	ev := func(id string, ts int64) subscription.LogEvent {
 		return subscription.LogEvent{ID: id, Timestamp: ts, Message: "event " + id}
 	}
-	b := &sink.Batch{ShardID: "shardId-000000000002", Records: []sink.Record{
+	b := &sink.Batch{ShardID: "shardId-000000000002", Records: []sink.DecodedRecord{
 		{SequenceNumber: "10", Message: msg("a", ev("ok-a1", at(-time.Hour)), ev("ok-a2", at(-50*time.Minute)))},
 		{SequenceNumber: "11", Message: msg("b", ev("tooNew-b1", at(3*time.Hour)), ev("tooNew-b2", at(4*time.Hour)))},
 		{SequenceNumber: "12", Message: msg("a", ev("tooOld-a1", at(-15*day)), ev("tooOld-a2", at(-15*day+time.Minute)))},
@@ -227,7 +227,7 @@ func TestRejectedFixture(t *testing.T) {
 	q := &quarantine.Memory{}
 	s := New(client, config.Logs{}, q, fastOpts()...)
 	// In arrival order the fates are new ok old | ok old new.
-	b := &sink.Batch{ShardID: "shardId-000000000003", Records: []sink.Record{
+	b := &sink.Batch{ShardID: "shardId-000000000003", Records: []sink.DecodedRecord{
 		msgFrom("1", "/g", "s", le("new-1", 90, "n1"), le("ok-1", 50, "o1"), le("old-1", 10, "d1")),
 		msgFrom("1", "/g", "s", le("ok-2", 60, "o2"), le("old-2", 20, "d2"), le("new-2", 95, "n2")),
 	}}

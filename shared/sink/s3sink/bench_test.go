@@ -102,9 +102,9 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 }
 
 func toBatch(msgs []*subscription.Message) *sink.Batch {
-	b := &sink.Batch{ShardID: "shardId-000000000000", Records: make([]sink.Record, len(msgs))}
+	b := &sink.Batch{ShardID: "shardId-000000000000", Records: make([]sink.DecodedRecord, len(msgs))}
 	for i, m := range msgs {
-		b.Records[i] = sink.Record{SequenceNumber: fmt.Sprintf("4959%052d", i), Message: m}
+		b.Records[i] = sink.DecodedRecord{SequenceNumber: fmt.Sprintf("4959%052d", i), Message: m}
 	}
 	return b
 }

@@ -86,7 +86,7 @@ func genBatch(seed uint64, records, events int) *sink.Batch {
 			Kind:      kinds[i%3],
 		}
 		m := g.Message(src, events, start.Add(time.Duration(i)*20*time.Second), 150*time.Millisecond, 0)
-		b.Records = append(b.Records, sink.Record{SequenceNumber: fmt.Sprintf("4961%052d", 1000+i), Message: m})
+		b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: fmt.Sprintf("4961%052d", 1000+i), Message: m})
 	}
 	return b
 }

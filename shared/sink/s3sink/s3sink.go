@@ -28,21 +28,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -60,13 +56,6 @@ const (
 	// DefaultGzipLevel is klauspost gzip's BestSpeed: about 3x the speed of
 	// level 6 at a ratio still near 10x on log JSON (see the benchmark).
 	DefaultGzipLevel = gzip.BestSpeed
-	// DefaultBackoffBase is the first retry delay (full jitter, doubling).
-	DefaultBackoffBase = 100 * time.Millisecond
-	// DefaultBackoffMax caps the retry delay.
-	DefaultBackoffMax = 5 * time.Second
-	// DefaultAttemptTimeout bounds one PutObject call, so a connection that
-	// hangs is abandoned and retried rather than eating the whole invocation.
-	DefaultAttemptTimeout = 30 * time.Second
 )
 
 // ContentType is the Content-Type of the objects: they are gzip files (see
@@ -81,13 +70,10 @@ const chunkSize = 64 << 10
 type Sink struct {
 	client         PutObjectAPI
 	cfg            config.S3
-	q              quarantine.Quarantine
 	maxObjectBytes int64
 	concurrency    int
 	level          int
-	backoffBase    time.Duration
-	backoffMax     time.Duration
-	attemptTimeout time.Duration
+	retry          retry.Policy
 
 	gzPool  sync.Pool // *gzip.Writer at level
 	bufPool sync.Pool // *bytes.Buffer for compressed objects
@@ -107,29 +93,20 @@ func WithConcurrency(n int) Option { return func(s *Sink) { s.concurrency = n } 
 // WithGzipLevel sets the klauspost gzip level (gzip.BestSpeed by default).
 func WithGzipLevel(level int) Option { return func(s *Sink) { s.level = level } }
 
-// WithBackoff sets the first and the largest retry delay.
-func WithBackoff(base, max time.Duration) Option {
-	return func(s *Sink) { s.backoffBase, s.backoffMax = base, max }
-}
-
-// WithAttemptTimeout bounds one PutObject call; zero means only the Deliver context bounds it.
-func WithAttemptTimeout(d time.Duration) Option { return func(s *Sink) { s.attemptTimeout = d } }
+// WithRetry sets the retry policy (retry.Default() otherwise).
+func WithRetry(p retry.Policy) Option { return func(s *Sink) { s.retry = p } }
 
 // New returns an S3 sink writing to cfg.Bucket under cfg.Prefix, with
 // SSE-KMS when cfg.KMSKeyID is set. S3 takes events of any size, so the
-// sink never quarantines; q is accepted so every sink is built alike and may
-// be nil.
-func New(client PutObjectAPI, cfg config.S3, q quarantine.Quarantine, opts ...Option) *Sink {
+// sink never reports an event undeliverable.
+func New(client PutObjectAPI, cfg config.S3, opts ...Option) *Sink {
 	s := &Sink{
 		client:         client,
 		cfg:            cfg,
-		q:              q,
 		maxObjectBytes: cfg.MaxObjectBytes,
 		concurrency:    DefaultConcurrency,
 		level:          DefaultGzipLevel,
-		backoffBase:    DefaultBackoffBase,
-		backoffMax:     DefaultBackoffMax,
-		attemptTimeout: DefaultAttemptTimeout,
+		retry:          retry.Default(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -142,12 +119,6 @@ func New(client PutObjectAPI, cfg config.S3, q quarantine.Quarantine, opts ...Op
 	}
 	if _, err := gzip.NewWriterLevel(nil, s.level); err != nil {
 		s.level = DefaultGzipLevel
-	}
-	if s.backoffBase <= 0 {
-		s.backoffBase = DefaultBackoffBase
-	}
-	if s.backoffMax < s.backoffBase {
-		s.backoffMax = s.backoffBase
 	}
 	s.gzPool.New = func() any {
 		zw, _ := gzip.NewWriterLevel(nil, s.level) // level checked above
@@ -262,15 +233,20 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
 	d.failedAt.Store(int64(len(b.Records)))
 
 	jobs := plan(b)
-	n := min(s.concurrency, len(jobs))
-	ch := make(chan *job)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// Workers take jobs by index rather than from a channel: a worker that
+	// panics must not leave a sender blocked (sink.Group re-raises the panic).
+	var next atomic.Int64
+	var g sink.Group
+	for range min(s.concurrency, len(jobs)) {
+		g.Go(func() {
 			w := &worker{d: d, recBytes: make([]int64, len(b.Records))}
-			for j := range ch {
+			defer w.release()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					break
+				}
+				j := jobs[i]
 				if err := ctx.Err(); err != nil {
 					d.fail(j.minRec(), fmt.Errorf("deliver to s3://%s: %w", s.cfg.Bucket, err))
 					continue
@@ -280,19 +256,14 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
 				}
 				w.run(ctx, j)
 			}
-			w.release()
 			d.mu.Lock()
 			for i, v := range w.recBytes {
 				d.recBytes[i] += v
 			}
 			d.mu.Unlock()
-		}()
+		})
 	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
+	g.Wait()
 
 	failedAt := int(d.failedAt.Load())
 	for i := 0; i < failedAt; i++ {
@@ -428,41 +399,24 @@ func (w *worker) finish(ctx context.Context, p *part, key string) bool {
 // errNotNeeded stops retrying an object whose records an earlier failure already covers.
 var errNotNeeded = errors.New("object no longer needed")
 
-// put uploads one object, retrying what may succeed later until ctx ends.
+// put uploads one object under the retry policy until ctx ends, or until
+// an earlier record's failure makes the object pointless.
 func (s *Sink) put(ctx context.Context, d *delivery, key string, body []byte, minRec int) error {
-	delay := s.backoffBase
-	for {
-		actx, cancel := ctx, context.CancelFunc(func() {})
-		if s.attemptTimeout > 0 {
-			actx, cancel = context.WithTimeout(ctx, s.attemptTimeout)
-		}
-		out, err := s.client.PutObject(actx, s.input(key, body))
-		cancel()
-		if err == nil {
-			if ar, ok := retry.GetAttemptResults(out.ResultMetadata); ok && len(ar.Results) > 1 {
-				d.retries.Add(int64(len(ar.Results) - 1))
-			}
-			return nil
-		}
-		if cerr := ctx.Err(); cerr != nil {
-			return fmt.Errorf("put s3://%s/%s: %w (gave up: %w)", s.cfg.Bucket, key, err, cerr)
-		}
-		if !Retryable(err) {
-			return fmt.Errorf("put s3://%s/%s: %w", s.cfg.Bucket, key, err)
-		}
+	n, err := s.retry.Do(ctx, func(ctx context.Context) error {
 		if !d.needed(minRec) {
-			return errNotNeeded
+			return retry.Permanent(errNotNeeded)
 		}
-		t := time.NewTimer(rand.N(delay) + 1)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("put s3://%s/%s: %w (gave up: %w)", s.cfg.Bucket, key, err, ctx.Err())
-		case <-t.C:
-		}
-		d.retries.Add(1)
-		delay = min(2*delay, s.backoffMax)
+		_, err := s.client.PutObject(ctx, s.input(key, body))
+		return err
+	})
+	d.retries.Add(int64(n))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errNotNeeded):
+		return errNotNeeded
 	}
+	return fmt.Errorf("put s3://%s/%s: %w", s.cfg.Bucket, key, err)
 }
 
 // input builds the PutObject request for one object.
@@ -482,29 +436,4 @@ func (s *Sink) input(key string, body []byte) *s3.PutObjectInput {
 		in.BucketKeyEnabled = aws.Bool(true)
 	}
 	return in
-}
-
-// Retryable reports whether a failed S3 call may succeed if repeated:
-// anything without an HTTP response (network errors, timeouts, the SDK's
-// retry quota), 5xx, 408, 429 and S3's throttling and clock-skew codes.
-// Other 4xx (AccessDenied, NoSuchBucket, a bad KMS key) will not heal by
-// retrying within one invocation.
-func Retryable(err error) bool {
-	var hs interface{ HTTPStatusCode() int }
-	if !errors.As(err, &hs) || hs.HTTPStatusCode() == 0 {
-		return true
-	}
-	switch st := hs.HTTPStatusCode(); {
-	case st >= 500, st == 408, st == 429:
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "RequestTimeTooSkewed",
-			"ExpiredToken", "TokenRefreshRequired", "OperationAborted", "KMS.ThrottlingException":
-			return true
-		}
-	}
-	return false
 }

@@ -114,7 +114,7 @@ func msg(owner, group string, ts int64, texts ...string) *subscription.Message {
 func batch(msgs ...*subscription.Message) *sink.Batch {
 	b := &sink.Batch{ShardID: "shardId-000000000000"}
 	for i, m := range msgs {
-		b.Records = append(b.Records, sink.Record{SequenceNumber: fmt.Sprintf("4959%04d", i), Message: m})
+		b.Records = append(b.Records, sink.DecodedRecord{SequenceNumber: fmt.Sprintf("4959%04d", i), Message: m})
 	}
 	return b
 }

@@ -1,0 +1,46 @@
+// Package anysink builds a consumer handler for a sink chosen at run time
+// (replay, demo, redrive), including the stdout sink no function deploys.
+// Functions name their own sink's builder instead, so they link one sink.
+package anysink
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/logfan/logfan/internal/tools/stdoutsink"
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/sink/firehosesink"
+	"github.com/logfan/logfan/shared/sink/logssink"
+	"github.com/logfan/logfan/shared/sink/s3sink"
+)
+
+// Builder returns the builder of the named sink; the stdout sink writes NDJSON to stdout.
+func Builder(name string, stdout io.Writer) (app.Builder, error) {
+	switch name {
+	case config.SinkS3:
+		return s3sink.Build, nil
+	case config.SinkFirehose:
+		return firehosesink.Build, nil
+	case config.SinkLogs:
+		return logssink.Build, nil
+	case config.SinkStdout:
+		return func(aws.Config, *config.Config, retry.Policy) sink.Sink { return stdoutsink.New(stdout) }, nil
+	}
+	return nil, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", name, config.SinkS3, config.SinkFirehose, config.SinkLogs, config.SinkStdout)
+}
+
+// NewHandler builds the handler for cfg.Sink, the way a function's cold start does.
+func NewHandler(ctx context.Context, cfg *config.Config, d app.Deps, stdout io.Writer) (*consumer.Handler, error) {
+	build, err := Builder(cfg.Sink, stdout)
+	if err != nil {
+		return nil, err
+	}
+	return app.NewHandler(ctx, cfg, build, d)
+}
