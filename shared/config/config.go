@@ -12,14 +12,14 @@ import (
 
 // Defaults for optional settings.
 const (
-	DefaultS3Prefix          = "logs"
-	DefaultS3MaxObjectBytes  = 64 << 20
-	DefaultLogsGroupTemplate = "/logfan/" + PlaceholderOwner + "/" + PlaceholderLogGroup
-	DefaultLogsStreamTemplate    = PlaceholderLogStream
-	DefaultLogsRetentionDays = 30
-	DefaultQuarantinePrefix  = "quarantine"
-	PackingPack              = "pack"
-	PackingSingle            = "single"
+	DefaultS3Prefix           = "logs"
+	DefaultS3MaxObjectBytes   = 64 << 20
+	DefaultLogsGroupTemplate  = "/logfan/" + PlaceholderOwner + "/" + PlaceholderLogGroup
+	DefaultLogsStreamTemplate = PlaceholderLogStream
+	DefaultLogsRetentionDays  = 30
+	DefaultQuarantinePrefix   = "quarantine"
+	PackingPack               = "pack"
+	PackingSingle             = "single"
 )
 
 // Config is logfan's runtime configuration for one sink.
