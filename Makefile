@@ -69,9 +69,24 @@ demo: moto ## the main job end to end on a local emulator: moto, stream, senders
 	$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
 
 .PHONY: lint
-lint: ## gofmt, go vet
+lint: ## gofmt, go vet, and what each function links (its own sink and client only, no tools)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(MAKE) linkcheck
+
+# Each function links shared/ only, its own sink and its own service client
+# (plus S3, which the quarantine writes to): never internal/ tooling, another
+# sink or another sink's SDK client, nor the SDK's default config chain (see shared/awsclient).
+.PHONY: linkcheck
+linkcheck:
+	@fail=0; for fn in $(FUNCTIONS); do \
+	  case $$fn in s3) sink=s3sink;; firehose) sink=firehosesink;; logs) sink=logssink;; *) echo "linkcheck: unknown function $$fn"; exit 1;; esac; \
+	  deps=$$(GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) list -tags lambda.norpc -deps ./functions/$$fn); \
+	  bad=$$(echo "$$deps" | grep -E '^github.com/logfan/logfan/(internal|cmd|cdk)/|^github.com/logfan/logfan/shared/sink/[a-z]+sink$$|^github.com/aws/aws-sdk-go-v2/service/(firehose|cloudwatchlogs|kinesis|iam)$$|^github.com/aws/aws-sdk-go-v2/config$$|^github.com/aws/aws-cdk-go' \
+	    | grep -vx "github.com/logfan/logfan/shared/sink/$$sink" \
+	    | { case $$fn in firehose) grep -vx 'github.com/aws/aws-sdk-go-v2/service/firehose';; logs) grep -vx 'github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs';; *) cat;; esac; } || true); \
+	  if [ -n "$$bad" ]; then echo "functions/$$fn links what it must not:"; echo "$$bad" | sed 's/^/  /'; fail=1; fi; \
+	done; exit $$fail
 
 .PHONY: test
 test: tools lint build ## run every test: unit, integration on moto, fuzz (briefly), CDK assertions, cdk-nag, cfn-lint

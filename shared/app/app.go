@@ -5,7 +5,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,14 +40,10 @@ type Deps struct {
 // SDK client.
 type Builder func(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) sink.Sink
 
-// NewHandler builds a handler around the sink build makes. The SDK clients
-// do not retry on their own: the retry policy is the one place retries
-// happen (see package retry).
-func NewHandler(ctx context.Context, cfg *config.Config, build Builder, d Deps) (*consumer.Handler, error) {
-	awsCfg, err := awsclient.Load(ctx, "")
-	if err != nil {
-		return nil, err
-	}
+// NewHandler builds a handler around the sink build makes, with SDK clients
+// from awsCfg. The SDK clients do not retry on their own: the retry policy
+// is the one place retries happen (see package retry).
+func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*consumer.Handler, error) {
 	if d.HTTPClient != nil {
 		awsCfg.HTTPClient = d.HTTPClient
 	}

@@ -15,14 +15,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/tools/anysink"
 	"github.com/logfan/logfan/internal/tools/demo"
+	"github.com/logfan/logfan/internal/tools/quarantined"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/replay"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
@@ -106,7 +108,7 @@ func expected(t *testing.T, files []string) []record.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := app.NewHandler(context.Background(), cfg, app.Deps{Logger: slog.New(slog.DiscardHandler), Stdout: pw})
+	h, err := anysink.NewHandler(context.Background(), cfg, app.Deps{Logger: slog.New(slog.DiscardHandler)}, pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func newHandler(t *testing.T, c *demo.Clients, names demo.Names, sinkName string
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := app.NewHandler(ctx, cfg, d)
+	h, err := anysink.NewHandler(ctx, cfg, d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 			invokeAll(t, h, files)
 
 			// Every poison record of the sample events is in the quarantine, with its reason.
-			items, err := s3quarantine.List(ctx, c.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")
+			items, err := quarantined.List(ctx, c.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,14 +14,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/tools/demo"
+	"github.com/logfan/logfan/internal/tools/quarantined"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
@@ -198,7 +199,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 					dups += n - 1
 				}
 			}
-			items, err := s3quarantine.List(ctx, readers.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")
+			items, err := quarantined.List(ctx, readers.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")
 			if err != nil {
 				t.Fatal(err)
 			}

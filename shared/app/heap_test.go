@@ -16,15 +16,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/sink/firehosesink"
 	"github.com/logfan/logfan/shared/sink/logssink"
@@ -65,23 +64,21 @@ func fakeConfig(tr http.RoundTripper) aws.Config {
 			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret", Source: "fake"}, nil
 		})),
 		HTTPClient: &http.Client{Transport: tr},
+		Retryer:    func() aws.Retryer { return aws.NopRetryer{} }, // as app.NewHandler sets
 	}
 }
 
-// fakeBuilders build each real sink around SDK clients on a fake transport.
+// fakeBuilders are the real sinks' builders on an SDK configuration whose
+// requests go to a fake transport (no network, no credentials chain).
 func fakeBuilders(tr http.RoundTripper) map[string]app.Builder {
 	c := fakeConfig(tr)
-	q := &quarantine.Memory{}
+	on := func(build app.Builder) app.Builder {
+		return func(_ aws.Config, cfg *config.Config, p retry.Policy) sink.Sink { return build(c, cfg, p) }
+	}
 	return map[string]app.Builder{
-		config.SinkS3: func(_ context.Context, cfg *config.Config, _ app.Deps) (sink.Sink, quarantine.Quarantine, error) {
-			return s3sink.New(s3.NewFromConfig(c), cfg.S3, q), q, nil
-		},
-		config.SinkFirehose: func(_ context.Context, cfg *config.Config, _ app.Deps) (sink.Sink, quarantine.Quarantine, error) {
-			return firehosesink.New(firehose.NewFromConfig(c), cfg.Firehose, q), q, nil
-		},
-		config.SinkLogs: func(_ context.Context, cfg *config.Config, _ app.Deps) (sink.Sink, quarantine.Quarantine, error) {
-			return logssink.New(cloudwatchlogs.NewFromConfig(c), cfg.Logs, q), q, nil
-		},
+		config.SinkS3:       on(s3sink.Build),
+		config.SinkFirehose: on(firehosesink.Build),
+		config.SinkLogs:     on(logssink.Build),
 	}
 }
 
@@ -136,7 +133,7 @@ func TestPeakHeapSixMBInvocation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := app.NewHandlerWith(context.Background(), cfg, fakeBuilders(tr)[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler)})
+			h, err := app.NewHandler(cfg, aws.Config{}, fakeBuilders(tr)[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler), Quarantine: &quarantine.Memory{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +169,7 @@ func BenchmarkSixMBInvocation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h, err := app.NewHandlerWith(context.Background(), cfg, fakeBuilders(&fakeaws.Transport{})[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler)})
+			h, err := app.NewHandler(cfg, aws.Config{}, fakeBuilders(&fakeaws.Transport{})[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler), Quarantine: &quarantine.Memory{}})
 			if err != nil {
 				b.Fatal(err)
 			}

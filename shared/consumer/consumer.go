@@ -90,6 +90,9 @@ const (
 	DefaultDeadlineMargin = 3 * time.Second
 	// DefaultQuarantineReserve is kept for quarantine writes after delivery.
 	DefaultQuarantineReserve = time.Second
+	// DefaultTimeout bounds an invocation whose context has no deadline (a
+	// local replay): Lambda's own maximum, so retrying always ends.
+	DefaultTimeout = 15 * time.Minute
 	// quarantineWriters bounds parallel quarantine writes (one S3 PUT each).
 	quarantineWriters = 8
 )
@@ -142,6 +145,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (events.KinesisEventResponse, Summary) {
 	start := h.o.Now()
 	sum := Summary{Records: len(recs)}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
 	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	if len(recs) == 0 {
 		return resp, sum

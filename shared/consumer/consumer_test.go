@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/smithy-go"
+
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
@@ -100,7 +103,7 @@ func TestInvoke(t *testing.T) {
 		{"control and poison skipped", "DCPDP", -1, nil, -1, 2, 2, 1},
 		{"sink fails at second data record", "DCPDD", 1, nil, 3, 3, 1, 1},
 		{"sink fails at first record", "PDD", 0, nil, 1, 2, 1, 0},
-		{"quarantine down: retry from the poison record", "DDPD", -1, errors.New("s3 down"), 2, 2, 0, 0},
+		{"quarantine down: retry from the poison record", "DDPD", -1, accessDenied, 2, 2, 0, 0},
 		{"only poison", "PP", -1, nil, -1, 0, 2, 0},
 	}
 	for _, tt := range tests {
@@ -180,8 +183,9 @@ func TestDeliveryDeadlineLeavesMargin(t *testing.T) {
 	if _, err := h.Invoke(ctx, payload); err != nil {
 		t.Fatal(err)
 	}
-	if got := deadline.Sub(fs.deadline); got != 2*time.Second {
-		t.Fatalf("sink deadline %v before Lambda's, want 2s", got)
+	// The margin, then the quarantine reserve: 1s, at most a tenth of the 8s left.
+	if got := deadline.Sub(fs.deadline); got < 2790*time.Millisecond || got > 2810*time.Millisecond {
+		t.Fatalf("sink deadline %v before Lambda's, want 2s margin + 0.8s reserve", got)
 	}
 }
 
@@ -259,5 +263,118 @@ func TestLogLineAndMetrics(t *testing.T) {
 	}
 	if owners["111111111111"] != 3 || owners["222222222222"] != 3 {
 		t.Errorf("per-owner events %v", owners)
+	}
+}
+
+// accessDenied is an error the retry policy does not repeat.
+var accessDenied = &smithy.GenericAPIError{Code: "AccessDenied", Message: "injected"}
+
+// refusingSink delivers every event but the ones listed, which it reports undeliverable.
+type refusingSink struct {
+	refuse [][2]int // record, event
+}
+
+func (r *refusingSink) Name() string { return "refusing" }
+
+func (r *refusingSink) Deliver(_ context.Context, b *sink.Batch) sink.Result {
+	res := sink.Result{FailedAt: -1, Delivered: b.Events() - len(r.refuse)}
+	for _, u := range r.refuse {
+		res.Undeliverable = append(res.Undeliverable, sink.Undeliverable{Record: u[0], Event: u[1], Kind: "tooLarge", Reason: fmt.Sprintf("refused %d/%d", u[0], u[1])})
+	}
+	return res
+}
+
+func TestUndeliverableEventsAreQuarantined(t *testing.T) {
+	payload, ev := kinesisJSON(t, payloads(t, "DDD", 4))
+	q := &quarantine.Memory{}
+	var sum Summary
+	h := New(Options{Sink: &refusingSink{refuse: [][2]int{{0, 1}, {2, 3}}}, Quarantine: q, Logger: slog.New(slog.DiscardHandler), OnSummary: func(s Summary) { sum = s }})
+	if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("batchItemFailures %+v", resp.BatchItemFailures)
+	}
+	if sum.Delivered != 10 || sum.Quarantined != 2 || sum.RetryEvents != 0 {
+		t.Fatalf("summary %+v, want 10 delivered and 2 quarantined", sum)
+	}
+	got := map[string]quarantine.Entry{}
+	for _, e := range q.Entries() {
+		got[e.SequenceNumber+"/"+e.EventID] = e
+	}
+	for _, u := range [][2]int{{0, 1}, {2, 3}} {
+		seq := ev.Records[u[0]].Kinesis.SequenceNumber
+		var m map[string]any
+		for _, e := range got {
+			if e.SequenceNumber != seq {
+				continue
+			}
+			if e.Kind != quarantine.KindEvent || e.Sink != "refusing" || e.Reason != fmt.Sprintf("refused %d/%d", u[0], u[1]) || json.Unmarshal(e.Data, &m) != nil {
+				t.Errorf("entry %+v for %v", e, u)
+			}
+			if m["id"] != e.EventID {
+				t.Errorf("entry data %s does not hold event %s", e.Data, e.EventID)
+			}
+		}
+		if m == nil {
+			t.Errorf("no entry for record %d", u[0])
+		}
+	}
+}
+
+func TestQuarantineFailureRetriesFromItsRecord(t *testing.T) {
+	payload, ev := kinesisJSON(t, payloads(t, "DDD", 4))
+	var sum Summary
+	h := New(Options{Sink: &refusingSink{refuse: [][2]int{{2, 0}, {1, 3}}}, Quarantine: &quarantine.Memory{Err: accessDenied},
+		Logger: slog.New(slog.DiscardHandler), OnSummary: func(s Summary) { sum = s }})
+	resp := invoke(t, h, payload)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[1].Kinesis.SequenceNumber {
+		t.Fatalf("batchItemFailures %+v, want a retry from record 1", resp.BatchItemFailures)
+	}
+	if !strings.Contains(sum.Err, "quarantine event") || !strings.Contains(sum.Err, "AccessDenied") {
+		t.Errorf("summary error %q", sum.Err)
+	}
+}
+
+// panicSink panics on its first delivery, directly or in a goroutine of its own.
+type panicSink struct {
+	fakeSink
+	inGoroutine bool
+	panicked    bool
+}
+
+func (p *panicSink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
+	if !p.panicked {
+		p.panicked = true
+		if !p.inGoroutine {
+			panic("sink bug")
+		}
+		var g sink.Group
+		g.Go(func() { panic("sink bug") })
+		g.Wait()
+	}
+	return p.fakeSink.Deliver(ctx, b)
+}
+
+func TestSinkPanicRetriesTheBatch(t *testing.T) {
+	for _, inGoroutine := range []bool{false, true} {
+		t.Run(fmt.Sprint("goroutine=", inGoroutine), func(t *testing.T) {
+			payload, ev := kinesisJSON(t, payloads(t, "DPD", 3))
+			var logs bytes.Buffer
+			var sum Summary
+			ps := &panicSink{fakeSink: fakeSink{failAt: -1}, inGoroutine: inGoroutine}
+			h := New(Options{Sink: ps, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), OnSummary: func(s Summary) { sum = s }})
+			resp := invoke(t, h, payload)
+			if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Kinesis.SequenceNumber {
+				t.Fatalf("batchItemFailures %+v, want the whole batch retried", resp.BatchItemFailures)
+			}
+			if sum.Delivered != 0 || sum.RetryEvents != 6 || !strings.Contains(sum.Err, "panicked: sink bug") {
+				t.Errorf("summary %+v", sum)
+			}
+			if !strings.Contains(logs.String(), "sink panicked") || !strings.Contains(logs.String(), "panicSink") {
+				t.Errorf("no log line with the panic's stack: %s", logs.String())
+			}
+			// The process lives on: Lambda's retry delivers everything.
+			if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 || sum.Delivered != 6 {
+				t.Fatalf("retry: batchItemFailures %+v, summary %+v", resp.BatchItemFailures, sum)
+			}
+		})
 	}
 }

@@ -66,7 +66,8 @@ func (p Policy) Attempt(ctx context.Context, call func(context.Context) error) e
 }
 
 // Wait sleeps before retry number n+1 (n counts from 0): a full-jitter
-// exponential backoff. It returns ctx's error if ctx ends first.
+// exponential backoff. It returns ctx's error if ctx ends first, and
+// context.DeadlineExceeded at once if ctx would end before the wait does.
 func (p Policy) Wait(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -82,6 +83,11 @@ func (p Policy) Wait(ctx context.Context, n int) error {
 		ceil = min(ceil, base<<n)
 	}
 	d := rand.N(max(ceil, 1)) + 1
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		// No retry could start before ctx ends: stop now rather than sleep
+		// through the time left.
+		return context.DeadlineExceeded
+	}
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}

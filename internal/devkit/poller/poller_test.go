@@ -18,9 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/shared/awsclient"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/invocation"
 )
 
@@ -43,7 +44,7 @@ var streamCount atomic.Int32
 func newStream(t *testing.T, shards int) *stream {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, emulator.Region)
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}

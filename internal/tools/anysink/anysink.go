@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/internal/tools/stdoutsink"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
@@ -36,11 +37,16 @@ func Builder(name string, stdout io.Writer) (app.Builder, error) {
 	return nil, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", name, config.SinkS3, config.SinkFirehose, config.SinkLogs, config.SinkStdout)
 }
 
-// NewHandler builds the handler for cfg.Sink, the way a function's cold start does.
+// NewHandler builds the handler for cfg.Sink, the way a function's cold
+// start does, with the SDK's full default configuration chain.
 func NewHandler(ctx context.Context, cfg *config.Config, d app.Deps, stdout io.Writer) (*consumer.Handler, error) {
 	build, err := Builder(cfg.Sink, stdout)
 	if err != nil {
 		return nil, err
 	}
-	return app.NewHandler(ctx, cfg, build, d)
+	awsCfg, err := sdkconfig.Load(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return app.NewHandler(cfg, awsCfg, build, d)
 }

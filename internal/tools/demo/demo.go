@@ -183,7 +183,7 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 		r.mu.Lock()
-		q := quarantined{count: r.sum.Quarantined}
+		q := quarantineTally{count: r.sum.Quarantined}
 		r.mu.Unlock()
 		if r.target.Quarantined != nil {
 			msgs, err := r.target.Quarantined(ctx)

@@ -34,9 +34,9 @@ type SinkReport struct {
 // ExactlyOnce reports whether every sent event landed once.
 func (r SinkReport) ExactlyOnce() bool { return r.Landed == r.Sent && r.Duplicates == 0 }
 
-// quarantined is what a sink quarantined: the events read back from the
+// quarantineTally is what a sink quarantined: the events read back from the
 // quarantine when the target can (keys), else only the handlers' count.
-type quarantined struct {
+type quarantineTally struct {
 	keys  map[int]bool
 	count int
 }
@@ -44,7 +44,7 @@ type quarantined struct {
 // reconcile compares what landed (messages, duplicates included) with the
 // sent events 0..sent-1 of run; q is what the sink quarantined and parked
 // holds the events of records handed to the on-failure destination.
-func reconcile(sink, run string, sent int, landed []string, q quarantined, poison int, parked map[int]bool) SinkReport {
+func reconcile(sink, run string, sent int, landed []string, q quarantineTally, poison int, parked map[int]bool) SinkReport {
 	r := SinkReport{Sink: sink, Sent: sent, Quarantined: q.count, PoisonRecords: poison}
 	if q.keys != nil {
 		r.Quarantined = len(q.keys)

@@ -18,25 +18,25 @@ func TestReconcile(t *testing.T) {
 	tests := []struct {
 		name        string
 		landed      []string
-		quarantined quarantined
+		quarantined quarantineTally
 		parked      map[int]bool
 		want        SinkReport
 	}{
-		{"all landed once", msgs("r1", 0, 1, 2, 3), quarantined{}, nil,
+		{"all landed once", msgs("r1", 0, 1, 2, 3), quarantineTally{}, nil,
 			SinkReport{Sent: 4, Landed: 4}},
-		{"duplicates are counted, not lost", msgs("r1", 0, 1, 1, 2, 3, 3, 3), quarantined{}, nil,
+		{"duplicates are counted, not lost", msgs("r1", 0, 1, 1, 2, 3, 3, 3), quarantineTally{}, nil,
 			SinkReport{Sent: 4, Landed: 4, Duplicates: 3}},
-		{"other runs and untagged lines are ignored", append(append(msgs("r1", 0, 1, 2, 3), other...), "no tag", "x logfan-demo:r1:notanumber"), quarantined{}, nil,
+		{"other runs and untagged lines are ignored", append(append(msgs("r1", 0, 1, 2, 3), other...), "no tag", "x logfan-demo:r1:notanumber"), quarantineTally{}, nil,
 			SinkReport{Sent: 4, Landed: 4}},
-		{"missing and unexplained is lost", msgs("r1", 0, 2), quarantined{}, nil,
+		{"missing and unexplained is lost", msgs("r1", 0, 2), quarantineTally{}, nil,
 			SinkReport{Sent: 4, Landed: 2, Missing: 2, Lost: 2}},
-		{"a quarantined count explains as many missing", msgs("r1", 0, 2), quarantined{count: 1}, nil,
+		{"a quarantined count explains as many missing", msgs("r1", 0, 2), quarantineTally{count: 1}, nil,
 			SinkReport{Sent: 4, Landed: 2, Missing: 2, Quarantined: 1, Lost: 1}},
-		{"quarantined events read back explain exactly themselves", msgs("r1", 0, 2), quarantined{keys: map[int]bool{1: true, 2: true}, count: 9}, nil,
+		{"quarantined events read back explain exactly themselves", msgs("r1", 0, 2), quarantineTally{keys: map[int]bool{1: true, 2: true}, count: 9}, nil,
 			SinkReport{Sent: 4, Landed: 2, Missing: 2, Quarantined: 2, Lost: 1}},
-		{"parked in the on-failure destination is not lost", msgs("r1", 0, 2), quarantined{}, map[int]bool{1: true, 3: true},
+		{"parked in the on-failure destination is not lost", msgs("r1", 0, 2), quarantineTally{}, map[int]bool{1: true, 3: true},
 			SinkReport{Sent: 4, Landed: 2, Missing: 2, OnFailure: 2}},
-		{"out of range numbers are ignored", msgs("r1", 0, 1, 2, 3, 4, -1), quarantined{}, nil,
+		{"out of range numbers are ignored", msgs("r1", 0, 1, 2, 3, 4, -1), quarantineTally{}, nil,
 			SinkReport{Sent: 4, Landed: 4}},
 	}
 	for _, tc := range tests {

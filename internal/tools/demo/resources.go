@@ -20,6 +20,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/tools/redrive"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 )
@@ -128,11 +129,11 @@ type Clients struct {
 
 // NewClients builds the clients from the SDK's default chain (AWS_ENDPOINT_URL included).
 func NewClients(ctx context.Context) (*Clients, error) {
-	cfg, err := awsclient.Load(ctx, Region)
+	cfg, err := sdkconfig.Load(ctx, Region)
 	if err != nil {
 		return nil, err
 	}
-	target, err := awsclient.Load(ctx, LogsRegion)
+	target, err := sdkconfig.Load(ctx, LogsRegion)
 	if err != nil {
 		return nil, err
 	}

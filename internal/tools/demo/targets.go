@@ -9,11 +9,11 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/anysink"
+	"github.com/logfan/logfan/internal/tools/quarantined"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
@@ -83,7 +83,7 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 // quarantinedMessages reads the events cfg's sink quarantined back from
 // the quarantine bucket (each entry's data is the event's NDJSON line).
 func quarantinedMessages(ctx context.Context, c *Clients, cfg *config.Config) ([]string, error) {
-	items, err := s3quarantine.List(ctx, c.S3, cfg.Quarantine.Bucket, cfg.Quarantine.Prefix+"/event/")
+	items, err := quarantined.List(ctx, c.S3, cfg.Quarantine.Bucket, cfg.Quarantine.Prefix+"/event/")
 	if err != nil {
 		return nil, fmt.Errorf("read back the quarantine: %w", err)
 	}

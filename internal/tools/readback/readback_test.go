@@ -17,6 +17,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/subscription"
@@ -148,7 +149,7 @@ func TestKeysPaginates(t *testing.T) {
 func TestRecordsFromMoto(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, emulator.Region)
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/anysink"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -52,7 +53,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *bucket == "" {
 		*bucket = cfg.Quarantine.Bucket
 	}
-	awsCfg, err := awsclient.Load(ctx, "")
+	awsCfg, err := sdkconfig.Load(ctx, "")
 	if err != nil {
 		return err
 	}

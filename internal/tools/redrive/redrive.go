@@ -30,6 +30,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/quarantined"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
 	"github.com/logfan/logfan/shared/config"
@@ -334,11 +335,11 @@ func onFailureRecords(rec *onfailure.Record) ([]types.Record, error) {
 
 // quarantined redrives the quarantine's undecodable records and the events this sink refused.
 func (r *Redriver) quarantined(ctx context.Context) error {
-	items, err := s3quarantine.List(ctx, r.o.S3, r.o.Bucket, r.o.QuarantinePrefix+"/")
+	items, err := quarantined.List(ctx, r.o.S3, r.o.Bucket, r.o.QuarantinePrefix+"/")
 	if err != nil {
 		return err
 	}
-	var pending []s3quarantine.Item
+	var pending []quarantined.Item
 	for _, it := range items {
 		if it.Entry.Kind == quarantine.KindEvent && it.Entry.Sink != r.o.Sink {
 			continue // another sink's refusal

@@ -24,6 +24,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
@@ -55,7 +56,7 @@ type env struct {
 func newEnv(t *testing.T, shards int) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, emulator.Region)
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func (e *env) writeRecords(t *testing.T, n int, raw ...[]byte) {
 
 // handler is the real S3 handler writing to bucket with quarantine q.
 func (e *env) handler(bucket string, q quarantine.Quarantine, onSummary func(consumer.Summary)) poller.Invoker {
-	sink := s3sink.New(e.s3, config.S3{Bucket: bucket, Prefix: config.DefaultS3Prefix, MaxObjectBytes: config.DefaultS3MaxObjectBytes}, q)
+	sink := s3sink.New(e.s3, config.S3{Bucket: bucket, Prefix: config.DefaultS3Prefix, MaxObjectBytes: config.DefaultS3MaxObjectBytes})
 	return consumer.New(consumer.Options{Sink: sink, Quarantine: q, OnSummary: onSummary, Logger: slog.New(slog.DiscardHandler)})
 }
 

@@ -4,11 +4,11 @@
 //	<prefix>/record/shard=<shard>/<sequenceNumber>.json
 //	<prefix>/event/shard=<shard>/<sequenceNumber>/<sink>/<eventId>.json
 //
-// (each part escaped with s3sink.EscapeSegment). Putting the same entry
+// (each part escaped with hive.Escape). Putting the same entry
 // again, as a retried batch does, overwrites the same object with the same
 // bytes, so Put is idempotent. The body carries no timestamp for that reason;
-// the object's LastModified says when it was quarantined. List, Decode and
-// Delete are for redrive tools.
+// the object's LastModified says when it was quarantined. Decode reads a
+// body back (internal/tools/quarantined lists and deletes entries).
 package s3quarantine
 
 import (
@@ -16,29 +16,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/hive"
 	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/sink/s3sink"
 )
 
 // PutObjectAPI is the S3 call Put makes; *s3.Client implements it.
 type PutObjectAPI interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-}
-
-// ReadAPI is the S3 calls List makes; *s3.Client implements it.
-type ReadAPI = readback.API
-
-// DeleteObjectAPI is the S3 call Delete makes; *s3.Client implements it.
-type DeleteObjectAPI interface {
-	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 // ContentType is the Content-Type of quarantine objects.
@@ -97,7 +87,7 @@ func seg(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s3sink.EscapeSegment(s)
+	return hive.Escape(s)
 }
 
 // Key returns the object key of e under prefix.
@@ -148,46 +138,4 @@ func Decode(body []byte) (quarantine.Entry, error) {
 		return quarantine.Entry{}, fmt.Errorf("decode quarantine entry: unknown kind %q", v.Kind)
 	}
 	return quarantine.Entry{Kind: v.Kind, Sink: v.Sink, Shard: v.Shard, SequenceNumber: v.SequenceNumber, EventID: v.EventID, Reason: v.Reason, Data: v.Data}, nil
-}
-
-// Item is one stored entry and its key.
-type Item struct {
-	Key   string
-	Entry quarantine.Entry
-}
-
-// List reads every entry under prefix (the quarantine's prefix, or a
-// narrower one such as "<prefix>/record/"), sorted by key.
-func List(ctx context.Context, client ReadAPI, bucket, prefix string) ([]Item, error) {
-	keys, err := readback.Keys(ctx, client, bucket, prefix)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]Item, 0, len(keys))
-	for _, k := range keys {
-		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)},
-			func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
-		if err != nil {
-			return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, k, err)
-		}
-		body, err := io.ReadAll(out.Body)
-		out.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, k, err)
-		}
-		e, err := Decode(body)
-		if err != nil {
-			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, k, err)
-		}
-		items = append(items, Item{Key: k, Entry: e})
-	}
-	return items, nil
-}
-
-// Delete removes one entry, after a successful redrive.
-func Delete(ctx context.Context, client DeleteObjectAPI, bucket, key string) error {
-	if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("delete s3://%s/%s: %w", bucket, key, err)
-	}
-	return nil
 }

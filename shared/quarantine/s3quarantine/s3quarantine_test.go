@@ -3,10 +3,7 @@ package s3quarantine
 import (
 	"bytes"
 	"context"
-	"io"
-	"os"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,17 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/logfan/logfan/internal/devkit/emulator"
-	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
 )
-
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
 // entries returns a poison record (raw, not-quite-gzip bytes), a valid
 // gzip payload and an event line with invalid UTF-8.
@@ -108,7 +98,7 @@ func (f *fakePut) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(
 
 func TestPutInput(t *testing.T) {
 	f := &fakePut{}
-	q := New(f, config.Quarantine{Bucket: "qb", Prefix: "quarantine"}, WithKMSKey("alias/logfan"))
+	q := New(f, config.Quarantine{Bucket: "qb", Prefix: "quarantine", KMSKeyID: "alias/logfan"})
 	if err := q.Put(context.Background(), entries()[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -118,67 +108,5 @@ func TestPutInput(t *testing.T) {
 	}
 	if err := q.Put(context.Background(), quarantine.Entry{Kind: "bogus"}); err == nil {
 		t.Fatal("unknown kind: no error")
-	}
-}
-
-func TestMoto(t *testing.T) {
-	emutest.Require(t, srv)
-	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := awsclient.S3(cfg)
-	bucket := "s3quarantine-moto"
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	q := New(c, config.Quarantine{Bucket: bucket, Prefix: "quarantine"})
-	want := entries()
-	// Put everything twice, as a retried batch would.
-	for round := 0; round < 2; round++ {
-		for _, e := range want {
-			if err := q.Put(ctx, e); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	items, err := List(ctx, c, bucket, "quarantine/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != len(want) {
-		t.Fatalf("%d objects after putting %d entries twice", len(items), len(want))
-	}
-	got := map[string]quarantine.Entry{}
-	for _, it := range items {
-		got[it.Key] = it.Entry
-	}
-	for _, e := range want {
-		k, _ := Key("quarantine", e)
-		if !reflect.DeepEqual(got[k], e) {
-			t.Errorf("%s:\n got %+v\nwant %+v", k, got[k], e)
-		}
-		obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(obj.Body)
-		obj.Body.Close()
-		if enc, _ := Encode(e); !bytes.Equal(body, enc) || aws.ToString(obj.ContentType) != ContentType {
-			t.Errorf("%s: stored body or content type differs", k)
-		}
-	}
-
-	records, err := List(ctx, c, bucket, "quarantine/record/")
-	if err != nil || len(records) != 2 {
-		t.Fatalf("records only: %d, %v", len(records), err)
-	}
-	if err := Delete(ctx, c, bucket, items[0].Key); err != nil {
-		t.Fatal(err)
-	}
-	left, err := List(ctx, c, bucket, "quarantine/")
-	if err != nil || len(left) != len(want)-1 || strings.Compare(left[0].Key, items[0].Key) == 0 {
-		t.Fatalf("after delete: %d items, %v", len(left), err)
 	}
 }

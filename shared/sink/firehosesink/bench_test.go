@@ -156,7 +156,7 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 			b.Run(kind+"/"+name, func(b *testing.B) {
 				tr := newOKTransport()
-				s := New(benchClient(tr), config.Firehose{Stream: "bench", Packing: packing}, nil)
+				s := New(benchClient(tr), config.Firehose{Stream: "bench", Packing: packing})
 				dec := subscription.NewDecoder(0)
 				batch := &sink.Batch{ShardID: "shardId-000000000000", Records: make([]sink.DecodedRecord, len(payloads))}
 				b.SetBytes(size)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -81,44 +82,16 @@ func (f *fakeAPI) callSizes() []int {
 	return n
 }
 
-// memQuarantine is an in-memory quarantine.Quarantine keyed like an
-// idempotent store (shard, sequence number, event ID).
-type memQuarantine struct {
-	mu      sync.Mutex
-	fail    error
-	entries map[string]quarantine.Entry
-}
-
-func (q *memQuarantine) Put(_ context.Context, e quarantine.Entry) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.fail != nil {
-		return q.fail
-	}
-	if q.entries == nil {
-		q.entries = map[string]quarantine.Entry{}
-	}
-	e.Data = bytes.Clone(e.Data)
-	q.entries[e.Shard+"/"+e.SequenceNumber+"/"+e.EventID] = e
-	return nil
-}
-
-func (q *memQuarantine) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.entries)
-}
-
 func fastRetry() []Option {
-	return []Option{WithBackoff(time.Millisecond, 5*time.Millisecond)}
+	return []Option{WithRetry(retry.Policy{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})}
 }
 
-func newTestSink(api PutRecordBatchAPI, packing string, q quarantine.Quarantine, opts ...Option) *Sink {
-	return New(api, config.Firehose{Stream: "logfan-test", Packing: packing}, q, append(fastRetry(), opts...)...)
+func newTestSink(api PutRecordBatchAPI, packing string, opts ...Option) *Sink {
+	return New(api, config.Firehose{Stream: "logfan-test", Packing: packing}, append(fastRetry(), opts...)...)
 }
 
 // checkInvariant asserts the sink.Result contract for b: every event is
-// counted once in Delivered, Quarantined, or a record from FailedAt on.
+// counted once in Delivered, Undeliverable, or a record from FailedAt on.
 func checkInvariant(t *testing.T, b *sink.Batch, r sink.Result) {
 	t.Helper()
 	total, before := b.Events(), 0
@@ -134,8 +107,13 @@ func checkInvariant(t *testing.T, b *sink.Batch, r sink.Result) {
 	for i := 0; i < limit; i++ {
 		before += len(b.Records[i].Message.LogEvents)
 	}
-	if r.Delivered+r.Quarantined != before {
-		t.Errorf("Delivered %d + Quarantined %d != %d events before FailedAt %d (of %d)", r.Delivered, r.Quarantined, before, r.FailedAt, total)
+	for _, u := range r.Undeliverable {
+		if u.Record >= limit {
+			t.Errorf("undeliverable event %+v at or after FailedAt %d", u, r.FailedAt)
+		}
+	}
+	if r.Delivered+len(r.Undeliverable) != before {
+		t.Errorf("Delivered %d + Undeliverable %d != %d events before FailedAt %d (of %d)", r.Delivered, len(r.Undeliverable), before, r.FailedAt, total)
 	}
 }
 
@@ -158,7 +136,7 @@ func TestDeliverCallBoundaries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &fakeAPI{}
 			b := sizedBatch(t, tt.sizes...)
-			r := newTestSink(api, tt.packing, &memQuarantine{}).Deliver(context.Background(), b)
+			r := newTestSink(api, tt.packing).Deliver(context.Background(), b)
 			if r.FailedAt != -1 || r.Err != nil || r.Delivered != b.Events() || r.Retries != 0 {
 				t.Fatalf("result %+v, want all %d events delivered", r, b.Events())
 			}
@@ -241,7 +219,7 @@ func TestDeliverRetries(t *testing.T) {
 			b := sizedBatch(t, sizes...)
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
-			r := newTestSink(client, config.PackingPack, &memQuarantine{}, WithLimits(small)).Deliver(ctx, b)
+			r := newTestSink(client, config.PackingPack, WithLimits(small)).Deliver(ctx, b)
 			checkInvariant(t, b, r)
 			if r.FailedAt != tt.failedAt {
 				t.Errorf("FailedAt %d, want %d (err %v)", r.FailedAt, tt.failedAt, r.Err)
@@ -277,7 +255,7 @@ func TestDeliverResendsExactlyTheFailedEntries(t *testing.T) {
 		return nil, nil
 	}}
 	b := sizedBatch(t, repeatSize(6, 300))
-	r := newTestSink(api, config.PackingSingle, nil).Deliver(context.Background(), b)
+	r := newTestSink(api, config.PackingSingle).Deliver(context.Background(), b)
 	if r.FailedAt != -1 || r.Delivered != 6 || r.Retries != 1 {
 		t.Fatalf("result %+v", r)
 	}
@@ -308,7 +286,7 @@ func TestDeliverDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		r := newTestSink(api, config.PackingPack, nil).Deliver(ctx, b)
+		r := newTestSink(api, config.PackingPack).Deliver(ctx, b)
 		if r.FailedAt != 0 || r.Delivered != 0 || r.Retries == 0 || !strings.Contains(fmt.Sprint(r.Err), "ServiceUnavailableException") {
 			t.Errorf("result %+v, want FailedAt 0 after retries with the service's error", r)
 		}
@@ -320,7 +298,7 @@ func TestDeliverDeadline(t *testing.T) {
 		api := &fakeAPI{}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		r := newTestSink(api, config.PackingPack, nil).Deliver(ctx, b)
+		r := newTestSink(api, config.PackingPack).Deliver(ctx, b)
 		if r.FailedAt != 0 || len(api.calls) != 0 || !errors.Is(r.Err, context.Canceled) {
 			t.Errorf("result %+v after %d calls, want FailedAt 0, no call, context.Canceled", r, len(api.calls))
 		}
@@ -331,13 +309,13 @@ func TestDeliverDeadline(t *testing.T) {
 		defer cancel()
 		deadline, _ := ctx.Deadline()
 		var late []time.Duration
-		s := New(api, config.Firehose{Stream: "s"}, nil, WithBackoff(time.Hour, time.Hour),
-			WithSleep(func(_ context.Context, d time.Duration) error {
+		s := New(api, config.Firehose{Stream: "s"}, WithRetry(retry.Policy{BackoffBase: time.Hour, BackoffMax: time.Hour,
+			Sleep: func(_ context.Context, d time.Duration) error {
 				if time.Now().Add(d).After(deadline) {
 					late = append(late, d)
 				}
 				return nil // a fake clock: no real waiting
-			}))
+			}}))
 		r := s.Deliver(ctx, b)
 		if r.FailedAt != 0 || len(late) > 0 {
 			t.Errorf("FailedAt %d, sleeps past the deadline %v", r.FailedAt, late)
@@ -348,53 +326,13 @@ func TestDeliverDeadline(t *testing.T) {
 func TestDeliverOversize(t *testing.T) {
 	lim := Limits{Records: 10, CallBytes: 100000, RecordBytes: 1000}
 	// Record 1's second event is over the limit.
-	sizes := [][]int{{300, 300}, {300, 1001, 300}, {300}}
-	t.Run("quarantined with its reason", func(t *testing.T) {
-		api, q := &fakeAPI{}, &memQuarantine{}
-		b := sizedBatch(t, sizes...)
-		r := newTestSink(api, config.PackingPack, q, WithLimits(lim)).Deliver(context.Background(), b)
-		checkInvariant(t, b, r)
-		if r.FailedAt != -1 || r.Quarantined != 1 || r.Rejected[ReasonTooLarge] != 1 || r.Delivered != 5 {
-			t.Fatalf("result %+v", r)
-		}
-		e, ok := q.entries[b.ShardID+"/"+b.Records[1].SequenceNumber+"/"+eventID(1, 1)]
-		if !ok {
-			t.Fatalf("no quarantine entry for event 1 of record 1: %v", q.entries)
-		}
-		wantReason := "event exceeds Firehose record limit (1001 bytes > 1000)"
-		if e.Kind != quarantine.KindEvent || e.Sink != "firehose" || e.Reason != wantReason || len(e.Data) != 1001 || e.Data[1000] != '\n' {
-			t.Errorf("entry %+v, want kind event, sink firehose, reason %q and the whole 1001-byte line", e, wantReason)
-		}
-	})
-	t.Run("quarantine failure fails the record", func(t *testing.T) {
-		api, q := &fakeAPI{}, &memQuarantine{fail: errors.New("s3 down")}
-		b := sizedBatch(t, sizes...)
-		r := newTestSink(api, config.PackingPack, q, WithLimits(lim)).Deliver(context.Background(), b)
-		checkInvariant(t, b, r)
-		if r.FailedAt != 1 || r.Quarantined != 0 || r.Delivered != 2 || !strings.Contains(fmt.Sprint(r.Err), "s3 down") {
-			t.Fatalf("result %+v, want FailedAt 1 with record 0 delivered", r)
-		}
-		// Nothing after the oversize event was sent: Lambda retries from
-		// record 1, and the one event of it that landed is reported.
-		if len(api.saw) != 3 || !strings.Contains(r.Err.Error(), "1 events from there on already landed") {
-			t.Errorf("%d distinct lines landed, want record 0's two and record 1's first (err %v)", len(api.saw), r.Err)
-		}
-		// Re-delivering the suffix with a working quarantine completes the batch.
-		q.fail = nil
-		suffix := &sink.Batch{ShardID: b.ShardID, Records: b.Records[r.FailedAt:]}
-		r2 := newTestSink(api, config.PackingPack, q, WithLimits(lim)).Deliver(context.Background(), suffix)
-		if r2.FailedAt != -1 || r2.Delivered+r2.Quarantined != suffix.Events() || q.len() != 1 {
-			t.Errorf("suffix result %+v, want everything delivered or quarantined", r2)
-		}
-	})
-	t.Run("no quarantine configured", func(t *testing.T) {
-		b := sizedBatch(t, sizes...)
-		r := New(&fakeAPI{}, config.Firehose{Stream: "s"}, nil, WithLimits(lim)).Deliver(context.Background(), b)
-		checkInvariant(t, b, r)
-		if r.FailedAt != 1 {
-			t.Errorf("FailedAt %d, want 1", r.FailedAt)
-		}
-	})
+	b := sizedBatch(t, []int{300, 300}, []int{300, 1001, 300}, []int{300})
+	r := newTestSink(&fakeAPI{}, config.PackingPack, WithLimits(lim)).Deliver(context.Background(), b)
+	checkInvariant(t, b, r)
+	want := []sink.Undeliverable{{Record: 1, Event: 1, Kind: KindTooLarge, Reason: "event exceeds the Firehose record limit (1001 bytes > 1000)"}}
+	if r.FailedAt != -1 || r.Delivered != 5 || !reflect.DeepEqual(r.Undeliverable, want) {
+		t.Fatalf("result %+v, want 5 delivered and undeliverable %+v", r, want)
+	}
 }
 
 type panicAPI struct{}
@@ -403,17 +341,21 @@ func (panicAPI) PutRecordBatch(context.Context, *firehose.PutRecordBatchInput, .
 	panic("boom")
 }
 
-func TestDeliverNeverPanics(t *testing.T) {
-	b := sizedBatch(t, repeatSize(2, 300))
-	r := New(panicAPI{}, config.Firehose{Stream: "s"}, nil).Deliver(context.Background(), b)
-	if r.FailedAt != 0 || r.Delivered != 0 || r.Err == nil {
-		t.Errorf("result %+v, want the whole batch reported failed", r)
-	}
+// A panic reaches Deliver's caller: the consumer's one guard turns it into a
+// retry of the whole batch (tested in shared/consumer).
+func TestDeliverPanicReachesCaller(t *testing.T) {
+	defer func() {
+		if p := recover(); p != "boom" {
+			t.Errorf("recovered %v, want the client's panic", p)
+		}
+	}()
+	New(panicAPI{}, config.Firehose{Stream: "s"}).Deliver(context.Background(), sizedBatch(t, repeatSize(2, 300)))
+	t.Error("Deliver returned normally")
 }
 
 func TestDeliverEmpty(t *testing.T) {
 	api := &fakeAPI{}
-	s := New(api, config.Firehose{Stream: "s"}, nil)
+	s := New(api, config.Firehose{Stream: "s"})
 	for _, b := range []*sink.Batch{nil, {}, sizedBatch(t, []int{}, nil)} {
 		if b != nil && len(b.Records) == 2 {
 			b.Records[1].Message = nil
@@ -425,7 +367,7 @@ func TestDeliverEmpty(t *testing.T) {
 	if len(api.calls) != 0 {
 		t.Errorf("%d calls for empty batches", len(api.calls))
 	}
-	if r := New(api, config.Firehose{}, nil).Deliver(context.Background(), sizedBatch(t, []int{300})); r.FailedAt != 0 || r.Err == nil {
+	if r := New(api, config.Firehose{}).Deliver(context.Background(), sizedBatch(t, []int{300})); r.FailedAt != 0 || r.Err == nil {
 		t.Errorf("no stream configured: result %+v, want FailedAt 0", r)
 	}
 }

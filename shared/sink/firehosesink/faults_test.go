@@ -9,6 +9,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -71,7 +72,7 @@ func TestMotoTransientFaults(t *testing.T) {
 		}},
 		// The attempt timeout must outlast a forwarded call even on a slow
 		// machine: cutting a call moto already stored would duplicate it.
-		{name: "a hung call cut by the attempt timeout", opts: []Option{WithAttemptTimeout(1500 * time.Millisecond)}, plan: func(call int, _ [][]byte) fault {
+		{name: "a hung call cut by the attempt timeout", opts: []Option{WithRetry(retry.Policy{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, AttemptTimeout: 1500 * time.Millisecond})}, plan: func(call int, _ [][]byte) fault {
 			return fault{hang: call == 1}
 		}},
 		{name: "partial failures", partial: true, plan: func(call int, records [][]byte) fault {
@@ -101,7 +102,7 @@ func TestMotoTransientFaults(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				opts := append([]Option{WithLimits(packedSmall)}, fastRetry()...)
-				r := New(d.client(t, rec), config.Firehose{Stream: d.stream, Packing: packing}, &memQuarantine{}, append(opts, tt.opts...)...).Deliver(ctx, b)
+				r := New(d.client(t, rec), config.Firehose{Stream: d.stream, Packing: packing}, append(opts, tt.opts...)...).Deliver(ctx, b)
 				if r.FailedAt != -1 || r.Err != nil || r.Delivered != want.total {
 					t.Fatalf("result %+v, want all %d events delivered", r, want.total)
 				}
@@ -220,7 +221,7 @@ func TestMotoPersistentFaults(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()
-			r1 := New(d.client(t, rec), cfg, &memQuarantine{}, opts...).Deliver(ctx, b)
+			r1 := New(d.client(t, rec), cfg, opts...).Deliver(ctx, b)
 			if el := time.Since(start); el > deadline+time.Second {
 				t.Errorf("Deliver returned %v after start, past the %v deadline", el, deadline)
 			}
@@ -246,7 +247,7 @@ func TestMotoPersistentFaults(t *testing.T) {
 			// Lambda retries from FailedAt: re-deliver the suffix, faults off.
 			rec.setPlan(nil)
 			s := suffix(b, r1.FailedAt)
-			r2 := New(d.client(t, rec), cfg, &memQuarantine{}, opts...).Deliver(context.Background(), s)
+			r2 := New(d.client(t, rec), cfg, opts...).Deliver(context.Background(), s)
 			if r2.FailedAt != -1 || r2.Err != nil {
 				t.Fatalf("suffix result %+v, want everything delivered", r2)
 			}
@@ -287,7 +288,7 @@ func TestMotoMissingStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	r := New(d.client(t, rec), config.Firehose{Stream: d.stream + "-missing"}, nil, fastRetry()...).Deliver(ctx, b)
+	r := New(d.client(t, rec), config.Firehose{Stream: d.stream + "-missing"}, fastRetry()...).Deliver(ctx, b)
 	if r.FailedAt != 0 || r.Delivered != 0 || r.Err == nil || rec.numCalls() != 1 {
 		t.Errorf("result %+v after %d calls, want FailedAt 0 after one call", r, rec.numCalls())
 	}

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -27,6 +25,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"
@@ -78,7 +77,7 @@ func newDestination(t *testing.T) *destination {
 
 func awsConfig(t *testing.T) aws.Config {
 	t.Helper()
-	cfg, err := awsclient.Load(context.Background(), emulator.Region)
+	cfg, err := sdkconfig.Load(context.Background(), emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,16 +85,12 @@ func awsConfig(t *testing.T) aws.Config {
 }
 
 // client returns a Firehose client for moto whose requests pass through a
-// faults.Transport with rec's injector. The SDK's own retryer stays (as in
-// production) with short backoff and no retry quota, so tests stay fast
-// and independent of each other.
+// faults.Transport with rec's injector. As in production (app.NewHandler),
+// the SDK does not retry: the sink's retry policy does.
 func (d *destination) client(t *testing.T, rec *recorder) *firehose.Client {
 	t.Helper()
 	return firehose.NewFromConfig(awsConfig(t), func(o *firehose.Options) {
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxBackoff = 20 * time.Millisecond
-			so.RateLimiter = ratelimit.None
-		})
+		o.Retryer = aws.NopRetryer{}
 		o.HTTPClient = &http.Client{Transport: &faults.Transport{Inject: rec.inject}}
 	})
 }

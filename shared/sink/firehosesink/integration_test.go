@@ -38,8 +38,8 @@ func TestMotoDeliver(t *testing.T) {
 			want := expect(t, b)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			r := New(d.client(t, rec), config.Firehose{Stream: d.stream, Packing: tt.packing}, &memQuarantine{}).Deliver(ctx, b)
-			if r.FailedAt != -1 || r.Err != nil || r.Delivered != want.total || r.Quarantined != 0 {
+			r := New(d.client(t, rec), config.Firehose{Stream: d.stream, Packing: tt.packing}).Deliver(ctx, b)
+			if r.FailedAt != -1 || r.Err != nil || r.Delivered != want.total || len(r.Undeliverable) != 0 {
 				t.Fatalf("result %+v, want all %d events delivered", r, want.total)
 			}
 			want.exactlyOnce(t, d.landed(t))
@@ -67,7 +67,7 @@ func TestMotoDeliver(t *testing.T) {
 // lands, alone in its record) and one a byte longer (quarantined).
 func TestMotoRecordLimit(t *testing.T) {
 	d := newDestination(t)
-	rec, q := &recorder{}, &memQuarantine{}
+	rec := &recorder{}
 	b := genBatch(t, 4, 3, 20, 0, false)
 	exact, over := lineOfSize(t, b.Records[1].Message, MaxRecordBytes, "exact"), lineOfSize(t, b.Records[2].Message, MaxRecordBytes+1, "over")
 	b.Records[1].Message.LogEvents = append(b.Records[1].Message.LogEvents, exact)
@@ -76,8 +76,8 @@ func TestMotoRecordLimit(t *testing.T) {
 	delete(want.want, over.ID)
 	want.total--
 
-	r := New(d.client(t, rec), config.Firehose{Stream: d.stream}, q).Deliver(context.Background(), b)
-	if r.FailedAt != -1 || r.Delivered != want.total || r.Quarantined != 1 || r.Rejected[ReasonTooLarge] != 1 {
+	r := New(d.client(t, rec), config.Firehose{Stream: d.stream}).Deliver(context.Background(), b)
+	if r.FailedAt != -1 || r.Delivered != want.total || len(r.Undeliverable) != 1 || r.Undeliverable[0].Kind != KindTooLarge {
 		t.Fatalf("result %+v, want %d delivered and 1 quarantined", r, want.total)
 	}
 	want.exactlyOnce(t, d.landed(t))
@@ -96,9 +96,10 @@ func TestMotoRecordLimit(t *testing.T) {
 	if !found {
 		t.Error("the exactly-1000-KiB event was never sent")
 	}
-	e, ok := q.entries[b.ShardID+"/"+b.Records[2].SequenceNumber+"/"+over.ID]
-	if !ok || len(e.Data) != MaxRecordBytes+1 || e.Reason != fmt.Sprintf("event exceeds Firehose record limit (%d bytes > %d)", MaxRecordBytes+1, MaxRecordBytes) {
-		t.Errorf("quarantine entry %q (%d bytes), want the whole oversize line with its reason", e.Reason, len(e.Data))
+	u := r.Undeliverable[0]
+	if m := b.Records[u.Record].Message; m.LogEvents[u.Event].ID != over.ID ||
+		u.Reason != fmt.Sprintf("event exceeds the Firehose record limit (%d bytes > %d)", MaxRecordBytes+1, MaxRecordBytes) {
+		t.Errorf("undeliverable %+v, want the oversize event with its reason", u)
 	}
 }
 

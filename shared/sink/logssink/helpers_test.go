@@ -19,7 +19,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
-	"github.com/logfan/logfan/shared/awsclient"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
@@ -110,7 +110,7 @@ func (r *recorder) bodies() []putBody {
 func newClient(t testing.TB, region string) (*cloudwatchlogs.Client, *recorder) {
 	t.Helper()
 	emutest.Require(t, srv)
-	cfg, err := awsclient.Load(context.Background(), region)
+	cfg, err := sdkconfig.Load(context.Background(), region)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func TestNaiveMatches(t *testing.T) {
 		naiveMsgs = append(naiveMsgs, nm)
 	}
 	ours, naive := newFake(), newFake()
-	if res := New(ours, config.S3{Bucket: "b", Prefix: "p"}, nil).Deliver(context.Background(), toBatch(msgs)); res.FailedAt != -1 {
+	if res := New(ours, config.S3{Bucket: "b", Prefix: "p"}).Deliver(context.Background(), toBatch(msgs)); res.FailedAt != -1 {
 		t.Fatal(res.Err)
 	}
 	if err := naiveDeliver(context.Background(), naive, "b", "p", toBatch(naiveMsgs)); err != nil {
@@ -184,7 +184,7 @@ func BenchmarkPipeline(b *testing.B) {
 			report(b)
 		})
 		b.Run("kind="+kind+"/impl=logfan", func(b *testing.B) {
-			s := New(client, config.S3{Bucket: "bench-bucket", Prefix: "logs"}, nil)
+			s := New(client, config.S3{Bucket: "bench-bucket", Prefix: "logs"})
 			dec := subscription.NewDecoder(0)
 			start(b)
 			for b.Loop() {
@@ -225,7 +225,7 @@ func BenchmarkDeliver(b *testing.B) {
 		for _, level := range []int{gzip.StatelessCompression, gzip.BestSpeed, 2, 6} {
 			b.Run(fmt.Sprintf("kind=%s/level=%d", kind, level), func(b *testing.B) {
 				counter := &countingS3{}
-				s := New(counter, config.S3{Bucket: "bench-bucket", Prefix: "logs"}, nil, WithGzipLevel(level))
+				s := New(counter, config.S3{Bucket: "bench-bucket", Prefix: "logs"}, WithGzipLevel(level))
 				b.SetBytes(size)
 				b.ReportAllocs()
 				for b.Loop() {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -23,9 +21,10 @@ import (
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/tools/readback"
-	"github.com/logfan/logfan/shared/awsclient"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -36,21 +35,17 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 const prefix = "logs"
 
 // s3Client returns a client for moto; with inject, its requests pass
-// through a faults.Transport. The SDK's own retryer is kept (as in
-// production) but with short backoff and no retry quota, so tests stay fast
-// and independent.
+// through a faults.Transport. As in production (app.NewHandler), the SDK
+// does not retry: the sink's retry policy does.
 func s3Client(t *testing.T, inject faults.Injector) *s3.Client {
 	t.Helper()
-	cfg, err := awsclient.Load(context.Background(), emulator.Region)
+	cfg, err := sdkconfig.Load(context.Background(), emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = true
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxBackoff = 20 * time.Millisecond
-			so.RateLimiter = ratelimit.None
-		})
+		o.Retryer = aws.NopRetryer{}
 		if inject != nil {
 			o.HTTPClient = &http.Client{Transport: &faults.Transport{Inject: inject}}
 		}
@@ -167,7 +162,7 @@ func TestDeliverReadBack(t *testing.T) {
 	bucket := newBucket(t, c)
 	b := genBatch(1, 12, 250)
 	// A small object bound makes several parts per partition.
-	s := New(c, config.S3{Bucket: bucket, Prefix: prefix, MaxObjectBytes: 1 << 20}, nil, WithMaxObjectBytes(64<<10))
+	s := New(c, config.S3{Bucket: bucket, Prefix: prefix, MaxObjectBytes: 1 << 20}, WithMaxObjectBytes(64<<10))
 
 	res := s.Deliver(ctx, b)
 	if res.FailedAt != -1 || res.Err != nil || res.Delivered != b.Events() || res.Bytes != linesLen(b) {
@@ -206,7 +201,7 @@ func TestSSEKMS(t *testing.T) {
 	c := s3Client(t, nil)
 	bucket := newBucket(t, c)
 	const key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-	s := New(c, config.S3{Bucket: bucket, Prefix: prefix, KMSKeyID: key}, nil)
+	s := New(c, config.S3{Bucket: bucket, Prefix: prefix, KMSKeyID: key})
 	if res := s.Deliver(ctx, genBatch(2, 1, 5)); res.FailedAt != -1 {
 		t.Fatal(res.Err)
 	}
@@ -306,7 +301,7 @@ func TestFaults(t *testing.T) {
 			bucket := newBucket(t, clean)
 			var n atomic.Int64
 			cfg := config.S3{Bucket: bucket, Prefix: prefix}
-			faulty := New(s3Client(t, tt.inject(&n)), cfg, nil, WithBackoff(10*time.Millisecond, 100*time.Millisecond))
+			faulty := New(s3Client(t, tt.inject(&n)), cfg, WithRetry(retry.Policy{BackoffBase: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond}))
 
 			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
 			defer cancel()
@@ -344,7 +339,7 @@ func TestFaults(t *testing.T) {
 
 			// Lambda retries from FailedAt: deliver the suffix with faults off.
 			suffix := &sink.Batch{ShardID: b.ShardID, Records: b.Records[res.FailedAt:]}
-			res2 := New(clean, cfg, nil).Deliver(context.Background(), suffix)
+			res2 := New(clean, cfg).Deliver(context.Background(), suffix)
 			if res2.FailedAt != -1 || res2.Delivered != suffix.Events() {
 				t.Fatalf("suffix delivery: %+v", res2)
 			}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/logfan/logfan/shared/hive"
 )
 
 // MaxSegmentBytes bounds an escaped partition value (owner, log group) in a
@@ -18,7 +20,7 @@ import (
 const MaxSegmentBytes = 640
 
 // hashedMark separates a truncated escaped value from the hash that keeps it
-// unique. EscapeSegment always escapes '~', so an escaped value never
+// unique. hive.Escape always escapes '~', so an escaped value never
 // contains it and a hashed value cannot be mistaken for an escaped one.
 const hashedMark = '~'
 
@@ -26,94 +28,19 @@ const hashedMark = '~'
 // cannot be unescaped; the full name is in every record of the object.
 var ErrHashed = errors.New("partition value is truncated and hashed")
 
-// unreserved reports whether EscapeSegment keeps b as it is. The set is the
-// one that needs no quoting anywhere the value travels: S3 keys, URLs, Hive
-// partition directories (which reserve '/', '=', ':', '#', '%' and more) and
-// Athena queries.
-func unreserved(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_' || b == '.'
-}
-
-const upperHex = "0123456789ABCDEF"
-
-// EscapeSegment escapes s for use as one Hive-style partition value in an S3
-// key: bytes other than A-Z a-z 0-9 '-' '_' '.' become %XX (upper-case hex,
-// Hive's own escaping for partition directories), so "/aws/lambda/fn"
-// becomes "%2Faws%2Flambda%2Ffn". UnescapeSegment reverses it exactly.
-func EscapeSegment(s string) string {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&0xF])
-	}
-	return b.String()
-}
-
-// UnescapeSegment reverses EscapeSegment. It rejects anything EscapeSegment
-// cannot produce (a malformed or lower-case escape, an escaped unreserved
-// byte, a raw reserved byte), so a value maps back to exactly one name, and
-// returns ErrHashed for values shortened by PartitionValue.
-func UnescapeSegment(v string) (string, error) {
+// unescapeValue reverses PartitionValue, or returns ErrHashed.
+func unescapeValue(v string) (string, error) {
 	if strings.IndexByte(v, hashedMark) >= 0 {
 		return "", fmt.Errorf("unescape %q: %w", v, ErrHashed)
 	}
-	var b strings.Builder
-	b.Grow(len(v))
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		if c != '%' || i+2 >= len(v) {
-			return "", fmt.Errorf("unescape %q: unexpected %q at byte %d", v, c, i)
-		}
-		hi, lo := unhex(v[i+1]), unhex(v[i+2])
-		if hi < 0 || lo < 0 {
-			return "", fmt.Errorf("unescape %q: bad escape %q at byte %d", v, v[i:i+3], i)
-		}
-		d := byte(hi<<4 | lo)
-		if unreserved(d) {
-			return "", fmt.Errorf("unescape %q: %q needs no escape (byte %d)", v, v[i:i+3], i)
-		}
-		b.WriteByte(d)
-		i += 2
-	}
-	return b.String(), nil
+	return hive.Unescape(v)
 }
 
-// unhex decodes one upper-case hex digit, or returns -1.
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
-
-// PartitionValue is EscapeSegment bounded to MaxSegmentBytes: a longer
+// PartitionValue is hive.Escape bounded to MaxSegmentBytes: a longer
 // escaped value is cut (never inside an escape) and followed by '~' and the
 // first 16 hex digits of the SHA-256 of s, so distinct names stay distinct.
 func PartitionValue(s string) string {
-	e := EscapeSegment(s)
+	e := hive.Escape(s)
 	if len(e) <= MaxSegmentBytes {
 		return e
 	}
@@ -174,7 +101,7 @@ func (p Partition) Path(prefix string) string {
 // partition. It depends on nothing else, so delivering the same batch again
 // writes the same keys and overwrites instead of duplicating.
 func ObjectName(shard, firstSeq, lastSeq string, part int) string {
-	return EscapeSegment(shard) + "_" + EscapeSegment(firstSeq) + "_" + EscapeSegment(lastSeq) + "_" + fmt.Sprintf("%04d", part) + Extension
+	return hive.Escape(shard) + "_" + hive.Escape(firstSeq) + "_" + hive.Escape(lastSeq) + "_" + fmt.Sprintf("%04d", part) + Extension
 }
 
 // Extension is the objects' file extension; Athena and Glue pick the gzip
@@ -206,10 +133,10 @@ func ParsePath(key, prefix string) (Partition, error) {
 	}
 	var p Partition
 	var err error
-	if p.Owner, err = UnescapeSegment(vals[0]); err != nil {
+	if p.Owner, err = unescapeValue(vals[0]); err != nil {
 		return Partition{}, fmt.Errorf("parse key %q: owner: %w", key, err)
 	}
-	if p.LogGroup, err = UnescapeSegment(vals[1]); err != nil {
+	if p.LogGroup, err = unescapeValue(vals[1]); err != nil {
 		return Partition{}, fmt.Errorf("parse key %q: log group: %w", key, err)
 	}
 	day, err := time.Parse("2006-01-02", vals[2])

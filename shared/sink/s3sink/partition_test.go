@@ -1,66 +1,12 @@
 package s3sink
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logfan/logfan/shared/hive"
 )
-
-func TestEscapeSegment(t *testing.T) {
-	tests := []struct {
-		in, want string
-	}{
-		{"", ""},
-		{"111111111111", "111111111111"},
-		{"/aws/lambda/my-fn", "%2Faws%2Flambda%2Fmy-fn"},
-		{"app.prod_2#blue", "app.prod_2%23blue"},
-		{"100%", "100%25"},
-		{"a=b:c d", "a%3Db%3Ac%20d"},
-		{"~", "%7E"},
-		{"é", "%C3%A9"},
-		{"\x00\xff", "%00%FF"},
-	}
-	for _, tt := range tests {
-		got := EscapeSegment(tt.in)
-		if got != tt.want {
-			t.Errorf("EscapeSegment(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		back, err := UnescapeSegment(got)
-		if err != nil || back != tt.in {
-			t.Errorf("UnescapeSegment(%q) = %q, %v; want %q", got, back, err, tt.in)
-		}
-	}
-}
-
-func TestEscapeRoundTripEveryByte(t *testing.T) {
-	var all strings.Builder
-	for c := 0; c < 256; c++ {
-		all.WriteByte(byte(c))
-		s := string([]byte{byte(c)})
-		e := EscapeSegment(s)
-		if strings.ContainsAny(e, "/=:#~ ") {
-			t.Errorf("EscapeSegment(%q) = %q keeps a reserved byte", s, e)
-		}
-		if back, err := UnescapeSegment(e); err != nil || back != s {
-			t.Errorf("byte %#x: round trip gave %q, %v", c, back, err)
-		}
-	}
-	if back, err := UnescapeSegment(EscapeSegment(all.String())); err != nil || back != all.String() {
-		t.Errorf("all bytes: round trip failed: %v", err)
-	}
-}
-
-func TestUnescapeSegmentRejects(t *testing.T) {
-	for _, v := range []string{"%", "%2", "%2f", "%GG", "a/b", "a b", "%41", "x~0123456789abcdef"} {
-		if got, err := UnescapeSegment(v); err == nil {
-			t.Errorf("UnescapeSegment(%q) = %q, want an error", v, got)
-		}
-	}
-	if _, err := UnescapeSegment("abc~0123456789abcdef"); !errors.Is(err, ErrHashed) {
-		t.Errorf("hashed value: err = %v, want ErrHashed", err)
-	}
-}
 
 func TestPartitionValueBounded(t *testing.T) {
 	// Log group names may be 512 characters of [.-_/#A-Za-z0-9].
@@ -92,7 +38,7 @@ func TestPartitionValueBounded(t *testing.T) {
 			if i := strings.LastIndexByte(v, '%'); i >= 0 && i > len(v)-17-3 {
 				t.Errorf("cut splits an escape: %q", v[len(v)-25:])
 			}
-			if !strings.HasPrefix(EscapeSegment(tt.in), v[:strings.IndexByte(v, '~')]) {
+			if !strings.HasPrefix(hive.Escape(tt.in), v[:strings.IndexByte(v, '~')]) {
 				t.Errorf("value does not start with the escaped name")
 			}
 		})

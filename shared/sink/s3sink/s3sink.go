@@ -4,7 +4,7 @@
 //
 //	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<first>_<last>_<part>.ndjson.gz
 //
-// Partition values are escaped with EscapeSegment (Hive-style %XX, so
+// Partition values are escaped with hive.Escape (Hive-style %XX, so
 // "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). The object name depends only
 // on the shard, the batch's first and last sequence numbers and the part
 // number, so a retried batch overwrites its objects instead of duplicating

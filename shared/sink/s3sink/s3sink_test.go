@@ -23,6 +23,7 @@ import (
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -144,8 +145,8 @@ func linesLen(b *sink.Batch) int64 {
 }
 
 func newSink(client PutObjectAPI, opts ...Option) *Sink {
-	opts = append([]Option{WithBackoff(time.Millisecond, 5*time.Millisecond)}, opts...)
-	return New(client, config.S3{Bucket: "b", Prefix: "logs", MaxObjectBytes: 1 << 20}, nil, opts...)
+	opts = append([]Option{WithRetry(retry.Policy{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond})}, opts...)
+	return New(client, config.S3{Bucket: "b", Prefix: "logs", MaxObjectBytes: 1 << 20}, opts...)
 }
 
 // TestObjectSplit checks the bound on uncompressed bytes per object: lines
@@ -278,7 +279,7 @@ func TestPutObjectInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
-			s := New(f, config.S3{Bucket: "bkt", Prefix: "p", KMSKeyID: tt.kms}, nil)
+			s := New(f, config.S3{Bucket: "bkt", Prefix: "p", KMSKeyID: tt.kms})
 			if res := s.Deliver(context.Background(), batch(msg("1", "g", t0, "x"))); res.FailedAt != -1 {
 				t.Fatal(res.Err)
 			}
@@ -422,7 +423,7 @@ func TestAttemptTimeout(t *testing.T) {
 		}
 		return nil
 	}
-	res := newSink(f, WithAttemptTimeout(50*time.Millisecond)).Deliver(context.Background(), threeGroups())
+	res := newSink(f, WithRetry(retry.Policy{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, AttemptTimeout: 50 * time.Millisecond})).Deliver(context.Background(), threeGroups())
 	if res.FailedAt != -1 || res.Delivered != 8 || res.Retries != 3 {
 		t.Fatalf("result = %+v", res)
 	}
@@ -437,29 +438,6 @@ func TestEmptyBatch(t *testing.T) {
 	res = newSink(f).Deliver(context.Background(), batch(msg("1", "g", t0)))
 	if res.FailedAt != -1 || len(f.objects) != 0 {
 		t.Fatalf("record without events: result = %+v, objects %v", res, f.keys())
-	}
-}
-
-func TestRetryable(t *testing.T) {
-	tests := []struct {
-		err  error
-		want bool
-	}{
-		{httpErr(503, "SlowDown"), true},
-		{httpErr(500, "InternalError"), true},
-		{httpErr(400, "RequestTimeout"), true},
-		{httpErr(400, "RequestTimeTooSkewed"), true},
-		{httpErr(429, "TooManyRequests"), true},
-		{httpErr(403, "AccessDenied"), false},
-		{httpErr(404, "NoSuchBucket"), false},
-		{httpErr(400, "KMS.NotFoundException"), false},
-		{errors.New("dial tcp: connection refused"), true},
-		{fmt.Errorf("wrapped: %w", httpErr(403, "AccessDenied")), false},
-	}
-	for _, tt := range tests {
-		if got := Retryable(tt.err); got != tt.want {
-			t.Errorf("Retryable(%v) = %v, want %v", tt.err, got, tt.want)
-		}
 	}
 }
 
@@ -482,4 +460,24 @@ func TestPlan(t *testing.T) {
 	if !reflect.DeepEqual(got, wantSpans) || jobs[0].part.Hour != hr || jobs[2].part.Owner != "2" {
 		t.Fatalf("plan = %+v", got)
 	}
+}
+
+// panicS3 panics inside an upload, which runs in one of the sink's goroutines.
+type panicS3 struct{}
+
+func (panicS3) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	panic("injected bug")
+}
+
+// A panic in a worker goroutine must reach Deliver's caller (the consumer's
+// guard turns it into a retry of the whole batch) instead of killing the process.
+func TestWorkerPanicReachesCaller(t *testing.T) {
+	defer func() {
+		p, ok := recover().(*sink.Panic)
+		if !ok || p.Value != "injected bug" || len(p.Stack) == 0 {
+			t.Fatalf("Deliver's caller recovered %#v, want *sink.Panic with the value and stack", p)
+		}
+	}()
+	newSink(panicS3{}, WithConcurrency(3)).Deliver(context.Background(), threeGroups())
+	t.Fatal("Deliver returned normally")
 }
