@@ -82,6 +82,9 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	// the bucket's objects; ListBucket is what Lambda's S3 destination requires.
 	grant(role, []string{"s3:PutObject"}, r.quarantine.ArnForObjects(jsii.String("*")))
 	grant(role, []string{"s3:ListBucket"}, r.quarantine.BucketArn())
+	if r.s.Quarantine.KMSKeyARN != "" {
+		grant(role, []string{"kms:GenerateDataKey"}, jsii.String(r.s.Quarantine.KMSKeyARN))
+	}
 	suppress(role, "AwsSolutions-IAM5", "The quarantine bucket is dedicated to failed records: Lambda writes on-failure records under keys it chooses, the function writes quarantined items under its prefix.",
 		r.nagObjects(r.quarantine, "*"))
 

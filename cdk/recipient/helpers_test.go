@@ -148,17 +148,18 @@ const (
 // created customer key, KMS on the data bucket, alarm notifications.
 func orgStack(t *testing.T) *synthesized {
 	return synth(t, "org", map[string]any{
-		CtxSenderAccounts:    "111111111111",
-		CtxOrganizationID:    testOrgID,
-		CtxOrganizationPaths: testOrgPath,
-		CtxEnhancedFanOut:    true,
-		CtxStreamMode:        StreamProvisioned,
-		CtxShardCount:        4.0,
-		CtxStreamEncryption:  EncryptionKMS,
-		CtxS3KMSKeyARN:       testKeyARN,
-		CtxAlarmTopicARN:     testTopicARN,
-		CtxLogsRegion:        "eu-west-1",
-		CtxLogLevel:          "debug",
+		CtxSenderAccounts:      "111111111111",
+		CtxOrganizationID:      testOrgID,
+		CtxOrganizationPaths:   testOrgPath,
+		CtxEnhancedFanOut:      true,
+		CtxStreamMode:          StreamProvisioned,
+		CtxShardCount:          4.0,
+		CtxStreamEncryption:    EncryptionKMS,
+		CtxS3KMSKeyARN:         testKeyARN,
+		CtxQuarantineKMSKeyARN: testKeyARN,
+		CtxAlarmTopicARN:       testTopicARN,
+		CtxLogsRegion:          "eu-west-1",
+		CtxLogLevel:            "debug",
 	})
 }
 

@@ -54,6 +54,7 @@ const (
 
 	CtxQuarantinePrefix         = "quarantinePrefix"
 	CtxQuarantineExpirationDays = "quarantineExpirationDays"
+	CtxQuarantineKMSKeyARN      = "quarantineKmsKeyArn"
 
 	CtxLogLevel                 = "logLevel"
 	CtxFunctionMemoryMB         = "functionMemoryMB"
@@ -193,6 +194,9 @@ func (l LogsSettings) GroupPrefix() string {
 type QuarantineSettings struct {
 	Prefix         string
 	ExpirationDays int
+	// KMSKeyARN, if set, is the key every function writes quarantine entries
+	// with (SSE-KMS); otherwise the bucket's default encryption applies.
+	KMSKeyARN string
 }
 
 // FunctionSettings applies to every consumer function.
@@ -363,6 +367,7 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 
 	s.Quarantine.Prefix = s3Prefix(p, CtxQuarantinePrefix, config.DefaultQuarantinePrefix)
 	s.Quarantine.ExpirationDays = p.Int(CtxQuarantineExpirationDays, 365, 0, 36500)
+	s.Quarantine.KMSKeyARN = p.OptionalMatch(CtxQuarantineKMSKeyARN, reKMSKey, "a KMS key ARN")
 	if strings.HasPrefix(s.Quarantine.Prefix+"/", "aws/lambda/") {
 		p.Fail(CtxQuarantinePrefix, s.Quarantine.Prefix, "a prefix outside aws/lambda/, where Lambda writes on-failure records")
 	}
@@ -428,6 +433,9 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 		config.EnvQuarantineBucket: refs.QuarantineBucket,
 		config.EnvQuarantinePrefix: s.Quarantine.Prefix,
 		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
+	}
+	if s.Quarantine.KMSKeyARN != "" {
+		env[config.EnvQuarantineKMSKeyID] = s.Quarantine.KMSKeyARN
 	}
 	switch sink {
 	case config.SinkS3:

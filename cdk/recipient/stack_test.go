@@ -465,6 +465,12 @@ func TestFunctionEnvironment(t *testing.T) {
 	if v := props(orgStack(t).function(t, config.SinkS3))["Environment"].(map[string]any)["Variables"].(map[string]any)[config.EnvS3KMSKeyID]; v != testKeyARN {
 		t.Errorf("S3 KMS key env %v", v)
 	}
+	// AND every function writes quarantine entries with the quarantine's own key, when one is set
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		if v := props(orgStack(t).function(t, sink))["Environment"].(map[string]any)["Variables"].(map[string]any)[config.EnvQuarantineKMSKeyID]; v != testKeyARN {
+			t.Errorf("%s: quarantine KMS key env %v", sink, v)
+		}
+	}
 }
 
 // refTo returns {"Ref": id} for the one resource whose logical ID starts with prefix.
