@@ -22,6 +22,9 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
 
 CDK       := node_modules/.bin/cdk
+BIN       := $(CURDIR)/bin
+STATICCHECK_VERSION := v0.8.2
+ERRCHECK_VERSION    := v1.30.0
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 
@@ -30,9 +33,15 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: moto node_modules/.installed ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI)
+tools: moto node_modules/.installed $(BIN)/staticcheck $(BIN)/errcheck ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI, linters)
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
 	@$(GO) mod download
+
+# Linters at pinned versions, in a project-local bin/ (gitignored).
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+$(BIN)/errcheck:
+	GOBIN=$(BIN) $(GO) install github.com/kisielk/errcheck@$(ERRCHECK_VERSION)
 
 .PHONY: moto
 moto:
@@ -69,9 +78,11 @@ demo: moto ## the main job end to end on a local emulator: moto, stream, senders
 	$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
 
 .PHONY: lint
-lint: ## gofmt, go vet, and what each function links (its own sink and client only, no tools)
+lint: $(BIN)/staticcheck $(BIN)/errcheck ## gofmt, go vet, staticcheck, errcheck, and what each function links
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+	$(BIN)/errcheck -exclude .errcheck-excludes ./...
 	@$(MAKE) linkcheck
 
 # Each function links shared/ only, its own sink and its own service client
