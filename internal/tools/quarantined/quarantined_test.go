@@ -3,19 +3,18 @@ package quarantined
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -27,22 +26,19 @@ var srv *emulator.Server
 
 func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
-// entries returns a poison record (raw, not-quite-gzip bytes), a valid
-// gzip payload and an event line with invalid UTF-8.
+// entries are what the consumer quarantines: undecodable records (raw
+// bytes, kept exact) and undeliverable events (their JSON line).
 func entries() []quarantine.Entry {
-	m := eventgen.New(7).Message(eventgen.Source{Owner: "111111111111", LogGroup: "/aws/x", LogStream: "s"}, 3, time.Unix(1767225600, 0), time.Second, 0)
-	return []quarantine.Entry{
-		{Kind: quarantine.KindRecord, Shard: "shardId-000000000001", SequenceNumber: "49590000000000000000000000000000000000000000000000000001",
-			Reason: "corrupt gzip: flate: corrupt input", Data: []byte{0x1f, 0x8b, 0x08, 0, 0xff, 0xfe, '\n', 0}},
-		{Kind: quarantine.KindRecord, Shard: "shardId-000000000001", SequenceNumber: "49590000000000000000000000000000000000000000000000000002",
-			Reason: "decompressed size over cap", Data: eventgen.MustPayload(m)},
-		{Kind: quarantine.KindEvent, Sink: "firehose", Shard: "shardId-000000000002", SequenceNumber: "49590000000000000000000000000000000000000000000000000003",
-			EventID: "37000000000000000000000000000000000000000000000000000001", Reason: "event over 1,000 KiB",
-			Data: []byte("{\"owner\":\"1\",\"message\":\"bad \xff utf8 \\n\"}\n")},
+	var es []quarantine.Entry
+	for i, data := range [][]byte{{0x1f, 0x8b, 0x08, 0, 0xff, 0xfe, '\n', 0}, []byte("not gzip")} {
+		es = append(es, quarantine.Entry{Kind: quarantine.KindRecord, Shard: "shardId-000000000001",
+			SequenceNumber: fmt.Sprintf("4959%052d", i), Reason: "undecodable", Data: data})
 	}
+	return append(es, quarantine.Entry{Kind: quarantine.KindEvent, Sink: "logs", Shard: "shardId-000000000002",
+		SequenceNumber: "4959" + strings.Repeat("7", 52), EventID: "3700", Reason: "tooOld", Data: []byte(`{"id":"3700","message":"\u2028 \xff"}`)})
 }
 
-func TestMoto(t *testing.T) {
+func TestListAndDelete(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
 	cfg, err := sdkconfig.Load(ctx, emulator.Region)
