@@ -107,7 +107,7 @@ func naiveDeliver(ctx context.Context, client *cloudwatchlogs.Client, msgs []*su
 }
 
 func benchSink(client *cloudwatchlogs.Client) *Sink {
-	return New(client, config.Logs{Region: targetRegion, RetentionDays: 30}, nil)
+	return New(client, config.Logs{Region: targetRegion, RetentionDays: 30})
 }
 
 // oursDeliver is the pipeline the logs function runs: the tuned decoder,

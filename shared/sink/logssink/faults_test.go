@@ -3,7 +3,6 @@ package logssink
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,7 +10,7 @@ import (
 	"time"
 
 	"github.com/logfan/logfan/internal/devkit/faults"
-	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -85,7 +84,7 @@ func TestTransientFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			client, rec := newClient(t, targetRegion)
 			cfg, prefix := logsConfig(t)
-			s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+			s := New(client, cfg, fastOpts()...)
 			b := genBatch(uint64(100+i), testSources, 8, 40, time.Now().Add(-time.Hour), 10*time.Millisecond, -time.Minute)
 			rec.set(tc.inject())
 			res := deliver(t, s, b, 60*time.Second)
@@ -131,7 +130,7 @@ func TestOneStreamFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			client, rec := newClient(t, targetRegion)
 			cfg, prefix := logsConfig(t)
-			s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+			s := New(client, cfg, fastOpts()...)
 			// Record k comes from testSources[k%4]; the failing stream is
 			// source 2's, whose first record is record 2.
 			b := genBatch(uint64(200+i), testSources, 9, 30, time.Now().Add(-time.Hour), 10*time.Millisecond, time.Minute)
@@ -226,7 +225,7 @@ func assertNothingLost(t *testing.T, client ReadAPI, prefix string, s *Sink, b *
 func TestHungAttemptRetried(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
-	s := New(client, cfg, &quarantine.Memory{}, fastOpts(WithAttemptTimeout(300*time.Millisecond))...)
+	s := New(client, cfg, WithRetry(retry.Policy{BackoffBase: fastRetry.BackoffBase, BackoffMax: fastRetry.BackoffMax, AttemptTimeout: 300 * time.Millisecond}))
 	b := genBatch(300, testSources, 4, 20, time.Now().Add(-time.Hour), time.Millisecond, 0)
 	rec.set(firstN(1, isPut, faults.Hang))
 	res := deliver(t, s, b, 20*time.Second)
@@ -238,29 +237,53 @@ func TestHungAttemptRetried(t *testing.T) {
 	}
 }
 
-// TestQuarantineUnavailable: when the quarantine cannot take an oversize
-// event, the event is not counted as quarantined and FailedAt covers its
-// record; re-delivering the suffix with the quarantine back quarantines it.
-func TestQuarantineUnavailable(t *testing.T) {
-	client, _ := newClient(t, targetRegion)
+// TestUndeliverableBeforeFailedAt: an oversize event in a record before
+// FailedAt is reported undeliverable; one in a record at or after FailedAt
+// is not (Lambda retries that record, and the retry reports it). Across the
+// failed delivery and the re-delivery of its suffix nothing is lost and the
+// duplicates are exactly the events from FailedAt on that landed twice.
+func TestUndeliverableBeforeFailedAt(t *testing.T) {
+	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
-	q := &quarantine.Memory{Err: errors.New("quarantine bucket unavailable")}
-	s := New(client, cfg, q, fastOpts()...)
+	s := New(client, cfg, fastOpts()...)
+	// Record k comes from testSources[k%4]; source 2's stream is refused,
+	// so FailedAt is 2. Record 1 (before) and record 3 (after) each carry
+	// an oversize event.
 	b := genBatch(400, testSources, 6, 20, time.Now().Add(-time.Hour), time.Millisecond, 0)
-	big := &b.Records[3].Message.LogEvents[7]
-	big.Message = strings.Repeat("z", DefaultMaxMessageBytes+1)
+	bigBefore, bigAfter := &b.Records[1].Message.LogEvents[7], &b.Records[3].Message.LogEvents[4]
+	bigBefore.Message = strings.Repeat("y", DefaultMaxMessageBytes+1)
+	bigAfter.Message = strings.Repeat("z", DefaultMaxMessageBytes+1)
+	bad := s.Target(testSources[2].owner, testSources[2].group, testSources[2].stream).Stream
+	rec.set(func(req *http.Request, body []byte, _ int) (*http.Response, error) {
+		if putStream(req, body) == bad {
+			return faults.JSONError(400, "AccessDeniedException", "not allowed"), nil
+		}
+		return nil, nil
+	})
 	res := deliver(t, s, b, 20*time.Second)
-	if res.FailedAt != 3 || res.Quarantined != 0 || res.Delivered != b.Events()-1 || !strings.Contains(res.Err.Error(), "unavailable") {
+	badEvents := len(b.Records[2].Message.LogEvents)
+	if res.FailedAt != 2 || res.Delivered != b.Events()-badEvents-2 || len(res.Undeliverable) != 1 || !strings.Contains(res.Err.Error(), "AccessDenied") {
 		t.Fatalf("result %+v", res)
 	}
-	q.Err = nil
-	res2 := deliver(t, s, suffix(b, 3), 20*time.Second)
-	if res2.FailedAt != -1 || res2.Quarantined != 1 || len(q.Entries()) != 1 || q.Entries()[0].EventID != big.ID {
-		t.Fatalf("re-delivery %+v, entries %d", res2, len(q.Entries()))
+	if u := res.Undeliverable[0]; u.Record != 1 || u.Event != 7 || u.Kind != KindTooLarge {
+		t.Fatalf("undeliverable %+v, want record 1 event 7 as %s", u, KindTooLarge)
 	}
-	notBig := func(_ *subscription.Message, ev *subscription.LogEvent) bool { return ev.ID == big.ID }
-	want := expected(s, b, 0, notBig)
-	addAll(want, expected(s, b, 3, notBig)) // records 3.. landed twice: no dedupe in CloudWatch Logs
+	rec.set(nil)
+	res2 := deliver(t, s, suffix(b, 2), 20*time.Second)
+	if res2.FailedAt != -1 || len(res2.Undeliverable) != 1 || res2.Delivered != suffix(b, 2).Events()-1 {
+		t.Fatalf("re-delivery %+v", res2)
+	}
+	if u := res2.Undeliverable[0]; u.Record != 1 || u.Event != 4 || u.Kind != KindTooLarge { // record 3 is record 1 of the suffix
+		t.Fatalf("re-delivery undeliverable %+v, want suffix record 1 event 4", u)
+	}
+	big := func(_ *subscription.Message, ev *subscription.LogEvent) bool {
+		return ev.ID == bigBefore.ID || ev.ID == bigAfter.ID
+	}
+	want := expected(s, b, 0, big)
+	// Records 3.. of the other streams landed twice: no dedupe in CloudWatch Logs.
+	addAll(want, expected(s, b, 3, func(m *subscription.Message, ev *subscription.LogEvent) bool {
+		return big(m, ev) || m.LogStream == testSources[2].stream
+	}))
 	if got := readBack(t, client, prefix); diff(want, got) != "" {
 		t.Fatalf("read back differs:\n%s", diff(want, got))
 	}
@@ -272,7 +295,7 @@ func TestQuarantineUnavailable(t *testing.T) {
 func TestRetentionFailure(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
-	s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+	s := New(client, cfg, fastOpts()...)
 	b := genBatch(500, testSources[:1], 2, 10, time.Now().Add(-time.Hour), time.Millisecond, 0)
 	rec.set(func(req *http.Request, _ []byte, _ int) (*http.Response, error) {
 		if faults.IsOperation(req, "PutRetentionPolicy") {
@@ -301,7 +324,7 @@ func TestRetentionFailure(t *testing.T) {
 
 // TestInvalidParameterBisected: a batch refused with
 // InvalidParameterException because of a few events is bisected; those
-// events alone are quarantined and the rest land exactly once. Past the
+// events alone are reported undeliverable and the rest land exactly once. Past the
 // bisection budget the batch fails through FailedAt instead.
 func TestInvalidParameterBisected(t *testing.T) {
 	poison := func(req *http.Request, body []byte, _ int) (*http.Response, error) {
@@ -325,17 +348,17 @@ func TestInvalidParameterBisected(t *testing.T) {
 	t.Run("isolated", func(t *testing.T) {
 		client, rec := newClient(t, targetRegion)
 		cfg, prefix := logsConfig(t)
-		q := &quarantine.Memory{}
-		s := New(client, cfg, q, fastOpts()...)
+		s := New(client, cfg, fastOpts()...)
 		b := mk()
 		rec.set(poison)
 		res := deliver(t, s, b, 20*time.Second)
-		if res.FailedAt != -1 || res.Quarantined != 3 || res.Rejected[RejectedInvalidParameter] != 3 || res.Delivered != 61 {
+		if res.FailedAt != -1 || len(res.Undeliverable) != 3 || res.Delivered != 61 {
 			t.Fatalf("result %+v", res)
 		}
-		for _, e := range q.Entries() {
-			if !strings.Contains(e.Reason, "InvalidParameterException") {
-				t.Errorf("reason %q", e.Reason)
+		for _, u := range res.Undeliverable {
+			ev := b.Records[u.Record].Message.LogEvents[u.Event]
+			if u.Kind != RejectedInvalidParameter || !strings.Contains(u.Reason, "InvalidParameterException") || !strings.HasPrefix(ev.Message, "POISON") {
+				t.Errorf("undeliverable %+v (event %q)", u, ev.Message[:20])
 			}
 		}
 		if n := rec.count("PutLogEvents"); n > 40 {
@@ -348,10 +371,10 @@ func TestInvalidParameterBisected(t *testing.T) {
 	t.Run("budget spent", func(t *testing.T) {
 		client, rec := newClient(t, targetRegion)
 		cfg, _ := logsConfig(t)
-		s := New(client, cfg, &quarantine.Memory{}, fastOpts(WithBisectCalls(4))...)
+		s := New(client, cfg, fastOpts(WithBisectCalls(4))...)
 		rec.set(poison)
 		res := deliver(t, s, mk(), 20*time.Second)
-		if res.FailedAt != 0 || res.Quarantined != 0 || !strings.Contains(res.Err.Error(), "budget") {
+		if res.FailedAt != 0 || len(res.Undeliverable) != 0 || !strings.Contains(res.Err.Error(), "budget") {
 			t.Fatalf("result %+v", res)
 		}
 	})

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
@@ -21,7 +21,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -118,7 +118,7 @@ func newClient(t testing.TB, region string) (*cloudwatchlogs.Client, *recorder) 
 	ft := &faults.Transport{Inject: rec.Inject}
 	client := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 		o.HTTPClient = &http.Client{Transport: ft}
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.MaxBackoff = 20 * time.Millisecond })
+		o.Retryer = awsretry.NewStandard(func(so *awsretry.StandardOptions) { so.MaxBackoff = 20 * time.Millisecond })
 	})
 	return client, rec
 }
@@ -136,9 +136,12 @@ func logsConfig(t testing.TB) (config.Logs, string) {
 	}, prefix
 }
 
+// fastRetry keeps retry waits short in tests.
+var fastRetry = retry.Policy{BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond}
+
 // fastOpts are sink options that keep retry waits short in tests.
 func fastOpts(extra ...Option) []Option {
-	return append([]Option{WithBackoff(5*time.Millisecond, 50*time.Millisecond)}, extra...)
+	return append([]Option{WithRetry(fastRetry)}, extra...)
 }
 
 // source is one simulated sender log stream.
@@ -244,7 +247,8 @@ func total(m map[key]int) int {
 }
 
 // checkInvariant asserts the sink contract: every event is delivered,
-// quarantined, or in a record at or after FailedAt.
+// reported undeliverable (only events of records before FailedAt, each
+// once, with a kind and a reason), or in a record at or after FailedAt.
 func checkInvariant(t testing.TB, b *sink.Batch, res sink.Result) {
 	t.Helper()
 	all := b.Events()
@@ -254,18 +258,49 @@ func checkInvariant(t testing.TB, b *sink.Batch, res sink.Result) {
 		if res.Err == nil {
 			t.Errorf("FailedAt %d without Err", res.FailedAt)
 		}
+	} else if res.Err != nil {
+		t.Errorf("Err %v without FailedAt", res.Err)
 	}
-	if res.Delivered+res.Quarantined > all || res.Delivered+res.Quarantined+tail < all {
-		t.Fatalf("delivered %d + quarantined %d + from FailedAt %d (%d) does not account for %d events",
-			res.Delivered, res.Quarantined, res.FailedAt, tail, all)
+	seen := map[[2]int]bool{}
+	for _, u := range res.Undeliverable {
+		if u.Record < 0 || u.Record >= len(b.Records) || u.Event < 0 || u.Event >= len(b.Records[u.Record].Message.LogEvents) {
+			t.Fatalf("undeliverable %+v points outside the batch", u)
+		}
+		if res.FailedAt >= 0 && u.Record >= res.FailedAt {
+			t.Fatalf("undeliverable %+v is in a record at or after FailedAt %d", u, res.FailedAt)
+		}
+		if u.Kind == "" || u.Reason == "" {
+			t.Fatalf("undeliverable %+v without kind or reason", u)
+		}
+		if at := [2]int{u.Record, u.Event}; seen[at] {
+			t.Fatalf("undeliverable %+v listed twice", u)
+		} else {
+			seen[at] = true
+		}
 	}
-	rejected := 0
-	for _, n := range res.Rejected {
-		rejected += n
+	und := len(res.Undeliverable)
+	if res.Delivered+und > all || res.Delivered+und+tail < all {
+		t.Fatalf("delivered %d + undeliverable %d + from FailedAt %d (%d) does not account for %d events",
+			res.Delivered, und, res.FailedAt, tail, all)
 	}
-	if rejected > res.Quarantined {
-		t.Fatalf("rejected %d > quarantined %d", rejected, res.Quarantined)
+}
+
+// undeliverable maps the event ID of each event res reports undeliverable to its report.
+func undeliverable(b *sink.Batch, res sink.Result) map[string]sink.Undeliverable {
+	out := map[string]sink.Undeliverable{}
+	for _, u := range res.Undeliverable {
+		out[b.Records[u.Record].Message.LogEvents[u.Event].ID] = u
 	}
+	return out
+}
+
+// kinds counts res.Undeliverable by kind.
+func kinds(res sink.Result) map[string]int {
+	out := map[string]int{}
+	for _, u := range res.Undeliverable {
+		out[u.Kind]++
+	}
+	return out
 }
 
 // deliver runs one Deliver with a deadline and checks the contract.
@@ -282,5 +317,3 @@ func deliver(t testing.TB, s *Sink, b *sink.Batch, timeout time.Duration) sink.R
 func suffix(b *sink.Batch, i int) *sink.Batch {
 	return &sink.Batch{ShardID: b.ShardID, Records: b.Records[i:]}
 }
-
-var _ quarantine.Quarantine = (*quarantine.Memory)(nil)

@@ -2,7 +2,6 @@ package logssink
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
-	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -33,8 +30,7 @@ var testSources = []source{
 func TestDeliverRoundTrip(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
-	q := &quarantine.Memory{}
-	s := New(client, cfg, q, fastOpts()...)
+	s := New(client, cfg, fastOpts()...)
 
 	// 12 records of 150 events; each later record of a source is 10 minutes
 	// older, so every stream needs sorting across records.
@@ -45,33 +41,21 @@ func TestDeliverRoundTrip(t *testing.T) {
 	(*odd)[4].Message = strings.Repeat("o", DefaultMaxMessageBytes+1)
 	(*odd)[5].Message = ""
 	(*odd)[6].Message = strings.Repeat("m", DefaultMaxMessageBytes) // exactly at the limit: delivered
-	refused := map[string]string{(*odd)[4].ID: "oversize", (*odd)[5].ID: "empty message"}
+	refused := map[string][2]string{(*odd)[4].ID: {KindTooLarge, "oversize"}, (*odd)[5].ID: {KindEmpty, "empty message"}}
 	skip := func(_ *subscription.Message, ev *subscription.LogEvent) bool { _, ok := refused[ev.ID]; return ok }
 
 	res := deliver(t, s, b, 60*time.Second)
 	if res.FailedAt != -1 || res.Err != nil {
 		t.Fatalf("FailedAt %d, Err %v", res.FailedAt, res.Err)
 	}
-	if want := b.Events() - 2; res.Delivered != want || res.Quarantined != 2 || len(res.Rejected) != 0 {
-		t.Fatalf("delivered %d quarantined %d rejected %v; want %d, 2, none", res.Delivered, res.Quarantined, res.Rejected, want)
+	if want := b.Events() - 2; res.Delivered != want || len(res.Undeliverable) != 2 {
+		t.Fatalf("delivered %d undeliverable %+v; want %d and the 2 refused events", res.Delivered, res.Undeliverable, want)
 	}
-	for _, e := range q.Entries() {
-		want, ok := refused[e.EventID]
-		if !ok || !strings.Contains(e.Reason, want) || e.Kind != quarantine.KindEvent || e.Sink != "logs" || e.Shard != b.ShardID || e.SequenceNumber != b.Records[5].SequenceNumber {
-			t.Errorf("unexpected quarantine entry %+v", e)
-		}
-		var got record.Record
-		if err := json.Unmarshal(e.Data, &got); err != nil {
-			t.Fatalf("quarantined data is not a record: %v", err)
-		}
-		m := b.Records[5].Message
-		for i := range m.LogEvents {
-			if m.LogEvents[i].ID == e.EventID {
-				w := record.From(m, &m.LogEvents[i])
-				if got.Message != w.Message || got.Timestamp != w.Timestamp || got.LogGroup != w.LogGroup || got.Owner != w.Owner {
-					t.Errorf("quarantined record differs from the event")
-				}
-			}
+	for _, u := range res.Undeliverable {
+		id := b.Records[u.Record].Message.LogEvents[u.Event].ID
+		want, ok := refused[id]
+		if !ok || u.Record != 5 || u.Kind != want[0] || !strings.Contains(u.Reason, want[1]) {
+			t.Errorf("unexpected undeliverable %+v (event %s)", u, id)
 		}
 	}
 
@@ -119,7 +103,7 @@ func TestDeliverRoundTrip(t *testing.T) {
 
 	// Warm sink, then a cold one (a new instance): existing groups and
 	// streams cost exactly one PutLogEvents per target stream, nothing else.
-	for i, s2 := range []*Sink{s, New(client, cfg, q, fastOpts()...)} {
+	for i, s2 := range []*Sink{s, New(client, cfg, fastOpts()...)} {
 		rec.reset()
 		b2 := genBatch(uint64(10+i), testSources, 4, 50, start.Add(time.Duration(i+1)*time.Hour), 20*time.Millisecond, 0)
 		res := deliver(t, s2, b2, 60*time.Second)
@@ -177,7 +161,7 @@ func TestDeliverLimits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, prefix := logsConfig(t)
-			s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+			s := New(client, cfg, fastOpts()...)
 			m := &subscription.Message{MessageType: subscription.DataMessage, Owner: "444444444444", LogGroup: "/limits", LogStream: "s"}
 			for i := range tc.n {
 				m.LogEvents = append(m.LogEvents, subscription.LogEvent{ID: strings.Repeat("0", 10) + string(rune('a'+i%26)), Timestamp: tc.ts(i), Message: tc.msg(i)})
@@ -254,7 +238,7 @@ func checkBody(t testing.TB, p putBody) {
 func TestInvalidUTF8AsTheSDKSendsIt(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, _ := logsConfig(t)
-	s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+	s := New(client, cfg, fastOpts()...)
 	raw := []string{"caf\xe9", "\xff\xfe\xfd", "cut \xe2\x82", "\xed\xa0\x80 surrogate", "ok ü"}
 	group, stream := cfg.GroupTemplate[:strings.Index(cfg.GroupTemplate, "{")]+"raw", "raw"
 	ctx := context.Background()
@@ -301,24 +285,25 @@ func TestInvalidUTF8AsTheSDKSendsIt(t *testing.T) {
 }
 
 // TestQuarantineInvalidUTF8 checks the strict alternative: events that are
-// not valid UTF-8 are quarantined with their original bytes.
+// not valid UTF-8 are reported undeliverable, and left unchanged in the
+// batch so that the consumer quarantines their original bytes.
 func TestQuarantineInvalidUTF8(t *testing.T) {
 	client, _ := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
-	q := &quarantine.Memory{}
-	s := New(client, cfg, q, fastOpts(WithInvalidUTF8(QuarantineInvalidUTF8))...)
+	s := New(client, cfg, fastOpts(WithInvalidUTF8(QuarantineInvalidUTF8))...)
 	now := time.Now().UnixMilli()
 	m := &subscription.Message{Owner: "6", LogGroup: "/strict", LogStream: "s", LogEvents: []subscription.LogEvent{
 		{ID: "good", Timestamp: now, Message: "fine"}, {ID: "bad", Timestamp: now, Message: "caf\xe9"},
 	}}
 	res := deliver(t, s, &sink.Batch{ShardID: "x", Records: []sink.DecodedRecord{{SequenceNumber: "1", Message: m}}}, 30*time.Second)
-	if res.Delivered != 1 || res.Quarantined != 1 {
+	if res.Delivered != 1 || len(res.Undeliverable) != 1 {
 		t.Fatalf("%+v", res)
 	}
-	e := q.Entries()[0]
-	var r record.Record
-	if err := json.Unmarshal(e.Data, &r); err != nil || e.EventID != "bad" || !strings.Contains(string(e.Data), "caf\xe9") {
-		t.Fatalf("entry %+v (%v): want the original bytes", e, err)
+	if u := res.Undeliverable[0]; u.Record != 0 || u.Event != 1 || u.Kind != KindInvalidUTF8 || !strings.Contains(u.Reason, "UTF-8") {
+		t.Fatalf("undeliverable %+v, want record 0 event 1 as %s", u, KindInvalidUTF8)
+	}
+	if m.LogEvents[1].Message != "caf\xe9" {
+		t.Fatalf("the sink changed the event's bytes: %q", m.LogEvents[1].Message)
 	}
 	if got := readBack(t, client, prefix); len(got) != 1 {
 		t.Fatalf("read back %v", got)
@@ -330,7 +315,7 @@ func TestQuarantineInvalidUTF8(t *testing.T) {
 func TestGroupDeletedWhileWarm(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
-	s := New(client, cfg, &quarantine.Memory{}, fastOpts()...)
+	s := New(client, cfg, fastOpts()...)
 	src := []source{{"777777777777", "/gone", "s"}}
 	start := time.Now().Add(-time.Hour)
 	b1 := genBatch(7, src, 1, 10, start, time.Millisecond, 0)

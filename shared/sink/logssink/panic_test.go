@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -19,25 +18,32 @@ func (panickyPut) PutLogEvents(context.Context, *cloudwatchlogs.PutLogEventsInpu
 	panic("injected bug")
 }
 
-type panickyQuarantine struct{}
-
-func (panickyQuarantine) Put(context.Context, quarantine.Entry) error { panic("injected bug") }
-
-// TestPanicsBecomeFailures: a panic inside the sink's goroutines leaves the
-// events unsent and reported through FailedAt, never crashes the function.
-func TestPanicsBecomeFailures(t *testing.T) {
+// TestPanicReachesDeliverCaller: a panic inside a stream goroutine does not
+// crash the process from that goroutine; it reaches the goroutine that
+// called Deliver as a *sink.Panic with the stack where it happened, for the
+// consumer's guard to turn into a retry of the whole batch.
+func TestPanicReachesDeliverCaller(t *testing.T) {
 	b := &sink.Batch{ShardID: "x", Records: []sink.DecodedRecord{
 		msgFrom("1", "/g", "a", le("e0", 1, "fine")),
-		msgFrom("1", "/g", "b", le("e1", 1, "")), // empty: goes to the quarantine
+		msgFrom("1", "/g", "b", le("e1", 1, "")), // empty: undeliverable, never sent
+		msgFrom("2", "/g", "c", le("e2", 1, "fine too")),
 	}}
-	res := New(panickyPut{fakeClient(&okTransport{})}, config.Logs{}, &quarantine.Memory{}).Deliver(context.Background(), b)
-	checkInvariant(t, b, res)
-	if res.FailedAt != 0 || res.Delivered != 0 || !strings.Contains(res.Err.Error(), "injected bug") {
-		t.Fatalf("panicking put: %+v", res)
+	s := New(panickyPut{fakeClient(&okTransport{})}, config.Logs{})
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		res := s.Deliver(context.Background(), b)
+		t.Errorf("Deliver returned %+v, want a panic", res)
+	}()
+	p, ok := got.(*sink.Panic)
+	if !ok {
+		t.Fatalf("recovered %T %v, want *sink.Panic", got, got)
 	}
-	res = New(fakeClient(&okTransport{}), config.Logs{}, panickyQuarantine{}).Deliver(context.Background(), b)
-	checkInvariant(t, b, res)
-	if res.FailedAt != 1 || res.Delivered != 1 || res.Quarantined != 0 || !strings.Contains(res.Err.Error(), "injected bug") {
-		t.Fatalf("panicking quarantine: %+v", res)
+	if p.Value != "injected bug" || p.Error() != "injected bug" {
+		t.Fatalf("panic value %v", p.Value)
+	}
+	// The stack is the panicking goroutine's, not that of Wait's re-panic.
+	if st := string(p.Stack); !strings.Contains(st, "panickyPut.PutLogEvents") || !strings.Contains(st, "(*delivery).put") {
+		t.Fatalf("stack does not show where the panic happened:\n%s", st)
 	}
 }

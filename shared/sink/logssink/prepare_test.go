@@ -23,7 +23,7 @@ func le(id string, ts int64, msg string) subscription.LogEvent {
 // sorted by time with arrival order kept among equal timestamps, and each
 // event remembers its record and position.
 func TestPrepareGroupsByTarget(t *testing.T) {
-	s := New(nil, config.Logs{GroupTemplate: "/t/{owner}", StreamTemplate: "{logStream}"}, nil)
+	s := New(nil, config.Logs{GroupTemplate: "/t/{owner}", StreamTemplate: "{logStream}"})
 	b := &sink.Batch{Records: []sink.DecodedRecord{
 		msgFrom("1", "/g", "a:b", le("r0e0", 30, "x"), le("r0e1", 10, "y")),
 		msgFrom("2", "/g", "a:b", le("r1e0", 5, "z")),
@@ -32,7 +32,7 @@ func TestPrepareGroupsByTarget(t *testing.T) {
 	}}
 	works, pre := s.prepare(b)
 	if len(pre) != 0 {
-		t.Fatalf("quarantined %v", pre)
+		t.Fatalf("refused %v", pre)
 	}
 	got := map[string]string{}
 	for _, w := range works {
@@ -60,38 +60,40 @@ func TestPrepareGroupsByTarget(t *testing.T) {
 }
 
 // TestPrepareRefuses checks the per-event limits: a message of exactly the
-// limit goes out, one byte more is quarantined as oversize, the size counts
-// after UTF-8 repair, empty messages are quarantined, and the newer 1 MB
-// event limit is an option.
+// limit goes out, one byte more is refused as oversize, the size counts
+// after UTF-8 repair, empty messages are refused, and the newer 1 MB event
+// limit is an option. A refused event is reported undeliverable with its
+// kind and reason.
 func TestPrepareRefuses(t *testing.T) {
 	limit := DefaultMaxMessageBytes
 	tests := []struct {
 		name   string
 		opts   []Option
 		msg    string
-		reason string // "" when the event is sent
+		kind   string // "" when the event is sent
+		reason string
 	}{
-		{"exactly the limit", nil, strings.Repeat("a", limit), ""},
-		{"one byte over", nil, strings.Repeat("a", limit+1), "oversize: message is 262119 bytes, over the 262118-byte"},
-		{"over only after repair", nil, strings.Repeat("a", limit-1) + "\xff", "oversize: message is 262120 bytes after replacing invalid UTF-8"},
-		{"repaired within the limit", nil, strings.Repeat("a", limit-3) + "\xff", ""},
-		{"multi-byte counted in bytes", nil, strings.Repeat("é", limit/2+1), "oversize"},
-		{"empty", nil, "", "empty message"},
-		{"1 MB events allowed", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", 600_000), ""},
-		{"1 MB events: one byte over", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", LargeEventMaxMessageBytes+1), "oversize"},
-		{"strict UTF-8", []Option{WithInvalidUTF8(QuarantineInvalidUTF8)}, "caf\xe9", "not valid UTF-8"},
+		{"exactly the limit", nil, strings.Repeat("a", limit), "", ""},
+		{"one byte over", nil, strings.Repeat("a", limit+1), KindTooLarge, "oversize: message is 262119 bytes, over the 262118-byte"},
+		{"over only after repair", nil, strings.Repeat("a", limit-1) + "\xff", KindTooLarge, "oversize: message is 262120 bytes after replacing invalid UTF-8"},
+		{"repaired within the limit", nil, strings.Repeat("a", limit-3) + "\xff", "", ""},
+		{"multi-byte counted in bytes", nil, strings.Repeat("é", limit/2+1), KindTooLarge, "oversize"},
+		{"empty", nil, "", KindEmpty, "empty message"},
+		{"1 MB events allowed", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", 600_000), "", ""},
+		{"1 MB events: one byte over", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", LargeEventMaxMessageBytes+1), KindTooLarge, "oversize"},
+		{"strict UTF-8", []Option{WithInvalidUTF8(QuarantineInvalidUTF8)}, "caf\xe9", KindInvalidUTF8, "not valid UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := New(nil, config.Logs{}, nil, tc.opts...)
+			s := New(nil, config.Logs{}, tc.opts...)
 			b := &sink.Batch{Records: []sink.DecodedRecord{msgFrom("1", "/g", "s", le("ok", 1, "fine"), le("x", 2, tc.msg))}}
 			works, pre := s.prepare(b)
 			sent := len(works[0].events)
 			switch {
-			case tc.reason == "" && (sent != 2 || len(pre) != 0):
-				t.Fatalf("sent %d, quarantined %v; want both sent", sent, pre)
-			case tc.reason != "" && (sent != 1 || len(pre) != 1 || pre[0].idx != 1 || !strings.Contains(pre[0].reason, tc.reason)):
-				t.Fatalf("sent %d, quarantined %+v; want event 1 quarantined with %q", sent, pre, tc.reason)
+			case tc.kind == "" && (sent != 2 || len(pre) != 0):
+				t.Fatalf("sent %d, refused %v; want both sent", sent, pre)
+			case tc.kind != "" && (sent != 1 || len(pre) != 1 || pre[0].rec != 0 || pre[0].idx != 1 || pre[0].kind != tc.kind || !strings.Contains(pre[0].reason, tc.reason)):
+				t.Fatalf("sent %d, refused %+v; want event 1 refused as %s with %q", sent, pre, tc.kind, tc.reason)
 			}
 			for _, e := range works[0].events {
 				if eventSize(e.msg) > DefaultMaxBatchBytes {

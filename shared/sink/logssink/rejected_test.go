@@ -18,7 +18,6 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -136,16 +135,15 @@ func awsRejects(now time.Time, retention time.Duration) faults.Injector {
 
 // TestRejectedEvents sends two streams' events, out of order across
 // records and cut into small batches, some too old, expired or too new,
-// through awsRejects: each rejected event is quarantined with its reason
-// and counted in Rejected, the others land exactly once, nothing is
-// retried, and nothing is lost.
+// through awsRejects: each rejected event is reported undeliverable with
+// its kind and reason, the others land exactly once, nothing is retried,
+// and nothing is lost.
 func TestRejectedEvents(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
 	now := time.Now()
 	rec.set(awsRejects(now, 6*time.Hour))
-	q := &quarantine.Memory{}
-	s := New(client, cfg, q, fastOpts(WithLimits(Limits{MaxBatchEvents: 5}))...)
+	s := New(client, cfg, fastOpts(WithLimits(Limits{MaxBatchEvents: 5}))...)
 
 	// ID prefixes say each event's fate: ok, tooOld, expired (older than the
 	// 6 h retention awsRejects applies), tooNew. Sorted and cut into batches
@@ -174,20 +172,20 @@ func TestRejectedEvents(t *testing.T) {
 	res := deliver(t, s, b, 30*time.Second)
 
 	want := map[string]int{RejectedExpired: 3, RejectedTooNew: 4, RejectedTooOld: 3}
-	if res.FailedAt != -1 || fmt.Sprint(res.Rejected) != fmt.Sprint(want) || res.Quarantined != 10 || res.Delivered != 5 || res.Retries != 0 {
-		t.Fatalf("result %+v; want rejected %v, 10 quarantined, 5 delivered, no retries", res, want)
+	if res.FailedAt != -1 || fmt.Sprint(kinds(res)) != fmt.Sprint(want) || len(res.Undeliverable) != 10 || res.Delivered != 5 || res.Retries != 0 {
+		t.Fatalf("result %+v; want undeliverable %v, 5 delivered, no retries", res, want)
 	}
 	if n := rec.count("PutLogEvents"); n != 5+2 { // 5 batches, plus the first put of each new stream
 		t.Errorf("%d PutLogEvents calls, want 7", n)
 	}
-	for _, e := range q.Entries() {
-		fate := e.EventID[:strings.IndexByte(e.EventID, '-')]
-		if !strings.Contains(e.Reason, "as "+fate+" ") {
-			t.Errorf("event %s quarantined with reason %q", e.EventID, e.Reason)
+	for id, u := range undeliverable(b, res) {
+		fate := id[:strings.IndexByte(id, '-')]
+		if u.Kind != fate || !strings.Contains(u.Reason, "as "+fate+" ") {
+			t.Errorf("event %s reported as %s: %q", id, u.Kind, u.Reason)
 		}
 	}
-	if n := len(q.Entries()); n != 10 {
-		t.Fatalf("%d quarantine entries, want 10", n)
+	if n := len(undeliverable(b, res)); n != 10 {
+		t.Fatalf("%d distinct undeliverable events, want 10", n)
 	}
 	okOnly := func(_ *subscription.Message, e *subscription.LogEvent) bool { return !strings.HasPrefix(e.ID, "ok-") }
 	if got := readBack(t, client, prefix); diff(expected(s, b, 0, okOnly), got) != "" {
@@ -224,8 +222,7 @@ func TestRejectedFixture(t *testing.T) {
 			Body:   io.NopCloser(bytes.NewReader(fixture)), ContentLength: int64(len(fixture)),
 		}, nil
 	}})
-	q := &quarantine.Memory{}
-	s := New(client, config.Logs{}, q, fastOpts()...)
+	s := New(client, config.Logs{}, fastOpts()...)
 	// In arrival order the fates are new ok old | ok old new.
 	b := &sink.Batch{ShardID: "shardId-000000000003", Records: []sink.DecodedRecord{
 		msgFrom("1", "/g", "s", le("new-1", 90, "n1"), le("ok-1", 50, "o1"), le("old-1", 10, "d1")),
@@ -239,13 +236,22 @@ func TestRejectedFixture(t *testing.T) {
 		t.Fatalf("sent %+v", sent)
 	}
 	want := map[string]int{RejectedTooOld: 2, RejectedTooNew: 2}
-	if res.FailedAt != -1 || res.Delivered != 2 || res.Quarantined != 4 || fmt.Sprint(res.Rejected) != fmt.Sprint(want) {
+	if res.FailedAt != -1 || res.Delivered != 2 || len(res.Undeliverable) != 4 || fmt.Sprint(kinds(res)) != fmt.Sprint(want) {
 		t.Fatalf("result %+v", res)
 	}
-	for _, e := range q.Entries() {
-		fate := e.EventID[:strings.IndexByte(e.EventID, '-')]
-		if (fate == "old" && !strings.Contains(e.Reason, "as tooOld ")) || (fate == "new" && !strings.Contains(e.Reason, "as tooNew ")) || fate == "ok" {
-			t.Errorf("%s quarantined: %s", e.EventID, e.Reason)
+	got := undeliverable(b, res)
+	for _, id := range []string{"old-1", "old-2", "new-1", "new-2"} {
+		u, ok := got[id]
+		fate := map[byte]string{'o': RejectedTooOld, 'n': RejectedTooNew}[id[0]]
+		if !ok || u.Kind != fate || !strings.Contains(u.Reason, "as "+fate+" ") {
+			t.Errorf("%s: %+v (reported %v), want %s", id, u, ok, fate)
 		}
+	}
+	// Record and event indexes point at the event as it arrived, not as sorted.
+	if u := got["old-1"]; u.Record != 0 || u.Event != 2 {
+		t.Errorf("old-1 reported at record %d event %d, want 0, 2", u.Record, u.Event)
+	}
+	if u := got["new-2"]; u.Record != 1 || u.Event != 2 {
+		t.Errorf("new-2 reported at record %d event %d, want 1, 2", u.Record, u.Event)
 	}
 }

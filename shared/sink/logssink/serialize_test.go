@@ -76,7 +76,7 @@ func TestSinkUsesFastPut(t *testing.T) {
 		opts []Option
 		fast bool
 	}{{nil, true}, {[]Option{WithSDKSerializer()}, false}} {
-		s := New(c, config.Logs{}, nil, tc.opts...)
+		s := New(c, config.Logs{}, tc.opts...)
 		o := c.Options()
 		for _, fn := range s.putOpts {
 			fn(&o)
