@@ -45,7 +45,7 @@ type Limits struct {
 	MaxBatchBytes int
 	// MaxSpanMillis caps last-first timestamp in one call (inclusive: a span equal to it is allowed).
 	MaxSpanMillis int64
-	// MaxMessageBytes caps one event's UTF-8 message bytes; larger events are quarantined.
+	// MaxMessageBytes caps one event's UTF-8 message bytes; larger events are undeliverable.
 	MaxMessageBytes int
 }
 

@@ -231,3 +231,6 @@ func (n *Namer) Len() int {
 	defer n.mu.Unlock()
 	return len(n.cache)
 }
+
+// String formats a target as group:stream for errors.
+func (t Target) String() string { return t.Group + ":" + t.Stream }
