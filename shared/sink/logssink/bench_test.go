@@ -18,6 +18,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
@@ -27,14 +28,14 @@ import (
 // after reading the request body, as a real connection would.
 type okTransport struct {
 	mu   sync.Mutex
-	keep func(body []byte) // optional: sees each request body
+	keep func(body []byte) // optional: sees each PutLogEvents request body
 }
 
 const okBody = `{"nextSequenceToken":"1"}`
 
 func (t *okTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
-		if t.keep != nil {
+		if t.keep != nil && faults.IsOperation(req, "PutLogEvents") {
 			body, _ := io.ReadAll(req.Body)
 			t.mu.Lock()
 			t.keep(body)

@@ -179,7 +179,7 @@ func (d *delivery) run(ctx context.Context, works []*streamWork) {
 }
 
 func (d *delivery) stream(ctx context.Context, w *streamWork) {
-	if err := d.s.applyRetention(ctx, d, w.t.Group); err != nil {
+	if err := d.s.ensureRetention(ctx, d, w.t.Group); err != nil {
 		w.err = err
 		return
 	}

@@ -290,15 +290,20 @@ func TestUndeliverableBeforeFailedAt(t *testing.T) {
 }
 
 // TestRetentionFailure: when the retention of a group the sink just
-// created cannot be set, its events stay unsent (FailedAt); the retry sets
-// the retention first, then delivers.
+// created cannot be set, its events stay unsent (FailedAt) and none is
+// written to the group; the retry in the same process sets the retention
+// first, then delivers.
 func TestRetentionFailure(t *testing.T) {
 	client, rec := newClient(t, targetRegion)
 	cfg, prefix := logsConfig(t)
 	s := New(client, cfg, fastOpts()...)
 	b := genBatch(500, testSources[:1], 2, 10, time.Now().Add(-time.Hour), time.Millisecond, 0)
+	var created atomic.Bool
 	rec.set(func(req *http.Request, _ []byte, _ int) (*http.Response, error) {
-		if faults.IsOperation(req, "PutRetentionPolicy") {
+		switch {
+		case faults.IsOperation(req, "CreateLogGroup"):
+			created.Store(true)
+		case faults.IsOperation(req, "PutRetentionPolicy") && created.Load():
 			return faults.JSONError(400, "AccessDeniedException", "no logs:PutRetentionPolicy"), nil
 		}
 		return nil, nil
@@ -306,6 +311,9 @@ func TestRetentionFailure(t *testing.T) {
 	res := deliver(t, s, b, 10*time.Second)
 	if res.FailedAt != 0 || res.Delivered != 0 || !strings.Contains(res.Err.Error(), "retention") {
 		t.Fatalf("result %+v", res)
+	}
+	if n := rec.count("PutLogEvents"); n != 0 || !created.Load() {
+		t.Fatalf("%d PutLogEvents calls (group created: %v): want none to a group without its retention", n, created.Load())
 	}
 	rec.set(nil)
 	rec.reset()

@@ -25,12 +25,12 @@ func (s *Sink) call(ctx context.Context, d *delivery, fn func(context.Context) e
 }
 
 // groupState is what the sink knows about one target group. Its mutex
-// makes creating the group and setting its retention happen once, however
-// many streams of the group find it missing at the same time.
+// makes creating the group and setting its retention happen once per Sink,
+// however many streams of the group need it at the same time.
 type groupState struct {
-	mu               sync.Mutex
-	known            bool // exists (created, or found existing)
-	retentionPending bool // created by this sink, retention not set yet
+	mu       sync.Mutex
+	known    bool // exists (created, found existing, or its retention was set)
+	retained bool // this Sink set the configured retention since it last learned the group exists
 }
 
 // group returns the state of a group, creating it (unknown) if needed.
@@ -40,13 +40,12 @@ func (s *Sink) group(name string) *groupState {
 	g := s.groups[name]
 	if g == nil {
 		if len(s.groups) >= DefaultKnownGroups {
-			// Forgetting a known group costs at most one CreateLogGroup
-			// (ResourceAlreadyExists) later; a pending retention is kept.
+			// Forgetting a group costs one PutRetentionPolicy on its next
+			// use (and at most one CreateLogGroup answered
+			// ResourceAlreadyExists); a group in use (locked) is kept.
 			for k, v := range s.groups {
 				if v.mu.TryLock() {
-					if !v.retentionPending {
-						delete(s.groups, k)
-					}
+					delete(s.groups, k)
 					v.mu.Unlock()
 				}
 			}
@@ -57,8 +56,50 @@ func (s *Sink) group(name string) *groupState {
 	return g
 }
 
-// ensure creates t's group (with retention, if the sink created it) and
-// stream; either existing already counts as success.
+// ensureRetention makes the group carry the configured retention before
+// this Sink first writes to it: once per group per Sink (so once per
+// process), it calls PutRetentionPolicy, creating the group first if that
+// says the group is missing. Once done it costs one map lookup and one
+// uncontended lock per stream and Deliver.
+//
+// Setting the retention on first use, rather than only right after this
+// Sink created the group, is what makes retention converge: a group whose
+// CreateLogGroup answer was lost (the retry sees ResourceAlreadyExists), or
+// whose PutRetentionPolicy kept failing until the invocation ended (the
+// retry runs in a fresh process that never knew it owed the call), gets it
+// on the next first use. PutRetentionPolicy is idempotent and needs no
+// permission beyond the ones the sink already has; it costs one call per
+// group per cold start, no more than a DescribeLogGroups check would, and
+// unlike such a check it cannot mistake a group this sink left without
+// retention for one the operator chose to keep forever. So the configured
+// retention (LOGFAN_LOGS_RETENTION_DAYS) is the one source of truth for every
+// group under the sink's template, which starts with a literal prefix of
+// its own: a retention set there by hand is reset on the next cold start.
+// A failure leaves the stream's events unsent (FailedAt), so no delivery
+// is reported while the retention it owes is not set.
+func (s *Sink) ensureRetention(ctx context.Context, d *delivery, name string) error {
+	if s.retention <= 0 {
+		return nil
+	}
+	g := s.group(name)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.retained {
+		return nil
+	}
+	err := s.retain(ctx, d, name, g)
+	if err == nil || classify(ctx, err) != kindNotFound {
+		return err
+	}
+	// The first use of a new group: create it, then set its retention.
+	if err := s.createGroup(ctx, d, name, g); err != nil {
+		return err
+	}
+	return s.retain(ctx, d, name, g)
+}
+
+// ensure creates t's group (with the configured retention) and stream;
+// either existing already counts as success.
 func (s *Sink) ensure(ctx context.Context, d *delivery, t Target) error {
 	if err := s.ensureGroup(ctx, d, t.Group, false); err != nil {
 		return err
@@ -75,50 +116,41 @@ func (s *Sink) ensure(ctx context.Context, d *delivery, t Target) error {
 }
 
 // ensureGroup creates the group unless known to exist (recreate: known to
-// be gone) and sets the retention of a group this sink created.
+// be gone) and sets its retention unless this Sink already did.
 func (s *Sink) ensureGroup(ctx context.Context, d *delivery, name string, recreate bool) error {
 	g := s.group(name)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if recreate {
-		g.known = false
+		g.known, g.retained = false, false
 	}
 	if !g.known {
-		err := s.call(ctx, d, func(ctx context.Context) error {
-			_, err := s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name})
+		if err := s.createGroup(ctx, d, name, g); err != nil {
 			return err
-		})
-		switch {
-		case err == nil:
-			g.known, g.retentionPending = true, s.retention > 0
-		case classify(ctx, err) == kindExists:
-			g.known = true
-		default:
-			return fmt.Errorf("create log group %s: %w", name, err)
 		}
 	}
 	return s.retain(ctx, d, name, g)
 }
 
-// applyRetention sets the retention of a group this sink created earlier
-// if a previous attempt failed; it costs one map lookup otherwise.
-func (s *Sink) applyRetention(ctx context.Context, d *delivery, name string) error {
-	s.mu.Lock()
-	g := s.groups[name]
-	s.mu.Unlock()
-	if g == nil {
-		return nil
+// createGroup creates the group; g.mu is held. A group that already exists
+// counts as created: whoever made it, retain runs next.
+func (s *Sink) createGroup(ctx context.Context, d *delivery, name string, g *groupState) error {
+	err := s.call(ctx, d, func(ctx context.Context) error {
+		_, err := s.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name})
+		return err
+	})
+	if err != nil && classify(ctx, err) != kindExists {
+		return fmt.Errorf("create log group %s: %w", name, err)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return s.retain(ctx, d, name, g)
+	g.known = true
+	return nil
 }
 
-// retain sets a pending retention; g.mu is held. A failure keeps it pending
-// (and the stream's events unsent), so while this sink lives no event is
-// written to a group it created before the group has its retention.
+// retain sets the configured retention unless this Sink already did since
+// it learned the group exists; g.mu is held. A failure leaves it unset (and
+// the stream's events unsent), to be tried again on the group's next use.
 func (s *Sink) retain(ctx context.Context, d *delivery, name string, g *groupState) error {
-	if !g.retentionPending {
+	if s.retention <= 0 || g.retained {
 		return nil
 	}
 	days := s.retention
@@ -129,7 +161,7 @@ func (s *Sink) retain(ctx context.Context, d *delivery, name string, g *groupSta
 	if err != nil {
 		return fmt.Errorf("set %d-day retention on log group %s: %w", days, name, err)
 	}
-	g.retentionPending = false
+	g.known, g.retained = true, true
 	return nil
 }
 

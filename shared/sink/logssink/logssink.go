@@ -36,6 +36,14 @@
 //     events the service refuses; a single refused event is undeliverable
 //     (RejectedInvalidParameter). Bisection is bounded per Deliver; past the
 //     bound the batch fails through FailedAt instead.
+//   - Retention: before its first write to a group in each process, the
+//     sink sets the group's retention to the configured one (creating the
+//     group if missing), and writes nothing to the group until that
+//     succeeded; so retention converges even when an earlier process lost
+//     a CreateLogGroup answer or ended before PutRetentionPolicy succeeded.
+//     The configured retention is authoritative for every group under the
+//     template: a retention set there by hand is reset on the next cold
+//     start (see ensureRetention).
 //   - Retries (throttling, 5xx, timeouts) follow the retry.Policy given with
 //     WithRetry and are at-least-once: a call that timed out may have landed,
 //     and CloudWatch Logs does not deduplicate, so a retried call or a

@@ -28,7 +28,7 @@ const (
 	// DefaultBisectCalls bounds the calls one Deliver spends isolating events
 	// behind an InvalidParameterException.
 	DefaultBisectCalls = 64
-	// DefaultKnownGroups bounds how many group names the sink remembers as existing.
+	// DefaultKnownGroups bounds how many groups the sink remembers as existing with their retention set.
 	DefaultKnownGroups = 4096
 )
 
