@@ -41,9 +41,9 @@ func (t *okTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.keep(body)
 			t.mu.Unlock()
 		} else {
-			io.Copy(io.Discard, req.Body)
+			_, _ = io.Copy(io.Discard, req.Body)
 		}
-		req.Body.Close()
+		_ = req.Body.Close()
 	}
 	return &http.Response{
 		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,

@@ -213,7 +213,7 @@ func readBack(t testing.TB, client ReadAPI, prefix string) map[key]int {
 	}
 	out := map[key]int{}
 	for _, e := range evs {
-		out[key{e.Group, e.Stream, e.Timestamp, e.Message}]++
+		out[key(e)]++
 	}
 	return out
 }
@@ -236,14 +236,6 @@ func diff(want, got map[key]int) string {
 		lines = append(lines[:8], fmt.Sprintf("... and %d more", len(lines)-8))
 	}
 	return strings.Join(lines, "\n")
-}
-
-func total(m map[key]int) int {
-	n := 0
-	for _, c := range m {
-		n += c
-	}
-	return n
 }
 
 // checkInvariant asserts the sink contract: every event is delivered,

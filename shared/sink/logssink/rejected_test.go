@@ -121,7 +121,7 @@ func awsRejects(now time.Time, retention time.Duration) faults.Injector {
 			if err != nil || resp.StatusCode != http.StatusOK {
 				return resp, err
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		out, _ := json.Marshal(map[string]any{"nextSequenceToken": "1", "rejectedLogEventsInfo": info})
 		return &http.Response{

@@ -40,7 +40,7 @@ func dropFirstAnswer(op string, dropped *atomic.Int64) faults.Injector {
 		if err != nil {
 			return nil, err
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("emulator answered %s with %s", op, resp.Status)
 		}
