@@ -26,7 +26,7 @@ const (
 	EnvLogsGroupTemplate = "LOGFAN_LOGS_GROUP_TEMPLATE"
 	// EnvLogsStreamTemplate names target log streams (default "{logStream}").
 	EnvLogsStreamTemplate = "LOGFAN_LOGS_STREAM_TEMPLATE"
-	// EnvLogsRetentionDays is the retention set on log groups the sink creates (default 30).
+	// EnvLogsRetentionDays is the retention of every target log group, set on first use in each process (default 30).
 	EnvLogsRetentionDays = "LOGFAN_LOGS_RETENTION_DAYS"
 
 	// EnvQuarantineBucket is the bucket undeliverable records and events are written to.
