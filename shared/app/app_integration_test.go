@@ -121,7 +121,9 @@ func expected(t *testing.T, files []string) []record.Record {
 		done <- recs
 	}()
 	invokeAll(t, h, files)
-	pw.Close()
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return <-done
 }
 

@@ -438,19 +438,6 @@ func containsID(data []byte, id string) bool {
 	return bytes.Contains(data, []byte(`"id":"`+id+`"`))
 }
 
-func idsOf(t *testing.T, data []byte) []string {
-	t.Helper()
-	var ids []string
-	for _, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
-		r, err := readback.ParseLine(l)
-		if err != nil {
-			t.Fatalf("sent a line that is not a record: %v", err)
-		}
-		ids = append(ids, r.ID)
-	}
-	return ids
-}
-
 func lineLen(m *subscription.Message, ev *subscription.LogEvent) int {
 	return len(record.AppendLine(nil, m, ev))
 }

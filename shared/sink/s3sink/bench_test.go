@@ -84,8 +84,10 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 			if err != nil {
 				return err
 			}
-			zw.Write(line)
-			zw.Write([]byte{'\n'})
+			line = append(line, '\n')
+			if _, err := zw.Write(line); err != nil {
+				return err
+			}
 		}
 		if err := zw.Close(); err != nil {
 			return err
@@ -285,8 +287,12 @@ func BenchmarkGzip(b *testing.B) {
 			for b.Loop() {
 				out.Reset()
 				z := c.new(&out)
-				z.Write(nd)
-				z.Close()
+				if _, err := z.Write(nd); err != nil {
+					b.Fatal(err)
+				}
+				if err := z.Close(); err != nil {
+					b.Fatal(err)
+				}
 			}
 			b.ReportMetric(float64(len(nd))/float64(out.Len()), "ratio")
 		})

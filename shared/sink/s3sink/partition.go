@@ -127,7 +127,7 @@ func ParsePath(key, prefix string) (Partition, error) {
 	for i, name := range []string{"owner=", "log_group=", "dt=", "hour="} {
 		v, ok := strings.CutPrefix(parts[i], name)
 		if !ok {
-			return Partition{}, fmt.Errorf("parse key %q: segment %d is not %s...", key, i, name)
+			return Partition{}, fmt.Errorf("parse key %q: segment %d does not start with %q", key, i, name)
 		}
 		vals[i] = v
 	}
