@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -216,66 +215,6 @@ func (f *fastjsonDecoder) decode(data []byte) (*Message, error) {
 		}
 	}
 	return m, nil
-}
-
-// encodePayload re-encodes m as a subscription payload. Strings are written
-// with only the escapes JSON requires, so bytes that are not UTF-8 survive.
-func encodePayload(m *Message) []byte {
-	b := []byte(`{"messageType":`)
-	b = appendJSONString(b, m.MessageType)
-	b = append(b, `,"owner":`...)
-	b = appendJSONString(b, m.Owner)
-	b = append(b, `,"logGroup":`...)
-	b = appendJSONString(b, m.LogGroup)
-	b = append(b, `,"logStream":`...)
-	b = appendJSONString(b, m.LogStream)
-	if m.SubscriptionFilters != nil {
-		b = append(b, `,"subscriptionFilters":[`...)
-		for i, f := range m.SubscriptionFilters {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, f)
-		}
-		b = append(b, ']')
-	}
-	if m.PolicyLevel != "" {
-		b = append(b, `,"policyLevel":`...)
-		b = appendJSONString(b, m.PolicyLevel)
-	}
-	b = append(b, `,"logEvents":[`...)
-	for i, ev := range m.LogEvents {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":`...)
-		b = appendJSONString(b, ev.ID)
-		b = append(b, `,"timestamp":`...)
-		b = strconv.AppendInt(b, ev.Timestamp, 10)
-		b = append(b, `,"message":`...)
-		b = appendJSONString(b, ev.Message)
-		if ev.ExtractedFields != nil {
-			b = append(b, `,"extractedFields":`...)
-			b = append(b, ev.ExtractedFields...)
-		}
-		b = append(b, '}')
-	}
-	return append(b, "]}"...)
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, fmt.Sprintf(`\u%04x`, c)...)
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // sameMessage reports how a and b differ, or "" if they are equal.

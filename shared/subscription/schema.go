@@ -375,7 +375,7 @@ func (p *parser) event(idx int) error {
 				start := p.r
 				if err = p.skipValue(); err == nil {
 					off := len(p.raw)
-					p.raw = append(p.raw, p.b[start:p.r]...)
+					p.raw = appendCompact(p.raw, p.b[start:p.r])
 					ev.raw, ev.hasRaw = span{off, len(p.raw)}, true
 				}
 			case 'n':
@@ -402,6 +402,42 @@ func (p *parser) event(idx int) error {
 	}
 	p.events = append(p.events, ev)
 	return nil
+}
+
+// appendCompact appends the JSON value src (already validated) to dst
+// without the whitespace between its tokens, and with U+2028 and U+2029
+// inside its strings written as \u2028 and \u2029. The object then fits on
+// one NDJSON line and is escaped like every string the sinks write
+// (shared/jsonstr), whatever layout the sender gave it. Nothing else
+// changes: escapes and bytes that are not UTF-8 are copied as they are.
+func appendCompact(dst, src []byte) []byte {
+	start, inStr := 0, false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case inStr:
+			switch c {
+			case '\\':
+				i++ // the escaped byte cannot end the string
+			case '"':
+				inStr = false
+			case 0xE2: // U+2028 and U+2029 are E2 80 A8 and E2 80 A9
+				if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+					dst = append(dst, src[start:i]...)
+					dst = append(dst, `\u202`...)
+					dst = append(dst, "89"[src[i+2]&1])
+					i += 2
+					start = i + 1
+				}
+			}
+		case c == '"':
+			inStr = true
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
+			dst = append(dst, src[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, src[start:]...)
 }
 
 // timestamp parses a number as int64 milliseconds. CloudWatch Logs sends

@@ -28,6 +28,10 @@
 //     after the JSON object, and nesting deeper than 10,000 are ErrNotJSON.
 //     Concatenated gzip members (RFC 1952) are accepted; other bytes after
 //     the last member are ErrCorruptGzip.
+//   - extractedFields is kept as JSON, compacted: the whitespace between its
+//     tokens is dropped and U+2028 and U+2029 in its strings are escaped, so
+//     one event is one NDJSON line downstream however the sender laid the
+//     object out. Its strings are otherwise copied as they were sent.
 //
 // See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions.html
 package subscription
@@ -80,7 +84,9 @@ type LogEvent struct {
 	Timestamp int64
 	// Message is the log line, byte-exact as it was JSON-unescaped (invalid UTF-8 is kept, not replaced).
 	Message string
-	// ExtractedFields is the raw JSON object of fields a filter pattern extracted, or nil when absent.
+	// ExtractedFields is the JSON object of fields a filter pattern extracted,
+	// or nil when absent. Decode writes it compacted (no whitespace between
+	// tokens) with U+2028 and U+2029 escaped, so it fits on one output line.
 	ExtractedFields json.RawMessage
 }
 

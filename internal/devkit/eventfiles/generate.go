@@ -202,12 +202,12 @@ func (fg *fileGen) record(r RecordSpec) ([]byte, RecordExpectation, error) {
 			dest = "Kinesis stream."
 		}
 		msg := eventgen.ControlMessage(dest)
-		j, err := eventgen.JSON(msg)
+		j, err := subscription.AppendJSON(nil, msg)
 		if err != nil {
 			return nil, rx, err
 		}
 		rx.MessageType, rx.Owner, rx.DecompressedBytes = msg.MessageType, msg.Owner, int64(len(j))
-		d := eventgen.Gzip(j)
+		d := subscription.Compress(j)
 		rx.DataBytes = len(d)
 		return d, rx, nil
 	}
@@ -215,11 +215,11 @@ func (fg *fileGen) record(r RecordSpec) ([]byte, RecordExpectation, error) {
 	msg := fg.message(r)
 	rx.Owner, rx.LogGroup, rx.LogStream, rx.PolicyLevel = msg.Owner, msg.LogGroup, msg.LogStream, msg.PolicyLevel
 	if r.Type == TypeData {
-		j, err := eventgen.JSON(msg)
+		j, err := subscription.AppendJSON(nil, msg)
 		if err != nil {
 			return nil, rx, err
 		}
-		d := eventgen.Gzip(j)
+		d := subscription.Compress(j)
 		rx.MessageType, rx.LogEvents, rx.DataBytes, rx.DecompressedBytes = msg.MessageType, len(msg.LogEvents), len(d), int64(len(j))
 		if n := len(msg.LogEvents); n > 0 {
 			rx.FirstEventID, rx.LastEventID = msg.LogEvents[0].ID, msg.LogEvents[n-1].ID

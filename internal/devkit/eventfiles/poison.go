@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -47,21 +46,21 @@ type poisonKind struct {
 var poisonKinds = map[string]poisonKind{
 	PoisonNotGzip: {"ErrNotGzip", "uncompressed subscription JSON: no gzip header (1f 8b)",
 		func(m *subscription.Message, _ RecordSpec) ([]byte, int64, error) {
-			j, err := eventgen.JSON(m)
+			j, err := subscription.AppendJSON(nil, m)
 			return j, int64(len(j)), err
 		}},
 	PoisonTruncatedGzip: {"ErrTruncated", "a real payload cut in half: the gzip stream ends inside the deflate data",
 		func(m *subscription.Message, _ RecordSpec) ([]byte, int64, error) {
-			p, err := eventgen.Payload(m)
+			p, err := subscription.Encode(m)
 			return p[:len(p)/2], 0, err
 		}},
 	PoisonCorruptGzip: {"ErrCorruptGzip", "a real payload whose gzip trailer CRC-32 is wrong; the JSON inside is intact, so only a decoder that reads to the end of the gzip stream notices",
 		func(m *subscription.Message, _ RecordSpec) ([]byte, int64, error) {
-			p, err := eventgen.Payload(m)
+			p, err := subscription.Encode(m)
 			if err != nil {
 				return nil, 0, err
 			}
-			j, _ := eventgen.JSON(m)
+			j, _ := subscription.AppendJSON(nil, m)
 			p[len(p)-8] ^= 0xff // first byte of the little-endian CRC-32 (RFC 1952 section 2.2)
 			return p, int64(len(j)), nil
 		}},
@@ -72,7 +71,7 @@ var poisonKinds = map[string]poisonKind{
 				b.WriteString(e.Message)
 				b.WriteByte('\n')
 			}
-			return eventgen.Gzip([]byte(b.String())), int64(b.Len()), nil
+			return subscription.Compress([]byte(b.String())), int64(b.Len()), nil
 		}},
 	PoisonWrongShape: {"ErrShape", "gzip of JSON whose logEvents is an object keyed by event ID instead of an array",
 		func(m *subscription.Message, _ RecordSpec) ([]byte, int64, error) {
@@ -93,8 +92,8 @@ var poisonKinds = map[string]poisonKind{
 	PoisonUnknownType: {"ErrUnknownType", "a well-formed payload whose messageType is " + UnknownMessageType,
 		func(m *subscription.Message, _ RecordSpec) ([]byte, int64, error) {
 			m.MessageType = UnknownMessageType
-			j, err := eventgen.JSON(m)
-			return eventgen.Gzip(j), int64(len(j)), err
+			j, err := subscription.AppendJSON(nil, m)
+			return subscription.Compress(j), int64(len(j)), err
 		}},
 	PoisonGzipBomb: {"ErrTooLarge", "a well-formed payload with one event whose message inflates the record past the 64 MiB decompression cap (subscription.DefaultMaxDecompressed)",
 		buildBomb},
@@ -152,7 +151,7 @@ func gzipJSON(v any) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("encode poison payload: %w", err)
 	}
 	j := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	return eventgen.Gzip(j), int64(len(j)), nil
+	return subscription.Compress(j), int64(len(j)), nil
 }
 
 // defaultBomb is a gzip-bomb record's default decompressed size: 1 MiB over the default cap.
@@ -170,7 +169,7 @@ func buildBomb(m *subscription.Message, r RecordSpec) ([]byte, int64, error) {
 		e = m.LogEvents[0]
 	}
 	m.LogEvents = []subscription.LogEvent{{ID: e.ID, Timestamp: e.Timestamp, Message: "\x00"}}
-	j, err := eventgen.JSON(m)
+	j, err := subscription.AppendJSON(nil, m)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -4,9 +4,6 @@
 package eventgen
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -190,67 +187,10 @@ func (g *Generator) vpcFlow(src Source, ts int64) string {
 		1+g.rng.IntN(50), 40+g.rng.IntN(90000), ts/1000, ts/1000+60, []string{"ACCEPT", "ACCEPT", "REJECT"}[g.rng.IntN(3)])
 }
 
-// wireMessage is the JSON shape CloudWatch Logs sends.
-type wireMessage struct {
-	MessageType         string      `json:"messageType"`
-	Owner               string      `json:"owner"`
-	LogGroup            string      `json:"logGroup"`
-	LogStream           string      `json:"logStream"`
-	SubscriptionFilters []string    `json:"subscriptionFilters"`
-	PolicyLevel         string      `json:"policyLevel,omitempty"`
-	LogEvents           []wireEvent `json:"logEvents"`
-}
-
-type wireEvent struct {
-	ID              string          `json:"id"`
-	Timestamp       int64           `json:"timestamp"`
-	Message         string          `json:"message"`
-	ExtractedFields json.RawMessage `json:"extractedFields,omitempty"`
-}
-
-// JSON encodes m as CloudWatch Logs does.
-func JSON(m *subscription.Message) ([]byte, error) {
-	w := wireMessage{
-		MessageType: m.MessageType, Owner: m.Owner, LogGroup: m.LogGroup, LogStream: m.LogStream,
-		SubscriptionFilters: m.SubscriptionFilters, PolicyLevel: m.PolicyLevel,
-		LogEvents: make([]wireEvent, len(m.LogEvents)),
-	}
-	if w.SubscriptionFilters == nil {
-		w.SubscriptionFilters = []string{}
-	}
-	for i, e := range m.LogEvents {
-		w.LogEvents[i] = wireEvent{ID: e.ID, Timestamp: e.Timestamp, Message: e.Message, ExtractedFields: e.ExtractedFields}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(w); err != nil {
-		return nil, fmt.Errorf("encode subscription message: %w", err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// Gzip compresses b (deterministically: no name or modification time in the header).
-func Gzip(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
-// Payload is the record data CloudWatch Logs would write for m: gzip(JSON(m)).
-func Payload(m *subscription.Message) ([]byte, error) {
-	j, err := JSON(m)
-	if err != nil {
-		return nil, err
-	}
-	return Gzip(j), nil
-}
-
-// MustPayload is Payload for messages built in code, where encoding cannot fail.
+// MustPayload is subscription.Encode for messages built in code, where
+// encoding cannot fail (generated events carry no extractedFields).
 func MustPayload(m *subscription.Message) []byte {
-	p, err := Payload(m)
+	p, err := subscription.Encode(m)
 	if err != nil {
 		panic(err)
 	}

@@ -28,7 +28,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/quarantined"
 	"github.com/logfan/logfan/internal/tools/readback"
@@ -417,7 +416,7 @@ func eventPayload(line []byte) ([]byte, error) {
 		SubscriptionFilters: r.SubscriptionFilters, PolicyLevel: r.PolicyLevel,
 		LogEvents: []subscription.LogEvent{{ID: r.ID, Timestamp: r.Timestamp, Message: r.Message, ExtractedFields: r.ExtractedFields}},
 	}
-	return eventgen.Payload(m)
+	return subscription.Encode(m)
 }
 
 // result is what delivering one source came to.

@@ -52,7 +52,7 @@ func Rebase(payload []byte, now time.Time) ([]byte, error) {
 		for j := range m.LogEvents {
 			m.LogEvents[j].Timestamp += shift
 		}
-		if datas[i], err = eventgen.Payload(m); err != nil {
+		if datas[i], err = subscription.Encode(m); err != nil {
 			return nil, err
 		}
 	}

@@ -243,7 +243,7 @@ func genBatch(t testing.TB, seed uint64, nRecords, nEvents, size int, withOdd bo
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := subscription.NewDecoder(0).Decode(eventgen.Gzip(raw))
+		m, err := subscription.NewDecoder(0).Decode(subscription.Compress(raw))
 		if err != nil {
 			t.Fatalf("decode testdata/odd_events.json: %v", err)
 		}
