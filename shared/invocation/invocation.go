@@ -161,13 +161,15 @@ func (st *state) records(arr []*fastjson.Value) (*Invocation, error) {
 		}
 		k := r.Get("kinesis")
 		if k == nil || k.Type() != fastjson.TypeObject {
-			return nil, fmt.Errorf("%s: no kinesis object: %w: %w", recordName(i, eventID()), ErrUnknownEvent, ErrMalformed)
+			// Another service's event (S3, SQS, ...) also has Records.
+			return nil, fmt.Errorf("%s: %w: no kinesis object", recordName(i, eventID()), ErrUnknownEvent)
 		}
 		if rs.seq, err = st.str(k, "sequenceNumber"); err != nil {
 			return nil, recordErr(i, eventID(), err)
 		}
 		if rs.seq[0] == rs.seq[1] {
-			return nil, fmt.Errorf("%s: no kinesis.sequenceNumber: %w: %w", recordName(i, eventID()), ErrUnknownEvent, ErrMalformed)
+			// A Kinesis record without the one field that checkpoints it.
+			return nil, recordErr(i, eventID(), errors.New("kinesis.sequenceNumber is missing or empty"))
 		}
 		if rs.key, err = st.str(k, "partitionKey"); err != nil {
 			return nil, recordErr(i, eventID(), err)

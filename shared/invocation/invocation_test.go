@@ -106,10 +106,11 @@ func TestParseErrors(t *testing.T) {
 		{"number", `42`, []error{invocation.ErrUnknownEvent}, "got number"},
 		{"empty object", `{}`, []error{invocation.ErrUnknownEvent}, "not a Kinesis or awslogs event"},
 		{"null Records", `{"Records":null}`, []error{invocation.ErrUnknownEvent}, ""},
-		{"S3 event", `{"Records":[{"eventSource":"aws:s3","s3":{}}]}`, []error{invocation.ErrUnknownEvent}, "record 0: no kinesis object"},
+		{"S3 event", `{"Records":[{"eventSource":"aws:s3","s3":{}}]}`, []error{invocation.ErrUnknownEvent}, "record 0: not a Kinesis or awslogs event: no kinesis object"},
 		{"Records object", `{"Records":{}}`, []error{invocation.ErrMalformed}, "Records: want an array, got object"},
 		{"record string", `{"Records":["x"]}`, []error{invocation.ErrMalformed}, "record 0: malformed Lambda event: want an object, got string"},
-		{"no sequence number", record(`"data":""`), []error{invocation.ErrUnknownEvent, invocation.ErrMalformed}, "record 0 (shardId-000000000000:1): no kinesis.sequenceNumber"},
+		{"no sequence number", record(`"data":""`), []error{invocation.ErrMalformed}, "record 0 (shardId-000000000000:1): malformed Lambda event: kinesis.sequenceNumber is missing or empty"},
+		{"empty sequence number", record(`"sequenceNumber":""`), []error{invocation.ErrMalformed}, "record 0 (shardId-000000000000:1): malformed Lambda event: kinesis.sequenceNumber is missing or empty"},
 		{"numeric sequence number", record(`"sequenceNumber":1`), []error{invocation.ErrMalformed}, "sequenceNumber: want a string, got number"},
 		{"eventID number", `{"Records":[{"eventID":5,"kinesis":{"sequenceNumber":"1"}}]}`, []error{invocation.ErrMalformed}, "record 0: malformed Lambda event: eventID: want a string, got number"},
 		{"data not base64", record(`"sequenceNumber":"1","data":"H4sI!!!!"`), []error{invocation.ErrMalformed}, "record 0 (shardId-000000000000:1): malformed Lambda event: kinesis.data: illegal base64 data at input byte 4"},
@@ -238,4 +239,15 @@ func sameRecord(got, want *invocation.Record) string {
 func describe(r *invocation.Record) string {
 	b, _ := json.Marshal(r)
 	return string(b)
+}
+
+// TestParseMissingSequenceNumberSaysItOnce: a Kinesis record without its
+// sequence number is a malformed Kinesis event, said plainly, once; it is
+// not "not a Kinesis event".
+func TestParseMissingSequenceNumberSaysItOnce(t *testing.T) {
+	_, err := invocation.Parse([]byte(`{"Records":[{"eventID":"shardId-000000000000:1","kinesis":{"data":""}}]}`))
+	want := "record 0 (shardId-000000000000:1): malformed Lambda event: kinesis.sequenceNumber is missing or empty"
+	if err == nil || err.Error() != want || errors.Is(err, invocation.ErrUnknownEvent) {
+		t.Errorf("got %v, want exactly %q (and not ErrUnknownEvent)", err, want)
+	}
 }

@@ -3,15 +3,14 @@ package eventfiles
 import (
 	"bytes"
 	"cmp"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -284,15 +283,11 @@ func (fg *fileGen) message(r RecordSpec) *subscription.Message {
 }
 
 func encodeKinesis(s eventgen.Stream, datas [][]byte, compact bool) ([]byte, error) {
-	ev := eventgen.KinesisEvent(s, datas)
-	if ev.Records == nil {
-		ev.Records = []events.KinesisEventRecord{}
-	}
-	return encode(ev, compact)
+	return encode(eventgen.KinesisEvent(s, datas), compact)
 }
 
 func encodeAWSLogs(payload []byte, compact bool) ([]byte, error) {
-	return encode(events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: base64.StdEncoding.EncodeToString(payload)}}, compact)
+	return encode(invocation.AWSLogsEvent(payload), compact)
 }
 
 // encode writes v as JSON ending in a newline, indented unless compact.

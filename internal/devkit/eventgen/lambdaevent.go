@@ -1,13 +1,14 @@
 package eventgen
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/logfan/logfan/shared/invocation"
 )
 
 // Stream describes the Kinesis stream generated events claim to come from.
@@ -26,8 +27,12 @@ type Stream struct {
 // DefaultStreamARN is the placeholder stream ARN of generated events.
 const DefaultStreamARN = "arn:aws:kinesis:us-east-1:999999999999:stream/logfan"
 
+// roleARN is the placeholder execution role generated events name.
+const roleARN = "arn:aws:iam::999999999999:role/logfan-consumer"
+
 // KinesisEvent builds the Lambda Kinesis event delivering datas as
-// consecutive records of one shard, exactly as Lambda shapes it.
+// consecutive records of one shard (invocation.KinesisEvent), with
+// generated sequence numbers, partition keys and arrival times.
 func KinesisEvent(s Stream, datas [][]byte) events.KinesisEvent {
 	if s.ARN == "" {
 		s.ARN = DefaultStreamARN
@@ -45,46 +50,19 @@ func KinesisEvent(s Stream, datas [][]byte) events.KinesisEvent {
 	if !ok {
 		seq = big.NewInt(0)
 	}
-	region := "us-east-1"
-	if a := splitARN(s.ARN); len(a) > 3 {
-		region = a[3]
-	}
-	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(datas))}
+	recs := make([]invocation.StreamRecord, len(datas))
 	for i, d := range datas {
 		// Sequence numbers grow by 2^32-ish steps in real shards; any increasing value will do.
 		n := new(big.Int).Add(seq, big.NewInt(int64(i)*1000))
-		sn := fmt.Sprintf("%056s", n.String())
-		ev.Records[i] = events.KinesisEventRecord{
-			AwsRegion:         region,
-			EventID:           s.ShardID + ":" + sn,
-			EventName:         "aws:kinesis:record",
-			EventSource:       "aws:kinesis",
-			EventSourceArn:    s.ARN,
-			EventVersion:      "1.0",
-			InvokeIdentityArn: "arn:aws:iam::999999999999:role/logfan-consumer",
-			Kinesis: events.KinesisRecord{
-				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: s.Arrival.Add(time.Duration(i) * time.Millisecond)},
-				Data:                        d,
-				EncryptionType:              "KMS",
-				PartitionKey:                fmt.Sprintf("%032x", i),
-				SequenceNumber:              sn,
-				KinesisSchemaVersion:        "1.0",
-			},
+		recs[i] = invocation.StreamRecord{
+			SequenceNumber: fmt.Sprintf("%056s", n.String()),
+			PartitionKey:   fmt.Sprintf("%032x", i),
+			Arrival:        s.Arrival.Add(time.Duration(i) * time.Millisecond),
+			Data:           d,
+			Encrypted:      true,
 		}
 	}
-	return ev
-}
-
-func splitARN(arn string) []string {
-	var parts []string
-	start := 0
-	for i := 0; i < len(arn); i++ {
-		if arn[i] == ':' {
-			parts = append(parts, arn[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, arn[start:])
+	return invocation.KinesisEvent(invocation.EventSource{StreamARN: s.ARN, ShardID: s.ShardID, RoleARN: roleARN}, recs)
 }
 
 // KinesisEventJSON is KinesisEvent marshalled, indented for readability.
@@ -96,10 +74,9 @@ func KinesisEventJSON(s Stream, datas [][]byte) ([]byte, error) {
 	return b, nil
 }
 
-// AWSLogsEventJSON builds the direct-subscription Lambda event for a payload.
+// AWSLogsEventJSON is invocation.AWSLogsEvent marshalled, indented for readability.
 func AWSLogsEventJSON(payload []byte) ([]byte, error) {
-	ev := events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: base64.StdEncoding.EncodeToString(payload)}}
-	b, err := json.MarshalIndent(ev, "", "  ")
+	b, err := json.MarshalIndent(invocation.AWSLogsEvent(payload), "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode awslogs event: %w", err)
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/logfan/logfan/shared/invocation"
 )
 
 // Defaults, chosen like Lambda's where Lambda has one.
@@ -355,7 +357,7 @@ func (p *Poller) runShard(ctx context.Context, shard string) error {
 	if err != nil {
 		return fmt.Errorf("start a handler: %w", err)
 	}
-	src := Source{StreamARN: p.o.StreamARN, ShardID: shard, RoleARN: p.o.RoleARN}
+	src := invocation.EventSource{StreamARN: p.o.StreamARN, ShardID: shard, RoleARN: p.o.RoleARN}
 	pos := position{typ: types.ShardIteratorTypeTrimHorizon}
 	iter, err := p.iterator(ctx, shard, pos)
 	if err != nil {
@@ -523,7 +525,7 @@ func (p *Poller) invoke(ctx context.Context, h Invoker, reqID string, payload []
 	return at, reason, ""
 }
 
-func (p *Poller) discard(ctx context.Context, src Source, reqID, reason, fnErr string, attempts int, recs []types.Record) error {
+func (p *Poller) discard(ctx context.Context, src invocation.EventSource, reqID, reason, fnErr string, attempts int, recs []types.Record) error {
 	if p.o.OnFailure == nil {
 		return fmt.Errorf("%d records from %s failed %d times and there is no on-failure destination: %s",
 			len(recs), aws.ToString(recs[0].SequenceNumber), attempts, reason)

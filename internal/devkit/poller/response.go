@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/logfan/logfan/shared/invocation"
 )
 
 // response is the part of a function's response Lambda reads when the event
@@ -44,7 +46,7 @@ func retryFrom(resp []byte, batch []types.Record) (int, string) {
 		if f.ItemIdentifier == nil || *f.ItemIdentifier == "" {
 			return 0, "empty or missing itemIdentifier: the whole batch fails"
 		}
-		if lowest == "" || compareSeq(*f.ItemIdentifier, lowest) < 0 {
+		if lowest == "" || invocation.CompareSequenceNumbers(*f.ItemIdentifier, lowest) < 0 {
 			lowest = *f.ItemIdentifier
 		}
 	}

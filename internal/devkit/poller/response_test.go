@@ -56,26 +56,9 @@ func TestRetryFrom(t *testing.T) {
 	}
 }
 
-func TestCompareSeq(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"9", "10", -1},
-		{"10", "10", 0},
-		{"49650000000000000000000000000000000000000000000000000001", "49650000000000000000000000000000000000000000000000000000", 1},
-		{"2", "49650000000000000000000000000000000000000000000000000000", -1},
-	}
-	for _, tc := range tests {
-		if got := compareSeq(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareSeq(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 func TestEventIsLambdasShape(t *testing.T) {
 	arrival := time.Date(2026, 3, 1, 12, 0, 0, 987654321, time.UTC)
-	src := Source{StreamARN: "arn:aws:kinesis:eu-west-1:999999999999:stream/logfan", ShardID: "shardId-000000000001", RoleARN: "arn:aws:iam::999999999999:role/fn"}
+	src := invocation.EventSource{StreamARN: "arn:aws:kinesis:eu-west-1:999999999999:stream/logfan", ShardID: "shardId-000000000001", RoleARN: "arn:aws:iam::999999999999:role/fn"}
 	in := recs("49650000000000000000000000000000000000000000000000000007")
 	in[0].ApproximateArrivalTimestamp = &arrival
 	in[0].EncryptionType = types.EncryptionTypeKms
@@ -118,7 +101,7 @@ func TestEventRespectsMaxPayload(t *testing.T) {
 	for i := range in {
 		in[i].Data = make([]byte, 3000)
 	}
-	src := Source{StreamARN: "arn:aws:kinesis:us-east-1:1:stream/s", ShardID: "shardId-000000000000"}
+	src := invocation.EventSource{StreamARN: "arn:aws:kinesis:us-east-1:1:stream/s", ShardID: "shardId-000000000000"}
 	one, _, err := Event(src, in[:1], 0)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"sort"
 	"strings"
 	"sync"
@@ -276,7 +275,7 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 				rec.KinesisBatchInfo.ShardID, rec.KinesisBatchInfo.StartSequenceNumber, rec.KinesisBatchInfo.EndSequenceNumber)
 			continue
 		}
-		src := poller.Source{StreamARN: rec.KinesisBatchInfo.StreamARN, ShardID: rec.KinesisBatchInfo.ShardID}
+		src := invocation.EventSource{StreamARN: rec.KinesisBatchInfo.StreamARN, ShardID: rec.KinesisBatchInfo.ShardID}
 		if r.o.DryRun {
 			fmt.Fprintf(r.o.Out, "%s: would redrive %d records of %s\n", prefix, len(recs), src.ShardID)
 			continue
@@ -319,8 +318,8 @@ func onFailureRecords(rec *onfailure.Record) ([]types.Record, error) {
 	bi := rec.KinesisBatchInfo
 	var out []types.Record
 	for _, ir := range inv.Records {
-		if bi.StartSequenceNumber != "" && compareSeq(ir.SequenceNumber, bi.StartSequenceNumber) < 0 ||
-			bi.EndSequenceNumber != "" && compareSeq(ir.SequenceNumber, bi.EndSequenceNumber) > 0 {
+		if bi.StartSequenceNumber != "" && invocation.CompareSequenceNumbers(ir.SequenceNumber, bi.StartSequenceNumber) < 0 ||
+			bi.EndSequenceNumber != "" && invocation.CompareSequenceNumbers(ir.SequenceNumber, bi.EndSequenceNumber) > 0 {
 			continue
 		}
 		arrival := time.UnixMilli(int64(ir.ApproximateArrivalTimestamp * 1000)).UTC()
@@ -353,12 +352,12 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 	for i, it := range pending {
 		prefix := fmt.Sprintf("redrive %s: [%d/%d] s3://%s/%s", r.o.Sink, i+1, len(pending), r.o.Bucket, it.Key)
 		e := it.Entry
-		var src poller.Source
+		var src invocation.EventSource
 		var rec types.Record
 		switch e.Kind {
 		case quarantine.KindRecord:
 			// The raw record as it came: the handler decodes it again.
-			src = poller.Source{ShardID: e.Shard}
+			src = invocation.EventSource{ShardID: e.Shard}
 			rec = types.Record{Data: e.Data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
 		case quarantine.KindEvent:
 			data, err := eventPayload(e.Data)
@@ -367,7 +366,7 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 				r.fail(prefix, "cannot rebuild the event: %v", err)
 				continue
 			}
-			src = poller.Source{ShardID: redrivenShardPrefix + e.Shard}
+			src = invocation.EventSource{ShardID: redrivenShardPrefix + e.Shard}
 			rec = types.Record{Data: data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
 		}
 		if r.o.DryRun {
@@ -429,7 +428,7 @@ type result struct {
 
 // deliver invokes the handler with recs until they are all processed,
 // retrying from the record the handler reports, up to Attempts times.
-func (r *Redriver) deliver(ctx context.Context, src poller.Source, recs []types.Record) (result, error) {
+func (r *Redriver) deliver(ctx context.Context, src invocation.EventSource, recs []types.Record) (result, error) {
 	var res result
 	r.capture.take()
 	delay := r.o.RetryDelay
@@ -563,16 +562,8 @@ func (c *capture) take() []quarantine.Entry {
 		}
 	}
 	c.entries = nil
-	sort.SliceStable(out, func(i, j int) bool { return compareSeq(out[i].SequenceNumber, out[j].SequenceNumber) < 0 })
+	sort.SliceStable(out, func(i, j int) bool {
+		return invocation.CompareSequenceNumbers(out[i].SequenceNumber, out[j].SequenceNumber) < 0
+	})
 	return out
-}
-
-// compareSeq orders Kinesis sequence numbers numerically.
-func compareSeq(a, b string) int {
-	x, okx := new(big.Int).SetString(a, 10)
-	y, oky := new(big.Int).SetString(b, 10)
-	if !okx || !oky {
-		return strings.Compare(a, b)
-	}
-	return x.Cmp(y)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/record"
@@ -344,7 +345,7 @@ func TestDeliverRetriesFromTheReportedRecord(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		recs = append(recs, kintypes.Record{SequenceNumber: aws.String(fmt.Sprint(i)), Data: []byte("x"), PartitionKey: aws.String("p")})
 	}
-	res, err := r.deliver(context.Background(), poller.Source{ShardID: "shardId-000000000000"}, recs)
+	res, err := r.deliver(context.Background(), invocation.EventSource{ShardID: "shardId-000000000000"}, recs)
 	if err != nil || res.failed != "" || res.delivered != 5 {
 		t.Fatalf("result %+v, %v", res, err)
 	}

@@ -106,7 +106,7 @@ func TestFromDiscardedRoundTrip(t *testing.T) {
 		{SequenceNumber: aws.String("7"), PartitionKey: aws.String("a"), Data: []byte("one"), ApproximateArrivalTimestamp: &t1},
 		{SequenceNumber: aws.String("12"), PartitionKey: aws.String("b"), Data: []byte("two"), ApproximateArrivalTimestamp: &t2},
 	}
-	src := poller.Source{StreamARN: "arn:aws:kinesis:us-east-1:999999999999:stream/logfan", ShardID: "shardId-000000000003"}
+	src := invocation.EventSource{StreamARN: "arn:aws:kinesis:us-east-1:999999999999:stream/logfan", ShardID: "shardId-000000000003"}
 	payload, _, err := poller.Event(src, recs, 0)
 	if err != nil {
 		t.Fatal(err)
