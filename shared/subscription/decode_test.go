@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -110,53 +109,6 @@ func TestDecodeDocumentedExamples(t *testing.T) {
 				t.Errorf("extractedFields = %s, want nil when absent", m.LogEvents[0].ExtractedFields)
 			}
 		})
-	}
-}
-
-// TestDecodeCompactsExtractedFields checks that an extractedFields object
-// laid out over several lines, with U+2028 and U+2029 raw in its strings,
-// comes out on one line with the separators escaped (as the sinks escape
-// them in messages), and that nothing inside its strings changes otherwise.
-func TestDecodeCompactsExtractedFields(t *testing.T) {
-	m, err := NewDecoder(0).Decode(gz(t, readFixture(t, "extracted_fields_pretty.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
-		`{"ip":"127.0.0.1","request":"GET /a\u2028b   HTTP/1.0","note":"line\u2029sep \"quoted\" back\\slash","nested":{"list":[1,2.5e3,true,null],"empty":{}}}`,
-		`{"a":"x\u2028y\u2029z"}`,
-	}
-	for i, w := range want {
-		got := m.LogEvents[i].ExtractedFields
-		if string(got) != w {
-			t.Errorf("event %d: extractedFields\n got %s\nwant %s", i, got, w)
-		}
-		if !json.Valid(got) || bytes.ContainsAny(got, "\n\r\t\u2028\u2029") {
-			t.Errorf("event %d: extractedFields is not one compact line of JSON: %q", i, got)
-		}
-	}
-	// The message is a decoded string: the separator is the character itself,
-	// which the writers escape.
-	if got := m.LogEvents[0].Message; got != "GET /a\u2028b HTTP/1.0 200" {
-		t.Errorf("message = %q", got)
-	}
-	// Same values as the sender meant: compare with encoding/json's reading.
-	var raw struct {
-		LogEvents []struct {
-			ExtractedFields any `json:"extractedFields"`
-		} `json:"logEvents"`
-	}
-	if err := json.Unmarshal(readFixture(t, "extracted_fields_pretty.json"), &raw); err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		var got any
-		if err := json.Unmarshal(m.LogEvents[i].ExtractedFields, &got); err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(got) != fmt.Sprint(raw.LogEvents[i].ExtractedFields) {
-			t.Errorf("event %d: values changed: %v, sent %v", i, got, raw.LogEvents[i].ExtractedFields)
-		}
 	}
 }
 
