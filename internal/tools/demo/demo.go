@@ -154,13 +154,14 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
-	stopProgress = o.progress(func() string {
+	consumers := func() string {
 		parts := make([]string, len(runs))
 		for i, r := range runs {
 			parts[i] = r.status()
 		}
 		return "consumers: " + strings.Join(parts, " | ")
-	})
+	}
+	stopProgress = o.progress(consumers)
 	var wg sync.WaitGroup
 	errs := make([]error, len(runs))
 	for i, r := range runs {
@@ -172,6 +173,11 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	}
 	wg.Wait()
 	stopProgress()
+	// The ticks above are snapshots taken while the mappings ran: a sink
+	// still finishing its invocations and idle polls after the last tick
+	// would be left showing undrained shards (or none delivered). Say where
+	// every mapping ended.
+	o.printf("%s", consumers())
 	if err := errors.Join(errs...); err != nil {
 		return rep, err
 	}
@@ -287,6 +293,9 @@ type totals struct {
 	poison int
 }
 
+// status is one sink's progress. The handler counts its events while it
+// runs and the poller its invocations once it returns, so mid-run the two
+// halves may be an invocation apart; after Run they agree.
 func (r *sinkRun) status() string {
 	st := r.poller.Stats()
 	r.mu.Lock()
