@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/shared/invocation"
 )
@@ -131,7 +132,7 @@ func (s *shardRun) offer(ctx context.Context) error {
 		return err
 	}
 	batch := s.buf[:n]
-	reqID := newRequestID()
+	reqID := uuid.NewString() // a random UUID, as Lambda's request IDs are
 	at, reason, fnErr := p.invoke(ctx, s.h, reqID, payload, batch)
 	if err := ctx.Err(); err != nil {
 		return err

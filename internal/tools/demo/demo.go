@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/poller"
@@ -377,7 +378,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 // mapping, used in on-failure object keys as Lambda uses the real one.
 func mappingUUID(streamARN, function string) string {
 	h := sha256.Sum256([]byte(streamARN + "\x00" + function))
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+	return uuid.UUID(h[:16]).String()
 }
 
 // setenv applies KEY=VALUE pairs to the process environment (the handlers

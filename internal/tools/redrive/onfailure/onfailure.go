@@ -10,7 +10,6 @@ package onfailure
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/devkit/poller"
 )
@@ -171,7 +171,7 @@ func (dst *Destination) Put(ctx context.Context, d poller.Discarded) error {
 	if err != nil {
 		return fmt.Errorf("encode on-failure record: %w", err)
 	}
-	key := Key(dst.MappingUUID, d.ShardID, d.Time, newUUID())
+	key := Key(dst.MappingUUID, d.ShardID, d.Time, uuid.NewString())
 	if _, err := dst.Client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(dst.Bucket), Key: aws.String(key), Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"),
@@ -179,13 +179,4 @@ func (dst *Destination) Put(ctx context.Context, d poller.Discarded) error {
 		return fmt.Errorf("put s3://%s/%s: %w", dst.Bucket, key, err)
 	}
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID, the random part of Lambda's keys.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/shared/invocation"
@@ -146,7 +147,7 @@ func TestFromDiscardedRoundTrip(t *testing.T) {
 }
 
 func TestKeyIsLambdas(t *testing.T) {
-	k := Key("0c2c4cd5-1a4e-4f1e-8d0a-3c0c1b2a3d4e", "shardId-000000000001", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), newUUID())
+	k := Key("0c2c4cd5-1a4e-4f1e-8d0a-3c0c1b2a3d4e", "shardId-000000000001", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), uuid.NewString())
 	re := regexp.MustCompile(`^aws/lambda/0c2c4cd5-1a4e-4f1e-8d0a-3c0c1b2a3d4e/shardId-000000000001/2026/01/02/2026-01-02T03\.04\.05-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	if !re.MatchString(k) {
 		t.Fatalf("key %s", k)
