@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 )
 
@@ -171,7 +173,7 @@ func (m *Manifest) load() error {
 	}
 	if m.StreamARN == "" {
 		m.StreamARN = eventgen.DefaultStreamARN
-	} else if p := strings.Split(m.StreamARN, ":"); len(p) != 6 || p[0] != "arn" || p[2] != "kinesis" || !strings.HasPrefix(p[5], "stream/") {
+	} else if a, err := arn.Parse(m.StreamARN); err != nil || a.Service != "kinesis" || !strings.HasPrefix(a.Resource, "stream/") {
 		bad("streamARN %q: want arn:aws:kinesis:REGION:ACCOUNT:stream/NAME", m.StreamARN)
 	}
 

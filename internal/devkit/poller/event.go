@@ -19,16 +19,13 @@ const DefaultMaxPayload = 6 * 1024 * 1024
 // returned: its real sequence number, partition key, arrival time and
 // encryption.
 func streamRecord(r types.Record) invocation.StreamRecord {
-	sr := invocation.StreamRecord{
+	return invocation.StreamRecord{
 		SequenceNumber: aws.ToString(r.SequenceNumber),
 		PartitionKey:   aws.ToString(r.PartitionKey),
+		Arrival:        aws.ToTime(r.ApproximateArrivalTimestamp),
 		Data:           r.Data,
 		Encrypted:      r.EncryptionType == types.EncryptionTypeKms,
 	}
-	if r.ApproximateArrivalTimestamp != nil {
-		sr.Arrival = *r.ApproximateArrivalTimestamp
-	}
-	return sr
 }
 
 // Event marshals the Lambda Kinesis event for recs, taking records in order

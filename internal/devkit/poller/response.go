@@ -43,11 +43,12 @@ func retryFrom(resp []byte, batch []types.Record) (int, string) {
 	}
 	lowest := ""
 	for _, f := range r.BatchItemFailures {
-		if f.ItemIdentifier == nil || *f.ItemIdentifier == "" {
+		id := aws.ToString(f.ItemIdentifier)
+		if id == "" {
 			return 0, "empty or missing itemIdentifier: the whole batch fails"
 		}
-		if lowest == "" || invocation.CompareSequenceNumbers(*f.ItemIdentifier, lowest) < 0 {
-			lowest = *f.ItemIdentifier
+		if lowest == "" || invocation.CompareSequenceNumbers(id, lowest) < 0 {
+			lowest = id
 		}
 	}
 	if lowest == "" {
