@@ -5,20 +5,19 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/prettyfields"
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/sink"
 )
 
 // TestAppendLinePrettyExtractedFields: a decoded event whose extractedFields
 // the sender pretty-printed is still one NDJSON line, escaped like the rest.
 func TestAppendLinePrettyExtractedFields(t *testing.T) {
-	m, err := prettyfields.Message()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []byte
-	for i := range m.LogEvents {
-		out = record.AppendLine(out, m, &m.LogEvents[i])
-	}
-	if err := prettyfields.Check(out); err != nil {
-		t.Error(err)
-	}
+	prettyfields.Test(t, func(b *sink.Batch) ([]byte, error) {
+		var out []byte
+		for _, r := range b.Records {
+			for i := range r.Message.LogEvents {
+				out = record.AppendLine(out, r.Message, &r.Message.LogEvents[i])
+			}
+		}
+		return out, nil
+	})
 }

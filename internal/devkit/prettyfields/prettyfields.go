@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"testing"
 
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
@@ -74,6 +75,23 @@ func Batch() (*sink.Batch, error) {
 		return nil, err
 	}
 	return &sink.Batch{ShardID: "shardId-000000000000", Records: []sink.Record{{SequenceNumber: "1", Message: m}}}, nil
+}
+
+// Test has write deliver Batch through a sink's encoder and return the
+// NDJSON it wrote, and fails tb with what is wrong with that output (Check).
+func Test(tb testing.TB, write func(*sink.Batch) ([]byte, error)) {
+	tb.Helper()
+	b, err := Batch()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ndjson, err := write(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := Check(ndjson); err != nil {
+		tb.Error(err)
+	}
 }
 
 // line is the part of an output record Check reads.

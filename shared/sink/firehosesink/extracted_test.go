@@ -1,29 +1,27 @@
 package firehosesink
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/logfan/logfan/internal/devkit/prettyfields"
+	"github.com/logfan/logfan/shared/sink"
 )
 
 // TestPrettyExtractedFields: the Firehose records hold one NDJSON line per
 // event, whatever layout the sender gave extractedFields.
 func TestPrettyExtractedFields(t *testing.T) {
-	b, err := prettyfields.Batch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls, over := plan(t, b, DefaultLimits(), false)
-	if len(over) != 0 {
-		t.Fatalf("oversize events %v", over)
-	}
-	var ndjson []byte
-	for _, c := range calls {
-		for _, r := range c {
-			ndjson = append(ndjson, r.data...)
+	prettyfields.Test(t, func(b *sink.Batch) ([]byte, error) {
+		calls, over := plan(t, b, DefaultLimits(), false)
+		if len(over) != 0 {
+			return nil, fmt.Errorf("oversize events %v", over)
 		}
-	}
-	if err := prettyfields.Check(ndjson); err != nil {
-		t.Error(err)
-	}
+		var ndjson []byte
+		for _, c := range calls {
+			for _, r := range c {
+				ndjson = append(ndjson, r.data...)
+			}
+		}
+		return ndjson, nil
+	})
 }
