@@ -1,4 +1,4 @@
-package jsonstr
+package jsonstr_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/jsonstr"
 )
 
 // benchLines are 1,000 generated messages of one kind, ~200 bytes where
@@ -62,10 +63,10 @@ func BenchmarkAppend(b *testing.B) {
 		name string
 		fn   func([]byte, string) []byte
 	}{
-		{"old-record", oldRecordAppendString},
-		{"exact", func(dst []byte, s string) []byte { return Append(dst, s, Exact) }},
-		{"old-logs", oldLogsAppendJSONString},
-		{"sdk", func(dst []byte, s string) []byte { return Append(dst, s, SDK) }},
+		{"old-record", jsonstr.OldRecordAppendString},
+		{"exact", func(dst []byte, s string) []byte { return jsonstr.Append(dst, s, jsonstr.Exact) }},
+		{"old-logs", jsonstr.OldLogsAppendJSONString},
+		{"sdk", func(dst []byte, s string) []byte { return jsonstr.Append(dst, s, jsonstr.SDK) }},
 	}
 	for _, kind := range []string{eventgen.KindApp, eventgen.KindCloudTrail, eventgen.KindRandom, "unicode"} {
 		lines := benchLines(b, kind)

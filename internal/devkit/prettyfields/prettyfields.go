@@ -74,7 +74,7 @@ func Batch() (*sink.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sink.Batch{ShardID: "shardId-000000000000", Records: []sink.Record{{SequenceNumber: "1", Message: m}}}, nil
+	return &sink.Batch{ShardID: "shardId-000000000000", Records: []sink.DecodedRecord{{SequenceNumber: "1", Message: m}}}, nil
 }
 
 // Test has write deliver Batch through a sink's encoder and return the
