@@ -1,6 +1,8 @@
-// Package eventgen builds CloudWatch Logs subscription payloads and the
+// Package eventgen generates CloudWatch Logs subscription messages and the
 // Lambda events that carry them, deterministically from a seed, for sample
-// events, tests, benchmarks and the demo.
+// events, tests, benchmarks and the demo. The wire formats are written by
+// the encoders beside their decoders: subscription.Encode for payloads,
+// invocation.KinesisEvent and invocation.AWSLogsEvent for Lambda events.
 package eventgen
 
 import (
