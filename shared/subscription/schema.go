@@ -1,6 +1,8 @@
 package subscription
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
 	"strconv"
 )
@@ -410,34 +412,84 @@ func (p *parser) event(idx int) error {
 // one NDJSON line and is escaped like every string the sinks write
 // (shared/jsonstr), whatever layout the sender gave it. Nothing else
 // changes: escapes and bytes that are not UTF-8 are copied as they are.
+//
+// A compact ASCII object is copied as it is (isCompact); otherwise strings
+// are skipped with the scanner's word-at-a-time plainEnd and only the bytes
+// between them are looked at one by one.
 func appendCompact(dst, src []byte) []byte {
-	start, inStr := 0, false
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch {
-		case inStr:
-			switch c {
-			case '\\':
-				i++ // the escaped byte cannot end the string
-			case '"':
-				inStr = false
-			case 0xE2: // U+2028 and U+2029 are E2 80 A8 and E2 80 A9
-				if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
-					dst = append(dst, src[start:i]...)
-					dst = append(dst, `\u202`...)
-					dst = append(dst, "89"[src[i+2]&1])
-					i += 2
-					start = i + 1
-				}
-			}
-		case c == '"':
-			inStr = true
-		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
+	if isCompact(src) {
+		return append(dst, src...)
+	}
+	seps := bytes.IndexByte(src, 0xE2) >= 0
+	start := 0 // src[start:i] is still to be copied
+	for i := 0; i < len(src); {
+		switch src[i] {
+		case ' ', '\t', '\n', '\r':
 			dst = append(dst, src[start:i]...)
-			start = i + 1
+			i++
+			start = i
+		case '"':
+			end := i + 1
+			for {
+				end = plainEnd(src, end)
+				if end >= len(src) || src[end] == '"' {
+					break
+				}
+				end += 2 // a backslash and the byte it escapes
+			}
+			end = min(end+1, len(src))
+			if seps {
+				dst = append(dst, src[start:i]...)
+				dst = appendSeparatorsEscaped(dst, src[i:end])
+				start = end
+			}
+			i = end
+		default:
+			i++
 		}
 	}
 	return append(dst, src[start:]...)
+}
+
+// isCompact reports, a word at a time, that src has neither a byte up to
+// ' ' (so no whitespace, in strings or between tokens) nor an 0xE2 (which
+// starts U+2028 and U+2029): what a compact ASCII object looks like, and
+// what appendCompact copies as it is.
+func isCompact(src []byte) bool {
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		x := binary.LittleEndian.Uint64(src[i:])
+		e := x ^ (lsbs * 0xE2)
+		if ((x-lsbs*0x21)&^x|(e-lsbs)&^e)&msbs != 0 {
+			return false
+		}
+	}
+	for ; i < len(src); i++ {
+		if src[i] <= ' ' || src[i] == 0xE2 {
+			return false
+		}
+	}
+	return true
+}
+
+// appendSeparatorsEscaped appends s with U+2028 and U+2029 (E2 80 A8 and
+// E2 80 A9) written as \u2028 and \u2029.
+func appendSeparatorsEscaped(dst, s []byte) []byte {
+	for {
+		k := bytes.IndexByte(s, 0xE2)
+		if k < 0 {
+			return append(dst, s...)
+		}
+		if k+2 < len(s) && s[k+1] == 0x80 && s[k+2]&^1 == 0xA8 {
+			dst = append(dst, s[:k]...)
+			dst = append(dst, `\u202`...)
+			dst = append(dst, "89"[s[k+2]&1])
+			s = s[k+3:]
+			continue
+		}
+		dst = append(dst, s[:k+1]...)
+		s = s[k+1:]
+	}
 }
 
 // timestamp parses a number as int64 milliseconds. CloudWatch Logs sends
