@@ -78,8 +78,12 @@ func generate(tb testing.TB, seed uint64, records, perRecord int) genInvocation 
 		g.events += perRecord
 		var zb bytes.Buffer
 		zw := gzip.NewWriter(&zb)
-		zw.Write([]byte(sb.String()))
-		zw.Close()
+		if _, err := zw.Write([]byte(sb.String())); err != nil {
+			tb.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			tb.Fatal(err)
+		}
 		seq := fmt.Sprintf("4959033827149025660855969253836157109592157598913%07d", r)
 		ev.Records = append(ev.Records, record{
 			Kinesis: kinesis{

@@ -196,7 +196,9 @@ func TestParseOwnsMemory(t *testing.T) {
 		if _, err := invocation.Parse(generate(t, 100+seed, 30, 5).payload); err != nil {
 			t.Fatal(err)
 		}
-		invocation.Parse([]byte(`{"Records":[{"kinesis":{"sequenceNumber":"1","data":"%%"}}]}`))
+		if _, err := invocation.Parse([]byte(`{"Records":[{"kinesis":{"sequenceNumber":"1","data":"%%"}}]}`)); err == nil {
+			t.Fatal("data that is not base64 parsed")
+		}
 	}
 	_ = append(first.Records[0].Data, bytes.Repeat([]byte{'X'}, 64)...)
 	for i := range snapshot {
@@ -212,7 +214,9 @@ func TestParseAllocs(t *testing.T) {
 		t.Skip("allocation counts differ under -race (sync.Pool drops items) and -cover")
 	}
 	g := generate(t, 5, 100, 100)
-	invocation.Parse(g.payload) // warm the pool
+	if _, err := invocation.Parse(g.payload); err != nil { // warm the pool
+		t.Fatal(err)
+	}
 	allocs := testing.AllocsPerRun(10, func() {
 		if _, err := invocation.Parse(g.payload); err != nil {
 			t.Fatal(err)

@@ -152,8 +152,12 @@ func TestDecodeErrors(t *testing.T) {
 	const okEvent = `{"id":"1","timestamp":1,"message":"m"}`
 	var zl bytes.Buffer
 	zw := zlib.NewWriter(&zl)
-	zw.Write(valid)
-	zw.Close()
+	if _, err := zw.Write(valid); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []decodeErrorCase{
 		// Not gzip.
@@ -483,7 +487,7 @@ func TestDecodeOwnsMemory(t *testing.T) {
 		gz(t, []byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":1,"timestamp":"x"`)),
 		gz(t, bytes.Repeat([]byte{'A'}, 100000)),
 	} {
-		d.Decode(data) // result irrelevant: only the buffers matter
+		_, _ = d.Decode(data) // result irrelevant: only the buffers matter
 	}
 	if diff := sameMessage(first, firstCopy); diff != "" {
 		t.Errorf("first Message changed after later Decodes: %s", diff)

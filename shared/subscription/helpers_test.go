@@ -154,9 +154,12 @@ func baselineDecode(data []byte) (*events.CloudwatchLogsData, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer zr.Close()
 	var d events.CloudwatchLogsData
-	if err := json.NewDecoder(zr).Decode(&d); err != nil {
+	err = json.NewDecoder(zr).Decode(&d)
+	if cerr := zr.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &d, nil

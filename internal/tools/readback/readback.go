@@ -113,7 +113,8 @@ func Decode(r io.Reader) ([]record.Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gunzip: %w", err)
 		}
-		defer zr.Close()
+		// Close only repeats the error a read has already returned.
+		defer func() { _ = zr.Close() }()
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
 	var recs []record.Record

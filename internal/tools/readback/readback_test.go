@@ -122,7 +122,9 @@ func (p *pager) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ..
 	p.calls++
 	start := 0
 	if in.ContinuationToken != nil {
-		fmt.Sscan(*in.ContinuationToken, &start)
+		if _, err := fmt.Sscan(*in.ContinuationToken, &start); err != nil {
+			return nil, err
+		}
 	}
 	end := min(start+2, len(p.keys))
 	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(end < len(p.keys))}
