@@ -10,7 +10,7 @@ import (
 )
 
 func TestEventsCommand(t *testing.T) {
-	in := filepath.Join("..", "..", "shared", "eventfiles", "testdata", "basic")
+	in := filepath.Join("..", "..", "internal", "devkit", "eventfiles", "testdata", "basic")
 	out := t.TempDir()
 	run := func(args ...string) (string, error) {
 		t.Helper()
