@@ -74,4 +74,3 @@ func S3(cfg aws.Config) *s3.Client {
 		}
 	})
 }
-
