@@ -114,7 +114,7 @@ func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
 			// The regional stack looks the stream up in the recipient stack,
 			// which must therefore be deployed first; a dependency, not a
 			// reference, so nothing is exported and the stream is not pinned.
-			regional.AddDependency(r.stack, jsii.String("the destination targets the recipient stack's stream"))
+			regional.AddStackDependency(r.stack, jsii.String("the destination targets the recipient stack's stream"))
 		}
 	}
 	if s.Nag {
