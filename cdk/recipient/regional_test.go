@@ -42,6 +42,13 @@ func orgOneRegion(t *testing.T) *synthesized {
 	})
 }
 
+// importedKeyOneRegion is importStack (imported stream key) with one region.
+func importedKeyOneRegion(t *testing.T) *synthesized {
+	return synth(t, "regions-1-imported-key", map[string]any{
+		CtxSenderAccounts: "111111111111", CtxStreamEncryption: EncryptionKMS, CtxStreamKMSKeyARN: testKeyARN, CtxDestinationRegions: testRegion1,
+	})
+}
+
 // regionalVariants are checked by cdk-nag and cfn-lint like allVariants.
 var regionalVariants = map[string]func(*testing.T) *synthesized{
 	"regions-1": oneRegion, "regions-3": threeRegions, "regions-1-org": orgOneRegion,
@@ -110,7 +117,7 @@ func TestRegionalStacksOnePerRegion(t *testing.T) {
 }
 
 func TestRegionalDestinationTargetsTheCentralStream(t *testing.T) {
-	for name, variant := range map[string]func(*testing.T) *synthesized{"regions-3": threeRegions, "regions-1-org": orgOneRegion} {
+	for name, variant := range map[string]func(*testing.T) *synthesized{"regions-3": threeRegions, "regions-1-org": orgOneRegion, "regions-1-imported-key": importedKeyOneRegion} {
 		s := variant(t)
 		streamID, _ := s.only(t, "AWS::Kinesis::Stream")
 		for region, rs := range s.regional {
@@ -144,7 +151,10 @@ func TestRegionalDestinationTargetsTheCentralStream(t *testing.T) {
 					got[res] = append(got[res], asStrings(st["Action"])...)
 				}
 				want := map[string][]string{stream: {"kinesis:PutRecord"}}
-				if s.settings.Stream.Encryption == EncryptionKMS {
+				switch {
+				case s.settings.Stream.KMSKeyARN != "":
+					want[testKeyARN] = []string{"kms:GenerateDataKey"}
+				case s.settings.Stream.Encryption == EncryptionKMS:
 					keyLogicalID, _ := s.only(t, "AWS::KMS::Key")
 					keyLookup, _ := s.lookup(t, rs, keyLogicalID)
 					want["arn:aws:kms:us-east-1:123456789012:key/<"+keyLookup+".StackResourceDetail.PhysicalResourceId>"] = []string{"kms:GenerateDataKey"}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -86,7 +85,8 @@ const noSendersWarningID = "logfan:noSenders"
 // from s, a regional destination stack for each of s.DestinationRegions
 // and, unless disabled, cdk-nag's AwsSolutions checks. main and the tests
 // both build the app through here, so tests check what synth deploys. It
-// returns the recipient stack (use DestinationStacks for the others).
+// returns the recipient stack; the regional ones are the app's children
+// named naming.DestinationStack(region).
 func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
 	r := newRecipientStack(app, s.StackName, &StackProps{
 		StackProps: awscdk.StackProps{
@@ -97,8 +97,9 @@ func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
 	})
 	if len(s.DestinationRegions) > 0 {
 		central := centralStream{streamLogicalID: logicalID(r.stack, r.stream.stream.Node().DefaultChild())}
-		if key, created := r.stream.key.(awskms.Key); created {
-			central.keyLogicalID = logicalID(r.stack, key.Node().DefaultChild())
+		if s.Stream.Encryption == EncryptionKMS && s.Stream.KMSKeyARN == "" {
+			// The stack created the key; an imported one's ARN is a literal.
+			central.keyLogicalID = logicalID(r.stack, r.stream.key.Node().DefaultChild())
 		}
 		for _, region := range s.DestinationRegions {
 			name := naming.DestinationStack(region)
