@@ -14,7 +14,9 @@ SINK      ?= stdout
 FUZZTIME  ?= 10s
 LONGFUZZ  ?= 5m
 BENCHCOUNT ?= 6
-STACK     ?= LogfanRecipient
+# Regions make test synthesizes regional destination stacks for (synth-regions);
+# the cdk/recipient tests cover one and three regions in Go as well.
+REGIONS_CHECK ?= eu-west-1,ap-southeast-2,us-west-2
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -104,6 +106,7 @@ test: tools lint build ## run every test: unit, integration on moto, fuzz (brief
 	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz LONGFUZZ=$(FUZZTIME)
 	$(MAKE) synth
+	$(MAKE) synth-regions
 	$(MAKE) cfn-lint
 
 # go test -fuzz takes one target per run.
@@ -130,16 +133,25 @@ bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in t
 synth: tools build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials): make synth [CDK_ARGS='-c senderAccounts=...']
 	AWS_EC2_METADATA_DISABLED=true $(CDK) synth --quiet $(CDK_ARGS)
 
+.PHONY: synth-regions
+synth-regions: tools build ## synthesize with regional destination stacks (destinationRegions=$(REGIONS_CHECK)) into cdk.out.regions, offline
+	AWS_EC2_METADATA_DISABLED=true $(CDK) synth --quiet -o cdk.out.regions -c destinationRegions=$(REGIONS_CHECK) -c senderAccounts=111111111111 $(CDK_ARGS)
+
+# The regional templates are linted when synth-regions has written them.
 .PHONY: cfn-lint
-cfn-lint: ## lint every synthesized template (run make synth first)
-	cfn-lint cdk.out/*.template.json
+cfn-lint: ## lint every synthesized template in cdk.out and cdk.out.regions (run make synth / synth-regions first)
+	cfn-lint $$(ls cdk.out/*.template.json cdk.out.regions/*.template.json 2>/dev/null)
 
 # --no-previous-parameters: otherwise a changed senderAccounts in context
-# would not replace the parameter value of the last deploy.
+# would not replace the parameter value of the last deploy. --all deploys the
+# recipient stack, then each regional destination stack (destinationRegions),
+# which depend on it; the context's senders are every stack's parameter
+# default, and SENDER_ACCOUNTS (a --parameters value without a stack prefix)
+# reaches every stack too.
 .PHONY: deploy
-deploy: tools build ## deploy: make deploy CDK_ARGS='-c account=... -c region=... -c senderAccounts=111111111111'
-	$(CDK) deploy --no-previous-parameters --require-approval broadening $(CDK_ARGS)
+deploy: tools build ## deploy every stack: make deploy CDK_ARGS='-c account=... -c region=... -c senderAccounts=111111111111 [-c destinationRegions=eu-west-1,...]' [SENDER_ACCOUNTS=...]
+	$(CDK) deploy --all --no-previous-parameters --require-approval broadening $(if $(SENDER_ACCOUNTS),--parameters SenderAccounts=$(SENDER_ACCOUNTS)) $(CDK_ARGS)
 
 .PHONY: clean
 clean: ## remove build outputs
-	rm -rf $(BUILD) cdk.out bench events/generated
+	rm -rf $(BUILD) cdk.out cdk.out.regions bench events/generated

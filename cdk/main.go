@@ -1,7 +1,9 @@
 // Command cdk synthesizes logfan's stacks. cdk.json runs it with
 // `go run ./cdk`; configuration comes from CDK context (cdk.json, -c key=value).
 //
-// Without sender context it builds the recipient stack (LogfanRecipient).
+// Without sender context it builds the recipient stack (LogfanRecipient) and,
+// for each region of -c destinationRegions=..., a regional destination stack
+// (LogfanDestination-<region>) feeding that stack's stream.
 // With -c senderDestinationArn=... it builds only the sender stack
 // (LogfanSender): the two deploy to different accounts, and a sender account
 // needs neither the recipient's settings nor the functions' build output.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -21,11 +22,23 @@ var allVariants = map[string]func(*testing.T) *synthesized{
 	"default": defaultStack, "org": orgStack, "imports": importStack, "logs-only": logsOnlyStack,
 }
 
+// everyStack lists every stack of every variant, regional stacks included, by name.
+func everyStack(t *testing.T) map[string]*synthesized {
+	out := map[string]*synthesized{}
+	for _, variants := range []map[string]func(*testing.T) *synthesized{allVariants, regionalVariants} {
+		for name, variant := range variants {
+			for _, s := range variant(t).stacks() {
+				out[name+"/"+*s.stack.StackName()] = s
+			}
+		}
+	}
+	return out
+}
+
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for name, variant := range allVariants {
+	for name, s := range everyStack(t) {
 		t.Run(name, func(t *testing.T) {
 			// GIVEN the stack with cdk-nag's AwsSolutions pack applied as main applies it
-			s := variant(t)
 			if !s.settings.Nag {
 				t.Fatal("nag is off in this variant")
 			}
@@ -54,10 +67,9 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 }
 
 func TestCdkNagSuppressionsStateReasons(t *testing.T) {
-	for name, variant := range allVariants {
+	for name, s := range everyStack(t) {
 		t.Run(name, func(t *testing.T) {
 			// GIVEN every cdk-nag suppression in the template
-			s := variant(t)
 			n := 0
 			for id, r := range s.json["Resources"].(map[string]any) {
 				meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
@@ -98,7 +110,7 @@ func TestAssetPathsForSAM(t *testing.T) {
 	}
 	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		t.Run(sink, func(t *testing.T) {
-			fn := written["Resources"].(map[string]any)[FunctionLogicalID(sink)].(map[string]any)
+			fn := written["Resources"].(map[string]any)[naming.FunctionLogicalID(sink)].(map[string]any)
 			meta := fn["Metadata"].(map[string]any)
 			// THEN the function's asset metadata names its Code property and a
 			// directory, relative to the template, holding that sink's bootstrap:
@@ -122,7 +134,7 @@ func TestAssetPathsForSAM(t *testing.T) {
 			}
 			// AND the function is addressable by its stable logical ID
 			if fn["Type"] != "AWS::Lambda::Function" || props(fn)["Handler"] != "bootstrap" {
-				t.Errorf("function %s: %v", FunctionLogicalID(sink), fn["Type"])
+				t.Errorf("function %s: %v", naming.FunctionLogicalID(sink), fn["Type"])
 			}
 		})
 	}
@@ -139,17 +151,14 @@ func TestCfnLint(t *testing.T) {
 	// GIVEN every variant's template, written where cfn-lint can read it
 	dir := t.TempDir()
 	var files []string
-	variants := map[string]func(*testing.T) *synthesized{"no-senders": noSendersStack}
-	for name, v := range allVariants {
-		variants[name] = v
-	}
-	for name, variant := range variants {
-		s := variant(t)
-		raw, err := os.ReadFile(filepath.Join(s.outdir, s.settings.StackName+".template.json"))
+	stacks := everyStack(t)
+	stacks["no-senders"] = noSendersStack(t)
+	for name, s := range stacks {
+		raw, err := os.ReadFile(filepath.Join(s.outdir, *s.stack.ArtifactId()+".template.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := filepath.Join(dir, name+".template.json")
+		f := filepath.Join(dir, strings.ReplaceAll(name, "/", "-")+".template.json")
 		if err := os.WriteFile(f, raw, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -8,15 +8,17 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/logfan/logfan/internal/naming"
 )
 
 // CloudFormation parameter and condition names. Onboarding a sender is a
 // parameter change (or a context change, which moves the defaults): neither
 // touches a logical ID or a physical name.
 const (
-	ParamSenderAccounts          = "SenderAccounts"
-	ParamSenderOrganizationID    = "SenderOrganizationId"
-	ParamSenderOrganizationPaths = "SenderOrganizationPaths"
+	ParamSenderAccounts          = naming.ParamSenderAccounts
+	ParamSenderOrganizationID    = naming.ParamSenderOrganizationID
+	ParamSenderOrganizationPaths = naming.ParamSenderOrganizationPaths
 	CondOrganizationMode         = "OrganizationMode"
 	CondHasOrganizationPaths     = "HasOrganizationPaths"
 )
@@ -29,10 +31,9 @@ type senderParameters struct {
 
 // newSenderParameters declares the parameters, their conditions, and a rule
 // that rejects a deployment naming no sender at all.
-func newSenderParameters(r *recipientStack) *senderParameters {
-	s := r.s.Senders
+func newSenderParameters(stack awscdk.Stack, s Senders) *senderParameters {
 	p := &senderParameters{}
-	p.accounts = awscdk.NewCfnParameter(r.stack, jsii.String(ParamSenderAccounts), &awscdk.CfnParameterProps{
+	p.accounts = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderAccounts), &awscdk.CfnParameterProps{
 		Type:        jsii.String("CommaDelimitedList"),
 		Default:     jsii.String(strings.Join(s.Accounts, ",")),
 		Description: jsii.String("Sender AWS account IDs allowed to subscribe (account-list mode), comma-separated. Ignored when SenderOrganizationId is set."),
@@ -41,27 +42,27 @@ func newSenderParameters(r *recipientStack) *senderParameters {
 		AllowedPattern:        jsii.String(`^(\d{12})?$`),
 		ConstraintDescription: jsii.String("each item must be a 12-digit AWS account ID"),
 	})
-	p.orgID = awscdk.NewCfnParameter(r.stack, jsii.String(ParamSenderOrganizationID), &awscdk.CfnParameterProps{
+	p.orgID = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderOrganizationID), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
 		Default:               jsii.String(s.OrganizationID),
 		Description:           jsii.String("AWS Organizations ID whose accounts may subscribe (organization mode). Empty for account-list mode."),
 		AllowedPattern:        jsii.String(`^(o-[a-z0-9]{10,32})?$`),
 		ConstraintDescription: jsii.String("must be empty or an organization ID such as o-a1b2c3d4e5"),
 	})
-	p.orgPaths = awscdk.NewCfnParameter(r.stack, jsii.String(ParamSenderOrganizationPaths), &awscdk.CfnParameterProps{
+	p.orgPaths = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderOrganizationPaths), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
 		Default:               jsii.String(strings.Join(s.OrganizationPaths, ",")),
 		Description:           jsii.String("Optional, organization mode only: comma-separated aws:PrincipalOrgPaths (e.g. o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*) narrowing the senders to OUs."),
 		AllowedPattern:        jsii.String(`^[a-z0-9/*,-]*$`),
 		ConstraintDescription: jsii.String("must be comma-separated organization paths"),
 	})
-	p.orgMode = awscdk.NewCfnCondition(r.stack, jsii.String(CondOrganizationMode), &awscdk.CfnConditionProps{
+	p.orgMode = awscdk.NewCfnCondition(stack, jsii.String(CondOrganizationMode), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.orgID.ValueAsString(), jsii.String(""))),
 	})
-	p.hasPaths = awscdk.NewCfnCondition(r.stack, jsii.String(CondHasOrganizationPaths), &awscdk.CfnConditionProps{
+	p.hasPaths = awscdk.NewCfnCondition(stack, jsii.String(CondHasOrganizationPaths), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.orgPaths.ValueAsString(), jsii.String(""))),
 	})
-	awscdk.NewCfnRule(r.stack, jsii.String("SendersNamed"), &awscdk.CfnRuleProps{
+	awscdk.NewCfnRule(stack, jsii.String("SendersNamed"), &awscdk.CfnRuleProps{
 		Assertions: &[]*awscdk.CfnRuleAssertion{{
 			Assert: awscdk.Fn_ConditionOr(
 				awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.orgID.ValueAsString(), jsii.String(""))),
@@ -73,14 +74,40 @@ func newSenderParameters(r *recipientStack) *senderParameters {
 	return p
 }
 
+// destinationParts is what one destination is built from: the stack it
+// lives in (the main stack, or a regional destination stack), its region,
+// the sender parameters of that stack, and the stream it writes to.
+type destinationParts struct {
+	stack   awscdk.Stack
+	s       Settings
+	region  string
+	senders *senderParameters
+	// streamARN and keyARN (nil with the AWS-managed key) are the central
+	// stream's and its customer key's.
+	streamARN, keyARN *string
+
+	// handlerRole and handlerLogs serve every AWS SDK custom resource of
+	// the stack (CDK runs them all in one singleton function).
+	handlerRole awsiam.Role
+	handlerLogs awslogs.LogGroup
+}
+
+// arn formats an ARN of the recipient account in the stack's partition.
+func (d *destinationParts) arn(service, region, resource string) string {
+	return "arn:" + partition(region) + ":" + service + ":" + region + ":" + d.s.Account + ":" + resource
+}
+
+// destinationARN is the ARN of this destination (a literal: account, region and name are).
+func (d *destinationParts) destinationARN() string { return d.s.DestinationARNIn(d.region) }
+
 // sourceARNs lists arn:aws:logs:REGION:ACCOUNT:* for the recipient account
 // and every sender account, built from the parameter by joining with the
 // text between two ARNs and splitting again.
-func (r *recipientStack) sourceARNs() *[]*string {
-	head := "arn:" + partition(r.s.Region) + ":logs:" + r.s.Region + ":"
+func (d *destinationParts) sourceARNs() *[]*string {
+	head := "arn:" + partition(d.region) + ":logs:" + d.region + ":"
 	joined := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String(r.recipientSourceARN() + "," + head),
-		awscdk.Fn_Join(jsii.String(":*,"+head), r.senders.accounts.ValueAsList()),
+		jsii.String(d.recipientSourceARN() + "," + head),
+		awscdk.Fn_Join(jsii.String(":*,"+head), d.senders.accounts.ValueAsList()),
 		jsii.String(":*"),
 	})
 	return awscdk.Fn_Split(jsii.String(","), joined, nil)
@@ -88,46 +115,65 @@ func (r *recipientStack) sourceARNs() *[]*string {
 
 // recipientSourceARN matches CloudWatch Logs acting for the recipient account,
 // as it does when it sends the test record at destination creation.
-func (r *recipientStack) recipientSourceARN() string {
-	return r.arn("logs", r.s.Region, "*")
+func (d *destinationParts) recipientSourceARN() string {
+	return d.arn("logs", d.region, "*")
 }
 
 // accessPolicy is the destination access policy as a CloudFormation
 // expression over the sender parameters (see accessPolicy in policy.go).
-func (r *recipientStack) accessPolicy() *string {
-	p := newAccessPolicy(r.s.DestinationARN())
+func (d *destinationParts) accessPolicy() *string {
+	p := newAccessPolicy(d.destinationARN())
 	accounts := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(p.accountsHead),
-		awscdk.Fn_Join(jsii.String(p.accountsSep), r.senders.accounts.ValueAsList()),
+		awscdk.Fn_Join(jsii.String(p.accountsSep), d.senders.accounts.ValueAsList()),
 		jsii.String(p.accountsTail),
 	})
 	paths := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(p.pathsHead),
-		awscdk.Fn_Join(jsii.String(p.pathsSep), awscdk.Fn_Split(jsii.String(","), r.senders.orgPaths.ValueAsString(), nil)),
+		awscdk.Fn_Join(jsii.String(p.pathsSep), awscdk.Fn_Split(jsii.String(","), d.senders.orgPaths.ValueAsString(), nil)),
 		jsii.String(p.pathsTail),
 	})
 	org := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(p.orgHead),
-		r.senders.orgID.ValueAsString(),
+		d.senders.orgID.ValueAsString(),
 		jsii.String(p.orgMid),
-		awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.hasPaths.LogicalId(), paths, jsii.String("")), nil),
+		awscdk.Token_AsString(awscdk.Fn_ConditionIf(d.senders.hasPaths.LogicalId(), paths, jsii.String("")), nil),
 		jsii.String(p.orgTail),
 	})
-	return awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(), org, accounts), nil)
+	return awscdk.Token_AsString(awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(), org, accounts), nil)
+}
+
+// sdkHandler returns the role and log group of the stack's AWS SDK custom
+// resources, creating them on first use. The handler gets its own role and
+// log group: the default role carries the managed
+// AWSLambdaBasicExecutionRole, which allows every log group.
+func (d *destinationParts) sdkHandler() (awsiam.Role, awslogs.LogGroup) {
+	if d.handlerRole == nil {
+		d.handlerLogs = awslogs.NewLogGroup(d.stack, jsii.String("DestinationPolicyHandlerLogs"), &awslogs.LogGroupProps{
+			Retention:     retentionDays(d.s.Function.LogRetentionDays),
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
+		d.handlerRole = awsiam.NewRole(d.stack, jsii.String("DestinationPolicyHandlerRole"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Applies the logfan destination access policy (PutDestinationPolicy with forceUpdate)"),
+		})
+		d.handlerLogs.GrantWrite(d.handlerRole)
+	}
+	return d.handlerRole, d.handlerLogs
 }
 
 // newDestination creates the role CloudWatch Logs assumes, the destination,
 // and the custom resource that applies the access policy.
-func newDestination(r *recipientStack) awslogs.CfnDestination {
-	role := awsiam.NewRole(r.stack, jsii.String("DestinationRole"), &awsiam.RoleProps{
+func newDestination(d *destinationParts) awslogs.CfnDestination {
+	role := awsiam.NewRole(d.stack, jsii.String("DestinationRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil),
 		Description: jsii.String("Assumed by CloudWatch Logs to put sender log events into the logfan stream"),
 	})
 	// Confused deputy: CloudWatch Logs may assume the role only on behalf of
-	// the senders (aws:SourceArn per account) or of the organization
-	// (aws:SourceOrgID), and of this account, for which it sends the test
-	// record when the destination is created. Which form applies is a
-	// deploy-time choice, so the statements are Fn::If.
+	// the senders (aws:SourceArn per account, in this destination's region)
+	// or of the organization (aws:SourceOrgID), and of this account, for
+	// which it sends the test record when the destination is created. Which
+	// form applies is a deploy-time choice, so the statements are Fn::If.
 	statement := func(condition map[string]any) map[string]any {
 		return map[string]any{
 			"Effect":    "Allow",
@@ -139,38 +185,38 @@ func newDestination(r *recipientStack) awslogs.CfnDestination {
 	trust := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{
-			awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
-				statement(map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": r.senders.orgID.ValueAsString()}}),
-				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": r.sourceARNs()}}),
+			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
+				statement(map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": d.senders.orgID.ValueAsString()}}),
+				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.sourceARNs()}}),
 			),
-			awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
-				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": r.recipientSourceARN()}}),
+			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
+				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.recipientSourceARN()}}),
 				awscdk.Aws_NO_VALUE(),
 			),
 		},
 	}
 	role.Node().DefaultChild().(awsiam.CfnRole).AddPropertyOverride(jsii.String("AssumeRolePolicyDocument"), trust)
 
-	// kinesis:PutRecord on this stream only, plus the key when it is a customer key.
+	// kinesis:PutRecord on the central stream only, plus the key when it is a customer key.
 	statements := []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("kinesis:PutRecord"),
-		Resources: jsii.Strings(*r.stream.stream.StreamArn()),
+		Resources: jsii.Strings(*d.streamARN),
 	})}
-	if r.stream.key != nil {
+	if d.keyARN != nil {
 		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("kms:GenerateDataKey"),
-			Resources: jsii.Strings(*r.stream.key.KeyArn()),
+			Resources: jsii.Strings(*d.keyARN),
 		}))
 	}
-	policy := awsiam.NewPolicy(r.stack, jsii.String("DestinationRolePolicy"), &awsiam.PolicyProps{
+	policy := awsiam.NewPolicy(d.stack, jsii.String("DestinationRolePolicy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
 		Statements: &statements,
 	})
 
-	dest := awslogs.NewCfnDestination(r.stack, jsii.String("Destination"), &awslogs.CfnDestinationProps{
-		DestinationName: jsii.String(r.s.DestinationName),
+	dest := awslogs.NewCfnDestination(d.stack, jsii.String("Destination"), &awslogs.CfnDestinationProps{
+		DestinationName: jsii.String(d.s.DestinationName),
 		RoleArn:         role.RoleArn(),
-		TargetArn:       r.stream.stream.StreamArn(),
+		TargetArn:       d.streamARN,
 	})
 	// Creating a destination sends a test record through the role, so the
 	// role's permissions policy, not just the role, must exist first.
@@ -184,23 +230,13 @@ func newDestination(r *recipientStack) awslogs.CfnDestination {
 		Action:  jsii.String("putDestinationPolicy"),
 		Parameters: map[string]any{
 			"destinationName": dest.Ref(),
-			"accessPolicy":    r.accessPolicy(),
+			"accessPolicy":    d.accessPolicy(),
 			"forceUpdate":     true,
 		},
-		PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String(r.s.DestinationName + "-policy")),
+		PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String(d.s.DestinationName + "-policy")),
 	}
-	// The handler gets its own role and log group: the default role carries
-	// the managed AWSLambdaBasicExecutionRole, which allows every log group.
-	handlerLogs := awslogs.NewLogGroup(r.stack, jsii.String("DestinationPolicyHandlerLogs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays(r.s.Function.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	handlerRole := awsiam.NewRole(r.stack, jsii.String("DestinationPolicyHandlerRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Applies the logfan destination access policy (PutDestinationPolicy with forceUpdate)"),
-	})
-	handlerLogs.GrantWrite(handlerRole)
-	customresources.NewAwsCustomResource(r.stack, jsii.String("DestinationAccessPolicy"), &customresources.AwsCustomResourceProps{
+	handlerRole, handlerLogs := d.sdkHandler()
+	customresources.NewAwsCustomResource(d.stack, jsii.String("DestinationAccessPolicy"), &customresources.AwsCustomResourceProps{
 		ResourceType:        jsii.String("Custom::LogsDestinationPolicy"),
 		Role:                handlerRole,
 		LogGroup:            handlerLogs,
@@ -209,12 +245,12 @@ func newDestination(r *recipientStack) awslogs.CfnDestination {
 		InstallLatestAwsSdk: jsii.Bool(false),
 		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("logs:PutDestinationPolicy"),
-			Resources: jsii.Strings(r.s.DestinationARN()),
+			Resources: jsii.Strings(d.destinationARN()),
 		})}),
 	})
 
 	// The size check runs at synth on the parameters' defaults (the context).
-	r.stack.Node().AddValidation(&policySizeValidation{arn: r.s.DestinationARN(), senders: r.s.Senders})
+	d.stack.Node().AddValidation(&policySizeValidation{arn: d.destinationARN(), senders: d.s.Senders})
 	return dest
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -21,10 +22,6 @@ type consumer struct {
 	function awslambda.Function
 }
 
-// FunctionLogicalID is the stable logical ID of sink's function, the name
-// `sam local invoke` takes (e.g. "S3Function").
-func FunctionLogicalID(sink string) string { return sinkTitle(sink) + "Function" }
-
 // newConsumer builds sink's function the same way for every sink: Go on
 // provided.al2023/arm64 from the Makefile's build/<sink>/bootstrap, JSON
 // logs, its own role and log group, the sink's least-privilege grants and a
@@ -32,7 +29,7 @@ func FunctionLogicalID(sink string) string { return sinkTitle(sink) + "Function"
 // destination.
 func newConsumer(r *recipientStack, sink string) *consumer {
 	s := r.s
-	id := FunctionLogicalID(sink)
+	id := naming.FunctionLogicalID(sink)
 	logGroup := awslogs.NewLogGroup(r.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     retentionDays(s.Function.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -76,6 +77,8 @@ type synthesized struct {
 	// json is the template as plain Go values, for the intrinsic evaluator.
 	json   map[string]any
 	outdir string
+	// regional are the regional destination stacks, by region.
+	regional map[string]*synthesized
 }
 
 var (
@@ -116,7 +119,16 @@ func synth(t *testing.T, name string, overrides map[string]any) *synthesized {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &appCtx, Outdir: jsii.String(outdir)})
 	stack := AddToApp(app, settings)
 	tpl := assertions.Template_FromStack(stack, nil)
-	s := &synthesized{settings: settings, stack: stack, template: tpl, json: *tpl.ToJSON(), outdir: outdir}
+	s := &synthesized{settings: settings, stack: stack, template: tpl, json: *tpl.ToJSON(), outdir: outdir, regional: map[string]*synthesized{}}
+	for _, region := range settings.DestinationRegions {
+		child := app.Node().TryFindChild(jsii.String(naming.DestinationStack(region)))
+		if child == nil {
+			t.Fatalf("variant %s: no stack %s", name, naming.DestinationStack(region))
+		}
+		rs := child.(awscdk.Stack)
+		rtpl := assertions.Template_FromStack(rs, nil)
+		s.regional[region] = &synthesized{settings: settings, stack: rs, template: rtpl, json: *rtpl.ToJSON(), outdir: outdir}
+	}
 	synthCache[name] = s
 	return s
 }
@@ -214,9 +226,9 @@ func props(r map[string]any) map[string]any {
 // functionByLogicalID returns a consumer function resource.
 func (s *synthesized) function(t *testing.T, sink string) map[string]any {
 	t.Helper()
-	r, ok := s.json["Resources"].(map[string]any)[FunctionLogicalID(sink)].(map[string]any)
+	r, ok := s.json["Resources"].(map[string]any)[naming.FunctionLogicalID(sink)].(map[string]any)
 	if !ok {
-		t.Fatalf("no function %s in the template", FunctionLogicalID(sink))
+		t.Fatalf("no function %s in the template", naming.FunctionLogicalID(sink))
 	}
 	return r
 }

@@ -7,9 +7,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/logfan/logfan/internal/naming"
 )
 
 // The functions publish EMF metrics in this namespace with the dimensions
@@ -57,7 +60,7 @@ func newMonitoring(r *recipientStack) {
 		"CloudWatch Logs' writes to the stream are throttled: senders' deliveries are delayed and, after 24 hours of retries, dropped. Add shards or use on-demand mode.")
 
 	for _, c := range r.functions {
-		fn, title := c.function, sinkTitle(c.sink)
+		fn, title := c.function, naming.SinkID(c.sink)
 		alarm(title+"IteratorAgeAlarm", fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute}),
 			float64(s.Alarms.IteratorAgeSeconds*1000), 5,
 			fmt.Sprintf("The %s consumer is more than %d s behind the stream; records older than %d s go to the on-failure destination.", c.sink, s.Alarms.IteratorAgeSeconds, s.Consumer.MaxRecordAgeSeconds))
@@ -109,7 +112,7 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 	rows := [][]awscloudwatch.IWidget{
 		{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
 			Width: jsii.Number(24), Height: jsii.Number(2),
-			Markdown: jsii.String("## logfan recipient\nDestination `" + r.s.DestinationARN() + "`. Sinks: " + strings.Join(r.s.EnabledSinks(), ", ") +
+			Markdown: jsii.String("## logfan recipient\n" + destinationsText(r.s) + ". Sinks: " + strings.Join(r.s.EnabledSinks(), ", ") +
 				". Per-sink and per-sender series come from the functions' EMF metrics (namespace `" + metricsNamespace + "`)."),
 		})},
 		{
@@ -166,21 +169,26 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 	})
 }
 
+// destinationsText names the destinations feeding the stream on the dashboard.
+func destinationsText(s Settings) string {
+	if len(s.DestinationRegions) == 0 {
+		return "Destination `" + s.DestinationARN() + "`"
+	}
+	// CloudWatch Logs puts every region's events into this one stream, and
+	// neither the stream's metrics nor the subscription payload say which
+	// region an event came from: incoming bytes and records are shown for
+	// all regions together.
+	arns := []string{s.DestinationARN()}
+	for _, region := range s.DestinationRegions {
+		arns = append(arns, s.DestinationARNIn(region))
+	}
+	return "Destinations `" + strings.Join(arns, "`, `") + "` (regional stacks " + naming.DestinationStack("<region>") +
+		"), all writing into this stream: its incoming bytes and records are the sum of every region, which neither the stream's metrics nor the log events tell apart"
+}
+
 // newOutputs publishes the destination ARN and the command senders run.
 func newOutputs(r *recipientStack) {
-	arn := r.s.DestinationARN()
-	cmd := "aws logs put-subscription-filter --region " + r.s.Region +
-		` --log-group-name <LOG_GROUP> --filter-name logfan --filter-pattern "" --destination-arn ` + arn
-	awscdk.NewCfnOutput(r.stack, jsii.String("DestinationArn"), &awscdk.CfnOutputProps{
-		Description: jsii.String("The CloudWatch Logs destination senders subscribe to"),
-		Value:       r.destination.AttrArn(),
-	})
-	awscdk.NewCfnOutput(r.stack, jsii.String("SubscriptionFilterCommand"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Run in a sender account (same region) for each log group to share; in organization mode, with a role CloudWatch Logs can assume in the sender account"),
-		Value: awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
-			cmd+" --role-arn arn:"+partition(r.s.Region)+":iam::<SENDER_ACCOUNT>:role/<SUBSCRIPTION_ROLE>",
-			cmd), nil),
-	})
+	newDestinationOutputs(r.stack, r.s, r.s.Region, r.destination, r.senders)
 	awscdk.NewCfnOutput(r.stack, jsii.String("StreamName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The Kinesis stream behind the destination"),
 		Value:       r.stream.stream.StreamName(),
@@ -188,5 +196,22 @@ func newOutputs(r *recipientStack) {
 	awscdk.NewCfnOutput(r.stack, jsii.String("QuarantineBucketName"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Failed batches (aws/lambda/...) and quarantined items (" + r.s.Quarantine.Prefix + "/...)"),
 		Value:       r.quarantine.BucketName(),
+	})
+}
+
+// newDestinationOutputs publishes the ARN of the destination in region and
+// the exact command a sender of that region runs to subscribe a log group.
+func newDestinationOutputs(stack awscdk.Stack, s Settings, region string, destination awslogs.CfnDestination, senders *senderParameters) {
+	cmd := "aws logs put-subscription-filter --region " + region +
+		` --log-group-name <LOG_GROUP> --filter-name ` + naming.SubscriptionFilter + ` --filter-pattern "" --destination-arn ` + s.DestinationARNIn(region)
+	awscdk.NewCfnOutput(stack, jsii.String("DestinationArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The CloudWatch Logs destination senders subscribe to"),
+		Value:       destination.AttrArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("SubscriptionFilterCommand"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Run in a sender account (same region) for each log group to share; in organization mode, with a role CloudWatch Logs can assume in the sender account"),
+		Value: awscdk.Token_AsString(awscdk.Fn_ConditionIf(senders.orgMode.LogicalId(),
+			cmd+" --role-arn arn:"+partition(region)+":iam::<SENDER_ACCOUNT>:role/<SUBSCRIPTION_ROLE>",
+			cmd), nil),
 	})
 }

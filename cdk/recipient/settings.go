@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/cdk/cdkcontext"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -22,9 +23,12 @@ const (
 	CtxAssetDir  = "assetDir"
 
 	CtxDestinationName   = "destinationName"
-	CtxSenderAccounts    = "senderAccounts"
+	CtxSenderAccounts    = naming.ContextSenderAccounts
 	CtxOrganizationID    = "organizationId"
 	CtxOrganizationPaths = "organizationPaths"
+	// CtxDestinationRegions lists further regions, comma-separated, each getting
+	// a regional destination stack that feeds this stack's stream.
+	CtxDestinationRegions = naming.ContextDestinationRegions
 
 	CtxStreamMode           = "streamMode"
 	CtxShardCount           = "shardCount"
@@ -77,8 +81,6 @@ const (
 // Defaults that are not shared with the runtime (those come from shared/config).
 // Account and region are placeholders so that synth needs no credentials.
 const (
-	defaultStackName         = "LogfanRecipient"
-	defaultDestinationName   = "logfan-destination"
 	placeholderAccount       = "123456789012"
 	placeholderRegion        = "us-east-1"
 	defaultAssetDir          = "build"
@@ -109,6 +111,10 @@ type Settings struct {
 	// Senders are the defaults of the SenderAccounts / SenderOrganizationId
 	// CloudFormation parameters; the policy size check at synth uses them.
 	Senders Senders
+	// DestinationRegions are the regions, other than Region, where a regional
+	// destination stack (DestinationStack) receives senders' log events for
+	// this stack's stream. Empty: one destination, in Region.
+	DestinationRegions []string
 
 	Stream     StreamSettings
 	S3         S3Settings
@@ -242,20 +248,17 @@ func (s Settings) EnabledSinks() []string {
 // DestinationARN is the ARN of the Logs destination, known at synth because
 // account, region and name are literals.
 func (s Settings) DestinationARN() string {
-	return fmt.Sprintf("arn:%s:logs:%s:%s:destination:%s", partition(s.Region), s.Region, s.Account, s.DestinationName)
+	return naming.DestinationARN(s.Region, s.Account, s.DestinationName)
+}
+
+// DestinationARNIn is the ARN of the destination in region: the main
+// stack's in Region, a regional stack's in one of DestinationRegions.
+func (s Settings) DestinationARNIn(region string) string {
+	return naming.DestinationARN(region, s.Account, s.DestinationName)
 }
 
 // partition maps a region to its ARN partition.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
-}
+func partition(region string) string { return naming.Partition(region) }
 
 var (
 	reAccount   = regexp.MustCompile(`^\d{12}$`)
@@ -286,12 +289,12 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	p := cdkcontext.NewParser(lookup)
 	var s Settings
 
-	s.StackName = p.Match(CtxStackName, defaultStackName, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
+	s.StackName = p.Match(CtxStackName, naming.RecipientStack, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
 	s.Account = p.Match(CtxAccount, placeholderAccount, reAccount, "a 12-digit AWS account ID")
 	s.Region = p.Match(CtxRegion, placeholderRegion, reRegion, "an AWS region such as eu-west-1")
 	s.AssetDir = p.String(CtxAssetDir, defaultAssetDir)
 
-	s.DestinationName = p.Match(CtxDestinationName, defaultDestinationName, reDestName, "a destination name without ':', '*', '\"' or '\\'")
+	s.DestinationName = p.Match(CtxDestinationName, naming.Destination, reDestName, "a destination name without ':', '*', '\"' or '\\'")
 	if len(s.DestinationName) > maxDestinationNameLength {
 		p.Fail(CtxDestinationName, s.DestinationName, "at most 512 characters")
 	}
@@ -320,6 +323,23 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 		case !strings.HasPrefix(path, s.Senders.OrganizationID+"/"):
 			p.Fail(CtxOrganizationPaths, path, "a path inside organization "+s.Senders.OrganizationID)
 		}
+	}
+
+	s.DestinationRegions = p.List(CtxDestinationRegions)
+	seenRegion := map[string]bool{}
+	for _, region := range s.DestinationRegions {
+		switch {
+		case !reRegion.MatchString(region):
+			p.Fail(CtxDestinationRegions, region, "AWS regions such as eu-west-1, comma-separated")
+		case region == s.Region:
+			p.Fail(CtxDestinationRegions, region, "regions other than the stack's own ("+s.Region+"), whose destination is in the main stack")
+		case seenRegion[region]:
+			p.Fail(CtxDestinationRegions, region, "each region once")
+		case partition(region) != partition(s.Region):
+			// A destination cannot target a stream in another partition.
+			p.Fail(CtxDestinationRegions, region, "regions of the stack's partition ("+partition(s.Region)+")")
+		}
+		seenRegion[region] = true
 	}
 
 	s.Stream.Mode = p.OneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)

@@ -5,6 +5,8 @@
 package recipient
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -12,11 +14,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/internal/naming"
 )
 
-// RecipientStackProps configures NewRecipientStack.
-type RecipientStackProps struct {
+// StackProps configures NewStack.
+type StackProps struct {
 	awscdk.StackProps
 	// Settings is the parsed context (see ParseSettings).
 	Settings Settings
@@ -38,8 +40,12 @@ type recipientStack struct {
 	functions   []*consumer
 }
 
-// NewRecipientStack builds the recipient stack described in the package comment.
-func NewRecipientStack(scope constructs.Construct, id string, props *RecipientStackProps) awscdk.Stack {
+// NewStack builds the recipient stack described in the package comment.
+func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
+	return newRecipientStack(scope, id, props).stack
+}
+
+func newRecipientStack(scope constructs.Construct, id string, props *StackProps) *recipientStack {
 	sp := props.StackProps
 	if sp.Description == nil {
 		sp.Description = jsii.String("logfan recipient: Kinesis stream, CloudWatch Logs destination for sender accounts, and consumers fanning out to S3, Firehose and CloudWatch Logs")
@@ -50,13 +56,17 @@ func NewRecipientStack(scope constructs.Construct, id string, props *RecipientSt
 	// the app runs without cdk.json's feature flags (plain `go run ./cdk`).
 	r.stack.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 
-	r.senders = newSenderParameters(r)
+	r.senders = newSenderParameters(r.stack, r.s.Senders)
 	if !r.s.Senders.Named() {
 		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String(noSendersWarningID), jsii.String(
 			"no senderAccounts or organizationId in context: deploy with --parameters SenderAccounts=... (or SenderOrganizationId=...); CloudFormation rejects a deployment naming no sender"))
 	}
 	r.stream = newDataStream(r)
-	r.destination = newDestination(r)
+	parts := &destinationParts{stack: r.stack, s: r.s, region: r.s.Region, senders: r.senders, streamARN: r.stream.stream.StreamArn()}
+	if r.stream.key != nil {
+		parts.keyARN = r.stream.key.KeyArn()
+	}
+	r.destination = newDestination(parts)
 	r.quarantine = newQuarantineBucket(r)
 	r.data = newDataBucket(r)
 	r.firehose = newFirehoseSink(r)
@@ -65,27 +75,65 @@ func NewRecipientStack(scope constructs.Construct, id string, props *RecipientSt
 	}
 	newMonitoring(r)
 	newOutputs(r)
-	return r.stack
+	return r
 }
 
 // noSendersWarningID marks the synth warning for a stack without senders.
 const noSendersWarningID = "logfan:noSenders"
 
 // AddToApp adds the recipient stack for s to app, with account and region
-// from s and, unless disabled, cdk-nag's AwsSolutions checks. main and the
-// tests both build the app through here, so tests check what synth deploys.
+// from s, a regional destination stack for each of s.DestinationRegions
+// and, unless disabled, cdk-nag's AwsSolutions checks. main and the tests
+// both build the app through here, so tests check what synth deploys. It
+// returns the recipient stack; the regional ones are the app's children
+// named naming.DestinationStack(region).
 func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
-	stack := NewRecipientStack(app, s.StackName, &RecipientStackProps{
+	r := newRecipientStack(app, s.StackName, &StackProps{
 		StackProps: awscdk.StackProps{
 			Env:       &awscdk.Environment{Account: jsii.String(s.Account), Region: jsii.String(s.Region)},
 			StackName: jsii.String(s.StackName),
 		},
 		Settings: s,
 	})
+	if len(s.DestinationRegions) > 0 {
+		central := centralStream{streamLogicalID: logicalID(r.stack, r.stream.stream.Node().DefaultChild())}
+		if s.Stream.Encryption == EncryptionKMS && s.Stream.KMSKeyARN == "" {
+			// The stack created the key; an imported one's ARN is a literal.
+			central.keyLogicalID = logicalID(r.stack, r.stream.key.Node().DefaultChild())
+		}
+		for _, region := range s.DestinationRegions {
+			name := naming.DestinationStack(region)
+			regional := NewDestinationStack(app, name, &DestinationStackProps{
+				StackProps: awscdk.StackProps{
+					Env:       &awscdk.Environment{Account: jsii.String(s.Account), Region: jsii.String(region)},
+					StackName: jsii.String(name),
+				},
+				Settings: s,
+				Region:   region,
+				central:  central,
+			})
+			// The regional stack looks the stream up in the recipient stack,
+			// which must therefore be deployed first; a dependency, not a
+			// reference, so nothing is exported and the stream is not pinned.
+			regional.AddStackDependency(r.stack, jsii.String("the destination targets the recipient stack's stream"))
+		}
+	}
 	if s.Nag {
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	}
-	return stack
+	return r.stack
+}
+
+// logicalID resolves the logical ID of a stack's CloudFormation resource to text.
+func logicalID(stack awscdk.Stack, resource constructs.IConstruct) string {
+	switch id := stack.Resolve(stack.GetLogicalId(resource.(awscdk.CfnElement))).(type) {
+	case string:
+		return id
+	case *string:
+		return *id
+	default:
+		panic(fmt.Sprintf("logical ID of %s resolved to %T", *resource.Node().Path(), id))
+	}
 }
 
 // suppress records a cdk-nag suppression with its reason on construct and its children.
@@ -104,17 +152,4 @@ func suppress(construct constructs.IConstruct, id, reason string, appliesTo ...s
 // arn formats an ARN in the stack's partition.
 func (r *recipientStack) arn(service, region, resource string) string {
 	return "arn:" + partition(r.s.Region) + ":" + service + ":" + region + ":" + r.s.Account + ":" + resource
-}
-
-// sinkTitle capitalises a sink name for construct IDs ("s3" -> "S3").
-func sinkTitle(sink string) string {
-	switch sink {
-	case config.SinkS3:
-		return "S3"
-	case config.SinkFirehose:
-		return "Firehose"
-	case config.SinkLogs:
-		return "Logs"
-	}
-	return sink
 }

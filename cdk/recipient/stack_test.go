@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -382,7 +383,7 @@ func TestOneFunctionPerEnabledSink(t *testing.T) {
 			var got []string
 			for id := range s.resources("AWS::Lambda::Function") {
 				for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
-					if id == FunctionLogicalID(sink) {
+					if id == naming.FunctionLogicalID(sink) {
 						got = append(got, sink)
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/cdk/cdkcontext"
+	"github.com/logfan/logfan/internal/naming"
 )
 
 // Context keys read by ParseSettings (cdk.json or `-c key=value`). They all
@@ -61,9 +62,9 @@ const (
 	// MaxSelectionCriteriaBytes bounds an account policy's selection criteria (25 KB, UTF-8).
 	MaxSelectionCriteriaBytes = 25 * 1024
 	// DefaultStackName, DefaultFilterName and DefaultPolicyName are the defaults of their context keys.
-	DefaultStackName  = "LogfanSender"
-	DefaultFilterName = "logfan"
-	DefaultPolicyName = "logfan-subscription"
+	DefaultStackName  = naming.SenderStack
+	DefaultFilterName = naming.SubscriptionFilter
+	DefaultPolicyName = naming.SubscriptionPolicy
 )
 
 // Destination is one recipient destination, parsed from its ARN.

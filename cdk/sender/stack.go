@@ -27,15 +27,15 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// SenderStackProps configures NewSenderStack.
-type SenderStackProps struct {
+// StackProps configures NewStack.
+type StackProps struct {
 	awscdk.StackProps
 	// Settings is the parsed context (see ParseSettings).
 	Settings Settings
 }
 
-// NewSenderStack builds the sender stack described in the package comment.
-func NewSenderStack(scope constructs.Construct, id string, props *SenderStackProps) awscdk.Stack {
+// NewStack builds the sender stack described in the package comment.
+func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	sp := props.StackProps
 	s := props.Settings
 	if sp.Description == nil {
@@ -215,7 +215,7 @@ func destinationARNs(s Settings) string {
 
 // AddToApp adds the sender stack to app, pinned to senderAccount/senderRegion when given.
 func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
-	props := &SenderStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(s.StackName)}, Settings: s}
+	props := &StackProps{StackProps: awscdk.StackProps{StackName: jsii.String(s.StackName)}, Settings: s}
 	if s.Account != "" || s.Region != "" {
 		env := &awscdk.Environment{}
 		if s.Account != "" {
@@ -226,5 +226,5 @@ func AddToApp(app awscdk.App, s Settings) awscdk.Stack {
 		}
 		props.Env = env
 	}
-	return NewSenderStack(app, s.StackName, props)
+	return NewStack(app, s.StackName, props)
 }

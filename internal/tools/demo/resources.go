@@ -19,7 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
-	"github.com/logfan/logfan/internal/tools/redrive"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -33,9 +33,9 @@ const (
 	// LogsRegion is the logs sink's target region (context logsRegion).
 	LogsRegion = "eu-west-1"
 	// DestinationName is the CloudWatch Logs destination's name (context destinationName).
-	DestinationName = "logfan-destination"
+	DestinationName = naming.Destination
 	// SubscriptionFilterName names the senders' subscription filters.
-	SubscriptionFilterName = "logfan"
+	SubscriptionFilterName = naming.SubscriptionFilter
 	// FirehosePrefix is the Firehose stream's S3 prefix (context firehosePrefix).
 	FirehosePrefix = "firehose"
 	// BatchSize is the event source mappings' batch size (context batchSize).
@@ -72,7 +72,9 @@ type Names struct {
 }
 
 // FunctionName is the demo's name of sink's consumer function.
-func (n Names) FunctionName(sink string) string { return n.FunctionPrefix + redrive.FunctionID(sink) }
+func (n Names) FunctionName(sink string) string {
+	return n.FunctionPrefix + naming.FunctionLogicalID(sink)
+}
 
 // DefaultNames are the names `logfan demo` uses.
 func DefaultNames() Names {
@@ -84,7 +86,7 @@ func DefaultNames() Names {
 		FirehoseStream:   "logfan-firehose",
 		FirehoseBucket:   "logfan-firehose-data",
 		OnFailureBucket:  "logfan-quarantine",
-		FunctionPrefix:   "LogfanRecipient-",
+		FunctionPrefix:   naming.RecipientStack + "-",
 	}
 }
 

@@ -1,7 +1,9 @@
-// Package onboard prints, for a new sender account and region, exactly what
-// to run on each side: the recipient's parameter update that admits the
-// account to the destination's access policy, then the sender's
-// subscription (AWS CLI or the sender stack), with the real destination ARN.
+// Package onboard prints, for a new sender account and its regions, exactly
+// what to run on each side: the recipient's parameter update that admits the
+// account to every destination's access policy, then the sender's
+// subscriptions in each region (AWS CLI or the sender stack), with that
+// region's real destination ARN: the recipient stack's in its home region,
+// a regional destination stack's (destinationRegions) elsewhere.
 package onboard
 
 import (
@@ -13,40 +15,32 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/logfan/logfan/internal/naming"
 )
 
-// Names the recipient and sender stacks use (cdk/recipient, cdk/sender).
-const (
-	// DefaultDestinationName is the recipient's destination name (context destinationName).
-	DefaultDestinationName = "logfan-destination"
-	// DefaultRecipientStack and DefaultSenderStack are the stacks' default names.
-	DefaultRecipientStack = "LogfanRecipient"
-	DefaultSenderStack    = "LogfanSender"
-	// ParamSenderAccounts is the recipient stack's parameter listing sender accounts.
-	ParamSenderAccounts = "SenderAccounts"
-	// CtxSenderAccounts is the recipient's context key holding the parameter's default.
-	CtxSenderAccounts = "senderAccounts"
-	// DefaultFilterName names the subscription filters (sender context senderFilterName).
-	DefaultFilterName = "logfan"
-	// DefaultPolicyName names an account-level subscription policy (sender context senderPolicyName).
-	DefaultPolicyName = "logfan-subscription"
-	// SubscriptionRoleName is the role name the CLI commands create in organization mode.
-	SubscriptionRoleName = "logfan-subscription"
-)
+// SubscriptionRoleName is the role name the CLI commands create in organization mode.
+const SubscriptionRoleName = "logfan-subscription"
 
 // Request describes the sender to onboard.
 type Request struct {
-	// Account and Region are the new sender's.
-	Account, Region string
-	// DestinationARN, if set, is the recipient's destination; otherwise it is
-	// built from RecipientAccount, the sender's region and DestinationName.
+	// Account is the new sender's.
+	Account string
+	// Regions are the regions whose log groups the sender subscribes; a log
+	// group can only subscribe to a destination of its own region.
+	Regions []string
+	// DestinationARN, if set, is the recipient's destination in one of
+	// Regions; otherwise it is built from RecipientAccount, the region and
+	// DestinationName. The other regions' destinations have the same
+	// account and name.
 	DestinationARN   string
 	RecipientAccount string
-	// RecipientRegion, if set, must equal Region: a log group can only
-	// subscribe to a destination in its own region.
+	// RecipientRegion is the recipient stack's (home) region; the recipient
+	// serves the other Regions through regional destination stacks. By
+	// default it is DestinationARN's region, or the one region of Regions.
 	RecipientRegion string
 	DestinationName string
-	// RecipientStack is the recipient stack's name (DefaultRecipientStack).
+	// RecipientStack is the recipient stack's name (naming.RecipientStack).
 	RecipientStack string
 	// ExistingSenders, if known, are the accounts the destination admits now;
 	// otherwise the printed commands read them from the deployed stack.
@@ -71,8 +65,21 @@ var (
 // plan is a validated request.
 type plan struct {
 	Request
-	destination                 string
+	// home is the recipient stack's region; destinations are by region.
+	home                        string
+	destinations                map[string]string
 	partition, recipientAccount string
+}
+
+// regional lists the sender's regions served by regional destination stacks.
+func (p *plan) regional() []string {
+	var out []string
+	for _, r := range p.Regions {
+		if r != p.home {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (r Request) validate() (*plan, error) {
@@ -81,16 +88,29 @@ func (r Request) validate() (*plan, error) {
 	if !reAccount.MatchString(r.Account) {
 		bad("-account %q: want the new sender's 12-digit account ID", r.Account)
 	}
-	if !reRegion.MatchString(r.Region) {
-		bad("-region %q: want the sender's region, such as eu-west-1", r.Region)
+	var regions []string
+	for _, region := range r.Regions {
+		if !reRegion.MatchString(region) {
+			bad("-region %q: want the sender's region, such as eu-west-1", region)
+		}
+		if !slices.Contains(regions, region) {
+			regions = append(regions, region)
+		}
 	}
+	if len(r.Regions) == 0 {
+		bad("-region or -regions is required: the sender's regions")
+	}
+	r.Regions = regions
 	if r.DestinationName == "" {
-		r.DestinationName = DefaultDestinationName
+		r.DestinationName = naming.Destination
 	}
 	if r.RecipientStack == "" {
-		r.RecipientStack = DefaultRecipientStack
+		r.RecipientStack = naming.RecipientStack
 	}
-	p := &plan{Request: r}
+	if r.RecipientRegion != "" && !reRegion.MatchString(r.RecipientRegion) {
+		bad("-recipient-region %q: want the recipient stack's region, such as us-east-1", r.RecipientRegion)
+	}
+	p := &plan{Request: r, home: r.RecipientRegion, destinations: map[string]string{}}
 	switch {
 	case r.DestinationARN != "":
 		m := reDestination.FindStringSubmatch(r.DestinationARN)
@@ -98,21 +118,33 @@ func (r Request) validate() (*plan, error) {
 			bad("-destination-arn %q: want arn:aws:logs:REGION:ACCOUNT:destination:NAME", r.DestinationARN)
 			break
 		}
-		p.destination, p.partition, p.recipientAccount = r.DestinationARN, m[1], m[3]
-		if m[2] != r.Region {
-			bad("-destination-arn is in %s, the sender in %s: a log group can only subscribe to a destination of its own region (deploy a recipient stack in %s)", m[2], r.Region, r.Region)
+		p.partition, p.recipientAccount, p.DestinationName = m[1], m[3], m[4]
+		if p.home == "" {
+			p.home = m[2]
+		}
+		if !slices.Contains(regions, m[2]) {
+			bad("-destination-arn is in %s, the sender in %s: a log group can only subscribe to a destination of its own region (give that region's destination, or add %s to the recipient's %s)",
+				m[2], strings.Join(regions, ","), strings.Join(regions, ","), naming.ContextDestinationRegions)
 		}
 	case r.RecipientAccount != "":
 		if !reAccount.MatchString(r.RecipientAccount) {
 			bad("-recipient-account %q: want a 12-digit account ID", r.RecipientAccount)
 		}
-		if r.RecipientRegion != "" && r.RecipientRegion != r.Region {
-			bad("-recipient-region %s differs from -region %s: a log group can only subscribe to a destination of its own region (deploy a recipient stack in %s)", r.RecipientRegion, r.Region, r.Region)
+		if p.home == "" && len(regions) == 1 {
+			p.home = regions[0]
 		}
-		p.partition, p.recipientAccount = partition(r.Region), r.RecipientAccount
-		p.destination = fmt.Sprintf("arn:%s:logs:%s:%s:destination:%s", p.partition, r.Region, r.RecipientAccount, r.DestinationName)
+		if p.home == "" && len(regions) > 1 {
+			bad("-recipient-region is required with several regions: the recipient stack's region, whose stream the regional destinations feed")
+		}
+		p.partition, p.recipientAccount = naming.Partition(p.home), r.RecipientAccount
 	default:
 		bad("-destination-arn or -recipient-account is required")
+	}
+	for _, region := range regions {
+		if p.partition != "" && naming.Partition(region) != p.partition {
+			bad("-region %s is outside the recipient's partition %s: a destination cannot feed a stream in another partition", region, p.partition)
+		}
+		p.destinations[region] = naming.DestinationARN(region, p.recipientAccount, p.DestinationName)
 	}
 	if p.recipientAccount != "" && p.recipientAccount == r.Account {
 		bad("-account %s is the recipient's own account: subscribe its log groups to the stream directly, not through the cross-account destination", r.Account)
@@ -138,17 +170,6 @@ func (r Request) validate() (*plan, error) {
 	return p, nil
 }
 
-// partition maps a region to its ARN partition.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 // quote quotes s for a POSIX shell when it needs it.
 func quote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@") == "" {
@@ -165,15 +186,31 @@ func Write(w io.Writer, r Request) error {
 	}
 	ew := &errWriter{w: w}
 	p.recipient(ew)
-	p.sender(ew)
+	for i, region := range p.Regions {
+		p.sender(ew, region, i == 0)
+	}
 	p.verify(ew)
 	return ew.err
 }
 
 func (p *plan) recipient(w *errWriter) {
-	w.printf("# Onboarding sender account %s in %s\n", p.Account, p.Region)
-	w.printf("# Destination: %s\n\n", p.destination)
-	w.printf("## 1. Recipient side (account %s, region %s)\n\n", p.recipientAccount, p.Region)
+	w.printf("# Onboarding sender account %s in %s\n", p.Account, strings.Join(p.Regions, ", "))
+	if len(p.Regions) == 1 {
+		w.printf("# Destination: %s\n", p.destinations[p.Regions[0]])
+	} else {
+		for _, region := range p.Regions {
+			w.printf("# Destination in %s: %s\n", region, p.destinations[region])
+		}
+	}
+	regional := p.regional()
+	for _, region := range regional {
+		w.printf("#   (%s: regional destination stack %s, feeding the recipient's stream in %s)\n", region, naming.DestinationStack(region), p.home)
+	}
+	w.printf("\n## 1. Recipient side (account %s, region %s)\n\n", p.recipientAccount, p.home)
+	if len(regional) > 0 {
+		w.printf("# The recipient's \"%s\" context (cdk.json) must list %s, and those\n", naming.ContextDestinationRegions, strings.Join(regional, ","))
+		w.printf("# stacks be deployed (npx cdk deploy --all): every destination takes the same sender parameters.\n")
+	}
 	if p.Organization {
 		w.printf("# Nothing to change: the destination admits the whole organization (SenderOrganizationId);\n")
 		w.printf("# check that account %s is a member (or inside SenderOrganizationPaths):\n", p.Account)
@@ -186,49 +223,69 @@ func (p *plan) recipient(w *errWriter) {
 	}
 	w.printf("# Add the account to the destination's access policy: a parameter update, which\n")
 	w.printf("# neither replaces the destination nor interrupts the senders already subscribed.\n")
-	stackArgs := fmt.Sprintf("-c account=%s -c region=%s", p.recipientAccount, p.Region)
-	if p.RecipientStack != DefaultRecipientStack {
+	stackArgs := fmt.Sprintf("-c account=%s -c region=%s", p.recipientAccount, p.home)
+	if p.RecipientStack != naming.RecipientStack {
 		stackArgs += " -c stackName=" + quote(p.RecipientStack)
+	}
+	// With regional destinations the parameter must reach every stack: the
+	// CLI applies a --parameters value without a stack prefix to all of them.
+	stacks := quote(p.RecipientStack)
+	if len(regional) > 0 {
+		stacks = "--all"
 	}
 	if len(p.ExistingSenders) > 0 {
 		all := strings.Join(append(slices.Clone(p.ExistingSenders), p.Account), ",")
-		w.printf("npx cdk deploy %s %s --parameters %s=%s\n", quote(p.RecipientStack), stackArgs, ParamSenderAccounts, all)
-		w.printf("# Keep the default in step (cdk.json): \"%s\": \"%s\"\n\n", CtxSenderAccounts, all)
+		w.printf("npx cdk deploy %s %s --parameters %s=%s\n", stacks, stackArgs, naming.ParamSenderAccounts, all)
+		w.printf("# Keep the default in step (cdk.json): \"%s\": \"%s\"\n\n", naming.ContextSenderAccounts, all)
 		return
 	}
-	w.printf("current=$(aws cloudformation describe-stacks --region %s --stack-name %s \\\n", p.Region, quote(p.RecipientStack))
-	w.printf("  --query \"Stacks[0].Parameters[?ParameterKey=='%s'].ParameterValue\" --output text)\n", ParamSenderAccounts)
+	w.printf("current=$(aws cloudformation describe-stacks --region %s --stack-name %s \\\n", p.home, quote(p.RecipientStack))
+	w.printf("  --query \"Stacks[0].Parameters[?ParameterKey=='%s'].ParameterValue\" --output text)\n", naming.ParamSenderAccounts)
 	w.printf("case \",$current,\" in *,%s,*) echo \"already a sender\";; *)\n", p.Account)
-	w.printf("  npx cdk deploy %s %s --parameters %s=\"${current:+$current,}%s\";; esac\n", quote(p.RecipientStack), stackArgs, ParamSenderAccounts, p.Account)
-	w.printf("# Keep the default in step: add %s to \"%s\" in cdk.json.\n\n", p.Account, CtxSenderAccounts)
+	w.printf("  npx cdk deploy %s %s --parameters %s=\"${current:+$current,}%s\";; esac\n", stacks, stackArgs, naming.ParamSenderAccounts, p.Account)
+	w.printf("# Keep the default in step: add %s to \"%s\" in cdk.json.\n\n", p.Account, naming.ContextSenderAccounts)
 }
 
-func (p *plan) sender(w *errWriter) {
-	w.printf("## 2. Sender side (account %s, region %s), after step 1\n\n", p.Account, p.Region)
+// subscriptionRole prints the CLI commands creating the sender's
+// subscription role (organization mode): one IAM role serves every region,
+// so its trust names each region's CloudWatch Logs and its policy each
+// region's log groups.
+func (p *plan) subscriptionRole(w *errWriter) {
+	var sources, resources []string
+	for _, region := range p.Regions {
+		sources = append(sources, fmt.Sprintf("arn:%s:logs:%s:%s:*", p.partition, region, p.Account))
+		if len(p.LogGroups) > 0 && len(p.LogGroupPrefixes) == 0 {
+			for _, g := range p.LogGroups {
+				resources = append(resources, fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", p.partition, region, p.Account, g))
+			}
+		} else {
+			resources = append(resources, fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", p.partition, region, p.Account))
+		}
+	}
+	source := `"` + sources[0] + `"`
+	if len(sources) > 1 {
+		source = `["` + strings.Join(sources, `","`) + `"]`
+	}
+	w.printf("# Organization mode needs a subscription role CloudWatch Logs assumes in this account\n")
+	w.printf("# (the sender stack below creates it; with the CLI, create it once):\n")
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:SourceArn":%s}}}]}`, source)
+	perms := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:PutLogEvents","Resource":["%s"]}]}`, strings.Join(resources, `","`))
+	w.printf("aws iam create-role --role-name %s --assume-role-policy-document %s\n", SubscriptionRoleName, quote(trust))
+	w.printf("aws iam put-role-policy --role-name %s --policy-name put-log-events --policy-document %s\n\n", SubscriptionRoleName, quote(perms))
+}
+
+// sender prints the sender's step in region; first carries what is done once.
+func (p *plan) sender(w *errWriter, region string, first bool) {
+	destination := p.destinations[region]
+	w.printf("## 2. Sender side (account %s, region %s), after step 1\n\n", p.Account, region)
 	roleArg := ""
 	ctxOrg := ""
 	if p.Organization {
-		roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", p.partition, p.Account, SubscriptionRoleName)
-		roleArg = " --role-arn " + roleARN
+		roleArg = fmt.Sprintf(" --role-arn arn:%s:iam::%s:role/%s", p.partition, p.Account, SubscriptionRoleName)
 		ctxOrg = " -c senderOrganization=true"
-		groups := "*"
-		if len(p.LogGroups) > 0 && len(p.LogGroupPrefixes) == 0 {
-			groups = ""
+		if first {
+			p.subscriptionRole(w)
 		}
-		w.printf("# Organization mode needs a subscription role CloudWatch Logs assumes in this account\n")
-		w.printf("# (the sender stack below creates it; with the CLI, create it once):\n")
-		trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:SourceArn":"arn:%s:logs:%s:%s:*"}}}]}`, p.partition, p.Region, p.Account)
-		var resources []string
-		if groups == "*" {
-			resources = []string{fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", p.partition, p.Region, p.Account)}
-		} else {
-			for _, g := range p.LogGroups {
-				resources = append(resources, fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", p.partition, p.Region, p.Account, g))
-			}
-		}
-		perms := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:PutLogEvents","Resource":["%s"]}]}`, strings.Join(resources, `","`))
-		w.printf("aws iam create-role --role-name %s --assume-role-policy-document %s\n", SubscriptionRoleName, quote(trust))
-		w.printf("aws iam put-role-policy --role-name %s --policy-name put-log-events --policy-document %s\n\n", SubscriptionRoleName, quote(perms))
 	}
 
 	switch {
@@ -239,7 +296,7 @@ func (p *plan) sender(w *errWriter) {
 			w.printf("# (groups created later need another run, or the account-level policy instead).\n")
 			w.printf("groups=%s\n", quote(groupsArg))
 			for _, pre := range p.LogGroupPrefixes {
-				w.printf("groups=\"$groups,$(aws logs describe-log-groups --region %s --log-group-name-prefix %s \\\n", p.Region, quote(pre))
+				w.printf("groups=\"$groups,$(aws logs describe-log-groups --region %s --log-group-name-prefix %s \\\n", region, quote(pre))
 				w.printf("  --query 'logGroups[].logGroupName' --output text | tr -s '[:space:]' ',')\"\n")
 			}
 			w.printf("groups=\"${groups#,}\"; groups=\"${groups%%,}\"\n\n")
@@ -249,18 +306,18 @@ func (p *plan) sender(w *errWriter) {
 		}
 		w.printf("# Either: the sender stack (one subscription filter per log group; at most two per group)\n")
 		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderLogGroups=%s%s\n\n",
-			DefaultSenderStack, p.destination, p.Account, p.Region, groupsArg, ctxOrg)
+			naming.SenderStack, destination, p.Account, region, groupsArg, ctxOrg)
 		w.printf("# Or: the AWS CLI, one call per log group (LimitExceededException: the group has two filters already)\n")
 		if len(p.LogGroupPrefixes) > 0 {
 			w.printf("for g in ${groups//,/ }; do\n")
-			w.printf("  aws logs put-subscription-filter --region %s --log-group-name \"$g\" --filter-name %s --filter-pattern \"\" \\\n", p.Region, DefaultFilterName)
-			w.printf("    --destination-arn %s%s\n", p.destination, roleArg)
+			w.printf("  aws logs put-subscription-filter --region %s --log-group-name \"$g\" --filter-name %s --filter-pattern \"\" \\\n", region, naming.SubscriptionFilter)
+			w.printf("    --destination-arn %s%s\n", destination, roleArg)
 			w.printf("done\n\n")
 			return
 		}
 		for _, g := range p.LogGroups {
-			w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", p.Region, quote(g), DefaultFilterName)
-			w.printf("  --destination-arn %s%s\n", p.destination, roleArg)
+			w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
+			w.printf("  --destination-arn %s%s\n", destination, roleArg)
 		}
 		w.printf("\n")
 	default:
@@ -278,24 +335,26 @@ func (p *plan) sender(w *errWriter) {
 		}
 		w.printf("# Either: the sender stack\n")
 		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderMode=account-policy%s%s\n\n",
-			DefaultSenderStack, p.destination, p.Account, p.Region, excl, ctxOrg)
-		doc := fmt.Sprintf(`{"DestinationArn":"%s","FilterPattern":"","Distribution":"ByLogStream"`, p.destination)
+			naming.SenderStack, destination, p.Account, region, excl, ctxOrg)
+		doc := fmt.Sprintf(`{"DestinationArn":"%s","FilterPattern":"","Distribution":"ByLogStream"`, destination)
 		if p.Organization {
 			doc += fmt.Sprintf(`,"RoleArn":"arn:%s:iam::%s:role/%s"`, p.partition, p.Account, SubscriptionRoleName)
 		}
 		doc += "}"
 		w.printf("# Or: the AWS CLI\n")
-		w.printf("aws logs put-account-policy --region %s --policy-name %s --policy-type SUBSCRIPTION_FILTER_POLICY --scope ALL \\\n", p.Region, DefaultPolicyName)
+		w.printf("aws logs put-account-policy --region %s --policy-name %s --policy-type SUBSCRIPTION_FILTER_POLICY --scope ALL \\\n", region, naming.SubscriptionPolicy)
 		w.printf("  --policy-document %s%s\n\n", quote(doc), criteria)
 	}
 }
 
 func (p *plan) verify(w *errWriter) {
 	w.printf("## 3. Check\n\n")
-	if len(p.LogGroups) > 0 {
-		w.printf("aws logs describe-subscription-filters --region %s --log-group-name %s\n", p.Region, quote(p.LogGroups[0]))
-	} else if len(p.LogGroupPrefixes) == 0 {
-		w.printf("aws logs describe-account-policies --region %s --policy-type SUBSCRIPTION_FILTER_POLICY\n", p.Region)
+	for _, region := range p.Regions {
+		if len(p.LogGroups) > 0 {
+			w.printf("aws logs describe-subscription-filters --region %s --log-group-name %s\n", region, quote(p.LogGroups[0]))
+		} else if len(p.LogGroupPrefixes) == 0 {
+			w.printf("aws logs describe-account-policies --region %s --policy-type SUBSCRIPTION_FILTER_POLICY\n", region)
+		}
 	}
 	w.printf("# Then, in the recipient account, events from owner %s appear in the logfan metrics\n", p.Account)
 	w.printf("# (namespace logfan, dimension owner) within a few minutes.\n")
@@ -331,21 +390,22 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("onboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var r Request
-	var groups, prefixes, existing, exclude listFlag
+	var groups, prefixes, existing, exclude, regions listFlag
 	fs.StringVar(&r.Account, "account", "", "the new sender's account ID (required)")
-	fs.StringVar(&r.Region, "region", "", "the sender's region (required); the destination must be in the same region")
+	fs.Var(&regions, "region", "the sender's region (required, or -regions); a log group subscribes to the destination of its own region")
+	fs.Var(&regions, "regions", "the sender's regions, comma-separated: the recipient serves those other than its own through regional destination stacks (destinationRegions)")
 	fs.StringVar(&r.DestinationARN, "destination-arn", "", "the recipient's destination ARN (or give -recipient-account)")
 	fs.StringVar(&r.RecipientAccount, "recipient-account", "", "the recipient account, to build the destination ARN")
-	fs.StringVar(&r.RecipientRegion, "recipient-region", "", "the recipient stack's region (must equal -region)")
-	fs.StringVar(&r.DestinationName, "destination-name", DefaultDestinationName, "the destination's name")
-	fs.StringVar(&r.RecipientStack, "recipient-stack", DefaultRecipientStack, "the recipient stack's name")
+	fs.StringVar(&r.RecipientRegion, "recipient-region", "", "the recipient stack's (home) region (default: the destination ARN's, or the one sender region)")
+	fs.StringVar(&r.DestinationName, "destination-name", naming.Destination, "the destination's name")
+	fs.StringVar(&r.RecipientStack, "recipient-stack", naming.RecipientStack, "the recipient stack's name")
 	fs.BoolVar(&r.Organization, "organization", false, "the destination admits an AWS Organization (organizationId): no recipient change; the sender needs a subscription role")
 	fs.Var(&existing, "existing-senders", "accounts the destination admits now (default: read from the deployed stack by the printed command)")
 	fs.Var(&groups, "log-group", "log group to subscribe (repeatable or comma-separated)")
 	fs.Var(&prefixes, "log-group-prefix", "subscribe the log groups whose names start with this (expanded by the printed command)")
 	fs.Var(&exclude, "exclude", "without -log-group: log groups the account-level policy must leave out")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan onboard -account ID -region R (-destination-arn ARN | -recipient-account ID) [-log-group G ...] [-log-group-prefix P] [-organization]")
+		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-log-group G ...] [-log-group-prefix P] [-organization]")
 		fmt.Fprintln(stderr, "\nPrints what to run on the recipient side, then on the sender side, to start sending a new account's logs.")
 		fs.PrintDefaults()
 	}
@@ -356,6 +416,6 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	r.LogGroups, r.LogGroupPrefixes, r.ExistingSenders, r.Exclude = groups, prefixes, existing, exclude
+	r.Regions, r.LogGroups, r.LogGroupPrefixes, r.ExistingSenders, r.Exclude = regions, groups, prefixes, existing, exclude
 	return Write(stdout, r)
 }

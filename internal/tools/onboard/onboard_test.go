@@ -24,6 +24,10 @@ func TestGolden(t *testing.T) {
 		{"organization-prefix", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-organization", "-log-group-prefix", "/aws/lambda/", "-log-group", "/app/api"}},
 		{"account-policy", []string{"-account", "444444444444", "-region", "cn-north-1", "-recipient-account", "999999999999", "-exclude", "/aws/lambda/noisy,/own/group"}},
 		{"organization-account-policy", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-stack", "Central", "-organization"}},
+		{"regional-destination", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/aws/lambda/orders"}},
+		{"regions-log-groups", []string{"-account", "222222222222", "-regions", "eu-west-1,us-east-1,ap-southeast-2", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/aws/lambda/orders"}},
+		{"regions-organization-prefix", []string{"-account", "222222222222", "-regions", "eu-west-1,ap-southeast-2", "-destination-arn", "arn:aws:logs:ap-southeast-2:999999999999:destination:central", "-recipient-region", "us-east-1", "-organization", "-log-group-prefix", "/app/"}},
+		{"regions-known-senders-account-policy", []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1", "-destination-arn", "arn:aws:logs:us-east-1:999999999999:destination:logfan-destination", "-existing-senders", "111111111111"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +69,9 @@ func TestRejects(t *testing.T) {
 		{"no destination", []string{"-account", "222222222222", "-region", "eu-west-1"}, "-destination-arn or -recipient-account is required"},
 		{"bad account", []string{"-account", "2222", "-region", "eu-west-1", "-recipient-account", "999999999999"}, "12-digit"},
 		{"destination in another region", []string{"-account", "222222222222", "-region", "eu-west-1", "-destination-arn", "arn:aws:logs:us-east-1:999999999999:destination:logfan-destination"}, "its own region"},
-		{"recipient region differs", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1"}, "its own region"},
+		{"several regions, no home", []string{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999"}, "-recipient-region is required"},
+		{"no region", []string{"-account", "222222222222", "-recipient-account", "999999999999"}, "-region or -regions is required"},
+		{"another partition", []string{"-account", "222222222222", "-regions", "eu-west-1,cn-north-1", "-recipient-account", "999999999999", "-recipient-region", "eu-west-1"}, "partition"},
 		{"the recipient itself", []string{"-account", "999999999999", "-region", "eu-west-1", "-recipient-account", "999999999999"}, "recipient's own account"},
 		{"bad log group", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "bad name"}, "log group"},
 		{"exclude with groups", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-exclude", "/b"}, "-exclude applies"},

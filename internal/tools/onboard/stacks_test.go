@@ -9,34 +9,32 @@ import (
 
 	"github.com/logfan/logfan/cdk/recipient"
 	"github.com/logfan/logfan/cdk/sender"
+	"github.com/logfan/logfan/internal/naming"
 )
 
-// TestNamesMatchTheStacks keeps onboard's names and the stacks' in step.
-func TestNamesMatchTheStacks(t *testing.T) {
-	for _, c := range []struct{ ours, theirs string }{
-		{ParamSenderAccounts, recipient.ParamSenderAccounts},
-		{CtxSenderAccounts, recipient.CtxSenderAccounts},
-		{DefaultSenderStack, sender.DefaultStackName},
-		{DefaultFilterName, sender.DefaultFilterName},
-		{DefaultPolicyName, sender.DefaultPolicyName},
-	} {
-		if c.ours != c.theirs {
-			t.Errorf("onboard says %q, the stack %q", c.ours, c.theirs)
-		}
-	}
-	// GIVEN the recipient's defaults for account 999999999999 in eu-west-1
-	ctx := map[string]any{recipient.CtxAccount: "999999999999", recipient.CtxRegion: "eu-west-1", recipient.CtxSenderAccounts: "111111111111", recipient.CtxAssetDir: t.TempDir()}
+// TestDestinationsMatchTheStacks keeps onboard's destination ARNs and the
+// recipient stacks' in step, home and regional.
+func TestDestinationsMatchTheStacks(t *testing.T) {
+	// GIVEN the recipient's settings for account 999999999999 in us-east-1 with two regional destinations
+	ctx := map[string]any{recipient.CtxAccount: "999999999999", recipient.CtxRegion: "us-east-1", recipient.CtxSenderAccounts: "111111111111",
+		recipient.CtxDestinationRegions: "eu-west-1,ap-southeast-2", recipient.CtxAssetDir: t.TempDir()}
 	rs, err := recipient.ParseSettings(func(k string) any { return ctx[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	// THEN onboard computes the same destination ARN and stack name
+	// WHEN onboard prints the steps for a sender in all three regions
 	var out bytes.Buffer
-	if err := Run(context.Background(), []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a"}, &out, &out); err != nil {
+	if err := Run(context.Background(), []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1,ap-southeast-2", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/a"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "# Destination: "+rs.DestinationARN()+"\n") || rs.StackName != DefaultRecipientStack {
-		t.Fatalf("recipient destination %s, stack %s; onboard printed:\n%s", rs.DestinationARN(), rs.StackName, out.String())
+	// THEN it names the destination each stack creates, and the recipient stack
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-southeast-2"} {
+		if !strings.Contains(out.String(), "# Destination in "+region+": "+rs.DestinationARNIn(region)+"\n") {
+			t.Errorf("no destination %s in:\n%s", rs.DestinationARNIn(region), out.String())
+		}
+	}
+	if rs.StackName != naming.RecipientStack || sender.DefaultStackName != naming.SenderStack || sender.DefaultFilterName != naming.SubscriptionFilter {
+		t.Errorf("stack names %s, %s; filter %s", rs.StackName, sender.DefaultStackName, sender.DefaultFilterName)
 	}
 }
 
@@ -48,27 +46,35 @@ func TestPrintedSenderDeploysParse(t *testing.T) {
 	for _, args := range [][]string{
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/aws/lambda/orders,/app/api#blue"},
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-organization", "-exclude", "/noisy"},
+		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/a"},
+		{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-organization"},
 	} {
 		var out bytes.Buffer
 		if err := Run(context.Background(), args, &out, &out); err != nil {
 			t.Fatal(err)
 		}
-		var line string
+		var lines []string
 		for _, l := range strings.Split(out.String(), "\n") {
-			if strings.HasPrefix(l, "npx cdk deploy "+DefaultSenderStack) {
-				line = l
+			if strings.HasPrefix(l, "npx cdk deploy "+naming.SenderStack) {
+				lines = append(lines, l)
 			}
 		}
-		ctx := map[string]any{}
-		for _, m := range reContext.FindAllStringSubmatch(line, -1) {
-			ctx[m[1]] = strings.Trim(m[2], `'"`)
+		if len(lines) == 0 {
+			t.Fatalf("no sender deploy in:\n%s", out.String())
 		}
-		s, err := sender.ParseSettings(func(k string) any { return ctx[k] })
-		if err != nil || s == nil {
-			t.Fatalf("%s\n-> %v", line, err)
-		}
-		if s.Account != "222222222222" || s.Region != "eu-west-1" || s.Destinations[0].Account != "999999999999" {
-			t.Fatalf("parsed %+v", s)
+		for _, line := range lines {
+			ctx := map[string]any{}
+			for _, m := range reContext.FindAllStringSubmatch(line, -1) {
+				ctx[m[1]] = strings.Trim(m[2], `'"`)
+			}
+			s, err := sender.ParseSettings(func(k string) any { return ctx[k] })
+			if err != nil || s == nil {
+				t.Fatalf("%s\n-> %v", line, err)
+			}
+			// The sender stack deploys per region, against that region's destination.
+			if s.Account != "222222222222" || s.Destinations[0].Region != s.Region || s.Destinations[0].Account != "999999999999" {
+				t.Fatalf("parsed %+v", s)
+			}
 		}
 	}
 }

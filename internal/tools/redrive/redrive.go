@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/internal/tools/quarantined"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
@@ -82,7 +83,7 @@ type Options struct {
 	// QuarantinePrefix is the quarantine's prefix (config.DefaultQuarantinePrefix by default).
 	QuarantinePrefix string
 	// Function selects on-failure records by a substring of requestContext.functionArn;
-	// by default the stack's function of Sink (FunctionID).
+	// by default the stack's function of Sink (naming.FunctionLogicalID).
 	Function string
 	// Sources lists SourceOnFailure and/or SourceQuarantine (both by default).
 	Sources []string
@@ -99,20 +100,6 @@ type Options struct {
 	Timeout time.Duration
 	// Out receives progress lines (nothing if nil).
 	Out io.Writer
-}
-
-// FunctionID is the part of the stack's function name that identifies
-// sink's function (its logical ID, which CloudFormation puts in the name).
-func FunctionID(sink string) string {
-	switch sink {
-	case config.SinkS3:
-		return "S3Function"
-	case config.SinkFirehose:
-		return "FirehoseFunction"
-	case config.SinkLogs:
-		return "LogsFunction"
-	}
-	return sink
 }
 
 // Summary counts what a redrive did.
@@ -169,7 +156,7 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 	}
 	o.QuarantinePrefix = strings.Trim(o.QuarantinePrefix, "/")
 	if o.Function == "" {
-		o.Function = FunctionID(o.Sink)
+		o.Function = naming.FunctionLogicalID(o.Sink)
 	}
 	if len(o.Sources) == 0 {
 		o.Sources = []string{SourceOnFailure, SourceQuarantine}

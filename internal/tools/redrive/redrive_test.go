@@ -22,6 +22,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
@@ -65,7 +66,7 @@ func newEnv(t *testing.T, shards int) *env {
 	e := &env{
 		kin: kinesis.NewFromConfig(cfg), s3: awsclient.S3(cfg),
 		data: fmt.Sprintf("redrive-data-%d", n), quarantine: fmt.Sprintf("redrive-quarantine-%d", n),
-		function: fmt.Sprintf("arn:aws:lambda:us-east-1:123456789012:function:LogfanRecipient-%s-Ab%d", FunctionID(config.SinkS3), n),
+		function: fmt.Sprintf("arn:aws:lambda:us-east-1:123456789012:function:LogfanRecipient-%s-Ab%d", naming.FunctionLogicalID(config.SinkS3), n),
 		sent:     map[string]bool{},
 	}
 	for _, b := range []string{e.data, e.quarantine} {

@@ -1,0 +1,90 @@
+// Package naming holds the names that logfan's stacks (cdk/) and its operator
+// commands (internal/tools: onboard, demo, redrive) must agree on, so that a
+// command prints or looks up exactly what a deployment created.
+//
+// Changing a value here renames deployed resources or logical IDs: existing
+// deployments would see replacements (cdk/recipient's golden test fails).
+package naming
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/logfan/logfan/shared/config"
+)
+
+// Stack names (defaults of the contexts stackName and senderStackName).
+const (
+	// RecipientStack is the recipient stack: stream, destination, consumers.
+	RecipientStack = "LogfanRecipient"
+	// SenderStack is the stack a sender account deploys to subscribe its log groups.
+	SenderStack = "LogfanSender"
+	// destinationStackPrefix starts the name of each regional destination stack.
+	destinationStackPrefix = "LogfanDestination-"
+)
+
+// DestinationStack names the stack holding the destination in region, one
+// per region of the recipient's destinationRegions context.
+func DestinationStack(region string) string { return destinationStackPrefix + region }
+
+// Names in the CloudWatch Logs API.
+const (
+	// Destination is the destination's name (default of the context
+	// destinationName): the same in the home region and every regional stack.
+	Destination = "logfan-destination"
+	// SubscriptionFilter names the senders' subscription filters.
+	SubscriptionFilter = "logfan"
+	// SubscriptionPolicy names a sender's account-level subscription policy.
+	SubscriptionPolicy = "logfan-subscription"
+)
+
+// Parameters of the recipient and regional destination stacks: onboarding a
+// sender changes their values, never a logical ID.
+const (
+	ParamSenderAccounts          = "SenderAccounts"
+	ParamSenderOrganizationID    = "SenderOrganizationId"
+	ParamSenderOrganizationPaths = "SenderOrganizationPaths"
+)
+
+// Context keys of the recipient app that operator commands print.
+const (
+	// ContextSenderAccounts holds the SenderAccounts parameter's default.
+	ContextSenderAccounts = "senderAccounts"
+	// ContextDestinationRegions lists the regions that get a regional destination stack.
+	ContextDestinationRegions = "destinationRegions"
+)
+
+// SinkID is a sink's part of construct and logical IDs ("s3" -> "S3").
+func SinkID(sink string) string {
+	switch sink {
+	case config.SinkS3:
+		return "S3"
+	case config.SinkFirehose:
+		return "Firehose"
+	case config.SinkLogs:
+		return "Logs"
+	}
+	return sink
+}
+
+// FunctionLogicalID is the logical ID of sink's consumer function in the
+// recipient stack ("S3Function"): the name `sam local invoke` takes, and the
+// part CloudFormation puts in the function's physical name
+// (LogfanRecipient-S3Function-<suffix>), by which redrive finds it.
+func FunctionLogicalID(sink string) string { return SinkID(sink) + "Function" }
+
+// Partition is the ARN partition of region.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// DestinationARN is the ARN of the destination called name in account and region.
+func DestinationARN(region, account, name string) string {
+	return fmt.Sprintf("arn:%s:logs:%s:%s:destination:%s", Partition(region), region, account, name)
+}
