@@ -142,7 +142,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // HandleKinesis processes one Kinesis batch and returns Lambda's response
 // and a summary of what happened.
-func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.Record) (events.KinesisEventResponse, Summary) {
+func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRecord) (events.KinesisEventResponse, Summary) {
 	start := h.o.Now()
 	sum := Summary{Records: len(recs)}
 	if _, ok := ctx.Deadline(); !ok {
@@ -351,8 +351,8 @@ func (h *Handler) HandleAWSLogs(ctx context.Context, data []byte) (Summary, erro
 	sum64 := fnv.New64a()
 	sum64.Write(data)
 	id := strconv.FormatUint(sum64.Sum64(), 16)
-	rec := invocation.Record{EventID: "awslogs:" + id, SequenceNumber: id, Data: data}
-	_, sum := h.HandleKinesis(ctx, []invocation.Record{rec})
+	rec := invocation.KinesisRecord{EventID: "awslogs:" + id, SequenceNumber: id, Data: data}
+	_, sum := h.HandleKinesis(ctx, []invocation.KinesisRecord{rec})
 	if sum.RetryFrom != "" {
 		return sum, fmt.Errorf("logfan: %d events not delivered: %s", sum.RetryEvents, sum.Err)
 	}

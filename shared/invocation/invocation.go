@@ -33,15 +33,15 @@ var ErrMalformed = errors.New("malformed Lambda event")
 // Invocation is one parsed Lambda event: either Records (Kinesis) or AWSLogsData is set.
 type Invocation struct {
 	// Records are the Kinesis records, in stream order.
-	Records []Record
+	Records []KinesisRecord
 	// AWSLogsData is the gzip payload of a direct subscription event (already base64-decoded).
 	AWSLogsData []byte
 	// IsAWSLogs reports a direct subscription event.
 	IsAWSLogs bool
 }
 
-// Record is one Kinesis record of a Lambda event.
-type Record struct {
+// KinesisRecord is one Kinesis record of a Lambda event, its data base64-decoded.
+type KinesisRecord struct {
 	// EventID is "<shardId>:<sequenceNumber>".
 	EventID string
 	// EventSourceARN is the stream's ARN.
@@ -57,7 +57,7 @@ type Record struct {
 }
 
 // ShardID returns the shard the record came from, taken from EventID.
-func (r *Record) ShardID() string {
+func (r *KinesisRecord) ShardID() string {
 	if i := strings.LastIndexByte(r.EventID, ':'); i > 0 {
 		return r.EventID[:i]
 	}
@@ -190,7 +190,7 @@ func (st *state) records(arr []*fastjson.Value) (*Invocation, error) {
 
 	arena := string(st.arena)
 	data := make([]byte, dataLen)
-	inv := &Invocation{Records: make([]Record, len(st.recs))}
+	inv := &Invocation{Records: make([]KinesisRecord, len(st.recs))}
 	off := 0
 	for i := range st.recs {
 		rs := &st.recs[i]

@@ -23,7 +23,7 @@ func TestParseKinesisExample(t *testing.T) {
 	if inv.IsAWSLogs || inv.AWSLogsData != nil || len(inv.Records) != 2 {
 		t.Fatalf("got %+v, want 2 Kinesis records", inv)
 	}
-	want := []invocation.Record{
+	want := []invocation.KinesisRecord{
 		{
 			EventID:        "shardId-000000000006:49590338271490256608559692538361571095921575989136588898",
 			EventSourceARN: "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream",
@@ -159,7 +159,7 @@ func TestParseMatchesBaseline(t *testing.T) {
 		}
 		events := 0
 		for i, b := range base.Records {
-			want := invocation.Record{
+			want := invocation.KinesisRecord{
 				EventID: b.EventID, EventSourceARN: b.EventSourceArn, SequenceNumber: b.Kinesis.SequenceNumber,
 				PartitionKey: b.Kinesis.PartitionKey, Data: b.Kinesis.Data,
 				ApproximateArrivalTimestamp: float64(b.Kinesis.ApproximateArrivalTimestamp.UnixNano()) / 1e9,
@@ -187,7 +187,7 @@ func TestParseOwnsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snapshot := make([]invocation.Record, len(first.Records))
+	snapshot := make([]invocation.KinesisRecord, len(first.Records))
 	for i, r := range first.Records {
 		snapshot[i] = r
 		snapshot[i].Data = bytes.Clone(r.Data)
@@ -228,7 +228,7 @@ func TestParseAllocs(t *testing.T) {
 	}
 }
 
-func sameRecord(got, want *invocation.Record) string {
+func sameRecord(got, want *invocation.KinesisRecord) string {
 	if got.EventID != want.EventID || got.EventSourceARN != want.EventSourceARN || got.SequenceNumber != want.SequenceNumber ||
 		got.PartitionKey != want.PartitionKey || math.Abs(got.ApproximateArrivalTimestamp-want.ApproximateArrivalTimestamp) > 0.0005 ||
 		!bytes.Equal(got.Data, want.Data) {
@@ -240,7 +240,7 @@ func sameRecord(got, want *invocation.Record) string {
 	return ""
 }
 
-func describe(r *invocation.Record) string {
+func describe(r *invocation.KinesisRecord) string {
 	b, _ := json.Marshal(r)
 	return string(b)
 }

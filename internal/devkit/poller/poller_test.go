@@ -96,7 +96,7 @@ type fake struct {
 	mu    sync.Mutex
 	calls []call
 	// fail, if set, returns the response (or error) for an invocation; nil response means success.
-	fail func(c call, recs []invocation.Record) ([]byte, error)
+	fail func(c call, recs []invocation.KinesisRecord) ([]byte, error)
 }
 
 func (f *fake) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
@@ -191,7 +191,7 @@ func TestPartialFailureRetriesFromLowestReportedRecord(t *testing.T) {
 	s := newStream(t, 1)
 	s.put(t, "r", 0, 250)
 	var failed atomic.Bool
-	f := &fake{fail: func(c call, recs []invocation.Record) ([]byte, error) {
+	f := &fake{fail: func(c call, recs []invocation.KinesisRecord) ([]byte, error) {
 		for _, r := range recs {
 			// Report two failures; Lambda retries from the lower one.
 			if string(r.Data) == "r-0130" && failed.CompareAndSwap(false, true) {
@@ -226,7 +226,7 @@ func TestFunctionErrorRetriesWholeBatch(t *testing.T) {
 	s := newStream(t, 1)
 	s.put(t, "e", 0, 150)
 	var failed atomic.Bool
-	f := &fake{fail: func(c call, _ []invocation.Record) ([]byte, error) {
+	f := &fake{fail: func(c call, _ []invocation.KinesisRecord) ([]byte, error) {
 		if c.datas[0] == "e-0000" && failed.CompareAndSwap(false, true) {
 			return nil, errors.New("boom")
 		}
@@ -244,7 +244,7 @@ func TestRetriesExhaustedGoToOnFailureAndShardMovesOn(t *testing.T) {
 	emutest.Require(t, srv)
 	s := newStream(t, 1)
 	s.put(t, "x", 0, 300)
-	f := &fake{fail: func(_ call, recs []invocation.Record) ([]byte, error) {
+	f := &fake{fail: func(_ call, recs []invocation.KinesisRecord) ([]byte, error) {
 		for _, r := range recs {
 			if string(r.Data) == "x-0120" { // a record that always fails
 				return failures(r.SequenceNumber), nil
@@ -294,7 +294,7 @@ func TestRetriesExhaustedWithoutDestinationIsAnError(t *testing.T) {
 	emutest.Require(t, srv)
 	s := newStream(t, 1)
 	s.put(t, "y", 0, 10)
-	f := &fake{fail: func(call, []invocation.Record) ([]byte, error) { return nil, errors.New("always") }}
+	f := &fake{fail: func(call, []invocation.KinesisRecord) ([]byte, error) { return nil, errors.New("always") }}
 	o := fastOptions(s)
 	o.MaxRetryAttempts = 1
 	p, err := New(s.client, lambda.NewHandler(f), o)
@@ -455,7 +455,7 @@ func TestBisectIsolatesTheFailingRecord(t *testing.T) {
 	s := newStream(t, 1)
 	s.put(t, "b", 0, 64)
 	// A handler that crashes on any batch holding b-0037.
-	f := &fake{fail: func(c call, _ []invocation.Record) ([]byte, error) {
+	f := &fake{fail: func(c call, _ []invocation.KinesisRecord) ([]byte, error) {
 		for _, d := range c.datas {
 			if d == "b-0037" {
 				return nil, errors.New("crash")

@@ -294,7 +294,7 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 
 // onFailureRecords returns the records of rec's payload within its batch's
 // sequence range, as Kinesis records.
-func onFailureRecords(rec *onfailure.Record) ([]types.Record, error) {
+func onFailureRecords(rec *onfailure.InvocationRecord) ([]types.Record, error) {
 	if len(rec.Payload) == 0 {
 		return nil, nil
 	}

@@ -32,8 +32,9 @@ const KeyPrefix = "aws/lambda/"
 // timeLayout is Lambda's timestamp format in the record (ISO 8601, milliseconds, Z).
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
-// Record is one invocation record for a Kinesis event source mapping.
-type Record struct {
+// InvocationRecord is what Lambda writes to the on-failure destination for a
+// Kinesis batch it gave up on: the request, the response and the batch.
+type InvocationRecord struct {
 	RequestContext   RequestContext  `json:"requestContext"`
 	ResponseContext  ResponseContext `json:"responseContext"`
 	Version          string          `json:"version"`
@@ -104,8 +105,8 @@ func (p *Payload) UnmarshalJSON(b []byte) error {
 var ErrNotKinesis = errors.New("not a Kinesis on-failure invocation record")
 
 // Parse decodes an on-failure object.
-func Parse(b []byte) (*Record, error) {
-	var r Record
+func Parse(b []byte) (*InvocationRecord, error) {
+	var r InvocationRecord
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("parse on-failure record: %w", err)
 	}
@@ -116,7 +117,7 @@ func Parse(b []byte) (*Record, error) {
 }
 
 // FromDiscarded builds the record Lambda would send for a batch the poller gave up on.
-func FromDiscarded(d poller.Discarded) Record {
+func FromDiscarded(d poller.Discarded) InvocationRecord {
 	first, last := d.Records[0], d.Records[len(d.Records)-1]
 	arrival := func(t *time.Time) string {
 		if t == nil {
@@ -124,7 +125,7 @@ func FromDiscarded(d poller.Discarded) Record {
 		}
 		return t.UTC().Format(timeLayout)
 	}
-	return Record{
+	return InvocationRecord{
 		RequestContext: RequestContext{RequestID: d.RequestID, FunctionARN: d.FunctionARN, Condition: d.Condition, ApproximateInvokeCount: d.InvokeCount},
 		ResponseContext: ResponseContext{
 			StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: d.FunctionError,
