@@ -24,8 +24,12 @@ var testAssetDir string
 
 func TestMain(m *testing.M) {
 	// jsii warns about Node 20 on every start; the Node version is the machine's, not ours to fix here.
-	os.Setenv("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	for k, v := range map[string]string{"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"} {
+		if err := os.Setenv(k, v); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	dir, err := os.MkdirTemp("", "logfan-cdk-assets-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -43,7 +47,9 @@ func TestMain(m *testing.M) {
 	}
 	testAssetDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	os.Exit(code)
 }
 
