@@ -117,10 +117,12 @@ fuzz: ## fuzz the decoders: gzip payloads, their JSON, and Lambda's envelope (LO
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/invocation
 
 .PHONY: fuzz-all
-fuzz-all: fuzz ## fuzz the decoders and the JSON writers (escaper, NDJSON, PutLogEvents body vs the SDK's)
+fuzz-all: fuzz ## fuzz the decoders, the JSON writers (escaper, NDJSON, PutLogEvents body vs the SDK's), extractedFields compaction, sequence-number order
 	$(GO) test -run '^$$' -fuzz '^FuzzAppend$$' -fuzztime $(LONGFUZZ) ./shared/jsonstr
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(LONGFUZZ) ./shared/record
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendPutLogEventsMatchesSDK$$' -fuzztime $(LONGFUZZ) ./shared/sink/logssink
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendCompact$$' -fuzztime $(LONGFUZZ) ./shared/subscription
+	$(GO) test -run '^$$' -fuzz '^FuzzCompareSequenceNumbers$$' -fuzztime $(LONGFUZZ) ./shared/invocation
 
 .PHONY: bench
 bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in the same run)
