@@ -29,13 +29,17 @@ STATICCHECK_VERSION := v0.8.2
 ERRCHECK_VERSION    := v1.30.0
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+# AWS's Lambda Runtime Interface Emulator, in a project-local bin/ (gitignored):
+# `make invoke` and the invoke tests run the bootstraps under it.
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+FUNCTION  ?= S3Function
 
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: moto node_modules/.installed $(BIN)/staticcheck $(BIN)/errcheck ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI, linters)
+tools: moto node_modules/.installed $(BIN)/staticcheck $(BIN)/errcheck $(BIN)/.aws-lambda-rie@$(RIE_VERSION) ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI, linters, aws-lambda-rie)
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
 	@$(GO) mod download
 
@@ -44,6 +48,12 @@ $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 $(BIN)/errcheck:
 	GOBIN=$(BIN) $(GO) install github.com/kisielk/errcheck@$(ERRCHECK_VERSION)
+
+# The stamp names the version, so changing RIE_VERSION reinstalls.
+$(BIN)/.aws-lambda-rie@$(RIE_VERSION):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@rm -f $(BIN)/.aws-lambda-rie@* && touch $@
 
 .PHONY: moto
 moto:
@@ -74,6 +84,10 @@ events: ## regenerate the sample events in events/ from events/src (deterministi
 .PHONY: replay
 replay: ## replay a Lambda event through the real handler: make replay EVENT=events/kinesis-data.json SINK=stdout
 	$(GO) run ./cmd/logfan replay -event "$(EVENT)" -sink "$(SINK)"
+
+.PHONY: invoke
+invoke: tools ## run a function's bootstrap under the Lambda Runtime Interface Emulator: make invoke FUNCTION=S3Function EVENT='events/kinesis-data.json ...' [ENV=env.json] [INVOKE_ARGS=-keep]
+	$(GO) run ./cmd/logfan invoke -function "$(FUNCTION)" $(foreach e,$(EVENT),-event "$(e)") $(if $(ENV),-env-vars "$(ENV)") $(INVOKE_ARGS)
 
 .PHONY: demo
 demo: moto ## the main job end to end on a local emulator: moto, stream, senders, three sinks, reconciliation (DEMO_ARGS='-events 50000')

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/logfan/logfan/internal/tools/invoke"
+
+func init() {
+	register("invoke", "run a function's real bootstrap under the Lambda Runtime Interface Emulator, as sam local invoke", invoke.Run)
+}

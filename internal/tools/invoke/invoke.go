@@ -1,0 +1,304 @@
+// Package invoke runs a function of the synthesized stack through AWS's
+// Lambda Runtime Interface Emulator (aws-lambda-rie), the way
+// `sam local invoke -t cdk.out/<stack>.template.json` does inside its
+// container, without Docker: the template's environment, memory, timeout
+// and code asset; the real bootstrap, built for this host; Lambda's
+// Runtime API, cold start, timeout and START/END/REPORT lines.
+package invoke
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/tools/demo"
+	"github.com/logfan/logfan/internal/tools/replay"
+	"github.com/logfan/logfan/shared/config"
+)
+
+// DefaultTemplate is the template `make synth` writes for the recipient stack.
+const DefaultTemplate = "cdk.out/LogfanRecipient.template.json"
+
+// eventList is a repeatable -event flag.
+type eventList []string
+
+func (e *eventList) String() string     { return strings.Join(*e, ",") }
+func (e *eventList) Set(v string) error { *e = append(*e, v); return nil }
+
+// Run is `logfan invoke`.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var events eventList
+	fl.Var(&events, "event", "Lambda event JSON file, or a folder of them; repeat for several (one warm runtime)")
+	function := fl.String("function", "S3Function", "the function's logical ID in the template")
+	template := fl.String("template", DefaultTemplate, "synthesized template (synthesized first when missing or older than cdk/ and cdk.json)")
+	envVars := fl.String("env-vars", "", `SAM-format environment overrides: {"S3Function": {"VAR": "value"}, "Parameters": {...}}`)
+	bootstrap := fl.String("bootstrap", "", "use this host-architecture bootstrap instead of building the function's package")
+	keep := fl.Bool("keep", false, "leave the embedded moto_server running (until Ctrl-C) and print how to read back what landed")
+	rebase := fl.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
+	verbose := fl.Bool("v", false, "also print the emulator's own INFO lines")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR [-event ...] [-env-vars env.json] [-keep] [-rebase] [-v]")
+		fmt.Fprintln(stderr, "\nRuns the function's real bootstrap under aws-lambda-rie (installed by `make tools`):")
+		fmt.Fprintln(stderr, "responses on stdout, the function's logs and START/END/REPORT on stderr. Without")
+		fmt.Fprintln(stderr, "AWS_ENDPOINT_URL it starts moto_server and creates the resources the environment names.")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if len(events) == 0 || fl.NArg() > 0 {
+		fl.Usage()
+		return errors.New("want at least one -event and no other arguments")
+	}
+	files, err := eventFiles(events)
+	if err != nil {
+		return err
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	rie, err := FindRIE()
+	if err != nil {
+		return err
+	}
+	if *template == DefaultTemplate {
+		*template = filepath.Join(root, DefaultTemplate)
+		if err := ensureSynth(ctx, root, *template, stderr); err != nil {
+			return err
+		}
+	}
+	t, err := LoadTemplate(*template)
+	if err != nil {
+		return err
+	}
+	f, err := t.Function(*function)
+	if err != nil {
+		return err
+	}
+	overrides, err := LoadEnvVars(*envVars, f.LogicalID)
+	if err != nil {
+		return err
+	}
+	env, refs, err := t.ResolveEnv(f, overrides)
+	if err != nil {
+		return err
+	}
+
+	awsEnv := passThroughAWS(t.Region)
+	var srv *emulator.Server
+	var names demo.Names
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		fmt.Fprintln(stderr, "no AWS_ENDPOINT_URL: starting moto_server on a free loopback port")
+		if srv, err = emulator.Start(ctx); err != nil {
+			return err
+		}
+		defer srv.Stop()
+		if err := srv.Setenv(t.Region); err != nil {
+			return err
+		}
+		awsEnv = srv.Env(t.Region)
+		names = LocalNames(t, env, refs)
+		if err := CreateResources(ctx, names); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "moto at %s: buckets %s, %s, %s; Firehose stream %s; stream %s\n",
+			srv.Endpoint, names.DataBucket, names.QuarantineBucket, names.FirehoseBucket, names.FirehoseStream, names.Stream)
+	}
+	fnEnv := map[string]string{}
+	for _, kv := range awsEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		fnEnv[k] = v
+	}
+	for k, v := range env {
+		fnEnv[k] = v
+	}
+
+	if *bootstrap == "" {
+		src, err := SourceOf(f.AssetDir)
+		if err != nil {
+			return err
+		}
+		*bootstrap = filepath.Join(root, "build", "linux_"+runtime.GOARCH, f.LogicalID, "bootstrap")
+		if err := Build(ctx, root, src, f.Architecture, *bootstrap, stderr); err != nil {
+			return err
+		}
+	}
+	rt, err := StartRuntime(ctx, RuntimeConfig{
+		RIE: rie, Bootstrap: *bootstrap, FunctionName: t.StackName + "-" + f.LogicalID, Env: fnEnv,
+		MemoryMB: f.MemoryMB, TimeoutSeconds: f.TimeoutSeconds, Logs: stderr, Verbose: *verbose,
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Stop()
+
+	failed := 0
+	for _, file := range files {
+		payload, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if *rebase {
+			if payload, err = replay.Rebase(payload, time.Now()); err != nil {
+				return fmt.Errorf("rebase %s: %w", file, err)
+			}
+		}
+		res, err := rt.Invoke(ctx, payload)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		fmt.Fprintf(stdout, "%s\n", res.Response)
+		if res.Failed() {
+			failed++
+			fmt.Fprintf(stderr, "invocation with %s failed: %s\n", file, describe(res))
+		}
+	}
+	rt.Stop()
+	fmt.Fprintf(stderr, "%s: %d invocations, %s, peak RSS %.1f MiB (VmHWM) with %d MB configured\n",
+		f.LogicalID, len(files), coldStarts(rt.InitDurations()), float64(rt.PeakRSS())/(1<<20), f.MemoryMB)
+
+	if *keep && srv != nil {
+		printReadBack(stderr, srv.Endpoint, t.Region, names, env)
+		fmt.Fprintln(stderr, "-keep: moto stays up until you press Ctrl-C")
+		<-ctx.Done()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d invocations failed", failed, len(files))
+	}
+	return nil
+}
+
+func describe(r *Result) string {
+	switch {
+	case r.TimedOut:
+		return "timed out"
+	case r.FunctionError:
+		return "function error"
+	default:
+		return "batch item failures (Lambda retries from the first)"
+	}
+}
+
+func coldStarts(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "no cold start"
+	}
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return "cold start " + strings.Join(parts, ", ") + " (bootstrap spawn to first /next)"
+}
+
+// eventFiles expands folders into their *.json files, sorted.
+func eventFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		info, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join(a, "*.json"))
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("%s holds no *.json event", a)
+		}
+		sort.Strings(matches)
+		out = append(out, matches...)
+	}
+	return out, nil
+}
+
+// passThroughAWS is the caller's AWS SDK settings, for a function pointed
+// at AWS_ENDPOINT_URL (LocalStack, a moto of one's own) or at AWS.
+func passThroughAWS(region string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") {
+			out = append(out, kv)
+		}
+	}
+	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		out = append(out, "AWS_REGION="+region)
+	}
+	return out
+}
+
+// ensureSynth runs `make synth` (offline) when the template is missing or
+// older than what it is synthesized from.
+func ensureSynth(ctx context.Context, root, template string, w io.Writer) error {
+	reason := ""
+	info, err := os.Stat(template)
+	if err != nil {
+		reason = "missing"
+	} else if newer := newestSource(root); newer != "" {
+		if st, err := os.Stat(newer); err == nil && st.ModTime().After(info.ModTime()) {
+			reason = "older than " + newer
+		}
+	}
+	if reason == "" {
+		return nil
+	}
+	fmt.Fprintf(w, "%s is %s: running make synth\n", template, reason)
+	cmd := exec.CommandContext(ctx, "make", "synth")
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("make synth: %w", err)
+	}
+	return nil
+}
+
+// newestSource is the most recently modified file the template derives
+// from: cdk.json, the stack's Go code and the environment names it shares.
+func newestSource(root string) string {
+	var newest string
+	var at time.Time
+	consider := func(p string) {
+		if st, err := os.Stat(p); err == nil && st.ModTime().After(at) {
+			newest, at = p, st.ModTime()
+		}
+	}
+	consider(filepath.Join(root, "cdk.json"))
+	for _, dir := range []string{"cdk", filepath.Join("shared", "config")} {
+		_ = filepath.WalkDir(filepath.Join(root, dir), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+				consider(p)
+			}
+			return nil
+		})
+	}
+	return newest
+}
+
+func printReadBack(w io.Writer, endpoint, region string, n demo.Names, env map[string]string) {
+	fmt.Fprintf(w, "read back what landed (moto at %s):\n", endpoint)
+	fmt.Fprintf(w, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, region)
+	if env[config.EnvS3Bucket] != "" {
+		fmt.Fprintf(w, "  aws --endpoint-url %s s3 ls --recursive s3://%s/\n", endpoint, n.DataBucket)
+	}
+	if env[config.EnvFirehoseStream] != "" {
+		fmt.Fprintf(w, "  aws --endpoint-url %s s3 ls --recursive s3://%s/\n", endpoint, n.FirehoseBucket)
+	}
+	if r := env[config.EnvLogsRegion]; r != "" {
+		fmt.Fprintf(w, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, r)
+	}
+	fmt.Fprintf(w, "  aws --endpoint-url %s s3 ls --recursive s3://%s/   # quarantine\n", endpoint, n.QuarantineBucket)
+}
