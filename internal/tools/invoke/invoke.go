@@ -8,6 +8,7 @@ package invoke
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -217,13 +218,35 @@ func eventFiles(args []string) ([]string, error) {
 			continue
 		}
 		matches, _ := filepath.Glob(filepath.Join(a, "*.json"))
-		if len(matches) == 0 {
-			return nil, fmt.Errorf("%s holds no *.json event", a)
-		}
 		sort.Strings(matches)
-		out = append(out, matches...)
+		n := 0
+		for _, m := range matches {
+			// Only Lambda events: events/ also holds expected.json.
+			if isLambdaEvent(m) {
+				out = append(out, m)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s holds no Lambda event (*.json with Records or awslogs)", a)
+		}
 	}
 	return out, nil
+}
+
+// isLambdaEvent reports whether file is a Kinesis or awslogs Lambda event.
+func isLambdaEvent(file string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil {
+		return false
+	}
+	_, records := top["Records"]
+	_, awslogs := top["awslogs"]
+	return records || awslogs
 }
 
 // passThroughAWS is the caller's AWS SDK settings, for a function pointed

@@ -333,8 +333,10 @@ func TestSampleEventsUnderRIEMatchInProcessReplay(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				// THEN each response is Lambda's, with no batch item failure
-				if res.Failed() || string(res.Response) != `{"batchItemFailures":[]}` {
+				// THEN each Kinesis response is an empty batchItemFailures (an
+				// awslogs invocation answers with its summary), nothing failed
+				kinesis := strings.HasPrefix(name, "kinesis-")
+				if res.Failed() || kinesis && string(res.Response) != `{"batchItemFailures":[]}` {
 					t.Errorf("%s: response %s (timed out %v, function error %v)", name, res.Response, res.TimedOut, res.FunctionError)
 				}
 			}

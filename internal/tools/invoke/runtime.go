@@ -52,6 +52,8 @@ type Runtime struct {
 	pipes     sync.WaitGroup
 	stopOnce  sync.Once
 
+	invocations int // answered by the RIE, for waiting on their REPORT lines
+
 	mu      sync.Mutex
 	inits   []float64
 	reports []string
@@ -243,6 +245,8 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 		return nil, fmt.Errorf("invoke: read response: %w", err)
 	}
 	r.samplePeak()
+	r.invocations++
+	r.awaitReport()
 	res := &Result{Response: body}
 	switch {
 	case resp.StatusCode == http.StatusOK && bytes.HasPrefix(body, []byte("Task timed out after")):
@@ -256,6 +260,20 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 		return nil, fmt.Errorf("invoke: HTTP %d from aws-lambda-rie: %s", resp.StatusCode, body)
 	}
 	return res, nil
+}
+
+// awaitReport waits (briefly) until the reader has passed on this
+// invocation's REPORT line, which the RIE prints before it answers: so a
+// caller's output keeps the function's logs before what follows.
+func (r *Runtime) awaitReport() {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		n := len(r.reports)
+		r.mu.Unlock()
+		if n >= r.invocations {
+			return
+		}
+	}
 }
 
 // isErrorDocument reports Lambda's error shape {"errorMessage", "errorType"}.

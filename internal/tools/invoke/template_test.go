@@ -1,0 +1,117 @@
+package invoke
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTemplateFunctionsAndIntrinsics(t *testing.T) {
+	// GIVEN the stack's functions as synthesized (see fixture)
+	tpl, err := LoadTemplate(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl.StackName = "LogfanRecipient"
+	if got := strings.Join(tpl.Functions(), ","); got != "FirehoseFunction,LogsFunction,S3Function" {
+		t.Fatalf("functions %s", got)
+	}
+	f, err := tpl.Function("FirehoseFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN the function's settings come from the template
+	if f.MemoryMB != 1024 || f.TimeoutSeconds != 120 || f.Architecture != "arm64" || filepath.Base(f.AssetDir) != "asset.FirehoseFunction" {
+		t.Errorf("function %+v", f)
+	}
+	// WHEN the environment resolves, with a SAM override
+	env, refs, err := tpl.ResolveEnv(f, map[string]string{"LOGFAN_FIREHOSE_PACKING": "single"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN Refs name the stack's own resources, the override wins
+	if env["LOGFAN_FIREHOSE_STREAM"] != "logfanrecipient-firehosestream" || env["LOGFAN_QUARANTINE_BUCKET"] != "logfanrecipient-quarantinebucketfdbda180" || env["LOGFAN_FIREHOSE_PACKING"] != "single" {
+		t.Errorf("env %v", env)
+	}
+	// AND the local names cover the stream's destination bucket (Fn::GetAtt Arn)
+	n := LocalNames(tpl, env, refs)
+	if n.FirehoseStream != env["LOGFAN_FIREHOSE_STREAM"] || n.FirehoseBucket != "logfanrecipient-databuckete3889a50" || n.QuarantineBucket != env["LOGFAN_QUARANTINE_BUCKET"] {
+		t.Errorf("names %+v", n)
+	}
+	if _, err := tpl.Function("NoSuchFunction"); err == nil || !strings.Contains(err.Error(), "S3Function") {
+		t.Errorf("unknown function: %v", err)
+	}
+	if _, err := tpl.Resolve(map[string]any{"Fn::ImportValue": "x"}, map[string]string{}); err == nil || !strings.Contains(err.Error(), "--env-vars") {
+		t.Errorf("unsupported intrinsic: %v", err)
+	}
+}
+
+func TestLoadEnvVarsSAMFormat(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "env.json")
+	doc := `{"Parameters": {"A": "all", "B": "all"}, "S3Function": {"B": "mine", "N": 5, "T": true}, "LogsFunction": {"A": "theirs"}}`
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadEnvVars(p, "S3Function")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["A"] != "all" || got["B"] != "mine" || got["N"] != "5" || got["T"] != "true" || len(got) != 4 {
+		t.Errorf("env vars %v", got)
+	}
+	if err := os.WriteFile(p, []byte(`{"S3Function": {"X": {"nested": 1}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadEnvVars(p, "S3Function"); err == nil {
+		t.Error("nested value accepted")
+	}
+}
+
+func TestEventFilesSkipsNonEvents(t *testing.T) {
+	files, err := eventFiles([]string{"../../../events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if filepath.Base(f) == "expected.json" {
+			t.Errorf("expected.json taken for an event")
+		}
+	}
+	if len(files) != 5 {
+		t.Errorf("%d events in events/, want 5: %v", len(files), files)
+	}
+}
+
+func TestFindRIENamesMakeTools(t *testing.T) {
+	t.Setenv("LOGFAN_RIE", "")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	if _, err := FindRIE(); err == nil || !strings.Contains(err.Error(), "make tools") {
+		t.Errorf("missing RIE: %v", err)
+	}
+}
+
+func TestSourceOfReadsTheBuild(t *testing.T) {
+	// GIVEN a bootstrap built as the Makefile builds it (here for the host)
+	bin := bootstrapFor(t, "s3")
+	dir := t.TempDir()
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// THEN its build info names the function's package and tags
+	src, err := SourceOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Package != "github.com/logfan/logfan/functions/s3" || src.Tags != "lambda.norpc" {
+		t.Errorf("source %+v", src)
+	}
+}
