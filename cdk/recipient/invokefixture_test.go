@@ -121,4 +121,3 @@ func refsIn(v any) []string {
 	}
 	return ids
 }
-
