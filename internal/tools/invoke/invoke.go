@@ -17,8 +17,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +53,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	keep := fl.Bool("keep", false, "leave the embedded moto_server running (until Ctrl-C) and print how to read back what landed")
 	rebase := fl.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
 	verbose := fl.Bool("v", false, "also print the emulator's own INFO lines")
+	cold := fl.Int("cold", 1, "repeat the events on this many fresh runtimes (cold starts) and print the medians")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR [-event ...] [-env-vars env.json] [-keep] [-rebase] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the function's real bootstrap under aws-lambda-rie (installed by `make tools`):")
@@ -60,7 +64,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if len(events) == 0 || fl.NArg() > 0 {
+	if len(events) == 0 || fl.NArg() > 0 || *cold < 1 {
 		fl.Usage()
 		return errors.New("want at least one -event and no other arguments")
 	}
@@ -138,39 +142,40 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rt, err := StartRuntime(ctx, RuntimeConfig{
+	rcfg := RuntimeConfig{
 		RIE: rie, Bootstrap: *bootstrap, FunctionName: t.StackName + "-" + f.LogicalID, Env: fnEnv,
 		MemoryMB: f.MemoryMB, TimeoutSeconds: f.TimeoutSeconds, Logs: stderr, Verbose: *verbose,
-	})
-	if err != nil {
-		return err
 	}
-	defer rt.Stop()
-
-	failed := 0
-	for _, file := range files {
-		payload, err := os.ReadFile(file)
-		if err != nil {
+	payloads := make([][]byte, len(files))
+	for i, file := range files {
+		if payloads[i], err = os.ReadFile(file); err != nil {
 			return err
 		}
 		if *rebase {
-			if payload, err = replay.Rebase(payload, time.Now()); err != nil {
+			if payloads[i], err = replay.Rebase(payloads[i], time.Now()); err != nil {
 				return fmt.Errorf("rebase %s: %w", file, err)
 			}
 		}
-		res, err := rt.Invoke(ctx, payload)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		fmt.Fprintf(stdout, "%s\n", res.Response)
-		if res.Failed() {
-			failed++
-			fmt.Fprintf(stderr, "invocation with %s failed: %s\n", file, describe(res))
-		}
 	}
-	rt.Stop()
-	fmt.Fprintf(stderr, "%s: %d invocations, %s, peak RSS %.1f MiB (VmHWM) with %d MB configured\n",
-		f.LogicalID, len(files), coldStarts(rt.InitDurations()), float64(rt.PeakRSS())/(1<<20), f.MemoryMB)
+	failed := 0
+	var inits, firsts []time.Duration
+	var peak int64
+	for run := 0; run < *cold; run++ {
+		st, err := runOnce(ctx, rcfg, files, payloads, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		failed += st.failed
+		inits = append(inits, st.init)
+		firsts = append(firsts, st.first)
+		peak = max(peak, st.peak)
+		fmt.Fprintf(stderr, "%s: %d invocations, cold start %.1f ms (bootstrap spawn to first /next), first invocation %.1f ms, peak RSS %.1f MiB (VmHWM) with %d MB configured\n",
+			f.LogicalID, len(files), ms(st.init), ms(st.first), float64(st.peak)/(1<<20), f.MemoryMB)
+	}
+	if *cold > 1 {
+		fmt.Fprintf(stderr, "%s: %d cold starts: median %.1f ms (min %.1f, max %.1f); first invocation median %.1f ms; peak RSS %.1f MiB\n",
+			f.LogicalID, *cold, ms(median(inits)), ms(slices.Min(inits)), ms(slices.Max(inits)), ms(median(firsts)), float64(peak)/(1<<20))
+	}
 
 	if *keep && srv != nil {
 		printReadBack(stderr, srv.Endpoint, t.Region, names, env)
@@ -178,9 +183,70 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d invocations failed", failed, len(files))
+		return fmt.Errorf("%d of %d invocations failed", failed, len(files)**cold)
 	}
 	return nil
+}
+
+// runStats is one runtime's life: its cold start, first invocation and peak memory.
+type runStats struct {
+	init, first time.Duration
+	peak        int64
+	failed      int
+}
+
+// runOnce starts a fresh runtime, invokes every payload on it (warm after
+// the first) and stops it.
+func runOnce(ctx context.Context, cfg RuntimeConfig, files []string, payloads [][]byte, stdout, stderr io.Writer) (runStats, error) {
+	var st runStats
+	rt, err := StartRuntime(ctx, cfg)
+	if err != nil {
+		return st, err
+	}
+	defer rt.Stop()
+	for i, payload := range payloads {
+		res, err := rt.Invoke(ctx, payload)
+		if err != nil {
+			return st, fmt.Errorf("%s: %w", files[i], err)
+		}
+		fmt.Fprintf(stdout, "%s\n", res.Response)
+		if res.Failed() {
+			st.failed++
+			fmt.Fprintf(stderr, "invocation with %s failed: %s\n", files[i], describe(res))
+		}
+	}
+	st.peak = rt.PeakRSS()
+	rt.Stop()
+	if inits := rt.InitDurations(); len(inits) > 0 {
+		st.init = inits[0]
+	}
+	if reports := rt.Reports(); len(reports) > 0 {
+		st.first = reportDuration(reports[0])
+	}
+	return st, nil
+}
+
+var reportDurationRE = regexp.MustCompile(`\tDuration: ([0-9.]+) ms`)
+
+// reportDuration is a REPORT line's Duration.
+func reportDuration(line string) time.Duration {
+	m := reportDurationRE.FindStringSubmatch(line)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return time.Duration(v * float64(time.Millisecond))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func describe(r *Result) string {
@@ -192,17 +258,6 @@ func describe(r *Result) string {
 	default:
 		return "batch item failures (Lambda retries from the first)"
 	}
-}
-
-func coldStarts(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "no cold start"
-	}
-	parts := make([]string, len(ds))
-	for i, d := range ds {
-		parts[i] = fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	}
-	return "cold start " + strings.Join(parts, ", ") + " (bootstrap spawn to first /next)"
 }
 
 // eventFiles expands folders into their *.json files, sorted.

@@ -432,10 +432,10 @@ func TestTimeoutIsReportedAndNothingIsLostOnRetry(t *testing.T) {
 	events := sampleEvents(t)
 	for id := range sinks {
 		t.Run(id, func(t *testing.T) {
-			// GIVEN a function with a short timeout (4 s: logfan keeps 3 s
+			// GIVEN a function with a short timeout (5 s: logfan keeps 3 s
 			// before the deadline to report failures) on a warm runtime
 			stack := "timeout-" + strings.ToLower(id)
-			d := deploy(t, id, stack, 4, nil)
+			d := deploy(t, id, stack, 5, nil)
 			if res, err := d.rt.Invoke(context.Background(), []byte(`{"Records":[]}`)); err != nil || res.Failed() {
 				t.Fatalf("warm-up: %v %s", err, res.Response)
 			}
@@ -455,11 +455,11 @@ func TestTimeoutIsReportedAndNothingIsLostOnRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			// THEN the runtime reports the timeout as Lambda does, after the timeout
-			if !res.TimedOut || !res.Failed() || !strings.Contains(string(res.Response), "Task timed out after 4.00 seconds") {
+			if !res.TimedOut || !res.Failed() || !strings.Contains(string(res.Response), "Task timed out after 5.00 seconds") {
 				t.Fatalf("response %q, timed out %v", res.Response, res.TimedOut)
 			}
-			if el := time.Since(start); el < 4*time.Second {
-				t.Errorf("timed out after %s, before the 4 s timeout", el)
+			if el := time.Since(start); el < 5*time.Second {
+				t.Errorf("timed out after %s, before the 5 s timeout", el)
 			}
 			// WHEN Lambda retries the batch (a fresh runtime after the timeout)
 			res, err = d.rt.Invoke(context.Background(), events["kinesis-data.json"])
