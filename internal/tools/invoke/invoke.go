@@ -7,6 +7,7 @@
 package invoke
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,9 @@ import (
 
 // DefaultTemplate is the template `make synth` writes for the recipient stack.
 const DefaultTemplate = "cdk.out/LogfanRecipient.template.json"
+
+// MaxPayload is Lambda's limit on a synchronous invocation's payload (6 MB).
+const MaxPayload = 6 << 20
 
 // eventList is a repeatable -event flag.
 type eventList []string
@@ -155,6 +159,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if payloads[i], err = replay.Rebase(payloads[i], time.Now()); err != nil {
 				return fmt.Errorf("rebase %s: %w", file, err)
 			}
+			// Rebase indents; compact keeps a 6 MB batch within the limit.
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, payloads[i]); err != nil {
+				return fmt.Errorf("rebase %s: %w", file, err)
+			}
+			payloads[i] = buf.Bytes()
+		}
+		// The RIE silently truncates a larger body (and the function then
+		// fails to parse it); Lambda rejects it before the function runs.
+		if len(payloads[i]) > MaxPayload {
+			return fmt.Errorf("%s: %d bytes, over Lambda's %d-byte invocation payload limit", file, len(payloads[i]), MaxPayload)
 		}
 	}
 	failed := 0
