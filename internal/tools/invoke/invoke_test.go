@@ -23,6 +23,7 @@ import (
 	"github.com/logfan/logfan/internal/tools/demo"
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/internal/tools/replay"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 )
@@ -231,7 +232,7 @@ func (l landed) total() int {
 func readLanded(t *testing.T, d *deployment, stack string) landed {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, emulator.Region)
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
