@@ -383,7 +383,7 @@ func TestSinkOutageIsReportedThroughTheRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := "http://" + l.Addr().String()
-	l.Close()
+	_ = l.Close()
 	for id := range sinks {
 		t.Run(id, func(t *testing.T) {
 			// GIVEN a function whose AWS endpoint is down (an --env-vars override)

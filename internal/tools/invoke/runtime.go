@@ -149,7 +149,7 @@ func startRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if c, err := net.DialTimeout("tcp", invokeAddr, time.Second); err == nil {
-			c.Close()
+			_ = c.Close()
 			return r, nil
 		}
 		select {
@@ -383,6 +383,6 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find a free loopback port: %w", err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String(), nil
 }
