@@ -59,7 +59,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	verbose := fl.Bool("v", false, "also print the emulator's own INFO lines")
 	cold := fl.Int("cold", 1, "repeat the events on this many fresh runtimes (cold starts) and print the medians")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR [-event ...] [-env-vars env.json] [-keep] [-rebase] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR [-event ...] [-env-vars env.json] [-template T] [-bootstrap B] [-keep] [-rebase] [-cold N] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the function's real bootstrap under aws-lambda-rie (installed by `make tools`):")
 		fmt.Fprintln(stderr, "responses on stdout, the function's logs and START/END/REPORT on stderr. Without")
 		fmt.Fprintln(stderr, "AWS_ENDPOINT_URL it starts moto_server and creates the resources the environment names.")
