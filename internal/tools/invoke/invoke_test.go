@@ -32,9 +32,13 @@ var srv *emulator.Server
 
 func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
-// fixture is the stack's functions as the synthesized template has them;
-// cdk/recipient's TestInvokeFixtureMatchesStack keeps it equal to the stack.
-const fixture = "testdata/LogfanRecipient.template.json"
+// fixture is the recipient stack's template as `make synth` writes it from
+// cdk.json (no senders), kept byte for byte equal to the stack by
+// cdk/recipient's TestTemplatesUnchanged. These tests read it instead of
+// synthesizing: synthesis takes minutes here, and `make test` runs go test
+// before `make synth`. Its asset paths name cdk/recipient's placeholder
+// binaries, so the tests bring their own builds (bootstrapFor).
+const fixture = "../../../cdk/recipient/testdata/no-senders.template.json"
 
 // sinks maps the stack's function logical IDs to their sink and package.
 var sinks = map[string]string{"S3Function": config.SinkS3, "FirehoseFunction": config.SinkFirehose, "LogsFunction": config.SinkLogs}

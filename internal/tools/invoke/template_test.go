@@ -14,15 +14,18 @@ func TestTemplateFunctionsAndIntrinsics(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl.StackName = "LogfanRecipient"
-	if got := strings.Join(tpl.Functions(), ","); got != "FirehoseFunction,LogsFunction,S3Function" {
-		t.Fatalf("functions %s", got)
+	got := strings.Join(tpl.Functions(), ",")
+	for id := range sinks {
+		if !strings.Contains(got, id) {
+			t.Fatalf("functions %s lack %s", got, id)
+		}
 	}
 	f, err := tpl.Function("FirehoseFunction")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// THEN the function's settings come from the template
-	if f.MemoryMB != 1024 || f.TimeoutSeconds != 120 || f.Architecture != "arm64" || filepath.Base(f.AssetDir) != "asset.FirehoseFunction" {
+	if f.MemoryMB != 1024 || f.TimeoutSeconds != 120 || f.Architecture != "arm64" || !strings.HasPrefix(filepath.Base(f.AssetDir), "asset.") {
 		t.Errorf("function %+v", f)
 	}
 	// WHEN the environment resolves, with a SAM override
