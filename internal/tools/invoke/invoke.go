@@ -124,8 +124,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := CreateResources(ctx, names); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "moto at %s: buckets %s, %s, %s; Firehose stream %s; stream %s\n",
-			srv.Endpoint, names.DataBucket, names.QuarantineBucket, names.FirehoseBucket, names.FirehoseStream, names.Stream)
+		var named []string
+		for id, typ := range refs {
+			name, _ := t.PhysicalName(id)
+			named = append(named, fmt.Sprintf("%s %s", strings.TrimPrefix(typ, "AWS::"), name))
+		}
+		sort.Strings(named)
+		fmt.Fprintf(stderr, "moto at %s, with what the environment names: %s\n", srv.Endpoint, strings.Join(named, ", "))
 	}
 	fnEnv := map[string]string{}
 	for _, kv := range awsEnv {
