@@ -1,10 +1,11 @@
 // Package jsonstr appends Go strings as JSON string literals, quickly: eight
 // bytes at a time are tested with word arithmetic (SWAR) and runs that need
 // no escaping are copied in one piece, since log lines are mostly plain
-// ASCII. One escaper serves logfan's two writers, which differ only in what
-// they do with invalid UTF-8 and DEL (see Exact and SDK).
+// ASCII. One escaper serves logfan's two writers, which both write each
+// byte that is not valid UTF-8 as U+FFFD and differ only in what they do
+// with DEL (see Valid and SDK).
 //
-// Both policies escape quote, backslash and the control characters U+0000
+// Every policy escapes quote, backslash and the control characters U+0000
 // to U+001F (\n, \r and \t by name, the rest as \u00XX, never \b or \f), and
 // U+2028 and U+2029 (as \u2028 and \u2029) so the output is also valid
 // JavaScript, as both writers always have. Nothing else is escaped (no HTML
@@ -13,6 +14,7 @@ package jsonstr
 
 import (
 	"math/bits"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -32,8 +34,15 @@ const (
 )
 
 const (
-	// Exact is the policy of logfan's NDJSON records: invalid UTF-8 copied
-	// byte-exact, DEL left as it is.
+	// Valid is the policy of logfan's NDJSON records (S3 and Firehose): each
+	// invalid byte as U+FFFD, as encoding/json does, so every line is valid
+	// JSON (RFC 8259 requires UTF-8) for strict readers such as Athena's
+	// SerDes; DEL is left as it is.
+	Valid Options = ReplaceInvalid
+	// Exact copies invalid UTF-8 byte-exact and leaves DEL as it is: the
+	// output is JSON only if the input was valid UTF-8. No writer uses it
+	// any more; it stays as the escaper's fastest policy and the reference
+	// the benchmarks compare Valid with.
 	Exact Options = 0
 	// SDK is the policy of aws-sdk-go-v2's awsJson serializer (smithy-go
 	// ShapeSerializer.appendEscapedString): each invalid byte as U+FFFD, DEL
@@ -292,4 +301,26 @@ func runeRun(s string) int {
 		i += size
 	}
 	return i
+}
+
+// Repair returns s with each byte that is not part of valid UTF-8 replaced
+// by U+FFFD: the text a reader gets back from Append with ReplaceInvalid.
+// Writers of formats that are not JSON (Parquet) use it so that every sink
+// stores the same text. A valid s is returned as it is, without copying.
+func Repair(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -14,6 +14,7 @@ var policies = []struct {
 	old  func([]byte, string) []byte // the escaper this policy replaced
 }{
 	{"exact", Exact, oldRecordAppendString},
+	{"valid", Valid, nil},
 	{"sdk", SDK, oldLogsAppendJSONString},
 }
 
@@ -62,8 +63,11 @@ func TestAppendTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, p := range policies {
 				want := tc.exact
-				if p.o == SDK {
+				switch p.o {
+				case SDK:
 					want = tc.sdk
+				case Valid: // SDK's replacements, DEL as it is
+					want = strings.ReplaceAll(tc.sdk, `\u007f`, "\x7f")
 				}
 				if got := string(Append(nil, tc.in, p.o)); got != want {
 					t.Errorf("%s: Append(%q) = %q, want %q", p.name, tc.in, got, want)
@@ -168,9 +172,9 @@ func TestAppendRandom(t *testing.T) {
 	}
 }
 
-// TestAppendOptionsIndependent covers the two combinations no caller uses.
+// TestAppendOptionsIndependent covers the combination no caller uses.
 func TestAppendOptionsIndependent(t *testing.T) {
-	for _, o := range []Options{ReplaceInvalid, EscapeDEL} {
+	for _, o := range []Options{EscapeDEL} {
 		for _, s := range []string{"\x7f", "a\xff\x7fb", "0123456\x7f89abcdef\xe2\x80", "\u2028\x7f\xc3"} {
 			check(t, s, o, nil)
 		}
@@ -197,9 +201,7 @@ func FuzzAppend(f *testing.F) {
 		for _, p := range policies {
 			check(t, s, p.o, p.old)
 		}
-		for _, o := range []Options{ReplaceInvalid, EscapeDEL} {
-			check(t, s, o, nil)
-		}
+		check(t, s, EscapeDEL, nil)
 		// The output is JSON whenever it must be, and reads back as s (or
 		// as s with invalid bytes replaced).
 		sdk := Append(nil, s, SDK)
@@ -213,10 +215,28 @@ func FuzzAppend(f *testing.F) {
 		if want := string([]rune(s)); back != want { // one U+FFFD per invalid byte
 			t.Fatalf("SDK round trip %q -> %q, want %q", s, back, want)
 		}
+		// Valid is what S3 and Firehose readers get: the text Repair gives.
+		valid := Append(nil, s, Valid)
+		if err := json.Unmarshal(valid, &back); err != nil || !utf8.Valid(valid) || back != Repair(s) {
+			t.Fatalf("Valid round trip %q -> %q, want %q (%v)", s, back, Repair(s), err)
+		}
 		if utf8.ValidString(s) {
 			if err := json.Unmarshal(Append(nil, s, Exact), &back); err != nil || back != s {
 				t.Fatalf("Exact round trip %q -> %q (%v)", s, back, err)
 			}
 		}
 	})
+}
+
+func TestRepair(t *testing.T) {
+	for _, s := range []string{"", "plain", "ü 😀 \u2028", "a\xffb", "\xe2\x80", "\xed\xa0\x80", "\xc0\x80x", "x\xf0\x9f\x98"} {
+		got := Repair(s)
+		if want := string([]rune(s)); got != want { // []rune gives one U+FFFD per invalid byte
+			t.Errorf("Repair(%q) = %q, want %q", s, got, want)
+		}
+	}
+	s := "already valid ü"
+	if n := testing.AllocsPerRun(100, func() { _ = Repair(s) }); n != 0 {
+		t.Errorf("Repair of a valid string allocates %v times", n)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/logfan/logfan/shared/jsonstr"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -70,8 +71,9 @@ func goldenEvents() (*subscription.Message, []subscription.LogEvent) {
 }
 
 // TestAppendLineGolden pins AppendLine's bytes (S3 and Firehose readers
-// see them) to testdata/golden.ndjson, written by the implementation before
-// the escaper moved to jsonstr.
+// see them) to testdata/golden.ndjson: written by the implementation before
+// the escaper moved to jsonstr, then rewritten (-update) once when invalid
+// UTF-8 became U+FFFD; only the line with invalid bytes changed.
 func TestAppendLineGolden(t *testing.T) {
 	m, events := goldenEvents()
 	var got []byte
@@ -99,11 +101,19 @@ func TestAppendLineGolden(t *testing.T) {
 	}
 }
 
-func TestAppendStringKeepsInvalidUTF8(t *testing.T) {
-	s := "a\xffb\xc3(c"
-	out := AppendString(nil, s)
-	if want := "\"a\xffb\xc3(c\""; string(out) != want {
-		t.Fatalf("got %q, want %q", out, want)
+// TestAppendStringReplacesInvalidUTF8 checks each invalid byte becomes one
+// U+FFFD, as encoding/json writes it, and the output is valid JSON.
+func TestAppendStringReplacesInvalidUTF8(t *testing.T) {
+	for _, s := range []string{"a\xffb\xc3(c", "\xe2\x80 cut", "\xed\xa0\x80 surrogate", "\xc0\x80", "ok ü"} {
+		out := AppendString(nil, s)
+		want, _ := json.Marshal(s)
+		want = bytes.ReplaceAll(want, []byte(`\ufffd`), []byte("\uFFFD"))
+		if string(out) != string(want) {
+			t.Errorf("AppendString(%q) = %q, want %q", s, out, want)
+		}
+		if !utf8.Valid(out) || !json.Valid(out) {
+			t.Errorf("AppendString(%q) = %q: not valid UTF-8 JSON", s, out)
+		}
 	}
 }
 
@@ -113,15 +123,21 @@ func FuzzAppendString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := AppendString(nil, s)
-		if !utf8.ValidString(s) {
-			return
+		if !utf8.Valid(out) {
+			t.Fatalf("AppendString(%q) = %q: not UTF-8", s, out)
 		}
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil {
 			t.Fatalf("AppendString(%q) = %s: %v", s, out, err)
 		}
-		if back != s {
-			t.Fatalf("round trip %q -> %s -> %q", s, out, back)
+		// encoding/json replaces each invalid byte with U+FFFD on marshal,
+		// exactly as AppendString does: the oracle for any input.
+		want := s
+		if !utf8.ValidString(s) {
+			want = jsonstr.Repair(s)
+		}
+		if back != want {
+			t.Fatalf("round trip %q -> %s -> %q, want %q", s, out, back, want)
 		}
 	})
 }
