@@ -314,7 +314,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 		ev := &r.Message.LogEvents[u.Event]
 		e := quarantine.Entry{
 			Kind: quarantine.KindEvent, Sink: name, Shard: b.ShardID, SequenceNumber: r.SequenceNumber,
-			EventID: ev.ID, Reason: u.Reason, Data: record.AppendJSON(nil, r.Message, ev),
+			EventID: ev.ID, Reason: u.Reason, Data: record.AppendJSONExact(nil, r.Message, ev), // original bytes: a redrive re-sends what came in
 		}
 		sem <- struct{}{}
 		wg.Add(1)

@@ -6,6 +6,7 @@ package record
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/logfan/logfan/shared/jsonstr"
 	"github.com/logfan/logfan/shared/subscription"
@@ -24,13 +25,26 @@ type Record struct {
 	PolicyLevel         string          `json:"policyLevel,omitempty"`
 }
 
-// From builds the Record of event ev of message m.
+// From builds the Record of event ev of message m as a reader gets it back
+// from AppendJSON: strings with invalid UTF-8 repaired (jsonstr.Repair).
+// Valid strings are shared, not copied.
 func From(m *subscription.Message, ev *subscription.LogEvent) Record {
+	r := jsonstr.Repair
+	filters := m.SubscriptionFilters
+	for _, f := range m.SubscriptionFilters {
+		if !utf8.ValidString(f) {
+			filters = make([]string, len(m.SubscriptionFilters))
+			for i, f := range m.SubscriptionFilters {
+				filters[i] = r(f)
+			}
+			break
+		}
+	}
 	return Record{
-		Owner: m.Owner, LogGroup: m.LogGroup, LogStream: m.LogStream,
-		SubscriptionFilters: m.SubscriptionFilters,
-		ID:                  ev.ID, Timestamp: ev.Timestamp, Message: ev.Message,
-		ExtractedFields: ev.ExtractedFields, PolicyLevel: m.PolicyLevel,
+		Owner: r(m.Owner), LogGroup: r(m.LogGroup), LogStream: r(m.LogStream),
+		SubscriptionFilters: filters,
+		ID:                  r(ev.ID), Timestamp: ev.Timestamp, Message: r(ev.Message),
+		ExtractedFields: ev.ExtractedFields, PolicyLevel: r(m.PolicyLevel),
 	}
 }
 
@@ -44,32 +58,45 @@ func From(m *subscription.Message, ev *subscription.LogEvent) Record {
 // documents events as UTF-8, and the Logs sink already stored the repaired
 // text.
 func AppendJSON(dst []byte, m *subscription.Message, ev *subscription.LogEvent) []byte {
+	return appendJSON(dst, m, ev, jsonstr.Valid)
+}
+
+// AppendJSONExact is AppendJSON with strings copied byte-exact (jsonstr.Exact),
+// for quarantine entries: an event refused for its invalid UTF-8 keeps its
+// original bytes, so a redrive re-sends what came in. The line is JSON only
+// if the event's strings were valid UTF-8.
+func AppendJSONExact(dst []byte, m *subscription.Message, ev *subscription.LogEvent) []byte {
+	return appendJSON(dst, m, ev, jsonstr.Exact)
+}
+
+// appendJSON writes the record with strings escaped under o.
+func appendJSON(dst []byte, m *subscription.Message, ev *subscription.LogEvent, o jsonstr.Options) []byte {
 	dst = append(dst, `{"owner":`...)
-	dst = jsonstr.Append(dst, m.Owner, jsonstr.Valid)
+	dst = jsonstr.Append(dst, m.Owner, o)
 	dst = append(dst, `,"logGroup":`...)
-	dst = jsonstr.Append(dst, m.LogGroup, jsonstr.Valid)
+	dst = jsonstr.Append(dst, m.LogGroup, o)
 	dst = append(dst, `,"logStream":`...)
-	dst = jsonstr.Append(dst, m.LogStream, jsonstr.Valid)
+	dst = jsonstr.Append(dst, m.LogStream, o)
 	dst = append(dst, `,"subscriptionFilters":[`...)
 	for i, f := range m.SubscriptionFilters {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = jsonstr.Append(dst, f, jsonstr.Valid)
+		dst = jsonstr.Append(dst, f, o)
 	}
 	dst = append(dst, `],"id":`...)
-	dst = jsonstr.Append(dst, ev.ID, jsonstr.Valid)
+	dst = jsonstr.Append(dst, ev.ID, o)
 	dst = append(dst, `,"timestamp":`...)
 	dst = strconv.AppendInt(dst, ev.Timestamp, 10)
 	dst = append(dst, `,"message":`...)
-	dst = jsonstr.Append(dst, ev.Message, jsonstr.Valid)
+	dst = jsonstr.Append(dst, ev.Message, o)
 	if len(ev.ExtractedFields) > 0 {
 		dst = append(dst, `,"extractedFields":`...)
 		dst = append(dst, ev.ExtractedFields...)
 	}
 	if m.PolicyLevel != "" {
 		dst = append(dst, `,"policyLevel":`...)
-		dst = jsonstr.Append(dst, m.PolicyLevel, jsonstr.Valid)
+		dst = jsonstr.Append(dst, m.PolicyLevel, o)
 	}
 	return append(dst, '}')
 }

@@ -142,24 +142,42 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
+// BenchmarkAppendLine writes one NDJSON line per op: impl=logfan is
+// AppendLine (invalid UTF-8 as U+FFFD), impl=exact the byte-exact writer it
+// was before (the same code under jsonstr.Exact), impl=baseline
+// encoding/json; msg=ascii is a typical app line, msg=unicode the same
+// with Cyrillic and CJK text.
 func BenchmarkAppendLine(b *testing.B) {
 	m := &subscription.Message{Owner: "111111111111", LogGroup: "/aws/lambda/app", LogStream: "2026/01/01/[$LATEST]abc", SubscriptionFilters: []string{"logfan"}}
-	ev := subscription.LogEvent{ID: "37290000000000000000000000000000000000000000000000000000", Timestamp: 1767225600000,
-		Message: strings.Repeat(`2026-01-01T00:00:00Z INFO handled /api/orders status=200 payload={"user":"u-1","note":"tab\there"} `, 2)}
-	var buf []byte
-	b.Run("impl=logfan", func(b *testing.B) {
-		b.SetBytes(int64(len(AppendLine(nil, m, &ev))))
-		b.ReportAllocs()
-		for b.Loop() {
-			buf = AppendLine(buf[:0], m, &ev)
-		}
-	})
-	b.Run("impl=baseline", func(b *testing.B) {
-		b.SetBytes(int64(len(AppendLine(nil, m, &ev))))
-		b.ReportAllocs()
-		for b.Loop() {
-			out, _ := json.Marshal(From(m, &ev))
-			buf = append(buf[:0], out...)
-		}
-	})
+	msgs := map[string]string{
+		"ascii":   strings.Repeat(`2026-01-01T00:00:00Z INFO handled /api/orders status=200 payload={"user":"u-1","note":"tab\there"} `, 2),
+		"unicode": strings.Repeat(`2026-01-01T00:00:00Z INFO заказ обработан {"note":"注文を処理しました ü€"} `, 2),
+	}
+	for _, kind := range []string{"ascii", "unicode"} {
+		ev := subscription.LogEvent{ID: "37290000000000000000000000000000000000000000000000000000", Timestamp: 1767225600000, Message: msgs[kind]}
+		var buf []byte
+		size := int64(len(AppendLine(nil, m, &ev)))
+		b.Run("msg="+kind+"/impl=logfan", func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = AppendLine(buf[:0], m, &ev)
+			}
+		})
+		b.Run("msg="+kind+"/impl=exact", func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = append(AppendJSONExact(buf[:0], m, &ev), '\n')
+			}
+		})
+		b.Run("msg="+kind+"/impl=baseline", func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				out, _ := json.Marshal(From(m, &ev))
+				buf = append(buf[:0], out...)
+			}
+		})
+	}
 }

@@ -143,9 +143,9 @@ func ParseLine(line []byte) (record.Record, error) {
 	return parse(&p, line)
 }
 
-// wire keeps every string raw, so parse can unescape it byte-exact:
-// encoding/json would turn invalid UTF-8 (which record.AppendJSON copies
-// through unchanged) into U+FFFD.
+// wire keeps every string raw, so parse can unescape it byte-exact: logfan
+// writes only valid UTF-8 (record.AppendJSON), but objects written before
+// it did may hold invalid bytes, which encoding/json would turn into U+FFFD.
 type wire struct {
 	Owner               json.RawMessage   `json:"owner"`
 	LogGroup            json.RawMessage   `json:"logGroup"`

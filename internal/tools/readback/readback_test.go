@@ -27,8 +27,8 @@ var srv *emulator.Server
 
 func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
-// sample has the shapes a reader must keep byte-exact: escapes, invalid
-// UTF-8, U+2028, extracted fields, a policy level, no filters.
+// sample has the shapes a reader must get back: escapes, invalid UTF-8
+// (as U+FFFD), U+2028, extracted fields, a policy level, no filters.
 func sample() []*subscription.Message {
 	return []*subscription.Message{
 		{

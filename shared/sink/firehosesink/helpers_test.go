@@ -249,7 +249,7 @@ func genBatch(t testing.TB, seed uint64, nRecords, nEvents, size int, withOdd bo
 		}
 		m.LogEvents = append(m.LogEvents, subscription.LogEvent{
 			ID: "38000000000000000000000000000000000000000000000000000099", Timestamp: 1767225600099,
-			Message: "invalid UTF-8 kept byte-exact: \xff\xfe \xc3( end",
+			Message: "invalid UTF-8 lands as U+FFFD: \xff\xfe \xc3( end",
 		})
 		// In the middle, so its events pack together with generated ones.
 		mid := len(b.Records) / 2
