@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -45,6 +46,8 @@ type S3 struct {
 	Prefix         string
 	KMSKeyID       string
 	MaxObjectBytes int64
+	// Format is s3layout.FormatNDJSON or s3layout.FormatParquet.
+	Format string
 }
 
 // Firehose configures the Firehose sink.
@@ -127,9 +130,13 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 			Prefix:         strings.Trim(str(EnvS3Prefix, DefaultS3Prefix), "/"),
 			KMSKeyID:       str(EnvS3KMSKeyID, ""),
 			MaxObjectBytes: integer(EnvS3MaxObjectBytes, DefaultS3MaxObjectBytes, 1<<20, 5<<30),
+			Format:         str(EnvS3Format, s3layout.FormatNDJSON),
 		}
 		if c.S3.Bucket == "" {
 			missing(EnvS3Bucket)
+		}
+		if c.S3.Format != s3layout.FormatNDJSON && c.S3.Format != s3layout.FormatParquet {
+			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvS3Format, c.S3.Format, s3layout.FormatNDJSON, s3layout.FormatParquet))
 		}
 	case SinkFirehose:
 		c.Firehose = Firehose{Stream: str(EnvFirehoseStream, ""), Packing: str(EnvFirehosePacking, PackingPack)}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/logfan/logfan/shared/s3layout"
+
 	"strings"
 	"testing"
 )
@@ -33,9 +35,11 @@ func TestLoad(t *testing.T) {
 		check   func(*Config) bool
 	}{
 		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3Prefix, "/p/"), "", func(c *Config) bool {
-			return c.S3.Bucket == "b" && c.S3.Prefix == "p" && c.S3.MaxObjectBytes == DefaultS3MaxObjectBytes && c.Quarantine.Prefix == DefaultQuarantinePrefix
+			return c.S3.Bucket == "b" && c.S3.Prefix == "p" && c.S3.MaxObjectBytes == DefaultS3MaxObjectBytes && c.Quarantine.Prefix == DefaultQuarantinePrefix && c.S3.Format == s3layout.FormatNDJSON
 		}},
 		{SinkS3, env(EnvQuarantineBucket, "q"), EnvS3Bucket + " is required", nil},
+		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3Format, "parquet"), "", func(c *Config) bool { return c.S3.Format == s3layout.FormatParquet }},
+		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3Format, "csv"), EnvS3Format + `="csv"`, nil},
 		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3MaxObjectBytes, "10"), EnvS3MaxObjectBytes, nil},
 		{SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "q"), "", func(c *Config) bool { return c.Firehose.Packing == PackingPack }},
 		{SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "q", EnvFirehosePacking, "zip"), EnvFirehosePacking, nil},

@@ -14,6 +14,8 @@ const (
 	EnvS3KMSKeyID = "LOGFAN_S3_KMS_KEY_ID"
 	// EnvS3MaxObjectBytes bounds the uncompressed NDJSON bytes per S3 object (default 64 MiB).
 	EnvS3MaxObjectBytes = "LOGFAN_S3_MAX_OBJECT_BYTES"
+	// EnvS3Format is the S3 objects' format: s3layout.FormatNDJSON (gzip NDJSON, default) or s3layout.FormatParquet.
+	EnvS3Format = "LOGFAN_S3_FORMAT"
 
 	// EnvFirehoseStream is the Firehose stream name the Firehose sink writes to.
 	EnvFirehoseStream = "LOGFAN_FIREHOSE_STREAM"

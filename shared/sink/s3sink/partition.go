@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logfan/logfan/shared/hive"
+	"github.com/logfan/logfan/shared/s3layout"
 )
 
 // MaxSegmentBytes bounds an escaped partition value (owner, log group) in a
@@ -75,25 +76,10 @@ func HourOf(ms int64) int64 {
 }
 
 // Path returns the partition's key path under prefix, with a trailing slash:
-// <prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/.
+// <prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/ (s3layout.Dir).
 func (p Partition) Path(prefix string) string {
 	t := time.UnixMilli(p.Hour * msPerHour).UTC()
-	var b strings.Builder
-	b.Grow(len(prefix) + len(p.Owner) + 3*len(p.LogGroup) + 64)
-	if prefix != "" {
-		b.WriteString(prefix)
-		b.WriteByte('/')
-	}
-	b.WriteString("owner=")
-	b.WriteString(PartitionValue(p.Owner))
-	b.WriteString("/log_group=")
-	b.WriteString(PartitionValue(p.LogGroup))
-	b.WriteString("/dt=")
-	b.WriteString(t.Format("2006-01-02"))
-	b.WriteString("/hour=")
-	b.WriteString(t.Format("15"))
-	b.WriteByte('/')
-	return b.String()
+	return s3layout.Dir(prefix, PartitionValue(p.Owner), PartitionValue(p.LogGroup), t.Format(s3layout.DateLayout), t.Format(s3layout.HourLayout))
 }
 
 // ObjectName returns the file name of one object of a batch: the shard, the
@@ -101,12 +87,17 @@ func (p Partition) Path(prefix string) string {
 // partition. It depends on nothing else, so delivering the same batch again
 // writes the same keys and overwrites instead of duplicating.
 func ObjectName(shard, firstSeq, lastSeq string, part int) string {
-	return hive.Escape(shard) + "_" + hive.Escape(firstSeq) + "_" + hive.Escape(lastSeq) + "_" + fmt.Sprintf("%04d", part) + Extension
+	return objectName(shard, firstSeq, lastSeq, part, Extension)
 }
 
-// Extension is the objects' file extension; Athena and Glue pick the gzip
-// codec from the ".gz".
-const Extension = ".ndjson.gz"
+// objectName is ObjectName with the extension ext.
+func objectName(shard, firstSeq, lastSeq string, part int, ext string) string {
+	return hive.Escape(shard) + "_" + hive.Escape(firstSeq) + "_" + hive.Escape(lastSeq) + "_" + fmt.Sprintf("%04d", part) + ext
+}
+
+// Extension is the NDJSON objects' file extension; Athena and Glue pick the
+// gzip codec from the ".gz".
+const Extension = s3layout.ExtNDJSON
 
 // ParsePath parses a key written by the sink (after prefix) back into its
 // partition, for tools that list the bucket. Hashed log groups return
@@ -124,7 +115,8 @@ func ParsePath(key, prefix string) (Partition, error) {
 		return Partition{}, fmt.Errorf("parse key %q: want owner=/log_group=/dt=/hour=/name", key)
 	}
 	var vals [4]string
-	for i, name := range []string{"owner=", "log_group=", "dt=", "hour="} {
+	for i, k := range s3layout.PartitionKeys {
+		name := k + "="
 		v, ok := strings.CutPrefix(parts[i], name)
 		if !ok {
 			return Partition{}, fmt.Errorf("parse key %q: segment %d does not start with %q", key, i, name)
@@ -139,7 +131,7 @@ func ParsePath(key, prefix string) (Partition, error) {
 	if p.LogGroup, err = unescapeValue(vals[1]); err != nil {
 		return Partition{}, fmt.Errorf("parse key %q: log group: %w", key, err)
 	}
-	day, err := time.Parse("2006-01-02", vals[2])
+	day, err := time.Parse(s3layout.DateLayout, vals[2])
 	if err != nil {
 		return Partition{}, fmt.Errorf("parse key %q: dt: %w", key, err)
 	}

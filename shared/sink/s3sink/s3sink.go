@@ -37,8 +37,10 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/parquetrec"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -77,6 +79,7 @@ type Sink struct {
 
 	gzPool  sync.Pool // *gzip.Writer at level
 	bufPool sync.Pool // *bytes.Buffer for compressed objects
+	pqPool  sync.Pool // *parquetrec.Writer (Parquet format)
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -125,6 +128,7 @@ func New(client PutObjectAPI, cfg config.S3, opts ...Option) *Sink {
 		return zw
 	}
 	s.bufPool.New = func() any { return new(bytes.Buffer) }
+	s.pqPool.New = func() any { return parquetrec.NewWriter() }
 	return s
 }
 
@@ -287,6 +291,7 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
 type worker struct {
 	d        *delivery
 	zw       *gzip.Writer
+	pq       *parquetrec.Writer
 	chunk    []byte
 	recBytes []int64
 }
@@ -295,6 +300,10 @@ func (w *worker) release() {
 	if w.zw != nil {
 		w.d.s.gzPool.Put(w.zw)
 		w.zw = nil
+	}
+	if w.pq != nil {
+		w.d.s.pqPool.Put(w.pq)
+		w.pq = nil
 	}
 }
 
@@ -310,6 +319,10 @@ type part struct {
 // records, which Lambda will retry anyway).
 func (w *worker) run(ctx context.Context, j *job) {
 	s, d := w.d.s, w.d
+	if s.cfg.Format == s3layout.FormatParquet {
+		w.runParquet(ctx, j)
+		return
+	}
 	if w.zw == nil {
 		w.zw = s.gzPool.Get().(*gzip.Writer)
 	}
@@ -383,6 +396,12 @@ func (w *worker) finish(ctx context.Context, p *part, key string) bool {
 		d.fail(p.minRec, fmt.Errorf("gzip %s: %w", key, err))
 		return false
 	}
+	return w.upload(ctx, p, key)
+}
+
+// upload puts the finished part, reporting whether it landed.
+func (w *worker) upload(ctx context.Context, p *part, key string) bool {
+	d := w.d
 	err := d.s.put(ctx, d, key, p.buf.Bytes(), p.minRec)
 	if err == nil {
 		d.s.bufPool.Put(p.buf)
@@ -426,7 +445,7 @@ func (s *Sink) input(key string, body []byte) *s3.PutObjectInput {
 		Key:           aws.String(key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
-		ContentType:   aws.String(ContentType),
+		ContentType:   aws.String(contentType(s.cfg.Format)),
 	}
 	if s.cfg.KMSKeyID != "" {
 		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms

@@ -1,0 +1,80 @@
+package parquetrec
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// TestRoundTrip writes two files with one Writer and reads them back with
+// parquet-go's reader: every field equals the record NDJSON readers get
+// (record.From), optional fields null where NDJSON omits them.
+func TestRoundTrip(t *testing.T) {
+	m := &subscription.Message{Owner: "111111111111", LogGroup: "/aws/lambda/a", LogStream: "s\xff", SubscriptionFilters: []string{"logfan", "f\xfe"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY"}
+	bare := &subscription.Message{Owner: "222222222222", LogGroup: "g", LogStream: "s"}
+	events := []subscription.LogEvent{
+		{ID: "1", Timestamp: 1767225600000, Message: "plain \"q\" \n ü \u2028"},
+		{ID: "2", Timestamp: -5, Message: "bad \xff\xfe utf8", ExtractedFields: json.RawMessage(`{"@aws.account":"111111111111","n":5,"o":{"a":"b"}}`)},
+	}
+	w := NewWriter()
+	for file := 0; file < 2; file++ {
+		var buf bytes.Buffer
+		w.Reset(&buf)
+		var want []Row
+		for i := 0; i < 1200; i++ { // more than one batch of rows
+			msg := m
+			if i%2 == 1 {
+				msg = bare
+			}
+			ev := &events[i%2]
+			if err := w.Add(msg, ev); err != nil {
+				t.Fatal(err)
+			}
+			r := record.From(msg, ev)
+			row := Row{Owner: r.Owner, LogGroup: r.LogGroup, LogStream: r.LogStream, SubscriptionFilters: r.SubscriptionFilters,
+				ID: r.ID, Timestamp: r.Timestamp, Message: r.Message, PolicyLevel: r.PolicyLevel}
+			if row.SubscriptionFilters == nil {
+				row.SubscriptionFilters = []string{}
+			}
+			if ev.ExtractedFields != nil {
+				row.ExtractedFields = map[string]string{"@aws.account": "111111111111", "n": "5", "o": `{"a":"b"}`}
+			}
+			want = append(want, row)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rd := parquet.NewGenericReader[Row](bytes.NewReader(buf.Bytes()))
+		got := make([]Row, rd.NumRows())
+		if n, err := rd.Read(got); n != len(got) || (err != nil && err != io.EOF) {
+			t.Fatalf("read %d of %d rows: %v", n, len(got), err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("file %d: %d rows, want %d", file, len(got), len(want))
+		}
+		for i := range want {
+			if len(got[i].SubscriptionFilters) == 0 {
+				got[i].SubscriptionFilters = []string{}
+			}
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("file %d row %d:\n got %+v\nwant %+v", file, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestAddRejectsBadExtractedFields(t *testing.T) {
+	w := NewWriter()
+	w.Reset(io.Discard)
+	m := &subscription.Message{Owner: "1", LogGroup: "g", LogStream: "s"}
+	if err := w.Add(m, &subscription.LogEvent{ID: "x", ExtractedFields: json.RawMessage(`[1]`)}); err == nil {
+		t.Fatal("an extractedFields array was accepted")
+	}
+}
