@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -76,5 +77,38 @@ func TestAddRejectsBadExtractedFields(t *testing.T) {
 	m := &subscription.Message{Owner: "1", LogGroup: "g", LogStream: "s"}
 	if err := w.Add(m, &subscription.LogEvent{ID: "x", ExtractedFields: json.RawMessage(`[1]`)}); err == nil {
 		t.Fatal("an extractedFields array was accepted")
+	}
+}
+
+// TestSchemaIsTheRecord holds the Parquet columns to record.Columns, with
+// the physical types a Hive type of each maps to.
+func TestSchemaIsTheRecord(t *testing.T) {
+	fields := parquet.SchemaOf(Row{}).Fields()
+	if len(fields) != len(record.Columns) {
+		t.Fatalf("%d Parquet columns, %d record columns", len(fields), len(record.Columns))
+	}
+	for i, f := range fields {
+		c := record.Columns[i]
+		if f.Name() != c.Name {
+			t.Errorf("column %d: Parquet %q, record %q", i, f.Name(), c.Name)
+		}
+		var want string
+		switch {
+		case c.Type == "string":
+			want = "STRING"
+		case c.Type == "bigint":
+			want = "INT(64,TRUE)"
+		case strings.HasPrefix(c.Type, "array<"):
+			want = "LIST"
+		case strings.HasPrefix(c.Type, "map<"):
+			want = "MAP"
+		}
+		got := f.Type().String()
+		if lt := f.Type().LogicalType(); lt != nil {
+			got = lt.String()
+		}
+		if !strings.Contains(strings.ToUpper(got), want) {
+			t.Errorf("column %s: Parquet type %s, want %s for Hive %s", c.Name, got, want, c.Type)
+		}
 	}
 }

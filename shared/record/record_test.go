@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -179,5 +180,44 @@ func BenchmarkAppendLine(b *testing.B) {
 				buf = append(buf[:0], out...)
 			}
 		})
+	}
+}
+
+// TestColumnsAreTheRecord holds Columns to Record's JSON names and to the
+// keys AppendJSON writes, in order, when every optional field is present.
+func TestColumnsAreTheRecord(t *testing.T) {
+	var names []string
+	for _, c := range Columns {
+		names = append(names, c.Name)
+	}
+	var tags []string
+	rt := reflect.TypeFor[Record]()
+	for i := range rt.NumField() {
+		tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		tags = append(tags, tag)
+	}
+	if !reflect.DeepEqual(names, tags) {
+		t.Errorf("Columns %v, Record's JSON names %v", names, tags)
+	}
+	m := &subscription.Message{Owner: "1", LogGroup: "g", LogStream: "s", SubscriptionFilters: []string{"f"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY"}
+	line := AppendJSON(nil, m, &subscription.LogEvent{ID: "i", Timestamp: 1, Message: "m", ExtractedFields: json.RawMessage(`{"a":"b"}`)})
+	dec := json.NewDecoder(bytes.NewReader(line))
+	var keys []string
+	if _, err := dec.Token(); err != nil {
+		t.Fatal(err)
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(names, keys) {
+		t.Errorf("Columns %v, AppendJSON's keys %v", names, keys)
 	}
 }
