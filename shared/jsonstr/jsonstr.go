@@ -69,7 +69,11 @@ func Append(dst []byte, s string, o Options) []byte {
 // that need nothing, s[start:next], are copied in one piece when an escape
 // or the end comes.
 func appendKeeping(dst []byte, s string, o Options) []byte {
-	dst = append(dst, '"')
+	return keepRest(append(dst, '"'), s, o)
+}
+
+// keepRest is appendKeeping after the opening quote.
+func keepRest(dst []byte, s string, o Options) []byte {
 	start, next := 0, 0 // s[start:next] is pending; s[next:] is unread
 	for b := 0; b < len(s); b += 8 {
 		var m uint64
@@ -115,9 +119,16 @@ func appendKeeping(dst []byte, s string, o Options) []byte {
 // appendReplacing is Append with ReplaceInvalid, built as appendKeeping.
 // Every byte >= 0x80 starts a rune to validate; a run of valid ones is
 // walked at once, left pending, and its bytes' flags skipped.
+//
+// At the first byte >= 0x80 the rest of s is validated once: if it is valid
+// (text in any script almost always is), appendKeeping's loop finishes the
+// string, since on valid UTF-8 the two policies write the same bytes and
+// appendKeeping looks only at the 0xE2 of U+2028 and U+2029, not at every
+// multibyte rune.
 func appendReplacing(dst []byte, s string, o Options) []byte {
 	dst = append(dst, '"')
 	start, next := 0, 0 // s[start:next] is pending; s[next:] is unread
+	checked := false    // whether s[j:] was validated at a first byte >= 0x80
 	for b := 0; b < len(s); b += 8 {
 		var m uint64
 		if b, m = nextReplace(s, b); m == 0 {
@@ -134,6 +145,12 @@ func appendReplacing(dst []byte, s string, o Options) []byte {
 				dst = appendEscape(dst, c)
 				start, next = j+1, j+1
 			case nonASCII:
+				if !checked {
+					checked = true
+					if utf8.ValidString(s[j:]) {
+						return keepRest(append(dst, s[start:j]...), s[j:], o)
+					}
+				}
 				if n := runeRun(s[j:]); n > 0 {
 					next = j + n // valid: stays pending
 					break
