@@ -394,6 +394,9 @@ func (e *evaluator) eval(t *testing.T, v any) any {
 					parts = append(parts, item.(string))
 				}
 				return strings.Join(parts, a[0].(string))
+			case "Fn::Select":
+				a := arg.([]any)
+				return e.eval(t, a[1]).([]any)[int(a[0].(float64))]
 			case "Fn::Split":
 				a := arg.([]any)
 				var l []any

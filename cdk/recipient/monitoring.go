@@ -197,6 +197,16 @@ func newOutputs(r *recipientStack) {
 		Description: jsii.String("Failed batches (aws/lambda/...) and quarantined items (" + r.s.Quarantine.Prefix + "/...)"),
 		Value:       r.quarantine.BucketName(),
 	})
+	if r.athena != nil {
+		awscdk.NewCfnOutput(r.stack, jsii.String("AthenaQueryExample"), &awscdk.CfnOutputProps{
+			Description: jsii.String("Run in the Athena workgroup " + r.athena.workGroup + ": the newest events of one log group today (log_group is the escaped name; owner and log_group need equality)"),
+			Value:       r.exampleQuery(r.athena),
+		})
+		awscdk.NewCfnOutput(r.stack, jsii.String("AthenaWorkGroupName"), &awscdk.CfnOutputProps{
+			Description: jsii.String("The Athena workgroup for logfan queries (results encrypted, in a bucket of their own)"),
+			Value:       jsii.String(r.athena.workGroup),
+		})
+	}
 }
 
 // newDestinationOutputs publishes the ARN of the destination in region and

@@ -12,6 +12,7 @@ import (
 	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/s3layout"
 )
 
 // Context keys read by ParseSettings. cdk.json holds the defaults; any of them
@@ -42,6 +43,8 @@ const (
 	CtxS3KMSKeyARN      = "s3KmsKeyArn"
 	CtxS3TransitionDays = "s3TransitionDays"
 	CtxS3ExpirationDays = "s3ExpirationDays"
+	CtxS3Format         = "s3Format"
+	CtxAthenaEnabled    = "athenaEnabled"
 
 	CtxFirehoseEnabled       = "firehoseEnabled"
 	CtxFirehoseStreamARN     = "firehoseStreamArn"
@@ -162,6 +165,11 @@ type S3Settings struct {
 	KMSKeyARN      string
 	TransitionDays int
 	ExpirationDays int
+	// Format is s3layout.FormatNDJSON or s3layout.FormatParquet; the Glue table follows it.
+	Format string
+	// Athena creates the Glue database and table over the S3 sink's objects
+	// and an Athena workgroup (only with the S3 sink).
+	Athena bool
 }
 
 // FirehoseSettings configures the Firehose sink.
@@ -357,6 +365,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.S3.KMSKeyARN = p.OptionalMatch(CtxS3KMSKeyARN, reKMSKey, "a KMS key ARN")
 	s.S3.TransitionDays = p.Int(CtxS3TransitionDays, 30, 0, 36500)
 	s.S3.ExpirationDays = p.Int(CtxS3ExpirationDays, 0, 0, 36500)
+	s.S3.Format = p.OneOf(CtxS3Format, s3layout.FormatNDJSON, s3layout.FormatNDJSON, s3layout.FormatParquet)
+	s.S3.Athena = p.Bool(CtxAthenaEnabled, true) && s.S3.Enabled
 	if s.S3.TransitionDays > 0 && s.S3.TransitionDays < 30 {
 		p.Fail(CtxS3TransitionDays, strconv.Itoa(s.S3.TransitionDays), "0 (no transition) or at least 30 (S3 Standard-IA minimum)")
 	}
@@ -461,6 +471,7 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	case config.SinkS3:
 		env[config.EnvS3Bucket] = refs.DataBucket
 		env[config.EnvS3Prefix] = s.S3.Prefix
+		env[config.EnvS3Format] = s.S3.Format
 		if s.S3.KMSKeyARN != "" {
 			env[config.EnvS3KMSKeyID] = s.S3.KMSKeyARN
 		}

@@ -37,6 +37,7 @@ type recipientStack struct {
 	quarantine  awss3.Bucket
 	data        awss3.IBucket
 	firehose    *firehoseSink
+	athena      *athena
 	functions   []*consumer
 }
 
@@ -70,6 +71,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	r.quarantine = newQuarantineBucket(r)
 	r.data = newDataBucket(r)
 	r.firehose = newFirehoseSink(r)
+	r.athena = newAthena(r)
 	for _, sink := range r.s.EnabledSinks() {
 		r.functions = append(r.functions, newConsumer(r, sink))
 	}

@@ -1,0 +1,206 @@
+package recipient
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/s3layout"
+	"github.com/logfan/logfan/shared/sink/s3sink"
+)
+
+// Names of the Athena resources. One recipient stack per account and region,
+// so fixed names are unique and short to type in queries.
+const (
+	GlueDatabaseName    = "logfan"
+	AthenaWorkGroupName = "logfan"
+	// projectionStart is the first day the dt projection covers. A query
+	// without a dt predicate enumerates every day from here to NOW (times
+	// 24 hours), so it should not be earlier than the oldest object.
+	projectionStart = "2020-01-01"
+	// athenaResultsDays is how long query results are kept.
+	athenaResultsDays = 30
+	// exampleLogGroup is the log group the example query names.
+	exampleLogGroup = "/aws/lambda/orders"
+)
+
+// SerDes and formats of the table, per s3layout format.
+const (
+	jsonSerDe       = "org.openx.data.jsonserde.JsonSerDe"
+	textInput       = "org.apache.hadoop.mapred.TextInputFormat"
+	textOutput      = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+	parquetSerDe    = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+	parquetInput    = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+	parquetOutput   = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+	partitionString = "string"
+	partitionInt    = "int"
+)
+
+// TableName is the Glue table over the objects under an S3 prefix: the
+// prefix in lower case with every character Glue does not allow as '_'.
+func TableName(prefix string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(prefix) {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// TableColumns are the table's columns: the record's fields except owner,
+// which is a partition key (Glue rejects a name used twice). Names are in
+// lower case, as Athena keeps them; the JSON SerDe matches keys without
+// regard to case, and Athena reads Parquet columns by name the same way.
+func TableColumns() []record.Column {
+	var cols []record.Column
+	for _, c := range record.Columns {
+		if c.Name == s3layout.KeyOwner {
+			continue
+		}
+		cols = append(cols, record.Column{Name: strings.ToLower(c.Name), Type: c.Type})
+	}
+	return cols
+}
+
+// TablePartitionKeys are the table's partition keys, in key order.
+func TablePartitionKeys() []record.Column {
+	types := map[string]string{s3layout.KeyOwner: partitionString, s3layout.KeyLogGroup: partitionString, s3layout.KeyDate: partitionString, s3layout.KeyHour: partitionInt}
+	var keys []record.Column
+	for _, k := range s3layout.PartitionKeys {
+		keys = append(keys, record.Column{Name: k, Type: types[k]})
+	}
+	return keys
+}
+
+// athena is what newAthena created, for the outputs.
+type athena struct {
+	table     string
+	workGroup string
+}
+
+// newAthena creates a Glue database, an external table over the S3 sink's
+// objects with partition projection (no crawler, no MSCK REPAIR), and an
+// Athena workgroup whose results go, encrypted, to a bucket of their own.
+// Nil when the S3 sink or athenaEnabled is off.
+func newAthena(r *recipientStack) *athena {
+	s := r.s
+	if !s.S3.Athena || r.data == nil {
+		return nil
+	}
+	db := awsglue.NewCfnDatabase(r.stack, jsii.String("GlueDatabase"), &awsglue.CfnDatabaseProps{
+		CatalogId: jsii.String(s.Account),
+		DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
+			Name:        jsii.String(GlueDatabaseName),
+			Description: jsii.String("logfan: log events delivered by the S3 sink"),
+		},
+	})
+	table := TableName(s.S3.Prefix)
+	base := "s3://" + *r.data.BucketName() + "/" + s.S3.Prefix
+	orgMode := r.senders.orgMode.LogicalId()
+	params := map[string]any{
+		"EXTERNAL":           "TRUE",
+		"classification":     map[string]string{s3layout.FormatNDJSON: "json", s3layout.FormatParquet: "parquet"}[s.S3.Format],
+		"projection.enabled": "true",
+		// Sender accounts are known in account-list mode; in organization
+		// mode any member may send, so queries name the owner.
+		"projection." + s3layout.KeyOwner + ".type": awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
+		"projection." + s3layout.KeyOwner + ".values": awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(),
+			awscdk.Fn_Join(jsii.String(","), r.senders.accounts.ValueAsList())),
+		"projection." + s3layout.KeyLogGroup + ".type":      "injected",
+		"projection." + s3layout.KeyDate + ".type":          "date",
+		"projection." + s3layout.KeyDate + ".format":        s3layout.DateFormat,
+		"projection." + s3layout.KeyDate + ".range":         projectionStart + ",NOW",
+		"projection." + s3layout.KeyDate + ".interval":      "1",
+		"projection." + s3layout.KeyDate + ".interval.unit": "DAYS",
+		"projection." + s3layout.KeyHour + ".type":          "integer",
+		"projection." + s3layout.KeyHour + ".range":         "0,23",
+		"projection." + s3layout.KeyHour + ".digits":        strconv.Itoa(s3layout.HourDigits),
+		"storage.location.template":                         s3layout.LocationTemplate(base),
+	}
+	serde := &awsglue.CfnTable_SerdeInfoProperty{SerializationLibrary: jsii.String(jsonSerDe), Parameters: map[string]string{"case.insensitive": "true"}}
+	input, output := textInput, textOutput
+	if s.S3.Format == s3layout.FormatParquet {
+		serde = &awsglue.CfnTable_SerdeInfoProperty{SerializationLibrary: jsii.String(parquetSerDe)}
+		input, output = parquetInput, parquetOutput
+	}
+	t := awsglue.NewCfnTable(r.stack, jsii.String("GlueTable"), &awsglue.CfnTableProps{
+		CatalogId:    jsii.String(s.Account),
+		DatabaseName: jsii.String(GlueDatabaseName),
+		TableInput: &awsglue.CfnTable_TableInputProperty{
+			Name:          jsii.String(table),
+			Description:   jsii.String("Log events the S3 sink writes under s3://<data bucket>/" + s.S3.Prefix + "/ (" + s.S3.Format + ")"),
+			TableType:     jsii.String("EXTERNAL_TABLE"),
+			Parameters:    params,
+			PartitionKeys: glueColumns(TablePartitionKeys()),
+			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+				Columns:      glueColumns(TableColumns()),
+				Location:     jsii.String(base + "/"),
+				InputFormat:  jsii.String(input),
+				OutputFormat: jsii.String(output),
+				SerdeInfo:    serde,
+			},
+		},
+	})
+	t.Node().AddDependency(db) // the table names the database by its literal name
+
+	results := awss3.NewBucket(r.stack, jsii.String("AthenaResultsBucket"), secureBucketProps(r.accessLogs(), "athena-results/", &awss3.LifecycleRule{
+		Id:         jsii.String("expire-query-results"),
+		Expiration: awscdk.Duration_Days(jsii.Number(athenaResultsDays)),
+	}))
+	awsathena.NewCfnWorkGroup(r.stack, jsii.String("AthenaWorkGroup"), &awsathena.CfnWorkGroupProps{
+		Name:        jsii.String(AthenaWorkGroupName),
+		Description: jsii.String("logfan: queries over the S3 sink's table " + GlueDatabaseName + "." + table),
+		State:       jsii.String("ENABLED"),
+		WorkGroupConfiguration: &awsathena.CfnWorkGroup_WorkGroupConfigurationProperty{
+			// Enforced, so a client cannot send results elsewhere or unencrypted.
+			EnforceWorkGroupConfiguration:   jsii.Bool(true),
+			PublishCloudWatchMetricsEnabled: jsii.Bool(true),
+			EngineVersion: &awsathena.CfnWorkGroup_EngineVersionProperty{
+				SelectedEngineVersion: jsii.String("Athena engine version 3"),
+			},
+			ResultConfiguration: &awsathena.CfnWorkGroup_ResultConfigurationProperty{
+				OutputLocation: jsii.String("s3://" + *results.BucketName() + "/"),
+				EncryptionConfiguration: &awsathena.CfnWorkGroup_EncryptionConfigurationProperty{
+					EncryptionOption: jsii.String("SSE_S3"),
+				},
+			},
+		},
+	})
+	return &athena{table: table, workGroup: AthenaWorkGroupName}
+}
+
+// glueColumns converts columns to the CloudFormation property.
+func glueColumns(cols []record.Column) *[]*awsglue.CfnTable_ColumnProperty {
+	out := make([]*awsglue.CfnTable_ColumnProperty, len(cols))
+	for i, c := range cols {
+		out[i] = &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type)}
+	}
+	return &out
+}
+
+// exampleQuery is a query that runs as printed in the workgroup: the newest
+// events of one log group today. owner is the first sender account (or, in
+// organization mode, the recipient account, a member of the organization),
+// because injected projection needs equality on every injected key.
+func (r *recipientStack) exampleQuery(a *athena) *string {
+	owner := awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
+		jsii.String(r.s.Account), awscdk.Fn_Select(jsii.Number(0), r.senders.accounts.ValueAsList())), nil)
+	return jsii.String(ExampleQuery(GlueDatabaseName+"."+a.table, *owner, s3sink.PartitionValue(exampleLogGroup)))
+}
+
+// ExampleQuery is the AthenaQueryExample output's query over table for one
+// owner and escaped log group value.
+func ExampleQuery(table, owner, logGroup string) string {
+	return `SELECT from_unixtime("timestamp" / 1000) AS time, logstream, message FROM ` + table +
+		` WHERE ` + s3layout.KeyOwner + ` = '` + owner + `' AND ` + s3layout.KeyLogGroup + ` = '` + logGroup +
+		`' AND ` + s3layout.KeyDate + ` = CAST(current_date AS varchar) ORDER BY "timestamp" DESC LIMIT 100`
+}
