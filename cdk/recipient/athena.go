@@ -32,14 +32,12 @@ const (
 
 // SerDes and formats of the table, per s3layout format.
 const (
-	jsonSerDe       = "org.openx.data.jsonserde.JsonSerDe"
-	textInput       = "org.apache.hadoop.mapred.TextInputFormat"
-	textOutput      = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-	parquetSerDe    = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-	parquetInput    = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-	parquetOutput   = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-	partitionString = "string"
-	partitionInt    = "int"
+	jsonSerDe     = "org.openx.data.jsonserde.JsonSerDe"
+	textInput     = "org.apache.hadoop.mapred.TextInputFormat"
+	textOutput    = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+	parquetSerDe  = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+	parquetInput  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+	parquetOutput = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 )
 
 // TableName is the Glue table over the objects under an S3 prefix: the
@@ -54,31 +52,6 @@ func TableName(prefix string) string {
 		}
 	}
 	return b.String()
-}
-
-// TableColumns are the table's columns: the record's fields except owner,
-// which is a partition key (Glue rejects a name used twice). Names are in
-// lower case, as Athena keeps them; the JSON SerDe matches keys without
-// regard to case, and Athena reads Parquet columns by name the same way.
-func TableColumns() []record.Column {
-	var cols []record.Column
-	for _, c := range record.Columns {
-		if c.Name == s3layout.KeyOwner {
-			continue
-		}
-		cols = append(cols, record.Column{Name: strings.ToLower(c.Name), Type: c.Type})
-	}
-	return cols
-}
-
-// TablePartitionKeys are the table's partition keys, in key order.
-func TablePartitionKeys() []record.Column {
-	types := map[string]string{s3layout.KeyOwner: partitionString, s3layout.KeyLogGroup: partitionString, s3layout.KeyDate: partitionString, s3layout.KeyHour: partitionInt}
-	var keys []record.Column
-	for _, k := range s3layout.PartitionKeys {
-		keys = append(keys, record.Column{Name: k, Type: types[k]})
-	}
-	return keys
 }
 
 // athena is what newAthena created, for the outputs.
@@ -140,9 +113,9 @@ func newAthena(r *recipientStack) *athena {
 			Description:   jsii.String("Log events the S3 sink writes under s3://<data bucket>/" + s.S3.Prefix + "/ (" + s.S3.Format + ")"),
 			TableType:     jsii.String("EXTERNAL_TABLE"),
 			Parameters:    params,
-			PartitionKeys: glueColumns(TablePartitionKeys()),
+			PartitionKeys: glueColumns(s3layout.PartitionColumns()),
 			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
-				Columns:      glueColumns(TableColumns()),
+				Columns:      glueColumns(s3layout.TableColumns()),
 				Location:     jsii.String(base + "/"),
 				InputFormat:  jsii.String(input),
 				OutputFormat: jsii.String(output),

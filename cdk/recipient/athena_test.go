@@ -78,7 +78,7 @@ func TestGlueTableIsWhatTheSinkWrites(t *testing.T) {
 			if want := sinkColumns(t); !reflect.DeepEqual(cols, want) {
 				t.Errorf("columns %v, the sink writes %v", cols, want)
 			}
-			for i, c := range TableColumns() {
+			for i, c := range s3layout.TableColumns() {
 				if types[i] != c.Type {
 					t.Errorf("column %s: type %s, want %s", c.Name, types[i], c.Type)
 				}

@@ -24,16 +24,20 @@ import (
 
 // Row is one record as a Parquet row. The column names are record.Record's
 // JSON names; optional columns are null where the NDJSON line omits the field.
+// ExtractedFields is a pointer because parquet-go v0.32.0 writes a nil map
+// in an optional field as an empty map, not null, for all but one row of a
+// file (seen through DuckDB in internal/devkit/athenacheck); a nil pointer
+// is written as null.
 type Row struct {
-	Owner               string            `parquet:"owner"`
-	LogGroup            string            `parquet:"logGroup"`
-	LogStream           string            `parquet:"logStream"`
-	SubscriptionFilters []string          `parquet:"subscriptionFilters,list"`
-	ID                  string            `parquet:"id"`
-	Timestamp           int64             `parquet:"timestamp"`
-	Message             string            `parquet:"message"`
-	ExtractedFields     map[string]string `parquet:"extractedFields,optional"`
-	PolicyLevel         string            `parquet:"policyLevel,optional"`
+	Owner               string             `parquet:"owner"`
+	LogGroup            string             `parquet:"logGroup"`
+	LogStream           string             `parquet:"logStream"`
+	SubscriptionFilters []string           `parquet:"subscriptionFilters,list"`
+	ID                  string             `parquet:"id"`
+	Timestamp           int64              `parquet:"timestamp"`
+	Message             string             `parquet:"message"`
+	ExtractedFields     *map[string]string `parquet:"extractedFields,optional"`
+	PolicyLevel         string             `parquet:"policyLevel,optional"`
 }
 
 // batchRows is how many rows are gathered before one Write to the Parquet
@@ -84,7 +88,7 @@ func (w *Writer) Add(m *subscription.Message, ev *subscription.LogEvent) error {
 		if err != nil {
 			return fmt.Errorf("event %s: extractedFields: %w", ev.ID, err)
 		}
-		row.ExtractedFields = fields
+		row.ExtractedFields = &fields
 	}
 	w.rows = append(w.rows, row)
 	if len(w.rows) == cap(w.rows) {

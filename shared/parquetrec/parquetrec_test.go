@@ -45,7 +45,7 @@ func TestRoundTrip(t *testing.T) {
 				row.SubscriptionFilters = []string{}
 			}
 			if ev.ExtractedFields != nil {
-				row.ExtractedFields = map[string]string{"@aws.account": "111111111111", "n": "5", "o": `{"a":"b"}`}
+				row.ExtractedFields = &map[string]string{"@aws.account": "111111111111", "n": "5", "o": `{"a":"b"}`}
 			}
 			want = append(want, row)
 		}

@@ -10,6 +10,8 @@ package s3layout
 
 import (
 	"strings"
+
+	"github.com/logfan/logfan/shared/record"
 )
 
 // Partition keys, in key order.
@@ -94,4 +96,34 @@ func LocationTemplate(base string) string {
 		p[i] = "${" + k + "}"
 	}
 	return Dir(base, p[0], p[1], p[2], p[3])
+}
+
+// TableColumns are the columns of a table over the objects: the record's
+// fields (record.Columns) except owner, which is a partition key (Glue
+// rejects a name used twice). Names are in lower case, as Athena keeps
+// them; its JSON SerDe matches keys without regard to case, and it reads
+// Parquet columns by name the same way.
+func TableColumns() []record.Column {
+	var cols []record.Column
+	for _, c := range record.Columns {
+		if c.Name == KeyOwner {
+			continue
+		}
+		cols = append(cols, record.Column{Name: strings.ToLower(c.Name), Type: c.Type})
+	}
+	return cols
+}
+
+// PartitionColumns are the partition keys as table columns, in key order:
+// all strings but the hour, an int (Athena's integer projection pads it to
+// HourDigits in the location).
+func PartitionColumns() []record.Column {
+	cols := make([]record.Column, len(PartitionKeys))
+	for i, k := range PartitionKeys {
+		cols[i] = record.Column{Name: k, Type: "string"}
+		if k == KeyHour {
+			cols[i].Type = "int"
+		}
+	}
+	return cols
 }
