@@ -388,6 +388,35 @@ func checkFormat(t *testing.T, format string) {
 
 	// AND a filter on the partition keys prunes files, visibly in the plan
 	checkPruning(t, tb, all, want, objects)
+
+	if format == s3layout.FormatParquet {
+		logColumnBytes(t, tb, size)
+	}
+}
+
+// logColumnBytes logs the compressed bytes per Parquet column: what Athena
+// scans for a query that reads only those columns (plus footers), against
+// all of it for gzip NDJSON.
+func logColumnBytes(t *testing.T, tb *table, total int64) {
+	t.Helper()
+	rows, err := tb.db.Query("SELECT any_value(path_in_schema::VARCHAR) || '#' || column_id AS col, sum(total_compressed_size) FROM parquet_metadata('" +
+		tb.glob(tb.template()) + "') GROUP BY column_id ORDER BY 2 DESC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for rows.Next() {
+		var col string
+		var n int64
+		if err := rows.Scan(&col, &n); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, fmt.Sprintf("%s %d", col, n))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("parquet: %d bytes in files; compressed bytes per column: %s", total, strings.Join(cols, ", "))
 }
 
 // checkFields compares every row with the record the sink was given.
