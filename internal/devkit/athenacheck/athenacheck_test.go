@@ -31,6 +31,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -142,7 +143,7 @@ func deliver(t *testing.T, format string) (*sent, string) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
 	bucket := "athenacheck-" + format
-	cfg, err := awsclient.Load(ctx, emulator.Region)
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func deliver(t *testing.T, format string) (*sent, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := app.NewHandler(ctx, c, app.Deps{Metrics: io.Discard})
+	h, err := app.NewHandler(c, cfg, s3sink.Build, app.Deps{Metrics: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func deliver(t *testing.T, format string) (*sent, string) {
 func download(t *testing.T, bucket, dir string) (objects int, bytes int64) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, emulator.Region)
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
 	if err != nil {
 		t.Fatal(err)
 	}

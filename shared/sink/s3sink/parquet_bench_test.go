@@ -39,7 +39,7 @@ func BenchmarkFormat(b *testing.B) {
 		for _, format := range []string{s3layout.FormatNDJSON, s3layout.FormatParquet} {
 			b.Run("kind="+kind+"/impl="+format, func(b *testing.B) {
 				client := &countingClient{next: benchClient()}
-				s := New(client, config.S3{Bucket: "bench-bucket", Prefix: "logs", Format: format}, nil)
+				s := New(client, config.S3{Bucket: "bench-bucket", Prefix: "logs", Format: format})
 				dec := subscription.NewDecoder(0)
 				b.SetBytes(size)
 				b.ReportAllocs()
