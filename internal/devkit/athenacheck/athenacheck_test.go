@@ -324,7 +324,11 @@ func openDuckDB(t *testing.T) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	db.SetMaxOpenConns(1) // the SET below holds per connection
 	// No network here, and nothing may be fetched behind the test's back:
 	// json and parquet are built into the library.
