@@ -471,7 +471,11 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	case config.SinkS3:
 		env[config.EnvS3Bucket] = refs.DataBucket
 		env[config.EnvS3Prefix] = s.S3.Prefix
-		env[config.EnvS3Format] = s.S3.Format
+		if s.S3.Format != s3layout.FormatNDJSON {
+			// Set only when it differs from the default, so existing
+			// deployments see no change to their function.
+			env[config.EnvS3Format] = s.S3.Format
+		}
 		if s.S3.KMSKeyARN != "" {
 			env[config.EnvS3KMSKeyID] = s.S3.KMSKeyARN
 		}

@@ -430,7 +430,7 @@ func TestFunctionEnvironment(t *testing.T) {
 	quarantine := s.refTo(t, "QuarantineBucket")
 	cases := map[string]map[string]any{
 		config.SinkS3: {
-			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs", config.EnvS3Format: "ndjson",
+			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
 			config.EnvGoMemLimit: "682MiB",
 		},
