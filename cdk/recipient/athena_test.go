@@ -147,7 +147,7 @@ func TestGlueTableIsWhatTheSinkWrites(t *testing.T) {
 				t.Errorf("NDJSON table: serde %v, input %v", serde, sd["InputFormat"])
 			}
 			// AND the function writes that format
-			if env := s.function(t, "s3")["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any); (env["LOGFAN_S3_FORMAT"] != s.settings.S3.Format && (env["LOGFAN_S3_FORMAT"] != nil || s.settings.S3.Format != s3layout.FormatNDJSON)) {
+			if env := s.function(t, "s3")["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any); env["LOGFAN_S3_FORMAT"] != s.settings.S3.Format && (env["LOGFAN_S3_FORMAT"] != nil || s.settings.S3.Format != s3layout.FormatNDJSON) {
 				t.Errorf("function format %v, table %s", env["LOGFAN_S3_FORMAT"], s.settings.S3.Format)
 			}
 		})
