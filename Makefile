@@ -103,14 +103,17 @@ lint: $(BIN)/staticcheck $(BIN)/errcheck ## gofmt, go vet, staticcheck, errcheck
 	@$(MAKE) linkcheck
 
 # Each function links shared/ only, its own sink and its own service client
-# (plus S3, which the quarantine writes to): never internal/ tooling, another
+# (plus S3, which the quarantine writes to; only s3parquet links Parquet):
+# never internal/ tooling, another
 # sink or another sink's SDK client, nor the SDK's default config chain (see shared/awsclient).
 .PHONY: linkcheck
 linkcheck:
 	@fail=0; for fn in $(FUNCTIONS); do \
-	  case $$fn in s3) sink=s3sink;; firehose) sink=firehosesink;; logs) sink=logssink;; *) echo "linkcheck: unknown function $$fn"; exit 1;; esac; \
+	  case $$fn in s3|s3parquet) sink=s3sink;; firehose) sink=firehosesink;; logs) sink=logssink;; *) echo "linkcheck: unknown function $$fn"; exit 1;; esac; \
+	  parquet='^github.com/parquet-go/parquet-go$$|^github.com/logfan/logfan/shared/(parquetrec|sink/s3sink/s3parquet)$$'; \
+	  if [ $$fn = s3parquet ]; then parquet='^$$'; fi; \
 	  deps=$$(GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) list -tags lambda.norpc -deps ./functions/$$fn); \
-	  bad=$$(echo "$$deps" | grep -E '^github.com/logfan/logfan/(internal|cmd|cdk)/|^github.com/logfan/logfan/shared/sink/[a-z]+sink$$|^github.com/aws/aws-sdk-go-v2/service/(firehose|cloudwatchlogs|kinesis|iam)$$|^github.com/aws/aws-sdk-go-v2/config$$|^github.com/aws/aws-cdk-go' \
+	  bad=$$(echo "$$deps" | grep -E "$$parquet"'|^github.com/logfan/logfan/(internal|cmd|cdk)/|^github.com/logfan/logfan/shared/sink/[a-z]+sink$$|^github.com/aws/aws-sdk-go-v2/service/(firehose|cloudwatchlogs|kinesis|iam)$$|^github.com/aws/aws-sdk-go-v2/config$$|^github.com/aws/aws-cdk-go|duckdb' \
 	    | grep -vx "github.com/logfan/logfan/shared/sink/$$sink" \
 	    | { case $$fn in firehose) grep -vx 'github.com/aws/aws-sdk-go-v2/service/firehose';; logs) grep -vx 'github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs';; *) cat;; esac; } || true); \
 	  if [ -n "$$bad" ]; then echo "functions/$$fn links what it must not:"; echo "$$bad" | sed 's/^/  /'; fail=1; fi; \

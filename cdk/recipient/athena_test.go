@@ -3,12 +3,16 @@ package recipient
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink/s3sink"
@@ -228,5 +232,25 @@ func TestTableName(t *testing.T) {
 		if got := TableName(in); got != want {
 			t.Errorf("TableName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestParquetFunctionAsset: with s3Format=parquet the S3 function deploys
+// the s3parquet build, which links the Parquet writer the s3 build leaves out.
+func TestParquetFunctionAsset(t *testing.T) {
+	s := parquetStack(t)
+	raw, err := os.ReadFile(filepath.Join(s.outdir, s.settings.StackName+".template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written map[string]any
+	if err := json.Unmarshal(raw, &written); err != nil {
+		t.Fatal(err)
+	}
+	fn := written["Resources"].(map[string]any)[naming.FunctionLogicalID(config.SinkS3)].(map[string]any)
+	rel, _ := fn["Metadata"].(map[string]any)["aws:asset:path"].(string)
+	got, err := os.ReadFile(filepath.Join(s.outdir, rel, "bootstrap"))
+	if err != nil || string(got) != placeholderBinary("s3parquet") {
+		t.Errorf("S3Function asset %s holds %q (%v), want the s3parquet build", rel, got, err)
 	}
 }

@@ -59,7 +59,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:          awslambda.Architecture_ARM_64(),
 		Handler:               jsii.String("bootstrap"),
-		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(s.AssetDir, sink)), nil),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(s.AssetDir, s.FunctionDir(sink))), nil),
 		MemorySize:            jsii.Number(float64(s.Function.MemoryMB)),
 		Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(s.Function.TimeoutSeconds))),
 		Environment:           &env,

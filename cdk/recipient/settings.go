@@ -500,12 +500,22 @@ func s3Prefix(p *cdkcontext.Parser, key, def string) string {
 	return v
 }
 
+// FunctionDir is the folder under AssetDir (and functions/) of sink's
+// function: s3parquet for the S3 sink writing Parquet, which links a Parquet
+// library the NDJSON s3 function does without.
+func (s Settings) FunctionDir(sink string) string {
+	if sink == config.SinkS3 && s.S3.Format == s3layout.FormatParquet {
+		return "s3parquet"
+	}
+	return sink
+}
+
 // CheckAssets reports enabled sinks whose function binary is missing from
 // AssetDir, which CDK would otherwise report as an opaque asset error.
 func (s Settings) CheckAssets() error {
 	var missing []string
 	for _, sink := range s.EnabledSinks() {
-		path := filepath.Join(s.AssetDir, sink, "bootstrap")
+		path := filepath.Join(s.AssetDir, s.FunctionDir(sink), "bootstrap")
 		if _, err := os.Stat(path); err != nil {
 			missing = append(missing, path)
 		}

@@ -38,7 +38,7 @@ type Deps struct {
 // configuration and the retry policy. Each sink package has one (Build), and
 // a function's main names only its own, so its binary links no other sink's
 // SDK client.
-type Builder func(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) sink.Sink
+type Builder func(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) (sink.Sink, error)
 
 // NewHandler builds a handler around the sink build makes, with SDK clients
 // from awsCfg. The SDK clients do not retry on their own: the retry policy
@@ -61,9 +61,9 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 	default:
 		q = s3quarantine.New(awsclient.S3(awsCfg), cfg.Quarantine)
 	}
-	s := build(awsCfg, cfg, policy)
-	if s == nil {
-		return nil, fmt.Errorf("no %s sink was built", cfg.Sink)
+	s, err := build(awsCfg, cfg, policy)
+	if err != nil {
+		return nil, fmt.Errorf("build the %s sink: %w", cfg.Sink, err)
 	}
 	return consumer.New(consumer.Options{
 		Sink: s, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,

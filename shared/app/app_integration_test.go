@@ -101,7 +101,7 @@ func invokeAll(t *testing.T, h lambda.Handler, files []string) {
 }
 
 // expected replays the files through the stdout sink: the records every other sink must hold.
-func expected(t *testing.T, files []string) []record.Record {
+func expected(t *testing.T, files []string) []record.Event {
 	t.Helper()
 	pr, pw := io.Pipe()
 	cfg, err := config.Load(config.SinkStdout, getenv(nil))
@@ -112,7 +112,7 @@ func expected(t *testing.T, files []string) []record.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan []record.Record)
+	done := make(chan []record.Event)
 	go func() {
 		recs, err := readback.Decode(pr)
 		if err != nil {
@@ -146,13 +146,13 @@ func newHandler(t *testing.T, c *demo.Clients, names demo.Names, sinkName string
 	return h
 }
 
-func keyOf(r record.Record) string {
+func keyOf(r record.Event) string {
 	b, _ := json.Marshal(r)
 	return string(b)
 }
 
 // sameRecords asserts got holds exactly want, each once.
-func sameRecords(t *testing.T, sink string, want, got []record.Record) {
+func sameRecords(t *testing.T, sink string, want, got []record.Event) {
 	t.Helper()
 	count := map[string]int{}
 	for _, r := range want {

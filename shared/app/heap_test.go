@@ -73,7 +73,7 @@ func fakeConfig(tr http.RoundTripper) aws.Config {
 func fakeBuilders(tr http.RoundTripper) map[string]app.Builder {
 	c := fakeConfig(tr)
 	on := func(build app.Builder) app.Builder {
-		return func(_ aws.Config, cfg *config.Config, p retry.Policy) sink.Sink { return build(c, cfg, p) }
+		return func(_ aws.Config, cfg *config.Config, p retry.Policy) (sink.Sink, error) { return build(c, cfg, p) }
 	}
 	return map[string]app.Builder{
 		config.SinkS3:       on(s3sink.Build),

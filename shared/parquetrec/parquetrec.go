@@ -44,6 +44,9 @@ type Row struct {
 // writer, which costs less per row on larger slices.
 const batchRows = 512
 
+// ContentType is the Content-Type of Parquet objects (IANA-registered).
+const ContentType = "application/vnd.apache.parquet"
+
 // Writer writes one Parquet file at a time: Reset, Add the rows, Close.
 // It is reused across files (its buffers stay allocated); it is not safe
 // for concurrent use.

@@ -10,7 +10,7 @@ type Column struct {
 // Columns are the record's fields in the order AppendJSON writes them, with
 // their Hive types: the schema of the S3 sink's NDJSON lines and Parquet
 // rows, and of the recipient stack's Glue table (which leaves out owner, a
-// partition key there). Tests hold Record, AppendJSON and the Parquet row
+// partition key there). Tests hold Event, AppendJSON and the Parquet row
 // to it.
 var Columns = []Column{
 	{"owner", "string"},

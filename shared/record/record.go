@@ -12,8 +12,9 @@ import (
 	"github.com/logfan/logfan/shared/subscription"
 )
 
-// Record is the output schema, for readers (tests, reconciliation, redrive).
-type Record struct {
+// Event is one log event as logfan writes it (one NDJSON line, one Parquet
+// row): the output schema, for readers (tests, reconciliation, redrive).
+type Event struct {
 	Owner               string          `json:"owner"`
 	LogGroup            string          `json:"logGroup"`
 	LogStream           string          `json:"logStream"`
@@ -25,10 +26,10 @@ type Record struct {
 	PolicyLevel         string          `json:"policyLevel,omitempty"`
 }
 
-// From builds the Record of event ev of message m as a reader gets it back
+// From builds the Event of event ev of message m as a reader gets it back
 // from AppendJSON: strings with invalid UTF-8 repaired (jsonstr.Repair).
 // Valid strings are shared, not copied.
-func From(m *subscription.Message, ev *subscription.LogEvent) Record {
+func From(m *subscription.Message, ev *subscription.LogEvent) Event {
 	r := jsonstr.Repair
 	filters := m.SubscriptionFilters
 	for _, f := range m.SubscriptionFilters {
@@ -40,7 +41,7 @@ func From(m *subscription.Message, ev *subscription.LogEvent) Record {
 			break
 		}
 	}
-	return Record{
+	return Event{
 		Owner: r(m.Owner), LogGroup: r(m.LogGroup), LogStream: r(m.LogStream),
 		SubscriptionFilters: filters,
 		ID:                  r(ev.ID), Timestamp: ev.Timestamp, Message: r(ev.Message),
@@ -49,7 +50,7 @@ func From(m *subscription.Message, ev *subscription.LogEvent) Record {
 }
 
 // AppendJSON appends the JSON object of event ev of message m to dst, with no
-// trailing newline. It writes the same fields as Record in the same order,
+// trailing newline. It writes the same fields as Event in the same order,
 // without reflection or allocation. Strings are escaped as AppendString
 // does: each byte that is not valid UTF-8 is written as U+FFFD (as
 // encoding/json and the Logs sink's SDK do), so every line is valid JSON

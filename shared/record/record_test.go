@@ -24,7 +24,7 @@ func TestAppendJSONMatchesRecordSchema(t *testing.T) {
 	}
 	for _, ev := range tests {
 		line := AppendJSON(nil, m, &ev)
-		var got Record
+		var got Event
 		if err := json.Unmarshal(line, &got); err != nil {
 			t.Fatalf("%s: %v", line, err)
 		}
@@ -183,21 +183,21 @@ func BenchmarkAppendLine(b *testing.B) {
 	}
 }
 
-// TestColumnsAreTheRecord holds Columns to Record's JSON names and to the
+// TestColumnsAreTheEvent holds Columns to Event's JSON names and to the
 // keys AppendJSON writes, in order, when every optional field is present.
-func TestColumnsAreTheRecord(t *testing.T) {
+func TestColumnsAreTheEvent(t *testing.T) {
 	var names []string
 	for _, c := range Columns {
 		names = append(names, c.Name)
 	}
 	var tags []string
-	rt := reflect.TypeFor[Record]()
+	rt := reflect.TypeFor[Event]()
 	for i := range rt.NumField() {
 		tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		tags = append(tags, tag)
 	}
 	if !reflect.DeepEqual(names, tags) {
-		t.Errorf("Columns %v, Record's JSON names %v", names, tags)
+		t.Errorf("Columns %v, Event's JSON names %v", names, tags)
 	}
 	m := &subscription.Message{Owner: "1", LogGroup: "g", LogStream: "s", SubscriptionFilters: []string{"f"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY"}
 	line := AppendJSON(nil, m, &subscription.LogEvent{ID: "i", Timestamp: 1, Message: "m", ExtractedFields: json.RawMessage(`{"a":"b"}`)})

@@ -39,6 +39,7 @@ import (
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink/s3sink"
+	"github.com/logfan/logfan/shared/sink/s3sink/s3parquet"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -57,11 +58,11 @@ type partKey struct {
 // sent is what went into the sink: events per partition, and every event by ID.
 type sent struct {
 	perPart map[partKey]int
-	byID    map[string]record.Record
+	byID    map[string]record.Event
 	total   int
 }
 
-func newSent() *sent { return &sent{perPart: map[partKey]int{}, byID: map[string]record.Record{}} }
+func newSent() *sent { return &sent{perPart: map[partKey]int{}, byID: map[string]record.Event{}} }
 
 // add counts the events of a decoded DATA_MESSAGE.
 func (s *sent) add(t *testing.T, m *subscription.Message) {
@@ -160,7 +161,11 @@ func deliver(t *testing.T, format string) (*sent, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := app.NewHandler(c, cfg, s3sink.Build, app.Deps{Metrics: io.Discard})
+	build := s3sink.Build
+	if format == s3layout.FormatParquet {
+		build = s3parquet.Build
+	}
+	h, err := app.NewHandler(c, cfg, build, app.Deps{Metrics: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,23 +16,25 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/sink/firehosesink"
 	"github.com/logfan/logfan/shared/sink/logssink"
 	"github.com/logfan/logfan/shared/sink/s3sink"
+	"github.com/logfan/logfan/shared/sink/s3sink/s3parquet"
 )
 
 // Builder returns the builder of the named sink; the stdout sink writes NDJSON to stdout.
 func Builder(name string, stdout io.Writer) (app.Builder, error) {
 	switch name {
 	case config.SinkS3:
-		return s3sink.Build, nil
+		return s3Builder, nil
 	case config.SinkFirehose:
 		return firehosesink.Build, nil
 	case config.SinkLogs:
 		return logssink.Build, nil
 	case config.SinkStdout:
-		return func(aws.Config, *config.Config, retry.Policy) sink.Sink { return stdoutsink.New(stdout) }, nil
+		return func(aws.Config, *config.Config, retry.Policy) (sink.Sink, error) { return stdoutsink.New(stdout), nil }, nil
 	}
 	return nil, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", name, config.SinkS3, config.SinkFirehose, config.SinkLogs, config.SinkStdout)
 }
@@ -49,4 +51,13 @@ func NewHandler(ctx context.Context, cfg *config.Config, d app.Deps, stdout io.W
 		return nil, err
 	}
 	return app.NewHandler(cfg, awsCfg, build, d)
+}
+
+// s3Builder builds the S3 sink in the configured format, as the stack
+// deploys the s3 or the s3parquet function.
+func s3Builder(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) (sink.Sink, error) {
+	if cfg.S3.Format == s3layout.FormatParquet {
+		return s3parquet.Build(awsCfg, cfg, policy)
+	}
+	return s3sink.Build(awsCfg, cfg, policy)
 }

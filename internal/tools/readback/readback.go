@@ -31,7 +31,7 @@ type API interface {
 // Object is one object's key and the records it holds, in file order.
 type Object struct {
 	Key     string
-	Records []record.Record
+	Records []record.Event
 }
 
 // Keys lists every object key under prefix, following pagination, sorted.
@@ -70,12 +70,12 @@ func Objects(ctx context.Context, client API, bucket, prefix string) ([]Object, 
 
 // Records reads every record under prefix, in key then file order, and the
 // keys of the objects read.
-func Records(ctx context.Context, client API, bucket, prefix string) ([]record.Record, []string, error) {
+func Records(ctx context.Context, client API, bucket, prefix string) ([]record.Event, []string, error) {
 	objs, err := Objects(ctx, client, bucket, prefix)
 	if err != nil {
 		return nil, nil, err
 	}
-	var recs []record.Record
+	var recs []record.Event
 	keys := make([]string, len(objs))
 	for i, o := range objs {
 		recs = append(recs, o.Records...)
@@ -85,7 +85,7 @@ func Records(ctx context.Context, client API, bucket, prefix string) ([]record.R
 }
 
 // Read fetches one object and decodes its records.
-func Read(ctx context.Context, client API, bucket, key string) ([]record.Record, error) {
+func Read(ctx context.Context, client API, bucket, key string) ([]record.Event, error) {
 	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, quiet)
 	if err != nil {
 		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
@@ -106,7 +106,7 @@ func quiet(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }
 // Decode reads NDJSON records from r, gunzipping first when r starts with
 // the gzip magic bytes (concatenated gzip members are read as one stream).
 // Empty lines are skipped; the last line needs no newline.
-func Decode(r io.Reader) ([]record.Record, error) {
+func Decode(r io.Reader) ([]record.Event, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -117,7 +117,7 @@ func Decode(r io.Reader) ([]record.Record, error) {
 		defer func() { _ = zr.Close() }()
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
-	var recs []record.Record
+	var recs []record.Event
 	var p fastjson.Parser
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
@@ -138,7 +138,7 @@ func Decode(r io.Reader) ([]record.Record, error) {
 }
 
 // ParseLine decodes one NDJSON line of the record schema.
-func ParseLine(line []byte) (record.Record, error) {
+func ParseLine(line []byte) (record.Event, error) {
 	var p fastjson.Parser
 	return parse(&p, line)
 }
@@ -158,15 +158,15 @@ type wire struct {
 	PolicyLevel         json.RawMessage   `json:"policyLevel"`
 }
 
-func parse(p *fastjson.Parser, line []byte) (record.Record, error) {
+func parse(p *fastjson.Parser, line []byte) (record.Event, error) {
 	var w wire
 	if err := json.Unmarshal(line, &w); err != nil {
-		return record.Record{}, fmt.Errorf("decode record: %w", err)
+		return record.Event{}, fmt.Errorf("decode record: %w", err)
 	}
 	if w.Timestamp == nil || w.ID == nil || w.Message == nil {
-		return record.Record{}, errors.New("decode record: id, timestamp or message missing")
+		return record.Event{}, errors.New("decode record: id, timestamp or message missing")
 	}
-	var r record.Record
+	var r record.Event
 	var err error
 	for _, f := range []struct {
 		dst  *string
@@ -177,14 +177,14 @@ func parse(p *fastjson.Parser, line []byte) (record.Record, error) {
 		{&r.ID, w.ID, "id"}, {&r.Message, w.Message, "message"}, {&r.PolicyLevel, w.PolicyLevel, "policyLevel"},
 	} {
 		if *f.dst, err = unquote(p, f.raw); err != nil {
-			return record.Record{}, fmt.Errorf("decode record: %s: %w", f.name, err)
+			return record.Event{}, fmt.Errorf("decode record: %s: %w", f.name, err)
 		}
 	}
 	if w.SubscriptionFilters != nil {
 		r.SubscriptionFilters = make([]string, len(w.SubscriptionFilters))
 		for i, raw := range w.SubscriptionFilters {
 			if r.SubscriptionFilters[i], err = unquote(p, raw); err != nil {
-				return record.Record{}, fmt.Errorf("decode record: subscriptionFilters[%d]: %w", i, err)
+				return record.Event{}, fmt.Errorf("decode record: subscriptionFilters[%d]: %w", i, err)
 			}
 		}
 	}

@@ -48,9 +48,9 @@ func sample() []*subscription.Message {
 	}
 }
 
-func ndjson(msgs []*subscription.Message) ([]byte, []record.Record) {
+func ndjson(msgs []*subscription.Message) ([]byte, []record.Event) {
 	var b []byte
-	var want []record.Record
+	var want []record.Event
 	for _, m := range msgs {
 		for i := range m.LogEvents {
 			b = record.AppendLine(b, m, &m.LogEvents[i])
@@ -178,7 +178,7 @@ func TestRecordsFromMoto(t *testing.T) {
 	if wantKeys := []string{"out/a.ndjson.gz", "out/b.json"}; !reflect.DeepEqual(keys, wantKeys) {
 		t.Fatalf("keys = %v, want %v", keys, wantKeys)
 	}
-	if !reflect.DeepEqual(got, append(append([]record.Record{}, want...), want...)) {
+	if !reflect.DeepEqual(got, append(append([]record.Event{}, want...), want...)) {
 		t.Fatalf("records differ: got %d records", len(got))
 	}
 }

@@ -10,6 +10,6 @@ import (
 )
 
 // Build builds the Firehose sink from the SDK and logfan configuration (an app.Builder).
-func Build(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) sink.Sink {
-	return New(firehose.NewFromConfig(awsCfg), cfg.Firehose, WithRetry(policy))
+func Build(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) (sink.Sink, error) {
+	return New(firehose.NewFromConfig(awsCfg), cfg.Firehose, WithRetry(policy)), nil
 }

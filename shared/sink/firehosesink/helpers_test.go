@@ -97,14 +97,14 @@ func (d *destination) client(t *testing.T, rec *recorder) *firehose.Client {
 
 // landed reads the destination back: every NDJSON line, parsed, checking
 // that each object is whole lines (what record concatenation relies on).
-func (d *destination) landed(t *testing.T) []record.Record {
+func (d *destination) landed(t *testing.T) []record.Event {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := readback.Keys(ctx, d.s3, d.bucket, destPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []record.Record
+	var out []record.Event
 	for _, k := range keys {
 		o, err := d.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(k)}, func(o *s3.Options) {
 			o.DisableLogOutputChecksumValidationSkipped = true
@@ -134,14 +134,14 @@ func (d *destination) landed(t *testing.T) []record.Record {
 
 // expectation indexes a batch's events by ID.
 type expectation struct {
-	want  map[string]record.Record
+	want  map[string]record.Event
 	recOf map[string]int // event ID -> Batch.Records index
 	total int
 }
 
 func expect(t *testing.T, b *sink.Batch) *expectation {
 	t.Helper()
-	e := &expectation{want: map[string]record.Record{}, recOf: map[string]int{}}
+	e := &expectation{want: map[string]record.Event{}, recOf: map[string]int{}}
 	for i, r := range b.Records {
 		for k := range r.Message.LogEvents {
 			ev := &r.Message.LogEvents[k]
@@ -158,7 +158,7 @@ func expect(t *testing.T, b *sink.Batch) *expectation {
 
 // count checks every landed record is an expected event with identical
 // content, and returns how many times each event landed.
-func (e *expectation) count(t *testing.T, got []record.Record) map[string]int {
+func (e *expectation) count(t *testing.T, got []record.Event) map[string]int {
 	t.Helper()
 	n := map[string]int{}
 	for _, g := range got {
@@ -176,7 +176,7 @@ func (e *expectation) count(t *testing.T, got []record.Record) map[string]int {
 }
 
 // exactlyOnce asserts every expected event landed exactly once.
-func (e *expectation) exactlyOnce(t *testing.T, got []record.Record) {
+func (e *expectation) exactlyOnce(t *testing.T, got []record.Event) {
 	t.Helper()
 	n := e.count(t, got)
 	missing, dups := 0, 0
@@ -209,7 +209,7 @@ func (e *expectation) firstNotLanded(n map[string]int, nRecords int) int {
 }
 
 // normalize makes empty and nil slices compare equal.
-func normalize(r record.Record) record.Record {
+func normalize(r record.Event) record.Event {
 	if len(r.SubscriptionFilters) == 0 {
 		r.SubscriptionFilters = nil
 	}

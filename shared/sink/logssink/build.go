@@ -12,7 +12,7 @@ import (
 // Build builds the CloudWatch Logs sink from the SDK and logfan
 // configuration (an app.Builder). The target log groups live in another
 // region; the quarantine stays in the function's own.
-func Build(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) sink.Sink {
+func Build(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) (sink.Sink, error) {
 	client := cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) { o.Region = cfg.Logs.Region })
-	return New(client, cfg.Logs, WithRetry(policy))
+	return New(client, cfg.Logs, WithRetry(policy)), nil
 }

@@ -64,7 +64,7 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 		hour         int64
 	}
 	var order []key
-	parts := map[key][]record.Record{}
+	parts := map[key][]record.Event{}
 	for _, r := range b.Records {
 		for i := range r.Message.LogEvents {
 			ev := &r.Message.LogEvents[i]

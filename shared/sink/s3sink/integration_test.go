@@ -87,8 +87,8 @@ func genBatch(seed uint64, records, events int) *sink.Batch {
 }
 
 // sorted returns records ordered by event ID, with nil and empty filter lists made equal.
-func sorted(recs []record.Record) []record.Record {
-	out := append([]record.Record(nil), recs...)
+func sorted(recs []record.Event) []record.Event {
+	out := append([]record.Event(nil), recs...)
 	for i := range out {
 		if len(out[i].SubscriptionFilters) == 0 {
 			out[i].SubscriptionFilters = nil
@@ -110,7 +110,7 @@ func checkLanded(t *testing.T, c *s3.Client, bucket string, b *sink.Batch, dupFr
 		t.Fatal(err)
 	}
 	recOf := map[string]int{}
-	wantByID := map[string]record.Record{}
+	wantByID := map[string]record.Event{}
 	for ri, r := range b.Records {
 		for i := range r.Message.LogEvents {
 			ev := &r.Message.LogEvents[i]
@@ -134,7 +134,7 @@ func checkLanded(t *testing.T, c *s3.Client, bucket string, b *sink.Batch, dupFr
 			if !ok {
 				t.Fatalf("%s holds unknown event %s", o.Key, r.ID)
 			}
-			if !reflect.DeepEqual(sorted([]record.Record{r}), sorted([]record.Record{w})) {
+			if !reflect.DeepEqual(sorted([]record.Event{r}), sorted([]record.Event{w})) {
 				t.Fatalf("event %s differs:\n got %+v\nwant %+v", r.ID, r, w)
 			}
 			seen[r.ID]++

@@ -11,6 +11,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/parquetrec"
 	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -39,7 +40,13 @@ func BenchmarkFormat(b *testing.B) {
 		for _, format := range []string{s3layout.FormatNDJSON, s3layout.FormatParquet} {
 			b.Run("kind="+kind+"/impl="+format, func(b *testing.B) {
 				client := &countingClient{next: benchClient()}
-				s := New(client, config.S3{Bucket: "bench-bucket", Prefix: "logs", Format: format})
+				var opts []Option
+				if format == s3layout.FormatParquet {
+					// s3parquet.Format, which this package's tests cannot import (it imports s3sink).
+					opts = append(opts, WithColumnar(Columnar{NewWriter: func() ColumnarWriter { return parquetrec.NewWriter() },
+						Size: parquetrec.Size, Extension: s3layout.ExtParquet, ContentType: parquetrec.ContentType}))
+				}
+				s := New(client, config.S3{Bucket: "bench-bucket", Prefix: "logs", Format: format}, opts...)
 				dec := subscription.NewDecoder(0)
 				b.SetBytes(size)
 				b.ReportAllocs()

@@ -37,10 +37,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/parquetrec"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
-	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -76,10 +74,11 @@ type Sink struct {
 	concurrency    int
 	level          int
 	retry          retry.Policy
+	columnar       *Columnar // nil: gzip NDJSON
 
 	gzPool  sync.Pool // *gzip.Writer at level
 	bufPool sync.Pool // *bytes.Buffer for compressed objects
-	pqPool  sync.Pool // *parquetrec.Writer (Parquet format)
+	pqPool  sync.Pool // ColumnarWriter (columnar format)
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -128,7 +127,9 @@ func New(client PutObjectAPI, cfg config.S3, opts ...Option) *Sink {
 		return zw
 	}
 	s.bufPool.New = func() any { return new(bytes.Buffer) }
-	s.pqPool.New = func() any { return parquetrec.NewWriter() }
+	if s.columnar != nil {
+		s.pqPool.New = func() any { return s.columnar.NewWriter() }
+	}
 	return s
 }
 
@@ -291,7 +292,7 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
 type worker struct {
 	d        *delivery
 	zw       *gzip.Writer
-	pq       *parquetrec.Writer
+	pq       ColumnarWriter
 	chunk    []byte
 	recBytes []int64
 }
@@ -319,7 +320,7 @@ type part struct {
 // records, which Lambda will retry anyway).
 func (w *worker) run(ctx context.Context, j *job) {
 	s, d := w.d.s, w.d
-	if s.cfg.Format == s3layout.FormatParquet {
+	if s.columnar != nil {
 		w.runParquet(ctx, j)
 		return
 	}
@@ -445,7 +446,7 @@ func (s *Sink) input(key string, body []byte) *s3.PutObjectInput {
 		Key:           aws.String(key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
-		ContentType:   aws.String(contentType(s.cfg.Format)),
+		ContentType:   aws.String(s.contentType()),
 	}
 	if s.cfg.KMSKeyID != "" {
 		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms

@@ -80,9 +80,9 @@ func (f *fakeS3) keys() []string {
 }
 
 // records decodes every stored object, in key order.
-func (f *fakeS3) records(t *testing.T) map[string][]record.Record {
+func (f *fakeS3) records(t *testing.T) map[string][]record.Event {
 	t.Helper()
-	out := map[string][]record.Record{}
+	out := map[string][]record.Event{}
 	for _, k := range f.keys() {
 		recs, err := readback.Decode(bytes.NewReader(f.objects[k]))
 		if err != nil {
@@ -120,8 +120,8 @@ func batch(msgs ...*subscription.Message) *sink.Batch {
 	return b
 }
 
-func want(b *sink.Batch) []record.Record {
-	var out []record.Record
+func want(b *sink.Batch) []record.Event {
+	var out []record.Event
 	for _, r := range b.Records {
 		for i := range r.Message.LogEvents {
 			out = append(out, record.From(r.Message, &r.Message.LogEvents[i]))
@@ -187,7 +187,7 @@ func TestObjectSplit(t *testing.T) {
 			if len(keys) != tt.wantObjs {
 				t.Fatalf("objects = %v, want %d", keys, tt.wantObjs)
 			}
-			var got []record.Record
+			var got []record.Event
 			for i, k := range keys {
 				if !strings.HasSuffix(k, fmt.Sprintf("_%04d.ndjson.gz", i)) {
 					t.Errorf("key %d = %s, want part %d", i, k, i)
@@ -242,7 +242,7 @@ func TestPartitionAcrossMidnight(t *testing.T) {
 	if keys := f.keys(); !reflect.DeepEqual(keys, []string{before, after}) {
 		t.Fatalf("keys = %q", keys)
 	}
-	msgs := func(rs []record.Record) (out []string) {
+	msgs := func(rs []record.Event) (out []string) {
 		for _, r := range rs {
 			out = append(out, r.Message)
 		}
