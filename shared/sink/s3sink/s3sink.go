@@ -11,11 +11,15 @@
 // them. Each partition is split into parts of at most config.S3.MaxObjectBytes
 // of uncompressed NDJSON; a single line longer than that gets a part of its own.
 //
-// For Athena, declare owner, log_group, dt and hour as string partition
-// keys over a JSON SerDe. The escaping is Hive's own for the characters log
+// The stack's Glue table (cdk/recipient/athena.go) declares the partition
+// keys and columns from shared/s3layout, the same definitions the key layout
+// here is built from. The escaping is Hive's own for the characters log
 // group names may hold ('/' and '#'), so MSCK REPAIR TABLE reads log_group
 // back as "/aws/lambda/fn"; with partition projection (log_group of type
 // injected) queries name the escaped value: log_group = '%2Faws%2Flambda%2Ffn'.
+//
+// With WithColumnar (the s3parquet function) each object is one columnar
+// file instead, under the same keys with the format's extension.
 //
 // Objects are stored with Content-Type application/gzip and no
 // Content-Encoding: the stored bytes are a gzip file, which Athena, Glue and
