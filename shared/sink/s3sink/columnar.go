@@ -1,7 +1,6 @@
 package s3sink
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -71,11 +70,9 @@ func (w *worker) runParquet(ctx context.Context, j *job) {
 				p = nil
 			}
 			if p == nil {
-				if !d.needed(sp.rec) {
+				if p = w.startPart(sp.rec); p == nil {
 					return
 				}
-				p = &part{buf: s.bufPool.Get().(*bytes.Buffer), minRec: sp.rec}
-				p.buf.Reset()
 				w.pq.Reset(p.buf)
 			}
 			if err := w.pq.Add(m, ev); err != nil {

@@ -312,6 +312,17 @@ func (w *worker) release() {
 	}
 }
 
+// startPart starts an object whose lowest record is rec, or returns nil
+// when an earlier record's failure already makes it pointless.
+func (w *worker) startPart(rec int) *part {
+	if !w.d.needed(rec) {
+		return nil
+	}
+	p := &part{buf: w.d.s.bufPool.Get().(*bytes.Buffer), minRec: rec}
+	p.buf.Reset()
+	return p
+}
+
 // part is the object being built.
 type part struct {
 	buf    *bytes.Buffer
@@ -356,11 +367,9 @@ func (w *worker) run(ctx context.Context, j *job) {
 				p = nil
 			}
 			if p == nil {
-				if !d.needed(sp.rec) {
+				if p = w.startPart(sp.rec); p == nil {
 					return
 				}
-				p = &part{buf: s.bufPool.Get().(*bytes.Buffer), minRec: sp.rec}
-				p.buf.Reset()
 				w.zw.Reset(p.buf)
 			}
 			p.n += n
