@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/shared/retry"
 )
 
 // Defaults, chosen like Lambda's where Lambda has one.
@@ -315,7 +316,7 @@ func (p *Poller) iterator(ctx context.Context, shard string, pos position) (*str
 		if out, err = p.client.GetShardIterator(ctx, in); err == nil {
 			return out.ShardIterator, nil
 		}
-		if sleepErr := sleep(ctx, p.backoff(attempt+1)); sleepErr != nil {
+		if sleepErr := retry.Sleep(ctx, p.backoff(attempt+1)); sleepErr != nil {
 			return nil, sleepErr
 		}
 	}
@@ -344,7 +345,7 @@ func (p *Poller) getRecords(ctx context.Context, shard string, iter **string, po
 			*iter = it
 			continue
 		}
-		if sleepErr := sleep(ctx, p.backoff(attempt+1)); sleepErr != nil {
+		if sleepErr := retry.Sleep(ctx, p.backoff(attempt+1)); sleepErr != nil {
 			return nil, sleepErr
 		}
 	}
@@ -413,15 +414,4 @@ func (p *Poller) backoff(attempt int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.o.MaxRetryDelay)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/shared/retry"
 )
 
 // shardRun is one shard's mapping: where it reads, what it has read and not
@@ -106,7 +107,7 @@ func (s *shardRun) read(ctx context.Context) (step, error) {
 			if s.idle >= 2 {
 				return stepDone, nil
 			}
-			return stepRead, sleep(ctx, p.o.PollInterval)
+			return stepRead, retry.Sleep(ctx, p.o.PollInterval)
 		}
 		s.idle = 0
 		if len(out.Records) > 0 && len(s.buf) < p.o.BatchSize && behind > 0 && s.iter != nil {
@@ -186,7 +187,7 @@ func (s *shardRun) retry(ctx context.Context, batch []types.Record, at int, reqI
 	}
 	s.consume(at)
 	p.update(s.shard, func(st *ShardStats) { st.Invocations++; st.Records += at; st.Retries++; st.LastError = reason })
-	if err := sleep(ctx, p.backoff(s.attempts)); err != nil {
+	if err := retry.Sleep(ctx, p.backoff(s.attempts)); err != nil {
 		return err
 	}
 	// Like Lambda: checkpoint before the failed record and read the stream

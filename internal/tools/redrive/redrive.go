@@ -37,6 +37,7 @@ import (
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -467,10 +468,8 @@ func (r *Redriver) deliver(ctx context.Context, src invocation.EventSource, recs
 		if attempt >= r.o.Attempts {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(delay):
+		if err := retry.Sleep(ctx, delay); err != nil {
+			return res, err
 		}
 		delay *= 2
 	}
