@@ -1,12 +1,12 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -17,17 +17,14 @@ import (
 // configuration fails the cold start with one error listing every problem.
 func Main(sink string, build Builder) {
 	logger := lambdacontext.NewLogger()
-	cfg, err := config.Load(sink, os.Getenv)
+	cfg, cfgErr := config.Load(sink, os.Getenv)
+	awsCfg, awsErr := awsclient.FromEnvironment(os.Getenv)
+	err := errors.Join(cfgErr, awsErr)
 	if err == nil {
-		var awsCfg aws.Config
-		awsCfg, err = awsclient.FromEnvironment(os.Getenv)
-		if err == nil {
-			var h lambda.Handler
-			h, err = NewHandler(cfg, awsCfg, build, Deps{Logger: logger, Metrics: os.Stdout})
-			if err == nil {
-				lambda.Start(h)
-				return
-			}
+		var h lambda.Handler
+		if h, err = NewHandler(cfg, awsCfg, build, Deps{Logger: logger, Metrics: os.Stdout}); err == nil {
+			lambda.Start(h)
+			return
 		}
 	}
 	logger.Error("cold start failed", "sink", sink, "error", err.Error())
