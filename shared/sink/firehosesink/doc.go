@@ -1,7 +1,8 @@
 // Package firehosesink delivers log events to an Amazon Data Firehose stream
 // as NDJSON (one record.Record object per line, each line ending in '\n'),
 // through PutRecordBatch within the service's limits, resending only the
-// entries that failed and quarantining events too large for any record.
+// entries that failed and reporting events too large for any record as
+// undeliverable (the consumer quarantines them).
 //
 // # Packing
 //

@@ -86,7 +86,7 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 		b:           b,
 		landed:      make([]int, len(b.Records)),
 		landedBytes: make([]int64, len(b.Records)),
-		quarantined: make([]int, len(b.Records)),
+		refused:     make([]int, len(b.Records)),
 		failedMin:   len(b.Records),
 	}
 	arena := s.getArena()
@@ -120,7 +120,7 @@ type delivery struct {
 	// Per Batch.Records index: events landed, their bytes, events undeliverable.
 	landed        []int
 	landedBytes   []int64
-	quarantined   []int
+	refused       []int
 	undeliverable []sink.Undeliverable
 	// failedMin is the lowest record index known not to be done for a reason
 	// other than a pending Firehose record.
@@ -239,7 +239,7 @@ func (d *delivery) refuse(o *oversize) {
 		Record: o.rec, Event: o.event, Kind: KindTooLarge,
 		Reason: fmt.Sprintf("event exceeds the Firehose record limit (%d bytes > %d)", len(o.line), d.s.lim.RecordBytes),
 	})
-	d.quarantined[o.rec]++
+	d.refused[o.rec]++
 }
 
 // backoff sleeps before retry number n+1 (full jitter), or reports false
@@ -271,7 +271,7 @@ func (d *delivery) result(p *packer, pending []fhRecord) sink.Result {
 		failedAt = min(failedAt, pending[i].first)
 	}
 	// Cross-check by counting: the first record whose events are not all
-	// landed or quarantined must not come before failedAt. It cannot with
+	// landed or refused must not come before failedAt. It cannot with
 	// the bookkeeping above; if it ever did, reporting it keeps the
 	// no-loss invariant rather than trusting a bug.
 	for r := 0; r < failedAt; r++ {
@@ -280,9 +280,9 @@ func (d *delivery) result(p *packer, pending []fhRecord) sink.Result {
 		if m != nil {
 			n = len(m.LogEvents)
 		}
-		if d.landed[r]+d.quarantined[r] != n {
+		if d.landed[r]+d.refused[r] != n {
 			failedAt = r
-			d.lastErr = errors.Join(d.lastErr, fmt.Errorf("firehose sink: internal error: record %d has %d of %d events accounted for", r, d.landed[r]+d.quarantined[r], n))
+			d.lastErr = errors.Join(d.lastErr, fmt.Errorf("firehose sink: internal error: record %d has %d of %d events accounted for", r, d.landed[r]+d.refused[r], n))
 			break
 		}
 	}

@@ -107,7 +107,7 @@ func (p *packer) fill(c *call) *oversize {
 		n := len(p.arena) - start
 		if n > p.lim.RecordBytes {
 			// Splitting a line would break the one-JSON-object-per-line
-			// contract readers rely on, so the event goes to quarantine whole.
+			// contract readers rely on, so the event is reported undeliverable whole.
 			o := &oversize{rec: p.i, event: p.j, line: bytes.Clone(p.arena[start:])}
 			p.arena = p.arena[:start]
 			p.j++
