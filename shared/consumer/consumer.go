@@ -296,6 +296,9 @@ func (h *Handler) deliver(ctx context.Context, b *sink.Batch) (res sink.Result) 
 // record index whose events are not all accounted for, and why.
 func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.Result) (written, failedAt int, err error) {
 	failedAt = -1
+	if len(res.Undeliverable) == 0 {
+		return 0, -1, nil
+	}
 	upTo := len(b.Records)
 	if res.FailedAt >= 0 && res.FailedAt < upTo {
 		upTo = res.FailedAt

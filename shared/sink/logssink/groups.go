@@ -8,20 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
-// call runs a control-plane call, retrying what is retryable until ctx ends.
+// call runs a control-plane call under the retry policy, counting retries.
+// The Logs-specific answers (not found, already exists) are not retryable,
+// so the caller sees them at once.
 func (s *Sink) call(ctx context.Context, d *delivery, fn func(context.Context) error) error {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			d.retries.Add(1)
-		}
-		err := s.retry.Attempt(ctx, fn)
-		if err == nil || classify(ctx, err) != kindRetry {
-			return err
-		}
-		if berr := s.retry.Wait(ctx, attempt); berr != nil {
-			return fmt.Errorf("%w (gave up: %w)", err, berr)
-		}
-	}
+	n, err := s.retry.Do(ctx, fn)
+	d.retries.Add(int64(n))
+	return err
 }
 
 // groupState is what the sink knows about one target group. Its mutex
