@@ -61,12 +61,36 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 	default:
 		q = s3quarantine.New(awsclient.S3(awsCfg), cfg.Quarantine)
 	}
-	s, err := build(awsCfg, cfg, policy)
+	s, err := buildRouted(awsCfg, cfg, build, policy)
 	if err != nil {
-		return nil, fmt.Errorf("build the %s sink: %w", cfg.Sink, err)
+		return nil, err
 	}
 	return consumer.New(consumer.Options{
-		Sink: s, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
+		Sink: s, Routes: cfg.Routes, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
 		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary,
 	}), nil
+}
+
+// buildRouted builds the function's sink: one sink for the default target,
+// or, with routes, one per target of this sink kind behind a sink.Fanout
+// (the stdout sink prints every routed record and stays one sink).
+func buildRouted(awsCfg aws.Config, cfg *config.Config, build Builder, policy retry.Policy) (sink.Sink, error) {
+	if cfg.Routes == nil || cfg.Sink == config.SinkStdout {
+		s, err := build(awsCfg, cfg, policy)
+		if err != nil {
+			return nil, fmt.Errorf("build the %s sink: %w", cfg.Sink, err)
+		}
+		return s, nil
+	}
+	targets := cfg.Routes.Targets(cfg.Sink)
+	names := make([]string, len(targets))
+	sinks := make([]sink.Sink, len(targets))
+	for i, t := range targets {
+		s, err := build(awsCfg, cfg.ForTarget(t), policy)
+		if err != nil {
+			return nil, fmt.Errorf("build the %s sink for target %s: %w", cfg.Sink, t.Name(), err)
+		}
+		names[i], sinks[i] = t.Name(), s
+	}
+	return sink.NewFanout(cfg.Sink, names, sinks), nil
 }

@@ -3,10 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -38,6 +40,8 @@ type Config struct {
 	Firehose   Firehose
 	Logs       Logs
 	Quarantine Quarantine
+	// Routes, if set, choose the targets of each record (nil: the default target).
+	Routes *routes.Table
 }
 
 // S3 configures the S3 sink.
@@ -103,6 +107,7 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	}
 
 	c := &Config{Sink: sink}
+	var err error
 	c.MaxDecompressed = integer(EnvMaxDecompressedBytes, subscription.DefaultMaxDecompressed, 1<<20, 1<<30)
 	duration := func(name string) time.Duration {
 		v := strings.TrimSpace(getenv(name))
@@ -168,6 +173,22 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", sink, SinkS3, SinkFirehose, SinkLogs, SinkStdout))
 	}
+	inline, file := strings.TrimSpace(getenv(EnvRoutes)), strings.TrimSpace(getenv(EnvRoutesFile))
+	switch {
+	case inline != "" && file != "":
+		errs = append(errs, fmt.Errorf("set %s or %s, not both", EnvRoutes, EnvRoutesFile))
+	case inline != "":
+		if c.Routes, err = ParseRoutes([]byte(inline)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvRoutes, err))
+		}
+	case file != "":
+		data, rerr := os.ReadFile(file)
+		if rerr != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvRoutesFile, rerr))
+		} else if c.Routes, err = ParseRoutes(data); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%s: %w", EnvRoutesFile, file, err))
+		}
+	}
 	if sink != SinkStdout && c.Quarantine.Bucket == "" {
 		missing(EnvQuarantineBucket)
 	}
@@ -175,6 +196,54 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("logfan configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// ParseRoutes parses a route table (routes.Parse) and checks its log-group
+// and log-stream templates as Load checks the default ones: the one parser
+// the functions, the stack and the CLI share.
+func ParseRoutes(data []byte) (*routes.Table, error) {
+	t, err := routes.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, tg := range t.Targets(SinkLogs) {
+		for field, tmpl := range map[string]string{"groupTemplate": tg.GroupTemplate, "streamTemplate": tg.StreamTemplate} {
+			if tmpl == "" {
+				continue
+			}
+			if err := checkTemplate(tmpl); err != nil {
+				errs = append(errs, fmt.Errorf("target %s: %s %q: %w", tg.Name(), field, tmpl, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("routes: %w", errors.Join(errs...))
+	}
+	return t, nil
+}
+
+// ForTarget returns the configuration of one route target: c with the
+// target's non-default settings (S3 prefix, Firehose stream, Logs region
+// and templates) in place of the defaults.
+func (c *Config) ForTarget(t routes.Target) *Config {
+	out := *c
+	if t.Prefix != "" {
+		out.S3.Prefix = t.Prefix
+	}
+	if t.Stream != "" {
+		out.Firehose.Stream = t.Stream
+	}
+	if t.Region != "" {
+		out.Logs.Region = t.Region
+	}
+	if t.GroupTemplate != "" {
+		out.Logs.GroupTemplate = t.GroupTemplate
+	}
+	if t.StreamTemplate != "" {
+		out.Logs.StreamTemplate = t.StreamTemplate
+	}
+	return &out
 }
 
 func validRetentionDays(d int32) bool {

@@ -3,6 +3,8 @@
 // and a typed Config loaded once at cold start.
 package config
 
+import "github.com/logfan/logfan/shared/routes"
+
 // Environment variable names. The CDK stack sets these on each function; the
 // functions and `logfan replay` read them.
 const (
@@ -39,6 +41,13 @@ const (
 	// quarantine entries (default: the bucket's own default encryption).
 	EnvQuarantineKMSKeyID = "LOGFAN_QUARANTINE_KMS_KEY_ID"
 
+	// EnvRoutes is the route table, as JSON (see package routes); unset means
+	// every event goes to the sink's default target.
+	EnvRoutes = "LOGFAN_ROUTES"
+	// EnvRoutesFile is a path to the route table, for tables too large for
+	// Lambda's 4 KB of environment (the stack packages the file with the function).
+	EnvRoutesFile = "LOGFAN_ROUTES_FILE"
+
 	// EnvMaxDecompressedBytes caps a payload's decompressed size (default 64 MiB).
 	EnvMaxDecompressedBytes = "LOGFAN_MAX_DECOMPRESSED_BYTES"
 	// EnvDeliveryTimeout bounds how long a sink keeps retrying within one invocation,
@@ -52,9 +61,9 @@ const (
 
 // Sink names, shared by the functions, the stack and the CLI.
 const (
-	SinkS3       = "s3"
-	SinkFirehose = "firehose"
-	SinkLogs     = "logs"
+	SinkS3       = routes.SinkS3
+	SinkFirehose = routes.SinkFirehose
+	SinkLogs     = routes.SinkLogs
 	SinkStdout   = "stdout"
 )
 

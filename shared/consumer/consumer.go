@@ -29,6 +29,7 @@ import (
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -37,6 +38,9 @@ import (
 type Options struct {
 	// Sink receives the decoded events.
 	Sink sink.Sink
+	// Routes, if set, decide which of Sink's targets get each record; nil
+	// sends every record to the sink's default target.
+	Routes *routes.Table
 	// Quarantine keeps undecodable records and undeliverable events.
 	Quarantine quarantine.Quarantine
 	// Retry is the policy for quarantine writes (the sinks get the same one).
@@ -120,7 +124,28 @@ type Summary struct {
 	RetryEvents int `json:"retryEvents"`
 	// Err says why RetryFrom is set.
 	Err string `json:"error,omitempty"`
+	// Dropped counts events that matched no route or a route without targets.
+	Dropped int `json:"dropped"`
+	// OtherSinks counts events whose route sends this sink nothing (other sinks get them).
+	OtherSinks int `json:"otherSinks"`
+	// Routes counts events per route (routed invocations only).
+	Routes []RouteCount `json:"routes,omitempty"`
 }
+
+// RouteCount counts one route's events in an invocation.
+type RouteCount struct {
+	// Route is the route's name, or Unmatched.
+	Route string `json:"route"`
+	// Events counts the events that matched the route.
+	Events int `json:"events"`
+	// Deliveries counts the deliveries owed to this sink's targets (events × targets).
+	Deliveries int `json:"deliveries"`
+	// Targets names this sink's targets the route sends to.
+	Targets []string `json:"targets,omitempty"`
+}
+
+// Unmatched names, in summaries and metrics, the events no route matched.
+const Unmatched = "(unmatched)"
 
 // Invoke implements lambda.Handler.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
@@ -160,6 +185,7 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	// origin maps a batch record back to its index in recs.
 	origin := make([]int, 0, len(recs))
 	owners := map[string]*ownerCount{}
+	rt := h.newRouter()
 	cutoff := len(recs) // first record index that must be retried
 	var cutErr error
 	for i := range recs {
@@ -190,7 +216,15 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.RetryEvents += len(m.LogEvents)
 			continue
 		}
-		batch.Records = append(batch.Records, sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m})
+		dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m}
+		if rt != nil {
+			var deliver bool
+			if dr.Route, dr.Targets, deliver = rt.route(m, &sum); !deliver {
+				continue
+			}
+			batch.Routes = h.o.Routes
+		}
+		batch.Records = append(batch.Records, dr)
 		origin = append(origin, i)
 		oc := owners[m.Owner]
 		if oc == nil {
@@ -204,6 +238,9 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	}
 	for _, oc := range owners {
 		sum.Bytes += oc.bytes
+	}
+	if rt != nil {
+		sum.Routes = rt.counts()
 	}
 
 	if len(batch.Records) > 0 {
@@ -253,7 +290,7 @@ func checkAccounting(b *sink.Batch, res sink.Result) sink.Result {
 	}
 	owed := 0
 	for i := range upTo {
-		owed += len(b.Records[i].Message.LogEvents)
+		owed += len(b.Records[i].Message.LogEvents) * b.Records[i].Copies()
 	}
 	undeliverable := 0
 	for _, u := range res.Undeliverable {
@@ -316,7 +353,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 		r := &b.Records[u.Record]
 		ev := &r.Message.LogEvents[u.Event]
 		e := quarantine.Entry{
-			Kind: quarantine.KindEvent, Sink: name, Shard: b.ShardID, SequenceNumber: r.SequenceNumber,
+			Kind: quarantine.KindEvent, Sink: name, Target: u.Target, Shard: b.ShardID, SequenceNumber: r.SequenceNumber,
 			EventID: ev.ID, Reason: u.Reason, Data: record.AppendJSONExact(nil, r.Message, ev), // original bytes: a redrive re-sends what came in
 		}
 		sem <- struct{}{}
@@ -412,6 +449,9 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 		slog.Int("poisonRecords", len(s.Poison)), slog.Int("retryEvents", s.RetryEvents),
 		slog.Duration("duration", h.o.Now().Sub(start)),
 	}
+	if h.o.Routes != nil {
+		attrs = append(attrs, slog.Int("dropped", s.Dropped), slog.Int("otherSinks", s.OtherSinks), slog.Any("routes", s.Routes))
+	}
 	if s.RetryFrom != "" {
 		attrs = append(attrs, slog.String("retryFrom", s.RetryFrom), slog.String("error", s.Err))
 	}
@@ -438,6 +478,16 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 		c(emf.MetricRejected, s.Rejected), c(emf.MetricPoisonRecords, len(s.Poison)), c(emf.MetricControlMessages, s.ControlMessages),
 		c(emf.MetricFailedRecords, failed),
 	}))
+	for _, rc := range s.Routes {
+		err = errors.Join(err, emf.Write(h.o.Metrics, now, map[string]string{emf.DimSink: name, emf.DimRoute: rc.Route}, []emf.Metric{
+			c(emf.MetricEvents, rc.Events), c(emf.MetricDeliveries, rc.Deliveries),
+		}))
+	}
+	if h.o.Routes != nil {
+		err = errors.Join(err, emf.Write(h.o.Metrics, now, map[string]string{emf.DimSink: name}, []emf.Metric{
+			c(emf.MetricDropped, s.Dropped), c(emf.MetricOtherSinks, s.OtherSinks),
+		}))
+	}
 	if err != nil {
 		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
 	}

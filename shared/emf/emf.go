@@ -27,12 +27,19 @@ const (
 	MetricPoisonRecords   = "PoisonRecords"
 	MetricControlMessages = "ControlMessages"
 	MetricFailedRecords   = "FailedRecords"
+	// MetricDeliveries counts, per route, deliveries owed to the sink's targets (events × targets).
+	MetricDeliveries = "Deliveries"
+	// MetricDropped counts events that matched no route or a route without targets.
+	MetricDropped = "Dropped"
+	// MetricOtherSinks counts events whose route sends the sink nothing.
+	MetricOtherSinks = "OtherSinks"
 )
 
 // Dimension names.
 const (
 	DimSink  = "sink"
 	DimOwner = "owner"
+	DimRoute = "route"
 )
 
 // Metric is one named value.

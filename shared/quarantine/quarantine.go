@@ -18,6 +18,8 @@ type Entry struct {
 	Kind string
 	// Sink is the sink that gave up on an event; empty for undecodable records.
 	Sink string
+	// Target is the route target the event could not reach (routes.Target.Name); empty without routes.
+	Target string
 	// Shard is the Kinesis shard ID.
 	Shard string
 	// SequenceNumber is the Kinesis sequence number of the record.

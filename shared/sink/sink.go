@@ -5,6 +5,7 @@ package sink
 import (
 	"context"
 
+	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -14,15 +15,28 @@ type DecodedRecord struct {
 	SequenceNumber string
 	// Message is the decoded subscription payload.
 	Message *subscription.Message
+	// Route is the index, in Batch.Routes, of the route the record matched
+	// (meaningful only when Batch.Routes is set).
+	Route int
+	// Targets are the indexes, in Batch.Routes.Targets(sink name), of the
+	// targets of this sink the record goes to; nil means the sink's one
+	// default target (no routes configured).
+	Targets []int
 }
+
+// Copies is how many deliveries the record's events are owed: one per target.
+func (r *DecodedRecord) Copies() int { return max(1, len(r.Targets)) }
 
 // Batch is what one invocation hands a sink: the decodable DATA_MESSAGE
 // records of one shard, in stream order.
 type Batch struct {
 	// ShardID is the Kinesis shard the records came from (e.g. shardId-000000000000).
 	ShardID string
-	// Records are in stream order; control messages and poison records are not here.
+	// Records are in stream order; control messages, poison records and
+	// records routed to none of this sink's targets are not here.
 	Records []DecodedRecord
+	// Routes is the route table the records were routed by, or nil.
+	Routes *routes.Table
 }
 
 // Events counts the log events in b.
@@ -42,16 +56,19 @@ type Undeliverable struct {
 	Record int
 	// Event is the index of the event in that record's LogEvents.
 	Event int
+	// Target names the route target the event could not reach ("" without routes).
+	Target string
 	// Kind is a short, stable name of the cause, counted in metrics (e.g. "tooOld").
 	Kind string
 	// Reason says in full why the event cannot be delivered.
 	Reason string
 }
 
-// Result says what became of a batch. Every event of the batch is counted in
-// exactly one of Delivered, Undeliverable, or the records from FailedAt on.
+// Result says what became of a batch. Every delivery an event is owed (one
+// per target, see DecodedRecord.Copies) is counted in exactly one of
+// Delivered, Undeliverable, or the records from FailedAt on.
 type Result struct {
-	// Delivered counts the events that landed.
+	// Delivered counts the events that landed (once per target).
 	Delivered int
 	// Undeliverable lists the events the sink can never deliver, for the
 	// consumer to quarantine. Events of records from FailedAt on are not listed.

@@ -97,7 +97,12 @@ func Key(prefix string, e quarantine.Entry) (string, error) {
 	case quarantine.KindRecord:
 		k = "record/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + ".json"
 	case quarantine.KindEvent:
-		k = "event/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + "/" + seg(e.Sink) + "/" + seg(e.EventID) + ".json"
+		sinkSeg := seg(e.Sink)
+		if e.Target != "" {
+			// One entry per target an event could not reach.
+			sinkSeg += "/target=" + seg(e.Target)
+		}
+		k = "event/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + "/" + sinkSeg + "/" + seg(e.EventID) + ".json"
 	default:
 		return "", fmt.Errorf("quarantine entry of unknown kind %q (want %q or %q)", e.Kind, quarantine.KindRecord, quarantine.KindEvent)
 	}
@@ -112,6 +117,7 @@ func Key(prefix string, e quarantine.Entry) (string, error) {
 type envelope struct {
 	Kind           string `json:"kind"`
 	Sink           string `json:"sink,omitempty"`
+	Target         string `json:"target,omitempty"`
 	Shard          string `json:"shard"`
 	SequenceNumber string `json:"sequenceNumber"`
 	EventID        string `json:"eventId,omitempty"`
@@ -121,7 +127,7 @@ type envelope struct {
 
 // Encode returns the JSON body stored for e.
 func Encode(e quarantine.Entry) ([]byte, error) {
-	b, err := json.Marshal(envelope{Kind: e.Kind, Sink: e.Sink, Shard: e.Shard, SequenceNumber: e.SequenceNumber, EventID: e.EventID, Reason: e.Reason, Data: e.Data})
+	b, err := json.Marshal(envelope{Kind: e.Kind, Sink: e.Sink, Target: e.Target, Shard: e.Shard, SequenceNumber: e.SequenceNumber, EventID: e.EventID, Reason: e.Reason, Data: e.Data})
 	if err != nil {
 		return nil, fmt.Errorf("encode quarantine entry: %w", err)
 	}
@@ -137,5 +143,5 @@ func Decode(body []byte) (quarantine.Entry, error) {
 	if v.Kind != quarantine.KindRecord && v.Kind != quarantine.KindEvent {
 		return quarantine.Entry{}, fmt.Errorf("decode quarantine entry: unknown kind %q", v.Kind)
 	}
-	return quarantine.Entry{Kind: v.Kind, Sink: v.Sink, Shard: v.Shard, SequenceNumber: v.SequenceNumber, EventID: v.EventID, Reason: v.Reason, Data: v.Data}, nil
+	return quarantine.Entry{Kind: v.Kind, Sink: v.Sink, Target: v.Target, Shard: v.Shard, SequenceNumber: v.SequenceNumber, EventID: v.EventID, Reason: v.Reason, Data: v.Data}, nil
 }
