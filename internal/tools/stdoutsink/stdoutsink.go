@@ -1,5 +1,6 @@
 // Package stdoutsink is the replay sink: it writes each event as one NDJSON
-// line in the record schema the S3 sink uses.
+// line in the record schema the S3 sink uses; with routes, each line also
+// names the targets of the event's route in a "targets" field.
 package stdoutsink
 
 import (
@@ -10,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -18,6 +20,10 @@ type Sink struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
 	buf []byte
+	// table and targets cache the `,"targets":[...]}` tail of each route of
+	// the last route table seen, so routed lines cost one append more.
+	table   *routes.Table
+	targets [][]byte
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -37,8 +43,18 @@ func (s *Sink) Deliver(_ context.Context, b *sink.Batch) sink.Result {
 	for i := range b.Records {
 		m := b.Records[i].Message
 		s.buf = s.buf[:0]
+		var tail []byte
+		if b.Routes != nil {
+			tail = s.targetsTail(b.Routes, b.Records[i].Route)
+		}
 		for j := range m.LogEvents {
-			s.buf = record.AppendLine(s.buf, m, &m.LogEvents[j])
+			if tail == nil {
+				s.buf = record.AppendLine(s.buf, m, &m.LogEvents[j])
+				continue
+			}
+			// Replace the record's closing brace: every record field stays as it is.
+			s.buf = record.AppendJSON(s.buf, m, &m.LogEvents[j])
+			s.buf = append(append(s.buf[:len(s.buf)-1], tail...), '\n')
 		}
 		if _, err := s.w.Write(s.buf); err != nil {
 			res.FailedAt, res.Err = i, fmt.Errorf("write records: %w", err)
@@ -53,4 +69,27 @@ func (s *Sink) Deliver(_ context.Context, b *sink.Batch) sink.Result {
 		return sink.Result{FailedAt: 0, Err: fmt.Errorf("flush records: %w", err)}
 	}
 	return res
+}
+
+// targetsTail returns the `,"targets":[names]}` tail of the lines of route
+// in table: the names of every target of the route, of every sink kind.
+func (s *Sink) targetsTail(table *routes.Table, route int) []byte {
+	if s.table != table {
+		rs := table.Routes()
+		s.table, s.targets = table, make([][]byte, len(rs))
+		for r := range rs {
+			t := []byte(`,"targets":[`)
+			for k, tg := range rs[r].To {
+				if k > 0 {
+					t = append(t, ',')
+				}
+				t = record.AppendString(t, tg.Name())
+			}
+			s.targets[r] = append(t, "]}"...)
+		}
+	}
+	if route < 0 || route >= len(s.targets) {
+		return []byte(`,"targets":[]}`)
+	}
+	return s.targets[route]
 }
