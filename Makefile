@@ -82,8 +82,8 @@ events: ## regenerate the sample events in events/ from events/src (deterministi
 	$(GO) run ./cmd/logfan events
 
 .PHONY: replay
-replay: ## replay a Lambda event through the real handler: make replay EVENT=events/kinesis-data.json SINK=stdout
-	$(GO) run ./cmd/logfan replay -event "$(EVENT)" -sink "$(SINK)"
+replay: ## replay a Lambda event through the real handler: make replay EVENT=events/kinesis-data.json SINK=stdout [ROUTES=routes.json]
+	$(GO) run ./cmd/logfan replay -event "$(EVENT)" -sink "$(SINK)" $(if $(ROUTES),-routes "$(ROUTES)")
 
 .PHONY: invoke
 invoke: tools ## run a function's bootstrap under the Lambda Runtime Interface Emulator: make invoke FUNCTION=S3Function EVENT='events/kinesis-data.json ...' [ENV=env.json] [INVOKE_ARGS=-keep]

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,9 +31,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sinkName := fs.String("sink", config.SinkStdout, "sink: stdout, s3, firehose or logs (configured by LOGFAN_* variables, as in Lambda)")
 	timeout := fs.Duration("timeout", 60*time.Second, "the invocation's deadline, like a function timeout")
 	verbose := fs.Bool("v", false, "also print the handler's JSON log line and EMF metrics to stderr")
+	routesFile := fs.String("routes", "", "route table JSON file (as LOGFAN_ROUTES_FILE; overrides LOGFAN_ROUTES*): stdout lines then name their targets")
 	rebase := fs.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan replay -event FILE [-sink stdout|s3|firehose|logs] [-rebase] [-timeout 60s] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan replay -event FILE [-sink stdout|s3|firehose|logs] [-routes FILE] [-rebase] [-timeout 60s] [-v]")
 		fmt.Fprintln(stderr, "\nWith -sink stdout, delivered events are printed to stdout as NDJSON and quarantined")
 		fmt.Fprintln(stderr, "records to stderr; other sinks read the same LOGFAN_* variables the functions read.")
 		fs.PrintDefaults()
@@ -53,7 +55,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("rebase %s: %w", *event, err)
 		}
 	}
-	cfg, err := config.Load(*sinkName, os.Getenv)
+	getenv := os.Getenv
+	if *routesFile != "" {
+		// The flag wins over the environment: one table, read the way a function reads it.
+		getenv = func(k string) string {
+			switch k {
+			case config.EnvRoutes:
+				return ""
+			case config.EnvRoutesFile:
+				return *routesFile
+			}
+			return os.Getenv(k)
+		}
+	}
+	cfg, err := config.Load(*sinkName, getenv)
 	if err != nil {
 		return err
 	}
@@ -97,6 +112,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func printSummary(w io.Writer, file string, s consumer.Summary, mem *quarantine.Memory) {
 	fmt.Fprintf(w, "replay %s: %d records, %d control messages, %d events, %d delivered, %d quarantined events, %d rejected, %d poison records\n",
 		file, s.Records, s.ControlMessages, s.Events, s.Delivered, s.Quarantined, s.Rejected, len(s.Poison))
+	if len(s.Routes) > 0 || s.Dropped > 0 || s.OtherSinks > 0 {
+		fmt.Fprintf(w, "  routes: %d events dropped (no route or to: []), %d left to other sinks\n", s.Dropped, s.OtherSinks)
+		for _, rc := range s.Routes {
+			fmt.Fprintf(w, "  route %s: %d events, %d deliveries to %s\n", rc.Route, rc.Events, rc.Deliveries, strings.Join(rc.Targets, ", "))
+		}
+	}
 	for _, p := range s.Poison {
 		fmt.Fprintf(w, "  poison record %s: %s\n", p.SequenceNumber, p.Reason)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -119,5 +121,92 @@ func TestRebase(t *testing.T) {
 	}
 	if newest != now.UnixMilli() {
 		t.Errorf("newest timestamp %d, want %d", newest, now.UnixMilli())
+	}
+}
+
+// TestReplayRoutes: -routes reads a table; stdout gets the routed events
+// with their targets, the summary counts each route and the drops.
+func TestReplayRoutes(t *testing.T) {
+	exp := expectations(t)["kinesis-data.json"]
+	dir := t.TempDir()
+	file := dir + "/routes.json"
+	table := `[
+	  {"name": "trail", "match": {"logGroups": ["aws-cloudtrail-logs-*"]}, "to": ["s3", {"sink": "firehose", "stream": "siem"}]},
+	  {"name": "flows", "match": {"logGroups": ["/vpc/**"]}, "to": []},
+	  {"name": "lambda", "match": {"logGroups": ["/aws/lambda/**"]}, "to": [{"sink": "s3", "prefix": "apps"}]}
+	]`
+	if err := os.WriteFile(file, []byte(table), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := Run(context.Background(), []string{"-event", "../../../events/kinesis-data.json", "-routes", file}, &stdout, &stderr); err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	// The generated file's counts per log group (events/expected.json) decide what lands.
+	var byGroup map[string]int
+	raw, _ := os.ReadFile("../../../events/expected.json")
+	var doc struct {
+		Files []struct {
+			File             string         `json:"file"`
+			EventsByLogGroup map[string]int `json:"eventsByLogGroup"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Files {
+		if f.File == exp.File {
+			byGroup = f.EventsByLogGroup
+		}
+	}
+	trail, lambda, flows := 0, 0, 0
+	for g, n := range byGroup {
+		switch {
+		case strings.HasPrefix(g, "aws-cloudtrail-logs-"):
+			trail += n
+		case strings.HasPrefix(g, "/aws/lambda/"):
+			lambda += n
+		case strings.HasPrefix(g, "/vpc/"):
+			flows += n
+		}
+	}
+	if trail == 0 || lambda == 0 || flows == 0 || trail+lambda+flows == exp.Counts.LogEvents {
+		t.Fatalf("events/kinesis-data.json no longer exercises every route: %v", byGroup)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	got := map[string]int{}
+	for _, l := range lines {
+		var ev struct {
+			LogGroup string   `json:"logGroup"`
+			Targets  []string `json:"targets"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		got[strings.Join(ev.Targets, ",")]++
+	}
+	if want := map[string]int{"s3,firehose:siem": trail, "s3:apps": lambda}; !maps.Equal(got, want) {
+		t.Errorf("lines per targets %v, want %v", got, want)
+	}
+	dropped := exp.Counts.LogEvents - trail - lambda
+	for _, want := range []string{
+		fmt.Sprintf("routes: %d events dropped", dropped),
+		fmt.Sprintf("route trail: %d events, %d deliveries to s3, firehose:siem", trail, trail),
+		fmt.Sprintf("route flows: %d events, 0 deliveries", flows),
+		fmt.Sprintf("route (unmatched): %d events", exp.Counts.LogEvents-trail-lambda-flows),
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr.String())
+		}
+	}
+
+	// A bad table fails before anything is delivered, with the parser's message.
+	if err := os.WriteFile(file, []byte(`[{"name":"x","to":["kafka"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	err := Run(context.Background(), []string{"-event", "../../../events/kinesis-data.json", "-routes", file}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), `unknown sink "kafka"`) || stdout.Len() != 0 {
+		t.Errorf("bad table: err = %v, stdout %q", err, stdout.String())
 	}
 }
