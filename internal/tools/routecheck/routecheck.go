@@ -1,0 +1,251 @@
+// Package routecheck is `logfan routes`: a dry run of a route table over the
+// records of Lambda event files, printing where each log event would go
+// before the table is deployed.
+package routecheck
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/shared/jsonstr"
+	"github.com/logfan/logfan/shared/routes"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// Run is `logfan routes`: one NDJSON line per log event on stdout, then a
+// summary table per route and target on stderr.
+func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("routes", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	routesFile := fs.String("routes", "", "route table JSON file (the text given to the stack or LOGFAN_ROUTES)")
+	var events []string
+	fs.Func("event", "Lambda event JSON file (Kinesis or awslogs); repeat for several", func(s string) error {
+		events = append(events, s)
+		return nil
+	})
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logfan routes -routes FILE -event FILE [-event FILE ...]")
+		fmt.Fprintln(stderr, "\nPrints, for each log event, its owner, log group, log stream, id, the route it")
+		fmt.Fprintln(stderr, "matches and that route's targets (NDJSON on stdout), then events per route and target.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *routesFile == "" || len(events) == 0 || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("-routes and at least one -event are required")
+	}
+	data, err := os.ReadFile(*routesFile)
+	if err != nil {
+		return err
+	}
+	table, err := config.ParseRoutes(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *routesFile, err)
+	}
+	out := bufio.NewWriter(stdout)
+	c := NewCounts(table)
+	for _, file := range events {
+		if err := c.check(out, stderr, file); err != nil {
+			return err
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	return c.WriteTable(stderr)
+}
+
+// check prints the route of every log event of one event file.
+func (c *Counts) check(out *bufio.Writer, stderr io.Writer, file string) error {
+	payload, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	inv, err := invocation.Parse(payload)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	datas := [][]byte{inv.AWSLogsData}
+	names := []string{"awslogs.data"}
+	if !inv.IsAWSLogs {
+		datas, names = datas[:0], names[:0]
+		for i := range inv.Records {
+			datas = append(datas, inv.Records[i].Data)
+			names = append(names, "record "+inv.Records[i].SequenceNumber)
+		}
+	}
+	dec := subscription.NewDecoder(0)
+	var line []byte
+	for i, d := range datas {
+		m, err := dec.Decode(d)
+		if err != nil {
+			// The handler would quarantine it: say so, and go on.
+			c.Poison++
+			fmt.Fprintf(stderr, "%s: %s: undecodable, the handler would quarantine it: %v\n", file, names[i], err)
+			continue
+		}
+		if m.IsControl() {
+			c.ControlMessages++
+			continue
+		}
+		route := c.Add(m.Owner, m.LogGroup, m.LogStream, len(m.LogEvents))
+		for j := range m.LogEvents {
+			line = c.appendLine(line[:0], m, &m.LogEvents[j], route)
+			if _, err := out.Write(line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// appendLine appends the NDJSON line of one event routed to route.
+func (c *Counts) appendLine(dst []byte, m *subscription.Message, ev *subscription.LogEvent, route int) []byte {
+	str := func(s string) { dst = jsonstr.Append(dst, s, jsonstr.Valid) }
+	dst = append(dst, `{"owner":`...)
+	str(m.Owner)
+	dst = append(dst, `,"logGroup":`...)
+	str(m.LogGroup)
+	dst = append(dst, `,"logStream":`...)
+	str(m.LogStream)
+	dst = append(dst, `,"id":`...)
+	str(ev.ID)
+	dst = append(dst, `,"route":`...)
+	str(c.RouteName(route))
+	dst = append(dst, `,"targets":[`...)
+	if route >= 0 {
+		for k, t := range c.table.Routes()[route].To {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			str(t.Name())
+		}
+	}
+	return append(dst, "]}\n"...)
+}
+
+// Counts tallies log events per route of a table, and what each target is owed.
+type Counts struct {
+	table *routes.Table
+	// Events counts events per route; the last slot counts the unmatched.
+	Events []int
+	// Poison and ControlMessages count records that carry no routable events.
+	Poison, ControlMessages int
+}
+
+// NewCounts returns empty counts for table.
+func NewCounts(table *routes.Table) *Counts {
+	return &Counts{table: table, Events: make([]int, len(table.Routes())+1)}
+}
+
+// Add counts n events of one log stream and returns the route they match (-1: none).
+func (c *Counts) Add(owner, logGroup, logStream string, n int) int {
+	r := c.table.Match(owner, logGroup, logStream)
+	c.Events[c.slot(r)] += n
+	return r
+}
+
+func (c *Counts) slot(route int) int {
+	if route < 0 {
+		return len(c.Events) - 1
+	}
+	return route
+}
+
+// RouteName names route, or consumer.Unmatched for -1.
+func (c *Counts) RouteName(route int) string {
+	if route < 0 {
+		return consumer.Unmatched
+	}
+	return c.table.Routes()[route].Name
+}
+
+// Row is one line of the summary: a route's events owed to one target, or
+// the events it drops (Target "").
+type Row struct {
+	Route, Target string
+	// Sink is the target's sink kind ("" for drops).
+	Sink   string
+	Events int
+}
+
+// Rows lists, in table order, each route's events per target, and the
+// events dropped by routes without targets and by no route at all.
+func (c *Counts) Rows() []Row {
+	var rows []Row
+	rs := c.table.Routes()
+	for r := range c.Events {
+		n := c.Events[r]
+		if r == len(rs) {
+			rows = append(rows, Row{Route: consumer.Unmatched, Events: n})
+			continue
+		}
+		if len(rs[r].To) == 0 {
+			rows = append(rows, Row{Route: rs[r].Name, Events: n})
+			continue
+		}
+		for _, t := range rs[r].To {
+			rows = append(rows, Row{Route: rs[r].Name, Target: t.Name(), Sink: t.Sink, Events: n})
+		}
+	}
+	return rows
+}
+
+// Owed sums the deliveries each sink kind is owed (events × targets of that kind).
+func (c *Counts) Owed() map[string]int {
+	owed := map[string]int{}
+	for _, r := range c.Rows() {
+		if r.Sink != "" {
+			owed[r.Sink] += r.Events
+		}
+	}
+	return owed
+}
+
+// Dropped counts the events no target gets: routes with `to: []` and no match.
+func (c *Counts) Dropped() int {
+	n := 0
+	for _, r := range c.Rows() {
+		if r.Target == "" {
+			n += r.Events
+		}
+	}
+	return n
+}
+
+// WriteTable writes the summary: events per route and target, then totals.
+func (c *Counts) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUTE\tTARGET\tEVENTS")
+	total, deliveries := 0, 0
+	for _, r := range c.Rows() {
+		target := r.Target
+		if target == "" {
+			target = "(dropped)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", r.Route, target, r.Events)
+	}
+	for _, n := range c.Events {
+		total += n
+	}
+	for _, n := range c.Owed() {
+		deliveries += n
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "routes: %d events, %d deliveries, %d dropped, %d undecodable records, %d control messages\n",
+		total, deliveries, c.Dropped(), c.Poison, c.ControlMessages)
+	return err
+}

@@ -1,0 +1,152 @@
+package routecheck
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const table = `[
+  {"name": "trail", "match": {"logGroups": ["aws-cloudtrail-logs-*"]}, "to": ["s3", {"sink": "firehose", "stream": "siem"}]},
+  {"name": "flows", "match": {"logGroups": ["/vpc/**"]}, "to": []},
+  {"name": "apps", "match": {"owners": ["444444444444"]}, "to": [{"sink": "s3", "prefix": "apps"}, {"sink": "logs", "region": "eu-west-1"}]}
+]`
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRoutesOverSampleEvents: every log event of every sample file gets one
+// line whose route and targets are the table's first match, and the
+// summary adds up to the files' counts (events/expected.json).
+func TestRoutesOverSampleEvents(t *testing.T) {
+	raw, err := os.ReadFile("../../../events/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Files []struct {
+			File   string `json:"file"`
+			Counts struct {
+				LogEvents int `json:"logEvents"`
+				Poison    int `json:"poisonRecords"`
+				Control   int `json:"controlMessages"`
+			} `json:"counts"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-routes", writeFile(t, "routes.json", table)}
+	events, poison, control := 0, 0, 0
+	for _, f := range doc.Files {
+		args = append(args, "-event", "../../../events/"+f.File)
+		events, poison, control = events+f.Counts.LogEvents, poison+f.Counts.Poison, control+f.Counts.Control
+	}
+	var stdout, stderr bytes.Buffer
+	if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	if len(lines) != events {
+		t.Fatalf("%d lines, want one per log event (%d)", len(lines), events)
+	}
+	perRoute := map[string]int{}
+	for _, l := range lines {
+		var ev struct {
+			Owner, LogGroup, LogStream, ID, Route string
+			Targets                               []string
+		}
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if ev.Owner == "" || ev.LogGroup == "" || ev.LogStream == "" || ev.ID == "" || ev.Targets == nil {
+			t.Errorf("incomplete line: %s", l)
+		}
+		want, targets := "(unmatched)", "[]"
+		switch {
+		case strings.HasPrefix(ev.LogGroup, "aws-cloudtrail-logs-"):
+			want, targets = "trail", `["s3","firehose:siem"]`
+		case strings.HasPrefix(ev.LogGroup, "/vpc/"):
+			want = "flows"
+		case ev.Owner == "444444444444":
+			want, targets = "apps", `["s3:apps","logs:eu-west-1"]`
+		}
+		if got, _ := json.Marshal(ev.Targets); ev.Route != want || string(got) != targets {
+			t.Errorf("route %s %s, want %s %s: %s", ev.Route, got, want, targets, l)
+		}
+		perRoute[ev.Route]++
+	}
+	for _, r := range []string{"trail", "flows", "apps", "(unmatched)"} {
+		if perRoute[r] == 0 {
+			t.Errorf("the sample events exercise no %s route: %v", r, perRoute)
+		}
+	}
+	sum := stderr.String()
+	for _, row := range [][]string{
+		{"trail", "s3", itoa(perRoute["trail"])}, {"trail", "firehose:siem", itoa(perRoute["trail"])},
+		{"flows", "(dropped)", itoa(perRoute["flows"])},
+		{"apps", "s3:apps", itoa(perRoute["apps"])}, {"apps", "logs:eu-west-1", itoa(perRoute["apps"])},
+		{"(unmatched)", "(dropped)", itoa(perRoute["(unmatched)"])},
+	} {
+		if !hasRow(sum, row) {
+			t.Errorf("summary lacks row %q:\n%s", row, sum)
+		}
+	}
+	deliveries := 2*perRoute["trail"] + 2*perRoute["apps"]
+	dropped := perRoute["flows"] + perRoute["(unmatched)"]
+	want := "routes: " + itoa(events) + " events, " + itoa(deliveries) + " deliveries, " + itoa(dropped) + " dropped, " +
+		itoa(poison) + " undecodable records, " + itoa(control) + " control messages"
+	if !strings.Contains(sum, want) {
+		t.Errorf("summary lacks %q:\n%s", want, sum)
+	}
+	if strings.Count(sum, "undecodable, the handler would quarantine it") != poison {
+		t.Errorf("want %d undecodable records named:\n%s", poison, sum)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func hasRow(text string, cells []string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		if f := strings.Fields(l); len(f) == len(cells) && strings.Join(f, " ") == strings.Join(cells, " ") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRoutesErrors(t *testing.T) {
+	good := writeFile(t, "routes.json", table)
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no flags":       {nil, "-routes and at least one -event"},
+		"no event":       {[]string{"-routes", good}, "-routes and at least one -event"},
+		"missing table":  {[]string{"-routes", "/nonexistent.json", "-event", "x"}, "no such file"},
+		"bad table":      {[]string{"-routes", writeFile(t, "bad.json", `[{"name":"x","to":["kafka"]},{"name":"x","to":[]}]`), "-event", "x"}, `unknown sink "kafka"`},
+		"missing event":  {[]string{"-routes", good, "-event", "/nonexistent.json"}, "no such file"},
+		"not an event":   {[]string{"-routes", good, "-event", writeFile(t, "e.json", `{"hello": 1}`)}, "e.json"},
+		"not JSON event": {[]string{"-routes", good, "-event", writeFile(t, "e.json", `routes`)}, "malformed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := Run(context.Background(), c.args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
