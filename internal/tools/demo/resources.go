@@ -243,19 +243,29 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 			return nil, fmt.Errorf("create bucket %s: %w", b, err)
 		}
 	}
-	_, err = c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
-		DeliveryStreamName: aws.String(n.FirehoseStream),
+	if err := CreateFirehoseStream(ctx, c, r.RoleARN, n.FirehoseStream, n.FirehoseBucket, FirehosePrefix); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CreateFirehoseStream creates a direct-PUT Firehose stream writing to
+// bucket under prefix/ (the default stream, or a route's second stream);
+// one that exists already is left as it is.
+func CreateFirehoseStream(ctx context.Context, c *Clients, roleARN, stream, bucket, prefix string) error {
+	_, err := c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String(stream),
 		DeliveryStreamType: fhtypes.DeliveryStreamTypeDirectPut,
 		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
-			BucketARN: aws.String("arn:aws:s3:::" + n.FirehoseBucket),
-			RoleARN:   aws.String(r.RoleARN),
-			Prefix:    aws.String(FirehosePrefix + "/"),
+			BucketARN: aws.String("arn:aws:s3:::" + bucket),
+			RoleARN:   aws.String(roleARN),
+			Prefix:    aws.String(prefix + "/"),
 		},
 	})
 	if err != nil && !alreadyExists(err) {
-		return nil, fmt.Errorf("create Firehose stream %s: %w", n.FirehoseStream, err)
+		return fmt.Errorf("create Firehose stream %s: %w", stream, err)
 	}
-	return r, nil
+	return nil
 }
 
 // SenderGroup is one sender log group the demo writes to.
