@@ -20,13 +20,18 @@ import (
 )
 
 // fiftyRoutes is a table of 50 routes over realistic log-group names: 49
-// teams, each its own S3 prefix by owner and log group, then the rest to
-// the default prefix. A record of the rest falls through all 49.
-func fiftyRoutes() string {
+// teams by owner and log group, then the rest to the default prefix. A
+// record of the rest falls through all 49. The teams share one S3 prefix,
+// or, with prefixPerTeam, each has its own (50 targets).
+func fiftyRoutes(prefixPerTeam bool) string {
 	var b strings.Builder
 	b.WriteString("[")
 	for i := range 49 {
-		fmt.Fprintf(&b, `{"name":"team%d","match":{"owners":["%012d"],"logGroups":["/aws/lambda/team%d-*","/ecs/team%d/**"]},"to":[{"sink":"s3","prefix":"team%d"}]},`, i, 100000000000+i, i, i, i)
+		prefix := "teams"
+		if prefixPerTeam {
+			prefix = fmt.Sprintf("team%d", i)
+		}
+		fmt.Fprintf(&b, `{"name":"team%d","match":{"owners":["%012d"],"logGroups":["/aws/lambda/team%d-*","/ecs/team%d/**"]},"to":[{"sink":"s3","prefix":%q}]},`, i, 100000000000+i, i, i, prefix)
 	}
 	b.WriteString(`{"name":"rest","match":{"logGroups":["/aws/**"]},"to":["s3"]}]`)
 	return b.String()
@@ -63,17 +68,19 @@ func routedInvocation(tb testing.TB) ([]byte, int64, int) {
 
 // BenchmarkRouting is the whole S3 path (decode, route, encode, the SDK on
 // a fake transport) of one invocation without routes and with a 50-route
-// table that sends every event to one S3 target: the cost of routing.
+// table that sends every event to one of two S3 prefixes (routed50): the
+// cost of routing. routed50targets gives each team its own prefix: 50
+// targets, so 50 sink deliveries per invocation instead of one or two.
 func BenchmarkRouting(b *testing.B) {
 	payload, size, nEvents := routedInvocation(b)
-	for _, impl := range []string{"unrouted", "routed50"} {
+	for _, impl := range []string{"unrouted", "routed50", "routed50targets"} {
 		b.Run("sink=s3/impl="+impl, func(b *testing.B) {
 			env := map[string]string{}
 			for k, v := range fakeEnv {
 				env[k] = v
 			}
-			if impl == "routed50" {
-				env[config.EnvRoutes] = fiftyRoutes()
+			if impl != "unrouted" {
+				env[config.EnvRoutes] = fiftyRoutes(impl == "routed50targets")
 			}
 			cfg, err := config.Load(config.SinkS3, getenv(env))
 			if err != nil {
@@ -90,7 +97,7 @@ func BenchmarkRouting(b *testing.B) {
 			if _, err := h.Invoke(context.Background(), payload); err != nil || sum.Delivered != nEvents || sum.Dropped != 0 || sum.RetryFrom != "" {
 				b.Fatalf("summary %+v (%v): want %d events delivered", sum, err, nEvents)
 			}
-			if impl == "routed50" && len(sum.Routes) < 20 {
+			if impl != "unrouted" && len(sum.Routes) < 20 {
 				b.Fatalf("only %d routes matched: the table is not exercised", len(sum.Routes))
 			}
 			b.SetBytes(size)

@@ -17,9 +17,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	endpoint := fs.String("endpoint", "", "use this emulator (moto_server or LocalStack URL) instead of starting moto")
 	sinks := fs.String("sinks", strings.Join(DefaultSinks, ","), "comma-separated sinks to run: s3, firehose, logs (stdout: in memory, no AWS sink)")
 	seed := fs.Uint64("seed", 1, "seed of the generated log messages")
+	routed := fs.Bool("routes", false, "run the sinks with a built-in route table (several targets, a drop, a second S3 prefix, Firehose stream and Logs region) and reconcile each route's targets")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-seed N] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-routes] [-seed N] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
 		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
 		fmt.Fprintln(stderr, "of every event per sink. moto does not emulate cross-account destinations, so the senders")
@@ -36,7 +37,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *events < 1 {
 		return fmt.Errorf("-events %d: want at least 1", *events)
 	}
-	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout}
+	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed}
 	for _, s := range strings.Split(*sinks, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			o.Sinks = append(o.Sinks, s)
@@ -51,6 +52,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if lost := rep.Lost(); lost > 0 {
 		return fmt.Errorf("%d events lost", lost)
+	}
+	if rep.Misrouted > 0 {
+		return fmt.Errorf("%d events landed in a target their route does not name", rep.Misrouted)
 	}
 	return nil
 }

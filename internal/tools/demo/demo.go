@@ -70,6 +70,9 @@ type Options struct {
 	RetryDelay time.Duration
 	// RunID tags this run's messages (default: derived from the start time).
 	RunID string
+	// Routes runs the sinks with the demo's route table (Routes) and
+	// reconciles each route's targets instead of each sink.
+	Routes bool
 }
 
 // Run performs the demo and returns its report; the error is about the run
@@ -118,6 +121,12 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep.Shards = rec.Shards
+	var rt *routed
+	if o.Routes {
+		if rt, err = setupRoutes(ctx, c, rec, o.Names); err != nil {
+			return nil, err
+		}
+	}
 	groups := SenderGroups()
 	if err := SetupSenders(ctx, c, rec, groups); err != nil {
 		return nil, err
@@ -144,7 +153,12 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 
 	// Consumers: one event source mapping (poller) per sink, all at once.
 	targets := o.Targets
-	if len(targets) == 0 {
+	switch {
+	case rt != nil:
+		if targets, err = rt.sinkTargets(ctx, c, o.Names, o.Sinks); err != nil {
+			return rep, err
+		}
+	case len(targets) == 0:
 		if targets, err = AWSTargets(c, o.Names, o.Sinks); err != nil {
 			return rep, err
 		}
@@ -184,6 +198,19 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	}
 
 	// Read back and reconcile.
+	if rt != nil {
+		parked := map[string]map[int]bool{}
+		for _, r := range runs {
+			r.mu.Lock()
+			parked[r.target.Sink] = r.parked
+			rep.Sinks = append(rep.Sinks, SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries})
+			r.mu.Unlock()
+		}
+		if err := rt.reconcile(ctx, c, rep, accountOf(rec.StreamARN), parked); err != nil {
+			return rep, err
+		}
+		runs = nil
+	}
 	for _, r := range runs {
 		landed, err := r.target.ReadBack(ctx)
 		if err != nil {

@@ -96,11 +96,17 @@ type Report struct {
 	Sinks []SinkReport
 	// Elapsed is the whole run's duration.
 	Elapsed string
+	// Routes reconciles each route's targets (a routed run, Options.Routes).
+	Routes []RouteRow
+	// Dropped counts the events a routed run's table drops on purpose.
+	Dropped int
+	// Misrouted counts events that landed in a target their route does not name.
+	Misrouted int
 }
 
 // Lost totals the lost events over the sinks.
 func (r *Report) Lost() int {
-	n := 0
+	n := r.routedLost()
 	for _, s := range r.Sinks {
 		n += s.Lost
 	}
@@ -109,6 +115,9 @@ func (r *Report) Lost() int {
 
 // Summary is the demo's last line: `demo: sent N events; s3 N, firehose N, logs N; lost 0`.
 func (r *Report) Summary() string {
+	if r.Routes != nil {
+		return r.routedSummary()
+	}
 	parts := make([]string, len(r.Sinks))
 	for i, s := range r.Sinks {
 		parts[i] = fmt.Sprintf("%s %d", s.Sink, s.Landed)
@@ -122,6 +131,10 @@ func (r *Report) Summary() string {
 
 // WriteTable prints the reconciliation table, one row per sink.
 func (r *Report) WriteTable(w io.Writer) {
+	if r.Routes != nil {
+		r.writeRoutedTable(w)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "sink\tsent\tlanded\tduplicates\tmissing\tquarantined\ton-failure\tlost\tinvocations\tretries\t")
 	for _, s := range r.Sinks {

@@ -52,6 +52,15 @@ type Sent struct {
 	Calls int
 	// Groups and Streams count where they went.
 	Groups, Streams int
+	// Sources lists where each PutLogEvents call wrote, in order: what
+	// routing decides by (the routed demo computes each target's due from it).
+	Sources []Source
+}
+
+// Source is one PutLogEvents call: events First to First+N-1 went to Group/Stream.
+type Source struct {
+	Group, Stream string
+	First, N      int
 }
 
 // WriteEvents writes n events, tagged with run, across groups and their
@@ -95,6 +104,7 @@ func WriteEvents(ctx context.Context, c *Clients, groups []SenderGroup, run stri
 		if r := out.RejectedLogEventsInfo; r != nil {
 			return sent, fmt.Errorf("CloudWatch Logs rejected events of %s/%s: %+v", t.group, t.stream, *r)
 		}
+		sent.Sources = append(sent.Sources, Source{Group: t.group, Stream: t.stream, First: sent.Events, N: size})
 		sent.Events += size
 		sent.Calls++
 		if progress != nil {
