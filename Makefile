@@ -130,10 +130,11 @@ test: tools lint build ## run every test: unit, integration on moto, DuckDB over
 
 # go test -fuzz takes one target per run.
 .PHONY: fuzz
-fuzz: ## fuzz the decoders: gzip payloads, their JSON, and Lambda's envelope (LONGFUZZ=5m each)
+fuzz: ## fuzz the decoders: gzip payloads, their JSON, Lambda's envelope, and the route table parser (LONGFUZZ=5m each)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(LONGFUZZ) ./shared/subscription
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(LONGFUZZ) ./shared/subscription
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/invocation
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/routes
 
 .PHONY: fuzz-all
 fuzz-all: fuzz ## fuzz the decoders, the JSON writers (escaper, NDJSON, PutLogEvents body vs the SDK's), extractedFields compaction, sequence-number order
