@@ -84,8 +84,10 @@ func setupRoutes(ctx context.Context, c *Clients, rec *Recipient, n Names) (*rou
 	return &routed{text: text, table: table}, nil
 }
 
-// targets builds the sinks' handlers with the routes in their environment,
-// as the stack sets LOGFAN_ROUTES, and a read-back for each of their targets.
+// sinkTargets builds the sinks' handlers with the routes in their
+// environment, as the stack sets LOGFAN_ROUTES, and records a read-back for
+// each of their route targets in rt.targets (a routed run reconciles
+// targets, not sinks, so the sinks' own ReadBack is never called).
 func (rt *routed) sinkTargets(ctx context.Context, c *Clients, n Names, sinks []string) ([]Target, error) {
 	var out []Target
 	for _, s := range sinks {
