@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/shared/emf"
 )
 
 // The functions publish EMF metrics in this namespace with the dimensions
@@ -143,6 +144,9 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Delivered", sink), "")}))
 	}
 	rows = append(rows, perSender)
+	if r.s.Routes.Table != nil {
+		rows = append(rows, routeWidgets(r.s, expr, graph))
+	}
 
 	var invocations, errs, iterator []awscloudwatch.IMetric
 	for _, c := range r.functions {
@@ -167,6 +171,37 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 		Widgets:         &widgets,
 	})
+}
+
+// searchRoutes builds a SEARCH expression over the per-route metrics (dimensions sink and route).
+func searchRoutes(metric, sink string) string {
+	filter := ""
+	if sink != "" {
+		filter = fmt.Sprintf(` %s="%s"`, emf.DimSink, sink)
+	}
+	return fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s"%s', 'Sum', 300)`, emf.Namespace, emf.DimRoute, emf.DimSink, metric, filter)
+}
+
+// routeWidgets shows, with routes, the events each route matched, the
+// deliveries each route owed each sink, and per sink the events dropped (no
+// route, or a route without targets) or routed to other sinks only.
+func routeWidgets(s Settings, expr func(expression, label string) awscloudwatch.IMetric,
+	graph func(title string, width float64, left, right []awscloudwatch.IMetric) awscloudwatch.IWidget) []awscloudwatch.IWidget {
+	sinks := s.EnabledSinks()
+	// Every function sees every event, so one sink's per-route Events are the whole stream's.
+	events := expr(searchRoutes(emf.MetricEvents, sinks[0]), "")
+	deliveries := expr(searchRoutes(emf.MetricDeliveries, ""), "")
+	var dropped []awscloudwatch.IMetric
+	for _, sink := range sinks {
+		for _, m := range []string{emf.MetricDropped, emf.MetricOtherSinks} {
+			dropped = append(dropped, expr(fmt.Sprintf(`SUM(SEARCH('{%s,%s} MetricName="%s" %s="%s"', 'Sum', 300))`, emf.Namespace, emf.DimSink, m, emf.DimSink, sink), sink+" "+strings.ToLower(m)))
+		}
+	}
+	return []awscloudwatch.IWidget{
+		graph("Routes: events per route", 8, []awscloudwatch.IMetric{events}, nil),
+		graph("Routes: deliveries per route and sink", 8, []awscloudwatch.IMetric{deliveries}, nil),
+		graph("Routes: dropped, and for other sinks only, per sink", 8, dropped, nil),
+	}
 }
 
 // destinationsText names the destinations feeding the stream on the dashboard.

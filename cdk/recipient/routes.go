@@ -88,7 +88,7 @@ func parseRouteSettings(p *cdkcontext.Parser, s *Settings) {
 	}
 	table, err := config.ParseRoutes([]byte(text))
 	if err != nil {
-		p.Report(fmt.Errorf("%s: %w", CtxRoutes, err))
+		p.Report(err) // it starts "routes: ", the key's name
 		return
 	}
 	r.Text, r.Table = text, table
