@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
@@ -255,10 +256,30 @@ func (s Settings) routesInEnv(sink string) bool {
 	return envBytes(s.functionEnv(sink, envMaxRefs)) <= maxEnvBytes
 }
 
+// unroutedSinks lists the enabled sinks no route sends anything to.
+func (s Settings) unroutedSinks() []string {
+	var out []string
+	if s.Routes.Table == nil {
+		return nil
+	}
+	for _, sink := range s.EnabledSinks() {
+		if len(s.Routes.Table.Targets(sink)) == 0 {
+			out = append(out, sink)
+		}
+	}
+	return out
+}
+
 // routesDelivery moves the route table of sink's function from its
 // environment into the routes layer when the environment would exceed
-// Lambda's limit, and returns the layers the function needs.
+// Lambda's limit, and returns the layers the function needs. It warns at
+// synth when no route sends the sink anything: the function would read the
+// whole stream to deliver nothing.
 func (r *recipientStack) routesDelivery(sink string, env map[string]*string) []awslambda.ILayerVersion {
+	if slices.Contains(r.s.unroutedSinks(), sink) {
+		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String("logfan:unroutedSink:"+sink), jsii.String(fmt.Sprintf(
+			"no route sends anything to the %s sink: its function reads the stream and delivers nothing (-c %sEnabled=false turns it off)", sink, sink)))
+	}
 	if r.s.Routes.Table == nil || r.s.routesInEnv(sink) {
 		return nil
 	}

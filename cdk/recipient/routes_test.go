@@ -388,3 +388,19 @@ func TestRouteDashboard(t *testing.T) {
 		t.Error("route widgets without routes")
 	}
 }
+
+func TestUnroutedSinks(t *testing.T) {
+	// GIVEN routes that send nothing to the logs sink, which is enabled
+	s, err := ParseSettings(lookup(withContext(routedContext, CtxRoutes, `[{"name":"a","to":["s3"]},{"name":"b","to":[{"sink":"firehose","stream":"siem"}]}]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN that sink is the one synth warns about
+	if got := s.unroutedSinks(); !reflect.DeepEqual(got, []string{config.SinkLogs}) {
+		t.Errorf("unrouted %v", got)
+	}
+	// AND without routes every sink gets every event
+	if got := (Settings{S3: S3Settings{Enabled: true}}).unroutedSinks(); got != nil {
+		t.Errorf("without routes: %v", got)
+	}
+}
