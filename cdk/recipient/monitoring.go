@@ -86,9 +86,17 @@ func newMonitoring(r *recipientStack) {
 	newDashboard(r, alarms)
 }
 
-// search builds a SEARCH expression over logfan's EMF metrics.
+// search builds a SEARCH expression over logfan's EMF metrics of one sink
+// that carry exactly the dimensions sink and owner (one series per sender).
 func search(metric, sink string) string {
 	return fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s" %s="%s"', 'Sum', 300)`, metricsNamespace, dimOwner, dimSink, metric, dimSink, sink)
+}
+
+// searchSink builds a SEARCH expression over one sink's totals: the
+// functions emit Delivered, Retried, Quarantined and Rejected with the
+// dimension sink alone, and a SEARCH schema matches only that exact set.
+func searchSink(metric, sink string) string {
+	return fmt.Sprintf(`SEARCH('{%s,%s} MetricName="%s" %s="%s"', 'Sum', 300)`, metricsNamespace, dimSink, metric, dimSink, sink)
 }
 
 // newDashboard shows the stream, throughput per sink and per sender, and the consumers.
@@ -125,10 +133,10 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 
 	var delivered, bytes, trouble []awscloudwatch.IMetric
 	for _, sink := range r.s.EnabledSinks() {
-		delivered = append(delivered, expr("SUM("+search("Delivered", sink)+")", sink))
-		bytes = append(bytes, expr("SUM("+search("Bytes", sink)+")", sink))
+		delivered = append(delivered, expr("SUM("+searchSink("Delivered", sink)+")", sink))
+		bytes = append(bytes, expr("SUM("+searchSink("Bytes", sink)+")", sink))
 		for _, m := range []string{"Retried", "Quarantined", "Rejected"} {
-			trouble = append(trouble, expr("SUM("+search(m, sink)+")", sink+" "+strings.ToLower(m)))
+			trouble = append(trouble, expr("SUM("+searchSink(m, sink)+")", sink+" "+strings.ToLower(m)))
 		}
 	}
 	rows = append(rows, []awscloudwatch.IWidget{
@@ -139,9 +147,10 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 
 	var perSender []awscloudwatch.IWidget
 	for _, sink := range r.s.EnabledSinks() {
-		// One line per sender account: SEARCH returns a series per owner.
-		perSender = append(perSender, graph("Per sender ("+sink+"): events in, delivered", 24/float64(len(r.s.EnabledSinks())),
-			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Delivered", sink), "")}))
+		// One line per sender account: SEARCH returns a series per owner
+		// (the functions count events and bytes per owner, deliveries per sink).
+		perSender = append(perSender, graph("Per sender ("+sink+"): events and bytes in", 24/float64(len(r.s.EnabledSinks())),
+			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Bytes", sink), "")}))
 	}
 	rows = append(rows, perSender)
 	if r.s.Routes.Table != nil {
