@@ -2,6 +2,8 @@ package recipient
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -297,10 +299,11 @@ func (r *recipientStack) routesLayer() awslambda.ILayerVersion {
 	if l := r.stack.Node().TryFindChild(jsii.String(id)); l != nil {
 		return l.(awslambda.ILayerVersion)
 	}
-	dir, err := os.MkdirTemp("", "logfan-routes-layer-")
-	if err == nil {
-		err = os.MkdirAll(filepath.Join(dir, filepath.Dir(routesLayerFile)), 0o755)
-	}
+	// Staged in the cloud assembly's directory (cdk.out), which CDK then
+	// copies into the layer's asset: nothing is left elsewhere.
+	sum := sha256.Sum256([]byte(r.s.Routes.Text))
+	dir := filepath.Join(*awscdk.Stage_Of(r.stack).Outdir(), "logfan-routes-"+hex.EncodeToString(sum[:8]))
+	err := os.MkdirAll(filepath.Join(dir, filepath.Dir(routesLayerFile)), 0o755)
 	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, routesLayerFile), []byte(r.s.Routes.Text), 0o644)
 	}
