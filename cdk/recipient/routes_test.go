@@ -114,7 +114,7 @@ func TestRoutesContextForms(t *testing.T) {
 	}
 }
 
-func TestRoutesExampleFileSynthesizes(t *testing.T) {
+func TestRoutesExampleFileIsAccepted(t *testing.T) {
 	// GIVEN the example file with the context its README section documents
 	path, err := filepath.Abs(filepath.Join("..", "routes.example.json"))
 	if err != nil {
