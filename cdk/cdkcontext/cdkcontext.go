@@ -43,6 +43,13 @@ func (p *Parser) Err() error {
 	return errors.Join(p.errs...)
 }
 
+// Value returns key's value exactly as the context holds it (nil when
+// unset), for values that are documents rather than scalars, such as a JSON
+// array given in cdk.json.
+func (p *Parser) Value(key string) any {
+	return p.lookup(key)
+}
+
 // raw returns key's value as trimmed text, and whether it was set at all.
 func (p *Parser) raw(key string) (string, bool) {
 	v := p.lookup(key)

@@ -53,6 +53,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	for k, v := range s.functionEnv(sink, refs) {
 		env[k] = jsii.String(v)
 	}
+	layers := r.routesDelivery(sink, env)
 
 	fn := awslambda.NewFunction(r.stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:           jsii.String("logfan: delivers CloudWatch Logs subscription records from Kinesis to " + sink),
@@ -63,6 +64,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		MemorySize:            jsii.Number(float64(s.Function.MemoryMB)),
 		Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(s.Function.TimeoutSeconds))),
 		Environment:           &env,
+		Layers:                &layers,
 		Role:                  role,
 		LogGroup:              logGroup,
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
@@ -111,28 +113,59 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	return &consumer{sink: sink, function: fn}
 }
 
-// grantSink gives sink's function exactly what its sink writes.
+// grantSink gives sink's function exactly what its sink writes, on each of
+// its targets (the default one, or those the routes name) and nothing else.
 func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
 	s := r.s
+	var resources []*string
+	var nag []string
+	seen := map[string]bool{}
+	add := func(arn *string, nagName string) {
+		if !seen[*arn] {
+			seen[*arn] = true
+			resources = append(resources, arn)
+			nag = append(nag, nagName)
+		}
+	}
+	targets := s.sinkTargets(sink)
 	switch sink {
 	case config.SinkS3:
+		for _, t := range targets {
+			add(r.data.ArnForObjects(jsii.String(t.Prefix+"/*")), r.nagObjects(r.data, t.Prefix+"/*"))
+		}
+		if len(resources) == 0 {
+			return
+		}
 		// The sink writes each object with one PutObject (shared/sink/s3sink).
-		grant(role, []string{"s3:PutObject"}, r.data.ArnForObjects(jsii.String(s.S3.Prefix+"/*")))
-		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by shard and sequence range under its prefix; the wildcard is limited to that prefix.",
-			r.nagObjects(r.data, s.S3.Prefix+"/*"))
+		grant(role, []string{"s3:PutObject"}, resources...)
+		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by shard and sequence range under its prefix; the wildcard is limited to that prefix.", nag...)
 		if s.S3.KMSKeyARN != "" {
 			grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
 		}
 	case config.SinkFirehose:
-		grant(role, []string{"firehose:PutRecordBatch"}, jsii.String(r.firehose.arn))
+		for _, t := range targets {
+			arn := r.firehose.arn
+			if t.Stream != "" && t.Stream != s.Firehose.StreamName() {
+				arn = r.arn("firehose", s.Region, "deliverystream/"+t.Stream)
+			}
+			add(jsii.String(arn), "")
+		}
+		if len(resources) > 0 {
+			grant(role, []string{"firehose:PutRecordBatch"}, resources...)
+		}
 	case config.SinkLogs:
 		// Log groups are created on demand from the template, in the target
 		// region; the grant covers exactly the template's literal prefix.
-		group := r.arn("logs", s.Logs.Region, "log-group:"+s.Logs.GroupPrefix()+"*")
-		grant(role, []string{"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:CreateLogStream", "logs:PutLogEvents"},
-			jsii.String(group), jsii.String(group+":log-stream:*"))
-		suppress(role, "AwsSolutions-IAM5", "Target log groups are named per sender and source log group at run time; the wildcard is limited to the template's literal prefix in the target region.",
-			"Resource::"+group, "Resource::"+group+":log-stream:*")
+		for _, t := range targets {
+			group := r.arn("logs", t.Region, "log-group:"+groupPrefix(t.GroupTemplate)+"*")
+			add(jsii.String(group), "Resource::"+group)
+			add(jsii.String(group+":log-stream:*"), "Resource::"+group+":log-stream:*")
+		}
+		if len(resources) == 0 {
+			return
+		}
+		grant(role, []string{"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:CreateLogStream", "logs:PutLogEvents"}, resources...)
+		suppress(role, "AwsSolutions-IAM5", "Target log groups are named per sender and source log group at run time; the wildcard is limited to the template's literal prefix in the target region.", nag...)
 	}
 }
 

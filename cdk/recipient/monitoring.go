@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/shared/emf"
 )
 
 // The functions publish EMF metrics in this namespace with the dimensions
@@ -85,9 +86,17 @@ func newMonitoring(r *recipientStack) {
 	newDashboard(r, alarms)
 }
 
-// search builds a SEARCH expression over logfan's EMF metrics.
+// search builds a SEARCH expression over logfan's EMF metrics of one sink
+// that carry exactly the dimensions sink and owner (one series per sender).
 func search(metric, sink string) string {
 	return fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s" %s="%s"', 'Sum', 300)`, metricsNamespace, dimOwner, dimSink, metric, dimSink, sink)
+}
+
+// searchSink builds a SEARCH expression over one sink's totals: the
+// functions emit Delivered, Retried, Quarantined and Rejected with the
+// dimension sink alone, and a SEARCH schema matches only that exact set.
+func searchSink(metric, sink string) string {
+	return fmt.Sprintf(`SEARCH('{%s,%s} MetricName="%s" %s="%s"', 'Sum', 300)`, metricsNamespace, dimSink, metric, dimSink, sink)
 }
 
 // newDashboard shows the stream, throughput per sink and per sender, and the consumers.
@@ -124,10 +133,10 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 
 	var delivered, bytes, trouble []awscloudwatch.IMetric
 	for _, sink := range r.s.EnabledSinks() {
-		delivered = append(delivered, expr("SUM("+search("Delivered", sink)+")", sink))
-		bytes = append(bytes, expr("SUM("+search("Bytes", sink)+")", sink))
+		delivered = append(delivered, expr("SUM("+searchSink("Delivered", sink)+")", sink))
+		bytes = append(bytes, expr("SUM("+searchSink("Bytes", sink)+")", sink))
 		for _, m := range []string{"Retried", "Quarantined", "Rejected"} {
-			trouble = append(trouble, expr("SUM("+search(m, sink)+")", sink+" "+strings.ToLower(m)))
+			trouble = append(trouble, expr("SUM("+searchSink(m, sink)+")", sink+" "+strings.ToLower(m)))
 		}
 	}
 	rows = append(rows, []awscloudwatch.IWidget{
@@ -138,11 +147,15 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 
 	var perSender []awscloudwatch.IWidget
 	for _, sink := range r.s.EnabledSinks() {
-		// One line per sender account: SEARCH returns a series per owner.
-		perSender = append(perSender, graph("Per sender ("+sink+"): events in, delivered", 24/float64(len(r.s.EnabledSinks())),
-			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Delivered", sink), "")}))
+		// One line per sender account: SEARCH returns a series per owner
+		// (the functions count events and bytes per owner, deliveries per sink).
+		perSender = append(perSender, graph("Per sender ("+sink+"): events and bytes in", 24/float64(len(r.s.EnabledSinks())),
+			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Bytes", sink), "")}))
 	}
 	rows = append(rows, perSender)
+	if r.s.Routes.Table != nil {
+		rows = append(rows, routeWidgets(r.s, expr, graph))
+	}
 
 	var invocations, errs, iterator []awscloudwatch.IMetric
 	for _, c := range r.functions {
@@ -167,6 +180,37 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 		Widgets:         &widgets,
 	})
+}
+
+// searchRoutes builds a SEARCH expression over the per-route metrics (dimensions sink and route).
+func searchRoutes(metric, sink string) string {
+	filter := ""
+	if sink != "" {
+		filter = fmt.Sprintf(` %s="%s"`, emf.DimSink, sink)
+	}
+	return fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s"%s', 'Sum', 300)`, emf.Namespace, emf.DimRoute, emf.DimSink, metric, filter)
+}
+
+// routeWidgets shows, with routes, the events each route matched, the
+// deliveries each route owed each sink, and per sink the events dropped (no
+// route, or a route without targets) or routed to other sinks only.
+func routeWidgets(s Settings, expr func(expression, label string) awscloudwatch.IMetric,
+	graph func(title string, width float64, left, right []awscloudwatch.IMetric) awscloudwatch.IWidget) []awscloudwatch.IWidget {
+	sinks := s.EnabledSinks()
+	// Every function sees every event, so one sink's per-route Events are the whole stream's.
+	events := expr(searchRoutes(emf.MetricEvents, sinks[0]), "")
+	deliveries := expr(searchRoutes(emf.MetricDeliveries, ""), "")
+	var dropped []awscloudwatch.IMetric
+	for _, sink := range sinks {
+		for _, m := range []string{emf.MetricDropped, emf.MetricOtherSinks} {
+			dropped = append(dropped, expr(fmt.Sprintf(`SUM(SEARCH('{%s,%s} MetricName="%s" %s="%s"', 'Sum', 300))`, emf.Namespace, emf.DimSink, m, emf.DimSink, sink), sink+" "+strings.ToLower(m)))
+		}
+	}
+	return []awscloudwatch.IWidget{
+		graph("Routes: events per route", 8, []awscloudwatch.IMetric{events}, nil),
+		graph("Routes: deliveries per route and sink", 8, []awscloudwatch.IMetric{deliveries}, nil),
+		graph("Routes: dropped, and for other sinks only, per sink", 8, dropped, nil),
+	}
 }
 
 // destinationsText names the destinations feeding the stream on the dashboard.

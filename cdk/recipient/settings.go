@@ -129,6 +129,9 @@ type Settings struct {
 	Alarms     AlarmSettings
 	// Nag applies cdk-nag's AwsSolutions pack at synth (on unless disableNag=true).
 	Nag bool
+
+	// Routes choose the targets of each event (see routes.go); none by default.
+	Routes RouteSettings
 }
 
 // Senders are the accounts or organization allowed to subscribe to the destination.
@@ -427,6 +430,7 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
 	s.Nag = !p.Bool(CtxDisableNag, false)
 
+	parseRouteSettings(p, &s)
 	if len(s.EnabledSinks()) == 0 {
 		p.Report(fmt.Errorf("%s, %s, %s: at least one sink must be enabled", CtxS3Enabled, CtxFirehoseEnabled, CtxLogsEnabled))
 	}
@@ -466,6 +470,11 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	}
 	if s.Quarantine.KMSKeyARN != "" {
 		env[config.EnvQuarantineKMSKeyID] = s.Quarantine.KMSKeyARN
+	}
+	if s.Routes.Text != "" {
+		// Every function gets the whole table: its per-route counts cover
+		// the events routed to other sinks too.
+		env[config.EnvRoutes] = s.Routes.Text
 	}
 	switch sink {
 	case config.SinkS3:

@@ -837,13 +837,13 @@ func TestDashboard(t *testing.T) {
 	// THEN it shows throughput per sink from the functions' EMF metrics
 	for _, sink := range s.settings.EnabledSinks() {
 		for _, m := range []string{"Delivered", "Bytes", "Quarantined", "Rejected", "Retried"} {
-			expr := `SUM(SEARCH('{logfan,owner,sink} MetricName=\"` + m + `\" sink=\"` + sink + `\"', 'Sum', 300))`
+			expr := `SUM(SEARCH('{logfan,sink} MetricName=\"` + m + `\" sink=\"` + sink + `\"', 'Sum', 300))`
 			if !strings.Contains(all, expr) {
 				t.Errorf("no per-sink %s series for %s (%s)", m, sink, expr)
 			}
 		}
 		// AND per sender: one SEARCH series per owner for each sink
-		perSender := render(widgets["Per sender ("+sink+"): events in, delivered"])
+		perSender := render(widgets["Per sender ("+sink+"): events and bytes in"])
 		if !strings.Contains(perSender, `SEARCH('{logfan,owner,sink} MetricName=\"Events\" sink=\"`+sink+`\"', 'Sum', 300)`) {
 			t.Errorf("per-sender widget for %s: %s", sink, perSender)
 		}
