@@ -33,6 +33,8 @@ type Sink struct {
 	lim    Limits
 	retry  retry.Policy
 	arenas sync.Pool // *[]byte NDJSON arenas, reused across invocations
+	// putOpts are per-call client options: fastPut unless WithSDKSerializer.
+	putOpts []func(*firehose.Options)
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -46,6 +48,10 @@ func WithLimits(l Limits) Option { return func(s *Sink) { s.lim = l.orDefault() 
 // WithRetry sets the retry policy (retry.Default() otherwise).
 func WithRetry(p retry.Policy) Option { return func(s *Sink) { s.retry = p } }
 
+// WithSDKSerializer makes PutRecordBatch bodies be written by the SDK's own
+// serializer instead of the sink's faster, equivalent one.
+func WithSDKSerializer() Option { return func(s *Sink) { s.putOpts = nil } }
+
 // New returns a Sink writing to cfg.Stream through client, packing several
 // events per record unless cfg.Packing is config.PackingSingle. Events too
 // large for a record are reported undeliverable.
@@ -56,6 +62,8 @@ func New(client PutRecordBatchAPI, cfg config.Firehose, opts ...Option) *Sink {
 		single: cfg.Packing == config.PackingSingle,
 		lim:    DefaultLimits(),
 		retry:  retry.Default(),
+
+		putOpts: []func(*firehose.Options){fastPut},
 	}
 	for _, o := range opts {
 		o(s)
@@ -220,7 +228,7 @@ func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
 // put makes one PutRecordBatch call, bounded by the attempt timeout.
 func (d *delivery) put(ctx context.Context, in *firehose.PutRecordBatchInput) (out *firehose.PutRecordBatchOutput, err error) {
 	err = d.s.retry.Attempt(ctx, func(ctx context.Context) error {
-		out, err = d.s.client.PutRecordBatch(ctx, in)
+		out, err = d.s.client.PutRecordBatch(ctx, in, d.s.putOpts...)
 		return err
 	})
 	return out, err
