@@ -33,8 +33,9 @@ type Sink struct {
 	lim    Limits
 	retry  retry.Policy
 	arenas sync.Pool // *[]byte NDJSON arenas, reused across invocations
-	// putOpts are per-call client options: fastPut unless WithSDKSerializer.
-	putOpts []func(*firehose.Options)
+	bodies sync.Pool // *[]byte PutRecordBatch bodies (fastPutInto), reused likewise
+	// sdkSerializer: PutRecordBatch bodies by the SDK's serializer, not fastPutInto.
+	sdkSerializer bool
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -50,7 +51,7 @@ func WithRetry(p retry.Policy) Option { return func(s *Sink) { s.retry = p } }
 
 // WithSDKSerializer makes PutRecordBatch bodies be written by the SDK's own
 // serializer instead of the sink's faster, equivalent one.
-func WithSDKSerializer() Option { return func(s *Sink) { s.putOpts = nil } }
+func WithSDKSerializer() Option { return func(s *Sink) { s.sdkSerializer = true } }
 
 // New returns a Sink writing to cfg.Stream through client, packing several
 // events per record unless cfg.Packing is config.PackingSingle. Events too
@@ -62,8 +63,6 @@ func New(client PutRecordBatchAPI, cfg config.Firehose, opts ...Option) *Sink {
 		single: cfg.Packing == config.PackingSingle,
 		lim:    DefaultLimits(),
 		retry:  retry.Default(),
-
-		putOpts: []func(*firehose.Options){fastPut},
 	}
 	for _, o := range opts {
 		o(s)
@@ -97,27 +96,42 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 		refused:     make([]int, len(b.Records)),
 		failedMin:   len(b.Records),
 	}
-	arena := s.getArena()
+	arena := s.getBuf(&s.arenas)
 	p := newPacker(b, s.lim, s.single, *arena)
-	res = d.run(ctx, p)
-	// Keep the arena for the next invocation unless a huge line grew it.
-	if cap(p.arena) <= maxPooledArena {
-		*arena = p.arena[:0]
-		s.arenas.Put(arena)
+	if !s.sdkSerializer {
+		body := s.getBuf(&s.bodies)
+		d.putOpts = []func(*firehose.Options){fastPutInto(body)}
+		defer s.putBuf(&s.bodies, body, maxPooledBody)
 	}
+	res = d.run(ctx, p)
+	*arena = p.arena
+	s.putBuf(&s.arenas, arena, maxPooledArena)
 	return res
 }
 
 // maxPooledArena is the largest arena kept between invocations: a full call
-// (4 MiB) and the line that did not fit, with room to spare.
-const maxPooledArena = 8 << 20
+// (4 MiB) and the line that did not fit, with room to spare. maxPooledBody
+// is the same for a request body: a full call in base64 (4/3 of 4 MiB) and
+// the JSON around it.
+const (
+	maxPooledArena = 8 << 20
+	maxPooledBody  = 6 << 20
+)
 
-func (s *Sink) getArena() *[]byte {
-	if a, ok := s.arenas.Get().(*[]byte); ok {
+func (s *Sink) getBuf(pool *sync.Pool) *[]byte {
+	if a, ok := pool.Get().(*[]byte); ok {
 		return a
 	}
 	a := make([]byte, 0, 256<<10)
 	return &a
+}
+
+// putBuf keeps buf for the next invocation unless a huge line grew it.
+func (s *Sink) putBuf(pool *sync.Pool, buf *[]byte, max int) {
+	if cap(*buf) <= max {
+		*buf = (*buf)[:0]
+		pool.Put(buf)
+	}
 }
 
 // delivery is the state of one Deliver.
@@ -135,6 +149,8 @@ type delivery struct {
 	failedMin int
 	retries   int
 	lastErr   error
+	// putOpts are the per-call client options (fastPutInto this delivery's body buffer).
+	putOpts []func(*firehose.Options)
 }
 
 func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
@@ -228,7 +244,7 @@ func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
 // put makes one PutRecordBatch call, bounded by the attempt timeout.
 func (d *delivery) put(ctx context.Context, in *firehose.PutRecordBatchInput) (out *firehose.PutRecordBatchOutput, err error) {
 	err = d.s.retry.Attempt(ctx, func(ctx context.Context) error {
-		out, err = d.s.client.PutRecordBatch(ctx, in, d.s.putOpts...)
+		out, err = d.s.client.PutRecordBatch(ctx, in, d.putOpts...)
 		return err
 	})
 	return out, err

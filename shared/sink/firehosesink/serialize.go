@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/smithy-go"
@@ -23,9 +24,19 @@ import (
 // Everything else stays the SDK's: endpoint, headers, signing, retries,
 // response parsing. It only applies while the client speaks awsJson1_1
 // (which it does for Firehose today); otherwise the SDK serializes as usual.
-func fastPut(o *firehose.Options) {
-	if o.Protocol != nil && o.Protocol.ID() == awsJSON11 {
-		o.Protocol = fastPutProtocol{o.Protocol}
+func fastPut(o *firehose.Options) { fastPutInto(nil)(o) }
+
+// fastPutInto is fastPut writing the body into *buf (grown as needed and
+// left there for the next call) instead of a new buffer per call. Reusing
+// it once PutRecordBatch has returned is safe: the SDK closes the request
+// body before the call returns, and its body wrapper refuses reads after
+// Close (smithy-go transport/http ClientHandler.Handle), even by a
+// transport still writing in another goroutine.
+func fastPutInto(buf *[]byte) func(*firehose.Options) {
+	return func(o *firehose.Options) {
+		if o.Protocol != nil && o.Protocol.ID() == awsJSON11 {
+			o.Protocol = fastPutProtocol{o.Protocol, buf}
+		}
 	}
 }
 
@@ -35,6 +46,7 @@ var awsJSON11 = smithy.ShapeID{Namespace: "aws.protocols", Name: "awsJson1_1"}
 // bodies are written differently.
 type fastPutProtocol struct {
 	smithyhttp.ClientProtocol
+	buf *[]byte // where to write the body; nil: a new buffer per call
 }
 
 // SerializeRequest implements smithyhttp.ClientProtocol.
@@ -55,7 +67,14 @@ func (p fastPutProtocol) SerializeRequest(ctx context.Context, schema *smithy.Op
 	if !shellMatches(req, *put.DeliveryStreamName) {
 		return p.ClientProtocol.SerializeRequest(ctx, schema, in, req)
 	}
-	sreq, err := req.SetStream(bytes.NewReader(appendPutRecordBatch(nil, put)))
+	var body []byte
+	if p.buf != nil {
+		body = appendPutRecordBatch(slices.Grow((*p.buf)[:0], putRecordBatchSize(put)), put)
+		*p.buf = body
+	} else {
+		body = appendPutRecordBatch(nil, put)
+	}
+	sreq, err := req.SetStream(bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("set PutRecordBatch body: %w", err)
 	}

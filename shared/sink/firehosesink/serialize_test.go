@@ -155,22 +155,53 @@ func skipValidation(st *middleware.Stack) error {
 	return err
 }
 
+// protocolSpy is a PutRecordBatchAPI that records which protocol each
+// call's options select, then forwards to a real client.
+type protocolSpy struct {
+	c    *firehose.Client
+	fast []bool
+}
+
+func (p *protocolSpy) PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, optFns ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
+	o := p.c.Options()
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	_, fast := o.Protocol.(fastPutProtocol)
+	p.fast = append(p.fast, fast)
+	return p.c.PutRecordBatch(ctx, in, optFns...)
+}
+
 // TestSinkUsesFastPut checks the sink passes fastPut on every call unless
-// WithSDKSerializer.
+// WithSDKSerializer, and that both deliver the same bodies.
 func TestSinkUsesFastPut(t *testing.T) {
-	c := benchClient(newOKTransport())
-	for _, tc := range []struct {
+	b := genBatch(t, 7, 6, 300, 2000, false)
+	var bodies [2][][]byte
+	for k, tc := range []struct {
 		opts []Option
 		fast bool
 	}{{nil, true}, {[]Option{WithSDKSerializer()}, false}} {
-		s := New(c, config.Firehose{Stream: "s"}, tc.opts...)
-		o := c.Options()
-		for _, fn := range s.putOpts {
-			fn(&o)
+		spy := &protocolSpy{c: captureClient(func(body []byte, _ http.Header) { bodies[k] = append(bodies[k], body) })}
+		s := New(spy, config.Firehose{Stream: "s"}, append(tc.opts, WithLimits(Limits{CallBytes: 256 << 10}))...)
+		for range 2 { // the second Deliver reuses the pooled body buffer
+			if r := s.Deliver(context.Background(), b); r.FailedAt != -1 || r.Delivered != b.Events() {
+				t.Fatalf("result %+v", r)
+			}
 		}
-		if _, fast := o.Protocol.(fastPutProtocol); fast != tc.fast {
-			t.Errorf("options %v: protocol %T, want fast=%v", tc.opts, o.Protocol, tc.fast)
+		if len(spy.fast) < 4 {
+			t.Fatalf("%d calls, want several per Deliver", len(spy.fast))
 		}
+		for i, f := range spy.fast {
+			if f != tc.fast {
+				t.Fatalf("options %v: call %d fast=%v, want %v", tc.opts, i, f, tc.fast)
+			}
+		}
+	}
+	if len(bodies[0]) != len(bodies[1]) {
+		t.Fatalf("%d calls with fastPut, %d with the SDK's serializer", len(bodies[0]), len(bodies[1]))
+	}
+	for i := range bodies[0] {
+		requireSame(t, bodies[1][i], bodies[0][i])
 	}
 }
 
