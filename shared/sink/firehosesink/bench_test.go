@@ -117,6 +117,7 @@ func naiveDeliver(ctx context.Context, c *firehose.Client, stream string, msgs [
 // BenchmarkPipeline compares the whole path for a ~1.3 MB invocation (10
 // records x 1,000 events): decode, prepare and the SDK client's CPU.
 //
+//	decode:      subscription.Decoder alone (the decode-only rate on the same input)
 //	naive:       benchinput.NaiveDecode + encoding/json, one event per record
 //	ours:        subscription.Decoder + Sink (AppendLine, packed records)
 //	ours-single: subscription.Decoder + Sink with one event per record
@@ -127,6 +128,7 @@ func BenchmarkPipeline(b *testing.B) {
 		events := 10 * 1000
 		ctx := context.Background()
 
+		b.Run(kind+"/decode", func(b *testing.B) { benchinput.DecodeOnly(b, payloads) })
 		b.Run(kind+"/naive", func(b *testing.B) {
 			tr := newOKTransport()
 			c := benchClient(tr)

@@ -140,6 +140,7 @@ func BenchmarkLogsPipeline(b *testing.B) {
 		for i := range seqs {
 			seqs[i] = fmt.Sprintf("%056d", i)
 		}
+		b.Run("decode/"+kind, func(b *testing.B) { benchinput.DecodeOnly(b, payloads) })
 		b.Run("naive/"+kind, func(b *testing.B) {
 			client := fakeClient(&okTransport{})
 			b.SetBytes(raw)

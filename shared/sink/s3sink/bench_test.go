@@ -168,6 +168,7 @@ func BenchmarkPipeline(b *testing.B) {
 			// CPU time (all threads, GC included) is steadier than wall time on a shared machine.
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N*events), "cpu-µs/event")
 		}
+		b.Run("kind="+kind+"/impl=decode", func(b *testing.B) { benchinput.DecodeOnly(b, payloads) })
 		b.Run("kind="+kind+"/impl=naive", func(b *testing.B) {
 			start(b)
 			for b.Loop() {
