@@ -69,7 +69,12 @@ func appendPutLogEvents(dst []byte, in *cloudwatchlogs.PutLogEventsInput) ([]byt
 		if in.LogEvents[i].Message == nil || in.LogEvents[i].Timestamp == nil {
 			return nil, fmt.Errorf("log event %d lacks its message or timestamp", i)
 		}
-		size += len(*in.LogEvents[i].Message) + 40
+		// The JSON around a message takes up to 48 bytes (a 20-character
+		// timestamp); escapes add an eighth, about what JSON-in-message
+		// (CloudTrail) needs. An estimate one byte short makes append copy
+		// the whole body into one twice its size.
+		m := len(*in.LogEvents[i].Message)
+		size += m + m/8 + 48
 	}
 	if dst == nil {
 		dst = make([]byte, 0, size)
