@@ -151,6 +151,17 @@ bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in t
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count $(BENCHCOUNT) ./shared/... | tee bench/latest.txt
 	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
 
+# The cost table: the sinks' whole paths (decode-only and naive beside them) and
+# the peak heap of a 6 MB invocation, priced per TB of log JSON (README,
+# "Performance and cost"). Not part of make test: the benchmarks take minutes.
+COSTMEMORY ?= 1024
+.PHONY: cost
+cost: ## what a TB of log JSON costs per sink (Lambda from measured CPU, stream, Firehose/Logs ingestion) and the memory size it supports (COSTMEMORY=1024)
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench '^Benchmark(Pipeline|LogsPipeline)$$' -benchmem -cpu 1 -count $(BENCHCOUNT) ./shared/sink/s3sink ./shared/sink/firehosesink ./shared/sink/logssink | tee bench/cost.txt
+	$(GO) test -run '^$$' -bench '^BenchmarkPeakHeap$$' -benchtime 10x -cpu 1 -count 1 ./shared/app | tee -a bench/cost.txt
+	$(GO) run ./internal/devkit/cost -memory $(COSTMEMORY) bench/cost.txt | tee bench/cost.md
+
 .PHONY: synth
 synth: tools build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials): make synth [CDK_ARGS='-c senderAccounts=...']
 	AWS_EC2_METADATA_DISABLED=true $(CDK) synth --quiet $(CDK_ARGS)

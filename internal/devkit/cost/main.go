@@ -1,0 +1,128 @@
+// Command cost turns the sinks' whole-path benchmarks into what a TB of
+// log JSON costs: Lambda (from the measured CPU time per MB), the Kinesis
+// stream, and the Firehose or CloudWatch Logs ingestion, logfan beside the
+// naive pipelines, and the function memory size the measurements support.
+// `make cost` runs the benchmarks and then this on their output:
+//
+//	go run ./internal/devkit/cost [-memory 1024] bench/cost.txt
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/logfan/logfan/internal/devkit/benchinput"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// pathBench names the benchmarks of one sink's whole path in the output
+// (package/name; the realistic "app" input).
+type pathBench struct {
+	sink, decode, naive, ours, heap string
+	firehose                        bool
+}
+
+var benches = []pathBench{
+	{sink: "S3", decode: "s3sink/BenchmarkPipeline/kind=app/impl=decode", naive: "s3sink/BenchmarkPipeline/kind=app/impl=naive", ours: "s3sink/BenchmarkPipeline/kind=app/impl=logfan", heap: "app/BenchmarkPeakHeap/sink=s3"},
+	{sink: "Firehose", decode: "firehosesink/BenchmarkPipeline/app/decode", naive: "firehosesink/BenchmarkPipeline/app/naive", ours: "firehosesink/BenchmarkPipeline/app/ours", heap: "app/BenchmarkPeakHeap/sink=firehose", firehose: true},
+	{sink: "CloudWatch Logs", decode: "logssink/BenchmarkLogsPipeline/decode/app", naive: "logssink/BenchmarkLogsPipeline/naive/app", ours: "logssink/BenchmarkLogsPipeline/ours/app", heap: "app/BenchmarkPeakHeap/sink=logs"},
+}
+
+func main() {
+	memory := flag.Int("memory", 1024, "function memory size in MB to price (the stack's default)")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: cost [-memory MB] BENCH_OUTPUT")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *memory); err != nil {
+		fmt.Fprintln(os.Stderr, "cost:", err)
+		os.Exit(1)
+	}
+}
+
+func run(file string, memory int) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := parseBench(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	var paths []Path
+	for _, pb := range benches {
+		p, err := measured(res, pb)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+	}
+	w, err := workload()
+	if err != nil {
+		return err
+	}
+	Write(os.Stdout, Build(paths, w, memory), w, memory)
+	return nil
+}
+
+// measured reads one path's medians from the benchmark output.
+func measured(res results, pb pathBench) (Path, error) {
+	p := Path{Sink: pb.sink}
+	for _, m := range []struct {
+		dst        *float64
+		name, unit string
+	}{{&p.DecodeMBps, pb.decode, "MB/s"}, {&p.NaiveMBps, pb.naive, "MB/s"}, {&p.OursMBps, pb.ours, "MB/s"}} {
+		v, err := res.median(m.name, m.unit)
+		if err != nil {
+			return p, err
+		}
+		*m.dst = v
+	}
+	if pb.firehose {
+		var err error
+		if p.OursUnitsPerEvent, err = res.median(pb.ours, "billed5KB/event"); err != nil {
+			return p, err
+		}
+		if p.NaiveUnitsPerEvent, err = res.median(pb.naive, "billed5KB/event"); err != nil {
+			return p, err
+		}
+		usPerEvent, err := res.median(pb.ours, "µs/event")
+		if err != nil {
+			return p, err
+		}
+		// MB/s × µs/event = bytes per event.
+		p.EventsPerByte = 1 / (p.OursMBps * usPerEvent)
+	}
+	if v, err := res.median(pb.heap, "peak-MB"); err == nil {
+		p.PeakHeapMB = v // optional: the table says when it was not measured
+	}
+	return p, nil
+}
+
+// workload measures the benchmarks' realistic input: 10 records of 1,000
+// application-log events, as the sinks' pipeline benchmarks generate it.
+func workload() (Workload, error) {
+	payloads := benchinput.Payloads(1, 10, 1000, eventgen.KindApp)
+	var gz, msgs int
+	dec := subscription.NewDecoder(0)
+	for _, p := range payloads {
+		gz += len(p)
+		m, err := dec.Decode(p)
+		if err != nil {
+			return Workload{}, err
+		}
+		for i := range m.LogEvents {
+			msgs += len(m.LogEvents[i].Message)
+		}
+	}
+	raw := float64(benchinput.UncompressedSize(payloads))
+	return Workload{Ratio: raw / float64(gz), RecordBytes: float64(gz) / float64(len(payloads)), MessageFraction: float64(msgs) / raw}, nil
+}
