@@ -137,10 +137,11 @@ fuzz: ## fuzz the decoders: gzip payloads, their JSON, Lambda's envelope, and th
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/routes
 
 .PHONY: fuzz-all
-fuzz-all: fuzz ## fuzz the decoders, the JSON writers (escaper, NDJSON, PutLogEvents body vs the SDK's), extractedFields compaction, sequence-number order
+fuzz-all: fuzz ## fuzz the decoders, the JSON writers (escaper, NDJSON, PutLogEvents and PutRecordBatch bodies vs the SDK's), extractedFields compaction, sequence-number order
 	$(GO) test -run '^$$' -fuzz '^FuzzAppend$$' -fuzztime $(LONGFUZZ) ./shared/jsonstr
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(LONGFUZZ) ./shared/record
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendPutLogEventsMatchesSDK$$' -fuzztime $(LONGFUZZ) ./shared/sink/logssink
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPutMatchesSDK$$' -fuzztime $(LONGFUZZ) ./shared/sink/firehosesink
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendCompact$$' -fuzztime $(LONGFUZZ) ./shared/subscription
 	$(GO) test -run '^$$' -fuzz '^FuzzCompareSequenceNumbers$$' -fuzztime $(LONGFUZZ) ./shared/invocation
 

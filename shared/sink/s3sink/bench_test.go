@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -281,6 +282,16 @@ func BenchmarkGzip(b *testing.B) {
 		{"stdlib-6", func(w io.Writer) io.WriteCloser { z, _ := stdgzip.NewWriterLevel(w, 6); return z }},
 		{"klauspost-6", func(w io.Writer) io.WriteCloser { z, _ := gzip.NewWriterLevel(w, 6); return z }},
 		{"klauspost-1", func(w io.Writer) io.WriteCloser { z, _ := gzip.NewWriterLevel(w, 1); return z }},
+		// zstd, one goroutine as on a one-core function: a candidate codec
+		// (Athena, Trino, Spark and DuckDB read .zst text), measured, not used.
+		{"zstd-fastest", func(w io.Writer) io.WriteCloser {
+			z, _ := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+			return z
+		}},
+		{"zstd-default", func(w io.Writer) io.WriteCloser {
+			z, _ := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+			return z
+		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var out bytes.Buffer
