@@ -14,6 +14,7 @@ func DecodeOnly(b *testing.B, payloads [][]byte) {
 	dec := subscription.NewDecoder(0)
 	b.SetBytes(UncompressedSize(payloads))
 	b.ReportAllocs()
+	defer CPUStart(b, UncompressedSize(payloads))()
 	events := 0
 	for b.Loop() {
 		events = 0

@@ -27,8 +27,9 @@ func (w Workload) invocationJSON() float64 { return MaxInvocationBytes * 3 / 4 *
 // Path is one sink's measured whole path.
 type Path struct {
 	Sink string
-	// MB/s (10^6 bytes of uncompressed JSON per second on one core) of
-	// decode alone, the naive pipeline and logfan's, in the same run.
+	// MB/s of CPU time (10^6 bytes of uncompressed JSON per CPU second, on
+	// one core) of decode alone, the naive pipeline and logfan's, in the
+	// same run.
 	DecodeMBps, NaiveMBps, OursMBps float64
 	// Firehose only: 5 KB billing units per event sent, and events per
 	// byte of JSON, for the ingestion charge.
@@ -110,7 +111,7 @@ func Build(paths []Path, w Workload, memoryMB int) []Row {
 // Write prints rows as a Markdown table, with the assumptions under it.
 func Write(out io.Writer, rows []Row, w Workload, memoryMB int) {
 	fmt.Fprintf(out, "USD per TB (10^12 bytes) of uncompressed subscription JSON, us-east-1, arm64 Lambda at %d MB.\n\n", memoryMB)
-	fmt.Fprintln(out, "| sink | decode MB/s | naive MB/s | logfan MB/s | logfan/naive | of decode | CPU s/TB naive | CPU s/TB logfan | Lambda naive | Lambda logfan | Kinesis on-demand | Kinesis provisioned (full shards) | sink service naive | sink service logfan | total logfan (on-demand) | peak heap MB | memory MB |")
+	fmt.Fprintln(out, "| sink | decode MB/s (CPU) | naive MB/s (CPU) | logfan MB/s (CPU) | logfan/naive | of decode | CPU s/TB naive | CPU s/TB logfan | Lambda naive | Lambda logfan | Kinesis on-demand | Kinesis provisioned (full shards) | sink service naive | sink service logfan | total logfan (on-demand) | peak heap MB | memory MB |")
 	fmt.Fprintln(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rows {
 		svc, svcNaive := "—", "—"

@@ -134,6 +134,7 @@ func BenchmarkPipeline(b *testing.B) {
 			c := benchClient(tr)
 			msgs := make([]*subscription.Message, len(payloads))
 			b.SetBytes(size)
+			defer benchinput.CPUStart(b, size)()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -162,6 +163,7 @@ func BenchmarkPipeline(b *testing.B) {
 				dec := subscription.NewDecoder(0)
 				batch := &sink.Batch{ShardID: "shardId-000000000000", Records: make([]sink.DecodedRecord, len(payloads))}
 				b.SetBytes(size)
+				defer benchinput.CPUStart(b, size)()
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {

@@ -97,6 +97,9 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 		failedMin:   len(b.Records),
 	}
 	arena := s.getBuf(&s.arenas)
+	if want := arenaSize(b, s.lim); cap(*arena) < want {
+		*arena = make([]byte, 0, want)
+	}
 	p := newPacker(b, s.lim, s.single, *arena)
 	if !s.sdkSerializer {
 		body := s.getBuf(&s.bodies)
@@ -122,7 +125,7 @@ func (s *Sink) getBuf(pool *sync.Pool) *[]byte {
 	if a, ok := pool.Get().(*[]byte); ok {
 		return a
 	}
-	a := make([]byte, 0, 256<<10)
+	var a []byte // sized by its user: arenaSize, or the body's exact length
 	return &a
 }
 

@@ -144,6 +144,7 @@ func BenchmarkLogsPipeline(b *testing.B) {
 		b.Run("naive/"+kind, func(b *testing.B) {
 			client := fakeClient(&okTransport{})
 			b.SetBytes(raw)
+			defer benchinput.CPUStart(b, raw)()
 			b.ReportAllocs()
 			for b.Loop() {
 				msgs := make([]*subscription.Message, len(payloads))
@@ -165,6 +166,7 @@ func BenchmarkLogsPipeline(b *testing.B) {
 			dec := subscription.NewDecoder(0)
 			recs := make([]sink.DecodedRecord, 0, len(payloads))
 			b.SetBytes(raw)
+			defer benchinput.CPUStart(b, raw)()
 			b.ReportAllocs()
 			for b.Loop() {
 				res, err := oursDeliver(ctx, s, dec, payloads, seqs, recs)
@@ -197,6 +199,7 @@ func BenchmarkLogsSinkOnly(b *testing.B) {
 	b.Run("naive", func(b *testing.B) {
 		client := fakeClient(&okTransport{})
 		b.SetBytes(raw)
+		defer benchinput.CPUStart(b, raw)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if n, err := naiveDeliver(ctx, client, msgs); err != nil || n != events {
@@ -208,6 +211,7 @@ func BenchmarkLogsSinkOnly(b *testing.B) {
 	b.Run("ours", func(b *testing.B) {
 		s := benchSink(fakeClient(&okTransport{}))
 		b.SetBytes(raw)
+		defer benchinput.CPUStart(b, raw)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if res := s.Deliver(ctx, batch); res.FailedAt != -1 || res.Delivered != events {

@@ -168,6 +168,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*events), "µs/event")
 			// CPU time (all threads, GC included) is steadier than wall time on a shared machine.
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N*events), "cpu-µs/event")
+			b.ReportMetric(float64(size)*float64(b.N)/(cpuTime(b)-cpu0).Seconds()/1e6, "cpu-MB/s")
 		}
 		b.Run("kind="+kind+"/impl=decode", func(b *testing.B) { benchinput.DecodeOnly(b, payloads) })
 		b.Run("kind="+kind+"/impl=naive", func(b *testing.B) {
