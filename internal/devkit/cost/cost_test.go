@@ -42,7 +42,8 @@ func TestStreamPerTB(t *testing.T) {
 // TestMemoryFor checks the memory size follows the slower of the two
 // needs: CPU for a full shard with headroom, or GOMEMLIMIT for the heap.
 func TestMemoryFor(t *testing.T) {
-	w := Workload{Ratio: 10} // a full shard is 10.48576 MB/s of JSON
+	// A full shard is 10.48576 MB/s of JSON.
+	w := Workload{Ratio: 10}
 	if got := memoryFor(100, 60, w); got != 384 { // CPU: 1769×2×10.49/100 = 371 MB
 		t.Errorf("CPU-bound: %d MB, want 384", got)
 	}

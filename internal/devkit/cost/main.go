@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -48,12 +49,11 @@ func main() {
 }
 
 func run(file string, memory int) error {
-	f, err := os.Open(file)
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	res, err := parseBench(f)
+	res, err := parseBench(bytes.NewReader(raw))
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
