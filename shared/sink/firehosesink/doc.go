@@ -24,6 +24,15 @@
 // destinations that transform records one by one (a Lambda processor or
 // dynamic partitioning that expects one JSON object per record).
 //
+// # Serialization
+//
+// PutRecordBatch bodies are written by the sink (serialize.go), not the
+// SDK's schema-driven serializer: base64 straight into one exactly sized,
+// pooled buffer. They are byte-identical to the SDK's (a differential fuzz
+// test holds them to it) and the SDK serializes any input the fast path
+// does not expect; endpoint, headers, signing and response parsing stay
+// the SDK's. WithSDKSerializer turns it off.
+//
 // # Failures
 //
 // A call that fails whole with an error the retry policy (shared/retry)
