@@ -193,8 +193,8 @@ func plan(b *sink.Batch) []*job {
 
 // delivery is the shared state of one Deliver call.
 type delivery struct {
-	s     *Sink
-	b     *sink.Batch
+	s *Sink
+	b *sink.Batch
 
 	failedAt atomic.Int64 // lowest record index with an undelivered event; len(Records) if none
 	retries  atomic.Int64
