@@ -446,6 +446,10 @@ func TestFunctionEnvironment(t *testing.T) {
 			config.EnvGoMemLimit: "682MiB",
 		},
 	}
+	ledger := s.refTo(t, "LedgerTable")
+	for _, want := range cases {
+		want[config.EnvLedgerTable], want[config.EnvLedgerTTL] = ledger, "24h0m0s"
+	}
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
 			// GIVEN sink's function THEN its environment uses the shared config names, and only those

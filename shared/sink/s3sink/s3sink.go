@@ -2,13 +2,14 @@
 // in logfan's record schema, partitioned for Athena and Glue by owner, source
 // log group and event hour (UTC):
 //
-//	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<first>_<last>_<part>.ndjson.gz
+//	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<seq>_<event>.ndjson.gz
 //
 // Partition values are escaped with hive.Escape (Hive-style %XX, so
-// "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). The object name depends only
-// on the shard, the batch's first and last sequence numbers and the part
-// number, so a retried batch overwrites its objects instead of duplicating
-// them. Each partition is split into parts of at most config.S3.MaxObjectBytes
+// "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). An object is named for its
+// first event (ObjectName): the sequence number of its record and its index
+// there, whatever record a retry starts from, so a retry that writes an
+// object starting at the same event overwrites it instead of duplicating.
+// Each partition is split into parts of at most config.S3.MaxObjectBytes
 // of uncompressed NDJSON; a single line longer than that gets a part of its own.
 //
 // The stack's Glue table (cdk/recipient/athena.go) declares the partition
