@@ -698,9 +698,11 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	s := defaultStack(t)
 	data := s.refTo(t, "DataBucket")["Ref"].(string)
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
+	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
 	shared := map[string][]string{
 		"<" + quarantine + ".Arn>/*": {"s3:PutObject"},
 		"<" + quarantine + ".Arn>":   {"s3:ListBucket"},
+		"<" + ledger + ".Arn>":       {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
 	}
 	group := "arn:aws:logs:us-east-1:123456789012:log-group:/logfan/*"
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}
