@@ -46,13 +46,14 @@ func BenchmarkDedupe(b *testing.B) {
 				}
 				b.SetBytes(size)
 				b.ReportAllocs()
-				calls0 := tr.Calls()
+				calls0, cpu0 := tr.Calls(), processCPU()
 				for b.Loop() {
 					if _, err := h.Invoke(context.Background(), payload); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(tr.Calls()-calls0)/float64(b.N), "calls/op")
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}

@@ -261,7 +261,7 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 		return nil, err
 	}
 	if n.LedgerTable != "" {
-		if err := createLedgerTable(ctx, c.DynamoDB, n.LedgerTable); err != nil {
+		if err := CreateLedgerTable(ctx, c.DynamoDB, n.LedgerTable); err != nil {
 			return nil, err
 		}
 	}
@@ -287,9 +287,9 @@ func CreateFirehoseStream(ctx context.Context, c *Clients, roleARN, stream, buck
 	return nil
 }
 
-// createLedgerTable creates the ledger's table as the stack does: keyed by
+// CreateLedgerTable creates the ledger's table as the stack does: keyed by
 // dynamoledger.AttrKey, on demand, TTL on dynamoledger.AttrExpires.
-func createLedgerTable(ctx context.Context, c *dynamodb.Client, table string) error {
+func CreateLedgerTable(ctx context.Context, c *dynamodb.Client, table string) error {
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		BillingMode:          ddbtypes.BillingModePayPerRequest,
