@@ -22,6 +22,11 @@ import (
 type flakySink struct {
 	fail    map[string]bool
 	failing bool
+	// crashAt, when set, makes the next Deliver land the events of the
+	// records before it and then panic: what a crash or timeout in the middle
+	// of delivery leaves behind (the consumer's guard turns the panic into
+	// a retry of the whole batch, as Lambda does after a crash).
+	crashAt int
 	landed  map[string]int // event ID -> times landed
 	calls   int
 }
@@ -30,6 +35,15 @@ func (f *flakySink) Name() string { return "flaky" }
 
 func (f *flakySink) Deliver(_ context.Context, b *sink.Batch) sink.Result {
 	f.calls++
+	if f.crashAt > 0 {
+		for k := range min(f.crashAt, len(b.Records)) {
+			for _, ev := range b.Records[k].Message.LogEvents {
+				f.landed[ev.ID]++
+			}
+		}
+		f.crashAt = 0
+		panic("crash in the middle of delivery")
+	}
 	res := sink.Result{FailedAt: -1}
 	var landedAt [][2]int
 	for k, r := range b.Records {
@@ -177,5 +191,46 @@ func TestLedgerStaleEntries(t *testing.T) {
 				t.Errorf("the entry read was not deleted")
 			}
 		})
+	}
+}
+
+// A crash in the middle of a retry costs duplicates of what that attempt
+// delivered before it crashed, no more: the entry the crashed attempt read
+// is still there for the next one.
+func TestLedgerCrashDuringRetry(t *testing.T) {
+	_, ev := kinesisJSON(t, payloads(t, "DDDDD", 10))
+	l := &ledger.Memory{}
+	fs := &flakySink{fail: map[string]bool{ev.Records[1].Kinesis.SequenceNumber: true}, failing: true, landed: map[string]int{}}
+	h := New(Options{Sink: fs, Quarantine: &quarantine.Memory{}, Ledger: l, Logger: slog.New(slog.DiscardHandler)})
+
+	// Attempt 1: records 0, 2, 3, 4 land, record 1 fails: retry from record 1.
+	payload, _ := kinesisJSONEvent(t, ev)
+	resp := invoke(t, h, payload)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[1].Kinesis.SequenceNumber {
+		t.Fatalf("attempt 1: %+v", resp.BatchItemFailures)
+	}
+	fs.failing = false
+	ev.Records = ev.Records[1:]
+	// Attempt 2 (the retry) delivers its first record, then crashes.
+	fs.crashAt = 1
+	payload, _ = kinesisJSONEvent(t, ev)
+	if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Kinesis.SequenceNumber {
+		t.Fatalf("attempt 2: %+v", resp.BatchItemFailures)
+	}
+	// Attempt 3 (Lambda retries the whole batch) succeeds.
+	if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("attempt 3: %+v", resp.BatchItemFailures)
+	}
+	dups := 0
+	for _, c := range fs.landed {
+		dups += c - 1
+	}
+	// Only the crashed attempt's one record (10 events) lands twice; records
+	// 2-4, listed by attempt 1, are not sent again.
+	if len(fs.landed) != 50 || dups != 10 {
+		t.Fatalf("landed %d of 50 events, %d duplicates; want all, 10", len(fs.landed), dups)
+	}
+	if l.Len() != 0 {
+		t.Errorf("%d ledger entries left", l.Len())
 	}
 }
