@@ -8,7 +8,6 @@
 package ledger
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -53,24 +52,24 @@ func Key(fn, shard, seq string) string { return fn + "#" + shard + "#" + seq }
 // number and its units separated by spaces (sequence numbers of one shard
 // share most of their digits, which gzip folds away).
 func Marshal(e Entry) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
-	w := bufio.NewWriter(zw)
+	var text strings.Builder
 	for _, r := range e {
 		if r.SequenceNumber == "" || strings.ContainsAny(r.SequenceNumber, " \n") {
 			return nil, fmt.Errorf("ledger: bad sequence number %q", r.SequenceNumber)
 		}
-		w.WriteString(r.SequenceNumber)
+		text.WriteString(r.SequenceNumber)
 		for _, u := range r.Units {
 			if u == "" || strings.ContainsAny(u, " \n") {
 				return nil, fmt.Errorf("ledger: bad unit key %q", u)
 			}
-			w.WriteByte(' ')
-			w.WriteString(u)
+			text.WriteByte(' ')
+			text.WriteString(u)
 		}
-		w.WriteByte('\n')
+		text.WriteByte('\n')
 	}
-	if err := w.Flush(); err != nil {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level: no error
+	if _, err := io.WriteString(zw, text.String()); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
