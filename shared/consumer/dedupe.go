@@ -50,10 +50,10 @@ func (p *pendingEntry) wait() (ledger.Entry, error) {
 	return p.entry, nil
 }
 
-// skipLanded leaves out of b the events entry says already landed and
-// returns how many it left out. A unit it cannot read, or that names
-// events the record does not have, is ignored: the events are delivered
-// again rather than risk leaving out one that never landed.
+// skipLanded leaves out of b the events entry says already landed, and
+// returns how many it left out. Keys it cannot apply (a Fanout's, made for
+// one target) go to the sink in b.Landed. Units of records not in b are
+// ignored.
 func skipLanded(b *sink.Batch, entry ledger.Entry) int {
 	if len(entry) == 0 {
 		return 0
@@ -64,39 +64,18 @@ func skipLanded(b *sink.Batch, entry ledger.Entry) int {
 	}
 	skipped := 0
 	for k := range b.Records {
-		r := &b.Records[k]
-		units := bySeq[r.SequenceNumber]
+		units := bySeq[b.Records[k].SequenceNumber]
 		if len(units) == 0 {
 			continue
 		}
-		n := len(r.Message.LogEvents)
-		landed := make([]bool, n)
-		any := false
+		var n int
+		b.Records[k], n = sink.Without(b.Records[k], units)
+		skipped += n
 		for _, u := range units {
-			from, to, ok := sink.ParseEventsKey(u)
-			if !ok || to > n {
-				continue
+			if _, _, ok := sink.ParseEventsKey(u); !ok {
+				b.Landed = append(b.Landed, sink.Unit{Record: k, Key: u})
 			}
-			for e := from; e < to; e++ {
-				landed[e] = true
-			}
-			any = true
 		}
-		if !any {
-			continue
-		}
-		m := *r.Message
-		m.LogEvents = nil
-		origin := make([]int32, 0, n)
-		for e := range n {
-			if landed[e] {
-				skipped++
-				continue
-			}
-			m.LogEvents = append(m.LogEvents, r.Message.LogEvents[e])
-			origin = append(origin, int32(e))
-		}
-		r.Message, r.Origin = &m, origin
 	}
 	return skipped
 }

@@ -104,3 +104,50 @@ func (l *Landing) Units(b *Batch) []Unit {
 	}
 	return us
 }
+
+// Without returns r without the events keys name (EventsKey keys; others
+// are ignored), with Origin set so that EventIndex still gives each
+// remaining event's index in the record as it is in the stream, and how
+// many events it left out. A key naming events the record never had is
+// ignored: the events are delivered again rather than risk leaving out one
+// that never landed.
+func Without(r DecodedRecord, keys []string) (DecodedRecord, int) {
+	n := len(r.Message.LogEvents)
+	var landed map[int]bool // by index in the stream's record
+	for _, k := range keys {
+		from, to, ok := ParseEventsKey(k)
+		if !ok || (r.Origin == nil && to > n) {
+			continue
+		}
+		if n == 0 {
+			break
+		}
+		if landed == nil {
+			landed = map[int]bool{}
+		}
+		// Events past the last one left are of no interest (and bound the work).
+		for e := from; e < min(to, r.EventIndex(n-1)+1); e++ {
+			landed[e] = true
+		}
+	}
+	if landed == nil {
+		return r, 0
+	}
+	m := *r.Message
+	m.LogEvents = nil
+	origin := make([]int32, 0, n)
+	skipped := 0
+	for i := range n {
+		if landed[r.EventIndex(i)] {
+			skipped++
+			continue
+		}
+		m.LogEvents = append(m.LogEvents, r.Message.LogEvents[i])
+		origin = append(origin, int32(r.EventIndex(i)))
+	}
+	if skipped == 0 {
+		return r, 0
+	}
+	r.Message, r.Origin = &m, origin
+	return r, skipped
+}

@@ -50,6 +50,10 @@ type Batch struct {
 	Records []DecodedRecord
 	// Routes is the route table the records were routed by, or nil.
 	Routes *routes.Table
+	// Landed lists what an earlier attempt delivered of these records that
+	// the consumer could not leave out itself: keys a sink made for one of
+	// its targets (Fanout's), which that sink honours (see Unit).
+	Landed []Unit
 }
 
 // Events counts the log events in b.
