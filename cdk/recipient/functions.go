@@ -79,7 +79,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(id))
 
 	grantSink(r, sink, role)
-	grantLedger(r, role)
+	grantLedger(r, id, role, fn)
 	// Quarantine and Lambda's on-failure records share one dedicated bucket.
 	// Lambda chooses the on-failure object keys itself, so PutObject covers
 	// the bucket's objects; ListBucket is what Lambda's S3 destination requires.

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/shared/ledger/dynamoledger"
@@ -32,10 +33,21 @@ func newLedgerTable(r *recipientStack) awsdynamodb.Table {
 	return t
 }
 
-// grantLedger gives a consumer's role exactly the calls dynamoledger makes, on the table.
-func grantLedger(r *recipientStack, role awsiam.IRole) {
+// grantLedger gives a consumer's role exactly the calls dynamoledger makes,
+// on the table, in a policy of its own: added to the role's default policy
+// it could push a large routed stack's policy over the inline size, into an
+// overflow policy that the role's cdk-nag suppressions do not reach.
+// The function depends on it, so that it never runs without it.
+func grantLedger(r *recipientStack, id string, role awsiam.IRole, fn constructs.IConstruct) {
 	if r.ledger == nil {
 		return
 	}
-	grant(role, []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, r.ledger.TableArn())
+	p := awsiam.NewPolicy(r.stack, jsii.String(id+"LedgerPolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+			Resources: jsii.Strings(*r.ledger.TableArn()),
+		})},
+	})
+	fn.Node().AddDependency(p)
 }
