@@ -50,6 +50,9 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	if r.firehose != nil {
 		refs.FirehoseStream = r.firehose.name
 	}
+	if r.ledger != nil {
+		refs.LedgerTable = *r.ledger.TableName()
+	}
 	for k, v := range s.functionEnv(sink, refs) {
 		env[k] = jsii.String(v)
 	}
@@ -76,6 +79,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(id))
 
 	grantSink(r, sink, role)
+	grantLedger(r, id, role, fn)
 	// Quarantine and Lambda's on-failure records share one dedicated bucket.
 	// Lambda chooses the on-failure object keys itself, so PutObject covers
 	// the bucket's objects; ListBucket is what Lambda's S3 destination requires.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/internal/naming"
@@ -75,6 +76,8 @@ const (
 	CtxMaxRecordAgeSeconds = "maxRecordAgeSeconds"
 	CtxStartingPosition    = "startingPosition"
 	CtxEnhancedFanOut      = "enhancedFanOut"
+	// CtxDedupe turns the consumers' ledger on (default) or off (dedupe=false).
+	CtxDedupe = "dedupe"
 
 	CtxIteratorAgeAlarmSecs = "iteratorAgeAlarmSeconds"
 	CtxAlarmTopicARN        = "alarmTopicArn"
@@ -129,6 +132,9 @@ type Settings struct {
 	Alarms     AlarmSettings
 	// Nag applies cdk-nag's AwsSolutions pack at synth (on unless disableNag=true).
 	Nag bool
+	// Dedupe creates the ledger table, so that a batch retried after a
+	// partial failure skips what already landed (on unless dedupe=false).
+	Dedupe bool
 
 	// Routes choose the targets of each event (see routes.go); none by default.
 	Routes RouteSettings
@@ -429,6 +435,7 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.Alarms.IteratorAgeSeconds = p.Int(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
 	s.Nag = !p.Bool(CtxDisableNag, false)
+	s.Dedupe = p.Bool(CtxDedupe, true)
 
 	parseRouteSettings(p, &s)
 	if len(s.EnabledSinks()) == 0 {
@@ -454,11 +461,11 @@ const streamEncryptionKMSHint = "streamEncryption=kms as well"
 
 // envRefs names the deploy-time values a function's environment refers to.
 type envRefs struct {
-	DataBucket, QuarantineBucket, FirehoseStream string
+	DataBucket, QuarantineBucket, FirehoseStream, LedgerTable string
 }
 
 // envPlaceholders stand in for resource names when validating settings before any construct exists.
-var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream"}
+var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream", LedgerTable: "ledger-table"}
 
 // functionEnv builds the environment of sink's function from the shared
 // config constants, so the stack and the runtime cannot drift apart.
@@ -475,6 +482,11 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 		// Every function gets the whole table: its per-route counts cover
 		// the events routed to other sinks too.
 		env[config.EnvRoutes] = s.Routes.Text
+	}
+	if s.Dedupe {
+		env[config.EnvLedgerTable] = refs.LedgerTable
+		// Past the stream's retention Lambda cannot re-deliver an entry's records.
+		env[config.EnvLedgerTTL] = (time.Duration(s.Stream.RetentionHours) * time.Hour).String()
 	}
 	switch sink {
 	case config.SinkS3:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -35,6 +36,7 @@ type recipientStack struct {
 	destination awslogs.CfnDestination
 	senders     *senderParameters
 	quarantine  awss3.Bucket
+	ledger      awsdynamodb.Table
 	data        awss3.IBucket
 	firehose    *firehoseSink
 	athena      *athena
@@ -69,6 +71,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	}
 	r.destination = newDestination(parts)
 	r.quarantine = newQuarantineBucket(r)
+	r.ledger = newLedgerTable(r)
 	r.data = newDataBucket(r)
 	r.firehose = newFirehoseSink(r)
 	r.athena = newAthena(r)

@@ -446,6 +446,10 @@ func TestFunctionEnvironment(t *testing.T) {
 			config.EnvGoMemLimit: "682MiB",
 		},
 	}
+	ledger := s.refTo(t, "LedgerTable")
+	for _, want := range cases {
+		want[config.EnvLedgerTable], want[config.EnvLedgerTTL] = ledger, "24h0m0s"
+	}
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
 			// GIVEN sink's function THEN its environment uses the shared config names, and only those
@@ -694,9 +698,11 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	s := defaultStack(t)
 	data := s.refTo(t, "DataBucket")["Ref"].(string)
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
+	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
 	shared := map[string][]string{
 		"<" + quarantine + ".Arn>/*": {"s3:PutObject"},
 		"<" + quarantine + ".Arn>":   {"s3:ListBucket"},
+		"<" + ledger + ".Arn>":       {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
 	}
 	group := "arn:aws:logs:us-east-1:123456789012:log-group:/logfan/*"
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}

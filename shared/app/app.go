@@ -10,10 +10,13 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/ledger"
+	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
 	"github.com/logfan/logfan/shared/retry"
@@ -65,9 +68,13 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 	if err != nil {
 		return nil, err
 	}
+	var l ledger.Store
+	if cfg.Ledger.Table != "" {
+		l = dynamoledger.New(dynamodb.NewFromConfig(awsCfg), cfg.Ledger.Table, cfg.Ledger.TTL)
+	}
 	return consumer.New(consumer.Options{
 		Sink: s, Routes: cfg.Routes, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
-		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary,
+		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary, Ledger: l,
 	}), nil
 }
 

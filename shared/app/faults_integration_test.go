@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,51 +21,13 @@ import (
 	"github.com/logfan/logfan/internal/tools/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
-// chaos fails a share (rate) of requests the way AWS does under stress:
-// throttling, 5xx and hung connections.
-type chaos struct {
-	mu       sync.Mutex
-	rng      *rand.Rand
-	rate     float64
-	injected map[string]int
-}
-
-func (c *chaos) setRate(r float64) {
-	c.mu.Lock()
-	c.rate = r
-	c.mu.Unlock()
-}
-
-func (c *chaos) inject(req *http.Request, _ []byte, _ int) (*http.Response, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rng.Float64() >= c.rate {
-		return nil, nil
-	}
-	jsonAPI := faults.Target(req) != "" // Firehose and Logs speak JSON; S3 speaks XML.
-	switch p := c.rng.Float64(); {
-	case p < 0.55:
-		c.injected["throttle"]++
-		if jsonAPI {
-			return faults.JSONError(400, "ThrottlingException", "Rate exceeded"), nil
-		}
-		return faults.XMLError(503, "SlowDown", "Please reduce your request rate."), nil
-	case p < 0.92:
-		c.injected["5xx"]++
-		if jsonAPI {
-			return faults.JSONError(500, "ServiceUnavailableException", "injected"), nil
-		}
-		return faults.XMLError(500, "InternalError", "injected"), nil
-	default:
-		c.injected["hang"]++
-		c.mu.Unlock()
-		defer c.mu.Lock()
-		return faults.Hang(req)
-	}
-}
+// maxDuplicatesPercent bounds the duplicates the fault schedule may leave
+// with the ledger on (issue: "duplicates <= 1% of events").
+const maxDuplicatesPercent = 1
 
 // suffix is the event Lambda sends when it retries from seq.
 func suffix(ev events.KinesisEvent, seq string) events.KinesisEvent {
@@ -81,7 +41,10 @@ func suffix(ev events.KinesisEvent, seq string) events.KinesisEvent {
 
 // TestFaultsLoseNothing drives each real handler through injected faults the
 // way Lambda does: invoke, and while batchItemFailures names a record,
-// re-invoke from it. Then it counts: every event landed at least once.
+// re-invoke from it. Then it counts: every event landed at least once, and
+// with the ledger (package ledger, on as the stack deploys it) at most
+// maxDuplicates of them twice. With the ledger unreachable the handler falls
+// back to at least once: duplicates, still nothing lost.
 func TestFaultsLoseNothing(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
@@ -108,24 +71,46 @@ func TestFaultsLoseNothing(t *testing.T) {
 	}
 	batch := eventgen.KinesisEvent(eventgen.Stream{}, datas)
 
-	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
-		t.Run(sinkName, func(t *testing.T) {
-			names := demo.DefaultNames().WithSuffix("-faults-" + sinkName)
-			ch := &chaos{rng: rand.New(rand.NewPCG(7, uint64(len(sinkName)))), injected: map[string]int{}}
+	for _, tc := range []struct {
+		sink       string
+		ledgerDown bool // every ledger call fails
+	}{{config.SinkS3, false}, {config.SinkFirehose, false}, {config.SinkLogs, false}, {config.SinkLogs, true}} {
+		sinkName, name := tc.sink, tc.sink
+		if tc.ledgerDown {
+			name += "-ledger-down"
+		}
+		t.Run(name, func(t *testing.T) {
+			names := demo.DefaultNames().WithSuffix("-faults-" + name)
+			ch := faults.NewChaos(7, uint64(len(sinkName)), 0)
+			inject := ch.Inject
+			if tc.ledgerDown {
+				inject = func(req *http.Request, body []byte, call int) (*http.Response, error) {
+					if strings.HasPrefix(faults.Target(req), "DynamoDB_") {
+						return faults.JSONError(500, "InternalServerError", "injected: the ledger is down"), nil
+					}
+					return ch.Inject(req, body, call)
+				}
+			}
+			var ledgerErrs int
 			h := newHandler(t, readers, names, sinkName, app.Deps{
 				Logger:     slog.New(slog.DiscardHandler),
-				HTTPClient: &http.Client{Transport: &faults.Transport{Inject: ch.inject}},
+				HTTPClient: &http.Client{Transport: &faults.Transport{Inject: inject}},
+				OnSummary: func(s consumer.Summary) {
+					if s.LedgerErr != "" {
+						ledgerErrs++
+					}
+				},
 			})
 
 			ev, retries := batch, 0
 			for attempt := 1; ; attempt++ {
 				switch attempt {
 				case 1:
-					ch.setRate(1) // an outage: the sink retries until its deadline
+					ch.SetRate(1) // an outage: the sink retries until its deadline
 				case 2:
-					ch.setRate(0.3) // a degraded service
+					ch.SetRate(0.3) // a degraded service
 				case 5:
-					ch.setRate(0) // the cause is fixed; Lambda's next retries succeed
+					ch.SetRate(0) // the cause is fixed; Lambda's next retries succeed
 				}
 				if attempt > 12 {
 					t.Fatalf("still failing after %d invocations", attempt-1)
@@ -150,10 +135,9 @@ func TestFaultsLoseNothing(t *testing.T) {
 				retries++
 				ev = suffix(ev, resp.BatchItemFailures[0].ItemIdentifier)
 			}
-			ch.mu.Lock()
-			injected := fmt.Sprint(ch.injected)
-			ch.mu.Unlock()
-			if retries == 0 || ch.injected["throttle"]+ch.injected["5xx"] == 0 {
+			inj := ch.Injected()
+			injected := fmt.Sprint(inj)
+			if retries == 0 || inj["throttle"]+inj["5xx"] == 0 {
 				t.Fatalf("the faults never forced a retry (injected %s): the test proves nothing", injected)
 			}
 
@@ -203,9 +187,15 @@ func TestFaultsLoseNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s: %d events, %d invocations, injected %s; lost %d, duplicates %d, quarantined %d", sinkName, len(want), retries+1, injected, lost, dups, len(items))
+			t.Logf("%s: %d events, %d invocations, injected %s; lost %d, duplicates %d, quarantined %d, invocations with a ledger error %d", name, len(want), retries+1, injected, lost, dups, len(items), ledgerErrs)
 			if lost != 0 {
 				t.Fatalf("%d of %d events lost", lost, len(want))
+			}
+			switch {
+			case tc.ledgerDown && ledgerErrs == 0:
+				t.Fatal("the ledger never failed: the test proves nothing")
+			case !tc.ledgerDown && dups > len(want)*maxDuplicatesPercent/100:
+				t.Fatalf("%d duplicates of %d events: over %d%%", dups, len(want), maxDuplicatesPercent)
 			}
 			if len(items) != 1 || !strings.Contains(items[0].Entry.Reason, "not gzip") {
 				t.Fatalf("quarantine holds %d items, want the poison record", len(items))

@@ -21,6 +21,7 @@ const (
 	DefaultLogsStreamTemplate = PlaceholderLogStream
 	DefaultLogsRetentionDays  = 30
 	DefaultQuarantinePrefix   = "quarantine"
+	DefaultLedgerTTL          = 24 * time.Hour
 	PackingPack               = "pack"
 	PackingSingle             = "single"
 )
@@ -42,6 +43,15 @@ type Config struct {
 	Quarantine Quarantine
 	// Routes, if set, choose the targets of each record (nil: the default target).
 	Routes *routes.Table
+	Ledger Ledger
+}
+
+// Ledger configures the ledger of what landed before a retry point; an
+// empty Table turns it off.
+type Ledger struct {
+	Table string
+	// TTL is how long an entry is kept: the stream's retention.
+	TTL time.Duration
 }
 
 // S3 configures the S3 sink.
@@ -122,6 +132,10 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	}
 	c.DeliveryTimeout = duration(EnvDeliveryTimeout)
 	c.AttemptTimeout = duration(EnvAttemptTimeout)
+	c.Ledger = Ledger{Table: str(EnvLedgerTable, ""), TTL: duration(EnvLedgerTTL)}
+	if c.Ledger.TTL == 0 {
+		c.Ledger.TTL = DefaultLedgerTTL
+	}
 	c.Quarantine = Quarantine{
 		Bucket:   str(EnvQuarantineBucket, ""),
 		Prefix:   strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/"),

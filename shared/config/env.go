@@ -57,6 +57,14 @@ const (
 	// EnvAttemptTimeout bounds one call to AWS, as a Go duration (default
 	// retry.DefaultAttemptTimeout, 30 s): a hung connection is abandoned and retried.
 	EnvAttemptTimeout = "LOGFAN_ATTEMPT_TIMEOUT"
+
+	// EnvLedgerTable is the DynamoDB table of the ledger (package ledger):
+	// set, a batch retried after a partial failure skips what already
+	// landed; empty (dedupe=false), retries deliver at least once.
+	EnvLedgerTable = "LOGFAN_LEDGER_TABLE"
+	// EnvLedgerTTL is how long a ledger entry is kept, as a Go duration
+	// (default 24h; the stack sets the stream's retention).
+	EnvLedgerTTL = "LOGFAN_LEDGER_TTL"
 )
 
 // Sink names, shared by the functions, the stack and the CLI.

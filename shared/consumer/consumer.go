@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/logfan/logfan/shared/emf"
 	"github.com/logfan/logfan/shared/invocation"
+	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
@@ -62,6 +63,13 @@ type Options struct {
 	Now func() time.Time
 	// OnSummary, if set, receives each invocation's summary (replay prints it).
 	OnSummary func(Summary)
+	// Ledger, if set, remembers what landed of a batch that ends with a
+	// retry point, so that the retry skips it (package ledger).
+	Ledger ledger.Store
+	// LedgerName names this function's entries in a Ledger shared by several (default: the sink's name).
+	LedgerName string
+	// LedgerTimeout bounds reading the Ledger before delivery (DefaultLedgerTimeout if zero).
+	LedgerTimeout time.Duration
 }
 
 // Handler is a lambda.Handler: it takes the raw event JSON so that it can
@@ -84,6 +92,12 @@ func New(o Options) *Handler {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.LedgerName == "" && o.Sink != nil {
+		o.LedgerName = o.Sink.Name()
+	}
+	if o.LedgerTimeout <= 0 {
+		o.LedgerTimeout = DefaultLedgerTimeout
 	}
 	return &Handler{o: o, dec: subscription.NewDecoder(o.MaxDecompressed)}
 }
@@ -130,6 +144,11 @@ type Summary struct {
 	OtherSinks int `json:"otherSinks"`
 	// Routes counts events per route (routed invocations only).
 	Routes []RouteCount `json:"routes,omitempty"`
+	// Skipped counts events left out because an earlier attempt delivered them (the ledger).
+	Skipped int `json:"skipped,omitempty"`
+	// LedgerErr says why the ledger could not be read or written (the batch
+	// is then delivered at least once, not lost).
+	LedgerErr string `json:"ledgerError,omitempty"`
 }
 
 // RouteCount counts one route's events in an invocation.
@@ -180,6 +199,10 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 		return resp, sum
 	}
 	batch := &sink.Batch{ShardID: recs[0].ShardID()}
+	var read *pendingEntry
+	if h.o.Ledger != nil {
+		read = h.readLedger(ctx, &recs[0])
+	}
 	qctx, cancelQ := h.quarantineContext(ctx)
 	defer cancelQ()
 	// origin maps a batch record back to its index in recs.
@@ -242,10 +265,25 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	if rt != nil {
 		sum.Routes = rt.counts()
 	}
+	var (
+		prior      ledger.Entry
+		readKey    string
+		ledgerErrs []error
+	)
+	if read != nil {
+		var err error
+		if prior, err = read.wait(); err != nil {
+			ledgerErrs = append(ledgerErrs, err)
+		} else if len(prior) > 0 {
+			readKey = read.key
+			sum.Skipped = skipLanded(batch, prior)
+		}
+	}
 
+	var res sink.Result
 	if len(batch.Records) > 0 {
 		dctx, cancel := h.deliveryContext(ctx)
-		res := h.deliver(dctx, batch)
+		res = h.deliver(dctx, batch)
 		cancel()
 		res = checkAccounting(batch, res)
 		sum.Delivered, sum.Retried = res.Delivered, res.Retries
@@ -271,6 +309,20 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			}
 		}
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: sum.RetryFrom})
+	}
+	if read != nil {
+		newKey := ""
+		var e ledger.Entry
+		if cutoff < len(recs) {
+			newKey = ledger.Key(h.o.LedgerName, batch.ShardID, recs[cutoff].SequenceNumber)
+			e = ledgerEntry(recs, cutoff, batch, origin, res, prior)
+		}
+		if err := h.settleLedger(qctx, readKey, newKey, e); err != nil {
+			ledgerErrs = append(ledgerErrs, err)
+		}
+	}
+	if len(ledgerErrs) > 0 {
+		sum.LedgerErr = errors.Join(ledgerErrs...).Error()
 	}
 	h.report(ctx, start, batch.ShardID, sum, owners)
 	if h.o.OnSummary != nil {
@@ -301,6 +353,7 @@ func checkAccounting(b *sink.Batch, res sink.Result) sink.Result {
 	if res.Delivered+undeliverable >= owed {
 		return res
 	}
+	res.Landed = nil // a sink that miscounts cannot be trusted with what landed either
 	res.Err = errors.Join(fmt.Errorf("sink accounted for %d of the %d events before record %d (delivered %d, undeliverable %d): retrying the whole batch",
 		res.Delivered+undeliverable, owed, upTo, res.Delivered, undeliverable), res.Err)
 	res.FailedAt = 0
@@ -454,6 +507,13 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 	}
 	if s.RetryFrom != "" {
 		attrs = append(attrs, slog.String("retryFrom", s.RetryFrom), slog.String("error", s.Err))
+	}
+	if s.Skipped > 0 {
+		attrs = append(attrs, slog.Int("skipped", s.Skipped))
+	}
+	if s.LedgerErr != "" {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("ledgerError", s.LedgerErr))
 	}
 	h.o.Logger.LogAttrs(ctx, level, "batch", attrs...)
 

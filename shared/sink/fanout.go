@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Fanout delivers a routed batch to several targets of one sink kind (S3
@@ -27,15 +30,18 @@ func (f *Fanout) Name() string { return f.name }
 
 // Deliver implements Sink: each target gets the records routed to it, all
 // targets at once. A record is retried (FailedAt) from the first record any
-// target failed on; what other targets delivered of the records after it
-// is counted as delivered and sent to them again by the retry.
+// target failed on; what each target took of the records from there on is
+// reported in Landed under keys of that target, and left out for that
+// target when the retry hands them back in Batch.Landed.
 func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 	type part struct {
-		batch  Batch
-		origin []int // origin[k] is the index in b.Records of batch.Records[k]
-		res    Result
+		batch   Batch
+		origin  []int // origin[k] is the index in b.Records of batch.Records[k]
+		skipped []int // skipped[k]: events of batch.Records[k] an earlier attempt delivered to this target
+		res     Result
 	}
 	parts := make([]part, len(f.sinks))
+	landed := f.landedByTarget(b)
 	for i := range b.Records {
 		for _, t := range b.Records[i].Targets {
 			if t < 0 || t >= len(parts) {
@@ -45,8 +51,13 @@ func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 			p := &parts[t]
 			r := b.Records[i]
 			r.Targets = nil // one copy for the target's own sink
+			n := 0
+			if keys := landed[[2]int{i, t}]; len(keys) > 0 {
+				r, n = Without(r, keys)
+			}
 			p.batch.Records = append(p.batch.Records, r)
 			p.origin = append(p.origin, i)
+			p.skipped = append(p.skipped, n)
 		}
 	}
 	var g Group
@@ -90,5 +101,75 @@ func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 	}
 	out.Err = errors.Join(errs...)
 	slices.SortFunc(out.Undeliverable, func(a, b Undeliverable) int { return a.Record - b.Record })
+	for t := range parts {
+		p := &parts[t]
+		for k, i := range p.origin {
+			if out.FailedAt < 0 || i < out.FailedAt {
+				out.Delivered += p.skipped[k] // delivered, by an earlier attempt
+			}
+		}
+		if out.FailedAt >= 0 && len(p.batch.Records) > 0 {
+			out.Landed = append(out.Landed, f.landed(t, &p.batch, p.origin, p.res, out.FailedAt)...)
+		}
+	}
+	return out
+}
+
+// targetKey prefixes the Unit keys of target t's sink: a hash of the
+// target's name, so that a key never applies to another target, even
+// after the route table changed between two attempts.
+func (f *Fanout) targetKey(t int) string {
+	h := fnv.New64a()
+	h.Write([]byte(f.targets[t]))
+	return "t" + strconv.FormatUint(h.Sum64(), 36) + "/"
+}
+
+// landedByTarget sorts b.Landed by record and target, without the prefix.
+func (f *Fanout) landedByTarget(b *Batch) map[[2]int][]string {
+	if len(b.Landed) == 0 {
+		return nil
+	}
+	out := map[[2]int][]string{}
+	for t := range f.targets {
+		prefix := f.targetKey(t)
+		for _, u := range b.Landed {
+			if key, ok := strings.CutPrefix(u.Key, prefix); ok {
+				out[[2]int{u.Record, t}] = append(out[[2]int{u.Record, t}], key)
+			}
+		}
+	}
+	return out
+}
+
+// landed lists, as Units of b (records from failedAt on), what target t
+// took of its sub-batch sb: every event of the records before the target's
+// own FailedAt but those it refused, and what its sink reports landed after.
+func (f *Fanout) landed(t int, sb *Batch, origin []int, res Result, failedAt int) []Unit {
+	own := res.FailedAt
+	if own < 0 || own > len(sb.Records) {
+		own = len(sb.Records)
+	}
+	refused := map[[2]int]bool{}
+	for _, u := range res.Undeliverable {
+		refused[[2]int{u.Record, u.Event}] = true
+	}
+	l := NewLanding(sb, 0)
+	for k := range own {
+		if origin[k] < failedAt {
+			continue
+		}
+		for e := range sb.Records[k].Message.LogEvents {
+			if !refused[[2]int{k, e}] {
+				l.Add(sb, k, e)
+			}
+		}
+	}
+	prefix := f.targetKey(t)
+	var out []Unit
+	for _, u := range append(l.Units(sb), res.Landed...) {
+		if u.Record >= 0 && u.Record < len(origin) && origin[u.Record] >= failedAt {
+			out = append(out, Unit{Record: origin[u.Record], Key: prefix + u.Key})
+		}
+	}
 	return out
 }

@@ -22,6 +22,19 @@ type DecodedRecord struct {
 	// targets of this sink the record goes to; nil means the sink's one
 	// default target (no routes configured).
 	Targets []int
+	// Origin is nil, or, when an earlier attempt already delivered some of
+	// the record's events and they were left out of Message, the index each
+	// remaining event had in the record as it is in the stream.
+	Origin []int32
+}
+
+// EventIndex is the index event i of Message has in the record as it is in
+// the stream, which a retry of the record does not change.
+func (r *DecodedRecord) EventIndex(i int) int {
+	if r.Origin == nil {
+		return i
+	}
+	return int(r.Origin[i])
 }
 
 // Copies is how many deliveries the record's events are owed: one per target.
@@ -37,6 +50,10 @@ type Batch struct {
 	Records []DecodedRecord
 	// Routes is the route table the records were routed by, or nil.
 	Routes *routes.Table
+	// Landed lists what an earlier attempt delivered of these records that
+	// the consumer could not leave out itself: keys a sink made for one of
+	// its targets (Fanout's), which that sink honours (see Unit).
+	Landed []Unit
 }
 
 // Events counts the log events in b.
@@ -82,6 +99,9 @@ type Result struct {
 	FailedAt int
 	// Err says why FailedAt is set.
 	Err error
+	// Landed lists, when FailedAt is set, what of the records from FailedAt
+	// on did land, so that the retry can skip it (see Unit).
+	Landed []Unit
 }
 
 // Sink delivers batches of log events to one service.

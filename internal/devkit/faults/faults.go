@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -121,3 +123,68 @@ type timeoutError struct{}
 func (timeoutError) Error() string   { return "faults: injected i/o timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
+
+// Chaos fails a share of requests the way AWS does under stress: throttling
+// (55%), 5xx (37%) and hung connections (8%), at random from a seeded
+// source so that a run can be repeated. It is safe for concurrent use.
+type Chaos struct {
+	// NoHang turns the hung connections into immediate timeouts (ErrTimeout),
+	// for runs that cannot wait out an attempt timeout.
+	NoHang bool
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	rate     float64
+	injected map[string]int
+}
+
+// NewChaos returns a Chaos failing a share rate (0 to 1) of requests.
+func NewChaos(seed1, seed2 uint64, rate float64) *Chaos {
+	return &Chaos{rng: rand.New(rand.NewPCG(seed1, seed2)), rate: rate, injected: map[string]int{}}
+}
+
+// SetRate changes the share of requests failed.
+func (c *Chaos) SetRate(r float64) {
+	c.mu.Lock()
+	c.rate = r
+	c.mu.Unlock()
+}
+
+// Injected counts the faults injected so far by kind (throttle, 5xx, hang).
+func (c *Chaos) Injected() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.injected)
+}
+
+// Inject is an Injector.
+func (c *Chaos) Inject(req *http.Request, _ []byte, _ int) (*http.Response, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rng.Float64() >= c.rate {
+		return nil, nil
+	}
+	jsonAPI := Target(req) != "" // Firehose, Logs and DynamoDB speak JSON; S3 speaks XML.
+	switch p := c.rng.Float64(); {
+	case p < 0.55:
+		c.injected["throttle"]++
+		if jsonAPI {
+			return JSONError(400, "ThrottlingException", "Rate exceeded"), nil
+		}
+		return XMLError(503, "SlowDown", "Please reduce your request rate."), nil
+	case p < 0.92:
+		c.injected["5xx"]++
+		if jsonAPI {
+			return JSONError(500, "ServiceUnavailableException", "injected"), nil
+		}
+		return XMLError(500, "InternalError", "injected"), nil
+	default:
+		c.injected["hang"]++
+		if c.NoHang {
+			return nil, ErrTimeout
+		}
+		c.mu.Unlock()
+		defer c.mu.Lock()
+		return Hang(req)
+	}
+}

@@ -19,8 +19,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the generated log messages")
 	routed := fs.Bool("routes", false, "run the sinks with a built-in route table (several targets, a drop, a second S3 prefix, Firehose stream and Logs region) and reconcile each route's targets")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr")
+	faultRate := fs.Float64("faults", 0, "share (0 to 1) of the handlers' AWS requests to fail on the way to the emulator: throttling, 5xx, timeouts")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-routes] [-seed N] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-routes] [-seed N] [-faults 0.3] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
 		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
 		fmt.Fprintln(stderr, "of every event per sink. moto does not emulate cross-account destinations, so the senders")
@@ -37,7 +38,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *events < 1 {
 		return fmt.Errorf("-events %d: want at least 1", *events)
 	}
-	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed}
+	if *faultRate < 0 || *faultRate >= 1 {
+		return fmt.Errorf("-faults %v: want a share from 0 to below 1", *faultRate)
+	}
+	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate}
 	for _, s := range strings.Split(*sinks, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			o.Sinks = append(o.Sinks, s)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
 	"github.com/logfan/logfan/shared/app"
@@ -73,6 +75,9 @@ type Options struct {
 	// Routes runs the sinks with the demo's route table (Routes) and
 	// reconciles each route's targets instead of each sink.
 	Routes bool
+	// Faults is the share of the handlers' AWS requests (sinks, quarantine,
+	// ledger) failed on the way to the emulator: throttling, 5xx, timeouts.
+	Faults float64
 }
 
 // Run performs the demo and returns its report; the error is about the run
@@ -357,6 +362,11 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 			r.sum.Rejected += s.Rejected
 			r.sum.poison += len(s.Poison)
 		},
+	}
+	if o.Faults > 0 {
+		chaos := faults.NewChaos(o.Seed, uint64(len(t.Sink)), o.Faults)
+		chaos.NoHang = true // a hang would only wait out the 30 s attempt timeout
+		deps.HTTPClient = &http.Client{Transport: &faults.Transport{Inject: chaos.Inject}}
 	}
 	// Fail fast on a sink that cannot start, before any shard is read.
 	if _, err := t.NewHandler(ctx, deps); err != nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -23,6 +25,7 @@ import (
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 )
 
 // Settings the recipient stack also uses; the comments name the cdk.json
@@ -66,6 +69,9 @@ type Names struct {
 	// OnFailureBucket is the event source mappings' S3 on-failure destination
 	// (the stack shares the quarantine bucket: records under aws/lambda/).
 	OnFailureBucket string
+	// LedgerTable is the DynamoDB table of what landed before a retry point
+	// (context dedupe, on by default); empty turns the ledger off.
+	LedgerTable string
 	// FunctionPrefix prefixes the consumer function names, which end in the
 	// stack's logical IDs (LogfanRecipient-S3Function, ...) as CloudFormation names them.
 	FunctionPrefix string
@@ -86,6 +92,7 @@ func DefaultNames() Names {
 		FirehoseStream:   "logfan-firehose",
 		FirehoseBucket:   "logfan-firehose-data",
 		OnFailureBucket:  "logfan-quarantine",
+		LedgerTable:      "logfan-ledger",
 		FunctionPrefix:   naming.RecipientStack + "-",
 	}
 }
@@ -95,6 +102,9 @@ func (n Names) WithSuffix(suffix string) Names {
 	for _, p := range []*string{&n.Stream, &n.DestinationRole, &n.DataBucket, &n.QuarantineBucket, &n.FirehoseStream, &n.FirehoseBucket, &n.OnFailureBucket} {
 		*p += suffix
 	}
+	if n.LedgerTable != "" {
+		n.LedgerTable += suffix
+	}
 	return n
 }
 
@@ -103,6 +113,9 @@ func (n Names) Env(sink string) map[string]string {
 	env := map[string]string{
 		config.EnvQuarantineBucket: n.QuarantineBucket,
 		config.EnvQuarantinePrefix: config.DefaultQuarantinePrefix,
+	}
+	if n.LedgerTable != "" {
+		env[config.EnvLedgerTable] = n.LedgerTable
 	}
 	switch sink {
 	case config.SinkS3:
@@ -123,6 +136,7 @@ func (n Names) Env(sink string) map[string]string {
 type Clients struct {
 	Kinesis  *kinesis.Client
 	S3       *s3.Client
+	DynamoDB *dynamodb.Client
 	Firehose *firehose.Client
 	IAM      *iam.Client
 	// Logs is CloudWatch Logs in Region (the senders); LogsTarget in LogsRegion (the logs sink's output).
@@ -140,7 +154,7 @@ func NewClients(ctx context.Context) (*Clients, error) {
 		return nil, err
 	}
 	return &Clients{
-		Kinesis: kinesis.NewFromConfig(cfg), S3: awsclient.S3(cfg), Firehose: firehose.NewFromConfig(cfg),
+		Kinesis: kinesis.NewFromConfig(cfg), S3: awsclient.S3(cfg), Firehose: firehose.NewFromConfig(cfg), DynamoDB: dynamodb.NewFromConfig(cfg),
 		IAM: iam.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), LogsTarget: cloudwatchlogs.NewFromConfig(target),
 	}, nil
 }
@@ -246,6 +260,11 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 	if err := CreateFirehoseStream(ctx, c, r.RoleARN, n.FirehoseStream, n.FirehoseBucket, FirehosePrefix); err != nil {
 		return nil, err
 	}
+	if n.LedgerTable != "" {
+		if err := CreateLedgerTable(ctx, c.DynamoDB, n.LedgerTable); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -264,6 +283,33 @@ func CreateFirehoseStream(ctx context.Context, c *Clients, roleARN, stream, buck
 	})
 	if err != nil && !alreadyExists(err) {
 		return fmt.Errorf("create Firehose stream %s: %w", stream, err)
+	}
+	return nil
+}
+
+// CreateLedgerTable creates the ledger's table as the stack does: keyed by
+// dynamoledger.AttrKey, on demand, TTL on dynamoledger.AttrExpires.
+func CreateLedgerTable(ctx context.Context, c *dynamodb.Client, table string) error {
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(dynamoledger.AttrKey), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(dynamoledger.AttrKey), KeyType: ddbtypes.KeyTypeHash}},
+	})
+	if err != nil {
+		if alreadyExists(err) {
+			return nil
+		}
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(c).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", table, err)
+	}
+	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(table),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(dynamoledger.AttrExpires), Enabled: aws.Bool(true)},
+	}); err != nil {
+		return fmt.Errorf("turn on TTL of table %s: %w", table, err)
 	}
 	return nil
 }

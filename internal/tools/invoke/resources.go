@@ -11,7 +11,7 @@ import (
 
 // LocalNames maps what a function's resolved environment names onto the
 // demo's recipient resources, so that demo.SetupRecipient creates exactly
-// the buckets, Firehose stream and stream the function will write to.
+// the buckets, Firehose stream, stream and ledger table the function uses.
 func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 	n := demo.DefaultNames()
 	if b := env[config.EnvS3Bucket]; b != "" {
@@ -27,6 +27,8 @@ func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 			n.FirehoseBucket = b
 		}
 	}
+	// The ledger's table, when the function has one (dedupe).
+	n.LedgerTable = env[config.EnvLedgerTable]
 	for id, typ := range refs {
 		if typ == "AWS::Kinesis::Stream" {
 			n.Stream, _ = t.PhysicalName(id)

@@ -300,7 +300,7 @@ func TestRedriveQuarantinedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The rebuilt record never takes the name of an original object.
-	if !strings.Contains(keys[0], redrivenShardPrefix+"shardId-000000000000_42_42") || recs[0].Owner != "222222222222" || recs[0].LogGroup != "/big" {
+	if !strings.Contains(keys[0], redrivenShardPrefix+"shardId-000000000000_42_0") || recs[0].Owner != "222222222222" || recs[0].LogGroup != "/big" {
 		t.Fatalf("object %s, record %+v", keys[0], recs[0])
 	}
 	left := e.keys(t, config.DefaultQuarantinePrefix+"/")

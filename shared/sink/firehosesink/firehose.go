@@ -154,6 +154,8 @@ type delivery struct {
 	lastErr   error
 	// putOpts are the per-call client options (fastPutInto this delivery's body buffer).
 	putOpts []func(*firehose.Options)
+	// landedSpans are the events that landed, for Result.Landed.
+	landedSpans []span
 }
 
 func (d *delivery) run(ctx context.Context, p *packer) sink.Result {
@@ -258,6 +260,8 @@ func (d *delivery) land(r *fhRecord) {
 		d.landed[sp.rec] += sp.events
 		d.landedBytes[sp.rec] += int64(sp.bytes)
 	}
+	// Kept by value: the spans alias the packer's, which the next call reuses.
+	d.landedSpans = append(d.landedSpans, r.spans...)
 }
 
 // refuse reports an event too large for any Firehose record as undeliverable.
@@ -326,6 +330,13 @@ func (d *delivery) result(p *packer, pending []fhRecord) sink.Result {
 		return res
 	}
 	res.FailedAt = failedAt
+	l := sink.NewLanding(d.b, failedAt)
+	for _, sp := range d.landedSpans {
+		for e := sp.from; e < sp.from+sp.events; e++ {
+			l.Add(d.b, sp.rec, e)
+		}
+	}
+	res.Landed = l.Units(d.b)
 	again := 0
 	for r := failedAt; r < len(d.b.Records); r++ {
 		again += d.landed[r]
@@ -334,7 +345,7 @@ func (d *delivery) result(p *packer, pending []fhRecord) sink.Result {
 	if err == nil {
 		err = errors.New("not delivered")
 	}
-	res.Err = fmt.Errorf("firehose sink: records from index %d of %d not delivered (%d Firehose records unconfirmed; %d events from there on already landed and will be sent again): %w",
+	res.Err = fmt.Errorf("firehose sink: records from index %d of %d not delivered (%d Firehose records unconfirmed; %d events from there on already landed: the retry skips them when the ledger is on): %w",
 		failedAt, len(d.b.Records), len(pending), again, err)
 	return res
 }

@@ -12,6 +12,7 @@ import (
 // to the Kinesis records its events came from.
 type span struct {
 	rec    int // index in Batch.Records
+	from   int // index of the first event in the record's LogEvents; the events are consecutive
 	events int
 	bytes  int
 }
@@ -129,11 +130,11 @@ func (p *packer) fill(c *call) *oversize {
 			}
 			p.open, p.openStart, p.openSpans, p.openEvents = true, start, len(p.spans), 0
 		}
-		if k := len(p.spans) - 1; k >= p.openSpans && p.spans[k].rec == p.i {
+		if k := len(p.spans) - 1; k >= p.openSpans && p.spans[k].rec == p.i && p.spans[k].from+p.spans[k].events == p.j {
 			p.spans[k].events++
 			p.spans[k].bytes += n
 		} else {
-			p.spans = append(p.spans, span{rec: p.i, events: 1, bytes: n})
+			p.spans = append(p.spans, span{rec: p.i, from: p.j, events: 1, bytes: n})
 		}
 		p.openEvents++
 		p.j++

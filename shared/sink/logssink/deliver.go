@@ -91,12 +91,27 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) (res sink.Result) {
 	res.Retries = int(d.retries.Load())
 	if failedRec < len(b.Records) {
 		res.FailedAt = failedRec
+		res.Landed = landed(b, works, failedRec)
 		res.Err = errors.Join(errs...)
 		if res.Err == nil {
 			res.Err = errors.New("logs sink: events left undelivered")
 		}
 	}
 	return res
+}
+
+// landed lists the events of the records from failedRec on that landed,
+// for the retry to skip.
+func landed(b *sink.Batch, works []*streamWork, failedRec int) []sink.Unit {
+	l := sink.NewLanding(b, failedRec)
+	for _, w := range works {
+		for i := range w.events {
+			if w.status[i] == statusDelivered {
+				l.Add(b, int(w.events[i].rec), int(w.events[i].idx))
+			}
+		}
+	}
+	return l.Units(b)
 }
 
 // prepare groups the batch's events by target stream, repairs or refuses

@@ -66,17 +66,18 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 	}
 	var order []key
 	parts := map[key][]record.Event{}
+	names := map[key]string{} // named for the partition's first event
 	for _, r := range b.Records {
 		for i := range r.Message.LogEvents {
 			ev := &r.Message.LogEvents[i]
 			k := key{r.Message.Owner, r.Message.LogGroup, HourOf(ev.Timestamp)}
 			if _, ok := parts[k]; !ok {
 				order = append(order, k)
+				names[k] = ObjectName(b.ShardID, r.SequenceNumber, i)
 			}
 			parts[k] = append(parts[k], record.From(r.Message, ev))
 		}
 	}
-	first, last := b.Records[0].SequenceNumber, b.Records[len(b.Records)-1].SequenceNumber
 	for _, k := range order {
 		var buf bytes.Buffer
 		zw, _ := stdgzip.NewWriterLevel(&buf, 6)
@@ -93,7 +94,7 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 		if err := zw.Close(); err != nil {
 			return err
 		}
-		objKey := Partition{k.owner, k.group, k.hour}.Path(prefix) + ObjectName(b.ShardID, first, last, 0)
+		objKey := Partition{k.owner, k.group, k.hour}.Path(prefix) + names[k]
 		if _, err := client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(bucket), Key: aws.String(objKey), Body: bytes.NewReader(buf.Bytes()),
 			ContentLength: aws.Int64(int64(buf.Len())), ContentType: aws.String(ContentType),

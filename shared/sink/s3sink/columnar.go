@@ -55,22 +55,21 @@ func (w *worker) runParquet(ctx context.Context, j *job) {
 		w.pq = s.pqPool.Get().(ColumnarWriter)
 	}
 	path := j.part.Path(s.cfg.Prefix)
-	partNo := 0
 	var p *part
-	for _, sp := range j.spans {
+	for si, sp := range j.spans {
 		m := d.b.Records[sp.rec].Message
 		for ei := sp.from; ei < sp.to; ei++ {
 			ev := &m.LogEvents[ei]
 			n := s.columnar.Size(m, ev)
 			if p != nil && p.n > 0 && p.n+n > s.maxObjectBytes {
-				if !w.finishParquet(ctx, p, path+parquetName(d, partNo)) {
+				p.close(si, ei)
+				if !w.finishParquet(ctx, p, path+p.name(d, s.columnar.Extension)) {
 					return
 				}
-				partNo++
 				p = nil
 			}
 			if p == nil {
-				if p = w.startPart(sp.rec); p == nil {
+				if p = w.startPart(j, si, ei); p == nil {
 					return
 				}
 				w.pq.Reset(p.buf)
@@ -84,13 +83,9 @@ func (w *worker) runParquet(ctx context.Context, j *job) {
 		}
 	}
 	if p != nil {
-		w.finishParquet(ctx, p, path+parquetName(d, partNo))
+		p.closeAtEnd()
+		w.finishParquet(ctx, p, path+p.name(d, s.columnar.Extension))
 	}
-}
-
-// parquetName is ObjectName with the columnar format's extension.
-func parquetName(d *delivery, partNo int) string {
-	return objectName(d.b.ShardID, d.first, d.last, partNo, d.s.columnar.Extension)
 }
 
 // finishParquet closes the part's file and uploads it.

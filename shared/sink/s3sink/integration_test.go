@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"reflect"
 	"sort"
 	"strings"
@@ -173,10 +174,11 @@ func TestDeliverReadBack(t *testing.T) {
 		t.Fatalf("%d duplicates", dups)
 	}
 	days := map[string]bool{}
+	perDir := map[string]int{}
 	parts := 0
 	for _, k := range keys {
 		days[k[strings.Index(k, "/dt=")+4:][:10]] = true
-		if strings.HasSuffix(k, "_0001.ndjson.gz") {
+		if perDir[path.Dir(k)]++; perDir[path.Dir(k)] == 2 {
 			parts++
 		}
 	}

@@ -82,17 +82,22 @@ func (p Partition) Path(prefix string) string {
 	return s3layout.Dir(prefix, PartitionValue(p.Owner), PartitionValue(p.LogGroup), t.Format(s3layout.DateLayout), t.Format(s3layout.HourLayout))
 }
 
-// ObjectName returns the file name of one object of a batch: the shard, the
-// batch's first and last sequence numbers and the part number within the
-// partition. It depends on nothing else, so delivering the same batch again
-// writes the same keys and overwrites instead of duplicating.
-func ObjectName(shard, firstSeq, lastSeq string, part int) string {
-	return objectName(shard, firstSeq, lastSeq, part, Extension)
+// ObjectName returns the file name of an object whose first event is event
+// number event (counted in the record as it is in the stream) of the record
+// seq of shard. It names the object's first event and nothing else: not the
+// sequence number a retry starts from, nor a part number that depends on
+// it. So a retry that writes an object starting at the same event
+// overwrites it, and the object it writes then holds every event the old
+// one held (the same partition's events of the same records, from that
+// event on, plus possibly more), never fewer; and the ledger leaves an
+// object's first event out of a retry only with the whole object's events.
+func ObjectName(shard, seq string, event int) string {
+	return objectName(shard, seq, event, Extension)
 }
 
 // objectName is ObjectName with the extension ext.
-func objectName(shard, firstSeq, lastSeq string, part int, ext string) string {
-	return hive.Escape(shard) + "_" + hive.Escape(firstSeq) + "_" + hive.Escape(lastSeq) + "_" + fmt.Sprintf("%04d", part) + ext
+func objectName(shard, seq string, event int, ext string) string {
+	return hive.Escape(shard) + "_" + hive.Escape(seq) + "_" + strconv.Itoa(event) + ext
 }
 
 // Extension is the NDJSON objects' file extension; Athena and Glue pick the

@@ -77,7 +77,7 @@ func TestPartitionPath(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("Path = %q, want %q", got, tt.want)
 			}
-			back, err := ParsePath(got+ObjectName("shardId-000000000000", "1", "2", 0), tt.prefix)
+			back, err := ParsePath(got+ObjectName("shardId-000000000000", "1", 0), tt.prefix)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,8 +103,8 @@ func TestHourOf(t *testing.T) {
 }
 
 func TestObjectName(t *testing.T) {
-	got := ObjectName("shardId-000000000001", "4959", "4960", 3)
-	if want := "shardId-000000000001_4959_4960_0003.ndjson.gz"; got != want {
+	got := ObjectName("shardId-000000000001", "4959", 17)
+	if want := "shardId-000000000001_4959_17.ndjson.gz"; got != want {
 		t.Fatalf("ObjectName = %q, want %q", got, want)
 	}
 }

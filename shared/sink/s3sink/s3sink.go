@@ -2,13 +2,14 @@
 // in logfan's record schema, partitioned for Athena and Glue by owner, source
 // log group and event hour (UTC):
 //
-//	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<first>_<last>_<part>.ndjson.gz
+//	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<seq>_<event>.ndjson.gz
 //
 // Partition values are escaped with hive.Escape (Hive-style %XX, so
-// "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). The object name depends only
-// on the shard, the batch's first and last sequence numbers and the part
-// number, so a retried batch overwrites its objects instead of duplicating
-// them. Each partition is split into parts of at most config.S3.MaxObjectBytes
+// "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). An object is named for its
+// first event (ObjectName): the sequence number of its record and its index
+// there, whatever record a retry starts from, so a retry that writes an
+// object starting at the same event overwrites it instead of duplicating.
+// Each partition is split into parts of at most config.S3.MaxObjectBytes
 // of uncompressed NDJSON; a single line longer than that gets a part of its own.
 //
 // The stack's Glue table (cdk/recipient/athena.go) declares the partition
@@ -193,10 +194,8 @@ func plan(b *sink.Batch) []*job {
 
 // delivery is the shared state of one Deliver call.
 type delivery struct {
-	s     *Sink
-	b     *sink.Batch
-	first string
-	last  string
+	s *Sink
+	b *sink.Batch
 
 	failedAt atomic.Int64 // lowest record index with an undelivered event; len(Records) if none
 	retries  atomic.Int64
@@ -205,6 +204,7 @@ type delivery struct {
 	errAt    int
 	err      error
 	recBytes []int64 // per record, summed from the workers' own slices
+	landed   []*part // objects that landed, for Result.Landed
 }
 
 // fail records that the records from rec on did not all land, because of err.
@@ -238,7 +238,7 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
 	if len(b.Records) == 0 {
 		return res
 	}
-	d := &delivery{s: s, b: b, first: b.Records[0].SequenceNumber, last: b.Records[len(b.Records)-1].SequenceNumber, recBytes: make([]int64, len(b.Records))}
+	d := &delivery{s: s, b: b, recBytes: make([]int64, len(b.Records))}
 	d.failedAt.Store(int64(len(b.Records)))
 
 	jobs := plan(b)
@@ -284,6 +284,7 @@ func (s *Sink) Deliver(ctx context.Context, b *sink.Batch) sink.Result {
 	res.Retries = int(d.retries.Load())
 	if failedAt < len(b.Records) {
 		res.FailedAt = failedAt
+		res.Landed = d.landedUnits(failedAt)
 		res.Err = d.err
 		if res.Err == nil {
 			res.Err = fmt.Errorf("deliver to s3://%s: records from %d on did not all land", s.cfg.Bucket, failedAt)
@@ -312,13 +313,15 @@ func (w *worker) release() {
 	}
 }
 
-// startPart starts an object whose lowest record is rec, or returns nil
-// when an earlier record's failure already makes it pointless.
-func (w *worker) startPart(rec int) *part {
+// startPart starts an object of job j whose first event is event ei of
+// j.spans[si], or returns nil when an earlier record's failure already
+// makes it pointless.
+func (w *worker) startPart(j *job, si, ei int) *part {
+	rec := j.spans[si].rec
 	if !w.d.needed(rec) {
 		return nil
 	}
-	p := &part{buf: w.d.s.bufPool.Get().(*bytes.Buffer), minRec: rec}
+	p := &part{buf: w.d.s.bufPool.Get().(*bytes.Buffer), minRec: rec, j: j, si: si, ei: ei}
 	p.buf.Reset()
 	return p
 }
@@ -328,6 +331,48 @@ type part struct {
 	buf    *bytes.Buffer
 	n      int64 // uncompressed NDJSON bytes
 	minRec int
+	// The object holds j's events from event ei of j.spans[si] up to, not
+	// including, event endEi of j.spans[endSi] (set when the part is closed).
+	j            *job
+	si, ei       int
+	endSi, endEi int
+}
+
+// name is the object's file name, from its first event (ObjectName).
+func (p *part) name(d *delivery, ext string) string {
+	r := &d.b.Records[p.j.spans[p.si].rec]
+	return objectName(d.b.ShardID, r.SequenceNumber, r.EventIndex(p.ei), ext)
+}
+
+// close notes where the part ends: just before event ei of j.spans[si].
+func (p *part) close(si, ei int) { p.endSi, p.endEi = si, ei }
+
+// closeAtEnd notes that the part ends with the job's last event.
+func (p *part) closeAtEnd() {
+	last := len(p.j.spans) - 1
+	p.close(last, p.j.spans[last].to)
+}
+
+// landedUnits lists the events of the records from failedAt on that are in
+// objects that landed.
+func (d *delivery) landedUnits(failedAt int) []sink.Unit {
+	l := sink.NewLanding(d.b, failedAt)
+	for _, p := range d.landed {
+		for si := p.si; si <= p.endSi; si++ {
+			sp := p.j.spans[si]
+			from, to := sp.from, sp.to
+			if si == p.si {
+				from = p.ei
+			}
+			if si == p.endSi {
+				to = p.endEi
+			}
+			for e := from; e < to; e++ {
+				l.Add(d.b, sp.rec, e)
+			}
+		}
+	}
+	return l.Units(d.b)
 }
 
 // run builds the job's parts in order and uploads each as it is finished.
@@ -343,11 +388,10 @@ func (w *worker) run(ctx context.Context, j *job) {
 		w.zw = s.gzPool.Get().(*gzip.Writer)
 	}
 	path := j.part.Path(s.cfg.Prefix)
-	partNo := 0
 	var p *part
 	w.chunk = w.chunk[:0]
 
-	for _, sp := range j.spans {
+	for si, sp := range j.spans {
 		m := d.b.Records[sp.rec].Message
 		for ei := sp.from; ei < sp.to; ei++ {
 			before := len(w.chunk)
@@ -360,14 +404,14 @@ func (w *worker) run(ctx context.Context, j *job) {
 					return
 				}
 				w.chunk = w.chunk[:copy(w.chunk, w.chunk[before:])]
-				if !w.finish(ctx, p, path+ObjectName(d.b.ShardID, d.first, d.last, partNo)) {
+				p.close(si, ei)
+				if !w.finish(ctx, p, path+p.name(d, Extension)) {
 					return
 				}
-				partNo++
 				p = nil
 			}
 			if p == nil {
-				if p = w.startPart(sp.rec); p == nil {
+				if p = w.startPart(j, si, ei); p == nil {
 					return
 				}
 				w.zw.Reset(p.buf)
@@ -389,7 +433,8 @@ func (w *worker) run(ctx context.Context, j *job) {
 			return
 		}
 		w.chunk = w.chunk[:0]
-		w.finish(ctx, p, path+ObjectName(d.b.ShardID, d.first, d.last, partNo))
+		p.closeAtEnd()
+		w.finish(ctx, p, path+p.name(d, Extension))
 	}
 }
 
@@ -419,6 +464,10 @@ func (w *worker) upload(ctx context.Context, p *part, key string) bool {
 	err := d.s.put(ctx, d, key, p.buf.Bytes(), p.minRec)
 	if err == nil {
 		d.s.bufPool.Put(p.buf)
+		p.buf = nil
+		d.mu.Lock()
+		d.landed = append(d.landed, p)
+		d.mu.Unlock()
 		return true
 	}
 	// On failure the HTTP transport may still be reading the body in the
