@@ -10,6 +10,12 @@ import (
 	"strings"
 )
 
+// maxParallelTargets bounds the targets delivered at once: each target's
+// sink already works in parallel inside, and every one in flight holds its
+// compressors and buffers, so dozens of targets at once would multiply the
+// heap for no gain in time.
+const maxParallelTargets = 4
+
 // Fanout delivers a routed batch to several targets of one sink kind (S3
 // prefixes, Firehose streams, CloudWatch Logs regions), each through its own
 // sink, and merges what they report into one Result.
@@ -61,13 +67,18 @@ func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 		}
 	}
 	var g Group
+	sem := make(chan struct{}, maxParallelTargets)
 	for t := range parts {
 		p := &parts[t]
 		if len(p.batch.Records) == 0 {
 			continue
 		}
 		p.batch.ShardID, p.batch.Routes = b.ShardID, b.Routes
-		g.Go(func() { p.res = f.sinks[t].Deliver(ctx, &p.batch) })
+		sem <- struct{}{}
+		g.Go(func() {
+			defer func() { <-sem }()
+			p.res = f.sinks[t].Deliver(ctx, &p.batch)
+		})
 	}
 	g.Wait()
 

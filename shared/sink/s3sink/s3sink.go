@@ -81,10 +81,18 @@ type Sink struct {
 	retry          retry.Policy
 	columnar       *Columnar // nil: gzip NDJSON
 
-	gzPool  sync.Pool // *gzip.Writer at level
-	bufPool sync.Pool // *bytes.Buffer for compressed objects
-	pqPool  sync.Pool // ColumnarWriter (columnar format)
+	gzPool *sync.Pool // *gzip.Writer at level, shared by every Sink of that level
+	pqPool sync.Pool  // ColumnarWriter (columnar format)
 }
+
+// The compressors (about 1 MB each) and object buffers are pooled per
+// process, not per Sink: with routes, a function has one Sink per S3
+// target, and per-Sink pools would keep (and, after each collection,
+// rebuild) a set for every target.
+var (
+	gzPools [gzip.BestCompression - gzip.StatelessCompression + 1]sync.Pool // by level - gzip.StatelessCompression
+	bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 var _ sink.Sink = (*Sink)(nil)
 
@@ -127,11 +135,7 @@ func New(client PutObjectAPI, cfg config.S3, opts ...Option) *Sink {
 	if _, err := gzip.NewWriterLevel(nil, s.level); err != nil {
 		s.level = DefaultGzipLevel
 	}
-	s.gzPool.New = func() any {
-		zw, _ := gzip.NewWriterLevel(nil, s.level) // level checked above
-		return zw
-	}
-	s.bufPool.New = func() any { return new(bytes.Buffer) }
+	s.gzPool = &gzPools[s.level-gzip.StatelessCompression]
 	if s.columnar != nil {
 		s.pqPool.New = func() any { return s.columnar.NewWriter() }
 	}
@@ -321,7 +325,7 @@ func (w *worker) startPart(j *job, si, ei int) *part {
 	if !w.d.needed(rec) {
 		return nil
 	}
-	p := &part{buf: w.d.s.bufPool.Get().(*bytes.Buffer), minRec: rec, j: j, si: si, ei: ei}
+	p := &part{buf: bufPool.Get().(*bytes.Buffer), minRec: rec, j: j, si: si, ei: ei}
 	p.buf.Reset()
 	return p
 }
@@ -385,7 +389,11 @@ func (w *worker) run(ctx context.Context, j *job) {
 		return
 	}
 	if w.zw == nil {
-		w.zw = s.gzPool.Get().(*gzip.Writer)
+		if zw, ok := s.gzPool.Get().(*gzip.Writer); ok {
+			w.zw = zw
+		} else {
+			w.zw, _ = gzip.NewWriterLevel(nil, s.level) // level checked by New
+		}
 	}
 	path := j.part.Path(s.cfg.Prefix)
 	var p *part
@@ -463,7 +471,7 @@ func (w *worker) upload(ctx context.Context, p *part, key string) bool {
 	d := w.d
 	err := d.s.put(ctx, d, key, p.buf.Bytes(), p.minRec)
 	if err == nil {
-		d.s.bufPool.Put(p.buf)
+		bufPool.Put(p.buf)
 		p.buf = nil
 		d.mu.Lock()
 		d.landed = append(d.landed, p)
