@@ -142,7 +142,7 @@ func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
 		}
 		// The sink writes each object with one PutObject (shared/sink/s3sink).
 		grant(role, []string{"s3:PutObject"}, resources...)
-		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by shard and sequence range under its prefix; the wildcard is limited to that prefix.", nag...)
+		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by partition, shard, and first event under its prefix, which are not known at deploy time; the wildcard is limited to that prefix.", nag...)
 		if s.S3.KMSKeyARN != "" {
 			grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
 		}
