@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -55,8 +54,6 @@ type RouteSettings struct {
 	LogsRegions []string
 }
 
-var reStreamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
-
 // parseRouteSettings reads the routing keys and checks the table against
 // the rest of the settings: every target's sink enabled, every stream and
 // region known, every log-group template scoped by a literal prefix. It
@@ -66,7 +63,7 @@ func parseRouteSettings(p *cdkcontext.Parser, s *Settings) {
 	r.FirehoseStreams = p.List(CtxFirehoseStreams)
 	for i, name := range r.FirehoseStreams {
 		switch {
-		case !reStreamName.MatchString(name):
+		case !routes.IsStreamName(name):
 			p.Fail(CtxFirehoseStreams, name, "Firehose stream names (1-64 of a-z A-Z 0-9 _ . -), comma-separated")
 		case slices.Contains(r.FirehoseStreams[:i], name):
 			p.Fail(CtxFirehoseStreams, name, "each stream once")

@@ -204,6 +204,10 @@ func New(rs []Route) (*Table, error) {
 	return t, nil
 }
 
+// IsStreamName reports whether name follows Firehose's rule for stream names
+// (the stack checks its firehoseStreams setting with it too).
+func IsStreamName(name string) bool { return streamName.MatchString(name) }
+
 func checkTarget(t *Target) error {
 	var errs []error
 	only := func(field, v, sink string) {
