@@ -22,6 +22,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
@@ -165,14 +166,7 @@ func BenchmarkSixMBInvocation(b *testing.B) {
 	payload, _ := sixMBInvocation(b, eventgen.KindApp)
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		b.Run("sink="+sinkName, func(b *testing.B) {
-			cfg, err := config.Load(sinkName, getenv(fakeEnv))
-			if err != nil {
-				b.Fatal(err)
-			}
-			h, err := app.NewHandler(cfg, aws.Config{}, fakeBuilders(&fakeaws.Transport{})[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler), Quarantine: &quarantine.Memory{}})
-			if err != nil {
-				b.Fatal(err)
-			}
+			h := fakeHandler(b, sinkName)
 			b.SetBytes(int64(len(payload)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -182,4 +176,18 @@ func BenchmarkSixMBInvocation(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fakeHandler is sinkName's handler on the fake transport, quarantining in memory.
+func fakeHandler(b *testing.B, sinkName string) *consumer.Handler {
+	b.Helper()
+	cfg, err := config.Load(sinkName, getenv(fakeEnv))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := app.NewHandler(cfg, aws.Config{}, fakeBuilders(&fakeaws.Transport{})[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler), Quarantine: &quarantine.Memory{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
 }

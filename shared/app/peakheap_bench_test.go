@@ -2,20 +2,15 @@ package app_test
 
 import (
 	"context"
-	"log/slog"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/internal/devkit/fakeaws"
-	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/quarantine"
 )
 
 // stackMemoryMB is the stack's default function memory size
@@ -37,14 +32,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 	payload, _ := sixMBInvocation(b, eventgen.KindApp)
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		b.Run("sink="+sinkName, func(b *testing.B) {
-			cfg, err := config.Load(sinkName, getenv(fakeEnv))
-			if err != nil {
-				b.Fatal(err)
-			}
-			h, err := app.NewHandler(cfg, aws.Config{}, fakeBuilders(&fakeaws.Transport{})[sinkName], app.Deps{Logger: slog.New(slog.DiscardHandler), Quarantine: &quarantine.Memory{}})
-			if err != nil {
-				b.Fatal(err)
-			}
+			h := fakeHandler(b, sinkName)
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit << 20))
 			handler := lambda.NewHandler(h)
 			var peak uint64
