@@ -103,13 +103,14 @@ lint: $(BIN)/staticcheck $(BIN)/errcheck ## gofmt, go vet, staticcheck, errcheck
 	@$(MAKE) linkcheck
 
 # Each function links shared/ only, its own sink and its own service client
-# (plus S3, which the quarantine writes to; only s3parquet links Parquet):
+# (plus S3, which the quarantine writes to; only s3parquet links Parquet;
+# the watchdog links no sink at all):
 # never internal/ tooling, another
 # sink or another sink's SDK client, nor the SDK's default config chain (see shared/awsclient).
 .PHONY: linkcheck
 linkcheck:
 	@fail=0; for fn in $(FUNCTIONS); do \
-	  case $$fn in s3|s3parquet) sink=s3sink;; firehose) sink=firehosesink;; logs) sink=logssink;; *) echo "linkcheck: unknown function $$fn"; exit 1;; esac; \
+	  case $$fn in s3|s3parquet) sink=s3sink;; firehose) sink=firehosesink;; logs) sink=logssink;; watchdog) sink=none;; *) echo "linkcheck: unknown function $$fn"; exit 1;; esac; \
 	  parquet='^github.com/parquet-go/parquet-go$$|^github.com/logfan/logfan/shared/(parquetrec|sink/s3sink/s3parquet)$$'; \
 	  if [ $$fn = s3parquet ]; then parquet='^$$'; fi; \
 	  deps=$$(GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) list -tags lambda.norpc -deps ./functions/$$fn); \

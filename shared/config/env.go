@@ -65,6 +65,43 @@ const (
 	// EnvLedgerTTL is how long a ledger entry is kept, as a Go duration
 	// (default 24h; the stack sets the stream's retention).
 	EnvLedgerTTL = "LOGFAN_LEDGER_TTL"
+
+	// EnvHealthTable is the DynamoDB table of sender health (package health).
+	// The stack sets it on exactly one consumer function and on the watchdog;
+	// a consumer without it still recognises and skips heartbeats but writes nothing.
+	EnvHealthTable = "LOGFAN_HEALTH_TABLE"
+	// EnvHeartbeatLogGroup names the senders' heartbeat log group(s),
+	// comma-separated (default DefaultHeartbeatLogGroup); set on every consumer.
+	EnvHeartbeatLogGroup = "LOGFAN_HEARTBEAT_LOG_GROUP"
+	// EnvExpectedAccounts lists, comma-separated, the sender accounts the watchdog expects.
+	EnvExpectedAccounts = "LOGFAN_EXPECTED_ACCOUNTS"
+	// EnvExpectedRegions lists, comma-separated, the regions the watchdog expects each account in.
+	EnvExpectedRegions = "LOGFAN_EXPECTED_REGIONS"
+	// EnvSenderMode is the stack's sender mode for the watchdog: SenderModeAccounts or SenderModeOrganization.
+	EnvSenderMode = "LOGFAN_SENDER_MODE"
+	// EnvHeartbeatMinutes is the senders' heartbeat interval in minutes (default 5).
+	EnvHeartbeatMinutes = "LOGFAN_HEARTBEAT_MINUTES"
+	// EnvSilentAfterMinutes is how long without a heartbeat makes a sender silent (default 15).
+	EnvSilentAfterMinutes = "LOGFAN_SILENT_AFTER_MINUTES"
+	// EnvForgetSendersAfterDays is, in organization mode, how long a sender
+	// stays expected after its last heartbeat (default 7).
+	EnvForgetSendersAfterDays = "LOGFAN_FORGET_SENDERS_AFTER_DAYS"
+)
+
+// Sender health defaults and modes (see the EnvHealthTable group above).
+const (
+	// DefaultHeartbeatLogGroup is the sender stack's default heartbeat log group.
+	DefaultHeartbeatLogGroup = "/logfan/heartbeat"
+	// DefaultHeartbeatMinutes is the senders' default heartbeat interval.
+	DefaultHeartbeatMinutes = 5
+	// DefaultSilentAfterMinutes is the default silence threshold.
+	DefaultSilentAfterMinutes = 15
+	// DefaultForgetSendersAfterDays is how long organization mode remembers a sender by default.
+	DefaultForgetSendersAfterDays = 7
+	// SenderModeAccounts: the expected senders are EnvExpectedAccounts × EnvExpectedRegions.
+	SenderModeAccounts = "accounts"
+	// SenderModeOrganization: the expected senders are those seen recently plus EnvExpectedAccounts.
+	SenderModeOrganization = "organization"
 )
 
 // Sink names, shared by the functions, the stack and the CLI.

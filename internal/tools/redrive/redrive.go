@@ -7,7 +7,8 @@
 // handler, as Lambda would. It is idempotent: a source is marked done (and,
 // with Delete, removed) only after all its records were delivered, marked
 // sources are skipped on the next run, and records keep their shard and
-// sequence numbers so the S3 sink's keys overwrite rather than duplicate.
+// sequence numbers, so the S3 sink names the objects of a batch redriven
+// again as it did the first time and overwrites them rather than duplicate.
 // What is still undecodable or still refused stays where it is and is
 // reported, never retried in a loop.
 package redrive
