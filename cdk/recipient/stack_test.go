@@ -2,10 +2,12 @@ package recipient
 
 import (
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -261,7 +263,6 @@ func TestSendersRule(t *testing.T) {
 	}{
 		{nil, true},
 		{map[string]string{ParamSenderAccounts: ""}, false},
-		{map[string]string{ParamSenderAccounts: "111111111111,,222222222222"}, false},
 		{map[string]string{ParamSenderAccounts: "", ParamSenderOrganizationID: testOrgID}, true},
 	}
 	for _, c := range cases {
@@ -270,6 +271,71 @@ func TestSendersRule(t *testing.T) {
 			t.Errorf("params %v: rule passes=%v, want %v", c.params, got, c.ok)
 		}
 	}
+}
+
+func TestTrustPolicyCheckedIsWhatCloudFormationResolves(t *testing.T) {
+	cases := []struct {
+		name    string
+		senders Senders
+	}{
+		{"one sender", Senders{Accounts: []string{"111111111111"}}},
+		{"three senders", Senders{Accounts: []string{"111111111111", "222222222222", "333333333333"}}},
+		{"organization", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID}},
+	}
+	s := defaultStack(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// GIVEN the parameters CloudFormation receives for these senders
+			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: c.senders.OrganizationID}
+			// WHEN it resolves the role's trust policy
+			roleID, _ := destinationRole(t, s, params)
+			role := s.json["Resources"].(map[string]any)[roleID].(map[string]any)
+			got := newEvaluator(s.json, params).eval(t, props(role)["AssumeRolePolicyDocument"])
+			// THEN it is the document the synth-time size check measures
+			var want any
+			if err := jsonUnmarshal(mustJSON(TrustPolicyDocument("us-east-1", "123456789012", c.senders)), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("resolved trust policy\n%s\nmeasured\n%s", mustJSONString(got), mustJSONString(want))
+			}
+		})
+	}
+}
+
+func TestTrustPolicyOverflowFailsSynth(t *testing.T) {
+	// GIVEN 45 sender accounts, as many as a 2,048-character trust policy holds in us-east-1
+	fits := synth(t, "45-senders", map[string]any{CtxSenderAccounts: strings.Join(accountsN(45), ",")})
+	// THEN the app synthesizes
+	if got := len(fits.settings.Senders.Accounts); got != 45 {
+		t.Fatalf("%d senders", got)
+	}
+	// GIVEN 60 sender accounts
+	ctx := cdkJSONContext(t)
+	ctx[CtxSenderAccounts] = strings.Join(accountsN(60), ",")
+	ctx[CtxAssetDir] = testAssetDir
+	ctx[CtxDisableNag] = true
+	settings, err := ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// WHEN the app is synthesized
+	msg := synthPanic(t, ctx, settings)
+	// THEN synth fails with the size, the limit, how many fit and the ways out
+	for _, want := range []string{"trust policy", "60 sender accounts", "2615 characters", "limit of 2048", "at most 45 sender accounts", "organization mode", CtxTrustPolicyMaxChars + "=4096"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synth error lacks %q: %s", want, msg)
+		}
+	}
+	// AND with the raised quota the same 60 synthesize
+	ctx[CtxTrustPolicyMaxChars] = 4096.0
+	settings, err = ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	AddToApp(app, settings)
+	app.Synth(nil)
 }
 
 func TestPolicyOverflowFailsSynth(t *testing.T) {
@@ -295,13 +361,45 @@ func TestPolicyOverflowFailsSynth(t *testing.T) {
 func TestSenderParameters(t *testing.T) {
 	// GIVEN three senders in context
 	s := threeSenders(t)
-	// THEN they are the default of a comma-delimited list parameter, next to the organization parameter
+	// THEN they are the default of a comma-separated parameter, next to the organization parameter
 	s.template.HasParameter(jsii.String(ParamSenderAccounts), map[string]any{
-		"Type": "CommaDelimitedList", "Default": "111111111111,222222222222,333333333333",
+		"Type": "String", "Default": "111111111111,222222222222,333333333333",
 	})
 	s.template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": ""})
 	// AND organization mode from context moves that parameter's default
 	orgStack(t).template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": testOrgID})
+}
+
+func TestSenderAccountsParameterBoundsTheCount(t *testing.T) {
+	// GIVEN the account-list stack in us-east-1 and its SenderAccounts parameter
+	p := defaultStack(t).json["Parameters"].(map[string]any)[ParamSenderAccounts].(map[string]any)
+	pattern := regexp.MustCompile(p["AllowedPattern"].(string))
+	maxLength := int(p["MaxLength"].(float64))
+	// WHEN CloudFormation checks a value passed with --parameters
+	accepts := func(v string) bool { return pattern.MatchString(v) && len(v) <= maxLength }
+	// THEN 45 accounts pass, as the trust policy holds, and 46 are refused
+	// before any resource changes, as are malformed lists
+	cases := map[string]bool{
+		strings.Join(accountsN(45), ","): true,
+		strings.Join(accountsN(46), ","): false,
+		"":                               true,
+		"111111111111":                   true,
+		"111111111111,,222222222222":     false,
+		"111111111111, 222222222222":     false,
+		"11111111111":                    false,
+	}
+	for v, want := range cases {
+		if got := accepts(v); got != want {
+			t.Errorf("SenderAccounts of %d characters: accepted=%v, want %v", len(v), got, want)
+		}
+	}
+	if !strings.Contains(p["ConstraintDescription"].(string), "at most 45") {
+		t.Errorf("constraint description %q", p["ConstraintDescription"])
+	}
+	// AND organization mode, which ignores the list, does not bound it
+	if m, ok := orgStack(t).json["Parameters"].(map[string]any)[ParamSenderAccounts].(map[string]any)["MaxLength"]; ok {
+		t.Errorf("organization mode: MaxLength %v", m)
+	}
 }
 
 func TestNoSendersSynthesizesButCannotDeploy(t *testing.T) {

@@ -30,7 +30,13 @@ import (
 
 var srv *emulator.Server
 
-func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(envFakeRIE) != "" {
+		fakeRIE()
+		return
+	}
+	os.Exit(emutest.RunTests(m, &srv))
+}
 
 // fixture is the recipient stack's template as `make synth` writes it from
 // cdk.json (no senders), kept byte for byte equal to the stack by

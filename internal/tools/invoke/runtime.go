@@ -109,16 +109,13 @@ func startRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if cfg.Logs == nil {
 		cfg.Logs = io.Discard
 	}
-	invokeAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	// The Runtime API has a fixed default port (9001); a free one lets
 	// several runtimes (parallel tests, other developers) share the machine.
-	apiAddr, err := freeAddr()
+	addrs, err := freeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
+	invokeAddr, apiAddr := addrs[0], addrs[1]
 	bootstrap, err := filepath.Abs(cfg.Bootstrap)
 	if err != nil {
 		return nil, err
@@ -146,24 +143,53 @@ func startRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	go r.copyLines(stderr, &tail)
 	go func() { r.pipes.Wait(); _ = cmd.Wait(); close(r.done) }()
 
+	if err := r.awaitReady(ctx, &tail, invokeAddr, apiAddr); err != nil {
+		r.Stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+// settleTime is how long the RIE must stay up once both its ports accept
+// connections before the start counts as good: it panics when it cannot
+// bind a port (log.Panic in its HTTP server), which can happen just after
+// the other port answered the readiness check.
+const settleTime = 250 * time.Millisecond
+
+// awaitReady waits until both the invoke port and the Runtime API port
+// accept connections and the RIE is still running settleTime later. An RIE
+// that exits before then is a failed start (StartRuntime tries again on
+// fresh ports), not a runtime whose first invocation fails.
+func (r *Runtime) awaitReady(ctx context.Context, tail *bytes.Buffer, invokeAddr, apiAddr string) error {
+	exited := func() error {
+		return fmt.Errorf("aws-lambda-rie exited at start: %s", strings.TrimSpace(r.tailOf(tail)))
+	}
 	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", invokeAddr, time.Second); err == nil {
+	pending := []string{invokeAddr, apiAddr}
+	for len(pending) > 0 {
+		if c, err := net.DialTimeout("tcp", pending[0], time.Second); err == nil {
 			_ = c.Close()
-			return r, nil
+			pending = pending[1:]
+			continue
 		}
 		select {
 		case <-r.done:
-			return nil, fmt.Errorf("aws-lambda-rie exited at start: %s", strings.TrimSpace(r.tailOf(&tail)))
+			return exited()
 		case <-ctx.Done():
-			r.Stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			r.Stop()
-			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s within 15s", invokeAddr)
+			return fmt.Errorf("aws-lambda-rie did not listen on %s within 15s", pending[0])
 		}
+	}
+	select {
+	case <-r.done:
+		return exited()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settleTime):
+		return nil
 	}
 }
 
@@ -378,11 +404,23 @@ func (r *Runtime) Stop() {
 	})
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free loopback port: %w", err)
+// listen opens a loopback listener (tests replace it to play a kernel
+// that hands out the port it just freed).
+var listen = func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// freeAddrs returns n distinct free loopback addresses. Every listener
+// stays open until all n ports are known, so the kernel cannot hand out
+// one port twice (two listen-and-close calls can get the same port, and
+// the RIE panics when its two servers are given one address).
+func freeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for len(addrs) < n {
+		l, err := listen()
+		if err != nil {
+			return nil, fmt.Errorf("find a free loopback port: %w", err)
+		}
+		defer func() { _ = l.Close() }()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String(), nil
+	return addrs, nil
 }

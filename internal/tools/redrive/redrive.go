@@ -7,7 +7,8 @@
 // handler, as Lambda would. It is idempotent: a source is marked done (and,
 // with Delete, removed) only after all its records were delivered, marked
 // sources are skipped on the next run, and records keep their shard and
-// sequence numbers so the S3 sink's keys overwrite rather than duplicate.
+// sequence numbers, so the S3 sink names the objects of a batch redriven
+// again as it did the first time and overwrites them rather than duplicate.
 // What is still undecodable or still refused stays where it is and is
 // reported, never retried in a loop.
 package redrive
@@ -275,7 +276,7 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 		// Events the sink refused now are new quarantine entries: keep them.
 		for _, e := range res.captured {
 			if err := r.q.Put(ctx, e); err != nil {
-				return fmt.Errorf("quarantine %s event %s: %w", e.SequenceNumber, e.EventID, err)
+				return fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, e.EventID, e.SequenceNumber, err)
 			}
 			r.sum.Quarantined++
 		}
@@ -541,7 +542,7 @@ func (c *capture) take() []quarantine.Entry {
 	seen := map[string]bool{}
 	var out []quarantine.Entry
 	for _, e := range c.entries {
-		k := e.Kind + "\x00" + e.Sink + "\x00" + e.Shard + "\x00" + e.SequenceNumber + "\x00" + e.EventID
+		k := e.Identity()
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, e)
