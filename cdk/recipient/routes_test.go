@@ -221,6 +221,8 @@ func TestRoutesSettingsResolveTargetsAgainstTheStack(t *testing.T) {
 		{"group without owner", map[string]any{CtxRoutes: `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/all/{logGroup}"}]}]`},
 			`route 1 ("rest"): target logs:/all/{logGroup}: groupTemplate "/all/{logGroup}" has no {owner}`},
 		{"group shared on purpose", map[string]any{CtxRoutes: `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/all/{logGroup}","sharedGroup":true}]}]`}, ""},
+		{"group template that cannot name a log group", map[string]any{CtxRoutes: `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/x/{owner}/{logStream}"}]}]`},
+			`route 1 ("rest"): target logs:/x/{owner}/{logStream}: groupTemplate "/x/{owner}/{logStream}": {logStream} cannot name a log group`},
 		{"stack's group template without owner", map[string]any{CtxLogsGroupTemplate: "/all/{logGroup}", CtxRoutes: `[{"name":"rest","to":["logs"]}]`},
 			`route 1 ("rest"): target logs: the default groupTemplate "/all/{logGroup}" has no {owner}`},
 	} {

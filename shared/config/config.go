@@ -243,11 +243,18 @@ func checkRouteTarget(t, resolved routes.Target) error {
 		return nil
 	}
 	var errs []error
-	for _, f := range []struct{ field, tmpl string }{{"groupTemplate", t.GroupTemplate}, {"streamTemplate", t.StreamTemplate}} {
+	for _, f := range []struct {
+		field, tmpl string
+		names       func(string) error
+	}{{"groupTemplate", t.GroupTemplate, groupTemplateNames}, {"streamTemplate", t.StreamTemplate, streamTemplateNames}} {
 		if f.tmpl == "" {
 			continue
 		}
-		if err := checkTemplate(f.tmpl); err != nil {
+		err := checkTemplate(f.tmpl)
+		if err == nil {
+			err = f.names(f.tmpl)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", f.field, f.tmpl, err))
 		}
 	}
@@ -320,6 +327,37 @@ func checkTemplate(t string) error {
 		}
 		rest = rest[i+j+1:]
 	}
+}
+
+// groupTemplateNames refuses a log-group template whose groups CloudWatch
+// Logs could not create: literal characters outside a-z A-Z 0-9 _ - / . #,
+// or {logStream}, since stream names hold characters group names cannot
+// (Lambda's "[$LATEST]"). Every event would be quarantined.
+func groupTemplateNames(t string) error {
+	if strings.Contains(t, PlaceholderLogStream) {
+		return fmt.Errorf("%s cannot name a log group: log stream names hold characters log group names cannot (Lambda's \"[$LATEST]\"); use %s and %s, and %s in streamTemplate",
+			PlaceholderLogStream, PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream)
+	}
+	for _, c := range stripPlaceholders(t) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-/.#", c)) {
+			return fmt.Errorf("%q cannot be in a log group name (CloudWatch Logs allows a-z A-Z 0-9 _ - / . #): remove it", c)
+		}
+	}
+	return nil
+}
+
+// streamTemplateNames refuses a log-stream template with a literal ':' or
+// '*', which CloudWatch Logs does not allow in log stream names.
+func streamTemplateNames(t string) error {
+	if i := strings.IndexAny(stripPlaceholders(t), ":*"); i >= 0 {
+		return fmt.Errorf("%q cannot be in a log stream name (CloudWatch Logs allows any character but ':' and '*'): remove it", stripPlaceholders(t)[i])
+	}
+	return nil
+}
+
+// stripPlaceholders returns a template (checked by checkTemplate) without its placeholders.
+func stripPlaceholders(t string) string {
+	return strings.NewReplacer(PlaceholderOwner, "", PlaceholderLogGroup, "", PlaceholderLogStream, "").Replace(t)
 }
 
 // Expand fills a group or stream template's placeholders.

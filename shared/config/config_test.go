@@ -96,6 +96,13 @@ func TestParseRoutesResolvesAgainstDefaults(t *testing.T) {
 		{"sharedGroup that shares nothing", `[{"name":"rest","to":[{"sink":"logs","sharedGroup":true}]}]`, logs,
 			`sharedGroup is set, but the default groupTemplate "/logfan/{owner}/{logGroup}" has {owner}, so no sender shares a group: remove sharedGroup`},
 		{"template placeholder", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/x/{ownr}/{owner}"}]}]`, logs, `groupTemplate "/x/{ownr}/{owner}": unknown placeholder {ownr}`},
+		{"group template character", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/my logs/{owner}/{logGroup}"}]}]`, logs,
+			`groupTemplate "/my logs/{owner}/{logGroup}": ' ' cannot be in a log group name (CloudWatch Logs allows a-z A-Z 0-9 _ - / . #)`},
+		{"group template with the stream", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/x/{owner}/{logStream}"}]}]`, logs,
+			`groupTemplate "/x/{owner}/{logStream}": {logStream} cannot name a log group`},
+		{"stream template character", `[{"name":"rest","to":[{"sink":"logs","streamTemplate":"{owner}:{logStream}"}]}]`, logs,
+			`streamTemplate "{owner}:{logStream}": ':' cannot be in a log stream name`},
+		{"every allowed character", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/a-Z_0.9#/{owner}/{logGroup}","streamTemplate":"[$x] {logStream}"}]}]`, logs, ""},
 		{"s3 alias", `[{"name":"rest","to":["s3",{"sink":"s3","prefix":"logs"}]}]`, routes.Defaults{S3Prefix: "logs"}, "both write under S3 prefix logs/"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
