@@ -54,7 +54,7 @@ func TestEvaluateStates(t *testing.T) {
 		{Account: "111111111111", Region: "eu-west-1", LastHeartbeat: ago(4 * time.Minute)},
 		{Account: "222222222222", Region: "eu-west-1", LastHeartbeat: ago(11 * time.Minute)},
 		{Account: "333333333333", Region: "eu-west-1", LastHeartbeat: ago(16 * time.Minute)},
-		{Account: "999999999999", Region: "eu-west-1", LastHeartbeat: ago(time.Minute)},  // not expected, sending
+		{Account: "999999999999", Region: "eu-west-1", LastHeartbeat: ago(time.Minute)},   // not expected, sending
 		{Account: "888888888888", Region: "eu-west-1", LastHeartbeat: ago(3 * time.Hour)}, // not expected, quiet: not shown
 	}
 	rep := Evaluate(wdNow, accounts("eu-west-1"), senders, nil)
