@@ -70,13 +70,17 @@ type Options struct {
 	LedgerName string
 	// LedgerTimeout bounds reading the Ledger before delivery (DefaultLedgerTimeout if zero).
 	LedgerTimeout time.Duration
+	// Health, if set, recognises heartbeat records (delivered to no sink)
+	// and records sender health (see health.go).
+	Health Health
 }
 
 // Handler is a lambda.Handler: it takes the raw event JSON so that it can
 // parse Kinesis batches with a lean decoder instead of reflection.
 type Handler struct {
-	o   Options
-	dec *subscription.Decoder
+	o    Options
+	dec  *subscription.Decoder
+	seen []seenRecord // this invocation's records for Health
 	// testHook, if set, is called at each guarded stage (guard.go): tests panic in it.
 	testHook func(stage string, rec int)
 }
@@ -151,6 +155,13 @@ type Summary struct {
 	// LedgerErr says why the ledger could not be read or written (the batch
 	// is then delivered at least once, not lost).
 	LedgerErr string `json:"ledgerError,omitempty"`
+	// Heartbeats counts heartbeat events: recognised, delivered to no sink,
+	// and not counted in Events or Bytes.
+	Heartbeats int `json:"heartbeats"`
+	// HealthWrites counts the sender-health table writes at the end of the invocation.
+	HealthWrites int `json:"healthWrites,omitempty"`
+	// HealthErr says why sender health could not be written (no event is lost for it).
+	HealthErr string `json:"healthError,omitempty"`
 }
 
 // RouteCount counts one route's events in an invocation.
@@ -245,6 +256,11 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.ControlMessages++
 			continue
 		}
+		if h.o.Health != nil && h.o.Health.IsHeartbeat(m.LogGroup) {
+			sum.Heartbeats += len(m.LogEvents)
+			h.seen = append(h.seen, seenRecord{index: i, m: m, heartbeat: true})
+			continue
+		}
 		sum.Events += len(m.LogEvents)
 		if i > cutoff {
 			// Past a record that must be retried: delivering these now would
@@ -252,6 +268,9 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			// are decoded anyway so that the summary counts them.
 			sum.RetryEvents += len(m.LogEvents)
 			continue
+		}
+		if h.o.Health != nil {
+			h.seen = append(h.seen, seenRecord{index: i, m: m})
 		}
 		dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m}
 		if rt != nil {
@@ -347,6 +366,9 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	}
 	if len(ledgerErrs) > 0 {
 		sum.LedgerErr = errors.Join(ledgerErrs...).Error()
+	}
+	if h.o.Health != nil {
+		h.health(qctx, cutoff, &sum)
 	}
 	h.report(ctx, start, batch.ShardID, sum, owners)
 	if h.o.OnSummary != nil {
@@ -539,6 +561,12 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("ledgerError", s.LedgerErr))
 	}
+	if h.o.Health != nil {
+		attrs = append(attrs, healthAttrs(s)...)
+		if s.HealthErr != "" {
+			level = slog.LevelWarn
+		}
+	}
 	h.o.Logger.LogAttrs(ctx, level, "batch", attrs...)
 
 	if h.o.Metrics == nil {
@@ -572,6 +600,7 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 			c(emf.MetricDropped, s.Dropped), c(emf.MetricOtherSinks, s.OtherSinks),
 		}))
 	}
+	err = errors.Join(err, h.healthMetrics(now, s))
 	if err != nil {
 		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
 	}

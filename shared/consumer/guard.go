@@ -25,6 +25,7 @@ import (
 //     cannot fix code that panics on it either);
 //   - a quarantine write or a ledger call: it failed (the record is retried,
 //     or the batch delivered at least once), and is not repeated;
+//   - sender health: a health error, which costs no event;
 //   - reading or writing what a ledger entry says: the entry is not used;
 //   - anything else (the accounting check, the summary, the log line and
 //     metrics, a hook): the batch is reported for retry from its first
@@ -144,6 +145,19 @@ func (h *Handler) entry(ctx context.Context, recs []invocation.KinesisRecord, cu
 	return ledgerEntry(recs, cutoff, b, origin, res, prior), nil
 }
 
+// health is settleHealth; a panic is a health error, which costs no event.
+func (h *Handler) health(ctx context.Context, cutoff int, sum *Summary) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.logPanic(ctx, "sender health", p)
+			clear(h.seen)
+			h.seen = h.seen[:0]
+			sum.HealthErr = panicError("sender health", p).Error()
+		}
+	}()
+	h.settleHealth(ctx, cutoff, sum)
+}
+
 // recoverBatch is HandleKinesis's last guard: a panic anywhere else
 // reports the whole batch for retry from its first record.
 func (h *Handler) recoverBatch(ctx context.Context, recs []invocation.KinesisRecord, resp *events.KinesisEventResponse, sum *Summary) {
@@ -152,6 +166,8 @@ func (h *Handler) recoverBatch(ctx context.Context, recs []invocation.KinesisRec
 		return
 	}
 	h.logPanic(ctx, "handler", p)
+	clear(h.seen) // records of this invocation, which Health must not be told about
+	h.seen = h.seen[:0]
 	err := fmt.Errorf("%w: retrying the whole batch", panicError("the handler", p))
 	if len(recs) == 0 {
 		return

@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/routes"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 // panicAt is a test hook that panics at stage for record rec (-1: any).
@@ -213,5 +216,32 @@ func TestPanicElsewhereRetriesTheBatch(t *testing.T) {
 	h.testHook = panicAt(stageParse, -1)
 	if _, err := h.Invoke(context.Background(), payload); err == nil || !strings.Contains(err.Error(), "injected parse bug") {
 		t.Errorf("Invoke: %v", err)
+	}
+}
+
+// panicHealth is a Health whose Flush panics.
+type panicHealth struct{}
+
+func (panicHealth) IsHeartbeat(string) bool                                     { return false }
+func (panicHealth) Heartbeat(*subscription.Message, time.Time)                  {}
+func (panicHealth) Traffic(*subscription.Message, int, int64, int64, time.Time) {}
+func (panicHealth) Flush(context.Context, time.Time) (health.FlushResult, error) {
+	panic("health bug")
+}
+func (panicHealth) Close(context.Context, time.Time) (health.FlushResult, error) {
+	return health.FlushResult{}, nil
+}
+
+// TestPanicInSenderHealthCostsNoEvent: a panic writing sender health is a
+// health error, like any failure of its table: the batch stands.
+func TestPanicInSenderHealthCostsNoEvent(t *testing.T) {
+	payload, _ := kinesisJSON(t, payloads(t, "DD", 2))
+	var sum Summary
+	h := New(Options{Sink: &fakeSink{failAt: -1}, Quarantine: &quarantine.Memory{}, Health: panicHealth{}, Logger: slog.New(slog.DiscardHandler), OnSummary: func(s Summary) { sum = s }})
+	if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("batchItemFailures %+v", resp.BatchItemFailures)
+	}
+	if sum.Delivered != 4 || !strings.Contains(sum.HealthErr, "sender health panicked: health bug") {
+		t.Errorf("summary %+v", sum)
 	}
 }
