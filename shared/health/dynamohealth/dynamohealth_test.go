@@ -1,9 +1,11 @@
 package dynamohealth_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +139,32 @@ func TestRecorderOnMoto(t *testing.T) {
 	groups, err := s.LogGroupDays(ctx, health.Day(now))
 	if err != nil || len(groups) != 1 || groups[0].Events != 3 || groups[0].Bytes != 300 || groups[0].Region != "" {
 		t.Fatalf("log groups %+v, %v", groups, err)
+	}
+}
+
+// TestWatchdogOnMoto: the watchdog reads what the consumers wrote.
+func TestWatchdogOnMoto(t *testing.T) {
+	s, _ := newStore(t, "health-watchdog")
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := health.NewRecorder(health.RecorderOptions{Writer: s})
+	for i, acct := range []string{"111111111111", "222222222222"} {
+		at := now.Add(-time.Duration(1+29*i) * time.Minute) // 1 and 30 minutes ago
+		r.Heartbeat(eventgen.Heartbeat{Owner: acct, Region: "eu-west-1", LogGroup: "/logfan/heartbeat", At: at, SystemFields: true}.Message(), now)
+	}
+	if _, err := r.Flush(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	var metrics bytes.Buffer
+	w := &health.Watchdog{Reader: s, Now: func() time.Time { return now }, Metrics: &metrics, Settings: health.Settings{
+		Mode: "accounts", Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"eu-west-1"},
+		HeartbeatInterval: 5 * time.Minute, SilentAfter: 15 * time.Minute, ForgetAfter: 7 * 24 * time.Hour,
+	}}
+	rep, err := w.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Silent != 1 || rep.Count(health.StateOK) != 1 || !strings.Contains(metrics.String(), `"SilentSenders":1`) {
+		t.Errorf("report %+v, metrics %s", rep, metrics.String())
 	}
 }
