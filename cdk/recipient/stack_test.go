@@ -886,8 +886,8 @@ func TestQuarantineGrantsPerFunction(t *testing.T) {
 			// requests carry no lambda:SourceFunctionArn) the on-failure records
 			want := map[string]any{
 				"s3:PutObject " + q + "/quarantine/" + sink + "/*": nil,
-				"s3:PutObject " + q + "/aws/lambda/*":               lambdaOnly,
-				"s3:ListBucket " + q:                                lambdaOnly,
+				"s3:PutObject " + q + "/aws/lambda/*":              lambdaOnly,
+				"s3:ListBucket " + q:                               lambdaOnly,
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("quarantine grants\n%s\nwant\n%s", mustJSONString(got), mustJSONString(want))
