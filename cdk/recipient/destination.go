@@ -186,7 +186,8 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 	})
 	// Confused deputy: CloudWatch Logs may assume the role only on behalf of
 	// the senders (aws:SourceArn per account, in this destination's region)
-	// or of the organization (aws:SourceOrgID), and of this account, for
+	// or of the organization (aws:SourceOrgID, narrowed to the OU paths by
+	// aws:SourceOrgPaths when they are given), and of this account, for
 	// which it sends the test record when the destination is created. Which
 	// form applies is a deploy-time choice, so the statements are Fn::If;
 	// TrustPolicyDocument is the same document resolved for the defaults.
@@ -194,7 +195,9 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		"Version": "2012-10-17",
 		"Statement": []any{
 			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
-				trustStatement(map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": d.senders.orgID.ValueAsString()}}),
+				awscdk.Fn_ConditionIf(d.senders.hasPaths.LogicalId(),
+					trustStatement(orgTrustCondition(d.senders.orgID.ValueAsString(), awscdk.Fn_Split(jsii.String(","), d.senders.orgPaths.ValueAsString(), nil))),
+					trustStatement(orgTrustCondition(d.senders.orgID.ValueAsString(), nil))),
 				trustStatement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.sourceARNs()}}),
 			),
 			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
@@ -211,10 +214,9 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		Resources: jsii.Strings(*d.streamARN),
 	})}
 	if d.keyARN != nil {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("kms:GenerateDataKey"),
-			Resources: jsii.Strings(*d.keyARN),
-		}))
+		// Kinesis encrypts the record with a data key it asks KMS for on
+		// the role's behalf, in the stream's (home) region.
+		statements = append(statements, kmsStatement(awsiam.Effect_ALLOW, "StringEquals", viaService("kinesis", d.s.Region), []string{"kms:GenerateDataKey"}, d.keyARN))
 	}
 	policy := awsiam.NewPolicy(d.stack, jsii.String("DestinationRolePolicy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},

@@ -112,6 +112,17 @@ func trustStatement(condition map[string]any) map[string]any {
 	}
 }
 
+// orgTrustCondition admits CloudWatch Logs acting for an account of the
+// organization orgID and, when paths is not nil, under one of those
+// organization paths (aws:SourceOrgPaths is multivalued, hence ForAnyValue).
+func orgTrustCondition(orgID any, paths any) map[string]any {
+	c := map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": orgID}}
+	if paths != nil {
+		c["ForAnyValue:StringLike"] = map[string]any{"aws:SourceOrgPaths": paths}
+	}
+	return c
+}
+
 // logsSourceARN is what aws:SourceArn holds when CloudWatch Logs acts for
 // account in region: arn:PARTITION:logs:REGION:ACCOUNT:*.
 func logsSourceARN(region, account string) string {
@@ -126,9 +137,12 @@ func TrustPolicyDocument(region, account string, s Senders) map[string]any {
 	recipient := logsSourceARN(region, account)
 	var statements []any
 	if s.OrganizationMode() {
-		org := map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": s.OrganizationID}}
+		var paths any
+		if len(s.OrganizationPaths) > 0 {
+			paths = s.OrganizationPaths
+		}
 		statements = append(statements,
-			trustStatement(org),
+			trustStatement(orgTrustCondition(s.OrganizationID, paths)),
 			trustStatement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": recipient}}))
 	} else {
 		arns := []any{recipient}

@@ -153,3 +153,15 @@ func TestIAMPolicyCharsIgnoresWhitespace(t *testing.T) {
 		t.Errorf("IAMPolicyChars = %d", got)
 	}
 }
+
+func TestFirehoseStreamName(t *testing.T) {
+	// GIVEN stack names up to CloudFormation's 128 characters
+	// THEN the created stream's name is a valid Firehose name of at most 64 characters
+	if got := FirehoseStreamName("LogfanRecipient"); got != "LogfanRecipient-firehose" {
+		t.Errorf("name %q", got)
+	}
+	long := strings.Repeat("a", 128)
+	if got := FirehoseStreamName(long); len(got) != 64 || !strings.HasSuffix(got, "-firehose") {
+		t.Errorf("name %q (%d)", got, len(got))
+	}
+}

@@ -85,6 +85,11 @@ func TestDestinationRoleTrust(t *testing.T) {
 			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}},
 			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
 		}},
+		{"organization narrowed to OU paths", map[string]string{ParamSenderOrganizationID: testOrgID, ParamSenderOrganizationPaths: testOrgPath + "," + testOrgID + "/r-ab12/ou-ab12-22222222/*"}, []map[string]any{
+			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID},
+				"ForAnyValue:StringLike": map[string]any{"aws:SourceOrgPaths": []any{testOrgPath, testOrgID + "/r-ab12/ou-ab12-22222222/*"}}},
+			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,12 +286,14 @@ func TestTrustPolicyCheckedIsWhatCloudFormationResolves(t *testing.T) {
 		{"one sender", Senders{Accounts: []string{"111111111111"}}},
 		{"three senders", Senders{Accounts: []string{"111111111111", "222222222222", "333333333333"}}},
 		{"organization", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID}},
+		{"organization and OU paths", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID, OrganizationPaths: []string{testOrgPath}}},
 	}
 	s := defaultStack(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// GIVEN the parameters CloudFormation receives for these senders
-			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: c.senders.OrganizationID}
+			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: c.senders.OrganizationID,
+				ParamSenderOrganizationPaths: strings.Join(c.senders.OrganizationPaths, ",")}
 			// WHEN it resolves the role's trust policy
 			roleID, _ := destinationRole(t, s, params)
 			role := s.json["Resources"].(map[string]any)[roleID].(map[string]any)
@@ -529,18 +536,18 @@ func TestFunctionEnvironment(t *testing.T) {
 	cases := map[string]map[string]any{
 		config.SinkS3: {
 			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/s3",
 			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkFirehose: {
 			config.EnvFirehoseStream: map[string]any{"Ref": "FirehoseStream"}, config.EnvFirehosePacking: "pack",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/firehose",
 			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkLogs: {
 			config.EnvLogsRegion: "us-east-1", config.EnvLogsGroupTemplate: "/logfan/{owner}/{logGroup}",
 			config.EnvLogsStreamTemplate: "{logStream}", config.EnvLogsRetentionDays: "30",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/logs",
 			config.EnvGoMemLimit: "682MiB",
 		},
 	}
@@ -786,9 +793,21 @@ func TestCreatedFirehoseDeliversToS3(t *testing.T) {
 			t.Errorf("Firehose role reaches %s", res)
 		}
 	}
-	trust := render(props(s.json["Resources"].(map[string]any)[roleID].(map[string]any))["AssumeRolePolicyDocument"])
-	if !strings.Contains(trust, `"aws:SourceAccount":"123456789012"`) || !strings.Contains(trust, "firehose.amazonaws.com") {
-		t.Errorf("Firehose role trust %s", trust)
+	// (this stream by its ARN: its name is fixed, so the ARN is known before it exists)
+	if p["DeliveryStreamName"] != "LogfanRecipient-firehose" {
+		t.Errorf("stream name %v", p["DeliveryStreamName"])
+	}
+	trust := props(s.json["Resources"].(map[string]any)[roleID].(map[string]any))["AssumeRolePolicyDocument"].(map[string]any)["Statement"]
+	want := []any{map[string]any{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "firehose.amazonaws.com"},
+		"Condition": map[string]any{"StringEquals": map[string]any{
+			"aws:SourceAccount": "123456789012",
+			"aws:SourceArn":     "arn:aws:firehose:us-east-1:123456789012:deliverystream/LogfanRecipient-firehose",
+		}}}}
+	if !reflect.DeepEqual(trust, want) {
+		t.Errorf("Firehose role trust %s", mustJSONString(trust))
+	}
+	if got := newEvaluator(s.json, nil).eval(t, props(fh)["DeliveryStreamName"]); got != "LogfanRecipient-firehose" {
+		t.Errorf("name %v", got)
 	}
 }
 
@@ -798,16 +817,17 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
 	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
 	shared := map[string][]string{
-		"<" + quarantine + ".Arn>/*": {"s3:PutObject"},
-		"<" + quarantine + ".Arn>":   {"s3:ListBucket"},
-		"<" + ledger + ".Arn>":       {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+		"<" + quarantine + ".Arn>/aws/lambda/*": {"s3:PutObject"},
+		"<" + quarantine + ".Arn>":              {"s3:ListBucket"},
+		"<" + ledger + ".Arn>":                  {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
 	}
 	group := "arn:aws:logs:us-east-1:123456789012:log-group:/logfan/*"
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}
+	own := func(sink string) string { return "<" + quarantine + ".Arn>/quarantine/" + sink + "/*" }
 	cases := map[string]map[string][]string{
-		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}},
-		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}},
-		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions},
+		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}},
+		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}, own(config.SinkFirehose): {"s3:PutObject"}},
+		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions, own(config.SinkLogs): {"s3:PutObject"}},
 	}
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
@@ -840,10 +860,102 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkLogs)))); got["arn:aws:logs:eu-west-1:123456789012:log-group:/logfan/*"] == nil {
 		t.Errorf("logsRegion=eu-west-1 not in the grant: %v", got)
 	}
-	// AND the S3 sink may use the bucket's customer key
-	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); !reflect.DeepEqual(got[testKeyARN], []string{"kms:Decrypt", "kms:GenerateDataKey"}) {
+	// AND the S3 sink may use the bucket's customer key to encrypt, not to decrypt
+	// (the org variant uses the same key for the quarantine: one grant each)
+	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); len(got[testKeyARN]) == 0 || slices.ContainsFunc(got[testKeyARN], func(a string) bool { return a != "kms:GenerateDataKey" }) {
 		t.Errorf("S3 key grant %v", got[testKeyARN])
 	}
+}
+
+func TestQuarantineGrantsPerFunction(t *testing.T) {
+	s := defaultStack(t)
+	q := "<" + s.refTo(t, "QuarantineBucket")["Ref"].(string) + ".Arn>"
+	lambdaOnly := map[string]any{"Null": map[string]any{"lambda:SourceFunctionArn": "true"}}
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		t.Run(sink, func(t *testing.T) {
+			// GIVEN sink's function role and every statement on the quarantine bucket
+			got := map[string]any{}
+			for _, st := range s.policyStatementsOf(roleOf(t, s.function(t, sink))) {
+				for _, res := range asList(st["Resource"]) {
+					if r := render(res); strings.HasPrefix(r, q) {
+						got[strings.Join(asStrings(st["Action"]), ",")+" "+r] = st["Condition"]
+					}
+				}
+			}
+			// THEN its code may write its own prefix only, and Lambda (whose
+			// requests carry no lambda:SourceFunctionArn) the on-failure records
+			want := map[string]any{
+				"s3:PutObject " + q + "/quarantine/" + sink + "/*": nil,
+				"s3:PutObject " + q + "/aws/lambda/*":              lambdaOnly,
+				"s3:ListBucket " + q:                               lambdaOnly,
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("quarantine grants\n%s\nwant\n%s", mustJSONString(got), mustJSONString(want))
+			}
+		})
+	}
+}
+
+func TestKMSGrantsOnlyThroughTheService(t *testing.T) {
+	for name, variant := range map[string]func(*testing.T) *synthesized{"org": orgStack, "imports": importStack} {
+		s := variant(t)
+		t.Run(name, func(t *testing.T) {
+			// GIVEN every statement of the stack's IAM policies that names a KMS action
+			for id, p := range s.resources("AWS::IAM::Policy") {
+				statements := props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+				narrowed := map[string]bool{}
+				for _, st := range statements {
+					if st := st.(map[string]any); st["Effect"] == "Deny" {
+						for _, a := range asStrings(st["Action"]) {
+							narrowed[a+" "+render(st["Resource"])] = true
+						}
+					}
+				}
+				for _, st := range statements {
+					st := st.(map[string]any)
+					if !strings.Contains(render(st["Action"]), "kms:") {
+						continue
+					}
+					// THEN it allows the key only in requests Kinesis or S3 make in the
+					// stack's region, or denies it in any other request; an
+					// unconditional Allow (the one the Kinesis event source adds) must
+					// be narrowed by such a Deny in the same policy
+					cond := render(st["Condition"])
+					if st["Effect"] == "Allow" && st["Condition"] == nil {
+						for _, a := range asStrings(st["Action"]) {
+							if !narrowed[a+" "+render(st["Resource"])] {
+								t.Errorf("%s: %s on %s with no condition and no Deny narrowing it", id, a, render(st["Resource"]))
+							}
+						}
+						continue
+					}
+					want := map[string]string{"Allow": `{"StringEquals":{"kms:ViaService":`, "Deny": `{"StringNotEquals":{"kms:ViaService":`}[st["Effect"].(string)]
+					if !strings.HasPrefix(cond, want+`"kinesis.us-east-1.amazonaws.com"}}`) && !strings.HasPrefix(cond, want+`"s3.us-east-1.amazonaws.com"}}`) {
+						t.Errorf("%s: %s %s on %s under %s", id, st["Effect"], render(st["Action"]), render(st["Resource"]), cond)
+					}
+				}
+			}
+		})
+	}
+	// AND the destination role's grant goes through Kinesis, the S3 sink's through S3
+	o := orgStack(t)
+	key, _ := o.only(t, "AWS::KMS::Key")
+	roleID, _ := destinationRole(t, o, nil)
+	wantVia := func(role, keyRef, via string, effect string, actions ...string) {
+		t.Helper()
+		for _, st := range o.policyStatementsOf(role) {
+			if render(st["Resource"]) == keyRef && st["Effect"] == effect && reflect.DeepEqual(asStrings(st["Action"]), actions) && strings.Contains(render(st["Condition"]), `"`+via+`"`) {
+				return
+			}
+		}
+		t.Errorf("%s: no %s %v on %s via %s in %s", role, effect, actions, keyRef, via, mustJSONString(o.policyStatementsOf(role)))
+	}
+	wantVia(roleID, "<"+key+".Arn>", "kinesis.us-east-1.amazonaws.com", "Allow", "kms:GenerateDataKey")
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		// the event source's kms:Decrypt on the stream key, narrowed to Kinesis
+		wantVia(roleOf(t, o.function(t, sink)), "<"+key+".Arn>", "kinesis.us-east-1.amazonaws.com", "Deny", "kms:Decrypt")
+	}
+	wantVia(roleOf(t, o.function(t, config.SinkS3)), testKeyARN, "s3.us-east-1.amazonaws.com", "Allow", "kms:GenerateDataKey")
 }
 
 func TestNoWildcardOrManagedPolicies(t *testing.T) {
