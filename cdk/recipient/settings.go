@@ -481,7 +481,8 @@ var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quar
 func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	env := map[string]string{
 		config.EnvQuarantineBucket: refs.QuarantineBucket,
-		config.EnvQuarantinePrefix: s.Quarantine.Prefix,
+		// Each function writes under a prefix of its own (see grantQuarantine).
+		config.EnvQuarantinePrefix: config.SinkQuarantinePrefix(s.Quarantine.Prefix, sink),
 		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
 	}
 	if s.Quarantine.KMSKeyARN != "" {

@@ -405,3 +405,12 @@ func Expand(tmpl, owner, logGroup, logStream string) string {
 // two thirds of it, leaving the rest to the binary, stacks, the runtime and
 // the moments the collector runs behind a fast-allocating invocation.
 func GoMemLimit(memoryMB int) string { return strconv.Itoa(memoryMB*2/3) + "MiB" }
+
+// SinkQuarantinePrefix is the quarantine prefix of sink's function under
+// the stack's quarantine prefix root (root/sink). The stack sets it as each
+// function's LOGFAN_QUARANTINE_PREFIX and grants the function that prefix
+// alone, so that one function cannot write entries another sink's redrive
+// would replay; logfan redrive reads root/sink/ for that sink.
+func SinkQuarantinePrefix(root, sink string) string {
+	return strings.Trim(root, "/") + "/" + sink
+}
