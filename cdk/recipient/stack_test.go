@@ -750,6 +750,53 @@ func TestBucketLifecycles(t *testing.T) {
 	})
 }
 
+func TestDataAndQuarantineBucketsVersioned(t *testing.T) {
+	s := defaultStack(t)
+	for _, name := range []string{"DataBucket", "QuarantineBucket"} {
+		// GIVEN the data and quarantine buckets the stack creates
+		b := props(s.json["Resources"].(map[string]any)[s.refTo(t, name)["Ref"].(string)].(map[string]any))
+		// THEN they are versioned, and old versions and lone delete markers expire after 30 days
+		if render(b["VersioningConfiguration"]) != `{"Status":"Enabled"}` {
+			t.Errorf("%s versioning %v", name, b["VersioningConfiguration"])
+		}
+		want := `{"ExpiredObjectDeleteMarker":true,"Id":"expire-noncurrent-versions","NoncurrentVersionExpiration":{"NoncurrentDays":30},"Status":"Enabled"}`
+		if rules := render(b["LifecycleConfiguration"]); !strings.Contains(rules, want) {
+			t.Errorf("%s lifecycle %s", name, rules)
+		}
+		// AND without Object Lock unless asked for
+		if b["ObjectLockEnabled"] != nil {
+			t.Errorf("%s object lock %v", name, b["ObjectLockEnabled"])
+		}
+	}
+}
+
+func TestObjectLockOnTheDataBucket(t *testing.T) {
+	// GIVEN s3ObjectLockDays=365 in compliance mode and noncurrent versions kept 90 days
+	s := orgStack(t)
+	b := props(s.json["Resources"].(map[string]any)[s.refTo(t, "DataBucket")["Ref"].(string)].(map[string]any))
+	// THEN the data bucket is created with Object Lock and that default retention
+	if b["ObjectLockEnabled"] != true || render(b["ObjectLockConfiguration"]) != `{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Days":365,"Mode":"COMPLIANCE"}}}` {
+		t.Errorf("object lock %v %s", b["ObjectLockEnabled"], render(b["ObjectLockConfiguration"]))
+	}
+	if !strings.Contains(render(b["LifecycleConfiguration"]), `"NoncurrentVersionExpiration":{"NoncurrentDays":90}`) {
+		t.Errorf("lifecycle %s", render(b["LifecycleConfiguration"]))
+	}
+	// AND the quarantine bucket is versioned without a lock
+	q := props(s.json["Resources"].(map[string]any)[s.refTo(t, "QuarantineBucket")["Ref"].(string)].(map[string]any))
+	if q["ObjectLockEnabled"] != nil || render(q["VersioningConfiguration"]) != `{"Status":"Enabled"}` {
+		t.Errorf("quarantine bucket %v %v", q["ObjectLockEnabled"], q["VersioningConfiguration"])
+	}
+	// AND an imported bucket cannot be given Object Lock by the stack
+	if _, err := ParseSettings(lookup(map[string]any{CtxS3ObjectLockDays: "30", CtxS3BucketName: testBucket})); err == nil || !strings.Contains(err.Error(), CtxS3ObjectLockDays) {
+		t.Errorf("object lock on an imported bucket: %v", err)
+	}
+	// AND noncurrentVersionExpirationDays=0 keeps old versions (no rule)
+	z, err := ParseSettings(lookup(map[string]any{CtxNoncurrentVersionExpirationDays: "0"}))
+	if err != nil || noncurrentVersionRule(z) != nil {
+		t.Errorf("0 days: %v %v", err, noncurrentVersionRule(z))
+	}
+}
+
 func TestImportedSinks(t *testing.T) {
 	// GIVEN s3BucketName and firehoseStreamArn
 	s := importStack(t)

@@ -37,6 +37,10 @@ type Deps struct {
 	OnSummary func(consumer.Summary)
 	// HTTPClient, if set, carries the SDK clients' requests (fault-injection tests).
 	HTTPClient aws.HTTPClient
+	// HealthTable, if set, is the sender-health table this handler writes
+	// to when its configuration names none: the demo gives it to one of its
+	// sinks, as the stack gives it to one function.
+	HealthTable string
 	// NoHealth leaves sender health out entirely, heartbeat recognition
 	// included: the handler as it was before (the benchmarks' baseline).
 	NoHealth bool
@@ -73,8 +77,12 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 	if err != nil {
 		return nil, err
 	}
+	hc := cfg.Health
+	if hc.Table == "" {
+		hc.Table = d.HealthTable
+	}
 	var ddb *dynamodb.Client
-	if cfg.Ledger.Table != "" || cfg.Health.Table != "" {
+	if cfg.Ledger.Table != "" || hc.Table != "" {
 		ddb = dynamodb.NewFromConfig(awsCfg)
 	}
 	var l ledger.Store
@@ -86,7 +94,7 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary, Ledger: l,
 	}
 	if !d.NoHealth {
-		o.Health = newHealth(cfg.Health, ddb)
+		o.Health = newHealth(hc, ddb)
 	}
 	return consumer.New(o), nil
 }

@@ -1,4 +1,4 @@
-package senders
+package senders_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/tools/demo"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
+	"github.com/logfan/logfan/internal/tools/senders"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/health/dynamohealth"
@@ -61,7 +62,7 @@ func TestSendersOnMoto(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 	list := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
-		err := run(ctx, append([]string{"-accounts", "111111111111,222222222222,333333333333", "-regions", emulator.Region}, args...), getenv, &out, &errOut, nil)
+		err := senders.RunEnv(ctx, append([]string{"-accounts", "111111111111,222222222222,333333333333", "-regions", emulator.Region}, args...), getenv, &out, &errOut, nil)
 		return out.String(), err
 	}
 
@@ -107,14 +108,14 @@ func TestSendersOnMoto(t *testing.T) {
 	}
 	// The same with 222222222222 no longer expected: nothing silent, -check passes.
 	var out2, errOut bytes.Buffer
-	if err := run(ctx, []string{"-accounts", "111111111111", "-regions", emulator.Region, "-check"}, getenv, &out2, &errOut, nil); err != nil {
+	if err := senders.RunEnv(ctx, []string{"-accounts", "111111111111", "-regions", emulator.Region, "-check"}, getenv, &out2, &errOut, nil); err != nil {
 		t.Errorf("-check without the silent sender: %v\n%s", err, out2.String())
 	}
 }
 
 func TestSendersNeedsATable(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), nil, func(string) string { return "" }, &out, &errOut, nil)
+	err := senders.RunEnv(context.Background(), nil, func(string) string { return "" }, &out, &errOut, nil)
 	if err == nil || !strings.Contains(err.Error(), config.EnvHealthTable) {
 		t.Errorf("err = %v, want one naming -table and %s", err, config.EnvHealthTable)
 	}
@@ -122,7 +123,7 @@ func TestSendersNeedsATable(t *testing.T) {
 
 func TestBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 1_500_000: "1.5 MB", 3_200_000_000_000: "3.2 TB", 5e15: "5000.0 TB"} {
-		if got := Bytes(n); got != want {
+		if got := senders.Bytes(n); got != want {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
 		}
 	}
