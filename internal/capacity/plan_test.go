@@ -107,6 +107,9 @@ func Test10GBADay(t *testing.T) {
 	// 730 h (fewer than the 952,903 records).
 	near(t, "ledger", line(t, p, "ledger").USD, 3*0.2*2628000*0.125e-6)
 	near(t, "health", line(t, p, "health").USD, (10*12*730+200*1*730)*0.625e-6)
+	// The functions' logs: 1,576,800 invocations x (1,211 bytes + 290 per
+	// sender in the batch: 0.3626 records / 0.2 invocations = 1.81).
+	near(t, "own logs", line(t, p, "the functions' own logs").USD, 3*0.2*2628000*(1211+290*(1e10/86400/319.2/1000/0.2))/(1<<30)*0.50)
 	// Metrics: 3 functions x (12 + 2 x 10 senders) = 96 at $0.30.
 	near(t, "metrics", line(t, p, "custom metrics").USD, 96*0.30)
 	if len(p.Warnings) != 0 {
