@@ -53,6 +53,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	if r.ledger != nil {
 		refs.LedgerTable = *r.ledger.TableName()
 	}
+	refs.HealthTable = *r.health.TableName()
 	for k, v := range s.functionEnv(sink, refs) {
 		env[k] = jsii.String(v)
 	}
@@ -80,6 +81,9 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 
 	grantSink(r, sink, role)
 	grantLedger(r, id, role, fn)
+	if sink == s.HealthWriter() {
+		grantHealthWrite(r, id, role, fn)
+	}
 	// Quarantine and Lambda's on-failure records share one dedicated bucket.
 	// Lambda chooses the on-failure object keys itself, so PutObject covers
 	// the bucket's objects; ListBucket is what Lambda's S3 destination requires.

@@ -394,7 +394,8 @@ func TestOneFunctionPerEnabledSink(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("functions for %v, want %v", got, want)
 			}
-			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(float64(len(c.sinks)+1)))
+			// (the policy handler and the watchdog besides)
+			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(float64(len(c.sinks)+2)))
 			s.template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(float64(len(c.sinks))))
 		})
 	}
@@ -449,7 +450,10 @@ func TestFunctionEnvironment(t *testing.T) {
 	ledger := s.refTo(t, "LedgerTable")
 	for _, want := range cases {
 		want[config.EnvLedgerTable], want[config.EnvLedgerTTL] = ledger, "24h0m0s"
+		// Every function recognises heartbeats; the first sink's alone writes the health table
+		want[config.EnvHeartbeatLogGroup] = config.DefaultHeartbeatLogGroup
 	}
+	cases[config.SinkS3][config.EnvHealthTable] = s.refTo(t, "HealthTable")
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
 			// GIVEN sink's function THEN its environment uses the shared config names, and only those
@@ -792,7 +796,7 @@ func TestAlarms(t *testing.T) {
 	want := map[string]int{
 		"AWS/Lambda/IteratorAge": 3, "AWS/Lambda/Errors": 3, "AWS/Lambda/DestinationDeliveryFailures": 3,
 		"AWS/Kinesis/ReadProvisionedThroughputExceeded": 1, "AWS/Kinesis/WriteProvisionedThroughputExceeded": 1,
-		"AWS/S3/PutRequests": 1,
+		"AWS/S3/PutRequests": 1, "logfan/SilentSenders": 1,
 	}
 	if !reflect.DeepEqual(count, want) {
 		t.Errorf("alarms %v, want %v", count, want)
