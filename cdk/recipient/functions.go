@@ -90,7 +90,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	grant(role, []string{"s3:PutObject"}, r.quarantine.ArnForObjects(jsii.String("*")))
 	grant(role, []string{"s3:ListBucket"}, r.quarantine.BucketArn())
 	if r.s.Quarantine.KMSKeyARN != "" {
-		grant(role, []string{"kms:GenerateDataKey"}, jsii.String(r.s.Quarantine.KMSKeyARN))
+		r.grantKMS(role, "s3", []string{"kms:GenerateDataKey"}, jsii.String(r.s.Quarantine.KMSKeyARN))
 	}
 	suppress(role, "AwsSolutions-IAM5", "The quarantine bucket is dedicated to failed records: Lambda writes on-failure records under keys it chooses, the function writes quarantined items under its prefix.",
 		r.nagObjects(r.quarantine, "*"))
@@ -117,6 +117,12 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		fn.AddEventSource(awslambdaeventsources.NewKinesisConsumerEventSource(sc, props))
 	} else {
 		fn.AddEventSource(awslambdaeventsources.NewKinesisEventSource(r.stream.stream, props))
+	}
+	if r.stream.key != nil {
+		// The event source grants kms:Decrypt on the stream's customer key
+		// without a condition; Lambda reads the stream through Kinesis, so
+		// this narrows that grant to requests Kinesis makes.
+		role.AddToPrincipalPolicy(kmsStatement(awsiam.Effect_DENY, "StringNotEquals", viaService("kinesis", s.Region), []string{"kms:Decrypt"}, r.stream.key.KeyArn()))
 	}
 	return &consumer{sink: sink, function: fn}
 }
@@ -148,7 +154,9 @@ func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
 		grant(role, []string{"s3:PutObject"}, resources...)
 		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by partition, shard, and first event under its prefix, which are not known at deploy time; the wildcard is limited to that prefix.", nag...)
 		if s.S3.KMSKeyARN != "" {
-			grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
+			// One PutObject per object, never a read or a multipart upload:
+			// encrypting needs a data key, not kms:Decrypt.
+			r.grantKMS(role, "s3", []string{"kms:GenerateDataKey"}, jsii.String(s.S3.KMSKeyARN))
 		}
 	case config.SinkFirehose:
 		for _, t := range targets {

@@ -31,6 +31,10 @@ const (
 	// CtxDestinationRegions lists further regions, comma-separated, each getting
 	// a regional destination stack that feeds this stack's stream.
 	CtxDestinationRegions = naming.ContextDestinationRegions
+	// CtxTrustPolicyMaxChars is the account's IAM "Role trust policy length"
+	// quota (2,048 unless AWS raised it, 4,096 at most), which bounds the
+	// number of sender accounts in account-list mode.
+	CtxTrustPolicyMaxChars = "trustPolicyMaxChars"
 
 	CtxStreamMode           = "streamMode"
 	CtxShardCount           = "shardCount"
@@ -135,6 +139,9 @@ type Settings struct {
 	// destination stack (DestinationStack) receives senders' log events for
 	// this stack's stream. Empty: one destination, in Region.
 	DestinationRegions []string
+	// TrustPolicyMaxChars is the IAM quota the destination role's trust
+	// policy is checked against at synth.
+	TrustPolicyMaxChars int
 
 	Stream     StreamSettings
 	S3         S3Settings
@@ -393,6 +400,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 		}
 		seenRegion[region] = true
 	}
+
+	s.TrustPolicyMaxChars = p.Int(CtxTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, MaxTrustPolicyMaxChars)
 
 	s.Stream.Mode = p.OneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)
 	s.Stream.ShardCount = p.Int(CtxShardCount, 1, 1, 10000)

@@ -62,7 +62,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	// the app runs without cdk.json's feature flags (plain `go run ./cdk`).
 	r.stack.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 
-	r.senders = newSenderParameters(r.stack, r.s.Senders)
+	r.senders = newSenderParameters(r.stack, r.s.Senders, r.s.MaxSenderAccounts(r.s.Region))
 	if !r.s.Senders.Named() {
 		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String(noSendersWarningID), jsii.String(
 			"no senderAccounts or organizationId in context: deploy with --parameters SenderAccounts=... (or SenderOrganizationId=...); CloudFormation rejects a deployment naming no sender"))

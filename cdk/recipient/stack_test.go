@@ -2,10 +2,12 @@ package recipient
 
 import (
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -81,6 +83,11 @@ func TestDestinationRoleTrust(t *testing.T) {
 		}},
 		{"organization by parameter", map[string]string{ParamSenderOrganizationID: testOrgID}, []map[string]any{
 			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}},
+			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
+		}},
+		{"organization narrowed to OU paths", map[string]string{ParamSenderOrganizationID: testOrgID, ParamSenderOrganizationPaths: testOrgPath + "," + testOrgID + "/r-ab12/ou-ab12-22222222/*"}, []map[string]any{
+			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID},
+				"ForAnyValue:StringLike": map[string]any{"aws:SourceOrgPaths": []any{testOrgPath, testOrgID + "/r-ab12/ou-ab12-22222222/*"}}},
 			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
 		}},
 	}
@@ -261,7 +268,6 @@ func TestSendersRule(t *testing.T) {
 	}{
 		{nil, true},
 		{map[string]string{ParamSenderAccounts: ""}, false},
-		{map[string]string{ParamSenderAccounts: "111111111111,,222222222222"}, false},
 		{map[string]string{ParamSenderAccounts: "", ParamSenderOrganizationID: testOrgID}, true},
 	}
 	for _, c := range cases {
@@ -270,6 +276,73 @@ func TestSendersRule(t *testing.T) {
 			t.Errorf("params %v: rule passes=%v, want %v", c.params, got, c.ok)
 		}
 	}
+}
+
+func TestTrustPolicyCheckedIsWhatCloudFormationResolves(t *testing.T) {
+	cases := []struct {
+		name    string
+		senders Senders
+	}{
+		{"one sender", Senders{Accounts: []string{"111111111111"}}},
+		{"three senders", Senders{Accounts: []string{"111111111111", "222222222222", "333333333333"}}},
+		{"organization", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID}},
+		{"organization and OU paths", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID, OrganizationPaths: []string{testOrgPath}}},
+	}
+	s := defaultStack(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// GIVEN the parameters CloudFormation receives for these senders
+			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: c.senders.OrganizationID,
+				ParamSenderOrganizationPaths: strings.Join(c.senders.OrganizationPaths, ",")}
+			// WHEN it resolves the role's trust policy
+			roleID, _ := destinationRole(t, s, params)
+			role := s.json["Resources"].(map[string]any)[roleID].(map[string]any)
+			got := newEvaluator(s.json, params).eval(t, props(role)["AssumeRolePolicyDocument"])
+			// THEN it is the document the synth-time size check measures
+			var want any
+			if err := jsonUnmarshal(mustJSON(TrustPolicyDocument("us-east-1", "123456789012", c.senders)), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("resolved trust policy\n%s\nmeasured\n%s", mustJSONString(got), mustJSONString(want))
+			}
+		})
+	}
+}
+
+func TestTrustPolicyOverflowFailsSynth(t *testing.T) {
+	// GIVEN 45 sender accounts, as many as a 2,048-character trust policy holds in us-east-1
+	fits := synth(t, "45-senders", map[string]any{CtxSenderAccounts: strings.Join(accountsN(45), ",")})
+	// THEN the app synthesizes
+	if got := len(fits.settings.Senders.Accounts); got != 45 {
+		t.Fatalf("%d senders", got)
+	}
+	// GIVEN 60 sender accounts
+	ctx := cdkJSONContext(t)
+	ctx[CtxSenderAccounts] = strings.Join(accountsN(60), ",")
+	ctx[CtxAssetDir] = testAssetDir
+	ctx[CtxDisableNag] = true
+	settings, err := ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// WHEN the app is synthesized
+	msg := synthPanic(t, ctx, settings)
+	// THEN synth fails with the size, the limit, how many fit and the ways out
+	for _, want := range []string{"trust policy", "60 sender accounts", "2615 characters", "limit of 2048", "at most 45 sender accounts", "organization mode", CtxTrustPolicyMaxChars + "=4096"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synth error lacks %q: %s", want, msg)
+		}
+	}
+	// AND with the raised quota the same 60 synthesize
+	ctx[CtxTrustPolicyMaxChars] = 4096.0
+	settings, err = ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	AddToApp(app, settings)
+	app.Synth(nil)
 }
 
 func TestPolicyOverflowFailsSynth(t *testing.T) {
@@ -295,13 +368,45 @@ func TestPolicyOverflowFailsSynth(t *testing.T) {
 func TestSenderParameters(t *testing.T) {
 	// GIVEN three senders in context
 	s := threeSenders(t)
-	// THEN they are the default of a comma-delimited list parameter, next to the organization parameter
+	// THEN they are the default of a comma-separated parameter, next to the organization parameter
 	s.template.HasParameter(jsii.String(ParamSenderAccounts), map[string]any{
-		"Type": "CommaDelimitedList", "Default": "111111111111,222222222222,333333333333",
+		"Type": "String", "Default": "111111111111,222222222222,333333333333",
 	})
 	s.template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": ""})
 	// AND organization mode from context moves that parameter's default
 	orgStack(t).template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": testOrgID})
+}
+
+func TestSenderAccountsParameterBoundsTheCount(t *testing.T) {
+	// GIVEN the account-list stack in us-east-1 and its SenderAccounts parameter
+	p := defaultStack(t).json["Parameters"].(map[string]any)[ParamSenderAccounts].(map[string]any)
+	pattern := regexp.MustCompile(p["AllowedPattern"].(string))
+	maxLength := int(p["MaxLength"].(float64))
+	// WHEN CloudFormation checks a value passed with --parameters
+	accepts := func(v string) bool { return pattern.MatchString(v) && len(v) <= maxLength }
+	// THEN 45 accounts pass, as the trust policy holds, and 46 are refused
+	// before any resource changes, as are malformed lists
+	cases := map[string]bool{
+		strings.Join(accountsN(45), ","): true,
+		strings.Join(accountsN(46), ","): false,
+		"":                               true,
+		"111111111111":                   true,
+		"111111111111,,222222222222":     false,
+		"111111111111, 222222222222":     false,
+		"11111111111":                    false,
+	}
+	for v, want := range cases {
+		if got := accepts(v); got != want {
+			t.Errorf("SenderAccounts of %d characters: accepted=%v, want %v", len(v), got, want)
+		}
+	}
+	if !strings.Contains(p["ConstraintDescription"].(string), "at most 45") {
+		t.Errorf("constraint description %q", p["ConstraintDescription"])
+	}
+	// AND organization mode, which ignores the list, does not bound it
+	if m, ok := orgStack(t).json["Parameters"].(map[string]any)[ParamSenderAccounts].(map[string]any)["MaxLength"]; ok {
+		t.Errorf("organization mode: MaxLength %v", m)
+	}
 }
 
 func TestNoSendersSynthesizesButCannotDeploy(t *testing.T) {
@@ -692,9 +797,21 @@ func TestCreatedFirehoseDeliversToS3(t *testing.T) {
 			t.Errorf("Firehose role reaches %s", res)
 		}
 	}
-	trust := render(props(s.json["Resources"].(map[string]any)[roleID].(map[string]any))["AssumeRolePolicyDocument"])
-	if !strings.Contains(trust, `"aws:SourceAccount":"123456789012"`) || !strings.Contains(trust, "firehose.amazonaws.com") {
-		t.Errorf("Firehose role trust %s", trust)
+	// (this stream by its ARN: its name is fixed, so the ARN is known before it exists)
+	if p["DeliveryStreamName"] != "LogfanRecipient-firehose" {
+		t.Errorf("stream name %v", p["DeliveryStreamName"])
+	}
+	trust := props(s.json["Resources"].(map[string]any)[roleID].(map[string]any))["AssumeRolePolicyDocument"].(map[string]any)["Statement"]
+	want := []any{map[string]any{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "firehose.amazonaws.com"},
+		"Condition": map[string]any{"StringEquals": map[string]any{
+			"aws:SourceAccount": "123456789012",
+			"aws:SourceArn":     "arn:aws:firehose:us-east-1:123456789012:deliverystream/LogfanRecipient-firehose",
+		}}}}
+	if !reflect.DeepEqual(trust, want) {
+		t.Errorf("Firehose role trust %s", mustJSONString(trust))
+	}
+	if got := newEvaluator(s.json, nil).eval(t, props(fh)["DeliveryStreamName"]); got != "LogfanRecipient-firehose" {
+		t.Errorf("name %v", got)
 	}
 }
 
@@ -746,10 +863,72 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkLogs)))); got["arn:aws:logs:eu-west-1:123456789012:log-group:/logfan/*"] == nil {
 		t.Errorf("logsRegion=eu-west-1 not in the grant: %v", got)
 	}
-	// AND the S3 sink may use the bucket's customer key
-	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); !reflect.DeepEqual(got[testKeyARN], []string{"kms:Decrypt", "kms:GenerateDataKey"}) {
+	// AND the S3 sink may use the bucket's customer key to encrypt, not to decrypt
+	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); !reflect.DeepEqual(got[testKeyARN], []string{"kms:GenerateDataKey"}) {
 		t.Errorf("S3 key grant %v", got[testKeyARN])
 	}
+}
+
+func TestKMSGrantsOnlyThroughTheService(t *testing.T) {
+	for name, variant := range map[string]func(*testing.T) *synthesized{"org": orgStack, "imports": importStack} {
+		s := variant(t)
+		t.Run(name, func(t *testing.T) {
+			// GIVEN every statement of the stack's IAM policies that names a KMS action
+			for id, p := range s.resources("AWS::IAM::Policy") {
+				statements := props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+				narrowed := map[string]bool{}
+				for _, st := range statements {
+					if st := st.(map[string]any); st["Effect"] == "Deny" {
+						for _, a := range asStrings(st["Action"]) {
+							narrowed[a+" "+render(st["Resource"])] = true
+						}
+					}
+				}
+				for _, st := range statements {
+					st := st.(map[string]any)
+					if !strings.Contains(render(st["Action"]), "kms:") {
+						continue
+					}
+					// THEN it allows the key only in requests Kinesis or S3 make in the
+					// stack's region, or denies it in any other request; an
+					// unconditional Allow (the one the Kinesis event source adds) must
+					// be narrowed by such a Deny in the same policy
+					cond := render(st["Condition"])
+					if st["Effect"] == "Allow" && st["Condition"] == nil {
+						for _, a := range asStrings(st["Action"]) {
+							if !narrowed[a+" "+render(st["Resource"])] {
+								t.Errorf("%s: %s on %s with no condition and no Deny narrowing it", id, a, render(st["Resource"]))
+							}
+						}
+						continue
+					}
+					want := map[string]string{"Allow": `{"StringEquals":{"kms:ViaService":`, "Deny": `{"StringNotEquals":{"kms:ViaService":`}[st["Effect"].(string)]
+					if !strings.HasPrefix(cond, want+`"kinesis.us-east-1.amazonaws.com"}}`) && !strings.HasPrefix(cond, want+`"s3.us-east-1.amazonaws.com"}}`) {
+						t.Errorf("%s: %s %s on %s under %s", id, st["Effect"], render(st["Action"]), render(st["Resource"]), cond)
+					}
+				}
+			}
+		})
+	}
+	// AND the destination role's grant goes through Kinesis, the S3 sink's through S3
+	o := orgStack(t)
+	key, _ := o.only(t, "AWS::KMS::Key")
+	roleID, _ := destinationRole(t, o, nil)
+	wantVia := func(role, keyRef, via string, effect string, actions ...string) {
+		t.Helper()
+		for _, st := range o.policyStatementsOf(role) {
+			if render(st["Resource"]) == keyRef && st["Effect"] == effect && reflect.DeepEqual(asStrings(st["Action"]), actions) && strings.Contains(render(st["Condition"]), `"`+via+`"`) {
+				return
+			}
+		}
+		t.Errorf("%s: no %s %v on %s via %s in %s", role, effect, actions, keyRef, via, mustJSONString(o.policyStatementsOf(role)))
+	}
+	wantVia(roleID, "<"+key+".Arn>", "kinesis.us-east-1.amazonaws.com", "Allow", "kms:GenerateDataKey")
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		// the event source's kms:Decrypt on the stream key, narrowed to Kinesis
+		wantVia(roleOf(t, o.function(t, sink)), "<"+key+".Arn>", "kinesis.us-east-1.amazonaws.com", "Deny", "kms:Decrypt")
+	}
+	wantVia(roleOf(t, o.function(t, config.SinkS3)), testKeyARN, "s3.us-east-1.amazonaws.com", "Allow", "kms:GenerateDataKey")
 }
 
 func TestNoWildcardOrManagedPolicies(t *testing.T) {

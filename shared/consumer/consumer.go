@@ -407,7 +407,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 		ev := &r.Message.LogEvents[u.Event]
 		e := quarantine.Entry{
 			Kind: quarantine.KindEvent, Sink: name, Target: u.Target, Shard: b.ShardID, SequenceNumber: r.SequenceNumber,
-			EventID: ev.ID, Reason: u.Reason, Data: record.AppendJSONExact(nil, r.Message, ev), // original bytes: a redrive re-sends what came in
+			EventID: ev.ID, Event: r.EventIndex(u.Event), Reason: u.Reason, Data: record.AppendJSONExact(nil, r.Message, ev), // original bytes: a redrive re-sends what came in
 		}
 		sem <- struct{}{}
 		wg.Add(1)
@@ -421,7 +421,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 				return
 			}
 			if failedAt < 0 || u.Record < failedAt {
-				failedAt, err = u.Record, fmt.Errorf("quarantine event %s of record %s: %w", ev.ID, r.SequenceNumber, perr)
+				failedAt, err = u.Record, fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, ev.ID, r.SequenceNumber, perr)
 			}
 		}()
 	}

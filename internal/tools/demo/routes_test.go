@@ -22,7 +22,7 @@ func TestDemoRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	table, err := config.ParseRoutes([]byte(Routes(o.Names)))
+	table, err := config.ParseRoutes([]byte(Routes(o.Names)), RouteDefaults(o.Names))
 	if err != nil {
 		t.Fatal(err)
 	}

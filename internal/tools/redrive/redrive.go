@@ -276,7 +276,7 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 		// Events the sink refused now are new quarantine entries: keep them.
 		for _, e := range res.captured {
 			if err := r.q.Put(ctx, e); err != nil {
-				return fmt.Errorf("quarantine %s event %s: %w", e.SequenceNumber, e.EventID, err)
+				return fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, e.EventID, e.SequenceNumber, err)
 			}
 			r.sum.Quarantined++
 		}
@@ -542,7 +542,7 @@ func (c *capture) take() []quarantine.Entry {
 	seen := map[string]bool{}
 	var out []quarantine.Entry
 	for _, e := range c.entries {
-		k := e.Kind + "\x00" + e.Sink + "\x00" + e.Shard + "\x00" + e.SequenceNumber + "\x00" + e.EventID
+		k := e.Identity()
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, e)
