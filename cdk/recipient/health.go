@@ -209,6 +209,7 @@ func (r *recipientStack) expectedAccounts() *string {
 	org := strings.Join(slices.Compact(slices.Sorted(slices.Values(r.s.Health.ExpectedSenders))), ",")
 	return awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
 		org,
-		awscdk.Fn_Join(jsii.String(","), r.senders.accounts.ValueAsList()),
+		// Comma-separated already, without spaces (its AllowedPattern).
+		r.senders.accountsParam.ValueAsString(),
 	), nil)
 }

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/logfan/logfan/cdk/sender"
 	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 )
@@ -300,6 +302,17 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 	if n < 13 {
 		t.Fatalf("only %d alarms checked", n)
 	}
+	// AND synthesizing again (cdk-nag's checks, annotations) adds no second action
+	s := defaultStack(t)
+	s.stack.Node().Root().(awscdk.Stage).Synth(&awscdk.StageSynthesisOptions{Force: jsii.Bool(true)})
+	again := assertions.Template_FromStack(s.stack, nil).ToJSON()
+	for id, r := range (*again)["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == "AWS::CloudWatch::Alarm" {
+			if got := asList(props(r)["AlarmActions"]); len(got) != 1 {
+				t.Errorf("after another synth, %s has actions %v", id, got)
+			}
+		}
+	}
 }
 
 func TestSilentSendersAlarm(t *testing.T) {
@@ -371,5 +384,29 @@ func TestHealthSettings(t *testing.T) {
 				t.Fatalf("error %v, want one naming %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestHeartbeatKeysShared keeps the keys and bounds the sender stack and
+// this stack both read from one cdk.json in step.
+func TestHeartbeatKeysShared(t *testing.T) {
+	if CtxHeartbeatLogGroup != sender.CtxHeartbeatLogGroup || CtxHeartbeatMinutes != sender.CtxHeartbeatMinutes || maxHeartbeatMinutes != sender.MaxHeartbeatMinutes {
+		t.Fatalf("recipient %s, %s, max %d; sender %s, %s, max %d", CtxHeartbeatLogGroup, CtxHeartbeatMinutes, maxHeartbeatMinutes,
+			sender.CtxHeartbeatLogGroup, sender.CtxHeartbeatMinutes, sender.MaxHeartbeatMinutes)
+	}
+	// AND cdk.json's values parse on both sides to the same heartbeat
+	ctx := cdkJSONContext(t)
+	ctx[sender.CtxDestinationARN] = "arn:aws:logs:us-east-1:999999999999:destination:logfan-destination"
+	ctx[sender.CtxLogGroups] = "/app/api"
+	ss, err := sender.ParseSettings(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ParseSettings(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss.HeartbeatMinutes != rs.Health.HeartbeatMinutes || !slices.Equal([]string{ss.HeartbeatLogGroup}, rs.Health.HeartbeatLogGroups) {
+		t.Errorf("sender %d min into %s; recipient %d min from %v", ss.HeartbeatMinutes, ss.HeartbeatLogGroup, rs.Health.HeartbeatMinutes, rs.Health.HeartbeatLogGroups)
 	}
 }

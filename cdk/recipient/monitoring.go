@@ -170,10 +170,21 @@ func newAlarmTopic(r *recipientStack) awssns.ITopic {
 // (its action lists are lazy), or on a bare AWS::CloudWatch::Alarm.
 type alarmActions struct {
 	topic awssns.ITopic
+	// done holds the paths of the alarms given the action: synthesizing
+	// again (as the tests do) visits them again.
+	done map[string]bool
 }
 
 // Visit implements awscdk.IAspect.
 func (a *alarmActions) Visit(node constructs.IConstruct) {
+	path := *node.Node().Path()
+	if a.done[path] {
+		return
+	}
+	if a.done == nil {
+		a.done = map[string]bool{}
+	}
+	a.done[path] = true
 	switch n := node.(type) {
 	case awscloudwatch.Alarm:
 		action := awscloudwatchactions.NewSnsAction(a.topic)
