@@ -50,6 +50,15 @@ const (
 	CtxS3ExpirationDays = "s3ExpirationDays"
 	CtxS3Format         = "s3Format"
 	CtxAthenaEnabled    = "athenaEnabled"
+	// CtxS3ObjectLockDays turns S3 Object Lock on for the data bucket the
+	// stack creates, with that default retention (0: off).
+	CtxS3ObjectLockDays = "s3ObjectLockDays"
+	// CtxS3ObjectLockMode is the default retention's mode: GOVERNANCE or COMPLIANCE.
+	CtxS3ObjectLockMode = "s3ObjectLockMode"
+	// CtxNoncurrentVersionExpirationDays is how long the versioned data and
+	// quarantine buckets keep an overwritten or deleted object's old version
+	// (0: forever).
+	CtxNoncurrentVersionExpirationDays = "noncurrentVersionExpirationDays"
 
 	CtxFirehoseEnabled       = "firehoseEnabled"
 	CtxFirehoseStreamARN     = "firehoseStreamArn"
@@ -117,6 +126,12 @@ const (
 	StreamProvisioned = "provisioned"
 )
 
+// Object Lock retention modes accepted by CtxS3ObjectLockMode.
+const (
+	ObjectLockGovernance = "GOVERNANCE"
+	ObjectLockCompliance = "COMPLIANCE"
+)
+
 // Stream encryption choices accepted by CtxStreamEncryption.
 const (
 	EncryptionManaged = "managed"
@@ -152,6 +167,9 @@ type Settings struct {
 	Consumer   ConsumerSettings
 	Alarms     AlarmSettings
 	Health     HealthSettings
+	// NoncurrentVersionExpirationDays is how long the created data and
+	// quarantine buckets (both versioned) keep noncurrent versions; 0 keeps them.
+	NoncurrentVersionExpirationDays int
 	// Nag applies cdk-nag's AwsSolutions pack at synth (on unless disableNag=true).
 	Nag bool
 	// Dedupe creates the ledger table, so that a batch retried after a
@@ -198,6 +216,10 @@ type S3Settings struct {
 	ExpirationDays int
 	// Format is s3layout.FormatNDJSON or s3layout.FormatParquet; the Glue table follows it.
 	Format string
+	// ObjectLockDays, when positive, enables Object Lock on a created data
+	// bucket with a default retention of that many days in ObjectLockMode.
+	ObjectLockDays int
+	ObjectLockMode string
 	// Athena creates the Glue database and table over the S3 sink's objects
 	// and an Athena workgroup (only with the S3 sink).
 	Athena bool
@@ -420,6 +442,12 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.S3.ExpirationDays = p.Int(CtxS3ExpirationDays, 0, 0, 36500)
 	s.S3.Format = p.OneOf(CtxS3Format, s3layout.FormatNDJSON, s3layout.FormatNDJSON, s3layout.FormatParquet)
 	s.S3.Athena = p.Bool(CtxAthenaEnabled, true) && s.S3.Enabled
+	s.S3.ObjectLockDays = p.Int(CtxS3ObjectLockDays, 0, 0, 36500)
+	s.S3.ObjectLockMode = strings.ToUpper(p.OneOf(CtxS3ObjectLockMode, ObjectLockGovernance, ObjectLockGovernance, ObjectLockCompliance))
+	if s.S3.ObjectLockDays > 0 && s.S3.BucketName != "" {
+		p.Fail(CtxS3ObjectLockDays, strconv.Itoa(s.S3.ObjectLockDays), "0 with "+CtxS3BucketName+": the stack sets Object Lock only on a data bucket it creates")
+	}
+	s.NoncurrentVersionExpirationDays = p.Int(CtxNoncurrentVersionExpirationDays, 30, 0, 36500)
 	if s.S3.TransitionDays > 0 && s.S3.TransitionDays < 30 {
 		p.Fail(CtxS3TransitionDays, strconv.Itoa(s.S3.TransitionDays), "0 (no transition) or at least 30 (S3 Standard-IA minimum)")
 	}
@@ -518,7 +546,8 @@ var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quar
 func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	env := map[string]string{
 		config.EnvQuarantineBucket: refs.QuarantineBucket,
-		config.EnvQuarantinePrefix: s.Quarantine.Prefix,
+		// Each function writes under a prefix of its own (see grantQuarantine).
+		config.EnvQuarantinePrefix: config.SinkQuarantinePrefix(s.Quarantine.Prefix, sink),
 		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
 	}
 	if s.Quarantine.KMSKeyARN != "" {

@@ -37,6 +37,20 @@ func secureBucketProps(logs awss3.IBucket, logsPrefix string, rules ...*awss3.Li
 	return p
 }
 
+// noncurrentVersionRule expires the old versions that overwrites and deletes
+// leave in a versioned bucket, and the delete markers left alone once they
+// have; none when noncurrentVersionExpirationDays is 0.
+func noncurrentVersionRule(s Settings) []*awss3.LifecycleRule {
+	if s.NoncurrentVersionExpirationDays == 0 {
+		return nil
+	}
+	return []*awss3.LifecycleRule{{
+		Id:                          jsii.String("expire-noncurrent-versions"),
+		NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(float64(s.NoncurrentVersionExpirationDays))),
+		ExpiredObjectDeleteMarker:   jsii.Bool(true),
+	}}
+}
+
 // accessLogs is the bucket the other buckets' server access logs go to.
 func (r *recipientStack) accessLogs() awss3.IBucket {
 	if b := r.stack.Node().TryFindChild(jsii.String("AccessLogsBucket")); b != nil {
@@ -62,7 +76,8 @@ func newQuarantineBucket(r *recipientStack) awss3.Bucket {
 			Expiration: awscdk.Duration_Days(jsii.Number(float64(q.ExpirationDays))),
 		})
 	}
-	props := secureBucketProps(r.accessLogs(), "quarantine/", rules...)
+	props := secureBucketProps(r.accessLogs(), "quarantine/", append(rules, noncurrentVersionRule(r.s)...)...)
+	props.Versioned = jsii.Bool(true)
 	// Request metrics let an alarm fire on the first failed record written.
 	props.Metrics = &[]*awss3.BucketMetrics{{Id: jsii.String(quarantineMetricsFilter)}}
 	return awss3.NewBucket(r.stack, jsii.String("QuarantineBucket"), props)
@@ -94,7 +109,20 @@ func newDataBucket(r *recipientStack) awss3.IBucket {
 			Expiration: awscdk.Duration_Days(jsii.Number(float64(s.S3.ExpirationDays))),
 		})
 	}
-	props := secureBucketProps(r.accessLogs(), "data/", rules...)
+	props := secureBucketProps(r.accessLogs(), "data/", append(rules, noncurrentVersionRule(s)...)...)
+	// Versioned, so that an overwrite or a delete keeps the old object for
+	// noncurrentVersionExpirationDays.
+	props.Versioned = jsii.Bool(true)
+	if days := s.S3.ObjectLockDays; days > 0 {
+		// Object Lock needs versioning, and once on it cannot be turned off
+		// nor versioning suspended.
+		props.ObjectLockEnabled = jsii.Bool(true)
+		retention := awscdk.Duration_Days(jsii.Number(float64(days)))
+		props.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Governance(retention)
+		if s.S3.ObjectLockMode == ObjectLockCompliance {
+			props.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Compliance(retention)
+		}
+	}
 	if s.S3.KMSKeyARN != "" {
 		props.Encryption = awss3.BucketEncryption_KMS
 		props.EncryptionKey = awskms.Key_FromKeyArn(r.stack, jsii.String("DataKey"), jsii.String(s.S3.KMSKeyARN))

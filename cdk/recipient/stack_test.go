@@ -541,18 +541,18 @@ func TestFunctionEnvironment(t *testing.T) {
 	cases := map[string]map[string]any{
 		config.SinkS3: {
 			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/s3",
 			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkFirehose: {
 			config.EnvFirehoseStream: map[string]any{"Ref": "FirehoseStream"}, config.EnvFirehosePacking: "pack",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/firehose",
 			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkLogs: {
 			config.EnvLogsRegion: "us-east-1", config.EnvLogsGroupTemplate: "/logfan/{owner}/{logGroup}",
 			config.EnvLogsStreamTemplate: "{logStream}", config.EnvLogsRetentionDays: "30",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/logs",
 			config.EnvGoMemLimit: "682MiB",
 		},
 	}
@@ -758,6 +758,53 @@ func TestBucketLifecycles(t *testing.T) {
 	})
 }
 
+func TestDataAndQuarantineBucketsVersioned(t *testing.T) {
+	s := defaultStack(t)
+	for _, name := range []string{"DataBucket", "QuarantineBucket"} {
+		// GIVEN the data and quarantine buckets the stack creates
+		b := props(s.json["Resources"].(map[string]any)[s.refTo(t, name)["Ref"].(string)].(map[string]any))
+		// THEN they are versioned, and old versions and lone delete markers expire after 30 days
+		if render(b["VersioningConfiguration"]) != `{"Status":"Enabled"}` {
+			t.Errorf("%s versioning %v", name, b["VersioningConfiguration"])
+		}
+		want := `{"ExpiredObjectDeleteMarker":true,"Id":"expire-noncurrent-versions","NoncurrentVersionExpiration":{"NoncurrentDays":30},"Status":"Enabled"}`
+		if rules := render(b["LifecycleConfiguration"]); !strings.Contains(rules, want) {
+			t.Errorf("%s lifecycle %s", name, rules)
+		}
+		// AND without Object Lock unless asked for
+		if b["ObjectLockEnabled"] != nil {
+			t.Errorf("%s object lock %v", name, b["ObjectLockEnabled"])
+		}
+	}
+}
+
+func TestObjectLockOnTheDataBucket(t *testing.T) {
+	// GIVEN s3ObjectLockDays=365 in compliance mode and noncurrent versions kept 90 days
+	s := orgStack(t)
+	b := props(s.json["Resources"].(map[string]any)[s.refTo(t, "DataBucket")["Ref"].(string)].(map[string]any))
+	// THEN the data bucket is created with Object Lock and that default retention
+	if b["ObjectLockEnabled"] != true || render(b["ObjectLockConfiguration"]) != `{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Days":365,"Mode":"COMPLIANCE"}}}` {
+		t.Errorf("object lock %v %s", b["ObjectLockEnabled"], render(b["ObjectLockConfiguration"]))
+	}
+	if !strings.Contains(render(b["LifecycleConfiguration"]), `"NoncurrentVersionExpiration":{"NoncurrentDays":90}`) {
+		t.Errorf("lifecycle %s", render(b["LifecycleConfiguration"]))
+	}
+	// AND the quarantine bucket is versioned without a lock
+	q := props(s.json["Resources"].(map[string]any)[s.refTo(t, "QuarantineBucket")["Ref"].(string)].(map[string]any))
+	if q["ObjectLockEnabled"] != nil || render(q["VersioningConfiguration"]) != `{"Status":"Enabled"}` {
+		t.Errorf("quarantine bucket %v %v", q["ObjectLockEnabled"], q["VersioningConfiguration"])
+	}
+	// AND an imported bucket cannot be given Object Lock by the stack
+	if _, err := ParseSettings(lookup(map[string]any{CtxS3ObjectLockDays: "30", CtxS3BucketName: testBucket})); err == nil || !strings.Contains(err.Error(), CtxS3ObjectLockDays) {
+		t.Errorf("object lock on an imported bucket: %v", err)
+	}
+	// AND noncurrentVersionExpirationDays=0 keeps old versions (no rule)
+	z, err := ParseSettings(lookup(map[string]any{CtxNoncurrentVersionExpirationDays: "0"}))
+	if err != nil || noncurrentVersionRule(z) != nil {
+		t.Errorf("0 days: %v %v", err, noncurrentVersionRule(z))
+	}
+}
+
 func TestImportedSinks(t *testing.T) {
 	// GIVEN s3BucketName and firehoseStreamArn
 	s := importStack(t)
@@ -825,16 +872,17 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
 	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
 	shared := map[string][]string{
-		"<" + quarantine + ".Arn>/*": {"s3:PutObject"},
-		"<" + quarantine + ".Arn>":   {"s3:ListBucket"},
-		"<" + ledger + ".Arn>":       {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+		"<" + quarantine + ".Arn>/aws/lambda/*": {"s3:PutObject"},
+		"<" + quarantine + ".Arn>":              {"s3:ListBucket"},
+		"<" + ledger + ".Arn>":                  {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
 	}
 	group := "arn:aws:logs:us-east-1:123456789012:log-group:/logfan/*"
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}
+	own := func(sink string) string { return "<" + quarantine + ".Arn>/quarantine/" + sink + "/*" }
 	cases := map[string]map[string][]string{
-		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}},
-		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}},
-		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions},
+		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}},
+		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}, own(config.SinkFirehose): {"s3:PutObject"}},
+		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions, own(config.SinkLogs): {"s3:PutObject"}},
 	}
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
@@ -868,8 +916,38 @@ func TestSinkGrantsAreExact(t *testing.T) {
 		t.Errorf("logsRegion=eu-west-1 not in the grant: %v", got)
 	}
 	// AND the S3 sink may use the bucket's customer key to encrypt, not to decrypt
-	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); !reflect.DeepEqual(got[testKeyARN], []string{"kms:GenerateDataKey"}) {
+	// (the org variant uses the same key for the quarantine: one grant each)
+	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); len(got[testKeyARN]) == 0 || slices.ContainsFunc(got[testKeyARN], func(a string) bool { return a != "kms:GenerateDataKey" }) {
 		t.Errorf("S3 key grant %v", got[testKeyARN])
+	}
+}
+
+func TestQuarantineGrantsPerFunction(t *testing.T) {
+	s := defaultStack(t)
+	q := "<" + s.refTo(t, "QuarantineBucket")["Ref"].(string) + ".Arn>"
+	lambdaOnly := map[string]any{"Null": map[string]any{"lambda:SourceFunctionArn": "true"}}
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		t.Run(sink, func(t *testing.T) {
+			// GIVEN sink's function role and every statement on the quarantine bucket
+			got := map[string]any{}
+			for _, st := range s.policyStatementsOf(roleOf(t, s.function(t, sink))) {
+				for _, res := range asList(st["Resource"]) {
+					if r := render(res); strings.HasPrefix(r, q) {
+						got[strings.Join(asStrings(st["Action"]), ",")+" "+r] = st["Condition"]
+					}
+				}
+			}
+			// THEN its code may write its own prefix only, and Lambda (whose
+			// requests carry no lambda:SourceFunctionArn) the on-failure records
+			want := map[string]any{
+				"s3:PutObject " + q + "/quarantine/" + sink + "/*": nil,
+				"s3:PutObject " + q + "/aws/lambda/*":              lambdaOnly,
+				"s3:ListBucket " + q:                               lambdaOnly,
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("quarantine grants\n%s\nwant\n%s", mustJSONString(got), mustJSONString(want))
+			}
+		})
 	}
 }
 

@@ -44,6 +44,17 @@ type Config struct {
 	// Routes, if set, choose the targets of each record (nil: the default target).
 	Routes *routes.Table
 	Ledger Ledger
+	// Health configures sender health: heartbeat recognition (always on) and the table.
+	Health Health
+}
+
+// Health configures sender health (package health).
+type Health struct {
+	// Table is the DynamoDB table this function writes sender health to; empty writes nothing.
+	Table string
+	// HeartbeatLogGroups name the log groups whose events are heartbeats:
+	// counted, never delivered to a sink.
+	HeartbeatLogGroups []string
 }
 
 // Ledger configures the ledger of what landed before a retry point; an
@@ -135,6 +146,16 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	c.Ledger = Ledger{Table: str(EnvLedgerTable, ""), TTL: duration(EnvLedgerTTL)}
 	if c.Ledger.TTL == 0 {
 		c.Ledger.TTL = DefaultLedgerTTL
+	}
+	c.Health = Health{Table: str(EnvHealthTable, "")}
+	for _, g := range strings.Split(str(EnvHeartbeatLogGroup, DefaultHeartbeatLogGroup), ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		if !validLogGroupName(g) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a log group name (1 to 512 of a-z A-Z 0-9 _ - / . #)", EnvHeartbeatLogGroup, g))
+		}
+		c.Health.HeartbeatLogGroups = append(c.Health.HeartbeatLogGroups, g)
 	}
 	c.Quarantine = Quarantine{
 		Bucket:   str(EnvQuarantineBucket, ""),
@@ -298,6 +319,21 @@ func (c *Config) ForTarget(t routes.Target) *Config {
 	return &out
 }
 
+// validLogGroupName applies CloudWatch Logs' rule for log group names.
+func validLogGroupName(g string) bool {
+	if len(g) == 0 || len(g) > 512 {
+		return false
+	}
+	for i := 0; i < len(g); i++ {
+		switch c := g[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '/', c == '.', c == '#':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func validRetentionDays(d int32) bool {
 	for _, v := range validRetention {
 		if v == d {
@@ -369,3 +405,12 @@ func Expand(tmpl, owner, logGroup, logStream string) string {
 // two thirds of it, leaving the rest to the binary, stacks, the runtime and
 // the moments the collector runs behind a fast-allocating invocation.
 func GoMemLimit(memoryMB int) string { return strconv.Itoa(memoryMB*2/3) + "MiB" }
+
+// SinkQuarantinePrefix is the quarantine prefix of sink's function under
+// the stack's quarantine prefix root (root/sink). The stack sets it as each
+// function's LOGFAN_QUARANTINE_PREFIX and grants the function that prefix
+// alone, so that one function cannot write entries another sink's redrive
+// would replay; logfan redrive reads root/sink/ for that sink.
+func SinkQuarantinePrefix(root, sink string) string {
+	return strings.Trim(root, "/") + "/" + sink
+}

@@ -179,7 +179,11 @@ func (rt *routed) reconcile(ctx context.Context, c *Clients, rep *Report, owner 
 	sent := rep.Sent
 	route := make([]int, sent.Events) // each event's route, -1 for none
 	for _, s := range sent.Sources {
-		r := rt.table.Match(owner, s.Group, s.Stream)
+		o := s.Owner
+		if o == "" {
+			o = owner
+		}
+		r := rt.table.Match(o, s.Group, s.Stream)
 		for k := s.First; k < s.First+s.N; k++ {
 			route[k] = r
 		}
@@ -200,6 +204,7 @@ func (rt *routed) reconcile(ctx context.Context, c *Clients, rep *Report, owner 
 			return err
 		}
 		seen := make([]int, sent.Events)
+		rep.HeartbeatsDelivered += countHeartbeats(landed)
 		for _, msg := range landed {
 			if run, n, ok := parseKey(msg); ok && run == rep.Run && n >= 0 && n < sent.Events {
 				seen[n]++
@@ -307,7 +312,7 @@ func (r *Report) routedSummary() string {
 	if r.Sent != nil {
 		sent = r.Sent.Events
 	}
-	return fmt.Sprintf("demo: sent %d events; %s; dropped %d; lost %d", sent, strings.Join(parts, ", "), r.Dropped, r.Lost())
+	return fmt.Sprintf("demo: sent %d events; %s; dropped %d; lost %d", sent, strings.Join(parts, ", "), r.Dropped, r.Lost()) + r.sendersSummary()
 }
 
 // writeRoutedTable prints the reconciliation per route and target.

@@ -29,7 +29,7 @@ func TestRedriveEventsUpTo1MBToLogs(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
 	e := newEnv(t, 1)
-	q := e.s3Quarantine()
+	q := e.s3Quarantine(config.SinkLogs)
 	ts := time.Now().Add(-time.Hour).UnixMilli()
 	m := &subscription.Message{Owner: "333333333333", LogGroup: "/large", LogStream: "s", SubscriptionFilters: []string{"logfan"},
 		LogEvents: []subscription.LogEvent{

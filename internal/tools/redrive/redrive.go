@@ -82,15 +82,19 @@ type Options struct {
 	Bucket string
 	// OnFailurePrefix is where Lambda writes on-failure records (onfailure.KeyPrefix by default).
 	OnFailurePrefix string
-	// QuarantinePrefix is the quarantine's prefix (config.DefaultQuarantinePrefix by default).
+	// QuarantinePrefix is the quarantine's root prefix, the stack's
+	// quarantinePrefix (config.DefaultQuarantinePrefix by default): each
+	// sink's function writes under config.SinkQuarantinePrefix(root, sink),
+	// and functions deployed before that wrote under root/record/ and
+	// root/event/, shared by every sink.
 	QuarantinePrefix string
 	// Function selects on-failure records by a substring of requestContext.functionArn;
 	// by default the stack's function of Sink (naming.FunctionLogicalID).
 	Function string
 	// Sources lists SourceOnFailure and/or SourceQuarantine (both by default).
 	Sources []string
-	// Delete removes a source once redriven (quarantined undecodable records
-	// are shared by every sink's function and are only marked).
+	// Delete removes a source once redriven (undecodable records in the
+	// shared layout of older deployments are every sink's and are only marked).
 	Delete bool
 	// DryRun lists what would be redriven and changes nothing.
 	DryRun bool
@@ -180,7 +184,8 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	r := &Redriver{o: o, capture: &capture{}, q: s3quarantine.New(o.S3, config.Quarantine{Bucket: o.Bucket, Prefix: o.QuarantinePrefix})}
+	// What the handler refuses now goes where the sink's function would put it.
+	r := &Redriver{o: o, capture: &capture{}, q: s3quarantine.New(o.S3, config.Quarantine{Bucket: o.Bucket, Prefix: config.SinkQuarantinePrefix(o.QuarantinePrefix, o.Sink)})}
 	h, err := o.NewHandler(ctx, r.capture, func(s consumer.Summary) {
 		r.mu.Lock()
 		r.last = &s
@@ -320,15 +325,34 @@ func onFailureRecords(rec *onfailure.InvocationRecord) ([]types.Record, error) {
 	return out, nil
 }
 
-// quarantined redrives the quarantine's undecodable records and the events this sink refused.
+// quarantineSources are the prefixes a sink's redrive reads: the sink's
+// function's own, and the layout shared by every function before each had
+// its own (read so that nothing quarantined then is stranded). Another
+// sink's prefix is never read: its function could have written anything
+// there, and only this sink's function can write this sink's prefix.
+func quarantineSources(root, sink string) (own string, shared []string) {
+	return config.SinkQuarantinePrefix(root, sink) + "/", []string{root + "/" + quarantine.KindRecord + "/", root + "/" + quarantine.KindEvent + "/"}
+}
+
+// quarantined redrives the undecodable records and refused events of this
+// sink's function, and those of the shared layout.
 func (r *Redriver) quarantined(ctx context.Context) error {
-	items, err := quarantined.List(ctx, r.o.S3, r.o.Bucket, r.o.QuarantinePrefix+"/")
-	if err != nil {
-		return err
+	own, shared := quarantineSources(r.o.QuarantinePrefix, r.o.Sink)
+	var items []quarantined.Item
+	for _, prefix := range append([]string{own}, shared...) {
+		got, err := quarantined.List(ctx, r.o.S3, r.o.Bucket, prefix)
+		if err != nil {
+			return err
+		}
+		items = append(items, got...)
 	}
 	var pending []quarantined.Item
 	for _, it := range items {
 		if it.Entry.Kind == quarantine.KindEvent && it.Entry.Sink != r.o.Sink {
+			if strings.HasPrefix(it.Key, own) {
+				// Only this sink's function writes here, and only its own refusals.
+				r.fail("redrive "+r.o.Sink+": s3://"+r.o.Bucket+"/"+it.Key, "names sink %q, not %s: left alone", it.Entry.Sink, r.o.Sink)
+			}
 			continue // another sink's refusal
 		}
 		r.sum.Objects++
@@ -383,8 +407,9 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 			r.fail(prefix, "still poison, left in the quarantine: %s", reason)
 		default:
 			fmt.Fprintf(r.o.Out, "%s: %d events redriven\n", prefix, res.delivered)
-			// A record entry is shared by every sink's function: only mark it.
-			if err := r.finish(ctx, it.Key, r.o.Delete && e.Kind == quarantine.KindEvent); err != nil {
+			// A record entry of the shared layout is every sink's: only mark it.
+			del := r.o.Delete && (e.Kind == quarantine.KindEvent || strings.HasPrefix(it.Key, own))
+			if err := r.finish(ctx, it.Key, del); err != nil {
 				return err
 			}
 		}
