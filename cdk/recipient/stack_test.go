@@ -870,7 +870,8 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	s := defaultStack(t)
 	data := s.refTo(t, "DataBucket")["Ref"].(string)
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
-	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
+	ledger := s.refTo(t, "LedgerTable")["Ref"].(string)
+	health := "<" + s.healthTableID(t) + ".Arn>"
 	shared := map[string][]string{
 		"<" + quarantine + ".Arn>/aws/lambda/*": {"s3:PutObject"},
 		"<" + quarantine + ".Arn>":              {"s3:ListBucket"},
@@ -880,7 +881,8 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}
 	own := func(sink string) string { return "<" + quarantine + ".Arn>/quarantine/" + sink + "/*" }
 	cases := map[string]map[string][]string{
-		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}},
+		// (the S3 function writes the health table: TestHealthWriterIsOneConsumer)
+		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}, health: {"dynamodb:PutItem", "dynamodb:UpdateItem"}},
 		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}, own(config.SinkFirehose): {"s3:PutObject"}},
 		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions, own(config.SinkLogs): {"s3:PutObject"}},
 	}
