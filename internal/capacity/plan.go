@@ -234,7 +234,7 @@ func stream(in Input, r Rates) Stream {
 	provBase := func(shards int) []Line {
 		h := float64(shards * MonthHours)
 		return []Line{
-			{"Kinesis", fmt.Sprintf("shard-hours (%d shards)", shards), h, "shard-hours", h * KinesisShardHour},
+			{"Kinesis", fmt.Sprintf("shard-hours (%d %s)", shards, plural(shards, "shard")), h, "shard-hours", h * KinesisShardHour},
 			{"Kinesis", "PUT payload units (25 KB)", putUnits, "units", putUnits * KinesisPerPutUnit},
 		}
 	}
@@ -451,4 +451,11 @@ func MetricsUSD(n float64) float64 {
 		from = t.upTo
 	}
 	return usd
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
