@@ -411,8 +411,13 @@ func bill(in Input, r Rates, m Mapping, shards int) []Line {
 	add("Lambda", fmt.Sprintf("duration, %d functions at %d MB arm64", len(m.Functions), m.FunctionMemoryMB), gbs, "GB-seconds", gbs*LambdaArmGBSecond)
 	add("Lambda", "requests", inv, "requests", inv*LambdaPerRequest)
 	if f := in.Shares[SinkFirehose]; f > 0 {
-		gb := monthEvents * f * in.LineBytes() / GiB
-		add("Firehose", "ingestion (NDJSON lines packed into records, 5 KB rounding)", gb, "GB", gb*FirehosePerGB)
+		// An invocation packs its lines into as few records of up to 1,000
+		// KiB as hold them; Firehose bills each record rounded up to 5 KB.
+		perInvocation := r.AvgEvents / m.AvgInvocations * f * in.LineBytes()
+		n := max(1, math.Ceil(perInvocation/FirehoseRecordBytes))
+		billed := n * math.Ceil(perInvocation/n/FirehoseBillUnit) * FirehoseBillUnit
+		gb := billed * m.AvgInvocations * MonthSeconds / GiB
+		add("Firehose", "ingestion (NDJSON lines packed into records, each billed in 5 KB steps)", gb, "GB", gb*FirehosePerGB)
 	}
 	if f := in.Shares[SinkLogs]; f > 0 {
 		gb := monthEvents * f * (in.MessageBytes() + LogsEventOverhead) / GiB
