@@ -87,7 +87,7 @@ func newAthena(r *recipientStack) *athena {
 		// mode any member may send, so queries name the owner.
 		"projection." + s3layout.KeyOwner + ".type": awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
 		"projection." + s3layout.KeyOwner + ".values": awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(),
-			awscdk.Fn_Join(jsii.String(","), r.senders.accounts.ValueAsList())),
+			awscdk.Fn_Join(jsii.String(","), r.senders.accountList())),
 		"projection." + s3layout.KeyLogGroup + ".type":      "injected",
 		"projection." + s3layout.KeyDate + ".type":          "date",
 		"projection." + s3layout.KeyDate + ".format":        s3layout.DateFormat,
@@ -166,7 +166,7 @@ func glueColumns(cols []record.Column) *[]*awsglue.CfnTable_ColumnProperty {
 // because injected projection needs equality on every injected key.
 func (r *recipientStack) exampleQuery(a *athena) *string {
 	owner := awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
-		jsii.String(r.s.Account), awscdk.Fn_Select(jsii.Number(0), r.senders.accounts.ValueAsList())), nil)
+		jsii.String(r.s.Account), awscdk.Fn_Select(jsii.Number(0), r.senders.accountList())), nil)
 	return jsii.String(ExampleQuery(GlueDatabaseName+"."+a.table, *owner, s3sink.PartitionValue(exampleLogGroup)))
 }
 

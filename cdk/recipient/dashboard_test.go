@@ -18,6 +18,7 @@ import (
 	logconsumer "github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/emf"
 	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/routes"
 )
 
 // emitted runs the real handler over the sample Kinesis event, with table
@@ -31,7 +32,7 @@ func emitted(t *testing.T, table string) map[string][]string {
 	}
 	o := logconsumer.Options{Sink: stdoutsink.New(io.Discard), Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler)}
 	if table != "" {
-		if o.Routes, err = config.ParseRoutes([]byte(table)); err != nil {
+		if o.Routes, err = config.ParseRoutes([]byte(table), routes.Defaults{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package recipient
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -25,23 +26,37 @@ const (
 
 // senderParameters are the deploy-time inputs naming who may subscribe.
 type senderParameters struct {
-	accounts, orgID, orgPaths awscdk.CfnParameter
-	orgMode, hasPaths         awscdk.CfnCondition
+	// accountsParam is read through accountList.
+	accountsParam, orgID, orgPaths awscdk.CfnParameter
+	orgMode, hasPaths              awscdk.CfnCondition
+}
+
+// accountList is the SenderAccounts parameter as a list (one empty item when empty).
+func (p *senderParameters) accountList() *[]*string {
+	return awscdk.Fn_Split(jsii.String(","), p.accountsParam.ValueAsString(), nil)
 }
 
 // newSenderParameters declares the parameters, their conditions, and a rule
-// that rejects a deployment naming no sender at all.
-func newSenderParameters(stack awscdk.Stack, s Senders) *senderParameters {
+// that rejects a deployment naming no sender at all. maxAccounts is how many
+// accounts the destination in this stack can trust (0: no limit declared).
+func newSenderParameters(stack awscdk.Stack, s Senders, maxAccounts int) *senderParameters {
 	p := &senderParameters{}
-	p.accounts = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderAccounts), &awscdk.CfnParameterProps{
-		Type:        jsii.String("CommaDelimitedList"),
+	accounts := &awscdk.CfnParameterProps{
+		// A String, not a CommaDelimitedList, so that MaxLength can bound
+		// the number of accounts: each is 12 digits, so n accounts take
+		// 13n-1 characters.
+		Type:        jsii.String("String"),
 		Default:     jsii.String(strings.Join(s.Accounts, ",")),
-		Description: jsii.String("Sender AWS account IDs allowed to subscribe (account-list mode), comma-separated. Ignored when SenderOrganizationId is set."),
-		// For a CommaDelimitedList the pattern applies to each item; empty is
-		// allowed so that organization mode needs no accounts.
-		AllowedPattern:        jsii.String(`^(\d{12})?$`),
-		ConstraintDescription: jsii.String("each item must be a 12-digit AWS account ID"),
-	})
+		Description: jsii.String("Sender AWS account IDs allowed to subscribe (account-list mode), comma-separated, no spaces. Ignored when SenderOrganizationId is set."),
+		// Empty is allowed so that organization mode needs no accounts.
+		AllowedPattern:        jsii.String(`^(\d{12}(,\d{12})*)?$`),
+		ConstraintDescription: jsii.String("must be 12-digit AWS account IDs separated by commas, without spaces"),
+	}
+	if maxAccounts > 0 {
+		accounts.MaxLength = jsii.Number(float64(13*maxAccounts - 1))
+		accounts.ConstraintDescription = jsii.String(fmt.Sprintf("must be at most %d 12-digit AWS account IDs (what the destination role's trust policy and access policy hold here), separated by commas, without spaces; more senders need organization mode or another recipient stack", maxAccounts))
+	}
+	p.accountsParam = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderAccounts), accounts)
 	p.orgID = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderOrganizationID), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
 		Default:               jsii.String(s.OrganizationID),
@@ -66,9 +81,9 @@ func newSenderParameters(stack awscdk.Stack, s Senders) *senderParameters {
 		Assertions: &[]*awscdk.CfnRuleAssertion{{
 			Assert: awscdk.Fn_ConditionOr(
 				awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.orgID.ValueAsString(), jsii.String(""))),
-				awscdk.Fn_ConditionNot(awscdk.Fn_ConditionContains(p.accounts.ValueAsList(), jsii.String(""))),
+				awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.accountsParam.ValueAsString(), jsii.String(""))),
 			),
-			AssertDescription: jsii.String("Set SenderAccounts (12-digit account IDs, no empty items) or SenderOrganizationId."),
+			AssertDescription: jsii.String("Set SenderAccounts (12-digit account IDs) or SenderOrganizationId."),
 		}},
 	})
 	return p
@@ -107,7 +122,7 @@ func (d *destinationParts) sourceARNs() *[]*string {
 	head := "arn:" + partition(d.region) + ":logs:" + d.region + ":"
 	joined := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(d.recipientSourceARN() + "," + head),
-		awscdk.Fn_Join(jsii.String(":*,"+head), d.senders.accounts.ValueAsList()),
+		awscdk.Fn_Join(jsii.String(":*,"+head), d.senders.accountList()),
 		jsii.String(":*"),
 	})
 	return awscdk.Fn_Split(jsii.String(","), joined, nil)
@@ -116,7 +131,7 @@ func (d *destinationParts) sourceARNs() *[]*string {
 // recipientSourceARN matches CloudWatch Logs acting for the recipient account,
 // as it does when it sends the test record at destination creation.
 func (d *destinationParts) recipientSourceARN() string {
-	return d.arn("logs", d.region, "*")
+	return logsSourceARN(d.region, d.s.Account)
 }
 
 // accessPolicy is the destination access policy as a CloudFormation
@@ -125,7 +140,7 @@ func (d *destinationParts) accessPolicy() *string {
 	p := newAccessPolicy(d.destinationARN())
 	accounts := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(p.accountsHead),
-		awscdk.Fn_Join(jsii.String(p.accountsSep), d.senders.accounts.ValueAsList()),
+		awscdk.Fn_Join(jsii.String(p.accountsSep), d.senders.accountList()),
 		jsii.String(p.accountsTail),
 	})
 	paths := awscdk.Fn_Join(jsii.String(""), &[]*string{
@@ -171,26 +186,22 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 	})
 	// Confused deputy: CloudWatch Logs may assume the role only on behalf of
 	// the senders (aws:SourceArn per account, in this destination's region)
-	// or of the organization (aws:SourceOrgID), and of this account, for
+	// or of the organization (aws:SourceOrgID, narrowed to the OU paths by
+	// aws:SourceOrgPaths when they are given), and of this account, for
 	// which it sends the test record when the destination is created. Which
-	// form applies is a deploy-time choice, so the statements are Fn::If.
-	statement := func(condition map[string]any) map[string]any {
-		return map[string]any{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "logs.amazonaws.com"},
-			"Action":    "sts:AssumeRole",
-			"Condition": condition,
-		}
-	}
+	// form applies is a deploy-time choice, so the statements are Fn::If;
+	// TrustPolicyDocument is the same document resolved for the defaults.
 	trust := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{
 			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
-				statement(map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": d.senders.orgID.ValueAsString()}}),
-				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.sourceARNs()}}),
+				awscdk.Fn_ConditionIf(d.senders.hasPaths.LogicalId(),
+					trustStatement(orgTrustCondition(d.senders.orgID.ValueAsString(), awscdk.Fn_Split(jsii.String(","), d.senders.orgPaths.ValueAsString(), nil))),
+					trustStatement(orgTrustCondition(d.senders.orgID.ValueAsString(), nil))),
+				trustStatement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.sourceARNs()}}),
 			),
 			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
-				statement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.recipientSourceARN()}}),
+				trustStatement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.recipientSourceARN()}}),
 				awscdk.Aws_NO_VALUE(),
 			),
 		},
@@ -203,10 +214,9 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		Resources: jsii.Strings(*d.streamARN),
 	})}
 	if d.keyARN != nil {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("kms:GenerateDataKey"),
-			Resources: jsii.Strings(*d.keyARN),
-		}))
+		// Kinesis encrypts the record with a data key it asks KMS for on
+		// the role's behalf, in the stream's (home) region.
+		statements = append(statements, kmsStatement(awsiam.Effect_ALLOW, "StringEquals", viaService("kinesis", d.s.Region), []string{"kms:GenerateDataKey"}, d.keyARN))
 	}
 	policy := awsiam.NewPolicy(d.stack, jsii.String("DestinationRolePolicy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
@@ -249,21 +259,27 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		})}),
 	})
 
-	// The size check runs at synth on the parameters' defaults (the context).
-	d.stack.Node().AddValidation(&policySizeValidation{arn: d.destinationARN(), senders: d.s.Senders})
+	// The size checks run at synth on the parameters' defaults (the context).
+	d.stack.Node().AddValidation(&policySizeValidation{d: d})
 	return dest
 }
 
-// policySizeValidation fails synth when the default access policy is too large.
+// policySizeValidation fails synth when the default access policy or the
+// role's trust policy would exceed its service limit, which CloudFormation
+// would otherwise only find in the middle of a deployment.
 type policySizeValidation struct {
-	arn     string
-	senders Senders
+	d *destinationParts
 }
 
 // Validate implements constructs.IValidation.
 func (v *policySizeValidation) Validate() *[]*string {
-	if err := CheckAccessPolicySize(v.arn, v.senders); err != nil {
-		return &[]*string{jsii.String(err.Error())}
+	out := []*string{}
+	d := v.d
+	if err := CheckAccessPolicySize(d.destinationARN(), d.s.Senders); err != nil {
+		out = append(out, jsii.String(err.Error()))
 	}
-	return &[]*string{}
+	if err := CheckTrustPolicySize(d.region, d.s.Account, d.s.Senders, d.s.TrustPolicyMaxChars); err != nil {
+		out = append(out, jsii.String(err.Error()))
+	}
+	return &out
 }

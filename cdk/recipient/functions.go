@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/internal/naming"
@@ -53,6 +54,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	if r.ledger != nil {
 		refs.LedgerTable = *r.ledger.TableName()
 	}
+	refs.HealthTable = *r.health.TableName()
 	for k, v := range s.functionEnv(sink, refs) {
 		env[k] = jsii.String(v)
 	}
@@ -80,17 +82,10 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 
 	grantSink(r, sink, role)
 	grantLedger(r, id, role, fn)
-	// Quarantine and Lambda's on-failure records share one dedicated bucket.
-	// Lambda chooses the on-failure object keys itself, so PutObject covers
-	// the bucket's objects; ListBucket is what Lambda's S3 destination requires.
-	grant(role, []string{"s3:PutObject"}, r.quarantine.ArnForObjects(jsii.String("*")))
-	grant(role, []string{"s3:ListBucket"}, r.quarantine.BucketArn())
-	if r.s.Quarantine.KMSKeyARN != "" {
-		grant(role, []string{"kms:GenerateDataKey"}, jsii.String(r.s.Quarantine.KMSKeyARN))
+	if sink == s.HealthWriter() {
+		grantHealthWrite(r, id, role, fn)
 	}
-	suppress(role, "AwsSolutions-IAM5", "The quarantine bucket is dedicated to failed records: Lambda writes on-failure records under keys it chooses, the function writes quarantined items under its prefix.",
-		r.nagObjects(r.quarantine, "*"))
-
+	grantQuarantine(r, id, sink, role, fn)
 	c := s.Consumer
 	props := &awslambdaeventsources.KinesisEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition(c.StartingPosition),
@@ -114,7 +109,70 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	} else {
 		fn.AddEventSource(awslambdaeventsources.NewKinesisEventSource(r.stream.stream, props))
 	}
+	if r.stream.key != nil {
+		// The event source grants kms:Decrypt on the stream's customer key
+		// without a condition; Lambda reads the stream through Kinesis, so
+		// this narrows that grant to requests Kinesis makes.
+		role.AddToPrincipalPolicy(kmsStatement(awsiam.Effect_DENY, "StringNotEquals", viaService("kinesis", s.Region), []string{"kms:Decrypt"}, r.stream.key.KeyArn()))
+	}
 	return &consumer{sink: sink, function: fn}
+}
+
+// grantQuarantine lets sink's function write quarantine entries under its
+// own prefix, and lets Lambda write the function's on-failure records,
+// nothing else. Quarantine and on-failure records share one dedicated bucket.
+//
+// Lambda writes on-failure records with the function's execution role,
+// under aws/lambda/<ESM UUID>/ (a UUID Lambda assigns when the mapping is
+// created, so the role cannot name it without a cycle), and needs
+// s3:PutObject and s3:ListBucket for it (kinesis-on-failure-destination).
+// Requests from the function's code carry lambda:SourceFunctionArn; calls
+// Lambda makes outside the execution environment with the same role, such
+// as these, do not (permissions-source-function-arn). So both grants hold
+// only when that key is absent: the function's code, or its leaked
+// credentials, can neither forge on-failure records nor list the bucket.
+// An s3:prefix condition on ListBucket would add nothing the code could
+// use, and could refuse Lambda's own check of the bucket (a HeadBucket
+// carries no prefix), losing the records it was about to keep.
+//
+// The statements sit in a policy of their own, with their suppression: in
+// the role's default policy CDK could move them to an overflow policy
+// that the role's cdk-nag suppressions do not reach (see grantLedger). The
+// function depends on it, so it never runs (nor Lambda writes its
+// on-failure records) without it.
+func grantQuarantine(r *recipientStack, id, sink string, role awsiam.IRole, fn constructs.IConstruct) {
+	own := config.SinkQuarantinePrefix(r.s.Quarantine.Prefix, sink) + "/*"
+	onFailure := naming.OnFailureKeyPrefix + "*"
+	lambdaOnly := &map[string]any{"Null": map[string]any{"lambda:SourceFunctionArn": "true"}}
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("s3:PutObject"),
+			Resources: jsii.Strings(*r.quarantine.ArnForObjects(jsii.String(own))),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  jsii.Strings(*r.quarantine.ArnForObjects(jsii.String(onFailure))),
+			Conditions: lambdaOnly,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("s3:ListBucket"),
+			Resources:  jsii.Strings(*r.quarantine.BucketArn()),
+			Conditions: lambdaOnly,
+		}),
+	}
+	if r.s.Quarantine.KMSKeyARN != "" {
+		// Only the function's entries use the key; Lambda's on-failure
+		// records get the bucket's default encryption.
+		statements = append(statements, kmsStatement(awsiam.Effect_ALLOW, "StringEquals", viaService("s3", r.s.Region), []string{"kms:GenerateDataKey"}, jsii.String(r.s.Quarantine.KMSKeyARN)))
+	}
+	p := awsiam.NewPolicy(r.stack, jsii.String(id+"QuarantinePolicy"), &awsiam.PolicyProps{
+		Roles:      &[]awsiam.IRole{role},
+		Statements: &statements,
+	})
+	fn.Node().AddDependency(p)
+	suppress(p, "AwsSolutions-IAM5", "Quarantine entries are named per shard, record and event at run time under this function's own prefix ("+own+
+		"); Lambda names on-failure records under aws/lambda/<mapping UUID>/, a UUID assigned after the role exists, and that grant holds only for Lambda's own requests (no lambda:SourceFunctionArn), never for the function's code.",
+		r.nagObjects(r.quarantine, own), r.nagObjects(r.quarantine, onFailure))
 }
 
 // grantSink gives sink's function exactly what its sink writes, on each of
@@ -144,7 +202,9 @@ func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
 		grant(role, []string{"s3:PutObject"}, resources...)
 		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by partition, shard, and first event under its prefix, which are not known at deploy time; the wildcard is limited to that prefix.", nag...)
 		if s.S3.KMSKeyARN != "" {
-			grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
+			// One PutObject per object, never a read or a multipart upload:
+			// encrypting needs a data key, not kms:Decrypt.
+			r.grantKMS(role, "s3", []string{"kms:GenerateDataKey"}, jsii.String(s.S3.KMSKeyARN))
 		}
 	case config.SinkFirehose:
 		for _, t := range targets {

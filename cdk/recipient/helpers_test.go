@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs, "s3parquet"} {
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs, "s3parquet", WatchdogFunctionDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sink), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -163,21 +163,25 @@ const (
 )
 
 // orgStack: organization mode, enhanced fan-out, provisioned stream with a
-// created customer key, KMS on the data bucket, alarm notifications.
+// created customer key, KMS on the data bucket, alarm notifications, Object
+// Lock on the data bucket and noncurrent versions kept 90 days.
 func orgStack(t *testing.T) *synthesized {
 	return synth(t, "org", map[string]any{
-		CtxSenderAccounts:      "111111111111",
-		CtxOrganizationID:      testOrgID,
-		CtxOrganizationPaths:   testOrgPath,
-		CtxEnhancedFanOut:      true,
-		CtxStreamMode:          StreamProvisioned,
-		CtxShardCount:          4.0,
-		CtxStreamEncryption:    EncryptionKMS,
-		CtxS3KMSKeyARN:         testKeyARN,
-		CtxQuarantineKMSKeyARN: testKeyARN,
-		CtxAlarmTopicARN:       testTopicARN,
-		CtxLogsRegion:          "eu-west-1",
-		CtxLogLevel:            "debug",
+		CtxSenderAccounts:                  "111111111111",
+		CtxOrganizationID:                  testOrgID,
+		CtxOrganizationPaths:               testOrgPath,
+		CtxEnhancedFanOut:                  true,
+		CtxStreamMode:                      StreamProvisioned,
+		CtxShardCount:                      4.0,
+		CtxStreamEncryption:                EncryptionKMS,
+		CtxS3KMSKeyARN:                     testKeyARN,
+		CtxQuarantineKMSKeyARN:             testKeyARN,
+		CtxAlarmTopicARN:                   testTopicARN,
+		CtxLogsRegion:                      "eu-west-1",
+		CtxLogLevel:                        "debug",
+		CtxS3ObjectLockDays:                "365",
+		CtxS3ObjectLockMode:                "compliance",
+		CtxNoncurrentVersionExpirationDays: 90.0,
 	})
 }
 

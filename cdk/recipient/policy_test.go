@@ -111,3 +111,57 @@ func TestAccessPolicySizeLimit(t *testing.T) {
 		t.Errorf("organization mode: %v", err)
 	}
 }
+
+func TestTrustPolicyCapacity(t *testing.T) {
+	// GIVEN IAM's default and raised trust policy quotas
+	cases := []struct {
+		region   string
+		maxChars int
+		want     int
+	}{
+		{"us-east-1", DefaultTrustPolicyMaxChars, 45},
+		{"us-east-1", MaxTrustPolicyMaxChars, 97},
+		// Longer region names leave room for fewer senders.
+		{"ap-southeast-2", DefaultTrustPolicyMaxChars, 40},
+	}
+	for _, c := range cases {
+		// WHEN the number of senders that fit is computed
+		got := MaxTrustedSenders(c.region, "123456789012", c.maxChars)
+		// THEN it is the largest list whose resolved document fits, counted as IAM counts
+		if got != c.want {
+			t.Errorf("%s, %d characters: %d senders fit, want %d", c.region, c.maxChars, got, c.want)
+		}
+		fits := IAMPolicyChars(TrustPolicyDocument(c.region, "123456789012", Senders{Accounts: accountsN(got)}))
+		over := IAMPolicyChars(TrustPolicyDocument(c.region, "123456789012", Senders{Accounts: accountsN(got + 1)}))
+		if fits > c.maxChars || over <= c.maxChars {
+			t.Errorf("%s: %d senders take %d characters, %d take %d; limit %d", c.region, got, fits, got+1, over, c.maxChars)
+		}
+		if CheckTrustPolicySize(c.region, "123456789012", Senders{Accounts: accountsN(got)}, c.maxChars) != nil {
+			t.Errorf("%s: %d senders refused", c.region, got)
+		}
+	}
+	// AND organization mode is small whatever the account list
+	if err := CheckTrustPolicySize("us-east-1", "123456789012", Senders{Accounts: accountsN(500), OrganizationID: testOrgID}, DefaultTrustPolicyMaxChars); err != nil {
+		t.Errorf("organization mode: %v", err)
+	}
+}
+
+func TestIAMPolicyCharsIgnoresWhitespace(t *testing.T) {
+	// GIVEN a document IAM would receive indented or compact
+	// THEN both count the same: IAM does not count whitespace
+	if got := IAMPolicyChars(map[string]any{"Version": "2012-10-17"}); got != len(`{"Version":"2012-10-17"}`) {
+		t.Errorf("IAMPolicyChars = %d", got)
+	}
+}
+
+func TestFirehoseStreamName(t *testing.T) {
+	// GIVEN stack names up to CloudFormation's 128 characters
+	// THEN the created stream's name is a valid Firehose name of at most 64 characters
+	if got := FirehoseStreamName("LogfanRecipient"); got != "LogfanRecipient-firehose" {
+		t.Errorf("name %q", got)
+	}
+	long := strings.Repeat("a", 128)
+	if got := FirehoseStreamName(long); len(got) != 64 || !strings.HasSuffix(got, "-firehose") {
+		t.Errorf("name %q (%d)", got, len(got))
+	}
+}

@@ -42,7 +42,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
 	s := props.Settings
-	senders := newSenderParameters(stack, s.Senders)
+	senders := newSenderParameters(stack, s.Senders, s.MaxSenderAccounts(props.Region))
 	if !s.Senders.Named() {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String(noSendersWarningID), jsii.String(
 			"no senderAccounts or organizationId in context: deploy with --parameters SenderAccounts=... (or SenderOrganizationId=...); CloudFormation rejects a deployment naming no sender"))

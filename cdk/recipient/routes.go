@@ -87,7 +87,7 @@ func parseRouteSettings(p *cdkcontext.Parser, s *Settings) {
 	if !ok || text == "" {
 		return
 	}
-	table, err := config.ParseRoutes([]byte(text))
+	table, err := config.ParseRoutes([]byte(text), s.routeDefaults())
 	if err != nil {
 		p.Report(err) // it starts "routes: ", the key's name
 		return
@@ -95,6 +95,20 @@ func parseRouteSettings(p *cdkcontext.Parser, s *Settings) {
 	r.Text, r.Table = text, table
 	for _, problem := range s.routeProblems() {
 		p.Report(fmt.Errorf("%s: %s", CtxRoutes, problem))
+	}
+}
+
+// routeDefaults are what the stack's functions resolve a route target's
+// left-out settings to: every sink's default target, the stack's own
+// Firehose stream by name when it is imported (a created stream's name is
+// not known at synth, and no route can name it).
+func (s Settings) routeDefaults() routes.Defaults {
+	return routes.Defaults{
+		S3Prefix:           s.S3.Prefix,
+		FirehoseStream:     s.Firehose.StreamName(),
+		LogsRegion:         s.Logs.Region,
+		LogsGroupTemplate:  s.Logs.GroupTemplate,
+		LogsStreamTemplate: s.Logs.StreamTemplate,
 	}
 }
 

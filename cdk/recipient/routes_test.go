@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/routes"
 )
 
 // testRoutes is a realistic table: security logs to S3, a second Firehose
@@ -100,8 +101,8 @@ func TestRoutesContextForms(t *testing.T) {
 	if want := compactJSON(t, testRoutes); texts[0] != want || texts[1] != want {
 		t.Errorf("text %s\nfile %s\nwant %s", texts[0], texts[1], want)
 	}
-	a, _ := config.ParseRoutes([]byte(texts[0]))
-	b, _ := config.ParseRoutes([]byte(texts[2]))
+	a, _ := config.ParseRoutes([]byte(texts[0]), routes.Defaults{})
+	b, _ := config.ParseRoutes([]byte(texts[2]), routes.Defaults{})
 	if !reflect.DeepEqual(a.Routes(), b.Routes()) {
 		t.Errorf("array form parses to %+v", b.Routes())
 	}
@@ -133,9 +134,9 @@ func TestRoutesExampleFileIsAccepted(t *testing.T) {
 func TestRoutesSettingsReportEveryProblem(t *testing.T) {
 	// GIVEN a table the stack cannot serve in five ways, with the Firehose sink off
 	table := `[
-	  {"name":"a","to":[{"sink":"firehose","stream":"siem"}]},
-	  {"name":"b","to":[{"sink":"logs","region":"eu-central-1"}]},
-	  {"name":"c","to":[{"sink":"s3","prefix":"firehose"},{"sink":"s3","prefix":"firehose-errors/x"}]},
+	  {"name":"a","match":{"logGroups":["/a/**"]},"to":[{"sink":"firehose","stream":"siem"}]},
+	  {"name":"b","match":{"logGroups":["/b/**"]},"to":[{"sink":"logs","region":"eu-central-1"}]},
+	  {"name":"c","match":{"logGroups":["/c/**"]},"to":[{"sink":"s3","prefix":"firehose"},{"sink":"s3","prefix":"firehose-errors/x"}]},
 	  {"name":"d","to":[{"sink":"logs","region":"eu-central-1"}]}
 	]`
 	_, err := ParseSettings(lookup(map[string]any{CtxRoutes: table, CtxFirehoseEnabled: false, CtxLogsRegions: "eu-west-1,eu-west-1"}))
@@ -201,6 +202,44 @@ func TestRoutesSettingsRejected(t *testing.T) {
 	}
 }
 
+func TestRoutesSettingsResolveTargetsAgainstTheStack(t *testing.T) {
+	const catchAllS3 = `{"name":"rest","to":["s3"]}`
+	imported := "arn:aws:firehose:us-east-1:123456789012:deliverystream/main"
+	for _, c := range []struct {
+		name string
+		ctx  map[string]any
+		want string // empty: accepted
+	}{
+		{"s3 default prefix named", map[string]any{CtxRoutes: `[{"name":"a","match":{"owners":["111111111111"]},"to":[{"sink":"s3","prefix":"logs"}]},` + catchAllS3 + `]`},
+			`routes: route 2 ("rest"): target s3 would write under S3 prefix logs/, as target s3:logs of route 1 ("a") does (s3 takes the default prefix logs)`},
+		{"s3 prefix the stack does not default to", map[string]any{CtxS3Prefix: "archive", CtxRoutes: `[{"name":"a","match":{"owners":["111111111111"]},"to":[{"sink":"s3","prefix":"logs"}]},` + catchAllS3 + `]`}, ""},
+		{"imported stream named", map[string]any{CtxFirehoseStreamARN: imported, CtxRoutes: `[{"name":"rest","to":["firehose",{"sink":"firehose","stream":"main"}]}]`},
+			`targets firehose and firehose:main both deliver to Firehose stream main (firehose takes the default stream main)`},
+		{"logs region named", map[string]any{CtxLogsRegion: "eu-west-1", CtxRoutes: `[{"name":"a","match":{"owners":["111111111111"]},"to":["logs"]},{"name":"rest","to":[{"sink":"logs","region":"eu-west-1"}]}]`},
+			`target logs:eu-west-1 would put into log groups /logfan/{owner}/{logGroup}, streams {logStream}, in eu-west-1, as target logs of route 1 ("a") does`},
+		{"no catch-all", map[string]any{CtxRoutes: `[{"name":"a","match":{"owners":["111111111111"]},"to":["s3"]}]`},
+			`add {"name": "rest", "to": []} as the last route to drop the rest on purpose, or {"name": "rest", "to": ["s3"]} to keep it`},
+		{"group without owner", map[string]any{CtxRoutes: `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/all/{logGroup}"}]}]`},
+			`route 1 ("rest"): target logs:/all/{logGroup}: groupTemplate "/all/{logGroup}" has no {owner}`},
+		{"group shared on purpose", map[string]any{CtxRoutes: `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/all/{logGroup}","sharedGroup":true}]}]`}, ""},
+		{"group template that cannot name a log group", map[string]any{CtxRoutes: `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/x/{owner}/{logStream}"}]}]`},
+			`route 1 ("rest"): target logs:/x/{owner}/{logStream}: groupTemplate "/x/{owner}/{logStream}": {logStream} cannot name a log group`},
+		{"stack's group template without owner", map[string]any{CtxLogsGroupTemplate: "/all/{logGroup}", CtxRoutes: `[{"name":"rest","to":["logs"]}]`},
+			`route 1 ("rest"): target logs: the default groupTemplate "/all/{logGroup}" has no {owner}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseSettings(lookup(c.ctx))
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
 func TestRoutedGrantsAreExact(t *testing.T) {
 	// GIVEN the stack synthesized with the realistic table
 	s := routedStack(t)
@@ -221,8 +260,8 @@ func TestRoutedGrantsAreExact(t *testing.T) {
 		t.Run(sink, func(t *testing.T) {
 			got := actionsOn(s.policyStatementsOf(roleOf(t, s.function(t, sink))))
 			for res, actions := range got {
-				// Reading the stream, its own log group, the quarantine and the ledger are TestSinkGrantsAreExact's.
-				if strings.HasPrefix(res, "<Stream") || strings.Contains(res, "FunctionLogs") || strings.Contains(res, "QuarantineBucket") || strings.Contains(res, "LedgerTable") {
+				// Reading the stream, its own log group, the quarantine and the ledger are TestSinkGrantsAreExact's, the health table TestHealthWriterIsOneConsumer's.
+				if strings.HasPrefix(res, "<Stream") || strings.Contains(res, "FunctionLogs") || strings.Contains(res, "QuarantineBucket") || strings.Contains(res, "LedgerTable") || strings.Contains(res, "HealthTable") {
 					continue
 				}
 				if !reflect.DeepEqual(actions, want[res]) {
@@ -392,7 +431,7 @@ func TestRouteDashboard(t *testing.T) {
 
 func TestUnroutedSinks(t *testing.T) {
 	// GIVEN routes that send nothing to the logs sink, which is enabled
-	s, err := ParseSettings(lookup(withContext(routedContext, CtxRoutes, `[{"name":"a","to":["s3"]},{"name":"b","to":[{"sink":"firehose","stream":"siem"}]}]`)))
+	s, err := ParseSettings(lookup(withContext(routedContext, CtxRoutes, `[{"name":"a","match":{"owners":["111111111111"]},"to":["s3"]},{"name":"b","to":[{"sink":"firehose","stream":"siem"}]}]`)))
 	if err != nil {
 		t.Fatal(err)
 	}

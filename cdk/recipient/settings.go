@@ -31,6 +31,10 @@ const (
 	// CtxDestinationRegions lists further regions, comma-separated, each getting
 	// a regional destination stack that feeds this stack's stream.
 	CtxDestinationRegions = naming.ContextDestinationRegions
+	// CtxTrustPolicyMaxChars is the account's IAM "Role trust policy length"
+	// quota (2,048 unless AWS raised it, 4,096 at most), which bounds the
+	// number of sender accounts in account-list mode.
+	CtxTrustPolicyMaxChars = "trustPolicyMaxChars"
 
 	CtxStreamMode           = "streamMode"
 	CtxShardCount           = "shardCount"
@@ -46,6 +50,15 @@ const (
 	CtxS3ExpirationDays = "s3ExpirationDays"
 	CtxS3Format         = "s3Format"
 	CtxAthenaEnabled    = "athenaEnabled"
+	// CtxS3ObjectLockDays turns S3 Object Lock on for the data bucket the
+	// stack creates, with that default retention (0: off).
+	CtxS3ObjectLockDays = "s3ObjectLockDays"
+	// CtxS3ObjectLockMode is the default retention's mode: GOVERNANCE or COMPLIANCE.
+	CtxS3ObjectLockMode = "s3ObjectLockMode"
+	// CtxNoncurrentVersionExpirationDays is how long the versioned data and
+	// quarantine buckets keep an overwritten or deleted object's old version
+	// (0: forever).
+	CtxNoncurrentVersionExpirationDays = "noncurrentVersionExpirationDays"
 
 	CtxFirehoseEnabled       = "firehoseEnabled"
 	CtxFirehoseStreamARN     = "firehoseStreamArn"
@@ -80,8 +93,22 @@ const (
 	CtxDedupe = "dedupe"
 
 	CtxIteratorAgeAlarmSecs = "iteratorAgeAlarmSeconds"
-	CtxAlarmTopicARN        = "alarmTopicArn"
-	CtxDisableNag           = "disableNag"
+	// CtxAlarmTopicARN imports the topic every alarm notifies; empty, the stack creates one.
+	CtxAlarmTopicARN = "alarmTopicArn"
+	// CtxAlarmEmail subscribes an e-mail address to the alarm topic (optional).
+	CtxAlarmEmail = "alarmEmail"
+	CtxDisableNag = "disableNag"
+
+	// Sender health (see health.go). CtxHeartbeatLogGroup and
+	// CtxHeartbeatMinutes are the sender stack's keys too (sender.CtxHeartbeatLogGroup,
+	// sender.CtxHeartbeatMinutes): one cdk.json serves both sides.
+	CtxHeartbeatLogGroup      = "heartbeatLogGroup"
+	CtxHeartbeatMinutes       = "senderHeartbeatMinutes"
+	CtxSilentAfterMinutes     = "silentAfterMinutes"
+	CtxForgetSendersAfterDays = "forgetSendersAfterDays"
+	// CtxExpectedSenders lists accounts the watchdog expects in organization
+	// mode on top of those seen lately (account-list mode expects SenderAccounts).
+	CtxExpectedSenders = "expectedSenders"
 )
 
 // Defaults that are not shared with the runtime (those come from shared/config).
@@ -97,6 +124,12 @@ const (
 const (
 	StreamOnDemand    = "on-demand"
 	StreamProvisioned = "provisioned"
+)
+
+// Object Lock retention modes accepted by CtxS3ObjectLockMode.
+const (
+	ObjectLockGovernance = "GOVERNANCE"
+	ObjectLockCompliance = "COMPLIANCE"
 )
 
 // Stream encryption choices accepted by CtxStreamEncryption.
@@ -121,6 +154,9 @@ type Settings struct {
 	// destination stack (DestinationStack) receives senders' log events for
 	// this stack's stream. Empty: one destination, in Region.
 	DestinationRegions []string
+	// TrustPolicyMaxChars is the IAM quota the destination role's trust
+	// policy is checked against at synth.
+	TrustPolicyMaxChars int
 
 	Stream     StreamSettings
 	S3         S3Settings
@@ -130,6 +166,10 @@ type Settings struct {
 	Function   FunctionSettings
 	Consumer   ConsumerSettings
 	Alarms     AlarmSettings
+	Health     HealthSettings
+	// NoncurrentVersionExpirationDays is how long the created data and
+	// quarantine buckets (both versioned) keep noncurrent versions; 0 keeps them.
+	NoncurrentVersionExpirationDays int
 	// Nag applies cdk-nag's AwsSolutions pack at synth (on unless disableNag=true).
 	Nag bool
 	// Dedupe creates the ledger table, so that a batch retried after a
@@ -176,6 +216,10 @@ type S3Settings struct {
 	ExpirationDays int
 	// Format is s3layout.FormatNDJSON or s3layout.FormatParquet; the Glue table follows it.
 	Format string
+	// ObjectLockDays, when positive, enables Object Lock on a created data
+	// bucket with a default retention of that many days in ObjectLockMode.
+	ObjectLockDays int
+	ObjectLockMode string
 	// Athena creates the Glue database and table over the S3 sink's objects
 	// and an Athena workgroup (only with the S3 sink).
 	Athena bool
@@ -244,8 +288,26 @@ type ConsumerSettings struct {
 // AlarmSettings configures alarm thresholds and notification.
 type AlarmSettings struct {
 	IteratorAgeSeconds int
-	// TopicARN, when set, receives alarm and OK notifications.
+	// TopicARN imports the topic receiving every alarm's alarm and OK
+	// notifications; empty, the stack creates one.
 	TopicARN string
+	// Email, if set, is subscribed to the alarm topic.
+	Email string
+}
+
+// HealthSettings configures sender health: heartbeat recognition in the
+// consumers and the watchdog's expectations.
+type HealthSettings struct {
+	// HeartbeatLogGroups are the senders' heartbeat log group names.
+	HeartbeatLogGroups []string
+	// HeartbeatMinutes is the senders' heartbeat interval.
+	HeartbeatMinutes int
+	// SilentAfterMinutes without a heartbeat make a sender silent.
+	SilentAfterMinutes int
+	// ForgetSendersAfterDays is how long organization mode expects a sender after its last heartbeat.
+	ForgetSendersAfterDays int
+	// ExpectedSenders are accounts organization mode expects even unseen.
+	ExpectedSenders []string
 }
 
 // EnabledSinks lists the enabled sinks in a fixed order.
@@ -286,6 +348,8 @@ var (
 	reKMSKey    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}$`)
 	reFirehose  = regexp.MustCompile(`^arn:aws[a-z-]*:firehose:([a-z0-9-]+):(\d{12}):deliverystream/[a-zA-Z0-9_.-]{1,64}$`)
 	reTopic     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	reEmail     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	reLogGroup  = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
 )
 
 // logRetention lists the retention periods CloudWatch Logs accepts (PutRetentionPolicy).
@@ -356,6 +420,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 		seenRegion[region] = true
 	}
 
+	s.TrustPolicyMaxChars = p.Int(CtxTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, MaxTrustPolicyMaxChars)
+
 	s.Stream.Mode = p.OneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)
 	s.Stream.ShardCount = p.Int(CtxShardCount, 1, 1, 10000)
 	s.Stream.RetentionHours = p.Int(CtxStreamRetentionHours, 24, 24, 8760)
@@ -376,6 +442,12 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.S3.ExpirationDays = p.Int(CtxS3ExpirationDays, 0, 0, 36500)
 	s.S3.Format = p.OneOf(CtxS3Format, s3layout.FormatNDJSON, s3layout.FormatNDJSON, s3layout.FormatParquet)
 	s.S3.Athena = p.Bool(CtxAthenaEnabled, true) && s.S3.Enabled
+	s.S3.ObjectLockDays = p.Int(CtxS3ObjectLockDays, 0, 0, 36500)
+	s.S3.ObjectLockMode = strings.ToUpper(p.OneOf(CtxS3ObjectLockMode, ObjectLockGovernance, ObjectLockGovernance, ObjectLockCompliance))
+	if s.S3.ObjectLockDays > 0 && s.S3.BucketName != "" {
+		p.Fail(CtxS3ObjectLockDays, strconv.Itoa(s.S3.ObjectLockDays), "0 with "+CtxS3BucketName+": the stack sets Object Lock only on a data bucket it creates")
+	}
+	s.NoncurrentVersionExpirationDays = p.Int(CtxNoncurrentVersionExpirationDays, 30, 0, 36500)
 	if s.S3.TransitionDays > 0 && s.S3.TransitionDays < 30 {
 		p.Fail(CtxS3TransitionDays, strconv.Itoa(s.S3.TransitionDays), "0 (no transition) or at least 30 (S3 Standard-IA minimum)")
 	}
@@ -432,6 +504,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 
 	s.Alarms.IteratorAgeSeconds = p.Int(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
+	s.Alarms.Email = p.OptionalMatch(CtxAlarmEmail, reEmail, "an e-mail address")
+	parseHealthSettings(p, &s)
 	s.Nag = !p.Bool(CtxDisableNag, false)
 	s.Dedupe = p.Bool(CtxDedupe, true)
 
@@ -459,18 +533,19 @@ const streamEncryptionKMSHint = "streamEncryption=kms as well"
 
 // envRefs names the deploy-time values a function's environment refers to.
 type envRefs struct {
-	DataBucket, QuarantineBucket, FirehoseStream, LedgerTable string
+	DataBucket, QuarantineBucket, FirehoseStream, LedgerTable, HealthTable string
 }
 
 // envPlaceholders stand in for resource names when validating settings before any construct exists.
-var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream", LedgerTable: "ledger-table"}
+var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream", LedgerTable: "ledger-table", HealthTable: "health-table"}
 
 // functionEnv builds the environment of sink's function from the shared
 // config constants, so the stack and the runtime cannot drift apart.
 func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	env := map[string]string{
 		config.EnvQuarantineBucket: refs.QuarantineBucket,
-		config.EnvQuarantinePrefix: s.Quarantine.Prefix,
+		// Each function writes under a prefix of its own (see grantQuarantine).
+		config.EnvQuarantinePrefix: config.SinkQuarantinePrefix(s.Quarantine.Prefix, sink),
 		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
 	}
 	if s.Quarantine.KMSKeyARN != "" {
@@ -480,6 +555,13 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 		// Every function gets the whole table: its per-route counts cover
 		// the events routed to other sinks too.
 		env[config.EnvRoutes] = s.Routes.Text
+	}
+	// Every function recognises heartbeats and skips them; one writes
+	// them (and the per-log-group counts) to the health table, so that each
+	// key has one writer, not one per sink.
+	env[config.EnvHeartbeatLogGroup] = strings.Join(s.Health.HeartbeatLogGroups, ",")
+	if sink == s.HealthWriter() {
+		env[config.EnvHealthTable] = refs.HealthTable
 	}
 	if s.Dedupe {
 		env[config.EnvLedgerTable] = refs.LedgerTable
@@ -527,18 +609,23 @@ func (s Settings) FunctionDir(sink string) string {
 	return sink
 }
 
-// CheckAssets reports enabled sinks whose function binary is missing from
-// AssetDir, which CDK would otherwise report as an opaque asset error.
+// CheckAssets reports the functions (enabled sinks' and the watchdog's)
+// whose binary is missing from AssetDir, which CDK would otherwise report
+// as an opaque asset error.
 func (s Settings) CheckAssets() error {
 	var missing []string
+	dirs := []string{}
 	for _, sink := range s.EnabledSinks() {
-		path := filepath.Join(s.AssetDir, s.FunctionDir(sink), "bootstrap")
+		dirs = append(dirs, s.FunctionDir(sink))
+	}
+	for _, dir := range append(dirs, WatchdogFunctionDir) {
+		path := filepath.Join(s.AssetDir, dir, "bootstrap")
 		if _, err := os.Stat(path); err != nil {
 			missing = append(missing, path)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("function code not found: %s (run `make build` first, or point -c %s=DIR at a directory holding <sink>/bootstrap)", strings.Join(missing, ", "), CtxAssetDir)
+		return fmt.Errorf("function code not found: %s (run `make build` first, or point -c %s=DIR at a directory holding <function>/bootstrap)", strings.Join(missing, ", "), CtxAssetDir)
 	}
 	return nil
 }

@@ -37,6 +37,20 @@ func secureBucketProps(logs awss3.IBucket, logsPrefix string, rules ...*awss3.Li
 	return p
 }
 
+// noncurrentVersionRule expires the old versions that overwrites and deletes
+// leave in a versioned bucket, and the delete markers left alone once they
+// have; none when noncurrentVersionExpirationDays is 0.
+func noncurrentVersionRule(s Settings) []*awss3.LifecycleRule {
+	if s.NoncurrentVersionExpirationDays == 0 {
+		return nil
+	}
+	return []*awss3.LifecycleRule{{
+		Id:                          jsii.String("expire-noncurrent-versions"),
+		NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(float64(s.NoncurrentVersionExpirationDays))),
+		ExpiredObjectDeleteMarker:   jsii.Bool(true),
+	}}
+}
+
 // accessLogs is the bucket the other buckets' server access logs go to.
 func (r *recipientStack) accessLogs() awss3.IBucket {
 	if b := r.stack.Node().TryFindChild(jsii.String("AccessLogsBucket")); b != nil {
@@ -62,7 +76,8 @@ func newQuarantineBucket(r *recipientStack) awss3.Bucket {
 			Expiration: awscdk.Duration_Days(jsii.Number(float64(q.ExpirationDays))),
 		})
 	}
-	props := secureBucketProps(r.accessLogs(), "quarantine/", rules...)
+	props := secureBucketProps(r.accessLogs(), "quarantine/", append(rules, noncurrentVersionRule(r.s)...)...)
+	props.Versioned = jsii.Bool(true)
 	// Request metrics let an alarm fire on the first failed record written.
 	props.Metrics = &[]*awss3.BucketMetrics{{Id: jsii.String(quarantineMetricsFilter)}}
 	return awss3.NewBucket(r.stack, jsii.String("QuarantineBucket"), props)
@@ -94,7 +109,20 @@ func newDataBucket(r *recipientStack) awss3.IBucket {
 			Expiration: awscdk.Duration_Days(jsii.Number(float64(s.S3.ExpirationDays))),
 		})
 	}
-	props := secureBucketProps(r.accessLogs(), "data/", rules...)
+	props := secureBucketProps(r.accessLogs(), "data/", append(rules, noncurrentVersionRule(s)...)...)
+	// Versioned, so that an overwrite or a delete keeps the old object for
+	// noncurrentVersionExpirationDays.
+	props.Versioned = jsii.Bool(true)
+	if days := s.S3.ObjectLockDays; days > 0 {
+		// Object Lock needs versioning, and once on it cannot be turned off
+		// nor versioning suspended.
+		props.ObjectLockEnabled = jsii.Bool(true)
+		retention := awscdk.Duration_Days(jsii.Number(float64(days)))
+		props.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Governance(retention)
+		if s.S3.ObjectLockMode == ObjectLockCompliance {
+			props.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Compliance(retention)
+		}
+	}
 	if s.S3.KMSKeyARN != "" {
 		props.Encryption = awss3.BucketEncryption_KMS
 		props.EncryptionKey = awskms.Key_FromKeyArn(r.stack, jsii.String("DataKey"), jsii.String(s.S3.KMSKeyARN))
@@ -131,10 +159,15 @@ func newFirehoseSink(r *recipientStack) *firehoseSink {
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 
+	// The stream has a fixed name so that its ARN is known before it exists:
+	// the role's trust names the stream, and the stream names the role, so a
+	// reference either way round would be a cycle.
+	name := FirehoseStreamName(s.StackName)
+	arn := r.arn("firehose", s.Region, "deliverystream/"+name)
 	role := awsiam.NewRole(r.stack, jsii.String("FirehoseDeliveryRole"), &awsiam.RoleProps{
-		// Confused deputy: only Firehose acting for this account.
+		// Confused deputy: only this stream, in this account.
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("firehose.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": s.Account}},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": s.Account, "aws:SourceArn": arn}},
 		}),
 		Description: jsii.String("Lets Firehose deliver logfan records to the data bucket"),
 	})
@@ -161,12 +194,14 @@ func newFirehoseSink(r *recipientStack) *firehoseSink {
 		},
 	}
 	if s.S3.KMSKeyARN != "" {
-		grant(role, []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
+		// Firehose uploads in parts, which needs kms:Decrypt as well.
+		r.grantKMS(role, "s3", []string{"kms:GenerateDataKey", "kms:Decrypt"}, jsii.String(s.S3.KMSKeyARN))
 		s3cfg.EncryptionConfiguration = &awskinesisfirehose.CfnDeliveryStream_EncryptionConfigurationProperty{
 			KmsEncryptionConfig: &awskinesisfirehose.CfnDeliveryStream_KMSEncryptionConfigProperty{AwskmsKeyArn: jsii.String(s.S3.KMSKeyARN)},
 		}
 	}
 	stream := awskinesisfirehose.NewCfnDeliveryStream(r.stack, jsii.String("FirehoseStream"), &awskinesisfirehose.CfnDeliveryStreamProps{
+		DeliveryStreamName: jsii.String(name),
 		DeliveryStreamType: jsii.String("DirectPut"),
 		DeliveryStreamEncryptionConfigurationInput: &awskinesisfirehose.CfnDeliveryStream_DeliveryStreamEncryptionConfigurationInputProperty{
 			KeyType: jsii.String("AWS_OWNED_CMK"),
@@ -181,12 +216,52 @@ func newFirehoseSink(r *recipientStack) *firehoseSink {
 	return &firehoseSink{name: *stream.Ref(), arn: *stream.AttrArn()}
 }
 
+// maxFirehoseNameLength is Firehose's limit on a stream name.
+const maxFirehoseNameLength = 64
+
+// FirehoseStreamName is the fixed name of the Firehose stream the stack
+// creates: the stack name (cut to fit) and "-firehose".
+func FirehoseStreamName(stackName string) string {
+	const suffix = "-firehose"
+	if len(stackName) > maxFirehoseNameLength-len(suffix) {
+		stackName = stackName[:maxFirehoseNameLength-len(suffix)]
+	}
+	return stackName + suffix
+}
+
 // nagObjects is how cdk-nag names an object ARN pattern of bucket in appliesTo.
 func (r *recipientStack) nagObjects(bucket awss3.IBucket, pattern string) string {
 	if cfn, ok := bucket.Node().DefaultChild().(awss3.CfnBucket); ok && cfn != nil {
 		return "Resource::<" + *r.stack.GetLogicalId(cfn) + ".Arn>/" + pattern
 	}
 	return "Resource::arn:" + partition(r.s.Region) + ":s3:::" + *bucket.BucketName() + "/" + pattern
+}
+
+// grantKMS allows principal actions on a KMS key only in requests service
+// makes on its behalf in the stack's region (kms:ViaService), which is how
+// every key the stack grants is used: Kinesis decrypting and encrypting
+// stream records, S3 encrypting objects.
+func (r *recipientStack) grantKMS(principal awsiam.IGrantable, service string, actions []string, keyARN *string) {
+	principal.GrantPrincipal().AddToPrincipalPolicy(kmsStatement(awsiam.Effect_ALLOW, "StringEquals", viaService(service, r.s.Region), actions, keyARN))
+}
+
+// viaService is the kms:ViaService value of service in region.
+func viaService(service, region string) string {
+	suffix := ".amazonaws.com"
+	if partition(region) == "aws-cn" {
+		suffix = ".amazonaws.com.cn"
+	}
+	return service + "." + region + suffix
+}
+
+// kmsStatement is effect on actions on keyARN under operator kms:ViaService = via.
+func kmsStatement(effect awsiam.Effect, operator, via string, actions []string, keyARN *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Effect:     effect,
+		Actions:    jsii.Strings(actions...),
+		Resources:  &[]*string{keyARN},
+		Conditions: &map[string]any{operator: map[string]any{"kms:ViaService": via}},
+	})
 }
 
 // grant allows principal the exact actions on the exact resources.

@@ -1,6 +1,7 @@
 // Package recipient defines logfan's recipient stack: the Kinesis stream that
 // a CloudWatch Logs destination feeds, the destination and the role it uses,
-// one consumer function per enabled sink, the sinks' resources, alarms and a
+// one consumer function per enabled sink, the sinks' resources, the
+// sender-health table and watchdog, alarms notifying one SNS topic, and a
 // dashboard. One stack serves one recipient account and region.
 package recipient
 
@@ -41,6 +42,8 @@ type recipientStack struct {
 	firehose    *firehoseSink
 	athena      *athena
 	functions   []*consumer
+	health      awsdynamodb.Table
+	watchdog    *watchdog
 }
 
 // NewStack builds the recipient stack described in the package comment.
@@ -59,7 +62,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	// the app runs without cdk.json's feature flags (plain `go run ./cdk`).
 	r.stack.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 
-	r.senders = newSenderParameters(r.stack, r.s.Senders)
+	r.senders = newSenderParameters(r.stack, r.s.Senders, r.s.MaxSenderAccounts(r.s.Region))
 	if !r.s.Senders.Named() {
 		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String(noSendersWarningID), jsii.String(
 			"no senderAccounts or organizationId in context: deploy with --parameters SenderAccounts=... (or SenderOrganizationId=...); CloudFormation rejects a deployment naming no sender"))
@@ -75,9 +78,11 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	r.data = newDataBucket(r)
 	r.firehose = newFirehoseSink(r)
 	r.athena = newAthena(r)
+	r.health = newHealthTable(r)
 	for _, sink := range r.s.EnabledSinks() {
 		r.functions = append(r.functions, newConsumer(r, sink))
 	}
+	r.watchdog = newWatchdog(r)
 	newMonitoring(r)
 	newOutputs(r)
 	return r

@@ -2,10 +2,12 @@ package recipient
 
 import (
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -45,8 +47,12 @@ func TestStreamProvisionedWithCustomerKey(t *testing.T) {
 func TestStreamImportedKey(t *testing.T) {
 	// GIVEN streamKmsKeyArn naming an existing key
 	s := importStack(t)
-	// THEN no key is created and the stream uses the imported one
-	s.template.ResourceCountIs(jsii.String("AWS::KMS::Key"), jsii.Number(0))
+	// THEN no key is created for it (the alarm topic's own aside) and the stream uses the imported one
+	for id := range s.resources("AWS::KMS::Key") {
+		if !strings.HasPrefix(id, "AlarmTopicKey") {
+			t.Errorf("key %s created", id)
+		}
+	}
 	s.template.HasResourceProperties(jsii.String("AWS::Kinesis::Stream"), map[string]any{
 		"StreamEncryption": map[string]any{"EncryptionType": "KMS", "KeyId": testKeyARN},
 	})
@@ -81,6 +87,11 @@ func TestDestinationRoleTrust(t *testing.T) {
 		}},
 		{"organization by parameter", map[string]string{ParamSenderOrganizationID: testOrgID}, []map[string]any{
 			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}},
+			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
+		}},
+		{"organization narrowed to OU paths", map[string]string{ParamSenderOrganizationID: testOrgID, ParamSenderOrganizationPaths: testOrgPath + "," + testOrgID + "/r-ab12/ou-ab12-22222222/*"}, []map[string]any{
+			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID},
+				"ForAnyValue:StringLike": map[string]any{"aws:SourceOrgPaths": []any{testOrgPath, testOrgID + "/r-ab12/ou-ab12-22222222/*"}}},
 			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
 		}},
 	}
@@ -261,7 +272,6 @@ func TestSendersRule(t *testing.T) {
 	}{
 		{nil, true},
 		{map[string]string{ParamSenderAccounts: ""}, false},
-		{map[string]string{ParamSenderAccounts: "111111111111,,222222222222"}, false},
 		{map[string]string{ParamSenderAccounts: "", ParamSenderOrganizationID: testOrgID}, true},
 	}
 	for _, c := range cases {
@@ -270,6 +280,73 @@ func TestSendersRule(t *testing.T) {
 			t.Errorf("params %v: rule passes=%v, want %v", c.params, got, c.ok)
 		}
 	}
+}
+
+func TestTrustPolicyCheckedIsWhatCloudFormationResolves(t *testing.T) {
+	cases := []struct {
+		name    string
+		senders Senders
+	}{
+		{"one sender", Senders{Accounts: []string{"111111111111"}}},
+		{"three senders", Senders{Accounts: []string{"111111111111", "222222222222", "333333333333"}}},
+		{"organization", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID}},
+		{"organization and OU paths", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID, OrganizationPaths: []string{testOrgPath}}},
+	}
+	s := defaultStack(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// GIVEN the parameters CloudFormation receives for these senders
+			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: c.senders.OrganizationID,
+				ParamSenderOrganizationPaths: strings.Join(c.senders.OrganizationPaths, ",")}
+			// WHEN it resolves the role's trust policy
+			roleID, _ := destinationRole(t, s, params)
+			role := s.json["Resources"].(map[string]any)[roleID].(map[string]any)
+			got := newEvaluator(s.json, params).eval(t, props(role)["AssumeRolePolicyDocument"])
+			// THEN it is the document the synth-time size check measures
+			var want any
+			if err := jsonUnmarshal(mustJSON(TrustPolicyDocument("us-east-1", "123456789012", c.senders)), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("resolved trust policy\n%s\nmeasured\n%s", mustJSONString(got), mustJSONString(want))
+			}
+		})
+	}
+}
+
+func TestTrustPolicyOverflowFailsSynth(t *testing.T) {
+	// GIVEN 45 sender accounts, as many as a 2,048-character trust policy holds in us-east-1
+	fits := synth(t, "45-senders", map[string]any{CtxSenderAccounts: strings.Join(accountsN(45), ",")})
+	// THEN the app synthesizes
+	if got := len(fits.settings.Senders.Accounts); got != 45 {
+		t.Fatalf("%d senders", got)
+	}
+	// GIVEN 60 sender accounts
+	ctx := cdkJSONContext(t)
+	ctx[CtxSenderAccounts] = strings.Join(accountsN(60), ",")
+	ctx[CtxAssetDir] = testAssetDir
+	ctx[CtxDisableNag] = true
+	settings, err := ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// WHEN the app is synthesized
+	msg := synthPanic(t, ctx, settings)
+	// THEN synth fails with the size, the limit, how many fit and the ways out
+	for _, want := range []string{"trust policy", "60 sender accounts", "2615 characters", "limit of 2048", "at most 45 sender accounts", "organization mode", CtxTrustPolicyMaxChars + "=4096"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synth error lacks %q: %s", want, msg)
+		}
+	}
+	// AND with the raised quota the same 60 synthesize
+	ctx[CtxTrustPolicyMaxChars] = 4096.0
+	settings, err = ParseSettings(lookup(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	AddToApp(app, settings)
+	app.Synth(nil)
 }
 
 func TestPolicyOverflowFailsSynth(t *testing.T) {
@@ -295,13 +372,45 @@ func TestPolicyOverflowFailsSynth(t *testing.T) {
 func TestSenderParameters(t *testing.T) {
 	// GIVEN three senders in context
 	s := threeSenders(t)
-	// THEN they are the default of a comma-delimited list parameter, next to the organization parameter
+	// THEN they are the default of a comma-separated parameter, next to the organization parameter
 	s.template.HasParameter(jsii.String(ParamSenderAccounts), map[string]any{
-		"Type": "CommaDelimitedList", "Default": "111111111111,222222222222,333333333333",
+		"Type": "String", "Default": "111111111111,222222222222,333333333333",
 	})
 	s.template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": ""})
 	// AND organization mode from context moves that parameter's default
 	orgStack(t).template.HasParameter(jsii.String(ParamSenderOrganizationID), map[string]any{"Type": "String", "Default": testOrgID})
+}
+
+func TestSenderAccountsParameterBoundsTheCount(t *testing.T) {
+	// GIVEN the account-list stack in us-east-1 and its SenderAccounts parameter
+	p := defaultStack(t).json["Parameters"].(map[string]any)[ParamSenderAccounts].(map[string]any)
+	pattern := regexp.MustCompile(p["AllowedPattern"].(string))
+	maxLength := int(p["MaxLength"].(float64))
+	// WHEN CloudFormation checks a value passed with --parameters
+	accepts := func(v string) bool { return pattern.MatchString(v) && len(v) <= maxLength }
+	// THEN 45 accounts pass, as the trust policy holds, and 46 are refused
+	// before any resource changes, as are malformed lists
+	cases := map[string]bool{
+		strings.Join(accountsN(45), ","): true,
+		strings.Join(accountsN(46), ","): false,
+		"":                               true,
+		"111111111111":                   true,
+		"111111111111,,222222222222":     false,
+		"111111111111, 222222222222":     false,
+		"11111111111":                    false,
+	}
+	for v, want := range cases {
+		if got := accepts(v); got != want {
+			t.Errorf("SenderAccounts of %d characters: accepted=%v, want %v", len(v), got, want)
+		}
+	}
+	if !strings.Contains(p["ConstraintDescription"].(string), "at most 45") {
+		t.Errorf("constraint description %q", p["ConstraintDescription"])
+	}
+	// AND organization mode, which ignores the list, does not bound it
+	if m, ok := orgStack(t).json["Parameters"].(map[string]any)[ParamSenderAccounts].(map[string]any)["MaxLength"]; ok {
+		t.Errorf("organization mode: MaxLength %v", m)
+	}
 }
 
 func TestNoSendersSynthesizesButCannotDeploy(t *testing.T) {
@@ -394,7 +503,8 @@ func TestOneFunctionPerEnabledSink(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("functions for %v, want %v", got, want)
 			}
-			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(float64(len(c.sinks)+1)))
+			// (the policy handler and the watchdog besides)
+			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(float64(len(c.sinks)+2)))
 			s.template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(float64(len(c.sinks))))
 		})
 	}
@@ -431,25 +541,28 @@ func TestFunctionEnvironment(t *testing.T) {
 	cases := map[string]map[string]any{
 		config.SinkS3: {
 			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/s3",
 			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkFirehose: {
 			config.EnvFirehoseStream: map[string]any{"Ref": "FirehoseStream"}, config.EnvFirehosePacking: "pack",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/firehose",
 			config.EnvGoMemLimit: "682MiB",
 		},
 		config.SinkLogs: {
 			config.EnvLogsRegion: "us-east-1", config.EnvLogsGroupTemplate: "/logfan/{owner}/{logGroup}",
 			config.EnvLogsStreamTemplate: "{logStream}", config.EnvLogsRetentionDays: "30",
-			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine",
+			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/logs",
 			config.EnvGoMemLimit: "682MiB",
 		},
 	}
 	ledger := s.refTo(t, "LedgerTable")
 	for _, want := range cases {
 		want[config.EnvLedgerTable], want[config.EnvLedgerTTL] = ledger, "24h0m0s"
+		// Every function recognises heartbeats; the first sink's alone writes the health table
+		want[config.EnvHeartbeatLogGroup] = config.DefaultHeartbeatLogGroup
 	}
+	cases[config.SinkS3][config.EnvHealthTable] = s.refTo(t, "HealthTable")
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
 			// GIVEN sink's function THEN its environment uses the shared config names, and only those
@@ -645,6 +758,53 @@ func TestBucketLifecycles(t *testing.T) {
 	})
 }
 
+func TestDataAndQuarantineBucketsVersioned(t *testing.T) {
+	s := defaultStack(t)
+	for _, name := range []string{"DataBucket", "QuarantineBucket"} {
+		// GIVEN the data and quarantine buckets the stack creates
+		b := props(s.json["Resources"].(map[string]any)[s.refTo(t, name)["Ref"].(string)].(map[string]any))
+		// THEN they are versioned, and old versions and lone delete markers expire after 30 days
+		if render(b["VersioningConfiguration"]) != `{"Status":"Enabled"}` {
+			t.Errorf("%s versioning %v", name, b["VersioningConfiguration"])
+		}
+		want := `{"ExpiredObjectDeleteMarker":true,"Id":"expire-noncurrent-versions","NoncurrentVersionExpiration":{"NoncurrentDays":30},"Status":"Enabled"}`
+		if rules := render(b["LifecycleConfiguration"]); !strings.Contains(rules, want) {
+			t.Errorf("%s lifecycle %s", name, rules)
+		}
+		// AND without Object Lock unless asked for
+		if b["ObjectLockEnabled"] != nil {
+			t.Errorf("%s object lock %v", name, b["ObjectLockEnabled"])
+		}
+	}
+}
+
+func TestObjectLockOnTheDataBucket(t *testing.T) {
+	// GIVEN s3ObjectLockDays=365 in compliance mode and noncurrent versions kept 90 days
+	s := orgStack(t)
+	b := props(s.json["Resources"].(map[string]any)[s.refTo(t, "DataBucket")["Ref"].(string)].(map[string]any))
+	// THEN the data bucket is created with Object Lock and that default retention
+	if b["ObjectLockEnabled"] != true || render(b["ObjectLockConfiguration"]) != `{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Days":365,"Mode":"COMPLIANCE"}}}` {
+		t.Errorf("object lock %v %s", b["ObjectLockEnabled"], render(b["ObjectLockConfiguration"]))
+	}
+	if !strings.Contains(render(b["LifecycleConfiguration"]), `"NoncurrentVersionExpiration":{"NoncurrentDays":90}`) {
+		t.Errorf("lifecycle %s", render(b["LifecycleConfiguration"]))
+	}
+	// AND the quarantine bucket is versioned without a lock
+	q := props(s.json["Resources"].(map[string]any)[s.refTo(t, "QuarantineBucket")["Ref"].(string)].(map[string]any))
+	if q["ObjectLockEnabled"] != nil || render(q["VersioningConfiguration"]) != `{"Status":"Enabled"}` {
+		t.Errorf("quarantine bucket %v %v", q["ObjectLockEnabled"], q["VersioningConfiguration"])
+	}
+	// AND an imported bucket cannot be given Object Lock by the stack
+	if _, err := ParseSettings(lookup(map[string]any{CtxS3ObjectLockDays: "30", CtxS3BucketName: testBucket})); err == nil || !strings.Contains(err.Error(), CtxS3ObjectLockDays) {
+		t.Errorf("object lock on an imported bucket: %v", err)
+	}
+	// AND noncurrentVersionExpirationDays=0 keeps old versions (no rule)
+	z, err := ParseSettings(lookup(map[string]any{CtxNoncurrentVersionExpirationDays: "0"}))
+	if err != nil || noncurrentVersionRule(z) != nil {
+		t.Errorf("0 days: %v %v", err, noncurrentVersionRule(z))
+	}
+}
+
 func TestImportedSinks(t *testing.T) {
 	// GIVEN s3BucketName and firehoseStreamArn
 	s := importStack(t)
@@ -688,9 +848,21 @@ func TestCreatedFirehoseDeliversToS3(t *testing.T) {
 			t.Errorf("Firehose role reaches %s", res)
 		}
 	}
-	trust := render(props(s.json["Resources"].(map[string]any)[roleID].(map[string]any))["AssumeRolePolicyDocument"])
-	if !strings.Contains(trust, `"aws:SourceAccount":"123456789012"`) || !strings.Contains(trust, "firehose.amazonaws.com") {
-		t.Errorf("Firehose role trust %s", trust)
+	// (this stream by its ARN: its name is fixed, so the ARN is known before it exists)
+	if p["DeliveryStreamName"] != "LogfanRecipient-firehose" {
+		t.Errorf("stream name %v", p["DeliveryStreamName"])
+	}
+	trust := props(s.json["Resources"].(map[string]any)[roleID].(map[string]any))["AssumeRolePolicyDocument"].(map[string]any)["Statement"]
+	want := []any{map[string]any{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "firehose.amazonaws.com"},
+		"Condition": map[string]any{"StringEquals": map[string]any{
+			"aws:SourceAccount": "123456789012",
+			"aws:SourceArn":     "arn:aws:firehose:us-east-1:123456789012:deliverystream/LogfanRecipient-firehose",
+		}}}}
+	if !reflect.DeepEqual(trust, want) {
+		t.Errorf("Firehose role trust %s", mustJSONString(trust))
+	}
+	if got := newEvaluator(s.json, nil).eval(t, props(fh)["DeliveryStreamName"]); got != "LogfanRecipient-firehose" {
+		t.Errorf("name %v", got)
 	}
 }
 
@@ -698,18 +870,21 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	s := defaultStack(t)
 	data := s.refTo(t, "DataBucket")["Ref"].(string)
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
-	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
+	ledger := s.refTo(t, "LedgerTable")["Ref"].(string)
+	health := "<" + s.healthTableID(t) + ".Arn>"
 	shared := map[string][]string{
-		"<" + quarantine + ".Arn>/*": {"s3:PutObject"},
-		"<" + quarantine + ".Arn>":   {"s3:ListBucket"},
-		"<" + ledger + ".Arn>":       {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
+		"<" + quarantine + ".Arn>/aws/lambda/*": {"s3:PutObject"},
+		"<" + quarantine + ".Arn>":              {"s3:ListBucket"},
+		"<" + ledger + ".Arn>":                  {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
 	}
 	group := "arn:aws:logs:us-east-1:123456789012:log-group:/logfan/*"
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}
+	own := func(sink string) string { return "<" + quarantine + ".Arn>/quarantine/" + sink + "/*" }
 	cases := map[string]map[string][]string{
-		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}},
-		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}},
-		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions},
+		// (the S3 function writes the health table: TestHealthWriterIsOneConsumer)
+		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}, health: {"dynamodb:PutItem", "dynamodb:UpdateItem"}},
+		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}, own(config.SinkFirehose): {"s3:PutObject"}},
+		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions, own(config.SinkLogs): {"s3:PutObject"}},
 	}
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
@@ -742,10 +917,102 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkLogs)))); got["arn:aws:logs:eu-west-1:123456789012:log-group:/logfan/*"] == nil {
 		t.Errorf("logsRegion=eu-west-1 not in the grant: %v", got)
 	}
-	// AND the S3 sink may use the bucket's customer key
-	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); !reflect.DeepEqual(got[testKeyARN], []string{"kms:Decrypt", "kms:GenerateDataKey"}) {
+	// AND the S3 sink may use the bucket's customer key to encrypt, not to decrypt
+	// (the org variant uses the same key for the quarantine: one grant each)
+	if got := actionsOn(o.policyStatementsOf(roleOf(t, o.function(t, config.SinkS3)))); len(got[testKeyARN]) == 0 || slices.ContainsFunc(got[testKeyARN], func(a string) bool { return a != "kms:GenerateDataKey" }) {
 		t.Errorf("S3 key grant %v", got[testKeyARN])
 	}
+}
+
+func TestQuarantineGrantsPerFunction(t *testing.T) {
+	s := defaultStack(t)
+	q := "<" + s.refTo(t, "QuarantineBucket")["Ref"].(string) + ".Arn>"
+	lambdaOnly := map[string]any{"Null": map[string]any{"lambda:SourceFunctionArn": "true"}}
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		t.Run(sink, func(t *testing.T) {
+			// GIVEN sink's function role and every statement on the quarantine bucket
+			got := map[string]any{}
+			for _, st := range s.policyStatementsOf(roleOf(t, s.function(t, sink))) {
+				for _, res := range asList(st["Resource"]) {
+					if r := render(res); strings.HasPrefix(r, q) {
+						got[strings.Join(asStrings(st["Action"]), ",")+" "+r] = st["Condition"]
+					}
+				}
+			}
+			// THEN its code may write its own prefix only, and Lambda (whose
+			// requests carry no lambda:SourceFunctionArn) the on-failure records
+			want := map[string]any{
+				"s3:PutObject " + q + "/quarantine/" + sink + "/*": nil,
+				"s3:PutObject " + q + "/aws/lambda/*":              lambdaOnly,
+				"s3:ListBucket " + q:                               lambdaOnly,
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("quarantine grants\n%s\nwant\n%s", mustJSONString(got), mustJSONString(want))
+			}
+		})
+	}
+}
+
+func TestKMSGrantsOnlyThroughTheService(t *testing.T) {
+	for name, variant := range map[string]func(*testing.T) *synthesized{"org": orgStack, "imports": importStack} {
+		s := variant(t)
+		t.Run(name, func(t *testing.T) {
+			// GIVEN every statement of the stack's IAM policies that names a KMS action
+			for id, p := range s.resources("AWS::IAM::Policy") {
+				statements := props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+				narrowed := map[string]bool{}
+				for _, st := range statements {
+					if st := st.(map[string]any); st["Effect"] == "Deny" {
+						for _, a := range asStrings(st["Action"]) {
+							narrowed[a+" "+render(st["Resource"])] = true
+						}
+					}
+				}
+				for _, st := range statements {
+					st := st.(map[string]any)
+					if !strings.Contains(render(st["Action"]), "kms:") {
+						continue
+					}
+					// THEN it allows the key only in requests Kinesis or S3 make in the
+					// stack's region, or denies it in any other request; an
+					// unconditional Allow (the one the Kinesis event source adds) must
+					// be narrowed by such a Deny in the same policy
+					cond := render(st["Condition"])
+					if st["Effect"] == "Allow" && st["Condition"] == nil {
+						for _, a := range asStrings(st["Action"]) {
+							if !narrowed[a+" "+render(st["Resource"])] {
+								t.Errorf("%s: %s on %s with no condition and no Deny narrowing it", id, a, render(st["Resource"]))
+							}
+						}
+						continue
+					}
+					want := map[string]string{"Allow": `{"StringEquals":{"kms:ViaService":`, "Deny": `{"StringNotEquals":{"kms:ViaService":`}[st["Effect"].(string)]
+					if !strings.HasPrefix(cond, want+`"kinesis.us-east-1.amazonaws.com"}}`) && !strings.HasPrefix(cond, want+`"s3.us-east-1.amazonaws.com"}}`) {
+						t.Errorf("%s: %s %s on %s under %s", id, st["Effect"], render(st["Action"]), render(st["Resource"]), cond)
+					}
+				}
+			}
+		})
+	}
+	// AND the destination role's grant goes through Kinesis, the S3 sink's through S3
+	o := orgStack(t)
+	key, _ := o.only(t, "AWS::KMS::Key")
+	roleID, _ := destinationRole(t, o, nil)
+	wantVia := func(role, keyRef, via string, effect string, actions ...string) {
+		t.Helper()
+		for _, st := range o.policyStatementsOf(role) {
+			if render(st["Resource"]) == keyRef && st["Effect"] == effect && reflect.DeepEqual(asStrings(st["Action"]), actions) && strings.Contains(render(st["Condition"]), `"`+via+`"`) {
+				return
+			}
+		}
+		t.Errorf("%s: no %s %v on %s via %s in %s", role, effect, actions, keyRef, via, mustJSONString(o.policyStatementsOf(role)))
+	}
+	wantVia(roleID, "<"+key+".Arn>", "kinesis.us-east-1.amazonaws.com", "Allow", "kms:GenerateDataKey")
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+		// the event source's kms:Decrypt on the stream key, narrowed to Kinesis
+		wantVia(roleOf(t, o.function(t, sink)), "<"+key+".Arn>", "kinesis.us-east-1.amazonaws.com", "Deny", "kms:Decrypt")
+	}
+	wantVia(roleOf(t, o.function(t, config.SinkS3)), testKeyARN, "s3.us-east-1.amazonaws.com", "Allow", "kms:GenerateDataKey")
 }
 
 func TestNoWildcardOrManagedPolicies(t *testing.T) {
@@ -792,7 +1059,7 @@ func TestAlarms(t *testing.T) {
 	want := map[string]int{
 		"AWS/Lambda/IteratorAge": 3, "AWS/Lambda/Errors": 3, "AWS/Lambda/DestinationDeliveryFailures": 3,
 		"AWS/Kinesis/ReadProvisionedThroughputExceeded": 1, "AWS/Kinesis/WriteProvisionedThroughputExceeded": 1,
-		"AWS/S3/PutRequests": 1,
+		"AWS/S3/PutRequests": 1, "logfan/SilentSenders": 1,
 	}
 	if !reflect.DeepEqual(count, want) {
 		t.Errorf("alarms %v, want %v", count, want)

@@ -3,6 +3,7 @@ package sender
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,13 @@ const (
 	CtxOrganization = "senderOrganization"
 	// CtxPolicyName names the account-level subscription policy (default "logfan-subscription").
 	CtxPolicyName = "senderPolicyName"
+	// CtxHeartbeatMinutes is how often the stack writes a heartbeat event
+	// into CtxHeartbeatLogGroup (default 5; 0 turns heartbeats off).
+	CtxHeartbeatMinutes = "senderHeartbeatMinutes"
+	// CtxHeartbeatLogGroup names the heartbeat log group. It has no
+	// "sender" prefix because the recipient stack reads the same key: its
+	// consumers recognise heartbeats by this name.
+	CtxHeartbeatLogGroup = "heartbeatLogGroup"
 )
 
 // Modes accepted by CtxMode.
@@ -66,6 +74,9 @@ const (
 	DefaultStackName  = naming.SenderStack
 	DefaultFilterName = naming.SubscriptionFilter
 	DefaultPolicyName = naming.SubscriptionPolicy
+	// MaxHeartbeatMinutes bounds CtxHeartbeatMinutes: the recipient calls a
+	// sender late after two intervals, so hourly is already coarse.
+	MaxHeartbeatMinutes = 60
 )
 
 // Destination is one recipient destination, parsed from its ARN.
@@ -89,7 +100,14 @@ type Settings struct {
 	Distribution    string
 	Organization    bool
 	PolicyName      string
+	// HeartbeatMinutes is the heartbeat interval; 0: no heartbeat resources.
+	HeartbeatMinutes int
+	// HeartbeatLogGroup is the log group the heartbeats are written to.
+	HeartbeatLogGroup string
 }
+
+// Heartbeat reports whether the stack writes heartbeats.
+func (s *Settings) Heartbeat() bool { return s.HeartbeatMinutes > 0 }
 
 var (
 	reAccount     = regexp.MustCompile(`^\d{12}$`)
@@ -121,6 +139,9 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 		Distribution:  p.OneOf(CtxDistribution, "ByLogStream", "ByLogStream", "Random"),
 		Organization:  p.Bool(CtxOrganization, false),
 		PolicyName:    p.Match(CtxPolicyName, DefaultPolicyName, rePolicyName, "a policy name"),
+
+		HeartbeatMinutes:  p.Int(CtxHeartbeatMinutes, config.DefaultHeartbeatMinutes, 0, MaxHeartbeatMinutes),
+		HeartbeatLogGroup: p.Match(CtxHeartbeatLogGroup, config.DefaultHeartbeatLogGroup, reLogGroup, "a log group name (1-512 of . - _ / # letters digits)"),
 	}
 	if s.Region != "" {
 		p.Check(CtxRegion, s.Region, config.CheckRegion)
@@ -177,6 +198,19 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 	for _, g := range s.Exclude {
 		if !reLogGroup.MatchString(g) {
 			p.Fail(CtxExcludeLogGroups, g, "log group names")
+		}
+	}
+
+	if s.Heartbeat() {
+		// The stack creates the heartbeat group and its filters itself: named
+		// among the subscribed groups it would get a second filter per
+		// destination; excluded from the account policy, no heartbeat would
+		// reach the recipient.
+		if slices.Contains(s.LogGroups, s.HeartbeatLogGroup) {
+			p.Fail(CtxLogGroups, s.HeartbeatLogGroup, "log groups other than the heartbeat group "+CtxHeartbeatLogGroup+", which the stack creates and subscribes itself")
+		}
+		if slices.Contains(s.Exclude, s.HeartbeatLogGroup) {
+			p.Fail(CtxExcludeLogGroups, s.HeartbeatLogGroup, "log groups other than the heartbeat group "+CtxHeartbeatLogGroup+": excluded, no heartbeat would reach the recipient (or "+CtxHeartbeatMinutes+"=0)")
 		}
 	}
 

@@ -41,6 +41,9 @@ func TestParseSettingsDefaults(t *testing.T) {
 	if len(s.LogGroups) != 2 || s.FilterNameFor(s.Destinations[0]) != "logfan" {
 		t.Fatalf("groups %v", s.LogGroups)
 	}
+	if s.HeartbeatMinutes != 5 || s.HeartbeatLogGroup != "/logfan/heartbeat" || !s.Heartbeat() {
+		t.Fatalf("heartbeat %d into %s", s.HeartbeatMinutes, s.HeartbeatLogGroup)
+	}
 }
 
 func TestParseSettingsRejects(t *testing.T) {
@@ -76,6 +79,12 @@ func TestParseSettingsRejects(t *testing.T) {
 		{"account policy in the recipient's account", map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxAccount: "999999999999"}, "feed them back"},
 		{"unknown mode", base(map[string]any{CtxMode: "prefix"}), "one of log-groups, account-policy"},
 		{"bad organization flag", base(map[string]any{CtxOrganization: "maybe"}), "true or false"},
+		// Heartbeats:
+		{"heartbeat group among the subscribed groups", base(map[string]any{CtxLogGroups: "/a,/logfan/heartbeat"}), "other than the heartbeat group"},
+		{"heartbeat group excluded from the account policy", map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxExcludeLogGroups: "/x,/logfan/heartbeat"}, "no heartbeat would reach"},
+		{"heartbeat less often than hourly", base(map[string]any{CtxHeartbeatMinutes: "61"}), CtxHeartbeatMinutes},
+		{"negative heartbeat", base(map[string]any{CtxHeartbeatMinutes: "-1"}), CtxHeartbeatMinutes},
+		{"bad heartbeat group", base(map[string]any{CtxHeartbeatLogGroup: "bad name"}), CtxHeartbeatLogGroup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,5 +140,21 @@ func TestFilterIDsAreStable(t *testing.T) {
 	long := filterID("/"+strings.Repeat("abc/", 100), destEU)
 	if len(long) > 6+48+8 {
 		t.Fatalf("id of %d characters", len(long))
+	}
+}
+
+func TestHeartbeatOffAllowsTheGroupAnywhere(t *testing.T) {
+	// GIVEN heartbeats off WHEN the would-be heartbeat group is subscribed like any other THEN that is allowed
+	s, err := ParseSettings(ctx(map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/logfan/heartbeat", CtxHeartbeatMinutes: "0"}))
+	if err != nil || s.Heartbeat() {
+		t.Fatalf("%+v, %v", s, err)
+	}
+}
+
+func TestScheduleExpression(t *testing.T) {
+	for n, want := range map[int]string{1: "rate(1 minute)", 5: "rate(5 minutes)", 60: "rate(60 minutes)"} {
+		if got := ScheduleExpression(n); got != want {
+			t.Errorf("%d: %s, want %s", n, got, want)
+		}
 	}
 }

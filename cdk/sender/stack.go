@@ -4,7 +4,9 @@
 // and destination), or sets one account-level subscription policy
 // (AWS::Logs::AccountPolicy, SUBSCRIPTION_FILTER_POLICY) that selects every
 // log group but the excluded ones. With an organization-mode destination it
-// also creates the subscription role such senders need.
+// also creates the subscription role such senders need. Unless
+// senderHeartbeatMinutes=0, it also writes a heartbeat into a log group of
+// its own (heartbeat.go), which reaches the destination like the others.
 //
 // CloudFormation cannot enumerate log groups at deploy time, and a
 // subscription filter policy can only exclude exact names (`LogGroupName NOT
@@ -17,6 +19,8 @@ package sender
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -59,6 +63,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	}
 	awscdk.NewCfnRule(stack, jsii.String("DestinationRules"), &awscdk.CfnRuleProps{Assertions: &assertions})
 
+	hb := newHeartbeat(stack, s)
+	if hb != nil && s.Mode == ModeAccountPolicy && s.FilterPattern != "" {
+		// The account policy selects the heartbeat group like every other
+		// group, through the same pattern.
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String(heartbeatPatternWarningID), jsii.String(fmt.Sprintf(
+			"%s %q applies to the heartbeat group %s too: unless it matches EventBridge's Scheduled Event JSON, no heartbeat reaches the recipient, which then reports this sender silent",
+			CtxFilterPattern, s.FilterPattern, s.HeartbeatLogGroup)))
+	}
+
 	var rolePolicy awsiam.Policy
 	var roleARN *string
 	if s.Organization {
@@ -83,6 +96,23 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 					// CloudWatch Logs tests the role when the filter is
 					// created: its policy must exist by then, not only the
 					// role (which RoleArn already waits for).
+					f.Node().AddDependency(rolePolicy)
+				}
+			}
+		}
+		if hb != nil {
+			for _, d := range s.Destinations {
+				f := awslogs.NewCfnSubscriptionFilter(stack, jsii.String(filterID(s.HeartbeatLogGroup, d.ARN)), &awslogs.CfnSubscriptionFilterProps{
+					LogGroupName: hb.logGroup.LogGroupName(),
+					FilterName:   jsii.String(s.FilterNameFor(d)),
+					// Every heartbeat, whatever senderFilterPattern keeps of the other groups.
+					FilterPattern:    jsii.String(""),
+					DestinationArn:   jsii.String(d.ARN),
+					RoleArn:          roleARN,
+					Distribution:     jsii.String(s.Distribution),
+					EmitSystemFields: jsii.Strings(SystemFields...),
+				})
+				if rolePolicy != nil {
 					f.Node().AddDependency(rolePolicy)
 				}
 			}
@@ -124,6 +154,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	return stack
 }
 
+// heartbeatPatternWarningID marks the synth warning for a filter pattern
+// that the account policy applies to the heartbeat group as well.
+const heartbeatPatternWarningID = "logfan:heartbeatFilterPattern"
+
 // newSubscriptionRole creates the role CloudWatch Logs assumes in the
 // sender account when the destination admits a whole organization: trusted
 // by the Logs service for this account's own log groups only (aws:SourceArn,
@@ -140,6 +174,9 @@ func newSubscriptionRole(stack awscdk.Stack, s Settings) (awsiam.Role, awsiam.Po
 		Description: jsii.String("logfan: lets CloudWatch Logs deliver this account's subscribed log groups to the organization's logfan destination"),
 	})
 	groups := s.LogGroups
+	if s.Heartbeat() {
+		groups = append(slices.Clone(groups), s.HeartbeatLogGroup)
+	}
 	if s.Mode == ModeAccountPolicy {
 		groups = []string{"*"} // the policy selects groups that do not exist yet
 	}

@@ -106,7 +106,8 @@ func TestLogGroupsMode(t *testing.T) {
 	// GIVEN three log groups and one destination (account-list mode)
 	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/aws/lambda/orders,/app/api,/vpc/flow"})
 	// THEN each group gets one filter of every event to the destination, without a role
-	s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(3))
+	// (and the heartbeat group one of its own)
+	s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(3+1))
 	for _, g := range []string{"/aws/lambda/orders", "/app/api", "/vpc/flow"} {
 		s.template.HasResourceProperties(jsii.String("AWS::Logs::SubscriptionFilter"), map[string]any{
 			"LogGroupName": g, "FilterName": "logfan", "FilterPattern": "", "DestinationArn": destEU,
@@ -134,6 +135,9 @@ func TestTwoDestinationsGiveTwoNamedFiltersPerGroup(t *testing.T) {
 	var names []string
 	for _, f := range filters {
 		p := f["Properties"].(map[string]any)
+		if p["LogGroupName"] != "/app/api" {
+			continue // the heartbeat group's (TestHeartbeatInLogGroupsMode)
+		}
 		names = append(names, p["FilterName"].(string)+"->"+p["DestinationArn"].(string))
 		if p["FilterPattern"] != "ERROR" || p["Distribution"] != "Random" {
 			t.Errorf("filter %v", p)
@@ -228,7 +232,7 @@ func TestAddingAGroupReplacesNoFilter(t *testing.T) {
 			t.Errorf("filter %s would be replaced", id)
 		}
 	}
-	if n := len(after.resources("AWS::Logs::SubscriptionFilter")); n != 3 {
+	if n := len(after.resources("AWS::Logs::SubscriptionFilter")); n != 3+1 {
 		t.Fatalf("%d filters", n)
 	}
 	// AND a pinned environment lands in the stack
@@ -240,4 +244,165 @@ func TestAddingAGroupReplacesNoFilter(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// heartbeatResources returns the heartbeat's log group, rule and resource policy, failing unless there is exactly one of each.
+func (s *synthesized) heartbeatResources(t *testing.T) (groupID string, group, rule, policy map[string]any) {
+	t.Helper()
+	one := func(typ string) (string, map[string]any) {
+		rs := s.resources(typ)
+		if len(rs) != 1 {
+			t.Fatalf("%d %s, want 1", len(rs), typ)
+		}
+		for id, r := range rs {
+			return id, r["Properties"].(map[string]any)
+		}
+		return "", nil
+	}
+	groupID, group = one("AWS::Logs::LogGroup")
+	_, rule = one("AWS::Events::Rule")
+	_, policy = one("AWS::Logs::ResourcePolicy")
+	return groupID, group, rule, policy
+}
+
+// checkHeartbeat asserts the heartbeat resources common to both modes:
+// the group, a schedule rule targeting it, and the resource policy
+// letting exactly that rule write into it.
+func (s *synthesized) checkHeartbeat(t *testing.T, group string, rate string) string {
+	t.Helper()
+	groupID, g, rule, policy := s.heartbeatResources(t)
+	if g["LogGroupName"] != group || g["RetentionInDays"] != float64(7) {
+		t.Errorf("log group %v", g)
+	}
+	if rule["ScheduleExpression"] != rate || rule["State"] != "ENABLED" {
+		t.Errorf("rule %v", rule)
+	}
+	targets := rule["Targets"].([]any)
+	if len(targets) != 1 {
+		t.Fatalf("targets %v", targets)
+	}
+	target := mustJSON(targets[0])
+	// The target is the group's ARN (no code of ours runs: no Lambda, no role on the target)
+	if !strings.Contains(target, `":log-group:",{"Ref":"`+groupID+`"}`) || strings.Contains(target, "RoleArn") {
+		t.Errorf("target %s", target)
+	}
+	s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(0))
+	s.template.ResourceCountIs(jsii.String("AWS::CloudFormation::CustomResource"), jsii.Number(0))
+	doc := mustJSON(policy["PolicyDocument"])
+	for _, want := range []string{
+		`\"Service\":[\"events.amazonaws.com\",\"delivery.logs.amazonaws.com\"]`,
+		`\"Action\":[\"logs:CreateLogStream\",\"logs:PutLogEvents\"]`,
+		`\"Resource\":\"",{"Fn::GetAtt":["` + groupID + `","Arn"]}`,
+		`\"Condition\":{\"ArnEquals\":{\"aws:SourceArn\":\"",{"Fn::GetAtt":["HeartbeatRule","Arn"]}`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("resource policy %s lacks %s", doc, want)
+		}
+	}
+	if name := mustJSON(policy["PolicyName"]); !strings.Contains(name, `{"Ref":"AWS::StackName"},"-heartbeat"`) {
+		t.Errorf("policy name %s", name)
+	}
+	s.template.HasOutput(jsii.String("HeartbeatLogGroupName"), map[string]any{"Value": map[string]any{"Ref": groupID}})
+	return groupID
+}
+
+func TestHeartbeatInLogGroupsMode(t *testing.T) {
+	// GIVEN log-groups mode with two destinations, a filter pattern, the default heartbeat
+	s := synth(t, map[string]any{CtxDestinationARN: destEU + "," + destEU2, CtxLogGroups: "/app/api", CtxFilterPattern: "ERROR"})
+	// THEN a heartbeat is written every 5 minutes into /logfan/heartbeat
+	groupID := s.checkHeartbeat(t, "/logfan/heartbeat", "rate(5 minutes)")
+	// AND the group has a filter of its own per destination, passing every
+	// event whatever the pattern, with the system fields CloudWatch Logs sets
+	var hb []string
+	for _, f := range s.resources("AWS::Logs::SubscriptionFilter") {
+		p := f["Properties"].(map[string]any)
+		if mustJSON(p["LogGroupName"]) != `{"Ref":"`+groupID+`"}` {
+			if p["EmitSystemFields"] != nil || p["FilterPattern"] != "ERROR" {
+				t.Errorf("a subscribed group's filter changed: %v", p)
+			}
+			continue
+		}
+		hb = append(hb, p["DestinationArn"].(string))
+		if p["FilterPattern"] != "" || mustJSON(p["EmitSystemFields"]) != `["@aws.account","@aws.region"]` {
+			t.Errorf("heartbeat filter %v", p)
+		}
+	}
+	sort.Strings(hb)
+	if strings.Join(hb, ",") != destEU2+","+destEU {
+		t.Fatalf("heartbeat filters to %v", hb)
+	}
+	s.nagClean(t)
+	s.cfnLint(t)
+}
+
+func TestHeartbeatInAccountPolicyMode(t *testing.T) {
+	// GIVEN account-policy mode in organization mode, a heartbeat every minute into a group of one's choosing
+	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxExcludeLogGroups: "/noisy", CtxOrganization: true,
+		CtxHeartbeatMinutes: "1", CtxHeartbeatLogGroup: "/platform/alive"})
+	// THEN the heartbeat is written every minute
+	s.checkHeartbeat(t, "/platform/alive", "rate(1 minute)")
+	// AND it reaches the destination through the account policy: no filter of its own, not excluded
+	s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(0))
+	s.template.HasResourceProperties(jsii.String("AWS::Logs::AccountPolicy"), map[string]any{"SelectionCriteria": `LogGroupName NOT IN ["/noisy"]`})
+	// AND retries of a heartbeat stop once the next one is due
+	_, _, rule, _ := s.heartbeatResources(t)
+	if got := mustJSON(rule["Targets"].([]any)[0].(map[string]any)["RetryPolicy"]); got != `{"MaximumEventAgeInSeconds":60,"MaximumRetryAttempts":3}` {
+		t.Errorf("retry policy %s", got)
+	}
+	s.nagClean(t)
+	s.cfnLint(t)
+	// AND without a filter pattern there is nothing to warn about
+	if w := assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*heartbeat group.*"))); len(*w) != 0 {
+		t.Errorf("warnings %v", *w)
+	}
+}
+
+func TestHeartbeatWarnsOfAnAccountPolicyPattern(t *testing.T) {
+	// GIVEN account-policy mode with a filter pattern
+	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxFilterPattern: "ERROR"})
+	// THEN synth warns that the pattern may drop the heartbeats
+	w := assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*applies to the heartbeat group /logfan/heartbeat.*")))
+	if len(*w) != 1 {
+		t.Fatalf("%d warnings", len(*w))
+	}
+}
+
+func TestHeartbeatOff(t *testing.T) {
+	for _, mode := range []string{ModeLogGroups, ModeAccountPolicy} {
+		t.Run(mode, func(t *testing.T) {
+			// GIVEN senderHeartbeatMinutes=0
+			kv := map[string]any{CtxDestinationARN: destEU, CtxMode: mode, CtxHeartbeatMinutes: float64(0)}
+			if mode == ModeLogGroups {
+				kv[CtxLogGroups] = "/app/api"
+			}
+			s := synth(t, kv)
+			// THEN there is no heartbeat resource at all
+			for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::Events::Rule", "AWS::Logs::ResourcePolicy"} {
+				s.template.ResourceCountIs(jsii.String(typ), jsii.Number(0))
+			}
+			if mode == ModeLogGroups {
+				s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(1))
+			}
+			if _, ok := s.json["Outputs"].(map[string]any)["HeartbeatLogGroupName"]; ok {
+				t.Error("heartbeat output without a heartbeat")
+			}
+		})
+	}
+}
+
+func TestHeartbeatGroupInTheOrganizationRole(t *testing.T) {
+	// GIVEN log-groups mode in organization mode
+	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/app/api", CtxOrganization: true})
+	// THEN the subscription role may put the heartbeat group's events too, and its filter uses the role
+	for _, p := range s.resources("AWS::IAM::Policy") {
+		if doc := mustJSON(p["Properties"].(map[string]any)["PolicyDocument"]); !strings.Contains(doc, `":log-group:/logfan/heartbeat:*"`) {
+			t.Errorf("permissions %s lack the heartbeat group", doc)
+		}
+	}
+	for id, f := range s.resources("AWS::Logs::SubscriptionFilter") {
+		if f["Properties"].(map[string]any)["RoleArn"] == nil {
+			t.Errorf("filter %s without the role", id)
+		}
+	}
+	s.nagClean(t)
 }

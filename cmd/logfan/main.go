@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	usageerr "github.com/logfan/logfan/internal/tools/usage"
 )
 
 // command is one subcommand: a one-line summary and its entry point.
@@ -61,6 +63,15 @@ func main() {
 		return
 	} else if err != nil {
 		fmt.Fprintf(os.Stderr, "logfan %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a usage error (a bad flag or argument, found before
+// any work) and 1 for a failure of the work itself.
+func exitCode(err error) int {
+	if usageerr.Is(err) {
+		return 2
+	}
+	return 1
 }

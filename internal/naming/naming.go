@@ -46,6 +46,12 @@ const (
 	ParamSenderOrganizationPaths = "SenderOrganizationPaths"
 )
 
+// OnFailureKeyPrefix is where Lambda writes an event source mapping's
+// on-failure records in an S3 destination:
+// aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>
+// (AWS Lambda Developer Guide, kinesis-on-failure-destination).
+const OnFailureKeyPrefix = "aws/lambda/"
+
 // Context keys of the recipient app that operator commands print.
 const (
 	// ContextSenderAccounts holds the SenderAccounts parameter's default.

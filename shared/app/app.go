@@ -16,6 +16,8 @@ import (
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/health"
+	"github.com/logfan/logfan/shared/health/dynamohealth"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 	"github.com/logfan/logfan/shared/quarantine"
@@ -36,6 +38,13 @@ type Deps struct {
 	OnSummary func(consumer.Summary)
 	// HTTPClient, if set, carries the SDK clients' requests (fault-injection tests).
 	HTTPClient aws.HTTPClient
+	// HealthTable, if set, is the sender-health table this handler writes
+	// to when its configuration names none: the demo gives it to one of its
+	// sinks, as the stack gives it to one function.
+	HealthTable string
+	// NoHealth leaves sender health out entirely, heartbeat recognition
+	// included: the handler as it was before (the benchmarks' baseline).
+	NoHealth bool
 }
 
 // Builder builds one kind of sink from the SDK configuration, logfan's
@@ -72,14 +81,41 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 	if err != nil {
 		return nil, err
 	}
+	hc := cfg.Health
+	if hc.Table == "" {
+		hc.Table = d.HealthTable
+	}
+	var ddb *dynamodb.Client
+	if cfg.Ledger.Table != "" || hc.Table != "" {
+		ddb = dynamodb.NewFromConfig(awsCfg)
+	}
 	var l ledger.Store
 	if cfg.Ledger.Table != "" {
-		l = dynamoledger.New(dynamodb.NewFromConfig(awsCfg), cfg.Ledger.Table, cfg.Ledger.TTL)
+		l = dynamoledger.New(ddb, cfg.Ledger.Table, cfg.Ledger.TTL)
 	}
-	return consumer.New(consumer.Options{
+	o := consumer.Options{
 		Sink: s, Routes: cfg.Routes, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
 		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary, Ledger: l,
-	}), nil
+	}
+	if !d.NoHealth {
+		o.Health = newHealth(hc, ddb)
+	}
+	return consumer.New(o), nil
+}
+
+// newHealth is the sender-health recorder: it always recognises the
+// heartbeat log groups (config.DefaultHeartbeatLogGroup when none are
+// configured), and writes to the table only when this function has one
+// (the stack gives it to exactly one consumer function).
+func newHealth(c config.Health, ddb *dynamodb.Client) *health.Recorder {
+	o := health.RecorderOptions{HeartbeatLogGroups: c.HeartbeatLogGroups}
+	if len(o.HeartbeatLogGroups) == 0 {
+		o.HeartbeatLogGroups = []string{config.DefaultHeartbeatLogGroup}
+	}
+	if c.Table != "" {
+		o.Writer = dynamohealth.New(ddb, c.Table)
+	}
+	return health.NewRecorder(o)
 }
 
 // buildRouted builds the function's sink: one sink for the default target,

@@ -34,8 +34,8 @@ import (
 const routedRegion = "us-west-2"
 
 // routedTable sends security logs to two targets of every sink, application
-// logs to one (not the default one), drops health checks and leaves the
-// rest unmatched. siem is the second Firehose stream.
+// logs to one (not the default one), drops health checks and, with its
+// catch-all, the rest. siem is the second Firehose stream.
 func routedTable(siem string) string {
 	return fmt.Sprintf(`[
 	  {"name": "security", "match": {"owners": ["111111111111"], "logGroups": ["/sec/**"]},
@@ -45,11 +45,12 @@ func routedTable(siem string) string {
 	  {"name": "noise", "match": {"logGroups": ["/app/health-*"]}, "to": []},
 	  {"name": "apps", "match": {"logGroups": ["/app/**"]},
 	   "to": [{"sink": "s3", "prefix": "apps"}, {"sink": "firehose", "stream": %[1]q},
-	          {"sink": "logs", "region": %[2]q, "groupTemplate": "/rt-b/{owner}/{logGroup}"}]}
+	          {"sink": "logs", "region": %[2]q, "groupTemplate": "/rt-b/{owner}/{logGroup}"}]},
+	  {"name": "rest", "to": []}
 	]`, siem, routedRegion)
 }
 
-// routedBatch is a Kinesis event of records from every route and none: 9
+// routedBatch is a Kinesis event of records from every route: 9
 // records of 40 events.
 func routedBatch() (events.KinesisEvent, map[string]routedEvent) {
 	g := eventgen.New(42)
@@ -59,7 +60,7 @@ func routedBatch() (events.KinesisEvent, map[string]routedEvent) {
 		{Owner: "222222222222", LogGroup: "/app/orders", LogStream: "a"},
 		{Owner: "222222222222", LogGroup: "/app/health-probe", LogStream: "h"},
 		{Owner: "111111111111", LogGroup: "/sec/guardduty", LogStream: "g"},
-		{Owner: "333333333333", LogGroup: "/sec/cloudtrail", LogStream: "trail"}, // not the security owner: unmatched
+		{Owner: "333333333333", LogGroup: "/sec/cloudtrail", LogStream: "trail"}, // not the security owner: rest
 		{Owner: "222222222222", LogGroup: "/app/orders", LogStream: "b"},
 		{Owner: "444444444444", LogGroup: "/other", LogStream: "x"},
 		{Owner: "111111111111", LogGroup: "/sec/cloudtrail", LogStream: "trail"},

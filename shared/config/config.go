@@ -44,6 +44,17 @@ type Config struct {
 	// Routes, if set, choose the targets of each record (nil: the default target).
 	Routes *routes.Table
 	Ledger Ledger
+	// Health configures sender health: heartbeat recognition (always on) and the table.
+	Health Health
+}
+
+// Health configures sender health (package health).
+type Health struct {
+	// Table is the DynamoDB table this function writes sender health to; empty writes nothing.
+	Table string
+	// HeartbeatLogGroups name the log groups whose events are heartbeats:
+	// counted, never delivered to a sink.
+	HeartbeatLogGroups []string
 }
 
 // Ledger configures the ledger of what landed before a retry point; an
@@ -148,6 +159,16 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		c.Ledger.TTL = DefaultLedgerTTL
 	}
 	optional(EnvLedgerTable, c.Ledger.Table, CheckTableName)
+	c.Health = Health{Table: str(EnvHealthTable, "")}
+	for _, g := range strings.Split(str(EnvHeartbeatLogGroup, DefaultHeartbeatLogGroup), ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		if !validLogGroupName(g) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a log group name (1 to 512 of a-z A-Z 0-9 _ - / . #)", EnvHeartbeatLogGroup, g))
+		}
+		c.Health.HeartbeatLogGroups = append(c.Health.HeartbeatLogGroups, g)
+	}
 	c.Quarantine = Quarantine{
 		Bucket:   str(EnvQuarantineBucket, ""),
 		Prefix:   strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/"),
@@ -209,14 +230,14 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	case inline != "" && file != "":
 		errs = append(errs, fmt.Errorf("set %s or %s, not both", EnvRoutes, EnvRoutesFile))
 	case inline != "":
-		if c.Routes, err = ParseRoutes([]byte(inline)); err != nil {
+		if c.Routes, err = ParseRoutes([]byte(inline), c.RouteDefaults()); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvRoutes, err))
 		}
 	case file != "":
 		data, rerr := os.ReadFile(file)
 		if rerr != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvRoutesFile, rerr))
-		} else if c.Routes, err = ParseRoutes(data); err != nil {
+		} else if c.Routes, err = ParseRoutes(data, c.RouteDefaults()); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%s: %w", EnvRoutesFile, file, err))
 		}
 	}
@@ -229,32 +250,63 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-// ParseRoutes parses a route table (routes.Parse) and checks its log-group
-// and log-stream templates as Load checks the default ones: the one parser
-// the functions, the stack and the CLI share.
-func ParseRoutes(data []byte) (*routes.Table, error) {
-	t, err := routes.Parse(data)
-	if err != nil {
-		return nil, err
+// ParseRoutes parses a route table (routes.Parse) with its targets resolved
+// against d, the defaults where it is used, so that two spellings of one
+// destination are refused; and checks each logs target's templates as Load
+// checks the default ones, and that a group template without {owner} is
+// marked sharedGroup. It is the one parser the functions, the stack and the
+// CLI share, and reports every problem in one error.
+func ParseRoutes(data []byte, d routes.Defaults) (*routes.Table, error) {
+	return routes.ParseWith(data, routes.Options{Defaults: d, CheckTarget: checkRouteTarget})
+}
+
+// RouteDefaults are the defaults a route target of c's sink resolves
+// against; the other sinks' are unknown to this function.
+func (c *Config) RouteDefaults() routes.Defaults {
+	switch c.Sink {
+	case SinkS3:
+		return routes.Defaults{S3Prefix: c.S3.Prefix}
+	case SinkFirehose:
+		return routes.Defaults{FirehoseStream: c.Firehose.Stream}
+	case SinkLogs:
+		return routes.Defaults{LogsRegion: c.Logs.Region, LogsGroupTemplate: c.Logs.GroupTemplate, LogsStreamTemplate: c.Logs.StreamTemplate}
+	}
+	return routes.Defaults{}
+}
+
+// checkRouteTarget checks a logs target's templates, and that its groups
+// (resolved, when the default template is known) keep senders apart.
+func checkRouteTarget(t, resolved routes.Target) error {
+	if t.Sink != SinkLogs {
+		return nil
 	}
 	var errs []error
-	for _, tg := range t.Targets(SinkLogs) {
-		for _, f := range []struct {
-			field, tmpl string
-			check       func(string) error
-		}{{"groupTemplate", tg.GroupTemplate, CheckGroupTemplate}, {"streamTemplate", tg.StreamTemplate, CheckStreamTemplate}} {
-			if f.tmpl == "" {
-				continue
-			}
-			if err := f.check(f.tmpl); err != nil {
-				errs = append(errs, fmt.Errorf("target %s: %s %q: %w", tg.Name(), f.field, f.tmpl, err))
-			}
+	for _, f := range []struct {
+		field, tmpl string
+		check       func(string) error
+	}{{"groupTemplate", t.GroupTemplate, CheckGroupTemplate}, {"streamTemplate", t.StreamTemplate, CheckStreamTemplate}} {
+		if f.tmpl == "" {
+			continue
+		}
+		if err := f.check(f.tmpl); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", f.field, f.tmpl, err))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("routes: %w", errors.Join(errs...))
+	group, which := resolved.GroupTemplate, "groupTemplate"
+	if t.GroupTemplate == "" {
+		which = "the default groupTemplate"
 	}
-	return t, nil
+	switch {
+	case group == "":
+		// The default is not known here: the logs function checks it.
+	case !strings.Contains(group, PlaceholderOwner) && !t.SharedGroup:
+		errs = append(errs, fmt.Errorf("%s %q has no %s, so every sender writes into the same log groups and one sender's events land in another's: "+
+			"put %s in it (e.g. %q), or set \"sharedGroup\": true on the target if the senders are meant to share the groups",
+			which, group, PlaceholderOwner, PlaceholderOwner, DefaultLogsGroupTemplate))
+	case strings.Contains(group, PlaceholderOwner) && t.SharedGroup:
+		errs = append(errs, fmt.Errorf("sharedGroup is set, but %s %q has %s, so no sender shares a group: remove sharedGroup", which, group, PlaceholderOwner))
+	}
+	return errors.Join(errs...)
 }
 
 // ForTarget returns the configuration of one route target: c with the
@@ -280,6 +332,21 @@ func (c *Config) ForTarget(t routes.Target) *Config {
 	return &out
 }
 
+// validLogGroupName applies CloudWatch Logs' rule for log group names.
+func validLogGroupName(g string) bool {
+	if len(g) == 0 || len(g) > 512 {
+		return false
+	}
+	for i := 0; i < len(g); i++ {
+		switch c := g[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '/', c == '.', c == '#':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func validRetentionDays(d int32) bool {
 	for _, v := range validRetention {
 		if v == d {
@@ -287,6 +354,59 @@ func validRetentionDays(d int32) bool {
 		}
 	}
 	return false
+}
+
+// checkTemplate rejects placeholders other than the three known ones, so a
+// typo fails the cold start instead of naming groups literally "{ownr}".
+func checkTemplate(t string) error {
+	rest := t
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return errors.New("unclosed '{'")
+		}
+		switch p := rest[i : i+j+1]; p {
+		case PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream:
+		default:
+			return fmt.Errorf("unknown placeholder %s (want %s, %s or %s)", p, PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream)
+		}
+		rest = rest[i+j+1:]
+	}
+}
+
+// groupTemplateNames refuses a log-group template whose groups CloudWatch
+// Logs could not create: literal characters outside a-z A-Z 0-9 _ - / . #,
+// or {logStream}, since stream names hold characters group names cannot
+// (Lambda's "[$LATEST]"). Every event would be quarantined.
+func groupTemplateNames(t string) error {
+	if strings.Contains(t, PlaceholderLogStream) {
+		return fmt.Errorf("%s cannot name a log group: log stream names hold characters log group names cannot (Lambda's \"[$LATEST]\"); use %s and %s, and %s in streamTemplate",
+			PlaceholderLogStream, PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream)
+	}
+	for _, c := range stripPlaceholders(t) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-/.#", c)) {
+			return fmt.Errorf("%q cannot be in a log group name (CloudWatch Logs allows a-z A-Z 0-9 _ - / . #): remove it", c)
+		}
+	}
+	return nil
+}
+
+// streamTemplateNames refuses a log-stream template with a literal ':' or
+// '*', which CloudWatch Logs does not allow in log stream names.
+func streamTemplateNames(t string) error {
+	if i := strings.IndexAny(stripPlaceholders(t), ":*"); i >= 0 {
+		return fmt.Errorf("%q cannot be in a log stream name (CloudWatch Logs allows any character but ':' and '*'): remove it", stripPlaceholders(t)[i])
+	}
+	return nil
+}
+
+// stripPlaceholders returns a template (checked by checkTemplate) without its placeholders.
+func stripPlaceholders(t string) string {
+	return strings.NewReplacer(PlaceholderOwner, "", PlaceholderLogGroup, "", PlaceholderLogStream, "").Replace(t)
 }
 
 // Expand fills a group or stream template's placeholders.
@@ -298,3 +418,12 @@ func Expand(tmpl, owner, logGroup, logStream string) string {
 // two thirds of it, leaving the rest to the binary, stacks, the runtime and
 // the moments the collector runs behind a fast-allocating invocation.
 func GoMemLimit(memoryMB int) string { return strconv.Itoa(memoryMB*2/3) + "MiB" }
+
+// SinkQuarantinePrefix is the quarantine prefix of sink's function under
+// the stack's quarantine prefix root (root/sink). The stack sets it as each
+// function's LOGFAN_QUARANTINE_PREFIX and grants the function that prefix
+// alone, so that one function cannot write entries another sink's redrive
+// would replay; logfan redrive reads root/sink/ for that sink.
+func SinkQuarantinePrefix(root, sink string) string {
+	return strings.Trim(root, "/") + "/" + sink
+}

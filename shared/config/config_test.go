@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/s3layout"
 
 	"strings"
@@ -96,8 +97,8 @@ func TestLoadRefusesWhatWouldFailEveryBatch(t *testing.T) {
 		{SinkS3, []string{EnvLedgerTTL, "1m"}, EnvLedgerTTL + `="1m": want a Go duration of at least 24h0m0s`},
 		{SinkLogs, []string{EnvLogsGroupTemplate, "{owner}/{logGroup}"}, "want a literal log group prefix"},
 		{SinkLogs, []string{EnvLogsGroupTemplate, "aws/{owner}"}, "reserved for AWS"},
-		{SinkLogs, []string{EnvLogsGroupTemplate, "/my logs/{owner}"}, `"/my logs/" holds characters a log group name cannot`},
-		{SinkLogs, []string{EnvLogsStreamTemplate, "{logStream}:x"}, `":x" holds characters a log stream name cannot`},
+		{SinkLogs, []string{EnvLogsGroupTemplate, "/my logs/{owner}"}, `' ' cannot be in a log group name`},
+		{SinkLogs, []string{EnvLogsStreamTemplate, "{logStream}:x"}, `':' cannot be in a log stream name`},
 		{SinkS3, []string{EnvS3Prefix, "../.."}, EnvS3Prefix + `="../..": prefix "../..": a segment ".." is not a folder name`},
 		{SinkS3, []string{EnvS3Prefix, "my logs"}, EnvS3Prefix + `="my logs"`},
 		{SinkFirehose, []string{EnvQuarantinePrefix, "q/../x"}, EnvQuarantinePrefix},
@@ -123,5 +124,68 @@ func TestLoadRefusesWhatWouldFailEveryBatch(t *testing.T) {
 		if _, err := Load(sink, env(ok...)); err != nil {
 			t.Errorf("Load(%s) with valid settings: %v", sink, err)
 		}
+	}
+}
+
+func TestParseRoutesResolvesAgainstDefaults(t *testing.T) {
+	logs := routes.Defaults{LogsRegion: "eu-west-1", LogsGroupTemplate: DefaultLogsGroupTemplate, LogsStreamTemplate: DefaultLogsStreamTemplate}
+	shared := routes.Defaults{LogsRegion: "eu-west-1", LogsGroupTemplate: "/all/{logGroup}", LogsStreamTemplate: DefaultLogsStreamTemplate}
+	for _, c := range []struct {
+		name, table string
+		d           routes.Defaults
+		want        string // empty: accepted
+	}{
+		{"group template without owner", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/security/{logGroup}"}]}]`, logs,
+			`route 1 ("rest"): target logs:/security/{logGroup}: groupTemplate "/security/{logGroup}" has no {owner}, so every sender writes into the same log groups and one sender's events land in another's: ` +
+				`put {owner} in it (e.g. "/logfan/{owner}/{logGroup}"), or set "sharedGroup": true on the target if the senders are meant to share the groups`},
+		{"shared on purpose", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/security/{logGroup}","sharedGroup":true}]}]`, logs, ""},
+		{"default template without owner", `[{"name":"a","match":{"owners":["111111111111"]},"to":[{"sink":"logs","region":"us-west-2"}]},{"name":"rest","to":[]}]`, shared,
+			`route 1 ("a"): target logs:us-west-2: the default groupTemplate "/all/{logGroup}" has no {owner}`},
+		{"default template unknown here", `[{"name":"rest","to":["logs"]}]`, routes.Defaults{S3Prefix: "logs"}, ""},
+		{"sharedGroup that shares nothing", `[{"name":"rest","to":[{"sink":"logs","sharedGroup":true}]}]`, logs,
+			`sharedGroup is set, but the default groupTemplate "/logfan/{owner}/{logGroup}" has {owner}, so no sender shares a group: remove sharedGroup`},
+		{"template placeholder", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/x/{ownr}/{owner}"}]}]`, logs, `groupTemplate "/x/{ownr}/{owner}": unknown placeholder {ownr}`},
+		{"group template character", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/my logs/{owner}/{logGroup}"}]}]`, logs,
+			`groupTemplate "/my logs/{owner}/{logGroup}": ' ' cannot be in a log group name (CloudWatch Logs allows a-z A-Z 0-9 _ - / . #)`},
+		{"group template with the stream", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/x/{owner}/{logStream}"}]}]`, logs,
+			`groupTemplate "/x/{owner}/{logStream}": {logStream} cannot name a log group`},
+		{"stream template character", `[{"name":"rest","to":[{"sink":"logs","streamTemplate":"{owner}:{logStream}"}]}]`, logs,
+			`streamTemplate "{owner}:{logStream}": ':' cannot be in a log stream name`},
+		{"every allowed character", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/a-Z_0.9#/{owner}/{logGroup}","streamTemplate":"[$x] {logStream}"}]}]`, logs, ""},
+		{"s3 alias", `[{"name":"rest","to":["s3",{"sink":"s3","prefix":"logs"}]}]`, routes.Defaults{S3Prefix: "logs"}, "both write under S3 prefix logs/"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseRoutes([]byte(c.table), c.d)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestLoadRefusesRouteTables(t *testing.T) {
+	// The S3 function knows its default prefix: "s3" and "s3:logs" are one place.
+	alias := `[{"name":"a","match":{"owners":["111111111111"]},"to":[{"sink":"s3","prefix":"logs"},"firehose"]},{"name":"rest","to":["s3"]}]`
+	_, err := Load(SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvRoutes, alias))
+	if err == nil || !strings.Contains(err.Error(), `route 2 ("rest"): target s3 would write under S3 prefix logs/, as target s3:logs of route 1 ("a") does`) {
+		t.Errorf("s3: %v", err)
+	}
+	// The Firehose function does not know it, and delivers only its own targets.
+	if _, err := Load(SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "quarantine-q", EnvRoutes, alias)); err != nil {
+		t.Errorf("firehose: %v", err)
+	}
+	// The logs function resolves its targets against its own settings.
+	logsAlias := `[{"name":"rest","to":["logs",{"sink":"logs","region":"eu-west-1"}]}]`
+	if _, err := Load(SinkLogs, env(EnvLogsRegion, "eu-west-1", EnvQuarantineBucket, "quarantine-q", EnvRoutes, logsAlias)); err == nil || !strings.Contains(err.Error(), "targets logs and logs:eu-west-1 both put into") {
+		t.Errorf("logs: %v", err)
+	}
+	// A table without a catch-all fails the cold start with the line to add.
+	_, err = Load(SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvRoutes, `[{"name":"a","match":{"owners":["111111111111"]},"to":["s3"]}]`))
+	if err == nil || !strings.Contains(err.Error(), `add {"name": "rest", "to": []} as the last route`) {
+		t.Errorf("no catch-all: %v", err)
 	}
 }

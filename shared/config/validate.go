@@ -35,8 +35,6 @@ const (
 )
 
 var (
-	// logGroupChars are the characters CloudWatch Logs allows in log group names.
-	logGroupChars = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]*$`)
 	// bucketName is S3's rule for general purpose bucket names.
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	// tableName is DynamoDB's rule for table names.
@@ -70,11 +68,15 @@ func CheckQuarantinePrefix(prefix string) error {
 }
 
 // CheckGroupTemplate checks a template of log group names: known
-// placeholders only, log group characters only, and a literal prefix before
-// the first placeholder, which scopes the stack's IAM grant (without one
-// the grant would cover every log group) and keeps logfan's groups apart.
+// placeholders only, names CloudWatch Logs can create, and a literal prefix
+// before the first placeholder, which scopes the stack's IAM grant
+// (without one the grant would cover every log group) and keeps logfan's
+// groups apart from everyone else's.
 func CheckGroupTemplate(t string) error {
-	if err := checkPlaceholders(t, "log group", logGroupChars); err != nil {
+	if err := checkTemplate(t); err != nil {
+		return err
+	}
+	if err := groupTemplateNames(t); err != nil {
 		return err
 	}
 	prefix, _, _ := strings.Cut(t, "{")
@@ -82,53 +84,24 @@ func CheckGroupTemplate(t string) error {
 	case prefix == "":
 		return fmt.Errorf("want a literal log group prefix before the first placeholder, such as /logfan/%s (it scopes the IAM grant)", PlaceholderOwner)
 	case strings.HasPrefix(strings.ToLower(prefix), "aws/"):
-		return errors.New("log group names starting with aws/ are reserved for AWS")
+		return errors.New("log group names starting with aws/ are reserved for AWS: choose another prefix")
 	case len(prefix) > 512:
 		return errors.New("the literal prefix is longer than a log group name (512)")
 	}
 	return nil
 }
 
-// logStreamChars are the characters of a log stream name: anything but ':' and '*'.
-var logStreamChars = regexp.MustCompile(`^[^:*]*$`)
-
 // CheckStreamTemplate checks a template of log stream names: known
-// placeholders only, no ':' or '*' (which CloudWatch Logs refuses in
-// stream names), and something besides placeholders or a placeholder.
+// placeholders only, and no ':' or '*', which CloudWatch Logs refuses in
+// stream names.
 func CheckStreamTemplate(t string) error {
 	if t == "" {
 		return errors.New("want a template such as " + PlaceholderLogStream)
 	}
-	return checkPlaceholders(t, "log stream", logStreamChars)
-}
-
-// checkPlaceholders rejects placeholders other than the three known ones,
-// so a typo fails the cold start instead of naming groups literally
-// "{ownr}", and literal text that is not allowed in the names.
-func checkPlaceholders(t, what string, chars *regexp.Regexp) error {
-	rest := t
-	for {
-		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			if !chars.MatchString(rest) {
-				return fmt.Errorf("%q holds characters a %s name cannot", rest, what)
-			}
-			return nil
-		}
-		if !chars.MatchString(rest[:i]) {
-			return fmt.Errorf("%q holds characters a %s name cannot", rest[:i], what)
-		}
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			return errors.New("unclosed '{'")
-		}
-		switch p := rest[i : i+j+1]; p {
-		case PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream:
-		default:
-			return fmt.Errorf("unknown placeholder %s (want %s, %s or %s)", p, PlaceholderOwner, PlaceholderLogGroup, PlaceholderLogStream)
-		}
-		rest = rest[i+j+1:]
+	if err := checkTemplate(t); err != nil {
+		return err
 	}
+	return streamTemplateNames(t)
 }
 
 // CheckBucketName checks an S3 general purpose bucket name: 3-63 lowercase

@@ -70,13 +70,19 @@ type Options struct {
 	LedgerName string
 	// LedgerTimeout bounds reading the Ledger before delivery (DefaultLedgerTimeout if zero).
 	LedgerTimeout time.Duration
+	// Health, if set, recognises heartbeat records (delivered to no sink)
+	// and records sender health (see health.go).
+	Health Health
 }
 
 // Handler is a lambda.Handler: it takes the raw event JSON so that it can
 // parse Kinesis batches with a lean decoder instead of reflection.
 type Handler struct {
-	o   Options
-	dec *subscription.Decoder
+	o    Options
+	dec  *subscription.Decoder
+	seen []seenRecord // this invocation's records for Health
+	// testHook, if set, is called at each guarded stage (guard.go): tests panic in it.
+	testHook func(stage string, rec int)
 }
 
 // New returns a Handler.
@@ -149,6 +155,13 @@ type Summary struct {
 	// LedgerErr says why the ledger could not be read or written (the batch
 	// is then delivered at least once, not lost).
 	LedgerErr string `json:"ledgerError,omitempty"`
+	// Heartbeats counts heartbeat events: recognised, delivered to no sink,
+	// and not counted in Events or Bytes.
+	Heartbeats int `json:"heartbeats"`
+	// HealthWrites counts the sender-health table writes at the end of the invocation.
+	HealthWrites int `json:"healthWrites,omitempty"`
+	// HealthErr says why sender health could not be written (no event is lost for it).
+	HealthErr string `json:"healthError,omitempty"`
 }
 
 // RouteCount counts one route's events in an invocation.
@@ -166,8 +179,16 @@ type RouteCount struct {
 // Unmatched names, in summaries and metrics, the events no route matched.
 const Unmatched = "(unmatched)"
 
-// Invoke implements lambda.Handler.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+// Invoke implements lambda.Handler. A panic is returned as an error (Lambda
+// retries the invocation) rather than ending the process.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.logPanic(ctx, "invoke", p)
+			out, err = nil, fmt.Errorf("logfan: %w", panicError("the handler", p))
+		}
+	}()
+	h.at(stageParse, -1)
 	inv, err := invocation.Parse(payload)
 	if err != nil {
 		// Lambda only sends well-formed events; this is a hand-made payload.
@@ -185,16 +206,17 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // HandleKinesis processes one Kinesis batch and returns Lambda's response
-// and a summary of what happened.
-func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRecord) (events.KinesisEventResponse, Summary) {
+// and a summary of what happened. It does not panic (see guard.go).
+func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRecord) (resp events.KinesisEventResponse, sum Summary) {
+	defer h.recoverBatch(ctx, recs, &resp, &sum)
 	start := h.o.Now()
-	sum := Summary{Records: len(recs)}
+	sum = Summary{Records: len(recs)}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
-	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
+	resp = events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	if len(recs) == 0 {
 		return resp, sum
 	}
@@ -211,24 +233,32 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	rt := h.newRouter()
 	cutoff := len(recs) // first record index that must be retried
 	var cutErr error
+	// poison quarantines record i, which cannot be decoded or routed:
+	// retrying cannot fix it.
+	poison := func(i int, r *invocation.KinesisRecord, err error) {
+		e := quarantine.Entry{Kind: quarantine.KindRecord, Shard: r.ShardID(), SequenceNumber: r.SequenceNumber, Reason: err.Error(), Data: r.Data}
+		if qerr := h.put(qctx, e); qerr != nil {
+			cutoff, cutErr = i, fmt.Errorf("quarantine record %s: %w", r.SequenceNumber, qerr)
+			return
+		}
+		sum.Poison = append(sum.Poison, Poison{SequenceNumber: r.SequenceNumber, Reason: err.Error()})
+	}
 	for i := range recs {
 		r := &recs[i]
-		m, err := h.dec.Decode(r.Data)
+		m, err := h.decode(ctx, i, r)
 		if err != nil {
-			if i > cutoff {
-				continue // Lambda retries it; it is quarantined then.
+			if i <= cutoff { // past it, Lambda retries the record; it is quarantined then
+				poison(i, r, err)
 			}
-			// Retrying cannot fix an undecodable record: quarantine it and move on.
-			e := quarantine.Entry{Kind: quarantine.KindRecord, Shard: r.ShardID(), SequenceNumber: r.SequenceNumber, Reason: err.Error(), Data: r.Data}
-			if qerr := h.put(qctx, e); qerr != nil {
-				cutoff, cutErr = i, fmt.Errorf("quarantine record %s: %w", r.SequenceNumber, qerr)
-				continue
-			}
-			sum.Poison = append(sum.Poison, Poison{SequenceNumber: r.SequenceNumber, Reason: err.Error()})
 			continue
 		}
 		if m.IsControl() {
 			sum.ControlMessages++
+			continue
+		}
+		if h.o.Health != nil && h.o.Health.IsHeartbeat(m.LogGroup) {
+			sum.Heartbeats += len(m.LogEvents)
+			h.seen = append(h.seen, seenRecord{index: i, m: m, heartbeat: true})
 			continue
 		}
 		sum.Events += len(m.LogEvents)
@@ -239,10 +269,18 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.RetryEvents += len(m.LogEvents)
 			continue
 		}
+		if h.o.Health != nil {
+			h.seen = append(h.seen, seenRecord{index: i, m: m})
+		}
 		dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m}
 		if rt != nil {
 			var deliver bool
-			if dr.Route, dr.Targets, deliver = rt.route(m, &sum); !deliver {
+			if dr.Route, dr.Targets, deliver, err = h.route(ctx, rt, i, r, m, &sum); err != nil {
+				sum.Events -= len(m.LogEvents) // they are in the quarantined record
+				poison(i, r, err)
+				continue
+			}
+			if !deliver {
 				continue
 			}
 			batch.Routes = h.o.Routes
@@ -276,7 +314,9 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			ledgerErrs = append(ledgerErrs, err)
 		} else if len(prior) > 0 {
 			readKey = read.key
-			sum.Skipped = skipLanded(batch, prior)
+			if sum.Skipped, err = h.skip(ctx, batch, prior); err != nil {
+				ledgerErrs, prior = append(ledgerErrs, err), nil
+			}
 		}
 	}
 
@@ -285,7 +325,7 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 		dctx, cancel := h.deliveryContext(ctx)
 		res = h.deliver(dctx, batch)
 		cancel()
-		res = checkAccounting(batch, res)
+		res = h.check(ctx, batch, res)
 		sum.Delivered, sum.Retried = res.Delivered, res.Retries
 		failedAt, failErr := res.FailedAt, res.Err
 		if failedAt >= 0 && failErr == nil {
@@ -315,7 +355,10 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 		var e ledger.Entry
 		if cutoff < len(recs) {
 			newKey = ledger.Key(h.o.LedgerName, batch.ShardID, recs[cutoff].SequenceNumber)
-			e = ledgerEntry(recs, cutoff, batch, origin, res, prior)
+			var err error
+			if e, err = h.entry(ctx, recs, cutoff, batch, origin, res, prior); err != nil {
+				ledgerErrs = append(ledgerErrs, err)
+			}
 		}
 		if err := h.settleLedger(qctx, readKey, newKey, e); err != nil {
 			ledgerErrs = append(ledgerErrs, err)
@@ -323,6 +366,9 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	}
 	if len(ledgerErrs) > 0 {
 		sum.LedgerErr = errors.Join(ledgerErrs...).Error()
+	}
+	if h.o.Health != nil {
+		h.health(qctx, cutoff, &sum)
 	}
 	h.report(ctx, start, batch.ShardID, sum, owners)
 	if h.o.OnSummary != nil {
@@ -407,7 +453,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 		ev := &r.Message.LogEvents[u.Event]
 		e := quarantine.Entry{
 			Kind: quarantine.KindEvent, Sink: name, Target: u.Target, Shard: b.ShardID, SequenceNumber: r.SequenceNumber,
-			EventID: ev.ID, Reason: u.Reason, Data: record.AppendJSONExact(nil, r.Message, ev), // original bytes: a redrive re-sends what came in
+			EventID: ev.ID, Event: r.EventIndex(u.Event), Reason: u.Reason, Data: record.AppendJSONExact(nil, r.Message, ev), // original bytes: a redrive re-sends what came in
 		}
 		sem <- struct{}{}
 		wg.Add(1)
@@ -421,7 +467,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 				return
 			}
 			if failedAt < 0 || u.Record < failedAt {
-				failedAt, err = u.Record, fmt.Errorf("quarantine event %s of record %s: %w", ev.ID, r.SequenceNumber, perr)
+				failedAt, err = u.Record, fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, ev.ID, r.SequenceNumber, perr)
 			}
 		}()
 	}
@@ -431,7 +477,7 @@ func (h *Handler) quarantineEvents(ctx context.Context, b *sink.Batch, res sink.
 
 // put writes one quarantine entry under the retry policy.
 func (h *Handler) put(ctx context.Context, e quarantine.Entry) error {
-	_, err := h.o.Retry.Do(ctx, func(ctx context.Context) error { return h.o.Quarantine.Put(ctx, e) })
+	_, err := h.o.Retry.Do(ctx, h.call("quarantine write", func(ctx context.Context) error { return h.o.Quarantine.Put(ctx, e) }))
 	return err
 }
 
@@ -515,6 +561,12 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("ledgerError", s.LedgerErr))
 	}
+	if h.o.Health != nil {
+		attrs = append(attrs, healthAttrs(s)...)
+		if s.HealthErr != "" {
+			level = slog.LevelWarn
+		}
+	}
 	h.o.Logger.LogAttrs(ctx, level, "batch", attrs...)
 
 	if h.o.Metrics == nil {
@@ -548,6 +600,7 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 			c(emf.MetricDropped, s.Dropped), c(emf.MetricOtherSinks, s.OtherSinks),
 		}))
 	}
+	err = errors.Join(err, h.healthMetrics(now, s))
 	if err != nil {
 		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
 	}

@@ -32,11 +32,11 @@ func (h *Handler) readLedger(ctx context.Context, first *invocation.KinesisRecor
 		defer close(p.done)
 		rctx, cancel := context.WithTimeout(ctx, h.o.LedgerTimeout)
 		defer cancel()
-		_, p.err = h.o.Retry.Do(rctx, func(ctx context.Context) error {
+		_, p.err = h.o.Retry.Do(rctx, h.call("ledger read", func(ctx context.Context) error {
 			e, err := h.o.Ledger.Get(ctx, p.key)
 			p.entry = e
 			return err
-		})
+		}))
 	}()
 	return p
 }
@@ -147,12 +147,12 @@ func (h *Handler) settleLedger(ctx context.Context, readKey, newKey string, e le
 	defer cancel()
 	var errs []error
 	if newKey != "" && len(e) > 0 {
-		if _, err := h.o.Retry.Do(ctx, func(ctx context.Context) error { return h.o.Ledger.Put(ctx, newKey, e) }); err != nil {
+		if _, err := h.o.Retry.Do(ctx, h.call("ledger write", func(ctx context.Context) error { return h.o.Ledger.Put(ctx, newKey, e) })); err != nil {
 			errs = append(errs, fmt.Errorf("write ledger entry %s: %w", newKey, err))
 		}
 	}
 	if readKey != "" && readKey != newKey {
-		if _, err := h.o.Retry.Do(ctx, func(ctx context.Context) error { return h.o.Ledger.Delete(ctx, readKey) }); err != nil {
+		if _, err := h.o.Retry.Do(ctx, h.call("ledger delete", func(ctx context.Context) error { return h.o.Ledger.Delete(ctx, readKey) })); err != nil {
 			errs = append(errs, fmt.Errorf("delete ledger entry %s: %w", readKey, err))
 		}
 	}

@@ -20,7 +20,8 @@ const routeTable = `[
    "to": ["s3", {"sink": "s3", "prefix": "audit"}, "firehose"]},
   {"name": "noise", "match": {"logGroups": ["/aws/lambda/healthcheck-*"]}, "to": []},
   {"name": "siem", "match": {"logGroups": ["/siem/**"]}, "to": ["firehose"]},
-  {"name": "apps", "match": {"logGroups": ["/aws/lambda/**"]}, "to": [{"sink": "s3", "prefix": "apps"}]}
+  {"name": "apps", "match": {"logGroups": ["/aws/lambda/**"]}, "to": [{"sink": "s3", "prefix": "apps"}]},
+  {"name": "rest", "to": []}
 ]`
 
 // routedSource is one record of the routed test batch and where it goes.
@@ -34,8 +35,8 @@ var routedSources = []routedSource{
 	{"222222222222", "/aws/lambda/healthcheck-a", 2}, // noise: first match beats apps, dropped
 	{"222222222222", "/aws/lambda/api", 4},           // apps: s3:apps
 	{"333333333333", "/siem/edge", 5},                // siem: firehose only, none of s3's business
-	{"333333333333", "/other", 6},                    // no route: dropped
-	{"222222222222", "/aws/cloudtrail/org", 1},       // wrong owner for security, no other route: dropped
+	{"333333333333", "/other", 6},                    // rest: dropped on purpose
+	{"222222222222", "/aws/cloudtrail/org", 1},       // wrong owner for security, rest: dropped
 	{"111111111111", "/aws/cloudtrail/org", 2},       // security again (the router's cache across records)
 }
 
@@ -113,7 +114,7 @@ func TestRoutingFirstMatchDropsAndOtherSinks(t *testing.T) {
 		{Route: "noise", Events: 2},
 		{Route: "siem", Events: 5, Deliveries: 0},
 		{Route: "apps", Events: 4, Deliveries: 4, Targets: []string{"s3:apps"}},
-		{Route: Unmatched, Events: 7},
+		{Route: "rest", Events: 7},
 	}
 	if !slices.EqualFunc(sum.Routes, want, func(a, b RouteCount) bool {
 		return a.Route == b.Route && a.Events == b.Events && a.Deliveries == b.Deliveries && slices.Equal(a.Targets, b.Targets)
@@ -141,7 +142,7 @@ func TestRoutingFirstMatchDropsAndOtherSinks(t *testing.T) {
 			t.Errorf("sink document %s", d)
 		}
 	}
-	if perRoute["security"] != 10 || perRoute["apps"] != 4 || perRoute[Unmatched] != 0 || len(perRoute) != 5 {
+	if perRoute["security"] != 10 || perRoute["apps"] != 4 || perRoute["rest"] != 0 || len(perRoute) != 5 {
 		t.Errorf("EMF deliveries per route %v", perRoute)
 	}
 }

@@ -33,6 +33,25 @@ const (
 	MetricDropped = "Dropped"
 	// MetricOtherSinks counts events whose route sends the sink nothing.
 	MetricOtherSinks = "OtherSinks"
+
+	// MetricHeartbeats counts heartbeat events (sender health): recognised by
+	// their log group, counted, delivered to no sink.
+	MetricHeartbeats = "Heartbeats"
+	// MetricHealthWrites counts the sender-health table writes of an invocation.
+	MetricHealthWrites = "HealthWrites"
+	// MetricHealthErrors is 1 for an invocation whose sender-health writes
+	// failed (its events were delivered all the same).
+	MetricHealthErrors = "HealthErrors"
+
+	// The watchdog's metrics (no dimensions): expected senders with no
+	// heartbeat for SILENT_AFTER_MINUTES, for two heartbeat intervals, never
+	// seen; senders not expected; log groups that sent every day of the
+	// last week and nothing today.
+	MetricSilentSenders     = "SilentSenders"
+	MetricLateSenders       = "LateSenders"
+	MetricNeverSeenSenders  = "NeverSeenSenders"
+	MetricUnexpectedSenders = "UnexpectedSenders"
+	MetricSilentLogGroups   = "SilentLogGroups"
 )
 
 // Dimension names.

@@ -103,9 +103,10 @@ func Unmarshal(b []byte, maxBytes int64) (Entry, error) {
 }
 
 // Fit returns the longest prefix of e whose Marshal is at most maxBytes,
-// and its encoding. A prefix, not any subset: the S3 sink's object names
-// rely on an entry never listing a later record's events without the
-// earlier records' (see s3sink.ObjectName).
+// and its encoding. A prefix, not any subset: an entry that lists an event
+// of an S3 object then also lists the object's first event, so a retry that
+// skips the one cannot write an object named for the other (see
+// s3sink.ObjectName).
 func Fit(e Entry, maxBytes int) (Entry, []byte, error) {
 	b, err := Marshal(e)
 	if err != nil || len(b) <= maxBytes {

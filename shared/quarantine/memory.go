@@ -23,7 +23,7 @@ func (m *Memory) Put(_ context.Context, e Entry) error {
 	if m.Err != nil {
 		return m.Err
 	}
-	key := e.Kind + "\x00" + e.Sink + "\x00" + e.Shard + "\x00" + e.SequenceNumber + "\x00" + e.EventID
+	key := e.Identity()
 	if m.seen == nil {
 		m.seen = map[string]bool{}
 	}

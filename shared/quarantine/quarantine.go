@@ -2,7 +2,10 @@
 // so that nothing is dropped silently and everything can be redriven later.
 package quarantine
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // Kinds of quarantined entry.
 const (
@@ -24,16 +27,29 @@ type Entry struct {
 	Shard string
 	// SequenceNumber is the Kinesis sequence number of the record.
 	SequenceNumber string
-	// EventID is the log event's ID (KindEvent only).
+	// EventID is the log event's ID (KindEvent only). It is not the
+	// entry's identity: a sender can repeat an ID or leave it empty.
 	EventID string
+	// Event is the event's index in its record as the record is in the
+	// stream (KindEvent only): with the record's sequence number, the sink
+	// and the target, the entry's identity.
+	Event int
 	// Reason says why it was quarantined.
 	Reason string
 	// Data is the raw record data (KindRecord) or the event's NDJSON line (KindEvent).
 	Data []byte
 }
 
+// Identity is what makes two entries the same entry: Kind, Sink, Target,
+// Shard, SequenceNumber and Event, not Reason or Data (a retried batch may
+// word a reason differently) and not EventID (senders repeat IDs).
+func (e *Entry) Identity() string {
+	return e.Kind + "\x00" + e.Sink + "\x00" + e.Target + "\x00" + e.Shard + "\x00" + e.SequenceNumber + "\x00" + strconv.Itoa(e.Event)
+}
+
 // Quarantine stores entries. Put must be idempotent: putting the same entry
-// twice (a retried batch) stores it once.
+// twice (a retried batch) stores it once; entries are the same when their
+// Identity is.
 type Quarantine interface {
 	Put(ctx context.Context, e Entry) error
 }

@@ -14,7 +14,8 @@ const maxPattern = 512
 const stateWords = (maxPattern + 1 + 63) / 64
 
 // glob is a compiled pattern: `*` matches any run of characters without a
-// '/', `**` any run including '/', and every other character itself. A
+// '/', `**` (a whole segment) any run including '/', and every other
+// character itself. A
 // `**` between slashes (or at the start, before one) may also match no
 // segment at all, and a trailing "/**" matches the name without it, so
 // "/aws/cloudtrail/**" matches "/aws/cloudtrail" and everything below it.
@@ -61,6 +62,11 @@ func compileGlob(p string) (*glob, error) {
 		case p[i] == '*' && i+1 < len(p) && p[i+1] == '*':
 			if i+2 < len(p) && p[i+2] == '*' {
 				return nil, fmt.Errorf("%q: three or more '*' in a row", p)
+			}
+			// Elsewhere (shells, .gitignore) "a**" means "a*"; here it would
+			// cross '/'. Refuse a pattern that reads two ways.
+			if (i > 0 && p[i-1] != '/') || (i+2 < len(p) && p[i+2] != '/') {
+				return nil, fmt.Errorf("'**' must be a whole '/'-separated segment (a leading \"**/\", \"/**/\" or a trailing \"/**\"), not glued to other characters: use '*' within a segment")
 			}
 			toks = append(toks, tok{kind: 2})
 			i++

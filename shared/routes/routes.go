@@ -40,11 +40,17 @@ type Target struct {
 	GroupTemplate string `json:"groupTemplate,omitempty"`
 	// StreamTemplate names the target log streams (logs only).
 	StreamTemplate string `json:"streamTemplate,omitempty"`
+	// SharedGroup says, on a logs target whose group template has no
+	// {owner}, that every sender is meant to write into the same log groups
+	// (logs only); without it such a template is refused, because one sender
+	// could then write into another sender's groups.
+	SharedGroup bool `json:"sharedGroup,omitempty"`
 }
 
 // Name is the target's short, stable name in summaries and metrics: the
 // sink, then its non-default settings, e.g. "s3", "s3:apps",
-// "firehose:siem", "logs:eu-west-1:/security/{owner}/{logGroup}".
+// "firehose:siem", "logs:eu-west-1:/security/{owner}/{logGroup}"
+// (SharedGroup, a permission rather than a destination, is not part of it).
 func (t Target) Name() string {
 	parts := []string{t.Sink}
 	for _, v := range []string{t.Prefix, t.Stream, t.Region, t.GroupTemplate, t.StreamTemplate} {
@@ -67,7 +73,7 @@ func (t *Target) UnmarshalJSON(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return fmt.Errorf("a target is a sink name or an object with sink, prefix, stream, region, groupTemplate, streamTemplate: %w", err)
+		return fmt.Errorf("a target is a sink name or an object with sink, prefix, stream, region, groupTemplate, streamTemplate, sharedGroup: %w", err)
 	}
 	*t = Target(p)
 	return nil
@@ -94,7 +100,8 @@ type Route struct {
 	To []Target `json:"to"`
 }
 
-// Table is a parsed, validated route table, safe for concurrent use.
+// Table is a parsed, validated route table, safe for concurrent use. Its
+// last route, and no other, has no match, so every record matches a route.
 type Table struct {
 	routes   []Route
 	compiled []compiled
@@ -119,8 +126,63 @@ var (
 	prefixName = regexp.MustCompile(`^[A-Za-z0-9_.!()'-]+(/[A-Za-z0-9_.!()'-]+)*$`)
 )
 
+// Defaults are what the settings a target leaves out resolve to: each
+// sink's default target, as that sink's function (LOGFAN_S3_PREFIX,
+// LOGFAN_FIREHOSE_STREAM, LOGFAN_LOGS_*) or the stack configures it. An
+// empty field is not known where the table is parsed (a function knows only
+// its own sink's defaults), and targets leaving it out are then compared as
+// written.
+type Defaults struct {
+	// S3Prefix is the S3 sink's default key prefix.
+	S3Prefix string
+	// FirehoseStream is the Firehose sink's default stream name.
+	FirehoseStream string
+	// LogsRegion is the logs sink's default region.
+	LogsRegion string
+	// LogsGroupTemplate is the logs sink's default log-group template.
+	LogsGroupTemplate string
+	// LogsStreamTemplate is the logs sink's default log-stream template.
+	LogsStreamTemplate string
+}
+
+// Resolve returns t with the settings it leaves out taken from d.
+func (d Defaults) Resolve(t Target) Target {
+	def := func(v *string, x string) {
+		if *v == "" {
+			*v = x
+		}
+	}
+	switch t.Sink {
+	case SinkS3:
+		def(&t.Prefix, strings.Trim(d.S3Prefix, "/"))
+	case SinkFirehose:
+		def(&t.Stream, d.FirehoseStream)
+	case SinkLogs:
+		def(&t.Region, d.LogsRegion)
+		def(&t.GroupTemplate, d.LogsGroupTemplate)
+		def(&t.StreamTemplate, d.LogsStreamTemplate)
+	}
+	return t
+}
+
+// Options are what the parser checks beyond the table's own text.
+type Options struct {
+	// Defaults resolve targets before they are compared, so that two
+	// targets spelled differently but writing to the same place (plain "s3"
+	// and {"sink": "s3", "prefix": "logs"} when the default prefix is logs)
+	// are refused.
+	Defaults Defaults
+	// CheckTarget, if set, reports what else is wrong with a target, given
+	// as written and resolved with Defaults. It is called once per distinct
+	// target; its error is reported with the first route naming the target.
+	CheckTarget func(t, resolved Target) error
+}
+
 // Parse reads a route table and reports every problem in one error.
-func Parse(data []byte) (*Table, error) {
+func Parse(data []byte) (*Table, error) { return ParseWith(data, Options{}) }
+
+// ParseWith is Parse with the further checks of o.
+func ParseWith(data []byte, o Options) (*Table, error) {
 	var rs []Route
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -133,54 +195,64 @@ func Parse(data []byte) (*Table, error) {
 	if rs == nil {
 		return nil, errors.New("routes: want a JSON array of {name, match, to}, got null")
 	}
-	return New(rs)
+	return NewWith(rs, o)
 }
 
 // New validates routes and builds their Table; every problem is reported in one error.
-func New(rs []Route) (*Table, error) {
+func New(rs []Route) (*Table, error) { return NewWith(rs, Options{}) }
+
+// firstUse is a target and the route that names it first.
+type firstUse struct {
+	route  int
+	target Target
+}
+
+// NewWith is New with the further checks of o.
+func NewWith(rs []Route, o Options) (*Table, error) {
 	t := &Table{routes: rs, targets: map[string][]Target{}, routeTargets: map[string][][]int{}}
 	var errs []error
-	bad := func(i int, r *Route, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("route %d (%q): %s", i+1, r.Name, fmt.Sprintf(format, a...)))
+	bad := func(i int, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("route %d (%q): %s", i+1, rs[i].Name, fmt.Sprintf(format, a...)))
 	}
 	names := map[string]int{}
 	for _, kind := range []string{SinkS3, SinkFirehose, SinkLogs} {
 		t.routeTargets[kind] = make([][]int, len(rs))
 	}
+	// byName holds every distinct target by name, byDest by where it
+	// resolves to: two names for one destination are refused.
+	byName := map[string]firstUse{}
+	byDest := map[Target]firstUse{}
+	catchAll := -1
 	for i := range rs {
 		r := &rs[i]
 		if !routeName.MatchString(r.Name) {
-			bad(i, r, "name must be 1-64 letters, digits, '_', '-' or '.'")
+			bad(i, "name must be 1-64 letters, digits, '_', '-' or '.'")
 		} else if j, dup := names[r.Name]; dup {
-			bad(i, r, "same name as route %d", j+1)
+			bad(i, "same name as route %d", j+1)
 		} else {
 			names[r.Name] = i
 		}
+		if catchAll >= 0 {
+			bad(i, "is never reached: route %d (%q) before it has no match and takes every event; give that route a match, or move it last",
+				catchAll+1, rs[catchAll].Name)
+		}
 		var c compiled
-		if m := r.Match; m != nil {
+		if m := r.Match; m == nil {
+			if catchAll < 0 {
+				catchAll = i
+			}
+		} else {
 			if len(m.Owners)+len(m.LogGroups)+len(m.LogStreams) == 0 {
-				bad(i, r, "match has no owners, logGroups or logStreams (leave match out to match everything)")
+				bad(i, "match has no owners, logGroups or logStreams (leave match out to match everything)")
 			}
 			for _, o := range m.Owners {
 				if !accountID.MatchString(o) {
-					bad(i, r, "owner %q is not a 12-digit account ID", o)
+					bad(i, "owner %q is not a 12-digit account ID", o)
 				}
 			}
 			c.owners = m.Owners
-			for field, pats := range map[string][]string{"logGroups": m.LogGroups, "logStreams": m.LogStreams} {
-				for _, p := range pats {
-					g, err := compileGlob(p)
-					if err != nil {
-						bad(i, r, "%s pattern %q: %v", field, p, err)
-						continue
-					}
-					if field == "logGroups" {
-						c.groups = append(c.groups, g)
-					} else {
-						c.streams = append(c.streams, g)
-					}
-				}
-			}
+			c.groups = compilePatterns(m.LogGroups, checkGroupPattern, func(p string, err error) { bad(i, "logGroups pattern %q: %v", p, err) })
+			c.streams = compilePatterns(m.LogStreams, checkStreamPattern, func(p string, err error) { bad(i, "logStreams pattern %q: %v", p, err) })
 		}
 		t.compiled = append(t.compiled, c)
 		seen := map[string]bool{}
@@ -188,21 +260,185 @@ func New(rs []Route) (*Table, error) {
 			tg := &r.To[k]
 			tg.Prefix = strings.Trim(tg.Prefix, "/")
 			if err := checkTarget(tg); err != nil {
-				bad(i, r, "target %d: %v", k+1, err)
+				bad(i, "target %d: %v", k+1, err)
 				continue
 			}
-			if seen[tg.Name()] {
-				bad(i, r, "target %s is listed twice", tg.Name())
+			name := tg.Name()
+			if seen[name] {
+				bad(i, "target %s is listed twice", name)
 				continue
 			}
-			seen[tg.Name()] = true
+			seen[name] = true
+			if f, known := byName[name]; known {
+				if f.target != *tg {
+					bad(i, "target %s: sharedGroup is %t here but %t in route %d (%q): set it the same way in every route naming this target",
+						name, tg.SharedGroup, f.target.SharedGroup, f.route+1, rs[f.route].Name)
+					continue
+				}
+			} else {
+				byName[name] = firstUse{i, *tg}
+				resolved := o.Defaults.Resolve(*tg)
+				if o.CheckTarget != nil {
+					if err := o.CheckTarget(*tg, resolved); err != nil {
+						bad(i, "target %s: %v", name, err)
+					}
+				}
+				resolved.SharedGroup = false
+				if f, alias := byDest[resolved]; alias {
+					bad(i, "%s", aliasProblem(rs, i, *tg, f, resolved, o.Defaults))
+					continue
+				}
+				byDest[resolved] = firstUse{i, *tg}
+			}
 			t.routeTargets[tg.Sink][i] = append(t.routeTargets[tg.Sink][i], t.targetIndex(*tg))
 		}
+	}
+	if catchAll < 0 {
+		errs = append(errs, errors.New(missingCatchAll(rs)))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("routes: %w", errors.Join(errs...))
 	}
 	return t, nil
+}
+
+// compilePatterns checks and compiles a match field's patterns, reporting
+// each bad one to bad.
+func compilePatterns(pats []string, check func(string) error, bad func(string, error)) []*glob {
+	var out []*glob
+	for _, p := range pats {
+		err := check(p)
+		var g *glob
+		if err == nil {
+			g, err = compileGlob(p)
+		}
+		if err != nil {
+			bad(p, err)
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// groupChars says what CloudWatch Logs allows in a log group name
+// (CreateLogGroup's pattern [\.\-_/#A-Za-z0-9]+).
+const groupChars = "a-z A-Z 0-9 _ - / . #"
+
+func isGroupChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-/.#", c)
+}
+
+// checkGroupPattern refuses a log-group pattern that can never match a log
+// group name: one with a character CloudWatch Logs does not allow in the
+// names, such as glob syntax this matcher does not have.
+func checkGroupPattern(p string) error {
+	for _, c := range p {
+		if c == '*' || isGroupChar(c) {
+			continue
+		}
+		what, fix := fmt.Sprintf("%q", c), "; remove it"
+		switch c {
+		case '?':
+			fix = "; '?' is not a wildcard here: use '*' (any characters within a '/'-separated segment)"
+		case '{', '}', ',':
+			fix = "; there is no {a,b} alternation here: list one pattern per alternative"
+		case '[', ']':
+			fix = "; there are no [...] character classes here: use '*', or one pattern per name"
+		case ' ':
+			what = "a space"
+		}
+		return fmt.Errorf("%s cannot be in a log group name (CloudWatch Logs allows %s), so the pattern would never match%s", what, groupChars, fix)
+	}
+	return nil
+}
+
+// checkStreamPattern refuses a log-stream pattern that can never match a
+// log stream name: CloudWatch Logs allows any character but ':' and '*' in
+// them ('*' is the wildcard here).
+func checkStreamPattern(p string) error {
+	if strings.ContainsRune(p, ':') {
+		return errors.New("':' cannot be in a log stream name (CloudWatch Logs allows any character but ':' and '*'), so the pattern would never match; remove it")
+	}
+	return nil
+}
+
+// missingCatchAll is the error of a table that does not end with a route
+// without match, with the line to add.
+func missingCatchAll(rs []Route) string {
+	name := "rest"
+	for n := 2; slices.ContainsFunc(rs, func(r Route) bool { return r.Name == name }); n++ {
+		name = fmt.Sprintf("rest-%d", n)
+	}
+	keep := SinkS3
+	for _, r := range rs {
+		if len(r.To) > 0 {
+			keep = r.To[0].Sink
+			break
+		}
+	}
+	why := "the table is empty, so every event would be dropped without a word"
+	if len(rs) > 0 {
+		why = fmt.Sprintf("its last route, %d (%q), has a match, so an event no route matches would be dropped without a word", len(rs), rs[len(rs)-1].Name)
+	}
+	return fmt.Sprintf(`the table must end with a route without "match" (a catch-all): %s; add {"name": %q, "to": []} as the last route to drop the rest on purpose, or {"name": %q, "to": [%q]} to keep it`,
+		why, name, name, keep)
+}
+
+// aliasProblem explains why target tg of route i, which resolves to where
+// prev's target already goes, is refused, and what to write instead.
+func aliasProblem(rs []Route, i int, tg Target, prev firstUse, dest Target, d Defaults) string {
+	var where, twice, parallel string
+	switch dest.Sink {
+	case SinkS3:
+		where = "write under S3 prefix " + dest.Prefix + "/"
+		twice = "every event of the route would be written twice to the same object keys"
+		parallel = "the two targets would write the same object keys in parallel and overwrite each other's objects"
+	case SinkFirehose:
+		where = "deliver to Firehose stream " + dest.Stream
+		twice = "every event of the route would be delivered twice"
+		parallel = "the same stream would be counted, retried and quarantined under two names"
+	default:
+		where = fmt.Sprintf("put into log groups %s, streams %s, in %s", dest.GroupTemplate, dest.StreamTemplate, dest.Region)
+		twice = "every event of the route would be put twice into the same log streams"
+		parallel = "the same log streams would be counted, retried and quarantined under two names"
+	}
+	var notes []string
+	for _, t := range []Target{prev.target, tg} {
+		if used := defaultsUsed(t, d); used != "" {
+			notes = append(notes, t.Name()+" takes the default "+used)
+		}
+	}
+	note := ""
+	if len(notes) > 0 {
+		note = " (" + strings.Join(notes, "; ") + ")"
+	}
+	if prev.route == i {
+		return fmt.Sprintf("targets %s and %s both %s%s: %s; keep one of them", prev.target.Name(), tg.Name(), where, note, twice)
+	}
+	return fmt.Sprintf("target %s would %s, as target %s of route %d (%q) does%s: %s; write the target the same way in both routes",
+		tg.Name(), where, prev.target.Name(), prev.route+1, rs[prev.route].Name, note, parallel)
+}
+
+// defaultsUsed names the settings t leaves out and their defaults in d.
+func defaultsUsed(t Target, d Defaults) string {
+	var used []string
+	add := func(field, v, def string) {
+		if v == "" && def != "" {
+			used = append(used, field+" "+def)
+		}
+	}
+	switch t.Sink {
+	case SinkS3:
+		add("prefix", t.Prefix, strings.Trim(d.S3Prefix, "/"))
+	case SinkFirehose:
+		add("stream", t.Stream, d.FirehoseStream)
+	case SinkLogs:
+		add("region", t.Region, d.LogsRegion)
+		add("groupTemplate", t.GroupTemplate, d.LogsGroupTemplate)
+		add("streamTemplate", t.StreamTemplate, d.LogsStreamTemplate)
+	}
+	return strings.Join(used, ", ")
 }
 
 // MaxPrefixLength bounds an S3 key prefix, leaving the rest of S3's
@@ -250,6 +486,9 @@ func checkTarget(t *Target) error {
 	only("region", t.Region, SinkLogs)
 	only("groupTemplate", t.GroupTemplate, SinkLogs)
 	only("streamTemplate", t.StreamTemplate, SinkLogs)
+	if t.SharedGroup && t.Sink != SinkLogs {
+		errs = append(errs, fmt.Errorf("sharedGroup is a %s setting, not %s", SinkLogs, t.Sink))
+	}
 	if t.Prefix != "" {
 		if err := CheckPrefix(t.Prefix); err != nil {
 			errs = append(errs, err)
@@ -293,7 +532,8 @@ func (t *Table) RouteTargets(route int, sink string) []int {
 }
 
 // Match returns the index of the first route matching a record of owner,
-// logGroup and logStream, or -1 when none does (the record is dropped).
+// logGroup and logStream. A table New accepted always has one (its last
+// route matches everything); -1, no route, is left for a zero Table.
 func (t *Table) Match(owner, logGroup, logStream string) int {
 	for i := range t.compiled {
 		if t.compiled[i].match(owner, logGroup, logStream) {

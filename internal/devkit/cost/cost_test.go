@@ -19,7 +19,7 @@ func near(t *testing.T, what string, got, want float64) {
 // and the GB-seconds stay 10,000 × 1769/1024; above it a one-core path
 // pays for memory it cannot use.
 func TestLambdaPerTB(t *testing.T) {
-	w := Workload{Ratio: 10}
+	w := Workload{Ratio: 10, TBPerMonth: 30}
 	requests := 1e12 / (6 << 20 * 0.75 * 10) * 0.20 / 1e6
 	cpu, usd := lambdaPerTB(100, 1024, w)
 	near(t, "cpu seconds", cpu, 10000)
@@ -31,19 +31,32 @@ func TestLambdaPerTB(t *testing.T) {
 }
 
 // TestStreamPerTB checks the stream charges for 4,000-byte records at a
-// gzip ratio of 8: 1.25×10^11 compressed bytes in 31.25 million records.
+// gzip ratio of 8: 1.25x10^11 compressed bytes (116.4 GB of 2^30) in 31.25
+// million records. On demand: data in with each record rounded up to 4 KB
+// (4,096 bytes) at $0.08/GB, one standard consumer's read of the 116.4 GB
+// at $0.04/GB, and 730 stream-hours at $0.04 spread over 30 TB a month.
+// Provisioned: full shards (1.25x10^11 / 2^20 / 3,600 = 33.1 shard-hours)
+// at $0.015, and one 25 KB PUT unit per record at $0.014 per million.
 func TestStreamPerTB(t *testing.T) {
-	od, prov := streamPerTB(Workload{Ratio: 8, RecordBytes: 4000})
+	s := streamPerTB(Workload{Ratio: 8, RecordBytes: 4000, TBPerMonth: 30})
 	records := 1e12 / 8 / 4000
-	near(t, "on demand", od, records*4096/(1<<30)*0.08) // each record rounded up to 4 KB
-	near(t, "provisioned", prov, 1e12/8/(1<<20)/3600*0.015+records*0.014/1e6)
+	near(t, "in", s.In, records*4096/(1<<30)*0.08)
+	near(t, "read", s.Read, 1e12/8/(1<<30)*0.04)
+	near(t, "stream-hours", s.Hours, 730*0.04/30)
+	near(t, "on demand", s.OnDemand(), records*4096/(1<<30)*0.08+1e12/8/(1<<30)*0.04+730*0.04/30)
+	near(t, "provisioned", s.Provisioned, 1e12/8/(1<<20)/3600*0.015+records*0.014/1e6)
+	// Before issue 26 the on-demand figure was the data in alone: the read
+	// and the stream-hours add 53% here.
+	if s.OnDemand() < 1.5*s.In {
+		t.Errorf("on demand %v leaves out the read or the stream-hours (in alone: %v)", s.OnDemand(), s.In)
+	}
 }
 
 // TestMemoryFor checks the memory size follows the slower of the two
 // needs: CPU for a full shard with headroom, or GOMEMLIMIT for the heap.
 func TestMemoryFor(t *testing.T) {
 	// A full shard is 10.48576 MB/s of JSON.
-	w := Workload{Ratio: 10}
+	w := Workload{Ratio: 10, TBPerMonth: 30}
 	if got := memoryFor(100, 60, w); got != 384 { // CPU: 1769×2×10.49/100 = 371 MB
 		t.Errorf("CPU-bound: %d MB, want 384", got)
 	}
@@ -59,10 +72,10 @@ func TestMemoryFor(t *testing.T) {
 // events are 2.5×10^9 per TB; one per record bills 5 KB each.
 func TestFirehoseIngestion(t *testing.T) {
 	p := Path{Sink: "Firehose", DecodeMBps: 400, NaiveMBps: 40, OursMBps: 120, EventsPerByte: 1.0 / 400, OursUnitsPerEvent: 0.1, NaiveUnitsPerEvent: 1}
-	r := Build([]Path{p}, Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5}, 1024)[0]
+	r := Build([]Path{p}, Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5, TBPerMonth: 30}, 1024)[0]
 	near(t, "naive", r.ServiceNaive, 2.5e9*5120/(1<<30)*0.029)
 	near(t, "packed", r.Service, 2.5e9*0.1*5120/(1<<30)*0.029)
-	logs := Build([]Path{{Sink: "CloudWatch Logs", DecodeMBps: 1, NaiveMBps: 1, OursMBps: 1}}, Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5}, 1024)[0]
+	logs := Build([]Path{{Sink: "CloudWatch Logs", DecodeMBps: 1, NaiveMBps: 1, OursMBps: 1}}, Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5, TBPerMonth: 30}, 1024)[0]
 	near(t, "logs", logs.Service, 0.5e12/(1<<30)*0.50)
 }
 
@@ -90,7 +103,7 @@ PASS
 		t.Fatal("a benchmark without results has a median")
 	}
 	var buf bytes.Buffer
-	Write(&buf, Build([]Path{{Sink: "S3", DecodeMBps: 300, NaiveMBps: 30, OursMBps: 120}}, Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5}, 1024), Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5}, 1024)
+	Write(&buf, Build([]Path{{Sink: "S3", DecodeMBps: 300, NaiveMBps: 30, OursMBps: 120}}, Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5, TBPerMonth: 30}, 1024), Workload{Ratio: 8, RecordBytes: 4000, MessageFraction: 0.5, TBPerMonth: 30}, 1024)
 	if !strings.Contains(buf.String(), "| S3 | 300 | 30 | 120 | 4.00x | 40% |") {
 		t.Errorf("table:\n%s", buf.String())
 	}

@@ -1,10 +1,13 @@
 // Command cost turns the sinks' whole-path benchmarks into what a TB of
 // log JSON costs: Lambda (from the measured CPU time per MB), the Kinesis
-// stream, and the Firehose or CloudWatch Logs ingestion, logfan beside the
-// naive pipelines, and the function memory size the measurements support.
-// `make cost` runs the benchmarks and then this on their output:
+// stream (data in, the sink's read and the stream-hours on demand, or
+// provisioned shards), and the Firehose or CloudWatch Logs ingestion,
+// logfan beside the naive pipelines, and the function memory size the
+// measurements support. Prices come from internal/capacity, which
+// `logfan plan` shares. `make cost` runs the benchmarks and then this on
+// their output:
 //
-//	go run ./internal/devkit/cost [-memory 1024] bench/cost.txt
+//	go run ./internal/devkit/cost [-memory 1024] [-tb-per-month 30] bench/cost.txt
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/logfan/logfan/internal/capacity"
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/subscription"
@@ -33,22 +37,23 @@ var benches = []pathBench{
 
 func main() {
 	memory := flag.Int("memory", 1024, "function memory size in MB to price (the stack's default)")
+	tbPerMonth := flag.Float64("tb-per-month", 30, "TB of log JSON the stream carries a month, over which its on-demand stream-hours are spread (30: 1 TB a day)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: cost [-memory MB] BENCH_OUTPUT")
+		fmt.Fprintln(os.Stderr, "usage: cost [-memory MB] [-tb-per-month TB] BENCH_OUTPUT")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	if flag.NArg() != 1 || *memory < capacity.MinMemoryMB || *memory > capacity.MaxMemoryMB || !(*tbPerMonth > 0) {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *memory); err != nil {
+	if err := run(flag.Arg(0), *memory, *tbPerMonth); err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(1)
 	}
 }
 
-func run(file string, memory int) error {
+func run(file string, memory int, tbPerMonth float64) error {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -69,6 +74,7 @@ func run(file string, memory int) error {
 	if err != nil {
 		return err
 	}
+	w.TBPerMonth = tbPerMonth
 	Write(os.Stdout, Build(paths, w, memory), w, memory)
 	return nil
 }

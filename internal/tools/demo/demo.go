@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
+	senderstable "github.com/logfan/logfan/internal/tools/senders"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
@@ -78,6 +80,9 @@ type Options struct {
 	// Faults is the share of the handlers' AWS requests (sinks, quarantine,
 	// ledger) failed on the way to the emulator: throttling, 5xx, timeouts.
 	Faults float64
+	// Silent stops the last sender halfway (its heartbeats and its data):
+	// the watchdog must then report it silent.
+	Silent bool
 }
 
 // Run performs the demo and returns its report; the error is about the run
@@ -133,9 +138,10 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	groups := SenderGroups()
-	if err := SetupSenders(ctx, c, rec, groups); err != nil {
+	if err := SetupSenders(ctx, c, rec, append(groups, HeartbeatGroup())); err != nil {
 		return nil, err
 	}
+	senders := DemoSenders(accountOf(rec.StreamARN))
 	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
 		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, LogsRegion)
 
@@ -147,14 +153,20 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		defer mu.Unlock()
 		return fmt.Sprintf("senders: %d/%d events written", sentSoFar, o.Events)
 	})
-	sent, err := WriteEvents(ctx, c, groups, rep.Run, o.Events, o.Seed, func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() })
+	sent, err := WriteEvents(ctx, c, Plan{
+		Groups: groups, Senders: senders, Stream: o.Names.Stream, Run: rep.Run, Events: o.Events, Seed: o.Seed, StopLast: o.Silent,
+		Progress: func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() },
+	})
 	stopProgress()
 	rep.Sent = sent
 	if err != nil {
 		return rep, err
 	}
-	o.printf("senders: wrote %d events in %d PutLogEvents calls to %d streams of %d log groups, subscribed with filter %q",
-		sent.Events, sent.Calls, sent.Streams, sent.Groups, SubscriptionFilterName)
+	o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
+		sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
+	if o.Silent {
+		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
+	}
 
 	// Consumers: one event source mapping (poller) per sink, all at once.
 	targets := o.Targets
@@ -170,7 +182,12 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	}
 	runs := make([]*sinkRun, len(targets))
 	for i, t := range targets {
-		if runs[i], err = o.newSinkRun(ctx, c, rec, t); err != nil {
+		// One function writes sender health, as in the stack: the first.
+		healthTable := ""
+		if i == 0 {
+			healthTable = o.Names.HealthTable
+		}
+		if runs[i], err = o.newSinkRun(ctx, c, rec, t, healthTable); err != nil {
 			return rep, err
 		}
 	}
@@ -200,6 +217,13 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	o.printf("%s", consumers())
 	if err := errors.Join(errs...); err != nil {
 		return rep, err
+	}
+	// Lambda ends idle instances with SIGTERM, on which app.Main writes the
+	// sender health still in memory: the same here.
+	for _, r := range runs {
+		if err := r.shutdown(ctx); err != nil {
+			return rep, err
+		}
 	}
 
 	// Read back and reconcile.
@@ -242,9 +266,26 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
 		rep.Sinks = append(rep.Sinks, sr)
 	}
+	if o.Names.HealthTable != "" {
+		if rep.Health, err = o.watchdog(ctx, c, senders); err != nil {
+			return rep, err
+		}
+	}
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	fmt.Fprintln(o.Out)
 	rep.WriteTable(o.Out)
+	if rep.Health != nil {
+		// The senders as `logfan senders` lists them (without -log-groups).
+		table := *rep.Health
+		table.Senders = slices.Clone(table.Senders)
+		for i := range table.Senders {
+			table.Senders[i].LogGroups = nil
+		}
+		fmt.Fprintln(o.Out)
+		if err := senderstable.Write(o.Out, &table); err != nil {
+			return rep, err
+		}
+	}
 	fmt.Fprintf(o.Out, "\ndemo: %d events through %d shards in %s\n", sent.Events, rec.Shards, rep.Elapsed)
 	fmt.Fprintln(o.Out, rep.Summary())
 
@@ -315,9 +356,34 @@ type sinkRun struct {
 	poller *poller.Poller
 	stats  poller.Stats
 
-	mu     sync.Mutex
-	sum    totals
-	parked map[int]bool // events of records given to the on-failure destination
+	mu       sync.Mutex
+	sum      totals
+	parked   map[int]bool // events of records given to the on-failure destination
+	handlers []poller.Invoker
+}
+
+// shutdown ends every handler of the run as Lambda ends an instance. With
+// -faults a write may fail: unlike Lambda, which gives an instance one
+// chance, the demo tries again (only what is left is written again).
+func (r *sinkRun) shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.handlers {
+		s, ok := h.(interface{ Shutdown(context.Context) error })
+		if !ok {
+			continue
+		}
+		var err error
+		for range 10 {
+			if err = s.Shutdown(ctx); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: sender health at shutdown: %w", r.target.Sink, err)
+		}
+	}
+	return nil
 }
 
 // totals adds up the handler's per-invocation summaries.
@@ -343,7 +409,7 @@ func (r *sinkRun) status() string {
 		r.target.Sink, r.sum.Delivered, done, len(st.Shards), st.Invocations, st.Retries)
 }
 
-func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t Target) (*sinkRun, error) {
+func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t Target, healthTable string) (*sinkRun, error) {
 	r := &sinkRun{target: t, parked: map[int]bool{}}
 	logOut := io.Discard
 	if o.Log != nil {
@@ -361,7 +427,9 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 			r.sum.Quarantined += s.Quarantined
 			r.sum.Rejected += s.Rejected
 			r.sum.poison += len(s.Poison)
+			r.sum.Heartbeats += s.Heartbeats
 		},
+		HealthTable: healthTable,
 	}
 	if o.Faults > 0 {
 		chaos := faults.NewChaos(o.Seed, uint64(len(t.Sink)), o.Faults)
@@ -374,7 +442,15 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	}
 	// Then one handler per shard, like Lambda's execution environments: a
 	// handler instance is never invoked concurrently.
-	newHandler := func(string) (poller.Invoker, error) { return t.NewHandler(ctx, deps) }
+	newHandler := func(string) (poller.Invoker, error) {
+		h, err := t.NewHandler(ctx, deps)
+		if err == nil {
+			r.mu.Lock()
+			r.handlers = append(r.handlers, h)
+			r.mu.Unlock()
+		}
+		return h, err
+	}
 	account := accountOf(rec.StreamARN)
 	fn := o.Names.FunctionName(t.Sink)
 	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}

@@ -26,6 +26,7 @@ import (
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/quarantine/s3quarantine"
@@ -64,7 +65,7 @@ func TestDemoAllSinks(t *testing.T) {
 			t.Errorf("%s: %+v", s.Sink, s)
 		}
 	}
-	want := "demo: sent 300 events; s3 300, firehose 300, logs 300; lost 0"
+	want := "demo: sent 300 events; s3 300, firehose 300, logs 300; lost 0; senders 3 ok"
 	if !strings.Contains(out.String(), want+"\n") {
 		t.Fatalf("output lacks %q:\n%s", want, out)
 	}
@@ -82,10 +83,10 @@ func TestDemoStdoutEndToEnd(t *testing.T) {
 	if s.Sent != 1200 || !s.ExactlyOnce() || s.Lost != 0 || rep.Shards < 2 {
 		t.Fatalf("report %+v (shards %d)\n%s", s, rep.Shards, out)
 	}
-	if rep.Sent.Groups != len(SenderGroups()) || rep.Sent.Calls < 1200/MaxEventsPerCall {
+	if rep.Sent.Groups != len(SenderGroups())*len(rep.Sent.Accounts) || rep.Sent.Calls < 1200/MaxEventsPerCall {
 		t.Fatalf("sent %+v", rep.Sent)
 	}
-	for _, want := range []string{"demo: senders: wrote 1200 events", "sink  sent  landed", "demo: sent 1200 events; stdout 1200; lost 0"} {
+	for _, want := range []string{"demo: senders: wrote 1200 events", "sink  sent  landed", "demo: sent 1200 events; stdout 1200; lost 0; senders 3 ok\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -283,5 +284,74 @@ func TestQuarantinedMessagesReadsTheSinksEvents(t *testing.T) {
 	msgs, err := quarantinedMessages(context.Background(), c, cfg)
 	if err != nil || len(msgs) != 1 || msgs[0] != "too big"+eventKey("r", 0) {
 		t.Fatalf("got %q, %v", msgs, err)
+	}
+}
+
+// TestDemoSenderHealth is the demo's sender health: three accounts (the
+// emulator's own through moto's subscription, two written as CloudWatch
+// Logs writes them) with heartbeats; with Silent the last one stops
+// halfway and the watchdog reports it silent. Its events sent before
+// stopping are all delivered, and no heartbeat reaches a sink.
+func TestDemoSenderHealth(t *testing.T) {
+	emutest.Require(t, srv)
+	for _, silent := range []bool{false, true} {
+		o, out := testOptions(t, 900)
+		o.Silent = silent
+		o.Targets = []Target{StdoutTarget()}
+		rep, err := o.Run(context.Background())
+		if err != nil {
+			t.Fatalf("demo: %v\n%s", err, out)
+		}
+		if s := rep.Sinks[0]; s.Sent != 900 || !s.ExactlyOnce() || s.Heartbeats != 0 {
+			t.Errorf("silent=%v: %+v", silent, s)
+		}
+		if err := rep.HealthProblem(silent); err != nil {
+			t.Errorf("silent=%v: %v\n%s", silent, err, out)
+		}
+		want := "demo: sent 900 events; stdout 900; lost 0; senders 3 ok\n"
+		if silent {
+			want = "demo: sent 900 events; stdout 900; lost 0; senders 2 ok, 1 silent\n"
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+		if len(rep.Sent.Accounts) != 3 || rep.Sent.Heartbeats < 3*5 {
+			t.Errorf("silent=%v: sent %+v", silent, rep.Sent)
+		}
+		// Every account sent data; the stopped one only in the first half.
+		byOwner, groups := map[string]int{}, map[string]map[string]bool{}
+		for _, s := range rep.Sent.Sources {
+			byOwner[s.Owner] += s.N
+			if groups[s.Owner] == nil {
+				groups[s.Owner] = map[string]bool{}
+			}
+			groups[s.Owner][s.Group] = true
+		}
+		for _, a := range rep.Sent.Accounts {
+			if byOwner[a] == 0 {
+				t.Errorf("silent=%v: %s sent nothing", silent, a)
+			}
+		}
+		// The watchdog counted each account's heartbeats and traffic.
+		for _, s := range rep.Health.Senders {
+			if s.EventsToday != int64(byOwner[s.Account]) || s.ActiveLogGroups != len(groups[s.Account]) || s.LastHeartbeat.IsZero() {
+				t.Errorf("silent=%v: %s: %d events today (sent %d), %d log groups (sent to %d), last heartbeat %v", silent, s.Name(), s.EventsToday, byOwner[s.Account], s.ActiveLogGroups, len(groups[s.Account]), s.LastHeartbeat)
+			}
+		}
+	}
+}
+
+// TestHealthProblem: the demo fails when sender health is not what the run did.
+func TestHealthProblem(t *testing.T) {
+	rep := &Report{Sent: &Sent{Accounts: []string{"1", "2"}}, Health: &health.Report{Senders: []health.SenderStatus{{Account: "1", State: health.StateOK}, {Account: "2", State: health.StateOK}}}}
+	if err := rep.HealthProblem(false); err != nil {
+		t.Error(err)
+	}
+	if err := rep.HealthProblem(true); err == nil {
+		t.Error("-silent with every sender ok: want an error")
+	}
+	rep.Sinks = []SinkReport{{Sink: "s3", Heartbeats: 1}}
+	if err := rep.HealthProblem(false); err == nil || !strings.Contains(err.Error(), "heartbeat") {
+		t.Errorf("a delivered heartbeat: %v", err)
 	}
 }

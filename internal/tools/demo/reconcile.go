@@ -5,6 +5,9 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/logfan/logfan/internal/tools/senders"
+	"github.com/logfan/logfan/shared/health"
 )
 
 // SinkReport reconciles one sink: every event sent is landed, quarantined
@@ -29,6 +32,8 @@ type SinkReport struct {
 	Lost int
 	// Invocations and Retries come from the sink's poller.
 	Invocations, Retries int
+	// Heartbeats counts heartbeat events that landed in the sink: must be 0.
+	Heartbeats int
 }
 
 // ExactlyOnce reports whether every sent event landed once.
@@ -45,7 +50,7 @@ type quarantineTally struct {
 // sent events 0..sent-1 of run; q is what the sink quarantined and parked
 // holds the events of records handed to the on-failure destination.
 func reconcile(sink, run string, sent int, landed []string, q quarantineTally, poison int, parked map[int]bool) SinkReport {
-	r := SinkReport{Sink: sink, Sent: sent, Quarantined: q.count, PoisonRecords: poison}
+	r := SinkReport{Sink: sink, Sent: sent, Quarantined: q.count, PoisonRecords: poison, Heartbeats: countHeartbeats(landed)}
 	if q.keys != nil {
 		r.Quarantined = len(q.keys)
 	}
@@ -102,6 +107,10 @@ type Report struct {
 	Dropped int
 	// Misrouted counts events that landed in a target their route does not name.
 	Misrouted int
+	// Health is the watchdog's report after the run (nil without a health table).
+	Health *health.Report
+	// HeartbeatsDelivered counts heartbeat events found in any sink or target: must be 0.
+	HeartbeatsDelivered int
 }
 
 // Lost totals the lost events over the sinks.
@@ -126,7 +135,55 @@ func (r *Report) Summary() string {
 	if r.Sent != nil {
 		sent = r.Sent.Events
 	}
-	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost())
+	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost()) + r.sendersSummary()
+}
+
+// HealthProblem says how sender health differs from what the run did:
+// every sender ok, or with the last one stopped (Options.Silent) that one
+// silent and the others ok; and no heartbeat in any sink.
+func (r *Report) HealthProblem(silent bool) error {
+	if n := r.DeliveredHeartbeats(); n > 0 {
+		return fmt.Errorf("%d heartbeat events were delivered to a sink", n)
+	}
+	if r.Health == nil || r.Sent == nil {
+		return nil
+	}
+	for i, a := range r.Sent.Accounts {
+		want := health.StateOK
+		if silent && i == len(r.Sent.Accounts)-1 {
+			want = health.StateSilent
+		}
+		got := "missing"
+		for _, s := range r.Health.Senders {
+			if s.Account == a {
+				got = s.State
+			}
+		}
+		if got != want {
+			return fmt.Errorf("sender %s is %s, want %s", a, got, want)
+		}
+	}
+	if len(r.Health.Senders) != len(r.Sent.Accounts) {
+		return fmt.Errorf("%d senders reported, want %d", len(r.Health.Senders), len(r.Sent.Accounts))
+	}
+	return nil
+}
+
+// sendersSummary is the last line's sender-health part: "; senders 2 ok, 1 silent".
+func (r *Report) sendersSummary() string {
+	if r.Health == nil {
+		return ""
+	}
+	return "; senders " + senders.Tally(r.Health)
+}
+
+// DeliveredHeartbeats totals the heartbeat events that reached a sink.
+func (r *Report) DeliveredHeartbeats() int {
+	n := r.HeartbeatsDelivered
+	for _, s := range r.Sinks {
+		n += s.Heartbeats
+	}
+	return n
 }
 
 // WriteTable prints the reconciliation table, one row per sink.

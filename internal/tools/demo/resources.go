@@ -72,6 +72,9 @@ type Names struct {
 	// LedgerTable is the DynamoDB table of what landed before a retry point
 	// (context dedupe, on by default); empty turns the ledger off.
 	LedgerTable string
+	// HealthTable is the sender-health table (package health), which one
+	// sink's handler writes and the watchdog reads.
+	HealthTable string
 	// FunctionPrefix prefixes the consumer function names, which end in the
 	// stack's logical IDs (LogfanRecipient-S3Function, ...) as CloudFormation names them.
 	FunctionPrefix string
@@ -93,6 +96,7 @@ func DefaultNames() Names {
 		FirehoseBucket:   "logfan-firehose-data",
 		OnFailureBucket:  "logfan-quarantine",
 		LedgerTable:      "logfan-ledger",
+		HealthTable:      "logfan-health",
 		FunctionPrefix:   naming.RecipientStack + "-",
 	}
 }
@@ -104,6 +108,9 @@ func (n Names) WithSuffix(suffix string) Names {
 	}
 	if n.LedgerTable != "" {
 		n.LedgerTable += suffix
+	}
+	if n.HealthTable != "" {
+		n.HealthTable += suffix
 	}
 	return n
 }
@@ -265,6 +272,11 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 			return nil, err
 		}
 	}
+	if n.HealthTable != "" {
+		if err := CreateHealthTable(ctx, c.DynamoDB, n.HealthTable); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -329,6 +341,12 @@ func SenderGroups() []SenderGroup {
 		{Name: "/demo/cloudtrail", Kind: "cloudtrail", Streams: []string{"111111111111_CloudTrail_us-east-1"}},
 		{Name: "/demo/vpc/flow-logs", Kind: "vpcflow", Streams: []string{"eni-0a1b2c3d4e5f60718-all", "eni-0f1e2d3c4b5a69788-all"}},
 	}
+}
+
+// HeartbeatGroup is the sender stack's heartbeat log group, as the demo's
+// emulator account has it.
+func HeartbeatGroup() SenderGroup {
+	return SenderGroup{Name: config.DefaultHeartbeatLogGroup, Kind: "heartbeat", Streams: []string{"logfan-heartbeat"}}
 }
 
 // SetupSenders creates the sender log groups and streams and subscribes

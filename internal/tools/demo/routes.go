@@ -29,7 +29,7 @@ const RoutedLogsRegion = "eu-central-1"
 // groups: CloudTrail to six targets (two S3 prefixes, two Firehose streams,
 // two Logs regions), flow logs dropped on purpose, the orders function's
 // logs to a second S3 prefix and Firehose, the payments function's logs to
-// the default Logs target, and nothing else matched (dropped).
+// the default Logs target, and the rest dropped on purpose by the catch-all.
 func Routes(n Names) string {
 	return fmt.Sprintf(`[
   {"name": "security", "match": {"logGroups": ["/demo/cloudtrail"]},
@@ -38,8 +38,22 @@ func Routes(n Names) string {
   {"name": "flows", "match": {"logGroups": ["/demo/vpc/**"]}, "to": []},
   {"name": "orders", "match": {"logGroups": ["/aws/lambda/orders"], "logStreams": ["*/*/*/[$LATEST]*"]},
    "to": [{"sink": "s3", "prefix": "apps"}, "firehose"]},
-  {"name": "payments", "match": {"logGroups": ["/aws/lambda/payments"]}, "to": ["logs"]}
+  {"name": "payments", "match": {"logGroups": ["/aws/lambda/payments"]}, "to": ["logs"]},
+  {"name": "rest", "to": []}
 ]`, SIEMStream(n), RoutedLogsRegion)
+}
+
+// RouteDefaults are the defaults the demo's functions resolve route
+// targets against: every sink's, as Env sets them.
+func RouteDefaults(n Names) routes.Defaults {
+	s3, fh, logs := n.Env(config.SinkS3), n.Env(config.SinkFirehose), n.Env(config.SinkLogs)
+	return routes.Defaults{
+		S3Prefix:           s3[config.EnvS3Prefix],
+		FirehoseStream:     fh[config.EnvFirehoseStream],
+		LogsRegion:         logs[config.EnvLogsRegion],
+		LogsGroupTemplate:  logs[config.EnvLogsGroupTemplate],
+		LogsStreamTemplate: logs[config.EnvLogsStreamTemplate],
+	}
 }
 
 // SIEMStream is the routes' second Firehose stream.
@@ -69,7 +83,7 @@ type routedTarget struct {
 // regions need nothing created ahead).
 func setupRoutes(ctx context.Context, c *Clients, rec *Recipient, n Names) (*routed, error) {
 	text := Routes(n)
-	table, err := config.ParseRoutes([]byte(text))
+	table, err := config.ParseRoutes([]byte(text), RouteDefaults(n))
 	if err != nil {
 		return nil, fmt.Errorf("the demo's routes: %w", err)
 	}
@@ -165,7 +179,11 @@ func (rt *routed) reconcile(ctx context.Context, c *Clients, rep *Report, owner 
 	sent := rep.Sent
 	route := make([]int, sent.Events) // each event's route, -1 for none
 	for _, s := range sent.Sources {
-		r := rt.table.Match(owner, s.Group, s.Stream)
+		o := s.Owner
+		if o == "" {
+			o = owner
+		}
+		r := rt.table.Match(o, s.Group, s.Stream)
 		for k := s.First; k < s.First+s.N; k++ {
 			route[k] = r
 		}
@@ -186,6 +204,7 @@ func (rt *routed) reconcile(ctx context.Context, c *Clients, rep *Report, owner 
 			return err
 		}
 		seen := make([]int, sent.Events)
+		rep.HeartbeatsDelivered += countHeartbeats(landed)
 		for _, msg := range landed {
 			if run, n, ok := parseKey(msg); ok && run == rep.Run && n >= 0 && n < sent.Events {
 				seen[n]++
@@ -293,7 +312,7 @@ func (r *Report) routedSummary() string {
 	if r.Sent != nil {
 		sent = r.Sent.Events
 	}
-	return fmt.Sprintf("demo: sent %d events; %s; dropped %d; lost %d", sent, strings.Join(parts, ", "), r.Dropped, r.Lost())
+	return fmt.Sprintf("demo: sent %d events; %s; dropped %d; lost %d", sent, strings.Join(parts, ", "), r.Dropped, r.Lost()) + r.sendersSummary()
 }
 
 // writeRoutedTable prints the reconciliation per route and target.

@@ -22,15 +22,14 @@ func TestDemoRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	table, err := config.ParseRoutes([]byte(Routes(o.Names)))
+	table, err := config.ParseRoutes([]byte(Routes(o.Names)), RouteDefaults(o.Names))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What the table owes each sink, from what the senders wrote (the
-	// demo's routes match no owner, so moto's default account stands in).
+	// What the table owes each sink, from what the senders wrote.
 	owed, dropped := map[string]int{}, 0
 	for _, s := range rep.Sent.Sources {
-		r := table.Match("123456789012", s.Group, s.Stream)
+		r := table.Match(s.Owner, s.Group, s.Stream)
 		if r < 0 || len(table.Routes()[r].To) == 0 {
 			dropped += s.N
 			continue
@@ -54,7 +53,7 @@ func TestDemoRoutes(t *testing.T) {
 	if dropped == 0 || rep.Dropped != dropped || rep.Misrouted != 0 || rep.Lost() != 0 {
 		t.Errorf("dropped %d (want %d), misrouted %d, lost %d", rep.Dropped, dropped, rep.Misrouted, rep.Lost())
 	}
-	want := fmt.Sprintf("demo: sent 400 events; s3 %d, firehose %d, logs %d; dropped %d; lost 0", owed[routes.SinkS3], owed[routes.SinkFirehose], owed[routes.SinkLogs], dropped)
+	want := fmt.Sprintf("demo: sent 400 events; s3 %d, firehose %d, logs %d; dropped %d; lost 0; senders 3 ok", owed[routes.SinkS3], owed[routes.SinkFirehose], owed[routes.SinkLogs], dropped)
 	if !strings.Contains(out.String(), want+"\n") || !strings.Contains(out.String(), "route  ") {
 		t.Fatalf("output lacks the table or %q:\n%s", want, out)
 	}

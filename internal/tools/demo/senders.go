@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -11,8 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 // keyMark starts the tag every demo message ends with: it names the run and
@@ -42,74 +47,230 @@ func parseKey(msg string) (run string, n int, ok bool) {
 // make; moto turns each call into one subscription record.
 const MaxEventsPerCall = 100
 
+// Sender is one demo sender account.
+type Sender struct {
+	Account string
+	// Direct: the account's records are written into the stream as
+	// CloudWatch Logs writes them. moto delivers a subscription only to a
+	// stream of the sender's own account (it has no cross-account
+	// destinations), so only the recipient's own account can send through
+	// moto's CloudWatch Logs; the other demo accounts are written directly
+	// (see WriteDirect).
+	Direct bool
+}
+
+// DemoAccounts are the demo's extra sender accounts, beside the emulator's own.
+var DemoAccounts = []string{"111111111111", "222222222222"}
+
+// DemoSenders are the demo's senders: the emulator's account (through
+// moto's subscription delivery) and DemoAccounts (written directly).
+func DemoSenders(emulatorAccount string) []Sender {
+	out := []Sender{{Account: emulatorAccount}}
+	for _, a := range DemoAccounts {
+		out = append(out, Sender{Account: a, Direct: true})
+	}
+	return out
+}
+
 // Sent is what the senders wrote.
 type Sent struct {
 	// Run tags every message of this run.
 	Run string
-	// Events counts the events CloudWatch Logs accepted.
+	// Events counts the events CloudWatch Logs accepted (or the demo wrote directly).
 	Events int
-	// Calls counts PutLogEvents calls (one Kinesis record each on moto).
+	// Calls counts PutLogEvents calls and direct records (one Kinesis record each).
 	Calls int
-	// Groups and Streams count where they went.
+	// Groups and Streams count where they went, over all accounts.
 	Groups, Streams int
+	// Accounts are the sender accounts, in order (the last one is stopped by Plan.StopLast).
+	Accounts []string
+	// Heartbeats counts the heartbeat events written.
+	Heartbeats int
 	// Sources lists where each PutLogEvents call wrote, in order: what
 	// routing decides by (the routed demo computes each target's due from it).
 	Sources []Source
 }
 
-// Source is one PutLogEvents call: events First to First+N-1 went to Group/Stream.
+// Source is one PutLogEvents call: events First to First+N-1 went to Owner's Group/Stream.
 type Source struct {
-	Group, Stream string
-	First, N      int
+	Owner, Group, Stream string
+	First, N             int
 }
 
-// WriteEvents writes n events, tagged with run, across groups and their
-// streams in PutLogEvents calls of 1 to MaxEventsPerCall events. The
-// messages come from eventgen (deterministic for a seed), timestamps are
-// recent and increasing, and progress is told the running total.
-func WriteEvents(ctx context.Context, c *Clients, groups []SenderGroup, run string, n int, seed uint64, progress func(sent int)) (*Sent, error) {
-	type target struct{ group, stream, kind string }
+// Plan is what the senders write.
+type Plan struct {
+	Groups  []SenderGroup
+	Senders []Sender
+	// Stream is the recipient stream's name (direct writes).
+	Stream string
+	Run    string
+	Events int
+	Seed   uint64
+	// Window is the simulated time the events and heartbeats span, ending
+	// when the senders start writing: the demo runs minutes of senders'
+	// time in seconds (default SimulatedWindow).
+	Window time.Duration
+	// HeartbeatEvery is the senders' heartbeat interval in that time
+	// (default config.DefaultHeartbeatMinutes).
+	HeartbeatEvery time.Duration
+	// StopLast stops the last sender halfway through Window: no data and no
+	// heartbeat after it.
+	StopLast bool
+	// Progress is told the running total of events.
+	Progress func(sent int)
+}
+
+// SimulatedWindow is the senders' time a demo run spans: long enough for
+// a sender stopped halfway to be silent (config.DefaultSilentAfterMinutes)
+// when the watchdog looks.
+const SimulatedWindow = 40 * time.Minute
+
+// WriteEvents writes p.Events events, tagged with p.Run, across the
+// senders' groups and streams in PutLogEvents calls of 1 to
+// MaxEventsPerCall events, and every sender's heartbeats. The messages
+// come from eventgen (deterministic for a seed); timestamps spread over
+// p.Window, so that heartbeats and data tell the same story.
+func WriteEvents(ctx context.Context, c *Clients, p Plan) (*Sent, error) {
+	if p.Window <= 0 {
+		p.Window = SimulatedWindow
+	}
+	if p.HeartbeatEvery <= 0 {
+		p.HeartbeatEvery = time.Duration(config.DefaultHeartbeatMinutes) * time.Minute
+	}
+	type target struct {
+		sender              Sender
+		last                bool // of the last sender
+		group, stream, kind string
+	}
+	// Groups alternate fastest, then senders, then streams, so that even a
+	// short run writes to every group and, soon after, every sender.
 	var targets []target
-	for _, g := range groups {
-		for _, s := range g.Streams {
-			targets = append(targets, target{g.Name, s, g.Kind})
+	streams := 0
+	for _, g := range p.Groups {
+		streams = max(streams, len(g.Streams))
+	}
+	distinct := map[string]bool{}
+	for k := range streams {
+		for i, snd := range p.Senders {
+			for _, g := range p.Groups {
+				if len(g.Streams) == 0 {
+					continue
+				}
+				s := g.Streams[k%len(g.Streams)]
+				targets = append(targets, target{snd, i == len(p.Senders)-1, g.Name, s, g.Kind})
+				distinct[snd.Account+"\x00"+g.Name+"\x00"+s] = true
+			}
 		}
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("no sender log streams")
 	}
-	sent := &Sent{Run: run, Groups: len(groups), Streams: len(targets)}
-	rng := rand.New(rand.NewPCG(seed, seed+1))
-	gen := eventgen.New(seed)
-	// Recent enough for the logs sink (PutLogEvents rejects events older
-	// than 14 days), in order per call and per stream.
-	base := time.Now().Add(-time.Duration(n)*10*time.Millisecond - time.Minute)
-	for i := 0; sent.Events < n; i++ {
-		t := targets[i%len(targets)]
-		size := min(1+rng.IntN(MaxEventsPerCall), n-sent.Events)
-		src := eventgen.Source{Owner: "demo", LogGroup: t.group, LogStream: t.stream, Kind: t.kind}
-		m := gen.Message(src, size, base, time.Millisecond, 0)
-		evs := make([]cwltypes.InputLogEvent, size)
-		for j := range evs {
-			idx := sent.Events + j
-			evs[j] = cwltypes.InputLogEvent{
-				Timestamp: aws.Int64(base.Add(time.Duration(idx) * 10 * time.Millisecond).UnixMilli()),
-				Message:   aws.String(m.LogEvents[j].Message + eventKey(run, idx)),
+	sent := &Sent{Run: p.Run, Groups: len(p.Groups) * len(p.Senders), Streams: len(distinct)}
+	for _, snd := range p.Senders {
+		sent.Accounts = append(sent.Accounts, snd.Account)
+	}
+	rng := rand.New(rand.NewPCG(p.Seed, p.Seed+1))
+	gen := eventgen.New(p.Seed)
+	n := p.Events
+	end := time.Now()
+	start := end.Add(-p.Window)
+	stopAt := start.Add(p.Window / 2)
+	at := func(idx int) time.Time { return start.Add(time.Duration(int64(p.Window) * int64(idx) / int64(n))) }
+	// Heartbeats are written as the senders' time passes them.
+	nextBeat := start
+	beats := func(upTo time.Time) error {
+		for ; !nextBeat.After(upTo); nextBeat = nextBeat.Add(p.HeartbeatEvery) {
+			for i, snd := range p.Senders {
+				if p.StopLast && i == len(p.Senders)-1 && nextBeat.After(stopAt) {
+					continue
+				}
+				if err := writeHeartbeat(ctx, c, p.Stream, snd, nextBeat); err != nil {
+					return err
+				}
+				sent.Heartbeats++
 			}
 		}
-		out, err := c.Logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(t.group), LogStreamName: aws.String(t.stream), LogEvents: evs})
-		if err != nil {
-			return sent, fmt.Errorf("put %d log events to %s/%s: %w", size, t.group, t.stream, err)
+		return nil
+	}
+	active := targets
+	for i := 0; sent.Events < n; i++ {
+		if p.StopLast && !at(sent.Events).Before(stopAt) && len(active) == len(targets) {
+			active = nil
+			for _, t := range targets {
+				if !t.last {
+					active = append(active, t)
+				}
+			}
 		}
-		if r := out.RejectedLogEventsInfo; r != nil {
-			return sent, fmt.Errorf("CloudWatch Logs rejected events of %s/%s: %+v", t.group, t.stream, *r)
+		if err := beats(at(sent.Events)); err != nil {
+			return sent, err
 		}
-		sent.Sources = append(sent.Sources, Source{Group: t.group, Stream: t.stream, First: sent.Events, N: size})
+		t := active[i%len(active)]
+		size := min(1+rng.IntN(MaxEventsPerCall), n-sent.Events)
+		src := eventgen.Source{Owner: t.sender.Account, LogGroup: t.group, LogStream: t.stream, Kind: t.kind, Filter: SubscriptionFilterName}
+		m := gen.Message(src, size, start, time.Millisecond, 0)
+		for j := range m.LogEvents {
+			idx := sent.Events + j
+			m.LogEvents[j].Timestamp = at(idx).UnixMilli()
+			m.LogEvents[j].Message += eventKey(p.Run, idx)
+		}
+		if err := writeRecord(ctx, c, p.Stream, t.sender, m); err != nil {
+			return sent, err
+		}
+		sent.Sources = append(sent.Sources, Source{Owner: t.sender.Account, Group: t.group, Stream: t.stream, First: sent.Events, N: size})
 		sent.Events += size
 		sent.Calls++
-		if progress != nil {
-			progress(sent.Events)
+		if p.Progress != nil {
+			p.Progress(sent.Events)
 		}
 	}
-	return sent, nil
+	return sent, beats(end)
+}
+
+// writeRecord sends m's events: through moto's CloudWatch Logs (one
+// PutLogEvents call, which moto's subscription turns into one record), or
+// directly into the stream for a Direct sender.
+func writeRecord(ctx context.Context, c *Clients, stream string, snd Sender, m *subscription.Message) error {
+	if snd.Direct {
+		return WriteDirect(ctx, c, stream, m)
+	}
+	evs := make([]cwltypes.InputLogEvent, len(m.LogEvents))
+	for j, e := range m.LogEvents {
+		evs[j] = cwltypes.InputLogEvent{Timestamp: aws.Int64(e.Timestamp), Message: aws.String(e.Message)}
+	}
+	out, err := c.Logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(m.LogGroup), LogStreamName: aws.String(m.LogStream), LogEvents: evs})
+	if err != nil {
+		return fmt.Errorf("put %d log events to %s/%s: %w", len(evs), m.LogGroup, m.LogStream, err)
+	}
+	if r := out.RejectedLogEventsInfo; r != nil {
+		return fmt.Errorf("CloudWatch Logs rejected events of %s/%s: %+v", m.LogGroup, m.LogStream, *r)
+	}
+	return nil
+}
+
+// writeHeartbeat writes snd's heartbeat at: the EventBridge Scheduled Event
+// the sender stack's schedule rule writes into the heartbeat log group. A
+// direct sender's record carries the system fields its subscription filter
+// emits ("@aws.account", "@aws.region"); moto's delivery carries none.
+func writeHeartbeat(ctx context.Context, c *Clients, stream string, snd Sender, at time.Time) error {
+	hb := eventgen.Heartbeat{Owner: snd.Account, Region: Region, LogGroup: config.DefaultHeartbeatLogGroup, At: at, SystemFields: snd.Direct}
+	return writeRecord(ctx, c, stream, snd, hb.Message())
+}
+
+// WriteDirect puts m into the stream as CloudWatch Logs does for a
+// subscription: the gzip JSON payload as one record, partitioned by the
+// log stream (what "ByLogStream" distribution does). It stands in for the
+// cross-account delivery moto does not emulate.
+func WriteDirect(ctx context.Context, c *Clients, stream string, m *subscription.Message) error {
+	data, err := subscription.Encode(m)
+	if err != nil {
+		return fmt.Errorf("encode the payload of %s/%s: %w", m.LogGroup, m.LogStream, err)
+	}
+	key := sha256.Sum256([]byte(m.Owner + "\x00" + m.LogGroup + "\x00" + m.LogStream))
+	if _, err := c.Kinesis.PutRecord(ctx, &kinesis.PutRecordInput{
+		StreamName: aws.String(stream), Data: data, PartitionKey: aws.String(hex.EncodeToString(key[:16])),
+	}); err != nil {
+		return fmt.Errorf("put the record of %s %s/%s into %s: %w", m.Owner, m.LogGroup, m.LogStream, stream, err)
+	}
+	return nil
 }

@@ -23,6 +23,14 @@ import (
 // SubscriptionRoleName is the role name the CLI commands create in organization mode.
 const SubscriptionRoleName = "logfan-subscription"
 
+// HeartbeatName names the heartbeat's EventBridge rule and log resource
+// policy that the CLI commands create (the sender stack names its own).
+const HeartbeatName = "logfan-heartbeat"
+
+// maxHeartbeatMinutes is the sender stack's sender.MaxHeartbeatMinutes
+// (a test keeps them equal; the CLI does not link the CDK).
+const maxHeartbeatMinutes = 60
+
 // Request describes the sender to onboard.
 type Request struct {
 	// Account is the new sender's.
@@ -54,6 +62,11 @@ type Request struct {
 	LogGroups, LogGroupPrefixes []string
 	// Exclude lists log groups an account-level policy must leave out.
 	Exclude []string
+	// HeartbeatMinutes is the interval of the sender's heartbeat (0: none)
+	// and HeartbeatLogGroup the log group it is written to; the defaults
+	// are the sender stack's (config.DefaultHeartbeatMinutes, config.DefaultHeartbeatLogGroup).
+	HeartbeatMinutes  int
+	HeartbeatLogGroup string
 }
 
 var (
@@ -106,6 +119,9 @@ func (r Request) validate() (*plan, error) {
 	}
 	if r.RecipientStack == "" {
 		r.RecipientStack = naming.RecipientStack
+	}
+	if r.HeartbeatLogGroup == "" {
+		r.HeartbeatLogGroup = config.DefaultHeartbeatLogGroup
 	}
 	if r.RecipientRegion != "" {
 		if err := config.CheckRegion(r.RecipientRegion); err != nil {
@@ -168,6 +184,15 @@ func (r Request) validate() (*plan, error) {
 	}
 	if len(r.Exclude) > 0 && (len(r.LogGroups) > 0 || len(r.LogGroupPrefixes) > 0) {
 		bad("-exclude applies to an account-level subscription policy, printed only without -log-group and -log-group-prefix")
+	}
+	if r.HeartbeatMinutes < 0 || r.HeartbeatMinutes > maxHeartbeatMinutes {
+		bad("-heartbeat-minutes %d: want 0 (no heartbeat) to %d", r.HeartbeatMinutes, maxHeartbeatMinutes)
+	}
+	if !reLogGroup.MatchString(r.HeartbeatLogGroup) {
+		bad("-heartbeat-log-group %q: want 1-512 of . - _ / # letters digits", r.HeartbeatLogGroup)
+	}
+	if r.HeartbeatMinutes > 0 && (slices.Contains(r.LogGroups, r.HeartbeatLogGroup) || slices.Contains(r.Exclude, r.HeartbeatLogGroup)) {
+		bad("log group %s is the heartbeat group: the heartbeat commands subscribe it (drop it from -log-group and -exclude, or -heartbeat-minutes 0)", r.HeartbeatLogGroup)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -260,7 +285,11 @@ func (p *plan) subscriptionRole(w *errWriter) {
 	for _, region := range p.Regions {
 		sources = append(sources, fmt.Sprintf("arn:%s:logs:%s:%s:*", p.partition, region, p.Account))
 		if len(p.LogGroups) > 0 && len(p.LogGroupPrefixes) == 0 {
-			for _, g := range p.LogGroups {
+			groups := p.LogGroups
+			if p.heartbeat() {
+				groups = append(slices.Clone(groups), p.HeartbeatLogGroup)
+			}
+			for _, g := range groups {
 				resources = append(resources, fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", p.partition, region, p.Account, g))
 			}
 		} else {
@@ -300,9 +329,14 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 			w.printf("# CloudFormation cannot list log groups at deploy time: expand the prefixes now\n")
 			w.printf("# (groups created later need another run, or the account-level policy instead).\n")
 			w.printf("groups=%s\n", quote(groupsArg))
+			query := "'logGroups[].logGroupName'"
+			if p.heartbeat() {
+				// The heartbeat group gets its own filter below, never a second one.
+				query = fmt.Sprintf("'logGroups[?logGroupName!=`\"%s\"`].logGroupName'", p.HeartbeatLogGroup)
+			}
 			for _, pre := range p.LogGroupPrefixes {
 				w.printf("groups=\"$groups,$(aws logs describe-log-groups --region %s --log-group-name-prefix %s \\\n", region, quote(pre))
-				w.printf("  --query 'logGroups[].logGroupName' --output text | tr -s '[:space:]' ',')\"\n")
+				w.printf("  --query %s --output text | tr -s '[:space:]' ',')\"\n", query)
 			}
 			w.printf("groups=\"${groups#,}\"; groups=\"${groups%%,}\"\n\n")
 			groupsArg = "\"$groups\""
@@ -310,21 +344,22 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 			groupsArg = quote(groupsArg)
 		}
 		w.printf("# Either: the sender stack (one subscription filter per log group; at most two per group)\n")
-		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderLogGroups=%s%s\n\n",
-			naming.SenderStack, destination, p.Account, region, groupsArg, ctxOrg)
+		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderLogGroups=%s%s%s\n\n",
+			naming.SenderStack, destination, p.Account, region, groupsArg, ctxOrg, p.heartbeatContext())
 		w.printf("# Or: the AWS CLI, one call per log group (LimitExceededException: the group has two filters already)\n")
 		if len(p.LogGroupPrefixes) > 0 {
 			w.printf("for g in ${groups//,/ }; do\n")
 			w.printf("  aws logs put-subscription-filter --region %s --log-group-name \"$g\" --filter-name %s --filter-pattern \"\" \\\n", region, naming.SubscriptionFilter)
 			w.printf("    --destination-arn %s%s\n", destination, roleArg)
 			w.printf("done\n\n")
-			return
+		} else {
+			for _, g := range p.LogGroups {
+				w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
+				w.printf("  --destination-arn %s%s\n", destination, roleArg)
+			}
+			w.printf("\n")
 		}
-		for _, g := range p.LogGroups {
-			w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
-			w.printf("  --destination-arn %s%s\n", destination, roleArg)
-		}
-		w.printf("\n")
+		p.heartbeatCommands(w, region, roleArg)
 	default:
 		w.printf("# No -log-group given: one account-level subscription policy for every log group of\n")
 		w.printf("# the account and region, including groups created later (one such policy per region).\n")
@@ -339,8 +374,8 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 			criteria = " \\\n  --selection-criteria " + quote("LogGroupName NOT IN ["+strings.Join(q, ", ")+"]")
 		}
 		w.printf("# Either: the sender stack\n")
-		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderMode=account-policy%s%s\n\n",
-			naming.SenderStack, destination, p.Account, region, excl, ctxOrg)
+		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderMode=account-policy%s%s%s\n\n",
+			naming.SenderStack, destination, p.Account, region, excl, ctxOrg, p.heartbeatContext())
 		doc := fmt.Sprintf(`{"DestinationArn":"%s","FilterPattern":"","Distribution":"ByLogStream"`, destination)
 		if p.Organization {
 			doc += fmt.Sprintf(`,"RoleArn":"arn:%s:iam::%s:role/%s"`, p.partition, p.Account, SubscriptionRoleName)
@@ -349,7 +384,71 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 		w.printf("# Or: the AWS CLI\n")
 		w.printf("aws logs put-account-policy --region %s --policy-name %s --policy-type SUBSCRIPTION_FILTER_POLICY --scope ALL \\\n", region, naming.SubscriptionPolicy)
 		w.printf("  --policy-document %s%s\n\n", quote(doc), criteria)
+		p.heartbeatCommands(w, region, "")
 	}
+}
+
+// heartbeat reports whether the sender writes heartbeats.
+func (p *plan) heartbeat() bool { return p.HeartbeatMinutes > 0 }
+
+// heartbeatContext is the sender stack's context for a heartbeat other than the default.
+func (p *plan) heartbeatContext() string {
+	var ctx string
+	if p.HeartbeatMinutes != config.DefaultHeartbeatMinutes {
+		ctx += fmt.Sprintf(" -c senderHeartbeatMinutes=%d", p.HeartbeatMinutes)
+	}
+	if p.heartbeat() && p.HeartbeatLogGroup != config.DefaultHeartbeatLogGroup {
+		ctx += " -c heartbeatLogGroup=" + quote(p.HeartbeatLogGroup)
+	}
+	return ctx
+}
+
+// heartbeatCommands prints, for the CLI route, what the sender stack's
+// heartbeat builds: the log group, an EventBridge schedule rule writing its
+// Scheduled Event (account, region, time) there, the resource policy that
+// lets exactly that rule write, and in log-group mode the group's own
+// subscription filter (an account-level policy selects it already).
+// roleArg is the filters' --role-arn, if any.
+func (p *plan) heartbeatCommands(w *errWriter, region, roleArg string) {
+	if !p.heartbeat() {
+		return
+	}
+	g := p.HeartbeatLogGroup
+	groupARN := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", p.partition, region, p.Account, g)
+	ruleARN := fmt.Sprintf("arn:%s:events:%s:%s:rule/%s", p.partition, region, p.Account, HeartbeatName)
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"LogfanHeartbeat","Effect":"Allow",`+
+		`"Principal":{"Service":["events.amazonaws.com","delivery.logs.amazonaws.com"]},"Action":["logs:CreateLogStream","logs:PutLogEvents"],`+
+		`"Resource":"%s:*","Condition":{"ArnEquals":{"aws:SourceArn":"%s"}}}]}`, groupARN, ruleARN)
+	targets := fmt.Sprintf(`[{"Id":"HeartbeatLogGroup","Arn":"%s","RetryPolicy":{"MaximumRetryAttempts":3,"MaximumEventAgeInSeconds":%d}}]`,
+		groupARN, max(60, p.HeartbeatMinutes*60))
+	w.printf("# And the heartbeat (the sender stack builds it too): every %s EventBridge writes\n", heartbeatEvery(p.HeartbeatMinutes))
+	w.printf("# its scheduled event (account, region, time) into %s, which reaches the destination\n", g)
+	w.printf("# like the other groups; the recipient reports the sender silent when none arrives.\n")
+	w.printf("# No code runs in this account. A region holds at most 10 log resource policies.\n")
+	if g != config.DefaultHeartbeatLogGroup {
+		w.printf("# The recipient recognises heartbeats by group name: its heartbeatLogGroup context must list %s.\n", g)
+	}
+	w.printf("aws logs create-log-group --region %s --log-group-name %s\n", region, quote(g))
+	w.printf("aws logs put-retention-policy --region %s --log-group-name %s --retention-in-days 7\n", region, quote(g))
+	w.printf("aws events put-rule --region %s --name %s --schedule-expression %s \\\n", region, HeartbeatName, quote("rate("+heartbeatEvery(p.HeartbeatMinutes)+")"))
+	w.printf("  --description 'logfan heartbeat: the recipient knows this sender is alive'\n")
+	w.printf("aws logs put-resource-policy --region %s --policy-name %s --policy-document %s\n", region, HeartbeatName, quote(policy))
+	w.printf("aws events put-targets --region %s --rule %s --targets %s\n", region, HeartbeatName, quote(targets))
+	if len(p.LogGroups) > 0 || len(p.LogGroupPrefixes) > 0 {
+		// Every event whatever other filters keep, with the account and
+		// region CloudWatch Logs itself reports.
+		w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
+		w.printf("  --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", p.destinations[region], roleArg)
+	}
+	w.printf("\n")
+}
+
+// heartbeatEvery is the interval as EventBridge's rate expression writes it.
+func heartbeatEvery(minutes int) string {
+	if minutes == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", minutes)
 }
 
 func (p *plan) verify(w *errWriter) {
@@ -361,8 +460,18 @@ func (p *plan) verify(w *errWriter) {
 			w.printf("aws logs describe-account-policies --region %s --policy-type SUBSCRIPTION_FILTER_POLICY\n", region)
 		}
 	}
+	if p.heartbeat() {
+		w.printf("# Heartbeats written in the last 15 minutes (one every %s):\n", heartbeatEvery(p.HeartbeatMinutes))
+		for _, region := range p.Regions {
+			w.printf("aws logs filter-log-events --region %s --log-group-name %s --start-time $(( ($(date +%%s) - 900) * 1000 )) --query 'events[].message'\n", region, quote(p.HeartbeatLogGroup))
+		}
+	}
 	w.printf("# Then, in the recipient account, events from owner %s appear in the logfan metrics\n", p.Account)
-	w.printf("# (namespace logfan, dimension owner) within a few minutes.\n")
+	w.printf("# (namespace logfan, dimension owner) within a few minutes")
+	if p.heartbeat() {
+		w.printf(", and `logfan senders` shows it ok")
+	}
+	w.printf(".\n")
 }
 
 type errWriter struct {
@@ -409,8 +518,10 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&groups, "log-group", "log group to subscribe (repeatable or comma-separated)")
 	fs.Var(&prefixes, "log-group-prefix", "subscribe the log groups whose names start with this (expanded by the printed command)")
 	fs.Var(&exclude, "exclude", "without -log-group: log groups the account-level policy must leave out")
+	fs.IntVar(&r.HeartbeatMinutes, "heartbeat-minutes", config.DefaultHeartbeatMinutes, fmt.Sprintf("the sender's heartbeat interval, 1 to %d minutes; 0: no heartbeat (the recipient cannot tell silence from a broken pipe)", maxHeartbeatMinutes))
+	fs.StringVar(&r.HeartbeatLogGroup, "heartbeat-log-group", config.DefaultHeartbeatLogGroup, "the heartbeat's log group (the recipient's heartbeatLogGroup)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-log-group G ...] [-log-group-prefix P] [-organization]")
+		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-log-group G ...] [-log-group-prefix P] [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]")
 		fmt.Fprintln(stderr, "\nPrints what to run on the recipient side, then on the sender side, to start sending a new account's logs.")
 		fs.PrintDefaults()
 	}

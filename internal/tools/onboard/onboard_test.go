@@ -27,6 +27,8 @@ func TestGolden(t *testing.T) {
 		{"regional-destination", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/aws/lambda/orders"}},
 		{"regions-log-groups", []string{"-account", "222222222222", "-regions", "eu-west-1,us-east-1,ap-southeast-2", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/aws/lambda/orders"}},
 		{"regions-organization-prefix", []string{"-account", "222222222222", "-regions", "eu-west-1,ap-southeast-2", "-destination-arn", "arn:aws:logs:ap-southeast-2:999999999999:destination:central", "-recipient-region", "us-east-1", "-organization", "-log-group-prefix", "/app/"}},
+		{"no-heartbeat", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-heartbeat-minutes", "0"}},
+		{"heartbeat-every-minute-own-group", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "1", "-heartbeat-log-group", "/platform/alive"}},
 		{"regions-known-senders-account-policy", []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1", "-destination-arn", "arn:aws:logs:us-east-1:999999999999:destination:logfan-destination", "-existing-senders", "111111111111"}},
 	}
 	for _, tc := range tests {
@@ -78,6 +80,10 @@ func TestRejects(t *testing.T) {
 		{"another partition", []string{"-account", "222222222222", "-regions", "eu-west-1,cn-north-1", "-recipient-account", "999999999999", "-recipient-region", "eu-west-1"}, "partition"},
 		{"the recipient itself", []string{"-account", "999999999999", "-region", "eu-west-1", "-recipient-account", "999999999999"}, "recipient's own account"},
 		{"bad log group", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "bad name"}, "log group"},
+		{"heartbeat group subscribed", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a,/logfan/heartbeat"}, "is the heartbeat group"},
+		{"heartbeat group excluded", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-exclude", "/logfan/heartbeat"}, "is the heartbeat group"},
+		{"heartbeat too rare", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "61"}, "-heartbeat-minutes 61"},
+		{"bad heartbeat group", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-log-group", "no spaces"}, "-heartbeat-log-group"},
 		{"exclude with groups", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-exclude", "/b"}, "-exclude applies"},
 	}
 	for _, tc := range tests {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,7 +49,18 @@ func TestPrintedSenderDeploysParse(t *testing.T) {
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-organization", "-exclude", "/noisy"},
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/a"},
 		{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-organization"},
+		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-heartbeat-minutes", "1", "-heartbeat-log-group", "/platform/alive"},
+		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "0"},
 	} {
+		want := map[string]any{"minutes": 5, "group": "/logfan/heartbeat"}
+		for i, a := range args {
+			switch a {
+			case "-heartbeat-minutes":
+				want["minutes"], _ = strconv.Atoi(args[i+1])
+			case "-heartbeat-log-group":
+				want["group"] = args[i+1]
+			}
+		}
 		var out bytes.Buffer
 		if err := Run(context.Background(), args, &out, &out); err != nil {
 			t.Fatal(err)
@@ -75,6 +87,23 @@ func TestPrintedSenderDeploysParse(t *testing.T) {
 			if s.Account != "222222222222" || s.Destinations[0].Region != s.Region || s.Destinations[0].Account != "999999999999" {
 				t.Fatalf("parsed %+v", s)
 			}
+			// AND the stack's heartbeat is the one the CLI commands build
+			if s.HeartbeatMinutes != want["minutes"] || (s.Heartbeat() && s.HeartbeatLogGroup != want["group"]) {
+				t.Fatalf("%s\n-> heartbeat %d into %s, want %v", line, s.HeartbeatMinutes, s.HeartbeatLogGroup, want)
+			}
+		}
+	}
+}
+
+// TestHeartbeatLimitsMatchTheStack keeps the CLI's heartbeat bounds and
+// schedule in step with the sender stack's (the CLI does not link the CDK).
+func TestHeartbeatLimitsMatchTheStack(t *testing.T) {
+	if maxHeartbeatMinutes != sender.MaxHeartbeatMinutes {
+		t.Fatalf("onboard allows up to %d minutes, the stack %d", maxHeartbeatMinutes, sender.MaxHeartbeatMinutes)
+	}
+	for _, n := range []int{1, 5, 60} {
+		if got, want := "rate("+heartbeatEvery(n)+")", sender.ScheduleExpression(n); got != want {
+			t.Errorf("%d minutes: onboard %s, stack %s", n, got, want)
 		}
 	}
 }

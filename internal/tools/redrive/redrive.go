@@ -7,7 +7,8 @@
 // handler, as Lambda would. It is idempotent: a source is marked done (and,
 // with Delete, removed) only after all its records were delivered, marked
 // sources are skipped on the next run, and records keep their shard and
-// sequence numbers so the S3 sink's keys overwrite rather than duplicate.
+// sequence numbers, so the S3 sink names the objects of a batch redriven
+// again as it did the first time and overwrites them rather than duplicate.
 // What is still undecodable or still refused stays where it is and is
 // reported, never retried in a loop.
 package redrive
@@ -81,15 +82,19 @@ type Options struct {
 	Bucket string
 	// OnFailurePrefix is where Lambda writes on-failure records (onfailure.KeyPrefix by default).
 	OnFailurePrefix string
-	// QuarantinePrefix is the quarantine's prefix (config.DefaultQuarantinePrefix by default).
+	// QuarantinePrefix is the quarantine's root prefix, the stack's
+	// quarantinePrefix (config.DefaultQuarantinePrefix by default): each
+	// sink's function writes under config.SinkQuarantinePrefix(root, sink),
+	// and functions deployed before that wrote under root/record/ and
+	// root/event/, shared by every sink.
 	QuarantinePrefix string
 	// Function selects on-failure records by a substring of requestContext.functionArn;
 	// by default the stack's function of Sink (naming.FunctionLogicalID).
 	Function string
 	// Sources lists SourceOnFailure and/or SourceQuarantine (both by default).
 	Sources []string
-	// Delete removes a source once redriven (quarantined undecodable records
-	// are shared by every sink's function and are only marked).
+	// Delete removes a source once redriven (undecodable records in the
+	// shared layout of older deployments are every sink's and are only marked).
 	Delete bool
 	// DryRun lists what would be redriven and changes nothing.
 	DryRun bool
@@ -179,7 +184,8 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	r := &Redriver{o: o, capture: &capture{}, q: s3quarantine.New(o.S3, config.Quarantine{Bucket: o.Bucket, Prefix: o.QuarantinePrefix})}
+	// What the handler refuses now goes where the sink's function would put it.
+	r := &Redriver{o: o, capture: &capture{}, q: s3quarantine.New(o.S3, config.Quarantine{Bucket: o.Bucket, Prefix: config.SinkQuarantinePrefix(o.QuarantinePrefix, o.Sink)})}
 	h, err := o.NewHandler(ctx, r.capture, func(s consumer.Summary) {
 		r.mu.Lock()
 		r.last = &s
@@ -275,7 +281,7 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 		// Events the sink refused now are new quarantine entries: keep them.
 		for _, e := range res.captured {
 			if err := r.q.Put(ctx, e); err != nil {
-				return fmt.Errorf("quarantine %s event %s: %w", e.SequenceNumber, e.EventID, err)
+				return fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, e.EventID, e.SequenceNumber, err)
 			}
 			r.sum.Quarantined++
 		}
@@ -319,15 +325,34 @@ func onFailureRecords(rec *onfailure.InvocationRecord) ([]types.Record, error) {
 	return out, nil
 }
 
-// quarantined redrives the quarantine's undecodable records and the events this sink refused.
+// quarantineSources are the prefixes a sink's redrive reads: the sink's
+// function's own, and the layout shared by every function before each had
+// its own (read so that nothing quarantined then is stranded). Another
+// sink's prefix is never read: its function could have written anything
+// there, and only this sink's function can write this sink's prefix.
+func quarantineSources(root, sink string) (own string, shared []string) {
+	return config.SinkQuarantinePrefix(root, sink) + "/", []string{root + "/" + quarantine.KindRecord + "/", root + "/" + quarantine.KindEvent + "/"}
+}
+
+// quarantined redrives the undecodable records and refused events of this
+// sink's function, and those of the shared layout.
 func (r *Redriver) quarantined(ctx context.Context) error {
-	items, err := quarantined.List(ctx, r.o.S3, r.o.Bucket, r.o.QuarantinePrefix+"/")
-	if err != nil {
-		return err
+	own, shared := quarantineSources(r.o.QuarantinePrefix, r.o.Sink)
+	var items []quarantined.Item
+	for _, prefix := range append([]string{own}, shared...) {
+		got, err := quarantined.List(ctx, r.o.S3, r.o.Bucket, prefix)
+		if err != nil {
+			return err
+		}
+		items = append(items, got...)
 	}
 	var pending []quarantined.Item
 	for _, it := range items {
 		if it.Entry.Kind == quarantine.KindEvent && it.Entry.Sink != r.o.Sink {
+			if strings.HasPrefix(it.Key, own) {
+				// Only this sink's function writes here, and only its own refusals.
+				r.fail("redrive "+r.o.Sink+": s3://"+r.o.Bucket+"/"+it.Key, "names sink %q, not %s: left alone", it.Entry.Sink, r.o.Sink)
+			}
 			continue // another sink's refusal
 		}
 		r.sum.Objects++
@@ -382,8 +407,9 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 			r.fail(prefix, "still poison, left in the quarantine: %s", reason)
 		default:
 			fmt.Fprintf(r.o.Out, "%s: %d events redriven\n", prefix, res.delivered)
-			// A record entry is shared by every sink's function: only mark it.
-			if err := r.finish(ctx, it.Key, r.o.Delete && e.Kind == quarantine.KindEvent); err != nil {
+			// A record entry of the shared layout is every sink's: only mark it.
+			del := r.o.Delete && (e.Kind == quarantine.KindEvent || strings.HasPrefix(it.Key, own))
+			if err := r.finish(ctx, it.Key, del); err != nil {
 				return err
 			}
 		}
@@ -541,7 +567,7 @@ func (c *capture) take() []quarantine.Entry {
 	seen := map[string]bool{}
 	var out []quarantine.Entry
 	for _, e := range c.entries {
-		k := e.Kind + "\x00" + e.Sink + "\x00" + e.Shard + "\x00" + e.SequenceNumber + "\x00" + e.EventID
+		k := e.Identity()
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, e)

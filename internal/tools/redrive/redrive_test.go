@@ -117,8 +117,9 @@ func (e *env) handler(bucket string, q quarantine.Quarantine, onSummary func(con
 	return consumer.New(consumer.Options{Sink: sink, Quarantine: q, OnSummary: onSummary, Logger: slog.New(slog.DiscardHandler)})
 }
 
-func (e *env) s3Quarantine() *s3quarantine.Quarantine {
-	return s3quarantine.New(e.s3, config.Quarantine{Bucket: e.quarantine, Prefix: config.DefaultQuarantinePrefix})
+// s3Quarantine is sink's function's quarantine, under its own prefix as the stack sets it.
+func (e *env) s3Quarantine(sink string) *s3quarantine.Quarantine {
+	return s3quarantine.New(e.s3, config.Quarantine{Bucket: e.quarantine, Prefix: config.SinkQuarantinePrefix(config.DefaultQuarantinePrefix, sink)})
 }
 
 // consumeBroken runs the stream through the S3 handler pointed at a bucket
@@ -127,7 +128,7 @@ func (e *env) s3Quarantine() *s3quarantine.Quarantine {
 func (e *env) consumeBroken(t *testing.T) poller.Stats {
 	t.Helper()
 	dst := &onfailure.Destination{Client: e.s3, Bucket: e.quarantine, MappingUUID: "8f7c1c1e-0d1f-4c59-9a0e-3c2b1a0f9e8d"}
-	p, err := poller.New(e.kin, e.handler("no-such-bucket", e.s3Quarantine(), nil), poller.Options{
+	p, err := poller.New(e.kin, e.handler("no-such-bucket", e.s3Quarantine(config.SinkS3), nil), poller.Options{
 		StreamARN: e.streamARN, BatchSize: 7, MaxRetryAttempts: 1, RetryDelay: time.Millisecond, PollInterval: 10 * time.Millisecond,
 		FunctionARN: e.function, OnFailure: dst.Put,
 	})
@@ -192,7 +193,7 @@ func TestRedriveAfterTheSinkIsFixed(t *testing.T) {
 		t.Fatalf("%d events landed through a broken sink", len(got))
 	}
 	parked := e.keys(t, onfailure.KeyPrefix)
-	poison := e.keys(t, config.DefaultQuarantinePrefix+"/record/")
+	poison := e.keys(t, config.SinkQuarantinePrefix(config.DefaultQuarantinePrefix, config.SinkS3)+"/record/")
 	if len(parked) == 0 || len(poison) != 1 {
 		t.Fatalf("%d on-failure objects, %d quarantined records", len(parked), len(poison))
 	}
@@ -273,12 +274,11 @@ func TestRedriveStillFailingKeepsTheSource(t *testing.T) {
 func TestRedriveQuarantinedEvents(t *testing.T) {
 	emutest.Require(t, srv)
 	e := newEnv(t, 1)
-	q := e.s3Quarantine()
 	m := &subscription.Message{Owner: "222222222222", LogGroup: "/big", LogStream: "s", SubscriptionFilters: []string{"logfan"},
 		LogEvents: []subscription.LogEvent{{ID: "1", Timestamp: time.Now().UnixMilli(), Message: "refused once tag-q1"}, {ID: "2", Timestamp: time.Now().UnixMilli(), Message: "refused by logs tag-q2"}}}
 	for i, sink := range []string{config.SinkS3, config.SinkLogs} {
 		ev := &m.LogEvents[i]
-		if err := q.Put(context.Background(), quarantine.Entry{Kind: quarantine.KindEvent, Sink: sink, Shard: "shardId-000000000000", SequenceNumber: "42",
+		if err := e.s3Quarantine(sink).Put(context.Background(), quarantine.Entry{Kind: quarantine.KindEvent, Sink: sink, Shard: "shardId-000000000000", SequenceNumber: "42",
 			EventID: ev.ID, Reason: "over the object size limit", Data: record.AppendLine(nil, m, ev)}); err != nil {
 			t.Fatal(err)
 		}
@@ -306,6 +306,44 @@ func TestRedriveQuarantinedEvents(t *testing.T) {
 	left := e.keys(t, config.DefaultQuarantinePrefix+"/")
 	if len(left) != 1 || !strings.Contains(left[0], "/logs/") {
 		t.Fatalf("quarantine holds %v, want only the logs sink's entry", left)
+	}
+}
+
+// TestRedriveReadsOnlyTheSinksOwnPrefix: each function writes quarantine
+// entries under its own prefix (the only one its role may write), so a
+// sink's redrive reads that prefix and the shared layout of older
+// deployments, never another function's prefix, where a compromised
+// function could have forged entries naming this sink.
+func TestRedriveReadsOnlyTheSinksOwnPrefix(t *testing.T) {
+	emutest.Require(t, srv)
+	e := newEnv(t, 1)
+	root := config.DefaultQuarantinePrefix
+	now := time.Now().UnixMilli()
+	put := func(prefix, tag string, seq int) {
+		t.Helper()
+		m := &subscription.Message{Owner: "222222222222", LogGroup: "/app", LogStream: "s", SubscriptionFilters: []string{"logfan"},
+			LogEvents: []subscription.LogEvent{{ID: tag, Timestamp: now, Message: "refused " + tag}}}
+		q := s3quarantine.New(e.s3, config.Quarantine{Bucket: e.quarantine, Prefix: prefix})
+		if err := q.Put(context.Background(), quarantine.Entry{Kind: quarantine.KindEvent, Sink: config.SinkS3, Shard: "shardId-000000000000",
+			SequenceNumber: fmt.Sprint(seq), Reason: "refused", Data: record.AppendLine(nil, m, &m.LogEvents[0])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(config.SinkQuarantinePrefix(root, config.SinkS3), "tag-own", 1)          // the S3 function's own entry
+	put(root, "tag-shared", 2)                                                   // written before functions had prefixes
+	put(config.SinkQuarantinePrefix(root, config.SinkFirehose), "tag-forged", 3) // another function's prefix
+	out := &bytes.Buffer{}
+	sum, err := e.redriver(t, Options{Out: out, Delete: true, Sources: []string{SourceQuarantine}, QuarantinePrefix: root}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := e.landed(t)
+	if got["tag-own"] != 1 || got["tag-shared"] != 1 || got["tag-forged"] != 0 || sum.Redriven != 2 {
+		t.Fatalf("landed %v, summary %+v\n%s", got, sum, out)
+	}
+	left := e.keys(t, root+"/")
+	if len(left) != 1 || !strings.HasPrefix(left[0], config.SinkQuarantinePrefix(root, config.SinkFirehose)+"/") {
+		t.Fatalf("quarantine holds %v, want only the entry under the firehose function's prefix", left)
 	}
 }
 

@@ -124,7 +124,7 @@ func printSummary(w io.Writer, file string, s consumer.Summary, mem *quarantine.
 	if mem != nil {
 		for _, e := range mem.Entries() {
 			if e.Kind == quarantine.KindEvent {
-				line, _ := json.Marshal(map[string]string{"sink": e.Sink, "sequenceNumber": e.SequenceNumber, "eventId": e.EventID, "reason": e.Reason})
+				line, _ := json.Marshal(map[string]any{"sink": e.Sink, "sequenceNumber": e.SequenceNumber, "event": e.Event, "eventId": e.EventID, "reason": e.Reason})
 				fmt.Fprintf(w, "  quarantined event %s\n", line)
 			}
 		}

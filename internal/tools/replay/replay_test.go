@@ -133,7 +133,8 @@ func TestReplayRoutes(t *testing.T) {
 	table := `[
 	  {"name": "trail", "match": {"logGroups": ["aws-cloudtrail-logs-*"]}, "to": ["s3", {"sink": "firehose", "stream": "siem"}]},
 	  {"name": "flows", "match": {"logGroups": ["/vpc/**"]}, "to": []},
-	  {"name": "lambda", "match": {"logGroups": ["/aws/lambda/**"]}, "to": [{"sink": "s3", "prefix": "apps"}]}
+	  {"name": "lambda", "match": {"logGroups": ["/aws/lambda/**"]}, "to": [{"sink": "s3", "prefix": "apps"}]},
+	  {"name": "rest", "to": []}
 	]`
 	if err := os.WriteFile(file, []byte(table), 0o600); err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestReplayRoutes(t *testing.T) {
 		fmt.Sprintf("routes: %d events dropped", dropped),
 		fmt.Sprintf("route trail: %d events, %d deliveries to s3, firehose:siem", trail, trail),
 		fmt.Sprintf("route flows: %d events, 0 deliveries", flows),
-		fmt.Sprintf("route (unmatched): %d events", exp.Counts.LogEvents-trail-lambda-flows),
+		fmt.Sprintf("route rest: %d events, 0 deliveries", exp.Counts.LogEvents-trail-lambda-flows),
 	} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, stderr.String())

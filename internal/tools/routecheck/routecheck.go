@@ -22,7 +22,11 @@ import (
 )
 
 // Run is `logfan routes`: one NDJSON line per log event on stdout, then a
-// summary table per route and target on stderr.
+// summary table per route and target on stderr, and a warning per route
+// that matched none of the events. It fails when the table is refused (as
+// the functions and synth refuse it), when an event matches no route (which
+// an accepted table, ending with a catch-all, rules out), and with -strict
+// when a route other than the catch-all matched no event.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("routes", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,10 +36,20 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		events = append(events, s)
 		return nil
 	})
+	strict := fs.Bool("strict", false, "also fail when a route (other than the last, the catch-all) matches none of the events")
+	var d routes.Defaults
+	fs.StringVar(&d.S3Prefix, "s3-prefix", config.DefaultS3Prefix, "the S3 sink's default prefix (the stack's s3Prefix), which plain \"s3\" resolves to")
+	fs.StringVar(&d.FirehoseStream, "firehose-stream", "", "the Firehose sink's default stream name, which plain \"firehose\" resolves to (unset: not compared)")
+	fs.StringVar(&d.LogsRegion, "logs-region", "", "the logs sink's default region (the stack's logsRegion; unset: not compared)")
+	fs.StringVar(&d.LogsGroupTemplate, "logs-group-template", config.DefaultLogsGroupTemplate, "the logs sink's default log-group template (the stack's logsGroupTemplate)")
+	fs.StringVar(&d.LogsStreamTemplate, "logs-stream-template", config.DefaultLogsStreamTemplate, "the logs sink's default log-stream template (the stack's logsStreamTemplate)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan routes -routes FILE -event FILE [-event FILE ...]")
+		fmt.Fprintln(stderr, "usage: logfan routes -routes FILE -event FILE [-event FILE ...] [-strict] [-s3-prefix P] [-firehose-stream S] [-logs-region R] ...")
 		fmt.Fprintln(stderr, "\nPrints, for each log event, its owner, log group, log stream, id, the route it")
-		fmt.Fprintln(stderr, "matches and that route's targets (NDJSON on stdout), then events per route and target.")
+		fmt.Fprintln(stderr, "matches and that route's targets (NDJSON on stdout), then events per route and target,")
+		fmt.Fprintln(stderr, "and warns about each route that matches none of the events. Exits 1 when the table is")
+		fmt.Fprintln(stderr, "refused (as the functions and synth refuse it, targets resolved against the defaults")
+		fmt.Fprintln(stderr, "below) or an event matches no route; with -strict, also when a route matches no event.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,7 +63,7 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	table, err := config.ParseRoutes(data)
+	table, err := config.ParseRoutes(data, d)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *routesFile, err)
 	}
@@ -63,7 +77,22 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	return c.WriteTable(stderr)
+	if err := c.WriteTable(stderr); err != nil {
+		return err
+	}
+	idle := c.Idle()
+	total := c.Total()
+	for _, r := range idle {
+		fmt.Fprintf(stderr, "warning: route %d (%q) matches none of the %d log events given: check its match, or add events it should match\n",
+			r+1, table.Routes()[r].Name, total)
+	}
+	if n := c.Events[len(c.Events)-1]; n > 0 {
+		return fmt.Errorf("%d log events match no route and would be dropped without a word", n)
+	}
+	if *strict && len(idle) > 0 {
+		return fmt.Errorf("-strict: %d routes match none of the %d log events given", len(idle), total)
+	}
+	return nil
 }
 
 // check prints the route of every log event of one event file.
@@ -181,14 +210,16 @@ type Row struct {
 }
 
 // Rows lists, in table order, each route's events per target, and the
-// events dropped by routes without targets and by no route at all.
+// events dropped by routes without targets and (if any) by no route at all.
 func (c *Counts) Rows() []Row {
 	var rows []Row
 	rs := c.table.Routes()
 	for r := range c.Events {
 		n := c.Events[r]
 		if r == len(rs) {
-			rows = append(rows, Row{Route: consumer.Unmatched, Events: n})
+			if n > 0 { // an accepted table ends with a catch-all: never, but say so if it happens
+				rows = append(rows, Row{Route: consumer.Unmatched, Events: n})
+			}
 			continue
 		}
 		if len(rs[r].To) == 0 {
@@ -224,20 +255,38 @@ func (c *Counts) Dropped() int {
 	return n
 }
 
+// Total counts the log events of every route, and of none.
+func (c *Counts) Total() int {
+	n := 0
+	for _, e := range c.Events {
+		n += e
+	}
+	return n
+}
+
+// Idle lists the routes that matched no event, but the last: the catch-all
+// matching nothing only means the routes above it took every event.
+func (c *Counts) Idle() []int {
+	var idle []int
+	for r := 0; r < len(c.table.Routes())-1; r++ {
+		if c.Events[r] == 0 {
+			idle = append(idle, r)
+		}
+	}
+	return idle
+}
+
 // WriteTable writes the summary: events per route and target, then totals.
 func (c *Counts) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROUTE\tTARGET\tEVENTS")
-	total, deliveries := 0, 0
+	total, deliveries := c.Total(), 0
 	for _, r := range c.Rows() {
 		target := r.Target
 		if target == "" {
 			target = "(dropped)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\n", r.Route, target, r.Events)
-	}
-	for _, n := range c.Events {
-		total += n
 	}
 	for _, n := range c.Owed() {
 		deliveries += n

@@ -8,12 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/routes"
 )
 
 const table = `[
   {"name": "trail", "match": {"logGroups": ["aws-cloudtrail-logs-*"]}, "to": ["s3", {"sink": "firehose", "stream": "siem"}]},
   {"name": "flows", "match": {"logGroups": ["/vpc/**"]}, "to": []},
-  {"name": "apps", "match": {"owners": ["444444444444"]}, "to": [{"sink": "s3", "prefix": "apps"}, {"sink": "logs", "region": "eu-west-1"}]}
+  {"name": "apps", "match": {"owners": ["444444444444"]}, "to": [{"sink": "s3", "prefix": "apps"}, {"sink": "logs", "region": "eu-west-1"}]},
+  {"name": "rest", "to": []}
 ]`
 
 func writeFile(t *testing.T, name, text string) string {
@@ -74,7 +78,7 @@ func TestRoutesOverSampleEvents(t *testing.T) {
 		if ev.Owner == "" || ev.LogGroup == "" || ev.LogStream == "" || ev.ID == "" || ev.Targets == nil {
 			t.Errorf("incomplete line: %s", l)
 		}
-		want, targets := "(unmatched)", "[]"
+		want, targets := "rest", "[]"
 		switch {
 		case strings.HasPrefix(ev.LogGroup, "aws-cloudtrail-logs-"):
 			want, targets = "trail", `["s3","firehose:siem"]`
@@ -88,7 +92,7 @@ func TestRoutesOverSampleEvents(t *testing.T) {
 		}
 		perRoute[ev.Route]++
 	}
-	for _, r := range []string{"trail", "flows", "apps", "(unmatched)"} {
+	for _, r := range []string{"trail", "flows", "apps", "rest"} {
 		if perRoute[r] == 0 {
 			t.Errorf("the sample events exercise no %s route: %v", r, perRoute)
 		}
@@ -98,14 +102,14 @@ func TestRoutesOverSampleEvents(t *testing.T) {
 		{"trail", "s3", itoa(perRoute["trail"])}, {"trail", "firehose:siem", itoa(perRoute["trail"])},
 		{"flows", "(dropped)", itoa(perRoute["flows"])},
 		{"apps", "s3:apps", itoa(perRoute["apps"])}, {"apps", "logs:eu-west-1", itoa(perRoute["apps"])},
-		{"(unmatched)", "(dropped)", itoa(perRoute["(unmatched)"])},
+		{"rest", "(dropped)", itoa(perRoute["rest"])},
 	} {
 		if !hasRow(sum, row) {
 			t.Errorf("summary lacks row %q:\n%s", row, sum)
 		}
 	}
 	deliveries := 2*perRoute["trail"] + 2*perRoute["apps"]
-	dropped := perRoute["flows"] + perRoute["(unmatched)"]
+	dropped := perRoute["flows"] + perRoute["rest"]
 	want := "routes: " + itoa(events) + " events, " + itoa(deliveries) + " deliveries, " + itoa(dropped) + " dropped, " +
 		itoa(poison) + " undecodable records, " + itoa(control) + " control messages"
 	if !strings.Contains(sum, want) {
@@ -113,6 +117,71 @@ func TestRoutesOverSampleEvents(t *testing.T) {
 	}
 	if strings.Count(sum, "undecodable, the handler would quarantine it") != poison {
 		t.Errorf("want %d undecodable records named:\n%s", poison, sum)
+	}
+	// AND nothing is unmatched, and every route matched something: no warning
+	if strings.Contains(sum, "(unmatched)") || strings.Contains(sum, "warning") {
+		t.Errorf("unmatched events or warnings:\n%s", sum)
+	}
+}
+
+// TestExampleTableMatchesTheSampleEvents: the table of cdk/routes.example.json
+// and the README exercises every one of its routes with the sample events it
+// is documented with, and -strict says so with its exit status.
+func TestExampleTableMatchesTheSampleEvents(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"-strict", "-routes", "../../../cdk/routes.example.json", "-event", "../../../events/kinesis-data.json"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, row := range [][]string{{"security", "s3", "7"}, {"flows", "(dropped)", "13"}, {"apps", "s3:apps", "5"}, {"rest", "s3", "6"}} {
+		if !hasRow(stderr.String(), row) {
+			t.Errorf("summary lacks row %q:\n%s", row, stderr.String())
+		}
+	}
+}
+
+// TestReadmeRouteTablesAreAccepted: every route table in the README's
+// Routes section parses, so each ends with a catch-all.
+func TestReadmeRouteTablesAreAccepted(t *testing.T) {
+	raw, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	start := strings.Index(text, "\n## Routes\n")
+	end := strings.Index(text[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("README has no Routes section")
+	}
+	n := 0
+	for _, block := range strings.Split(text[start:start+1+end], "```json\n")[1:] {
+		table, _, _ := strings.Cut(block, "```")
+		if _, err := config.ParseRoutes([]byte(table), routes.Defaults{S3Prefix: config.DefaultS3Prefix}); err != nil {
+			t.Errorf("%v:\n%s", err, table)
+		}
+		n++
+	}
+	if n < 3 {
+		t.Errorf("%d route tables in the README's Routes section, want the example and the two from practice", n)
+	}
+}
+
+func TestIdleRoutesWarnAndStrictFails(t *testing.T) {
+	// GIVEN a table whose route "none" matches no sample event, and whose catch-all matches none either
+	idle := writeFile(t, "idle.json", `[{"name":"none","match":{"logGroups":["/nothing/**"]},"to":["s3"]},{"name":"all","match":{"logGroups":["**"]},"to":["s3"]},{"name":"rest","to":[]}]`)
+	args := []string{"-routes", idle, "-event", "../../../events/kinesis-data.json"}
+	var stdout, stderr bytes.Buffer
+	// THEN the run succeeds with one warning, for that route only
+	if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if want := `warning: route 1 ("none") matches none of the 31 log events given`; !strings.Contains(stderr.String(), want) || strings.Count(stderr.String(), "warning") != 1 {
+		t.Errorf("stderr lacks %q alone:\n%s", want, stderr.String())
+	}
+	// AND -strict makes it fail
+	stderr.Reset()
+	if err := Run(context.Background(), append([]string{"-strict"}, args...), &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "-strict: 1 routes match none of the 31 log events given") {
+		t.Errorf("strict: err = %v", err)
 	}
 }
 
@@ -133,10 +202,19 @@ func TestRoutesErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no flags":       {nil, "-routes and at least one -event"},
-		"no event":       {[]string{"-routes", good}, "-routes and at least one -event"},
-		"missing table":  {[]string{"-routes", "/nonexistent.json", "-event", "x"}, "no such file"},
-		"bad table":      {[]string{"-routes", writeFile(t, "bad.json", `[{"name":"x","to":["kafka"]},{"name":"x","to":[]}]`), "-event", "x"}, `unknown sink "kafka"`},
+		"no flags":      {nil, "-routes and at least one -event"},
+		"no event":      {[]string{"-routes", good}, "-routes and at least one -event"},
+		"missing table": {[]string{"-routes", "/nonexistent.json", "-event", "x"}, "no such file"},
+		"bad table":     {[]string{"-routes", writeFile(t, "bad.json", `[{"name":"x","to":["kafka"]},{"name":"x","to":[]}]`), "-event", "x"}, `unknown sink "kafka"`},
+		"no catch-all": {[]string{"-routes", writeFile(t, "open.json", `[{"name":"x","match":{"owners":["111111111111"]},"to":["s3"]}]`), "-event", "x"},
+			`open.json: routes: the table must end with a route without "match" (a catch-all)`},
+		"s3 alias": {[]string{"-routes", writeFile(t, "alias.json", `[{"name":"rest","to":["s3",{"sink":"s3","prefix":"logs"}]}]`), "-event", "x"}, "targets s3 and s3:logs both write under S3 prefix logs/"},
+		"s3 alias, other default prefix": {[]string{"-s3-prefix", "archive", "-routes", writeFile(t, "alias.json", `[{"name":"rest","to":["s3",{"sink":"s3","prefix":"archive"}]}]`), "-event", "x"},
+			"targets s3 and s3:archive both write under S3 prefix archive/"},
+		"firehose alias": {[]string{"-firehose-stream", "main", "-routes", writeFile(t, "alias.json", `[{"name":"rest","to":["firehose",{"sink":"firehose","stream":"main"}]}]`), "-event", "x"},
+			"targets firehose and firehose:main both deliver to Firehose stream main"},
+		"logs group shared": {[]string{"-routes", writeFile(t, "shared.json", `[{"name":"rest","to":[{"sink":"logs","groupTemplate":"/all/{logGroup}"}]}]`), "-event", "x"},
+			`groupTemplate "/all/{logGroup}" has no {owner}`},
 		"missing event":  {[]string{"-routes", good, "-event", "/nonexistent.json"}, "no such file"},
 		"not an event":   {[]string{"-routes", good, "-event", writeFile(t, "e.json", `{"hello": 1}`)}, "e.json"},
 		"not JSON event": {[]string{"-routes", good, "-event", writeFile(t, "e.json", `routes`)}, "malformed"},

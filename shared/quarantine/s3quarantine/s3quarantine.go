@@ -2,9 +2,11 @@
 // object per entry, under keys derived only from the entry's identity:
 //
 //	<prefix>/record/shard=<shard>/<sequenceNumber>.json
-//	<prefix>/event/shard=<shard>/<sequenceNumber>/<sink>/<eventId>.json
+//	<prefix>/event/shard=<shard>/<sequenceNumber>/<sink>[/target=<target>]/<event index>.json
 //
-// (each part escaped with hive.Escape). Putting the same entry
+// (each part escaped with hive.Escape). An event is keyed by its position
+// in the record, not by its ID, which a sender may repeat or leave empty:
+// every undeliverable event is an object of its own. Putting the same entry
 // again, as a retried batch does, overwrites the same object with the same
 // bytes, so Put is idempotent. The body carries no timestamp for that reason;
 // the object's LastModified says when it was quarantined. Decode reads a
@@ -16,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -82,7 +85,7 @@ func (q *Quarantine) Put(ctx context.Context, e quarantine.Entry) error {
 }
 
 // seg escapes one key segment; an empty value becomes "-" so keys never
-// hold an empty path segment (no shard, sequence number, sink or event ID is "-").
+// hold an empty path segment (no shard, sequence number or sink is "-").
 func seg(s string) string {
 	if s == "" {
 		return "-"
@@ -102,7 +105,10 @@ func Key(prefix string, e quarantine.Entry) (string, error) {
 			// One entry per target an event could not reach.
 			sinkSeg += "/target=" + seg(e.Target)
 		}
-		k = "event/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + "/" + sinkSeg + "/" + seg(e.EventID) + ".json"
+		if e.Event < 0 {
+			return "", fmt.Errorf("quarantine event entry of record %s with negative index %d", e.SequenceNumber, e.Event)
+		}
+		k = "event/shard=" + seg(e.Shard) + "/" + seg(e.SequenceNumber) + "/" + sinkSeg + "/" + strconv.Itoa(e.Event) + ".json"
 	default:
 		return "", fmt.Errorf("quarantine entry of unknown kind %q (want %q or %q)", e.Kind, quarantine.KindRecord, quarantine.KindEvent)
 	}
@@ -121,13 +127,14 @@ type envelope struct {
 	Shard          string `json:"shard"`
 	SequenceNumber string `json:"sequenceNumber"`
 	EventID        string `json:"eventId,omitempty"`
+	Event          int    `json:"event,omitempty"`
 	Reason         string `json:"reason"`
 	Data           []byte `json:"data"`
 }
 
 // Encode returns the JSON body stored for e.
 func Encode(e quarantine.Entry) ([]byte, error) {
-	b, err := json.Marshal(envelope{Kind: e.Kind, Sink: e.Sink, Target: e.Target, Shard: e.Shard, SequenceNumber: e.SequenceNumber, EventID: e.EventID, Reason: e.Reason, Data: e.Data})
+	b, err := json.Marshal(envelope{Kind: e.Kind, Sink: e.Sink, Target: e.Target, Shard: e.Shard, SequenceNumber: e.SequenceNumber, EventID: e.EventID, Event: e.Event, Reason: e.Reason, Data: e.Data})
 	if err != nil {
 		return nil, fmt.Errorf("encode quarantine entry: %w", err)
 	}
@@ -143,5 +150,5 @@ func Decode(body []byte) (quarantine.Entry, error) {
 	if v.Kind != quarantine.KindRecord && v.Kind != quarantine.KindEvent {
 		return quarantine.Entry{}, fmt.Errorf("decode quarantine entry: unknown kind %q", v.Kind)
 	}
-	return quarantine.Entry{Kind: v.Kind, Sink: v.Sink, Target: v.Target, Shard: v.Shard, SequenceNumber: v.SequenceNumber, EventID: v.EventID, Reason: v.Reason, Data: v.Data}, nil
+	return quarantine.Entry{Kind: v.Kind, Sink: v.Sink, Target: v.Target, Shard: v.Shard, SequenceNumber: v.SequenceNumber, EventID: v.EventID, Event: v.Event, Reason: v.Reason, Data: v.Data}, nil
 }

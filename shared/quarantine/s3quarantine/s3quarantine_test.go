@@ -26,7 +26,7 @@ func entries() []quarantine.Entry {
 		{Kind: quarantine.KindRecord, Shard: "shardId-000000000001", SequenceNumber: "49590000000000000000000000000000000000000000000000000002",
 			Reason: "decompressed size over cap", Data: eventgen.MustPayload(m)},
 		{Kind: quarantine.KindEvent, Sink: "firehose", Shard: "shardId-000000000002", SequenceNumber: "49590000000000000000000000000000000000000000000000000003",
-			EventID: "37000000000000000000000000000000000000000000000000000001", Reason: "event over 1,000 KiB",
+			EventID: "37000000000000000000000000000000000000000000000000000001", Event: 7, Reason: "event over 1,000 KiB",
 			Data: []byte("{\"owner\":\"1\",\"message\":\"bad \xff utf8 \\n\"}\n")},
 	}
 }
@@ -39,10 +39,12 @@ func TestKey(t *testing.T) {
 	}{
 		{"quarantine", quarantine.Entry{Kind: quarantine.KindRecord, Shard: "shardId-000000000001", SequenceNumber: "4959"},
 			"quarantine/record/shard=shardId-000000000001/4959.json"},
-		{"q/x", quarantine.Entry{Kind: quarantine.KindEvent, Sink: "logs", Shard: "shardId-1", SequenceNumber: "4959", EventID: "3700"},
-			"q/x/event/shard=shardId-1/4959/logs/3700.json"},
+		{"q/x", quarantine.Entry{Kind: quarantine.KindEvent, Sink: "logs", Shard: "shardId-1", SequenceNumber: "4959", EventID: "3700", Event: 12},
+			"q/x/event/shard=shardId-1/4959/logs/12.json"},
 		{"", quarantine.Entry{Kind: quarantine.KindEvent, Sink: "s3", Shard: "a/b", SequenceNumber: "1", EventID: ""},
-			"event/shard=a%2Fb/1/s3/-.json"},
+			"event/shard=a%2Fb/1/s3/0.json"},
+		{"q", quarantine.Entry{Kind: quarantine.KindEvent, Sink: "logs", Target: "logs:eu-west-1", Shard: "shardId-1", SequenceNumber: "4959", Event: 3},
+			"q/event/shard=shardId-1/4959/logs/target=logs%3Aeu-west-1/3.json"},
 	}
 	for _, tt := range tests {
 		got, err := Key(tt.prefix, tt.e)
@@ -52,6 +54,19 @@ func TestKey(t *testing.T) {
 	}
 	if _, err := Key("q", quarantine.Entry{Kind: "other"}); err == nil {
 		t.Error("unknown kind: no error")
+	}
+	if _, err := Key("q", quarantine.Entry{Kind: quarantine.KindEvent, Event: -1}); err == nil {
+		t.Error("negative event index: no error")
+	}
+	// Events are keyed by position: undeliverable events of one record
+	// with the same ID, or none, are distinct objects.
+	keys := map[string]bool{}
+	for i, id := range []string{"dup", "dup", "", "", "3700"} {
+		k, err := Key("q", quarantine.Entry{Kind: quarantine.KindEvent, Sink: "logs", Shard: "shardId-1", SequenceNumber: "4959", EventID: id, Event: i})
+		if err != nil || keys[k] {
+			t.Errorf("event %d (ID %q): key %q, %v: not a key of its own", i, id, k, err)
+		}
+		keys[k] = true
 	}
 	// Reason and Data do not change the key: a retried Put overwrites.
 	a, b := entries()[2], entries()[2]

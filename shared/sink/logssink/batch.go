@@ -25,15 +25,19 @@ const (
 	// of exactly 24 h does not exceed it, so last-first == 86,400,000 ms is
 	// allowed and 86,400,001 ms is split.
 	DefaultMaxSpanMillis = 24 * 60 * 60 * 1000
-	// DefaultMaxMessageBytes is the largest message accepted: the event
-	// limit is 256 KB ("Each log event can be no larger than 256 KB"), which
-	// includes EventOverhead, so 262,144 - 26 = 262,118 message bytes (the
-	// CloudWatch agent truncates at the same 256*1024-26). Newer docs say
-	// 1 MB; use WithLimits with LargeEventMaxMessageBytes where that applies.
-	DefaultMaxMessageBytes = 256*1024 - EventOverhead
-	// LargeEventMaxMessageBytes is the message limit under the newer 1 MB
-	// event size (1,048,576 - 26), which also fills a whole batch.
-	LargeEventMaxMessageBytes = 1_048_576 - EventOverhead
+	// DefaultMaxMessageBytes is the largest message sent: CloudWatch Logs
+	// takes events of up to 1 MB, counted like the batch (UTF-8 message
+	// bytes plus EventOverhead), so one event may fill a whole batch:
+	// 1,048,576 - 26 = 1,048,550 message bytes. Should the service refuse
+	// an event under it anyway, the refusal is an InvalidParameterException
+	// that the sink bisects down to that event, which is then quarantined
+	// with the service's reason (RejectedInvalidParameter): never lost.
+	DefaultMaxMessageBytes = DefaultMaxBatchBytes - EventOverhead
+	// LegacyMaxMessageBytes is the message limit under the older 256 KB
+	// event size ("Each log event can be no larger than 256 KB", the
+	// overhead included: 262,144 - 26, where the CloudWatch agent truncates),
+	// for WithLimits where that limit still applies.
+	LegacyMaxMessageBytes = 256*1024 - EventOverhead
 )
 
 // Limits are the PutLogEvents limits the sink batches within. Every field

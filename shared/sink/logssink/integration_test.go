@@ -41,6 +41,7 @@ func TestDeliverRoundTrip(t *testing.T) {
 	(*odd)[4].Message = strings.Repeat("o", DefaultMaxMessageBytes+1)
 	(*odd)[5].Message = ""
 	(*odd)[6].Message = strings.Repeat("m", DefaultMaxMessageBytes) // exactly at the limit: delivered
+	(*odd)[7].Message = strings.Repeat("n", 900_000)                // over the old 256 KB limit, under 1 MB: delivered
 	refused := map[string][2]string{(*odd)[4].ID: {KindTooLarge, "oversize"}, (*odd)[5].ID: {KindEmpty, "empty message"}}
 	skip := func(_ *subscription.Message, ev *subscription.LogEvent) bool { _, ok := refused[ev.ID]; return ok }
 

@@ -12,11 +12,12 @@
 // batches and writing PutLogEvents bodies), naming.go (templates).
 //
 // What the sink decides (see also Limits, SanitizeGroup, SanitizeStream):
-//   - Oversize events (message over Limits.MaxMessageBytes, 262,118 bytes by
-//     default: 256 KB minus the 26-byte event overhead) are undeliverable
-//     (KindTooLarge) whole, not split: the quarantine keeps the event's exact
-//     bytes and ID, and a split event would read as several unrelated lines
-//     in CloudWatch Logs.
+//   - Events up to 1 MB are delivered. Oversize events (message over
+//     Limits.MaxMessageBytes, 1,048,550 bytes by default: the 1,048,576-byte
+//     event and batch limit minus the 26-byte event overhead) are
+//     undeliverable (KindTooLarge) whole, not split: the quarantine keeps
+//     the event's exact bytes and ID, and a split event would read as
+//     several unrelated lines in CloudWatch Logs.
 //   - Invalid UTF-8 is repaired by default: each invalid byte becomes U+FFFD,
 //     which is what the SDK's JSON encoder would send anyway, and the event's
 //     size is counted after repair (each such byte then costs 3 bytes), the

@@ -60,12 +60,13 @@ func TestPrepareGroupsByTarget(t *testing.T) {
 }
 
 // TestPrepareRefuses checks the per-event limits: a message of exactly the
-// limit goes out, one byte more is refused as oversize, the size counts
-// after UTF-8 repair, empty messages are refused, and the newer 1 MB event
-// limit is an option. A refused event is reported undeliverable with its
-// kind and reason.
+// limit (1 MB events: 1,048,576 bytes with the 26-byte overhead) goes out,
+// one byte more is refused as oversize, the size counts after UTF-8 repair,
+// empty messages are refused, and the older 256 KB limit is an option. A
+// refused event is reported undeliverable with its kind and reason.
 func TestPrepareRefuses(t *testing.T) {
 	limit := DefaultMaxMessageBytes
+	legacy := []Option{WithLimits(Limits{MaxMessageBytes: LegacyMaxMessageBytes})}
 	tests := []struct {
 		name   string
 		opts   []Option
@@ -73,14 +74,15 @@ func TestPrepareRefuses(t *testing.T) {
 		kind   string // "" when the event is sent
 		reason string
 	}{
+		{"256 KB to 1 MB is delivered", nil, strings.Repeat("a", 900_000), "", ""},
 		{"exactly the limit", nil, strings.Repeat("a", limit), "", ""},
-		{"one byte over", nil, strings.Repeat("a", limit+1), KindTooLarge, "oversize: message is 262119 bytes, over the 262118-byte"},
-		{"over only after repair", nil, strings.Repeat("a", limit-1) + "\xff", KindTooLarge, "oversize: message is 262120 bytes after replacing invalid UTF-8"},
+		{"one byte over", nil, strings.Repeat("a", limit+1), KindTooLarge, "oversize: message is 1048551 bytes, over the 1048550-byte"},
+		{"over only after repair", nil, strings.Repeat("a", limit-1) + "\xff", KindTooLarge, "oversize: message is 1048552 bytes after replacing invalid UTF-8"},
 		{"repaired within the limit", nil, strings.Repeat("a", limit-3) + "\xff", "", ""},
 		{"multi-byte counted in bytes", nil, strings.Repeat("é", limit/2+1), KindTooLarge, "oversize"},
 		{"empty", nil, "", KindEmpty, "empty message"},
-		{"1 MB events allowed", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", 600_000), "", ""},
-		{"1 MB events: one byte over", []Option{WithLimits(Limits{MaxMessageBytes: LargeEventMaxMessageBytes})}, strings.Repeat("b", LargeEventMaxMessageBytes+1), KindTooLarge, "oversize"},
+		{"256 KB limit: at the limit", legacy, strings.Repeat("b", LegacyMaxMessageBytes), "", ""},
+		{"256 KB limit: one byte over", legacy, strings.Repeat("b", LegacyMaxMessageBytes+1), KindTooLarge, "over the 262118-byte"},
 		{"strict UTF-8", []Option{WithInvalidUTF8(QuarantineInvalidUTF8)}, "caf\xe9", KindInvalidUTF8, "not valid UTF-8"},
 	}
 	for _, tc := range tests {

@@ -66,17 +66,26 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 	}
 	var order []key
 	parts := map[key][]record.Event{}
-	names := map[key]string{} // named for the partition's first event
+	type ref struct {
+		seq string
+		i   int
+	}
+	first, last := map[key]ref{}, map[key]ref{} // objects are named for their first and last events
 	for _, r := range b.Records {
 		for i := range r.Message.LogEvents {
 			ev := &r.Message.LogEvents[i]
 			k := key{r.Message.Owner, r.Message.LogGroup, HourOf(ev.Timestamp)}
 			if _, ok := parts[k]; !ok {
 				order = append(order, k)
-				names[k] = ObjectName(b.ShardID, r.SequenceNumber, i)
+				first[k] = ref{r.SequenceNumber, i}
 			}
+			last[k] = ref{r.SequenceNumber, i}
 			parts[k] = append(parts[k], record.From(r.Message, ev))
 		}
+	}
+	names := map[key]string{}
+	for k, f := range first {
+		names[k] = ObjectName(b.ShardID, f.seq, f.i, last[k].seq, last[k].i)
 	}
 	for _, k := range order {
 		var buf bytes.Buffer

@@ -16,8 +16,9 @@ import (
 // MaxSegmentBytes bounds an escaped partition value (owner, log group) in a
 // key. S3 keys are at most 1,024 bytes; a 512-character log group made of
 // slashes would escape to 1,536. With this bound, the fixed parts of a key
-// (about 210 bytes with today's 56-digit sequence numbers) and a prefix of up
-// to ~170 bytes stay under S3's limit.
+// (about 210 bytes with a 12-digit owner and the two 56-digit sequence
+// numbers of an object name) and a prefix of up to ~170 bytes stay under
+// S3's limit.
 const MaxSegmentBytes = 640
 
 // hashedMark separates a truncated escaped value from the hash that keeps it
@@ -82,22 +83,45 @@ func (p Partition) Path(prefix string) string {
 	return s3layout.Dir(prefix, PartitionValue(p.Owner), PartitionValue(p.LogGroup), t.Format(s3layout.DateLayout), t.Format(s3layout.HourLayout))
 }
 
-// ObjectName returns the file name of an object whose first event is event
-// number event (counted in the record as it is in the stream) of the record
-// seq of shard. It names the object's first event and nothing else: not the
-// sequence number a retry starts from, nor a part number that depends on
-// it. So a retry that writes an object starting at the same event
-// overwrites it, and the object it writes then holds every event the old
-// one held (the same partition's events of the same records, from that
-// event on, plus possibly more), never fewer; and the ledger leaves an
-// object's first event out of a retry only with the whole object's events.
-func ObjectName(shard, seq string, event int) string {
-	return objectName(shard, seq, event, Extension)
+// ObjectName returns the file name of an object holding the events from
+// event firstEvent of record firstSeq to event lastEvent (inclusive) of
+// record lastSeq, both of shard, the events counted in the record as it is
+// in the stream:
+//
+//	<shard>_<firstSeq>_<firstEvent>-<lastSeq>_<lastEvent>   (two records)
+//	<shard>_<firstSeq>_<firstEvent>-<lastEvent>             (one record)
+//
+// The name fixes both ends and nothing else (not the sequence number a
+// retry starts from, nor a part number), so a retry of the same records
+// writes the same names, and an object with fewer or other events (a
+// smaller, bisected or deduplicated retry batch) gets a name of its own
+// instead of overwriting one that landed. What landed stays landed: the
+// ledger's word on it can never go stale.
+func ObjectName(shard, firstSeq string, firstEvent int, lastSeq string, lastEvent int) string {
+	return objectName(shard, firstSeq, firstEvent, lastSeq, lastEvent, Extension)
 }
 
-// objectName is ObjectName with the extension ext.
-func objectName(shard, seq string, event int, ext string) string {
-	return hive.Escape(shard) + "_" + hive.Escape(seq) + "_" + strconv.Itoa(event) + ext
+// objectName is ObjectName with the extension ext. Sequence numbers and
+// indexes hold no '-', so the part after the name's last '-' is the last
+// event: "<lastSeq>_<lastEvent>" or, in the first event's record, "<lastEvent>".
+func objectName(shard, firstSeq string, firstEvent int, lastSeq string, lastEvent int, ext string) string {
+	oneRecord := lastSeq == firstSeq
+	shard, firstSeq = hive.Escape(shard), hive.Escape(firstSeq)
+	var b strings.Builder
+	b.Grow(len(shard) + 2*len(firstSeq) + 16 + len(ext))
+	b.WriteString(shard)
+	b.WriteByte('_')
+	b.WriteString(firstSeq)
+	b.WriteByte('_')
+	b.WriteString(strconv.Itoa(firstEvent))
+	b.WriteByte('-')
+	if !oneRecord {
+		b.WriteString(hive.Escape(lastSeq))
+		b.WriteByte('_')
+	}
+	b.WriteString(strconv.Itoa(lastEvent))
+	b.WriteString(ext)
+	return b.String()
 }
 
 // Extension is the NDJSON objects' file extension; Athena and Glue pick the

@@ -77,7 +77,7 @@ func TestPartitionPath(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("Path = %q, want %q", got, tt.want)
 			}
-			back, err := ParsePath(got+ObjectName("shardId-000000000000", "1", 0), tt.prefix)
+			back, err := ParsePath(got+ObjectName("shardId-000000000000", "1", 0, "2", 5), tt.prefix)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,9 +103,34 @@ func TestHourOf(t *testing.T) {
 }
 
 func TestObjectName(t *testing.T) {
-	got := ObjectName("shardId-000000000001", "4959", 17)
-	if want := "shardId-000000000001_4959_17.ndjson.gz"; got != want {
-		t.Fatalf("ObjectName = %q, want %q", got, want)
+	for _, tt := range []struct {
+		firstSeq    string
+		first       int
+		lastSeq     string
+		last        int
+		want        string
+		description string
+	}{
+		{"4959", 17, "4960", 3, "shardId-000000000001_4959_17-4960_3.ndjson.gz", "two records"},
+		{"4959", 17, "4959", 40, "shardId-000000000001_4959_17-40.ndjson.gz", "one record"},
+		{"4959", 17, "4959", 17, "shardId-000000000001_4959_17-17.ndjson.gz", "one event"},
+	} {
+		if got := ObjectName("shardId-000000000001", tt.firstSeq, tt.first, tt.lastSeq, tt.last); got != tt.want {
+			t.Errorf("%s: ObjectName = %q, want %q", tt.description, got, tt.want)
+		}
+	}
+	// A name fixes both ends: objects that share their first event (a
+	// smaller retry batch) or their last one have different names.
+	a := ObjectName("shardId-000000000001", "4959", 0, "4970", 9)
+	for _, other := range []string{
+		ObjectName("shardId-000000000001", "4959", 0, "4965", 9),
+		ObjectName("shardId-000000000001", "4959", 0, "4970", 8),
+		ObjectName("shardId-000000000001", "4959", 1, "4970", 9),
+		ObjectName("shardId-000000000001", "4959", 0, "4959", 9),
+	} {
+		if other == a {
+			t.Errorf("%s names two different objects", a)
+		}
 	}
 }
 

@@ -2,13 +2,15 @@
 // in logfan's record schema, partitioned for Athena and Glue by owner, source
 // log group and event hour (UTC):
 //
-//	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<seq>_<event>.ndjson.gz
+//	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<seq>_<event>-<seq>_<event>.ndjson.gz
 //
 // Partition values are escaped with hive.Escape (Hive-style %XX, so
 // "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). An object is named for its
-// first event (ObjectName): the sequence number of its record and its index
-// there, whatever record a retry starts from, so a retry that writes an
-// object starting at the same event overwrites it instead of duplicating.
+// first and last events (ObjectName): the sequence number of each one's
+// record and its index there, whatever record a retry starts from. A retry
+// of the same records writes the same objects again (S3 overwrites, nothing
+// is duplicated); an object with other events gets another name, so an
+// object that landed is never replaced by one holding fewer events.
 // Each partition is split into parts of at most config.S3.MaxObjectBytes
 // of uncompressed NDJSON; a single line longer than that gets a part of its own.
 //
@@ -342,10 +344,20 @@ type part struct {
 	endSi, endEi int
 }
 
-// name is the object's file name, from its first event (ObjectName).
+// name is the object's file name, from its first and last events
+// (ObjectName); the part must be closed.
 func (p *part) name(d *delivery, ext string) string {
-	r := &d.b.Records[p.j.spans[p.si].rec]
-	return objectName(d.b.ShardID, r.SequenceNumber, r.EventIndex(p.ei), ext)
+	first := &d.b.Records[p.j.spans[p.si].rec]
+	// The last event is just before the end; the end may be a span's first
+	// event, and the part is never empty, so then it is the last event of
+	// the span before.
+	lastSi, lastEi := p.endSi, p.endEi-1
+	if lastEi < p.j.spans[lastSi].from {
+		lastSi--
+		lastEi = p.j.spans[lastSi].to - 1
+	}
+	last := &d.b.Records[p.j.spans[lastSi].rec]
+	return objectName(d.b.ShardID, first.SequenceNumber, first.EventIndex(p.ei), last.SequenceNumber, last.EventIndex(lastEi), ext)
 }
 
 // close notes where the part ends: just before event ei of j.spans[si].

@@ -189,11 +189,12 @@ func TestObjectSplit(t *testing.T) {
 			}
 			var got []record.Event
 			for i, k := range keys {
-				// Each object is named for its first event: the events before it are in the earlier ones.
-				if !strings.HasSuffix(k, fmt.Sprintf("_%d.ndjson.gz", len(got))) {
-					t.Errorf("key %d = %s, want it named for event %d", i, k, len(got))
-				}
 				recs := f.records(t)[k]
+				// Each object is named for its first and last events (one
+				// record here): the events before it are in the earlier ones.
+				if !strings.HasSuffix(k, fmt.Sprintf("_%d-%d.ndjson.gz", len(got), len(got)+len(recs)-1)) {
+					t.Errorf("key %d = %s, want it named for events %d to %d", i, k, len(got), len(got)+len(recs)-1)
+				}
 				var n int64
 				for _, r := range recs {
 					n += int64(len(record.AppendLine(nil, msg(r.Owner, r.LogGroup, 0), &subscription.LogEvent{ID: r.ID, Timestamp: r.Timestamp, Message: r.Message})))
@@ -238,8 +239,8 @@ func TestPartitionAcrossMidnight(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	recs := f.records(t)
-	before := "logs/owner=111111111111/log_group=%2Faws%2Flambda%2Ffn/dt=2025-12-31/hour=23/shardId-000000000000_49590000_0.ndjson.gz"
-	after := "logs/owner=111111111111/log_group=%2Faws%2Flambda%2Ffn/dt=2026-01-01/hour=00/shardId-000000000000_49590000_2.ndjson.gz"
+	before := "logs/owner=111111111111/log_group=%2Faws%2Flambda%2Ffn/dt=2025-12-31/hour=23/shardId-000000000000_49590000_0-49590001_0.ndjson.gz"
+	after := "logs/owner=111111111111/log_group=%2Faws%2Flambda%2Ffn/dt=2026-01-01/hour=00/shardId-000000000000_49590000_2-3.ndjson.gz"
 	if keys := f.keys(); !reflect.DeepEqual(keys, []string{before, after}) {
 		t.Fatalf("keys = %q", keys)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/naming"
 )
 
 // Version is the invocation record format version Lambda writes.
@@ -27,7 +28,7 @@ const Version = "1.0"
 
 // KeyPrefix is where Lambda writes on-failure objects in the bucket:
 // aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>.
-const KeyPrefix = "aws/lambda/"
+const KeyPrefix = naming.OnFailureKeyPrefix
 
 // timeLayout is Lambda's timestamp format in the record (ISO 8601, milliseconds, Z).
 const timeLayout = "2006-01-02T15:04:05.000Z"

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/logfan/logfan/internal/tools/plan"
+
+func init() {
+	register("plan", "size a deployment for a daily log volume: shards, settings, quotas and a monthly bill", plan.Run)
+}

@@ -1,0 +1,170 @@
+package dynamohealth_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/tools/demo"
+	"github.com/logfan/logfan/internal/tools/sdkconfig"
+	"github.com/logfan/logfan/shared/health"
+	"github.com/logfan/logfan/shared/health/dynamohealth"
+)
+
+var srv *emulator.Server
+
+func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
+
+func newStore(t *testing.T, table string) (*dynamohealth.Store, *dynamodb.Client) {
+	t.Helper()
+	emutest.Require(t, srv)
+	ctx := context.Background()
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dynamodb.NewFromConfig(cfg)
+	if err := demo.CreateHealthTable(ctx, c, table); err != nil {
+		t.Fatal(err)
+	}
+	return dynamohealth.New(c, table), c
+}
+
+// TestWritesOnMoto: counters add up across writes (several instances), a
+// last-seen time only goes up, items carry their TTL, and reads give back
+// what was written.
+func TestWritesOnMoto(t *testing.T) {
+	s, c := newStore(t, "health-writes")
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, u := range []health.SenderUpdate{
+		{Account: "111111111111", Region: "eu-west-1", LastHeartbeat: t0.UnixMilli(), Heartbeats: 2},
+		{Account: "111111111111", Region: "eu-west-1", LastHeartbeat: t0.Add(-time.Hour).UnixMilli(), Heartbeats: 1}, // an instance behind
+		{Account: "111111111111", Region: "eu-west-1", LastHeartbeat: t0.UnixMilli(), Heartbeats: 1},                 // the same time again
+		{Account: "222222222222", Region: "", LastHeartbeat: t0.Add(time.Minute).UnixMilli(), Heartbeats: 1},
+	} {
+		if err := s.WriteSender(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := health.Day(t0)
+	for _, u := range []health.LogGroupUpdate{
+		{Account: "111111111111", Region: "eu-west-1", LogGroup: "/aws/lambda/a#b", Day: day, LastEvent: t0.UnixMilli(), Events: 10, Bytes: 1000},
+		{Account: "111111111111", Region: "eu-west-1", LogGroup: "/aws/lambda/a#b", Day: day, LastEvent: t0.Add(-time.Minute).UnixMilli(), Events: 5, Bytes: 500},
+		{Account: "111111111111", Region: "eu-west-1", LogGroup: "/aws/lambda/a#b", Day: day, Events: 1, Bytes: 1}, // no event time known
+		{Account: "111111111111", Region: "", LogGroup: "/aws/lambda/a#b", Day: day, LastEvent: t0.UnixMilli(), Events: 1, Bytes: 2},
+	} {
+		if err := s.WriteLogGroup(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	senders, err := s.Senders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]health.Sender{
+		"111111111111#eu-west-1": {Account: "111111111111", Region: "eu-west-1", LastHeartbeat: t0, Heartbeats: 4},
+		"222222222222#":          {Account: "222222222222", Region: "", LastHeartbeat: t0.Add(time.Minute), Heartbeats: 1},
+	}
+	if len(senders) != len(want) {
+		t.Fatalf("senders %+v, want %v", senders, want)
+	}
+	for _, got := range senders {
+		if w := want[got.Account+"#"+got.Region]; got != w {
+			t.Errorf("sender %+v, want %+v", got, w)
+		}
+	}
+	groups, err := s.LogGroupDays(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 2 {
+		t.Fatalf("log groups %+v, want two (by region)", groups)
+	}
+	for _, g := range groups {
+		w := health.LogGroupDay{Account: "111111111111", Region: "eu-west-1", LogGroup: "/aws/lambda/a#b", Day: day, LastEvent: t0, Events: 16, Bytes: 1501}
+		if g.Region == "" {
+			w.Region, w.Events, w.Bytes = "", 1, 2
+		}
+		if g != w {
+			t.Errorf("log group %+v, want %+v", g, w)
+		}
+	}
+	if other, err := s.LogGroupDays(ctx, "2026-02-28"); err != nil || len(other) != 0 {
+		t.Errorf("another day: %+v, %v", other, err)
+	}
+	// TTL: sender items 90 days after their heartbeat, log groups 40 after their day.
+	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("health-writes"), Key: map[string]types.AttributeValue{
+		health.AttrPK: &types.AttributeValueMemberS{Value: health.SendersPK}, health.AttrSK: &types.AttributeValueMemberS{Value: health.SenderSK("111111111111", "eu-west-1")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp, ok := out.Item[health.AttrExpires].(*types.AttributeValueMemberN); !ok || exp.Value != fmt.Sprint(t0.Add(90*24*time.Hour).Unix()) {
+		t.Errorf("%s = %v, want 90 days after the heartbeat", health.AttrExpires, out.Item[health.AttrExpires])
+	}
+}
+
+// TestRecorderOnMoto is the consumer's path: a Recorder fed heartbeats
+// and traffic, flushed into the table, read back.
+func TestRecorderOnMoto(t *testing.T) {
+	s, _ := newStore(t, "health-recorder")
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := health.NewRecorder(health.RecorderOptions{HeartbeatLogGroups: []string{"/logfan/heartbeat"}, Writer: s})
+	hb := eventgen.Heartbeat{Owner: "111111111111", Region: "eu-west-1", LogGroup: "/logfan/heartbeat", At: now.Add(-time.Minute), SystemFields: true}
+	r.Heartbeat(hb.Message(), now)
+	g := eventgen.New(1)
+	m := g.Message(eventgen.Source{Owner: "111111111111", LogGroup: "/app"}, 3, now.Add(-time.Minute), time.Second, 0)
+	r.Traffic(m, 3, 300, now.Add(-58*time.Second).UnixMilli(), now)
+	res, err := r.Flush(ctx, now)
+	if err != nil || res.Writes != 2 {
+		t.Fatalf("Flush = %+v, %v", res, err)
+	}
+	senders, err := s.Senders(ctx)
+	if err != nil || len(senders) != 1 || senders[0].Region != "eu-west-1" || !senders[0].LastHeartbeat.Equal(hb.At) {
+		t.Fatalf("senders %+v, %v", senders, err)
+	}
+	groups, err := s.LogGroupDays(ctx, health.Day(now))
+	if err != nil || len(groups) != 1 || groups[0].Events != 3 || groups[0].Bytes != 300 || groups[0].Region != "" {
+		t.Fatalf("log groups %+v, %v", groups, err)
+	}
+}
+
+// TestWatchdogOnMoto: the watchdog reads what the consumers wrote.
+func TestWatchdogOnMoto(t *testing.T) {
+	s, _ := newStore(t, "health-watchdog")
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := health.NewRecorder(health.RecorderOptions{Writer: s})
+	for i, acct := range []string{"111111111111", "222222222222"} {
+		at := now.Add(-time.Duration(1+29*i) * time.Minute) // 1 and 30 minutes ago
+		r.Heartbeat(eventgen.Heartbeat{Owner: acct, Region: "eu-west-1", LogGroup: "/logfan/heartbeat", At: at, SystemFields: true}.Message(), now)
+	}
+	if _, err := r.Flush(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	var metrics bytes.Buffer
+	w := &health.Watchdog{Reader: s, Now: func() time.Time { return now }, Metrics: &metrics, Settings: health.Settings{
+		Mode: "accounts", Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"eu-west-1"},
+		HeartbeatInterval: 5 * time.Minute, SilentAfter: 15 * time.Minute, ForgetAfter: 7 * 24 * time.Hour,
+	}}
+	rep, err := w.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Silent != 1 || rep.Count(health.StateOK) != 1 || !strings.Contains(metrics.String(), `"SilentSenders":1`) {
+		t.Errorf("report %+v, metrics %s", rep, metrics.String())
+	}
+}
