@@ -54,6 +54,7 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	if r.ledger != nil {
 		refs.LedgerTable = *r.ledger.TableName()
 	}
+	refs.HealthTable = *r.health.TableName()
 	for k, v := range s.functionEnv(sink, refs) {
 		env[k] = jsii.String(v)
 	}
@@ -81,6 +82,9 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 
 	grantSink(r, sink, role)
 	grantLedger(r, id, role, fn)
+	if sink == s.HealthWriter() {
+		grantHealthWrite(r, id, role, fn)
+	}
 	grantQuarantine(r, id, sink, role, fn)
 	c := s.Consumer
 	props := &awslambdaeventsources.KinesisEventSourceProps{

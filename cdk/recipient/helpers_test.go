@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs, "s3parquet"} {
+	for _, sink := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs, "s3parquet", WatchdogFunctionDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sink), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -7,9 +7,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/internal/naming"
@@ -24,13 +28,10 @@ const (
 	dimOwner         = "owner"
 )
 
-// newMonitoring creates the alarms and the dashboard.
+// newMonitoring creates the alarm topic, the alarms and the dashboard.
 func newMonitoring(r *recipientStack) {
 	s := r.s
-	var topic awssns.ITopic
-	if s.Alarms.TopicARN != "" {
-		topic = awssns.Topic_FromTopicArn(r.stack, jsii.String("AlarmTopic"), jsii.String(s.Alarms.TopicARN))
-	}
+	topic := newAlarmTopic(r)
 	var alarms []interfacesawscloudwatch.IAlarmRef
 	alarm := func(id string, metric awscloudwatch.IMetric, threshold float64, periods float64, description string) awscloudwatch.Alarm {
 		a := awscloudwatch.NewAlarm(r.stack, jsii.String(id), &awscloudwatch.AlarmProps{
@@ -42,10 +43,6 @@ func newMonitoring(r *recipientStack) {
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 			AlarmDescription:   jsii.String(description),
 		})
-		if topic != nil {
-			a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-			a.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
-		}
 		alarms = append(alarms, a)
 		return a
 	}
@@ -83,7 +80,127 @@ func newMonitoring(r *recipientStack) {
 	alarm("OnFailureRecordsAlarm", onFailure, 1, 1,
 		"Failed batches (on-failure destination) or quarantined items were written to the quarantine bucket: inspect and replay them.")
 
+	// Missing data breaches: a watchdog that stopped running (or cannot
+	// read the table) must alarm as loudly as a silent sender.
+	alarms = append(alarms, awscloudwatch.NewAlarm(r.stack, jsii.String("SilentSendersAlarm"), &awscloudwatch.AlarmProps{
+		Metric:             watchdogMetric(MetricSilentSenders),
+		Threshold:          jsii.Number(0),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		DatapointsToAlarm:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		AlarmDescription: jsii.String(fmt.Sprintf("An expected sender (account and region) sent no heartbeat for %d minutes, or the watchdog reported nothing: its logs name the senders (`logfan senders` lists them).",
+			s.Health.SilentAfterMinutes)),
+	}))
+
+	// Every alarm of the stack, those above and any added elsewhere,
+	// notifies the topic.
+	awscdk.Aspects_Of(r.stack).Add(&alarmActions{topic: topic}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
 	newDashboard(r, alarms)
+}
+
+// watchdogMetric is one of the watchdog's counts: namespace logfan, no
+// dimensions, the maximum over the watchdog's run interval.
+func watchdogMetric(name string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:  jsii.String(metricsNamespace),
+		MetricName: jsii.String(name),
+		Statistic:  jsii.String("Maximum"),
+		Period:     awscdk.Duration_Minutes(jsii.Number(WatchdogMinutes)),
+	})
+}
+
+// newAlarmTopic imports alarmTopicArn, or creates the topic every alarm
+// notifies: encrypted with a customer key of its own, since CloudWatch
+// cannot publish to a topic under the AWS-managed aws/sns key (whose policy
+// cannot admit cloudwatch.amazonaws.com); the topic refuses requests
+// without TLS and admits CloudWatch alarms of this account and region only.
+// alarmEmail subscribes an address (SNS mails it a confirmation link first).
+func newAlarmTopic(r *recipientStack) awssns.ITopic {
+	s := r.s
+	var topic awssns.ITopic
+	if s.Alarms.TopicARN != "" {
+		topic = awssns.Topic_FromTopicArn(r.stack, jsii.String("AlarmTopic"), jsii.String(s.Alarms.TopicARN))
+	} else {
+		alarmsOfThisAccount := map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": s.Account},
+			"ArnLike":      map[string]any{"aws:SourceArn": r.arn("cloudwatch", s.Region, "alarm:*")},
+		}
+		cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+		key := awskms.NewKey(r.stack, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+			Description:       jsii.String("logfan: encrypts the alarm topic's messages"),
+			EnableKeyRotation: jsii.Bool(true),
+			// It protects notifications in flight only.
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+			PendingWindow: awscdk.Duration_Days(jsii.Number(7)),
+		})
+		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudWatchAlarmsPublish"),
+			Principals: &[]awsiam.IPrincipal{cloudwatch},
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+			Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+			Conditions: &alarmsOfThisAccount,
+		}), nil)
+		t := awssns.NewTopic(r.stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+			DisplayName: jsii.String("logfan alarms"),
+			MasterKey:   key,
+			EnforceSSL:  jsii.Bool(true),
+		})
+		t.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudWatchAlarmsPublish"),
+			Principals: &[]awsiam.IPrincipal{cloudwatch},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*t.TopicArn()),
+			Conditions: &alarmsOfThisAccount,
+		}))
+		topic = t
+	}
+	if s.Alarms.Email != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(s.Alarms.Email), nil))
+	}
+	awscdk.NewCfnOutput(r.stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The SNS topic every alarm of the stack notifies (alarm and OK); subscribe to it"),
+		Value:       topic.TopicArn(),
+	})
+	return topic
+}
+
+// alarmActions is an aspect adding the topic to the alarm and OK actions
+// of every CloudWatch alarm it visits: through an L2 alarm's own methods
+// (its action lists are lazy), or on a bare AWS::CloudWatch::Alarm.
+type alarmActions struct {
+	topic awssns.ITopic
+	// done holds the paths of the alarms given the action: synthesizing
+	// again (as the tests do) visits them again.
+	done map[string]bool
+}
+
+// Visit implements awscdk.IAspect.
+func (a *alarmActions) Visit(node constructs.IConstruct) {
+	path := *node.Node().Path()
+	if a.done[path] {
+		return
+	}
+	if a.done == nil {
+		a.done = map[string]bool{}
+	}
+	a.done[path] = true
+	switch n := node.(type) {
+	case awscloudwatch.Alarm:
+		action := awscloudwatchactions.NewSnsAction(a.topic)
+		n.AddAlarmAction(action)
+		n.AddOkAction(action)
+	case awscloudwatch.CfnAlarm:
+		if _, inL2 := n.Node().Scope().(awscloudwatch.Alarm); inL2 {
+			return // done through the L2 alarm above
+		}
+		if n.AlarmActions() == nil {
+			n.SetAlarmActions(&[]*string{a.topic.TopicArn()})
+		}
+		if n.OkActions() == nil {
+			n.SetOkActions(&[]*string{a.topic.TopicArn()})
+		}
+	}
 }
 
 // search builds a SEARCH expression over logfan's EMF metrics of one sink
@@ -153,6 +270,14 @@ func newDashboard(r *recipientStack, alarms []interfacesawscloudwatch.IAlarmRef)
 			[]awscloudwatch.IMetric{expr(search("Events", sink), "")}, []awscloudwatch.IMetric{expr(search("Bytes", sink), "")}))
 	}
 	rows = append(rows, perSender)
+	// Sender health, as the watchdog counts it every WatchdogMinutes:
+	// `logfan senders` names them.
+	rows = append(rows, []awscloudwatch.IWidget{
+		graph(fmt.Sprintf("Sender health: senders (silent after %d min without a heartbeat)", r.s.Health.SilentAfterMinutes), 12, []awscloudwatch.IMetric{
+			watchdogMetric(MetricSilentSenders), watchdogMetric(MetricLateSenders), watchdogMetric(MetricUnexpectedSenders), watchdogMetric(MetricNeverSeenSenders),
+		}, nil),
+		graph("Sender health: log groups that sent every day of the last week and nothing today", 12, []awscloudwatch.IMetric{watchdogMetric(MetricSilentLogGroups)}, nil),
+	})
 	if r.s.Routes.Table != nil {
 		rows = append(rows, routeWidgets(r.s, expr, graph))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/shared/config"
 )
 
 const (
@@ -155,7 +156,7 @@ func TestRegionalDestinationTargetsTheCentralStream(t *testing.T) {
 				case s.settings.Stream.KMSKeyARN != "":
 					want[testKeyARN] = []string{"kms:GenerateDataKey"}
 				case s.settings.Stream.Encryption == EncryptionKMS:
-					keyLogicalID, _ := s.only(t, "AWS::KMS::Key")
+					keyLogicalID := s.refTo(t, "StreamKey")["Ref"].(string)
 					keyLookup, _ := s.lookup(t, rs, keyLogicalID)
 					want["arn:aws:kms:us-east-1:123456789012:key/<"+keyLookup+".StackResourceDetail.PhysicalResourceId>"] = []string{"kms:GenerateDataKey"}
 				}
@@ -303,9 +304,13 @@ func TestRegionalOnboardingAndRegionsReplaceNothing(t *testing.T) {
 			t.Errorf("recipient stack has %d resources, %d without regions", len(b), len(a))
 		}
 		for id, r := range a {
-			if typ := r.(map[string]any)["Type"]; typ != "AWS::CloudWatch::Dashboard" && !reflect.DeepEqual(r, b[id]) {
+			if typ := r.(map[string]any)["Type"]; typ != "AWS::CloudWatch::Dashboard" && !reflect.DeepEqual(withoutExpectedRegions(r), withoutExpectedRegions(b[id])) {
 				t.Errorf("recipient stack resource %s (%s) changes when regions are added", id, typ)
 			}
+		}
+		// (the watchdog expects every sender in the new regions too)
+		if got := newEvaluator(s.json, nil).eval(t, props(b[WatchdogLogicalID].(map[string]any))["Environment"]).(map[string]any)["Variables"].(map[string]any)[config.EnvExpectedRegions]; got != strings.Join(s.settings.ExpectedRegions(), ",") {
+			t.Errorf("watchdog expects regions %v", got)
 		}
 	}
 	// AND adding a region leaves the existing regional stack byte for byte as it was
@@ -330,6 +335,20 @@ func TestRegionalOnboardingAndRegionsReplaceNothing(t *testing.T) {
 			t.Errorf("%s: onboarded policy admits %v", region, got)
 		}
 	}
+}
+
+// withoutExpectedRegions is a resource without the watchdog's
+// LOGFAN_EXPECTED_REGIONS, which names every region on purpose.
+func withoutExpectedRegions(r any) any {
+	raw, _ := json.Marshal(r)
+	var c map[string]any
+	_ = json.Unmarshal(raw, &c)
+	if env, ok := props(c)["Environment"].(map[string]any); ok {
+		if vars, ok := env["Variables"].(map[string]any); ok {
+			delete(vars, config.EnvExpectedRegions)
+		}
+	}
+	return c
 }
 
 func TestRegionalSettingsRejected(t *testing.T) {

@@ -93,8 +93,22 @@ const (
 	CtxDedupe = "dedupe"
 
 	CtxIteratorAgeAlarmSecs = "iteratorAgeAlarmSeconds"
-	CtxAlarmTopicARN        = "alarmTopicArn"
-	CtxDisableNag           = "disableNag"
+	// CtxAlarmTopicARN imports the topic every alarm notifies; empty, the stack creates one.
+	CtxAlarmTopicARN = "alarmTopicArn"
+	// CtxAlarmEmail subscribes an e-mail address to the alarm topic (optional).
+	CtxAlarmEmail = "alarmEmail"
+	CtxDisableNag = "disableNag"
+
+	// Sender health (see health.go). CtxHeartbeatLogGroup and
+	// CtxHeartbeatMinutes are the sender stack's keys too (sender.CtxHeartbeatLogGroup,
+	// sender.CtxHeartbeatMinutes): one cdk.json serves both sides.
+	CtxHeartbeatLogGroup      = "heartbeatLogGroup"
+	CtxHeartbeatMinutes       = "senderHeartbeatMinutes"
+	CtxSilentAfterMinutes     = "silentAfterMinutes"
+	CtxForgetSendersAfterDays = "forgetSendersAfterDays"
+	// CtxExpectedSenders lists accounts the watchdog expects in organization
+	// mode on top of those seen lately (account-list mode expects SenderAccounts).
+	CtxExpectedSenders = "expectedSenders"
 )
 
 // Defaults that are not shared with the runtime (those come from shared/config).
@@ -152,6 +166,7 @@ type Settings struct {
 	Function   FunctionSettings
 	Consumer   ConsumerSettings
 	Alarms     AlarmSettings
+	Health     HealthSettings
 	// NoncurrentVersionExpirationDays is how long the created data and
 	// quarantine buckets (both versioned) keep noncurrent versions; 0 keeps them.
 	NoncurrentVersionExpirationDays int
@@ -273,8 +288,26 @@ type ConsumerSettings struct {
 // AlarmSettings configures alarm thresholds and notification.
 type AlarmSettings struct {
 	IteratorAgeSeconds int
-	// TopicARN, when set, receives alarm and OK notifications.
+	// TopicARN imports the topic receiving every alarm's alarm and OK
+	// notifications; empty, the stack creates one.
 	TopicARN string
+	// Email, if set, is subscribed to the alarm topic.
+	Email string
+}
+
+// HealthSettings configures sender health: heartbeat recognition in the
+// consumers and the watchdog's expectations.
+type HealthSettings struct {
+	// HeartbeatLogGroups are the senders' heartbeat log group names.
+	HeartbeatLogGroups []string
+	// HeartbeatMinutes is the senders' heartbeat interval.
+	HeartbeatMinutes int
+	// SilentAfterMinutes without a heartbeat make a sender silent.
+	SilentAfterMinutes int
+	// ForgetSendersAfterDays is how long organization mode expects a sender after its last heartbeat.
+	ForgetSendersAfterDays int
+	// ExpectedSenders are accounts organization mode expects even unseen.
+	ExpectedSenders []string
 }
 
 // EnabledSinks lists the enabled sinks in a fixed order.
@@ -317,6 +350,8 @@ var (
 	reBucket    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	reFirehose  = regexp.MustCompile(`^arn:aws[a-z-]*:firehose:([a-z0-9-]+):(\d{12}):deliverystream/[a-zA-Z0-9_.-]{1,64}$`)
 	reTopic     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	reEmail     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	reLogGroup  = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
 	rePrefix    = regexp.MustCompile(`^[A-Za-z0-9!_.'()/-]+$`)
 	reLogPrefix = regexp.MustCompile(`^[A-Za-z0-9._/#-]+$`)
 )
@@ -471,6 +506,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 
 	s.Alarms.IteratorAgeSeconds = p.Int(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
+	s.Alarms.Email = p.OptionalMatch(CtxAlarmEmail, reEmail, "an e-mail address")
+	parseHealthSettings(p, &s)
 	s.Nag = !p.Bool(CtxDisableNag, false)
 	s.Dedupe = p.Bool(CtxDedupe, true)
 
@@ -498,11 +535,11 @@ const streamEncryptionKMSHint = "streamEncryption=kms as well"
 
 // envRefs names the deploy-time values a function's environment refers to.
 type envRefs struct {
-	DataBucket, QuarantineBucket, FirehoseStream, LedgerTable string
+	DataBucket, QuarantineBucket, FirehoseStream, LedgerTable, HealthTable string
 }
 
 // envPlaceholders stand in for resource names when validating settings before any construct exists.
-var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream", LedgerTable: "ledger-table"}
+var envPlaceholders = envRefs{DataBucket: "data-bucket", QuarantineBucket: "quarantine-bucket", FirehoseStream: "firehose-stream", LedgerTable: "ledger-table", HealthTable: "health-table"}
 
 // functionEnv builds the environment of sink's function from the shared
 // config constants, so the stack and the runtime cannot drift apart.
@@ -520,6 +557,13 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 		// Every function gets the whole table: its per-route counts cover
 		// the events routed to other sinks too.
 		env[config.EnvRoutes] = s.Routes.Text
+	}
+	// Every function recognises heartbeats and skips them; one writes
+	// them (and the per-log-group counts) to the health table, so that each
+	// key has one writer, not one per sink.
+	env[config.EnvHeartbeatLogGroup] = strings.Join(s.Health.HeartbeatLogGroups, ",")
+	if sink == s.HealthWriter() {
+		env[config.EnvHealthTable] = refs.HealthTable
 	}
 	if s.Dedupe {
 		env[config.EnvLedgerTable] = refs.LedgerTable
@@ -569,18 +613,23 @@ func (s Settings) FunctionDir(sink string) string {
 	return sink
 }
 
-// CheckAssets reports enabled sinks whose function binary is missing from
-// AssetDir, which CDK would otherwise report as an opaque asset error.
+// CheckAssets reports the functions (enabled sinks' and the watchdog's)
+// whose binary is missing from AssetDir, which CDK would otherwise report
+// as an opaque asset error.
 func (s Settings) CheckAssets() error {
 	var missing []string
+	dirs := []string{}
 	for _, sink := range s.EnabledSinks() {
-		path := filepath.Join(s.AssetDir, s.FunctionDir(sink), "bootstrap")
+		dirs = append(dirs, s.FunctionDir(sink))
+	}
+	for _, dir := range append(dirs, WatchdogFunctionDir) {
+		path := filepath.Join(s.AssetDir, dir, "bootstrap")
 		if _, err := os.Stat(path); err != nil {
 			missing = append(missing, path)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("function code not found: %s (run `make build` first, or point -c %s=DIR at a directory holding <sink>/bootstrap)", strings.Join(missing, ", "), CtxAssetDir)
+		return fmt.Errorf("function code not found: %s (run `make build` first, or point -c %s=DIR at a directory holding <function>/bootstrap)", strings.Join(missing, ", "), CtxAssetDir)
 	}
 	return nil
 }

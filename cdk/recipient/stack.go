@@ -1,6 +1,7 @@
 // Package recipient defines logfan's recipient stack: the Kinesis stream that
 // a CloudWatch Logs destination feeds, the destination and the role it uses,
-// one consumer function per enabled sink, the sinks' resources, alarms and a
+// one consumer function per enabled sink, the sinks' resources, the
+// sender-health table and watchdog, alarms notifying one SNS topic, and a
 // dashboard. One stack serves one recipient account and region.
 package recipient
 
@@ -41,6 +42,8 @@ type recipientStack struct {
 	firehose    *firehoseSink
 	athena      *athena
 	functions   []*consumer
+	health      awsdynamodb.Table
+	watchdog    *watchdog
 }
 
 // NewStack builds the recipient stack described in the package comment.
@@ -75,9 +78,11 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	r.data = newDataBucket(r)
 	r.firehose = newFirehoseSink(r)
 	r.athena = newAthena(r)
+	r.health = newHealthTable(r)
 	for _, sink := range r.s.EnabledSinks() {
 		r.functions = append(r.functions, newConsumer(r, sink))
 	}
+	r.watchdog = newWatchdog(r)
 	newMonitoring(r)
 	newOutputs(r)
 	return r

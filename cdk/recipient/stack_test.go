@@ -47,8 +47,12 @@ func TestStreamProvisionedWithCustomerKey(t *testing.T) {
 func TestStreamImportedKey(t *testing.T) {
 	// GIVEN streamKmsKeyArn naming an existing key
 	s := importStack(t)
-	// THEN no key is created and the stream uses the imported one
-	s.template.ResourceCountIs(jsii.String("AWS::KMS::Key"), jsii.Number(0))
+	// THEN no key is created for it (the alarm topic's own aside) and the stream uses the imported one
+	for id := range s.resources("AWS::KMS::Key") {
+		if !strings.HasPrefix(id, "AlarmTopicKey") {
+			t.Errorf("key %s created", id)
+		}
+	}
 	s.template.HasResourceProperties(jsii.String("AWS::Kinesis::Stream"), map[string]any{
 		"StreamEncryption": map[string]any{"EncryptionType": "KMS", "KeyId": testKeyARN},
 	})
@@ -499,7 +503,8 @@ func TestOneFunctionPerEnabledSink(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("functions for %v, want %v", got, want)
 			}
-			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(float64(len(c.sinks)+1)))
+			// (the policy handler and the watchdog besides)
+			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(float64(len(c.sinks)+2)))
 			s.template.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(float64(len(c.sinks))))
 		})
 	}
@@ -554,7 +559,10 @@ func TestFunctionEnvironment(t *testing.T) {
 	ledger := s.refTo(t, "LedgerTable")
 	for _, want := range cases {
 		want[config.EnvLedgerTable], want[config.EnvLedgerTTL] = ledger, "24h0m0s"
+		// Every function recognises heartbeats; the first sink's alone writes the health table
+		want[config.EnvHeartbeatLogGroup] = config.DefaultHeartbeatLogGroup
 	}
+	cases[config.SinkS3][config.EnvHealthTable] = s.refTo(t, "HealthTable")
 	for sink, want := range cases {
 		t.Run(sink, func(t *testing.T) {
 			// GIVEN sink's function THEN its environment uses the shared config names, and only those
@@ -862,7 +870,8 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	s := defaultStack(t)
 	data := s.refTo(t, "DataBucket")["Ref"].(string)
 	quarantine := s.refTo(t, "QuarantineBucket")["Ref"].(string)
-	ledger, _ := s.only(t, "AWS::DynamoDB::Table")
+	ledger := s.refTo(t, "LedgerTable")["Ref"].(string)
+	health := "<" + s.healthTableID(t) + ".Arn>"
 	shared := map[string][]string{
 		"<" + quarantine + ".Arn>/aws/lambda/*": {"s3:PutObject"},
 		"<" + quarantine + ".Arn>":              {"s3:ListBucket"},
@@ -872,7 +881,8 @@ func TestSinkGrantsAreExact(t *testing.T) {
 	logsActions := []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"}
 	own := func(sink string) string { return "<" + quarantine + ".Arn>/quarantine/" + sink + "/*" }
 	cases := map[string]map[string][]string{
-		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}},
+		// (the S3 function writes the health table: TestHealthWriterIsOneConsumer)
+		config.SinkS3:       {"<" + data + ".Arn>/logs/*": {"s3:PutObject"}, own(config.SinkS3): {"s3:PutObject"}, health: {"dynamodb:PutItem", "dynamodb:UpdateItem"}},
 		config.SinkFirehose: {"<FirehoseStream.Arn>": {"firehose:PutRecordBatch"}, own(config.SinkFirehose): {"s3:PutObject"}},
 		config.SinkLogs:     {group: logsActions, group + ":log-stream:*": logsActions, own(config.SinkLogs): {"s3:PutObject"}},
 	}
@@ -1049,7 +1059,7 @@ func TestAlarms(t *testing.T) {
 	want := map[string]int{
 		"AWS/Lambda/IteratorAge": 3, "AWS/Lambda/Errors": 3, "AWS/Lambda/DestinationDeliveryFailures": 3,
 		"AWS/Kinesis/ReadProvisionedThroughputExceeded": 1, "AWS/Kinesis/WriteProvisionedThroughputExceeded": 1,
-		"AWS/S3/PutRequests": 1,
+		"AWS/S3/PutRequests": 1, "logfan/SilentSenders": 1,
 	}
 	if !reflect.DeepEqual(count, want) {
 		t.Errorf("alarms %v, want %v", count, want)

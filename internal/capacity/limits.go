@@ -72,7 +72,9 @@ var (
 
 // FirehoseQuota is a Firehose stream's Direct PUT quota, per second.
 type FirehoseQuota struct {
-	Bytes, Requests, Records float64
+	Bytes    float64 `json:"bytes"`
+	Requests float64 `json:"requests"`
+	Records  float64 `json:"records"`
 }
 
 // Firehose PutRecordBatch limits (aws-limits.md).

@@ -70,10 +70,9 @@ const (
 	// message: id, timestamp, keys, and its share of the record's envelope.
 	EventOverheadBytes = 118.2
 	// LineExtraBytes is an NDJSON line's bytes beyond the event's
-	// subscription JSON. Firehose bills the lines packed into records of up
-	// to 1,000 KiB, so its 5 KB rounding adds under 0.2% (the Firehose
-	// benchmark's 0.0841 billed 5 KB units per event = 430.6 bytes, for
-	// 430.0-byte lines).
+	// subscription JSON: what Firehose ingests per event, packed into
+	// records (the Firehose benchmark bills 0.0841 5 KB units per event =
+	// 430.6 bytes, for 430.0-byte lines).
 	LineExtraBytes = 110.8
 	// S3GzipGain is the S3 objects' gzip (level 1) ratio over the stream's:
 	// the repeated envelope of each line compresses away (4.574 against 3.706).

@@ -162,12 +162,15 @@ const recordEnvelope = 500
 // default, a latency the plan does not trade for fewer invocations.
 const MaxWindowSeconds = 5
 
-// Function log output per invocation, estimated (not measured): the
-// platform's START, END and REPORT lines and the consumer's summary line,
-// plus an EMF document per sender in the batch.
+// Function log output per invocation: the consumer's summary line (281
+// bytes) and its sink-level EMF document (530), measured on
+// events/kinesis-data.json through shared/consumer with a JSON slog
+// handler, plus about 400 bytes for the platform's START, END and REPORT
+// lines (estimated, not measured); and an EMF document per sender in the
+// batch (290 bytes, measured the same way).
 const (
-	logBytesPerInvocation = 1500
-	logBytesPerOwner      = 250
+	logBytesPerInvocation = 281 + 530 + 400
+	logBytesPerOwner      = 290
 )
 
 // emfMetricsPerSink is the metrics a function emits whatever its senders:
@@ -408,8 +411,13 @@ func bill(in Input, r Rates, m Mapping, shards int) []Line {
 	add("Lambda", fmt.Sprintf("duration, %d functions at %d MB arm64", len(m.Functions), m.FunctionMemoryMB), gbs, "GB-seconds", gbs*LambdaArmGBSecond)
 	add("Lambda", "requests", inv, "requests", inv*LambdaPerRequest)
 	if f := in.Shares[SinkFirehose]; f > 0 {
-		gb := monthEvents * f * in.LineBytes() / GiB
-		add("Firehose", "ingestion (NDJSON lines packed into records, 5 KB rounding)", gb, "GB", gb*FirehosePerGB)
+		// An invocation packs its lines into as few records of up to 1,000
+		// KiB as hold them; Firehose bills each record rounded up to 5 KB.
+		perInvocation := r.AvgEvents / m.AvgInvocations * f * in.LineBytes()
+		n := max(1, math.Ceil(perInvocation/FirehoseRecordBytes))
+		billed := n * math.Ceil(perInvocation/n/FirehoseBillUnit) * FirehoseBillUnit
+		gb := billed * m.AvgInvocations * MonthSeconds / GiB
+		add("Firehose", "ingestion (NDJSON lines packed into records, each billed in 5 KB steps)", gb, "GB", gb*FirehosePerGB)
 	}
 	if f := in.Shares[SinkLogs]; f > 0 {
 		gb := monthEvents * f * (in.MessageBytes() + LogsEventOverhead) / GiB
@@ -417,7 +425,7 @@ func bill(in Input, r Rates, m Mapping, shards int) []Line {
 	}
 	recordsPerInvocation := r.AvgRecords / m.AvgInvocations
 	logGB := inv * (logBytesPerInvocation + logBytesPerOwner*min(float64(in.Senders), recordsPerInvocation)) / GiB
-	add("CloudWatch Logs", "the functions' own logs and EMF (estimated per invocation)", logGB, "GB", logGB*LogsIngestPerGB)
+	add("CloudWatch Logs", "the functions' own logs and EMF documents", logGB, "GB", logGB*LogsIngestPerGB)
 	metrics := float64(len(m.Functions)) * (emfMetricsPerSink + 2*float64(in.Senders))
 	add("CloudWatch", "custom metrics (EMF: events and bytes per sender and sink)", metrics, "metrics", MetricsUSD(metrics))
 	if f := in.Shares[SinkS3]; f > 0 {

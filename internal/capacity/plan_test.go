@@ -93,8 +93,11 @@ func Test10GBADay(t *testing.T) {
 	cpu := month/1e6/110 + month/1e6*(1.0/216+0.3*(1.0/122-1.0/216)) + month/1e6*(1.0/290+0.1*(1.0/180-1.0/290))
 	near(t, "Lambda duration", line(t, p, "duration").USD, cpu*1769/1024*0.0000133334)
 	near(t, "Lambda requests", line(t, p, "requests").USD, 3*0.2*2628000*0.20e-6)
-	// Firehose: 0.3 x 952,903,091 events x 430.0-byte lines (319.2 + 110.8).
-	near(t, "Firehose", line(t, p, "ingestion").USD, 0.3*records*1000*430/(1<<30)*0.029)
+	// Firehose: an invocation holds 362.6 / 0.2 = 1,813 events; 0.3 of
+	// them as 430.0-byte lines (319.2 + 110.8) is 233,882 bytes, one record
+	// billed as 46 x 5 KiB = 235,520 bytes, 525,600 times a month.
+	perInvocation := 1e10 / 86400 / 319.2 / 0.2 * 0.3 * 430
+	near(t, "Firehose", line(t, p, "ingestion").USD, math.Ceil(perInvocation/5120)*5120*0.2*2628000/(1<<30)*0.029)
 	// Logs: 0.1 x events x (201.0-byte messages + 26).
 	near(t, "Logs", line(t, p, "logs sink").USD, 0.1*records*1000*(319.2-118.2+26)/(1<<30)*0.50)
 	// S3: an invocation holds 0.363/0.2 = 1.81 records, so 1.81 objects:
@@ -107,6 +110,9 @@ func Test10GBADay(t *testing.T) {
 	// 730 h (fewer than the 952,903 records).
 	near(t, "ledger", line(t, p, "ledger").USD, 3*0.2*2628000*0.125e-6)
 	near(t, "health", line(t, p, "health").USD, (10*12*730+200*1*730)*0.625e-6)
+	// The functions' logs: 1,576,800 invocations x (1,211 bytes + 290 per
+	// sender in the batch: 0.3626 records / 0.2 invocations = 1.81).
+	near(t, "own logs", line(t, p, "the functions' own logs").USD, 3*0.2*2628000*(1211+290*(1e10/86400/319.2/1000/0.2))/(1<<30)*0.50)
 	// Metrics: 3 functions x (12 + 2 x 10 senders) = 96 at $0.30.
 	near(t, "metrics", line(t, p, "custom metrics").USD, 96*0.30)
 	if len(p.Warnings) != 0 {

@@ -19,10 +19,11 @@ type Reader interface {
 	LogGroupDays(ctx context.Context, day string) ([]LogGroupDay, error)
 }
 
-// Read reads what Evaluate needs at now. cache, if not nil, keeps the days
-// before yesterday between calls: no instance writes them any more (a
-// log-group key is written at most an hour after its day ends), so a warm
-// watchdog reads two days every five minutes, not eight.
+// Read reads what Evaluate needs at now. cache, if not nil, keeps finished
+// days between calls: a day no instance writes any more (a log-group key
+// is written at most DefaultLogGroupInterval after its last record, so
+// FinishedAfter past the day's end), and a warm watchdog reads one day
+// every five minutes, not eight.
 func Read(ctx context.Context, r Reader, now time.Time, cache *DayCache) ([]Sender, Days, error) {
 	senders, err := r.Senders(ctx)
 	if err != nil {
@@ -31,7 +32,9 @@ func Read(ctx context.Context, r Reader, now time.Time, cache *DayCache) ([]Send
 	names := DayNames(now)
 	days := make(Days, len(names))
 	for i, d := range names {
-		if i >= 2 && cache != nil {
+		end, _ := time.Parse(DayLayout, d)
+		finished := now.Sub(end.AddDate(0, 0, 1)) >= FinishedAfter
+		if finished && cache != nil {
 			if items, ok := cache.get(d); ok {
 				days[i] = items
 				continue
@@ -40,12 +43,16 @@ func Read(ctx context.Context, r Reader, now time.Time, cache *DayCache) ([]Send
 		if days[i], err = r.LogGroupDays(ctx, d); err != nil {
 			return nil, nil, err
 		}
-		if i >= 2 && cache != nil {
+		if finished && cache != nil {
 			cache.put(d, days[i], names)
 		}
 	}
 	return senders, days, nil
 }
+
+// FinishedAfter is how long after its end a day's log-group items no longer
+// change: the consumers' last hourly write, with a margin.
+const FinishedAfter = DefaultLogGroupInterval + time.Hour
 
 // DayCache keeps finished days' log-group items in memory.
 type DayCache struct {

@@ -207,15 +207,27 @@ func TestWatchdogRun(t *testing.T) {
 	if n := strings.Count(logs.String(), "\n"); n != 1 || !strings.Contains(logs.String(), `"silent":["333333333333/eu-west-1"]`) || !strings.Contains(logs.String(), `"late":["222222222222/eu-west-1"]`) {
 		t.Errorf("log (%d lines):\n%s", n, logs.String())
 	}
-	// Five minutes later: today and yesterday again, the older days from memory.
+	// Five minutes later (12:05): today again, the finished days from memory.
 	now = now.Add(5 * time.Minute)
 	if _, err := w.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for i, d := range DayNames(now) {
-		if want := map[bool]int{true: 2, false: 1}[i < 2]; f.reads[d] != want {
+		if want := map[bool]int{true: 2, false: 1}[i == 0]; f.reads[d] != want {
 			t.Errorf("day %s read %d times, want %d", d, f.reads[d], want)
 		}
+	}
+	// Just after midnight yesterday is not finished: the consumers may still write it.
+	f.reads = nil
+	w.cache = DayCache{}
+	now = time.Date(2026, 3, 11, 1, 30, 0, 0, time.UTC)
+	for range 2 {
+		if _, err := w.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := Day(now.AddDate(0, 0, -1)); f.reads[d] != 2 || f.reads[Day(now.AddDate(0, 0, -2))] != 1 {
+		t.Errorf("at 01:30 yesterday read %d times (want 2), the day before %d (want 1)", f.reads[d], f.reads[Day(now.AddDate(0, 0, -2))])
 	}
 	// A table that cannot be read: an error, and no metrics (the alarm treats missing data as breaching).
 	f.err = errors.New("AccessDeniedException")

@@ -206,8 +206,12 @@ func Write(w io.Writer, p capacity.Plan) error {
 
 	fmt.Fprintln(w, "Quotas at the peak")
 	if q.FirehoseBytes > 0 {
-		fmt.Fprintf(w, "  Firehose      %.2f MiB/s, %s records/s, %s requests/s: %d streams of %.0f MiB/s, %s requests/s, %s records/s (each at most 80%%)\n",
-			q.FirehoseBytes/capacity.MiB, num(q.FirehoseRecords), num(q.FirehoseRequests), q.FirehoseStreams, q.FirehoseQuota.Bytes/capacity.MiB, num(q.FirehoseQuota.Requests), num(q.FirehoseQuota.Records))
+		streams := "streams"
+		if q.FirehoseStreams == 1 {
+			streams = "stream"
+		}
+		fmt.Fprintf(w, "  Firehose      %.2f MiB/s, %s records/s, %s requests/s: %d %s of %.0f MiB/s, %s requests/s, %s records/s (each at most 80%%)\n",
+			q.FirehoseBytes/capacity.MiB, num(q.FirehoseRecords), num(q.FirehoseRequests), q.FirehoseStreams, streams, q.FirehoseQuota.Bytes/capacity.MiB, num(q.FirehoseQuota.Requests), num(q.FirehoseQuota.Records))
 	}
 	if q.PutLogEvents > 0 {
 		fmt.Fprintf(w, "  PutLogEvents  %s calls/s of the account's %s/s in the region (%.1f%%)\n", num(q.PutLogEvents), num(q.PutLogEventsQuota), 100*q.PutLogEvents/q.PutLogEventsQuota)

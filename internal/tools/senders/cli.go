@@ -26,7 +26,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, reader health.Reader) error {
 	fs := flag.NewFlagSet("senders", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+"; the stack's output HealthTableName)")
+	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+"; the recipient stack's sender-health table)")
 	region := fs.String("region", "", "the table's region (default: the AWS CLI's)")
 	mode := fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)")
 	accounts := fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)")
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *table == "" {
-		return fmt.Errorf("no table: pass -table or set %s (the recipient stack's output HealthTableName)", config.EnvHealthTable)
+		return fmt.Errorf("no table: pass -table or set %s (the recipient stack's sender-health table; the watchdog function has it in its environment)", config.EnvHealthTable)
 	}
 	if reader == nil {
 		awsCfg, err := sdkconfig.Load(ctx, *region)
