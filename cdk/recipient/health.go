@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/emf"
+	"github.com/logfan/logfan/shared/health"
 )
 
 // Sender health: the table the consumers record heartbeats and per-log-group
@@ -46,13 +49,14 @@ const (
 	maxHeartbeatMinutes = 60
 )
 
-// Watchdog metrics (emitted by functions/watchdog, counts without dimensions).
+// Watchdog metrics (emitted by functions/watchdog through shared/health,
+// counts without dimensions).
 const (
-	MetricSilentSenders     = "SilentSenders"
-	MetricLateSenders       = "LateSenders"
-	MetricSilentLogGroups   = "SilentLogGroups"
-	MetricUnexpectedSenders = "UnexpectedSenders"
-	MetricNeverSeenSenders  = "NeverSeenSenders"
+	MetricSilentSenders     = emf.MetricSilentSenders
+	MetricLateSenders       = emf.MetricLateSenders
+	MetricSilentLogGroups   = emf.MetricSilentLogGroups
+	MetricUnexpectedSenders = emf.MetricUnexpectedSenders
+	MetricNeverSeenSenders  = emf.MetricNeverSeenSenders
 )
 
 // parseHealthSettings reads the sender-health keys into s.Health.
@@ -75,12 +79,42 @@ func parseHealthSettings(p *cdkcontext.Parser, s *Settings) {
 		// A sender is late after two missed intervals; silence must come later.
 		p.Fail(CtxSilentAfterMinutes, strconv.Itoa(h.SilentAfterMinutes), fmt.Sprintf("more than two heartbeat intervals (%s=%d): a sender is late after two", CtxHeartbeatMinutes, h.HeartbeatMinutes))
 	}
-	h.ForgetSendersAfterDays = p.Int(CtxForgetSendersAfterDays, config.DefaultForgetSendersAfterDays, 1, 365)
+	// A sender's item lives health.SenderRetention after its last heartbeat.
+	h.ForgetSendersAfterDays = p.Int(CtxForgetSendersAfterDays, config.DefaultForgetSendersAfterDays, 1, int(health.SenderRetention/(24*time.Hour)))
 	h.ExpectedSenders = p.List(CtxExpectedSenders)
 	for _, a := range h.ExpectedSenders {
 		if !reAccount.MatchString(a) {
 			p.Fail(CtxExpectedSenders, a, "12-digit AWS account IDs, comma-separated")
 		}
+	}
+	// The watchdog validates its environment at cold start; the same loader
+	// here turns a value it would refuse into a synth error (the accounts
+	// and the mode are decided at deploy time: both modes are checked).
+	for _, mode := range []string{config.SenderModeAccounts, config.SenderModeOrganization} {
+		env := s.watchdogEnv(mode, "health-table")
+		if _, err := health.LoadSettings(func(k string) string { return env[k] }); err != nil {
+			p.Report(fmt.Errorf("watchdog environment: %w", err))
+		}
+	}
+}
+
+// watchdogEnv is the watchdog's environment in mode, with its literal
+// values; newWatchdog replaces the expected accounts and the mode with
+// deploy-time values.
+func (s Settings) watchdogEnv(mode, table string) map[string]string {
+	accounts := s.Senders.Accounts
+	if mode == config.SenderModeOrganization {
+		accounts = s.Health.ExpectedSenders
+	}
+	return map[string]string{
+		config.EnvHealthTable:            table,
+		config.EnvExpectedAccounts:       strings.Join(accounts, ","),
+		config.EnvExpectedRegions:        strings.Join(s.ExpectedRegions(), ","),
+		config.EnvSenderMode:             mode,
+		config.EnvHeartbeatMinutes:       strconv.Itoa(s.Health.HeartbeatMinutes),
+		config.EnvSilentAfterMinutes:     strconv.Itoa(s.Health.SilentAfterMinutes),
+		config.EnvForgetSendersAfterDays: strconv.Itoa(s.Health.ForgetSendersAfterDays),
+		config.EnvGoMemLimit:             config.GoMemLimit(watchdogMemoryMB),
 	}
 }
 
@@ -154,16 +188,12 @@ func newWatchdog(r *recipientStack) *watchdog {
 		Description: jsii.String("logfan sender-health watchdog"),
 	})
 	logGroup.GrantWrite(role)
-	env := map[string]*string{
-		config.EnvHealthTable:            r.health.TableName(),
-		config.EnvExpectedAccounts:       r.expectedAccounts(),
-		config.EnvExpectedRegions:        jsii.String(strings.Join(s.ExpectedRegions(), ",")),
-		config.EnvSenderMode:             awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(), config.SenderModeOrganization, config.SenderModeAccounts), nil),
-		config.EnvHeartbeatMinutes:       jsii.String(strconv.Itoa(s.Health.HeartbeatMinutes)),
-		config.EnvSilentAfterMinutes:     jsii.String(strconv.Itoa(s.Health.SilentAfterMinutes)),
-		config.EnvForgetSendersAfterDays: jsii.String(strconv.Itoa(s.Health.ForgetSendersAfterDays)),
-		config.EnvGoMemLimit:             jsii.String(config.GoMemLimit(watchdogMemoryMB)),
+	env := map[string]*string{}
+	for k, v := range s.watchdogEnv(config.SenderModeAccounts, *r.health.TableName()) {
+		env[k] = jsii.String(v)
 	}
+	env[config.EnvExpectedAccounts] = r.expectedAccounts()
+	env[config.EnvSenderMode] = awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(), config.SenderModeOrganization, config.SenderModeAccounts), nil)
 	fn := awslambda.NewFunction(r.stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:           jsii.String(fmt.Sprintf("logfan: every %d minutes, reports senders whose heartbeats stopped (SilentSenders, LateSenders, SilentLogGroups, UnexpectedSenders)", WatchdogMinutes)),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),

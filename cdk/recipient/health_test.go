@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -13,6 +14,7 @@ import (
 	"github.com/logfan/logfan/cdk/sender"
 	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/health"
 )
 
 const testEmail = "oncall@example.com"
@@ -377,6 +379,7 @@ func TestHealthSettings(t *testing.T) {
 		{"bad heartbeat group", base(CtxHeartbeatLogGroup, "/ok,not ok"), CtxHeartbeatLogGroup},
 		{"bad expected sender", base(CtxExpectedSenders, "1234"), CtxExpectedSenders},
 		{"forget never", base(CtxForgetSendersAfterDays, "0"), CtxForgetSendersAfterDays},
+		{"forget after the table does", base(CtxForgetSendersAfterDays, "91"), CtxForgetSendersAfterDays},
 		{"bad e-mail", base(CtxAlarmEmail, "oncall"), CtxAlarmEmail},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -408,5 +411,22 @@ func TestHeartbeatKeysShared(t *testing.T) {
 	}
 	if ss.HeartbeatMinutes != rs.Health.HeartbeatMinutes || !slices.Equal([]string{ss.HeartbeatLogGroup}, rs.Health.HeartbeatLogGroups) {
 		t.Errorf("sender %d min into %s; recipient %d min from %v", ss.HeartbeatMinutes, ss.HeartbeatLogGroup, rs.Health.HeartbeatMinutes, rs.Health.HeartbeatLogGroups)
+	}
+}
+
+// TestWatchdogEnvironmentLoads feeds the watchdog's environment, as the
+// stack sets it in either mode, to the watchdog's own loader.
+func TestWatchdogEnvironmentLoads(t *testing.T) {
+	s := healthStack(t)
+	env := props(s.json["Resources"].(map[string]any)[WatchdogLogicalID].(map[string]any))["Environment"].(map[string]any)["Variables"]
+	for _, params := range []map[string]string{nil, {ParamSenderOrganizationID: testOrgID}} {
+		vars := newEvaluator(s.json, params).eval(t, env).(map[string]any)
+		got, err := health.LoadSettings(func(k string) string { v, _ := vars[k].(string); return v })
+		if err != nil {
+			t.Fatalf("%v: %v", params, err)
+		}
+		if got.HeartbeatInterval != 2*time.Minute || got.SilentAfter != 30*time.Minute || got.ForgetAfter != 3*24*time.Hour || len(got.Regions) != 2 || len(got.Accounts) != 2 {
+			t.Errorf("%v: watchdog settings %+v", params, got)
+		}
 	}
 }

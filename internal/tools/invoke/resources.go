@@ -11,7 +11,7 @@ import (
 
 // LocalNames maps what a function's resolved environment names onto the
 // demo's recipient resources, so that demo.SetupRecipient creates exactly
-// the buckets, Firehose stream, stream and ledger table the function uses.
+// the buckets, Firehose stream, stream and tables the function uses.
 func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 	n := demo.DefaultNames()
 	if b := env[config.EnvS3Bucket]; b != "" {
@@ -27,8 +27,10 @@ func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 			n.FirehoseBucket = b
 		}
 	}
-	// The ledger's table, when the function has one (dedupe).
+	// The ledger's table, when the function has one (dedupe), and the
+	// sender-health table, when it is the function that writes it.
 	n.LedgerTable = env[config.EnvLedgerTable]
+	n.HealthTable = env[config.EnvHealthTable]
 	for id, typ := range refs {
 		if typ == "AWS::Kinesis::Stream" {
 			n.Stream, _ = t.PhysicalName(id)
