@@ -41,6 +41,8 @@ func Main(sink string, build Builder) {
 					if err := h.Shutdown(ctx); err != nil {
 						logger.Warn("sender health at shutdown", "error", err.Error())
 					}
+					// Done: exit now rather than wait to be killed at the deadline.
+					os.Exit(0)
 				}))
 			}
 			lambda.StartWithOptions(h, opts...)

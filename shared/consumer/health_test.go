@@ -177,3 +177,41 @@ func TestHealthTableFailureCostsNoEvent(t *testing.T) {
 		t.Errorf("EMF lacks HealthErrors 1:\n%s", metrics.String())
 	}
 }
+
+// TestHealthWritesBoundedOverInvocations: 180 invocations a second apart,
+// each with the same two data records and two heartbeats: the table gets
+// each log-group key once (first sight; then hourly) and each sender key
+// once a minute; Shutdown writes the rest, and every count arrives.
+func TestHealthWritesBoundedOverInvocations(t *testing.T) {
+	payload, _ := kinesisJSON(t, healthBatch(t))
+	w := &healthWrites{}
+	now := hbTime.Add(time.Minute)
+	rec := health.NewRecorder(health.RecorderOptions{HeartbeatLogGroups: []string{heartbeatGroup}, Writer: w})
+	var sum Summary
+	h := New(Options{
+		Sink: &fakeSink{failAt: -1}, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler),
+		OnSummary: func(s Summary) { sum = s }, Health: rec, Now: func() time.Time { return now },
+	})
+	writes := 0
+	for range 180 {
+		invoke(t, h, payload)
+		writes += sum.HealthWrites
+		now = now.Add(time.Second)
+	}
+	if len(w.groups) != 2 || len(w.senders) != 6 || writes != 8 {
+		t.Errorf("%d log-group and %d sender writes (%d in summaries) in 3 minutes, want 2 and 6 (once a minute for 2 keys)", len(w.groups), len(w.senders), writes)
+	}
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var events, beats int64
+	for _, u := range w.groups {
+		events += u.Events
+	}
+	for _, u := range w.senders {
+		beats += u.Heartbeats
+	}
+	if events != 180*10 || beats != 180*2 {
+		t.Errorf("written %d events and %d heartbeats, want %d and %d", events, beats, 180*10, 180*2)
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // LocalNames maps what a function's resolved environment names onto the
 // demo's recipient resources, so that demo.SetupRecipient creates exactly
-// the buckets, Firehose stream, stream and ledger table the function uses.
+// the buckets, Firehose stream, stream and tables the function uses.
 func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 	n := demo.DefaultNames()
 	if b := env[config.EnvS3Bucket]; b != "" {
@@ -27,8 +27,10 @@ func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 			n.FirehoseBucket = b
 		}
 	}
-	// The ledger's table, when the function has one (dedupe).
+	// The ledger's table, when the function has one (dedupe), and the
+	// sender-health table, when it is the function that writes it.
 	n.LedgerTable = env[config.EnvLedgerTable]
+	n.HealthTable = env[config.EnvHealthTable]
 	for id, typ := range refs {
 		if typ == "AWS::Kinesis::Stream" {
 			n.Stream, _ = t.PhysicalName(id)
@@ -41,10 +43,10 @@ func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 }
 
 // firehoseBucket is the local name of the bucket the template's Firehose
-// stream (one the environment names) delivers to, or "".
+// stream (one the environment names, by a Ref or by its fixed name) delivers to, or "".
 func (t *Template) firehoseBucket(refs map[string]string) string {
-	for id, typ := range refs {
-		if typ != "AWS::KinesisFirehose::DeliveryStream" {
+	for id, r := range t.Resources {
+		if r.Type != "AWS::KinesisFirehose::DeliveryStream" {
 			continue
 		}
 		var p struct {
@@ -52,7 +54,10 @@ func (t *Template) firehoseBucket(refs map[string]string) string {
 				BucketARN any `json:"BucketARN"`
 			} `json:"ExtendedS3DestinationConfiguration"`
 		}
-		if json.Unmarshal(t.Resources[id].Properties, &p) != nil || p.Dest.BucketARN == nil {
+		if json.Unmarshal(r.Properties, &p) != nil || p.Dest.BucketARN == nil {
+			continue
+		}
+		if _, named := refs[id]; !named {
 			continue
 		}
 		if arn, err := t.Resolve(p.Dest.BucketARN, map[string]string{}); err == nil {
