@@ -43,10 +43,10 @@ func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 }
 
 // firehoseBucket is the local name of the bucket the template's Firehose
-// stream (one the environment names) delivers to, or "".
+// stream (one the environment names, by a Ref or by its fixed name) delivers to, or "".
 func (t *Template) firehoseBucket(refs map[string]string) string {
-	for id, typ := range refs {
-		if typ != "AWS::KinesisFirehose::DeliveryStream" {
+	for id, r := range t.Resources {
+		if r.Type != "AWS::KinesisFirehose::DeliveryStream" {
 			continue
 		}
 		var p struct {
@@ -54,7 +54,10 @@ func (t *Template) firehoseBucket(refs map[string]string) string {
 				BucketARN any `json:"BucketARN"`
 			} `json:"ExtendedS3DestinationConfiguration"`
 		}
-		if json.Unmarshal(t.Resources[id].Properties, &p) != nil || p.Dest.BucketARN == nil {
+		if json.Unmarshal(r.Properties, &p) != nil || p.Dest.BucketARN == nil {
+			continue
+		}
+		if _, named := refs[id]; !named {
 			continue
 		}
 		if arn, err := t.Resolve(p.Dest.BucketARN, map[string]string{}); err == nil {

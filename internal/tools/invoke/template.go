@@ -242,12 +242,33 @@ func (t *Template) ResolveEnv(f *Function, overrides map[string]string) (env map
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %s: %w", f.LogicalID, k, err)
 		}
+		if _, literal := v.(string); literal {
+			// A name the stack fixed at synth time (the Firehose stream
+			// its delivery role trusts by ARN) stands for its resource, as a Ref would.
+			if id := t.fixedNameOf(s); id != "" {
+				refs[id] = t.Resources[id].Type
+			}
+		}
 		env[k] = s
 	}
 	for k, v := range overrides {
 		env[k] = v
 	}
 	return env, refs, nil
+}
+
+// fixedNameOf is the logical ID of the resource whose literal name is s, or "".
+func (t *Template) fixedNameOf(s string) string {
+	for id, r := range t.Resources {
+		var named map[string]any
+		_ = json.Unmarshal(r.Properties, &named)
+		for _, k := range []string{"BucketName", "DeliveryStreamName", "Name", "TableName"} {
+			if n, ok := named[k].(string); ok && n == s {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // LoadEnvVars reads a SAM --env-vars file: {"Parameters": {...}} applies to

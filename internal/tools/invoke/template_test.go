@@ -34,7 +34,7 @@ func TestTemplateFunctionsAndIntrinsics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// THEN Refs name the stack's own resources, the override wins
-	if env["LOGFAN_FIREHOSE_STREAM"] != "logfanrecipient-firehosestream" || env["LOGFAN_QUARANTINE_BUCKET"] != "logfanrecipient-quarantinebucketfdbda180" || env["LOGFAN_FIREHOSE_PACKING"] != "single" {
+	if env["LOGFAN_FIREHOSE_STREAM"] != "LogfanRecipient-firehose" || env["LOGFAN_QUARANTINE_BUCKET"] != "logfanrecipient-quarantinebucketfdbda180" || env["LOGFAN_FIREHOSE_PACKING"] != "single" {
 		t.Errorf("env %v", env)
 	}
 	// AND the local names cover the stream's destination bucket (Fn::GetAtt Arn)
