@@ -7,6 +7,12 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 GO        ?= go
+# go.mod's toolchain line names the Go patch release logfan builds with (the
+# newest 1.26 patch the module proxy serves, for the standard library's
+# security fixes). auto lets an older local go, or one whose go.env says
+# GOTOOLCHAIN=local, fetch that release from the module proxy and run it.
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
 BUILD     ?= build
 FUNCTIONS := $(notdir $(wildcard functions/*))
 EVENT     ?= events/kinesis-data.json
@@ -32,6 +38,14 @@ BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 # AWS's Lambda Runtime Interface Emulator, in a project-local bin/ (gitignored):
 # `make invoke` and the invoke tests run the bootstraps under it.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+# govulncheck and the Go vulnerability database it reads, offline: the
+# database's sources are a Go module (golang.org/x/vulndb, its OSV files);
+# its own indexdb command turns them into the layout govulncheck's
+# -db file:// takes. Bump VULNDB_VERSION (a pseudo-version of
+# golang.org/x/vulndb on the module proxy) to learn of newer advisories.
+GOVULNCHECK_VERSION := v1.10.0
+VULNDB_VERSION      := v0.0.0-20261105234957-e22db6528018
+VULNDB              := $(BIN)/vulndb@$(VULNDB_VERSION)
 FUNCTION  ?= S3Function
 
 .PHONY: help
@@ -54,6 +68,21 @@ $(BIN)/.aws-lambda-rie@$(RIE_VERSION):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@rm -f $(BIN)/.aws-lambda-rie@* && touch $@
+
+$(BIN)/.govulncheck@$(GOVULNCHECK_VERSION):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	@rm -f $(BIN)/.govulncheck@* && touch $@
+
+$(VULNDB)/index/db.json:
+	@rm -rf $(BIN)/vulndb@*
+	dir=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  test -d "$$dir/data/osv" || { echo "golang.org/x/vulndb@$(VULNDB_VERSION) has no data/osv" >&2; exit 1; }; \
+	  $(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$dir/data/osv" -out $(VULNDB)
+
+.PHONY: vulncheck
+vulncheck: $(BIN)/.govulncheck@$(GOVULNCHECK_VERSION) $(VULNDB)/index/db.json ## known vulnerabilities the code reaches (standard library and modules), offline against the pinned vulnerability database
+	CGO_ENABLED=1 $(BIN)/govulncheck -db file://$(VULNDB) ./...
 
 .PHONY: moto
 moto:
@@ -94,13 +123,14 @@ demo: moto ## the main job end to end on a local emulator: moto, stream, senders
 	$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
 
 .PHONY: lint
-lint: $(BIN)/staticcheck $(BIN)/errcheck ## gofmt, go vet, staticcheck, errcheck, and what each function links
+lint: $(BIN)/staticcheck $(BIN)/errcheck ## gofmt, go vet, staticcheck, errcheck, govulncheck, and what each function links
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	# cgo for internal/devkit/athenacheck (DuckDB, tests only); the functions build without it.
 	CGO_ENABLED=1 $(GO) vet ./...
 	CGO_ENABLED=1 $(BIN)/staticcheck ./...
 	CGO_ENABLED=1 $(BIN)/errcheck -exclude .errcheck-excludes ./...
 	@$(MAKE) linkcheck
+	@$(MAKE) vulncheck
 
 # Each function links shared/ only, its own sink and its own service client
 # (plus S3, which the quarantine writes to; only s3parquet links Parquet;

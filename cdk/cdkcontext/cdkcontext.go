@@ -30,6 +30,14 @@ func (p *Parser) Fail(key, value, want string) {
 	p.errs = append(p.errs, fmt.Errorf("%s=%q: want %s", key, value, want))
 }
 
+// Check records check's error about key's value, if any: the way to apply
+// a rule shared with the functions and the CLI (shared/config's Check*).
+func (p *Parser) Check(key, value string, check func(string) error) {
+	if err := check(value); err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s=%q: %w", key, value, err))
+	}
+}
+
 // Report records a problem that is not about a single key's value, such as a
 // rule spanning several keys.
 func (p *Parser) Report(err error) {

@@ -243,3 +243,25 @@ func (r *recipientStack) expectedAccounts() *string {
 		r.senders.accountsParam.ValueAsString(),
 	), nil)
 }
+
+// newHealthOutputs publishes the health table's name and the exact
+// `logfan senders` command that reads it with this stack's expectations.
+func newHealthOutputs(r *recipientStack) {
+	s := r.s
+	awscdk.NewCfnOutput(r.stack, jsii.String("HealthTableName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("The sender-health table (last heartbeat per sender and region, events and bytes per log group and day)"),
+		Value:       r.health.TableName(),
+	})
+	mode := awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(), config.SenderModeOrganization, config.SenderModeAccounts), nil)
+	awscdk.NewCfnOutput(r.stack, jsii.String("SendersCommand"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Lists every expected or seen sender with its state, as the watchdog sees it (run from the repository, with the recipient account's credentials)"),
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("go run ./cmd/logfan senders -region=" + s.Region + " -table="), r.health.TableName(),
+			jsii.String(" -mode="), mode,
+			// Values are account IDs and region names: nothing a shell would split.
+			jsii.String(" -accounts="), r.expectedAccounts(),
+			jsii.String(fmt.Sprintf(" -regions=%s -heartbeat-minutes=%d -silent-after-minutes=%d -forget-after-days=%d",
+				strings.Join(s.ExpectedRegions(), ","), s.Health.HeartbeatMinutes, s.Health.SilentAfterMinutes, s.Health.ForgetSendersAfterDays)),
+		}),
+	})
+}

@@ -430,3 +430,24 @@ func TestWatchdogEnvironmentLoads(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthOutputs(t *testing.T) {
+	// GIVEN the health variant
+	s := healthStack(t)
+	outputs := s.json["Outputs"].(map[string]any)
+	table := s.healthTableID(t)
+	// THEN the table's name is an output
+	if got := render(outputs["HealthTableName"].(map[string]any)["Value"]); got != "<"+table+">" {
+		t.Errorf("HealthTableName %s", got)
+	}
+	// AND so is the `logfan senders` command with the stack's expectations, in either mode
+	cmd := outputs["SendersCommand"].(map[string]any)["Value"]
+	base := "go run ./cmd/logfan senders -region=us-east-1 -table=<" + table + "> -mode="
+	tail := " -regions=us-east-1,eu-west-1 -heartbeat-minutes=2 -silent-after-minutes=30 -forget-after-days=3"
+	if got := newEvaluator(s.json, nil).eval(t, cmd); got != base+"accounts -accounts=111111111111,222222222222"+tail {
+		t.Errorf("account-list mode: %s", got)
+	}
+	if got := newEvaluator(s.json, map[string]string{ParamSenderOrganizationID: testOrgID}).eval(t, cmd); got != base+"organization -accounts=333333333333,444444444444"+tail {
+		t.Errorf("organization mode: %s", got)
+	}
+}

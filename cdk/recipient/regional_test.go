@@ -356,7 +356,8 @@ func TestRegionalSettingsRejected(t *testing.T) {
 		{"us-east-1", "regions other than the stack's own"},
 		{"eu-west-1,eu-west-1", "each region once"},
 		{"cn-north-1", "partition"},
-		{"europe", "AWS regions"},
+		{"europe", `region "europe" is not an AWS region`},
+		{"eu-wset-1", "did you mean eu-west-1?"},
 	} {
 		_, err := ParseSettings(lookup(map[string]any{CtxDestinationRegions: c.regions}))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

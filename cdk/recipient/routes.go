@@ -56,7 +56,8 @@ type RouteSettings struct {
 
 // parseRouteSettings reads the routing keys and checks the table against
 // the rest of the settings: every target's sink enabled, every stream and
-// region known, every log-group template scoped by a literal prefix. It
+// region known (config.ParseRoutes has checked each target on its own:
+// regions, prefixes, log-group templates scoped by a literal prefix). It
 // runs after the sinks' settings are parsed.
 func parseRouteSettings(p *cdkcontext.Parser, s *Settings) {
 	r := &s.Routes
@@ -72,8 +73,8 @@ func parseRouteSettings(p *cdkcontext.Parser, s *Settings) {
 	r.LogsRegions = p.List(CtxLogsRegions)
 	for i, region := range r.LogsRegions {
 		switch {
-		case !reRegion.MatchString(region):
-			p.Fail(CtxLogsRegions, region, "AWS regions such as eu-west-1, comma-separated")
+		case config.CheckRegion(region) != nil:
+			p.Check(CtxLogsRegions, region, config.CheckRegion)
 		case slices.Contains(r.LogsRegions[:i], region):
 			p.Fail(CtxLogsRegions, region, "each region once")
 		case partition(region) != partition(s.Region):
@@ -185,10 +186,6 @@ func (s Settings) routeProblems() []string {
 			case config.SinkLogs:
 				if t.Region != "" && t.Region != s.Logs.Region && !slices.Contains(s.Routes.LogsRegions, t.Region) {
 					bad("region %s is neither %s (%s) nor listed in %s", t.Region, CtxLogsRegion, s.Logs.Region, CtxLogsRegions)
-				}
-				if t.GroupTemplate != "" && !reLogPrefix.MatchString(groupPrefix(t.GroupTemplate)) {
-					// The IAM grant is scoped to this prefix; an empty one would mean every log group.
-					bad("groupTemplate %q must start with a literal log group prefix such as /security/", t.GroupTemplate)
 				}
 			}
 		}

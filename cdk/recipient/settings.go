@@ -341,19 +341,15 @@ func partition(region string) string { return naming.Partition(region) }
 
 var (
 	reAccount   = regexp.MustCompile(`^\d{12}$`)
-	reRegion    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 	reOrgID     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	reOrgPath   = regexp.MustCompile(`^o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}(/ou-[0-9a-z]{4,32}-[0-9a-z]{8,32})*/?\*?$`)
 	reStackName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
 	reDestName  = regexp.MustCompile(`^[^:*"\\]+$`)
 	reKMSKey    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}$`)
-	reBucket    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	reFirehose  = regexp.MustCompile(`^arn:aws[a-z-]*:firehose:([a-z0-9-]+):(\d{12}):deliverystream/[a-zA-Z0-9_.-]{1,64}$`)
 	reTopic     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 	reEmail     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	reLogGroup  = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
-	rePrefix    = regexp.MustCompile(`^[A-Za-z0-9!_.'()/-]+$`)
-	reLogPrefix = regexp.MustCompile(`^[A-Za-z0-9._/#-]+$`)
 )
 
 // logRetention lists the retention periods CloudWatch Logs accepts (PutRetentionPolicy).
@@ -372,7 +368,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 
 	s.StackName = p.Match(CtxStackName, naming.RecipientStack, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
 	s.Account = p.Match(CtxAccount, placeholderAccount, reAccount, "a 12-digit AWS account ID")
-	s.Region = p.Match(CtxRegion, placeholderRegion, reRegion, "an AWS region such as eu-west-1")
+	s.Region = p.String(CtxRegion, placeholderRegion)
+	p.Check(CtxRegion, s.Region, config.CheckRegion)
 	s.AssetDir = p.String(CtxAssetDir, defaultAssetDir)
 
 	s.DestinationName = p.Match(CtxDestinationName, naming.Destination, reDestName, "a destination name without ':', '*', '\"' or '\\'")
@@ -410,8 +407,8 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	seenRegion := map[string]bool{}
 	for _, region := range s.DestinationRegions {
 		switch {
-		case !reRegion.MatchString(region):
-			p.Fail(CtxDestinationRegions, region, "AWS regions such as eu-west-1, comma-separated")
+		case config.CheckRegion(region) != nil:
+			p.Check(CtxDestinationRegions, region, config.CheckRegion)
 		case region == s.Region:
 			p.Fail(CtxDestinationRegions, region, "regions other than the stack's own ("+s.Region+"), whose destination is in the main stack")
 		case seenRegion[region]:
@@ -435,7 +432,10 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	}
 
 	s.S3.Enabled = p.Bool(CtxS3Enabled, true)
-	s.S3.BucketName = p.OptionalMatch(CtxS3BucketName, reBucket, "an S3 bucket name")
+	s.S3.BucketName = p.String(CtxS3BucketName, "")
+	if s.S3.BucketName != "" {
+		p.Check(CtxS3BucketName, s.S3.BucketName, config.CheckBucketName)
+	}
 	s.S3.Prefix = s3Prefix(p, CtxS3Prefix, config.DefaultS3Prefix)
 	s.S3.KMSKeyARN = p.OptionalMatch(CtxS3KMSKeyARN, reKMSKey, "a KMS key ARN")
 	s.S3.TransitionDays = p.Int(CtxS3TransitionDays, 30, 0, 36500)
@@ -467,21 +467,19 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 	s.Firehose.BufferMiB = p.Int(CtxFirehoseBufferMiB, 64, 1, 128)
 
 	s.Logs.Enabled = p.Bool(CtxLogsEnabled, true)
-	s.Logs.Region = p.Match(CtxLogsRegion, s.Region, reRegion, "an AWS region such as eu-west-1")
+	s.Logs.Region = p.String(CtxLogsRegion, s.Region)
+	p.Check(CtxLogsRegion, s.Logs.Region, config.CheckRegion)
 	s.Logs.GroupTemplate = p.String(CtxLogsGroupTemplate, config.DefaultLogsGroupTemplate)
 	s.Logs.StreamTemplate = p.String(CtxLogsStreamTemplate, config.DefaultLogsStreamTemplate)
 	s.Logs.RetentionDays = p.Int(CtxLogsRetentionDays, config.DefaultLogsRetentionDays, 1, 3653)
-	if prefix := s.Logs.GroupPrefix(); !reLogPrefix.MatchString(prefix) {
-		// The IAM grant is scoped to this prefix; an empty one would mean every log group.
-		p.Fail(CtxLogsGroupTemplate, s.Logs.GroupTemplate, "a template starting with a literal log group prefix such as /logfan/")
-	}
+	// The IAM grant is scoped to the template's literal prefix.
+	p.Check(CtxLogsGroupTemplate, s.Logs.GroupTemplate, config.CheckGroupTemplate)
+	p.Check(CtxLogsStreamTemplate, s.Logs.StreamTemplate, config.CheckStreamTemplate)
 
-	s.Quarantine.Prefix = s3Prefix(p, CtxQuarantinePrefix, config.DefaultQuarantinePrefix)
+	s.Quarantine.Prefix = strings.Trim(p.String(CtxQuarantinePrefix, config.DefaultQuarantinePrefix), "/")
+	p.Check(CtxQuarantinePrefix, s.Quarantine.Prefix, config.CheckQuarantinePrefix)
 	s.Quarantine.ExpirationDays = p.Int(CtxQuarantineExpirationDays, 365, 0, 36500)
 	s.Quarantine.KMSKeyARN = p.OptionalMatch(CtxQuarantineKMSKeyARN, reKMSKey, "a KMS key ARN")
-	if strings.HasPrefix(s.Quarantine.Prefix+"/", "aws/lambda/") {
-		p.Fail(CtxQuarantinePrefix, s.Quarantine.Prefix, "a prefix outside aws/lambda/, where Lambda writes on-failure records")
-	}
 
 	s.Function.LogLevel = strings.ToUpper(p.OneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
 	s.Function.MemoryMB = p.Int(CtxFunctionMemoryMB, 1024, 128, 10240)
@@ -597,9 +595,7 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 // s3Prefix reads an S3 key prefix without leading or trailing slashes.
 func s3Prefix(p *cdkcontext.Parser, key, def string) string {
 	v := strings.Trim(p.String(key, def), "/")
-	if !rePrefix.MatchString(v) {
-		p.Fail(key, v, "a non-empty S3 key prefix of letters, digits and !_.'()/-")
-	}
+	p.Check(key, v, config.CheckPrefix)
 	return v
 }
 

@@ -85,6 +85,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 	r.watchdog = newWatchdog(r)
 	newMonitoring(r)
 	newOutputs(r)
+	newHealthOutputs(r)
 	return r
 }
 

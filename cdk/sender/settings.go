@@ -111,7 +111,6 @@ func (s *Settings) Heartbeat() bool { return s.HeartbeatMinutes > 0 }
 
 var (
 	reAccount     = regexp.MustCompile(`^\d{12}$`)
-	reRegion      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 	reDestination = regexp.MustCompile(`^arn:(aws[a-z-]*):logs:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):destination:([^:*"\\]{1,512})$`)
 	reStackName   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
 	// Log group names: 1-512 of [.-_/#A-Za-z0-9] (API_CreateLogGroup).
@@ -133,7 +132,7 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 	s := &Settings{
 		StackName:     p.Match(CtxStackName, DefaultStackName, reStackName, "a CloudFormation stack name"),
 		Account:       p.OptionalMatch(CtxAccount, reAccount, "a 12-digit AWS account ID"),
-		Region:        p.OptionalMatch(CtxRegion, reRegion, "an AWS region such as eu-west-1"),
+		Region:        p.String(CtxRegion, ""),
 		Mode:          p.OneOf(CtxMode, ModeLogGroups, ModeLogGroups, ModeAccountPolicy),
 		FilterName:    p.Match(CtxFilterName, DefaultFilterName, reFilterName, "a filter name without ':' or '*'"),
 		FilterPattern: p.String(CtxFilterPattern, ""),
@@ -143,6 +142,9 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 
 		HeartbeatMinutes:  p.Int(CtxHeartbeatMinutes, config.DefaultHeartbeatMinutes, 0, MaxHeartbeatMinutes),
 		HeartbeatLogGroup: p.Match(CtxHeartbeatLogGroup, config.DefaultHeartbeatLogGroup, reLogGroup, "a log group name (1-512 of . - _ / # letters digits)"),
+	}
+	if s.Region != "" {
+		p.Check(CtxRegion, s.Region, config.CheckRegion)
 	}
 	seenDest := map[string]bool{}
 	for _, a := range arns {
@@ -156,6 +158,11 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 		}
 		seenDest[a] = true
 		d := Destination{ARN: a, Partition: m[1], Region: m[2], Account: m[3], Name: m[4]}
+		if err := config.CheckRegion(d.Region); err != nil {
+			p.Fail(CtxDestinationARN, a, "a destination in an AWS region: "+err.Error())
+		} else if naming.Partition(d.Region) != d.Partition {
+			p.Fail(CtxDestinationARN, a, "the partition of region "+d.Region+" ("+naming.Partition(d.Region)+")")
+		}
 		// A subscription filter and its destination must be in the same region.
 		if s.Region != "" && d.Region != s.Region {
 			p.Fail(CtxDestinationARN, a, "a destination in "+CtxRegion+" "+s.Region+": log groups can only subscribe to a destination of their own region")

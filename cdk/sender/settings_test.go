@@ -59,6 +59,9 @@ func TestParseSettingsRejects(t *testing.T) {
 		ctx  map[string]any
 		want string
 	}{
+		{"region typo", base(map[string]any{CtxRegion: "eu-wset-1"}), "did you mean eu-west-1?"},
+		{"destination in no region", base(map[string]any{CtxDestinationARN: "arn:aws:logs:eu-wset-1:999999999999:destination:logfan-destination"}), "did you mean eu-west-1?"},
+		{"destination in the wrong partition", base(map[string]any{CtxDestinationARN: "arn:aws-cn:logs:eu-west-1:999999999999:destination:logfan-destination"}), "the partition of region eu-west-1 (aws)"},
 		{"not a destination ARN", base(map[string]any{CtxDestinationARN: "arn:aws:kinesis:eu-west-1:999999999999:stream/x"}), "destination ARN"},
 		{"destination in another region than the stack", base(map[string]any{CtxRegion: "us-east-1"}), "of their own region"},
 		{"destinations of two regions", base(map[string]any{CtxDestinationARN: destEU + "," + destUS}), "destinations of one region"},

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
+
+	"github.com/logfan/logfan/shared/awsregion"
 )
 
 // Input is what a plan starts from.
@@ -40,8 +41,6 @@ func (in Input) EnabledSinks() []string {
 	}
 	return out
 }
-
-var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 
 // Validate reports every input a plan cannot start from, each with its
 // cause and the accepted values, in one error.
@@ -84,8 +83,8 @@ func (in Input) Validate() error {
 			bad("share of %s %g: deliveries per event, from 0 (routes send it nothing) to 10 (every event to ten of its targets)", s, v)
 		}
 	}
-	if !regionName.MatchString(in.Region) {
-		bad("region %q: an AWS region name such as us-east-1", in.Region)
+	if err := awsregion.Check(in.Region); err != nil {
+		bad("%v", err)
 	}
 	return errors.Join(errs...)
 }

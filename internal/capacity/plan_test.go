@@ -351,6 +351,7 @@ func TestValidate(t *testing.T) {
 		{"unknown sink", func(in *Input) { in.Shares = map[string]float64{"kafka": 1} }, `sink "kafka"`},
 		{"negative share", func(in *Input) { in.Shares = map[string]float64{SinkS3: -1} }, "share of s3"},
 		{"region", func(in *Input) { in.Region = "Virginia" }, "region"},
+		{"region typo", func(in *Input) { in.Region = "us-esat-1" }, "did you mean us-east-1?"},
 	} {
 		in := input(1e12)
 		tt.edit(&in)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -60,6 +61,9 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 		awsCfg.HTTPClient = d.HTTPClient
 	}
 	awsCfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	// Errors raised before a request is sent (endpoint resolution,
+	// validation) are told apart from the network's, and not retried.
+	awsCfg.APIOptions = append(slices.Clip(awsCfg.APIOptions), retry.MarkNotSent)
 	policy := retry.Default()
 	if cfg.AttemptTimeout > 0 {
 		policy.AttemptTimeout = cfg.AttemptTimeout

@@ -84,7 +84,7 @@ func fakeBuilders(tr http.RoundTripper) map[string]app.Builder {
 }
 
 var fakeEnv = map[string]string{
-	config.EnvS3Bucket: "data", config.EnvFirehoseStream: "fh", config.EnvLogsRegion: "eu-west-1", config.EnvQuarantineBucket: "q",
+	config.EnvS3Bucket: "data", config.EnvFirehoseStream: "fh", config.EnvLogsRegion: "eu-west-1", config.EnvQuarantineBucket: "quarantine",
 }
 
 // peakHeap runs f and returns the largest heap the runtime reported while it

@@ -130,23 +130,35 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 	c := &Config{Sink: sink}
 	var err error
 	c.MaxDecompressed = integer(EnvMaxDecompressedBytes, subscription.DefaultMaxDecompressed, 1<<20, 1<<30)
-	duration := func(name string) time.Duration {
+	duration := func(name string, minimum time.Duration) time.Duration {
 		v := strings.TrimSpace(getenv(name))
 		if v == "" {
 			return 0
 		}
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration such as 30s", name, v))
+		if err != nil || d < minimum {
+			errs = append(errs, fmt.Errorf("%s=%q: want a Go duration of at least %v, such as 30s", name, v, minimum))
 		}
 		return d
 	}
-	c.DeliveryTimeout = duration(EnvDeliveryTimeout)
-	c.AttemptTimeout = duration(EnvAttemptTimeout)
-	c.Ledger = Ledger{Table: str(EnvLedgerTable, ""), TTL: duration(EnvLedgerTTL)}
+	// check records a failed check of a setting.
+	check := func(name, v string, f func(string) error) {
+		if err := f(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+		}
+	}
+	optional := func(name, v string, f func(string) error) {
+		if v != "" {
+			check(name, v, f)
+		}
+	}
+	c.DeliveryTimeout = duration(EnvDeliveryTimeout, MinDeliveryTimeout)
+	c.AttemptTimeout = duration(EnvAttemptTimeout, MinAttemptTimeout)
+	c.Ledger = Ledger{Table: str(EnvLedgerTable, ""), TTL: duration(EnvLedgerTTL, MinLedgerTTL)}
 	if c.Ledger.TTL == 0 {
 		c.Ledger.TTL = DefaultLedgerTTL
 	}
+	optional(EnvLedgerTable, c.Ledger.Table, CheckTableName)
 	c.Health = Health{Table: str(EnvHealthTable, "")}
 	for _, g := range strings.Split(str(EnvHeartbeatLogGroup, DefaultHeartbeatLogGroup), ",") {
 		if g = strings.TrimSpace(g); g == "" {
@@ -162,6 +174,9 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		Prefix:   strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/"),
 		KMSKeyID: str(EnvQuarantineKMSKeyID, ""),
 	}
+	optional(EnvQuarantineBucket, c.Quarantine.Bucket, CheckBucketName)
+	check(EnvQuarantinePrefix, c.Quarantine.Prefix, CheckQuarantinePrefix)
+	optional(EnvQuarantineKMSKeyID, c.Quarantine.KMSKeyID, CheckKMSKey)
 
 	switch sink {
 	case SinkS3:
@@ -175,6 +190,9 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		if c.S3.Bucket == "" {
 			missing(EnvS3Bucket)
 		}
+		optional(EnvS3Bucket, c.S3.Bucket, CheckBucketName)
+		check(EnvS3Prefix, c.S3.Prefix, CheckPrefix)
+		optional(EnvS3KMSKeyID, c.S3.KMSKeyID, CheckKMSKey)
 		if c.S3.Format != s3layout.FormatNDJSON && c.S3.Format != s3layout.FormatParquet {
 			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvS3Format, c.S3.Format, s3layout.FormatNDJSON, s3layout.FormatParquet))
 		}
@@ -183,6 +201,7 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		if c.Firehose.Stream == "" {
 			missing(EnvFirehoseStream)
 		}
+		optional(EnvFirehoseStream, c.Firehose.Stream, CheckStreamName)
 		if c.Firehose.Packing != PackingPack && c.Firehose.Packing != PackingSingle {
 			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvFirehosePacking, c.Firehose.Packing, PackingPack, PackingSingle))
 		}
@@ -196,14 +215,12 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		if c.Logs.Region == "" {
 			missing(EnvLogsRegion)
 		}
+		optional(EnvLogsRegion, c.Logs.Region, CheckRegion)
 		if !validRetentionDays(c.Logs.RetentionDays) {
 			errs = append(errs, fmt.Errorf("%s=%d: CloudWatch Logs accepts only %v", EnvLogsRetentionDays, c.Logs.RetentionDays, validRetention))
 		}
-		for name, tmpl := range map[string]string{EnvLogsGroupTemplate: c.Logs.GroupTemplate, EnvLogsStreamTemplate: c.Logs.StreamTemplate} {
-			if err := checkTemplate(tmpl); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", name, tmpl, err))
-			}
-		}
+		check(EnvLogsGroupTemplate, c.Logs.GroupTemplate, CheckGroupTemplate)
+		check(EnvLogsStreamTemplate, c.Logs.StreamTemplate, CheckStreamTemplate)
 	case SinkStdout:
 	default:
 		errs = append(errs, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", sink, SinkS3, SinkFirehose, SinkLogs, SinkStdout))
@@ -266,16 +283,12 @@ func checkRouteTarget(t, resolved routes.Target) error {
 	var errs []error
 	for _, f := range []struct {
 		field, tmpl string
-		names       func(string) error
-	}{{"groupTemplate", t.GroupTemplate, groupTemplateNames}, {"streamTemplate", t.StreamTemplate, streamTemplateNames}} {
+		check       func(string) error
+	}{{"groupTemplate", t.GroupTemplate, CheckGroupTemplate}, {"streamTemplate", t.StreamTemplate, CheckStreamTemplate}} {
 		if f.tmpl == "" {
 			continue
 		}
-		err := checkTemplate(f.tmpl)
-		if err == nil {
-			err = f.names(f.tmpl)
-		}
-		if err != nil {
+		if err := f.check(f.tmpl); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", f.field, f.tmpl, err))
 		}
 	}

@@ -35,16 +35,16 @@ func TestLoad(t *testing.T) {
 		wantErr string
 		check   func(*Config) bool
 	}{
-		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3Prefix, "/p/"), "", func(c *Config) bool {
-			return c.S3.Bucket == "b" && c.S3.Prefix == "p" && c.S3.MaxObjectBytes == DefaultS3MaxObjectBytes && c.Quarantine.Prefix == DefaultQuarantinePrefix && c.S3.Format == s3layout.FormatNDJSON
+		{SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvS3Prefix, "/p/"), "", func(c *Config) bool {
+			return c.S3.Bucket == "data-b" && c.S3.Prefix == "p" && c.S3.MaxObjectBytes == DefaultS3MaxObjectBytes && c.Quarantine.Prefix == DefaultQuarantinePrefix && c.S3.Format == s3layout.FormatNDJSON
 		}},
-		{SinkS3, env(EnvQuarantineBucket, "q"), EnvS3Bucket + " is required", nil},
-		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3Format, "parquet"), "", func(c *Config) bool { return c.S3.Format == s3layout.FormatParquet }},
-		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3Format, "csv"), EnvS3Format + `="csv"`, nil},
-		{SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvS3MaxObjectBytes, "10"), EnvS3MaxObjectBytes, nil},
-		{SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "q"), "", func(c *Config) bool { return c.Firehose.Packing == PackingPack }},
-		{SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "q", EnvFirehosePacking, "zip"), EnvFirehosePacking, nil},
-		{SinkLogs, env(EnvLogsRegion, "eu-west-1", EnvQuarantineBucket, "q", EnvLogsRetentionDays, "365"), "", func(c *Config) bool {
+		{SinkS3, env(EnvQuarantineBucket, "quarantine-q"), EnvS3Bucket + " is required", nil},
+		{SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvS3Format, "parquet"), "", func(c *Config) bool { return c.S3.Format == s3layout.FormatParquet }},
+		{SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvS3Format, "csv"), EnvS3Format + `="csv"`, nil},
+		{SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvS3MaxObjectBytes, "10"), EnvS3MaxObjectBytes, nil},
+		{SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "quarantine-q"), "", func(c *Config) bool { return c.Firehose.Packing == PackingPack }},
+		{SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "quarantine-q", EnvFirehosePacking, "zip"), EnvFirehosePacking, nil},
+		{SinkLogs, env(EnvLogsRegion, "eu-west-1", EnvQuarantineBucket, "quarantine-q", EnvLogsRetentionDays, "365"), "", func(c *Config) bool {
 			return c.Logs.RetentionDays == 365 && c.Logs.GroupTemplate == DefaultLogsGroupTemplate && c.Logs.StreamTemplate == PlaceholderLogStream
 		}},
 		{SinkStdout, env(), "", func(c *Config) bool { return c.MaxDecompressed == 64<<20 }},
@@ -75,6 +75,55 @@ func TestExpand(t *testing.T) {
 	}
 	if got := Expand("{logStream}-{owner}", "1", "/g", "st"); got != "st-1" {
 		t.Errorf("Expand = %q", got)
+	}
+}
+
+// TestLoadRefusesWhatWouldFailEveryBatch: values that pass a cold start
+// today and then fail every request (a region typo, a 1 ns timeout, a group
+// template without a literal prefix, prefixes that climb or hold spaces)
+// are refused by Load, naming the variable and the fix.
+func TestLoadRefusesWhatWouldFailEveryBatch(t *testing.T) {
+	base := []string{EnvQuarantineBucket, "quarantine-q", EnvS3Bucket, "data-b", EnvFirehoseStream, "fh", EnvLogsRegion, "eu-west-1"}
+	for _, tt := range []struct {
+		sink string
+		kv   []string
+		want string
+	}{
+		{SinkLogs, []string{EnvLogsRegion, "eu-wset-1"}, EnvLogsRegion + `="eu-wset-1"`},
+		{SinkLogs, []string{EnvLogsRegion, "eu-wset-1"}, "did you mean eu-west-1?"},
+		{SinkLogs, []string{EnvLogsRegion, "not a region"}, `region "not a region" is not an AWS region`},
+		{SinkS3, []string{EnvAttemptTimeout, "1ns"}, EnvAttemptTimeout + `="1ns": want a Go duration of at least 1s`},
+		{SinkS3, []string{EnvDeliveryTimeout, "1ns"}, EnvDeliveryTimeout + `="1ns": want a Go duration of at least 1s`},
+		{SinkS3, []string{EnvLedgerTTL, "1m"}, EnvLedgerTTL + `="1m": want a Go duration of at least 24h0m0s`},
+		{SinkLogs, []string{EnvLogsGroupTemplate, "{owner}/{logGroup}"}, "want a literal log group prefix"},
+		{SinkLogs, []string{EnvLogsGroupTemplate, "aws/{owner}"}, "reserved for AWS"},
+		{SinkLogs, []string{EnvLogsGroupTemplate, "/my logs/{owner}"}, `' ' cannot be in a log group name`},
+		{SinkLogs, []string{EnvLogsStreamTemplate, "{logStream}:x"}, `':' cannot be in a log stream name`},
+		{SinkS3, []string{EnvS3Prefix, "../.."}, EnvS3Prefix + `="../..": prefix "../..": a segment ".." is not a folder name`},
+		{SinkS3, []string{EnvS3Prefix, "my logs"}, EnvS3Prefix + `="my logs"`},
+		{SinkFirehose, []string{EnvQuarantinePrefix, "q/../x"}, EnvQuarantinePrefix},
+		{SinkFirehose, []string{EnvQuarantinePrefix, "aws/lambda/x"}, "where Lambda writes on-failure records"},
+		{SinkS3, []string{EnvS3Bucket, "My Bucket"}, "is not an S3 bucket name"},
+		{SinkFirehose, []string{EnvFirehoseStream, "a stream"}, "is not a Firehose stream name"},
+		{SinkS3, []string{EnvLedgerTable, "t"}, "is not a DynamoDB table name"},
+		{SinkS3, []string{EnvS3KMSKeyID, "my key"}, "is not a KMS key ID"},
+		{SinkS3, []string{EnvRoutes, `[{"name":"all","to":[{"sink":"s3","prefix":"a b"}]}]`}, `prefix "a b"`},
+		{SinkLogs, []string{EnvRoutes, `[{"name":"all","to":[{"sink":"logs","region":"eu-wset-1"}]}]`}, "did you mean eu-west-1?"},
+		{SinkLogs, []string{EnvRoutes, `[{"name":"all","to":[{"sink":"logs","groupTemplate":"{owner}"}]}]`}, "want a literal log group prefix"},
+	} {
+		_, err := Load(tt.sink, env(append(append([]string{}, base...), tt.kv...)...))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s, %v): err = %v, want it to say %s", tt.sink, tt.kv, err, tt.want)
+		}
+	}
+	// The settings at their minimums, and valid alternatives, still load.
+	ok := append(append([]string{}, base...), EnvAttemptTimeout, "1s", EnvDeliveryTimeout, "1s", EnvLedgerTTL, "24h",
+		EnvLedgerTable, "ledger", EnvS3KMSKeyID, "alias/logfan", EnvQuarantineKMSKeyID, "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef",
+		EnvLogsGroupTemplate, "/security/{owner}/{logGroup}", EnvLogsStreamTemplate, "{owner}-{logStream}")
+	for _, sink := range []string{SinkS3, SinkFirehose, SinkLogs} {
+		if _, err := Load(sink, env(ok...)); err != nil {
+			t.Errorf("Load(%s) with valid settings: %v", sink, err)
+		}
 	}
 }
 
@@ -121,21 +170,21 @@ func TestParseRoutesResolvesAgainstDefaults(t *testing.T) {
 func TestLoadRefusesRouteTables(t *testing.T) {
 	// The S3 function knows its default prefix: "s3" and "s3:logs" are one place.
 	alias := `[{"name":"a","match":{"owners":["111111111111"]},"to":[{"sink":"s3","prefix":"logs"},"firehose"]},{"name":"rest","to":["s3"]}]`
-	_, err := Load(SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvRoutes, alias))
+	_, err := Load(SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvRoutes, alias))
 	if err == nil || !strings.Contains(err.Error(), `route 2 ("rest"): target s3 would write under S3 prefix logs/, as target s3:logs of route 1 ("a") does`) {
 		t.Errorf("s3: %v", err)
 	}
 	// The Firehose function does not know it, and delivers only its own targets.
-	if _, err := Load(SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "q", EnvRoutes, alias)); err != nil {
+	if _, err := Load(SinkFirehose, env(EnvFirehoseStream, "f", EnvQuarantineBucket, "quarantine-q", EnvRoutes, alias)); err != nil {
 		t.Errorf("firehose: %v", err)
 	}
 	// The logs function resolves its targets against its own settings.
 	logsAlias := `[{"name":"rest","to":["logs",{"sink":"logs","region":"eu-west-1"}]}]`
-	if _, err := Load(SinkLogs, env(EnvLogsRegion, "eu-west-1", EnvQuarantineBucket, "q", EnvRoutes, logsAlias)); err == nil || !strings.Contains(err.Error(), "targets logs and logs:eu-west-1 both put into") {
+	if _, err := Load(SinkLogs, env(EnvLogsRegion, "eu-west-1", EnvQuarantineBucket, "quarantine-q", EnvRoutes, logsAlias)); err == nil || !strings.Contains(err.Error(), "targets logs and logs:eu-west-1 both put into") {
 		t.Errorf("logs: %v", err)
 	}
 	// A table without a catch-all fails the cold start with the line to add.
-	_, err = Load(SinkS3, env(EnvS3Bucket, "b", EnvQuarantineBucket, "q", EnvRoutes, `[{"name":"a","match":{"owners":["111111111111"]},"to":["s3"]}]`))
+	_, err = Load(SinkS3, env(EnvS3Bucket, "data-b", EnvQuarantineBucket, "quarantine-q", EnvRoutes, `[{"name":"a","match":{"owners":["111111111111"]},"to":["s3"]}]`))
 	if err == nil || !strings.Contains(err.Error(), `add {"name": "rest", "to": []} as the last route`) {
 		t.Errorf("no catch-all: %v", err)
 	}

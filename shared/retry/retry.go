@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,17 +167,26 @@ var moreCodes = map[string]bool{
 // errors without any HTTP response (the network). It is false for
 // everything else: client errors (AccessDenied, NoSuchBucket,
 // ResourceNotFound, a bad KMS key, validation), a request the SDK could not
-// build, and errors marked Permanent. Callers handle the codes that mean
-// something to them (ResourceNotFoundException for the Logs sink) first.
+// build or send (NotSentError: parameters, endpoint resolution; see
+// MarkNotSent), a host name that does not exist, and errors marked
+// Permanent. Callers handle the codes that mean something to them
+// (ResourceNotFoundException for the Logs sink) first.
 func Retryable(ctx context.Context, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
 	}
 	var perm *permanentError
 	var invalid *smithy.InvalidParamsError
+	// The SDK's generated validators return InvalidParamsError by value.
+	var invalidValue smithy.InvalidParamsError
 	var ser *smithy.SerializationError
-	if errors.As(err, &perm) || errors.As(err, &invalid) || errors.As(err, &ser) {
+	var notSent *NotSentError
+	if errors.As(err, &perm) || errors.As(err, &invalid) || errors.As(err, &invalidValue) || errors.As(err, &ser) || errors.As(err, &notSent) {
 		return false
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false // no such host: a name that does not exist, as the SDK's own classification says
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true // the attempt timed out while ctx goes on

@@ -50,6 +50,7 @@ func TestRetryable(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", httpErr(403, "AccessDenied")), false},
 		{&smithy.GenericAPIError{Code: "AccessDenied"}, false},
 		{&smithy.InvalidParamsError{Context: "PutObjectInput"}, false},
+		{fmt.Errorf("op: %w", smithy.InvalidParamsError{Context: "PutObjectInput"}), false}, // as the SDK's validators return it
 		{&smithy.SerializationError{Err: errors.New("bad")}, false},
 		{Permanent(httpErr(503, "SlowDown")), false},
 		// The network, and one attempt's own timeout.

@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/logfan/logfan/shared/awsregion"
 )
 
 // Sink kinds a target may name.
@@ -115,8 +117,7 @@ type compiled struct {
 }
 
 var (
-	accountID  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
 	// streamName is Firehose's rule for delivery stream names.
 	streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
 	// routeName keeps names usable as a metric dimension and in file names.
@@ -440,6 +441,30 @@ func defaultsUsed(t Target, d Defaults) string {
 	return strings.Join(used, ", ")
 }
 
+// MaxPrefixLength bounds an S3 key prefix, leaving the rest of S3's
+// 1,024-byte key to the partitions and object names that follow it.
+const MaxPrefixLength = 256
+
+// CheckPrefix is logfan's rule for an S3 key prefix, given without leading
+// or trailing '/': segments of letters, digits and _ . ! ( ) ' -, none
+// empty, "." or ".." (which tools that map keys to paths resolve elsewhere),
+// at most MaxPrefixLength characters. The route parser, the functions'
+// cold start (shared/config) and the stack's synth all check with it.
+func CheckPrefix(prefix string) error {
+	switch {
+	case len(prefix) > MaxPrefixLength:
+		return fmt.Errorf("prefix %q: at most %d characters", prefix, MaxPrefixLength)
+	case !prefixName.MatchString(prefix):
+		return fmt.Errorf("prefix %q: want segments of letters, digits and _ . ! ( ) ' - separated by '/'", prefix)
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("prefix %q: a segment %q is not a folder name", prefix, seg)
+		}
+	}
+	return nil
+}
+
 // IsStreamName reports whether name follows Firehose's rule for stream names
 // (the stack checks its firehoseStreams setting with it too).
 func IsStreamName(name string) bool { return streamName.MatchString(name) }
@@ -464,14 +489,18 @@ func checkTarget(t *Target) error {
 	if t.SharedGroup && t.Sink != SinkLogs {
 		errs = append(errs, fmt.Errorf("sharedGroup is a %s setting, not %s", SinkLogs, t.Sink))
 	}
-	if t.Prefix != "" && !prefixName.MatchString(t.Prefix) {
-		errs = append(errs, fmt.Errorf("prefix %q: want segments of letters, digits and _ . ! ( ) ' - separated by '/'", t.Prefix))
+	if t.Prefix != "" {
+		if err := CheckPrefix(t.Prefix); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if t.Stream != "" && !streamName.MatchString(t.Stream) {
 		errs = append(errs, fmt.Errorf("stream %q is not a Firehose stream name (1-64 of a-z A-Z 0-9 _ . -)", t.Stream))
 	}
-	if t.Region != "" && !regionName.MatchString(t.Region) {
-		errs = append(errs, fmt.Errorf("region %q is not an AWS region name such as eu-west-1", t.Region))
+	if t.Region != "" {
+		if err := awsregion.Check(t.Region); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -297,3 +297,27 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+// TestTargetsNeedARealPrefixAndRegion: prefixes that climb ("../..") or
+// hold spaces, and regions that are no region ("eu-wset-1"), are refused
+// at parse time instead of failing every batch after deploy.
+func TestTargetsNeedARealPrefixAndRegion(t *testing.T) {
+	for target, want := range map[string]string{
+		`{"sink":"s3","prefix":"../.."}`:                                          `segment ".."`,
+		`{"sink":"s3","prefix":"logs/./x"}`:                                       `segment "."`,
+		`{"sink":"s3","prefix":"my logs"}`:                                        `prefix "my logs"`,
+		`{"sink":"logs","region":"eu-wset-1"}`:                                    "did you mean eu-west-1?",
+		`{"sink":"logs","region":"not a region"}`:                                 `region "not a region" is not an AWS region`,
+		`{"sink":"s3","prefix":"` + strings.Repeat("a", MaxPrefixLength+1) + `"}`: "at most 256 characters",
+	} {
+		_, err := Parse([]byte(`[{"name":"all","to":[` + target + `]}]`))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to say %s", target, err, want)
+		}
+	}
+	for _, ok := range []string{"logs", "a/b.c/d-e", "..a", "a..b", "x/(y)/z!"} {
+		if err := CheckPrefix(ok); err != nil {
+			t.Errorf("CheckPrefix(%q) = %v", ok, err)
+		}
+	}
+}

@@ -71,7 +71,6 @@ type Request struct {
 
 var (
 	reAccount     = regexp.MustCompile(`^\d{12}$`)
-	reRegion      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 	reDestination = regexp.MustCompile(`^arn:(aws[a-z-]*):logs:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):destination:([^:*"\\]{1,512})$`)
 	reLogGroup    = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
 )
@@ -104,8 +103,8 @@ func (r Request) validate() (*plan, error) {
 	}
 	var regions []string
 	for _, region := range r.Regions {
-		if !reRegion.MatchString(region) {
-			bad("-region %q: want the sender's region, such as eu-west-1", region)
+		if err := config.CheckRegion(region); err != nil {
+			bad("-region: %v", err)
 		}
 		if !slices.Contains(regions, region) {
 			regions = append(regions, region)
@@ -124,8 +123,10 @@ func (r Request) validate() (*plan, error) {
 	if r.HeartbeatLogGroup == "" {
 		r.HeartbeatLogGroup = config.DefaultHeartbeatLogGroup
 	}
-	if r.RecipientRegion != "" && !reRegion.MatchString(r.RecipientRegion) {
-		bad("-recipient-region %q: want the recipient stack's region, such as us-east-1", r.RecipientRegion)
+	if r.RecipientRegion != "" {
+		if err := config.CheckRegion(r.RecipientRegion); err != nil {
+			bad("-recipient-region: %v", err)
+		}
 	}
 	p := &plan{Request: r, home: r.RecipientRegion, destinations: map[string]string{}}
 	switch {
@@ -136,6 +137,9 @@ func (r Request) validate() (*plan, error) {
 			break
 		}
 		p.partition, p.recipientAccount, p.DestinationName = m[1], m[3], m[4]
+		if err := config.CheckRegion(m[2]); err != nil {
+			bad("-destination-arn: %v", err)
+		}
 		if p.home == "" {
 			p.home = m[2]
 		}

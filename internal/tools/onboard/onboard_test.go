@@ -69,6 +69,10 @@ func TestRejects(t *testing.T) {
 		want string
 	}{
 		{"no destination", []string{"-account", "222222222222", "-region", "eu-west-1"}, "-destination-arn or -recipient-account is required"},
+		{"region typo", []string{"-account", "222222222222", "-region", "eu-wset-1", "-recipient-account", "999999999999"}, "-region: region \"eu-wset-1\" is not an AWS region of the aws, aws-cn or aws-us-gov partitions: did you mean eu-west-1?"},
+		{"not a region", []string{"-account", "222222222222", "-regions", "eu-west-1,not a region", "-recipient-account", "999999999999", "-recipient-region", "eu-west-1"}, `region "not a region" is not an AWS region`},
+		{"recipient region typo", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-esat-1"}, "did you mean us-east-1?"},
+		{"destination in no region", []string{"-account", "222222222222", "-region", "eu-west-1", "-destination-arn", "arn:aws:logs:eu-wset-1:999999999999:destination:logfan-destination"}, "-destination-arn: region \"eu-wset-1\""},
 		{"bad account", []string{"-account", "2222", "-region", "eu-west-1", "-recipient-account", "999999999999"}, "12-digit"},
 		{"destination in another region", []string{"-account", "222222222222", "-region", "eu-west-1", "-destination-arn", "arn:aws:logs:us-east-1:999999999999:destination:logfan-destination"}, "its own region"},
 		{"several regions, no home", []string{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999"}, "-recipient-region is required"},
