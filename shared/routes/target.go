@@ -2,8 +2,14 @@ package routes
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
+
+// regionShape is what an AWS region name looks like; a logs target's
+// first setting of that shape is its region (checked as a region, so a
+// typo gets a suggestion rather than becoming a group template).
+var regionShape = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // ParseTarget reads a target written the way Target.Name writes it, the
 // route-target syntax of the operator commands' flags: "s3", "s3:apps",
@@ -39,7 +45,7 @@ func ParseTarget(s string) (Target, error) {
 			t.Stream = rest[0]
 		}
 	case SinkLogs:
-		if len(rest) > 0 && (rest[0] == "" || regionName.MatchString(rest[0])) {
+		if len(rest) > 0 && (rest[0] == "" || regionShape.MatchString(rest[0])) {
 			t.Region, rest = rest[0], rest[1:]
 		}
 		if len(rest) > 2 {

@@ -80,3 +80,10 @@ func TestPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTargetRegionTypo(t *testing.T) {
+	_, err := ParseTarget("logs:eu-wset-1:/s/{owner}")
+	if err == nil || !strings.Contains(err.Error(), "eu-west-1") {
+		t.Errorf("got %v, want the region checked with a suggestion", err)
+	}
+}
