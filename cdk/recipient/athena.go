@@ -85,8 +85,8 @@ func newAthena(r *recipientStack) *athena {
 		"projection.enabled": "true",
 		// Sender accounts are known in account-list mode; in organization
 		// mode any member may send, so queries name the owner.
-		"projection." + s3layout.KeyOwner + ".type": awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
-		"projection." + s3layout.KeyOwner + ".values": awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(), r.ownerValues()),
+		"projection." + s3layout.KeyOwner + ".type":         awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
+		"projection." + s3layout.KeyOwner + ".values":       awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(), r.ownerValues()),
 		"projection." + s3layout.KeyLogGroup + ".type":      "injected",
 		"projection." + s3layout.KeyDate + ".type":          "date",
 		"projection." + s3layout.KeyDate + ".format":        s3layout.DateFormat,

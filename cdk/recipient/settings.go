@@ -2,6 +2,7 @@ package recipient
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -186,6 +187,10 @@ type Settings struct {
 
 	// Routes choose the targets of each event (see routes.go); none by default.
 	Routes RouteSettings
+
+	// Warnings are context values the settings chosen make the stack
+	// ignore; the stack shows them as synth warnings.
+	Warnings []cdkcontext.Warning
 }
 
 // Senders are the accounts or organizations allowed to subscribe. Accounts,
@@ -432,7 +437,19 @@ var lambdaLogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL
 // or malformed value in one error. Values may be JSON types (from cdk.json)
 // or strings (from -c key=value).
 func ParseSettings(lookup func(key string) any) (Settings, error) {
-	p := cdkcontext.NewParser(lookup)
+	return parseSettings(cdkcontext.NewParser(lookup))
+}
+
+// ContextKeys lists every context key ParseSettings reads: with the sender
+// stack's, the keys the app knows (cdk/main refuses any other). A key added
+// to ParseSettings is known from then on; nothing else to update.
+func ContextKeys() []string {
+	p := cdkcontext.NewParser(func(string) any { return nil })
+	_, _ = parseSettings(p) // the defaults: only the keys read matter
+	return p.Keys()
+}
+
+func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	var s Settings
 
 	s.StackName = p.Match(CtxStackName, naming.RecipientStack, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
@@ -606,10 +623,41 @@ func ParseSettings(lookup func(key string) any) (Settings, error) {
 		}
 	}
 
+	ignoredSettings(p, s)
 	if err := p.Err(); err != nil {
 		return Settings{}, fmt.Errorf("logfan stack context: %w", err)
 	}
+	s.Warnings = p.Warnings()
 	return s, nil
+}
+
+// ignoredSettings warns about keys set away from their defaults that the
+// settings chosen make the stack ignore: a value that does nothing is
+// likely meant to do something.
+func ignoredSettings(p *cdkcontext.Parser, s Settings) {
+	if s.Stream.Mode == StreamOnDemand {
+		p.Ignored(CtxShardCount, "1", "streamMode is on-demand, which scales the stream by itself (shardCount applies with -c streamMode=provisioned)")
+	}
+	off := func(sink string, keys map[string]string) {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			p.Ignored(k, keys[k], fmt.Sprintf("the %s sink is off (%sEnabled=false)", sink, sink))
+		}
+	}
+	if !s.S3.Enabled {
+		off(config.SinkS3, map[string]string{CtxS3Prefix: config.DefaultS3Prefix, CtxS3Format: s3layout.FormatNDJSON, CtxS3KMSKeyARN: ""})
+	}
+	if !s.Firehose.Enabled {
+		off(config.SinkFirehose, map[string]string{CtxFirehoseStreamARN: "", CtxFirehosePacking: config.PackingPack, CtxFirehosePrefix: "firehose",
+			CtxFirehoseBufferSeconds: "300", CtxFirehoseBufferMiB: "64", CtxFirehoseStreams: ""})
+	} else if s.Firehose.StreamARN != "" {
+		for _, k := range []struct{ key, def string }{{CtxFirehosePrefix, "firehose"}, {CtxFirehoseBufferSeconds, "300"}, {CtxFirehoseBufferMiB, "64"}} {
+			p.Ignored(k.key, k.def, CtxFirehoseStreamARN+" imports a stream the stack does not create, so its delivery settings are that stream's own")
+		}
+	}
+	if !s.Logs.Enabled {
+		off(config.SinkLogs, map[string]string{CtxLogsRegion: "", CtxLogsGroupTemplate: config.DefaultLogsGroupTemplate, CtxLogsStreamTemplate: config.DefaultLogsStreamTemplate,
+			CtxLogsRetentionDays: strconv.Itoa(config.DefaultLogsRetentionDays), CtxLogsRegions: ""})
+	}
 }
 
 const streamEncryptionKMSHint = "streamEncryption=kms as well"

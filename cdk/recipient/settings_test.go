@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -283,5 +285,58 @@ func TestSenderShardsContext(t *testing.T) {
 				t.Errorf("error %v, want %s", err, c.want)
 			}
 		})
+	}
+}
+
+// TestIgnoredContextIsWarned: a key the chosen mode ignores (shardCount
+// with an on-demand stream, a sink's settings with the sink off) is warned
+// about; cdk.json's defaults and keys the mode uses are not.
+func TestIgnoredContextIsWarned(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ctx  map[string]any
+		want []string // keys warned about
+	}{
+		{"defaults", map[string]any{CtxShardCount: 1.0}, nil},
+		{"shards on demand", map[string]any{CtxShardCount: "2"}, []string{CtxShardCount}},
+		{"shards provisioned", map[string]any{CtxShardCount: "2", CtxStreamMode: StreamProvisioned}, nil},
+		{"firehose off", map[string]any{CtxFirehoseEnabled: false, CtxFirehosePacking: config.PackingSingle, CtxFirehoseBufferMiB: 64.0}, []string{CtxFirehosePacking}},
+		{"imported stream", map[string]any{CtxFirehoseStreamARN: "arn:aws:firehose:us-east-1:123456789012:deliverystream/x", CtxFirehoseBufferSeconds: "60"}, []string{CtxFirehoseBufferSeconds}},
+		{"logs off", map[string]any{CtxLogsEnabled: false, CtxLogsRegion: "eu-west-1", CtxLogsRetentionDays: 30.0}, []string{CtxLogsRegion}},
+		{"s3 off", map[string]any{CtxS3Enabled: false, CtxS3Format: "parquet"}, []string{CtxS3Format}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := ParseSettings(lookup(c.ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range s.Warnings {
+				got = append(got, w.Key)
+				if !strings.Contains(w.Message, w.Key+"=") || !strings.Contains(w.Message, "is ignored: ") {
+					t.Errorf("warning %q does not name the key and why", w.Message)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("warned about %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestContextKeysAreEveryKeyRead: ContextKeys (what cdk/main accepts) is
+// drawn from ParseSettings itself, so it holds every key cdk.json sets and
+// a key added to ParseSettings is known without another list to update.
+func TestContextKeysAreEveryKeyRead(t *testing.T) {
+	known := ContextKeys()
+	for _, k := range []string{CtxShardCount, CtxRoutes, CtxLogsRegions, CtxFirehoseStreams, CtxSenderAccounts, CtxDestinationRegions, CtxDedupe, CtxDisableNag} {
+		if !slices.Contains(known, k) {
+			t.Errorf("ContextKeys lacks %s", k)
+		}
+	}
+	for k := range cdkJSONContext(t) {
+		if !cdkcontext.IsCDKKey(k) && !slices.Contains(known, k) {
+			t.Errorf("cdk.json sets %s, which ParseSettings does not read", k)
+		}
 	}
 }

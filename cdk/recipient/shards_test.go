@@ -42,7 +42,9 @@ type resolvedDestination struct {
 // senders lists the accounts the access policy admits.
 func (d resolvedDestination) senders(t *testing.T) []string {
 	t.Helper()
-	var p struct{ Statement []struct{ Principal map[string]any } }
+	var p struct {
+		Statement []struct{ Principal map[string]any }
+	}
 	if err := json.Unmarshal([]byte(d.access), &p); err != nil {
 		t.Fatalf("%s: access policy: %v", d.name, err)
 	}

@@ -1159,3 +1159,13 @@ func TestOutputs(t *testing.T) {
 		t.Errorf("organization-mode command %s", org)
 	}
 }
+
+func TestIgnoredContextIsASynthWarning(t *testing.T) {
+	// GIVEN shardCount set with an on-demand stream
+	s := synth(t, "ignored-shards", map[string]any{CtxShardCount: "4"})
+	// THEN synth warns that it does nothing, and how to use it
+	found := assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("shardCount=4 is ignored: streamMode is on-demand.*streamMode=provisioned.*")))
+	if len(*found) != 1 {
+		t.Errorf("%d warnings about shardCount, want 1", len(*found))
+	}
+}

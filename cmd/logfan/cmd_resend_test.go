@@ -1,0 +1,21 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+// TestResendUsageExitsTwo: logfan resend refuses a bad flag before any work, exit 2.
+func TestResendUsageExitsTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"-to", "kinesis:x", "-bucket", "b", "-progress", "s3://q/p"},
+		{"-to", "firehose:siem", "-bucket", "b", "-progress", "s3://q/p", "-since", "yesterday"},
+		{"-routes", "deployed", "-bucket", "b", "-progress", "s3://q/p"},
+	} {
+		err := commands["resend"].run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+		if code := exitCode(err); err == nil || code != 2 {
+			t.Errorf("%q: %v, exit %d; want exit 2", args, err, code)
+		}
+	}
+}
