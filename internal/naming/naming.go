@@ -63,6 +63,28 @@ const (
 	ContextSenderShards = "senderShards"
 )
 
+// Outputs of the recipient stack (and, for the destination's, of each
+// regional destination stack) that the operator commands read through
+// internal/deployment: renaming one breaks `logfan doctor`, `redrive`,
+// `senders` and `quarantine` on deployed stacks.
+const (
+	OutputStreamName         = "StreamName"
+	OutputDestinationARN     = "DestinationArn"
+	OutputDestinationRoleARN = "DestinationRoleArn"
+	OutputDestinationRegions = "DestinationRegions"
+	OutputQuarantineBucket   = "QuarantineBucketName"
+	OutputQuarantinePrefix   = "QuarantinePrefix"
+	OutputDataBucket         = "DataBucketName"
+	OutputFirehoseStream     = "FirehoseStreamName"
+	OutputLedgerTable        = "LedgerTableName"
+	OutputHealthTable        = "HealthTableName"
+	OutputAlarmTopic         = "AlarmTopicArn"
+	OutputWatchdogFunction   = "WatchdogFunctionName"
+)
+
+// OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
+func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }
+
 // SinkID is a sink's part of construct and logical IDs ("s3" -> "S3").
 func SinkID(sink string) string {
 	switch sink {
