@@ -58,7 +58,32 @@ const (
 	ContextSenderAccounts = "senderAccounts"
 	// ContextDestinationRegions lists the regions that get a regional destination stack.
 	ContextDestinationRegions = "destinationRegions"
+	// ContextSenderShards assigns sender accounts to the destinations of
+	// shards 1, 2, ... (shard 0 is ContextSenderAccounts).
+	ContextSenderShards = "senderShards"
 )
+
+// Outputs of the recipient stack (and, for the destination's, of each
+// regional destination stack) that the operator commands read through
+// internal/deployment: renaming one breaks `logfan doctor`, `redrive`,
+// `senders` and `quarantine` on deployed stacks.
+const (
+	OutputStreamName         = "StreamName"
+	OutputDestinationARN     = "DestinationArn"
+	OutputDestinationRoleARN = "DestinationRoleArn"
+	OutputDestinationRegions = "DestinationRegions"
+	OutputQuarantineBucket   = "QuarantineBucketName"
+	OutputQuarantinePrefix   = "QuarantinePrefix"
+	OutputDataBucket         = "DataBucketName"
+	OutputFirehoseStream     = "FirehoseStreamName"
+	OutputLedgerTable        = "LedgerTableName"
+	OutputHealthTable        = "HealthTableName"
+	OutputAlarmTopic         = "AlarmTopicArn"
+	OutputWatchdogFunction   = "WatchdogFunctionName"
+)
+
+// OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
+func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }
 
 // SinkID is a sink's part of construct and logical IDs ("s3" -> "S3").
 func SinkID(sink string) string {
@@ -88,6 +113,17 @@ func Partition(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
+}
+
+// ShardDestination is the name of sender shard shard's destination (see
+// the recipient's senderShards context): name itself for shard 0, the
+// destination that existed before shards, so that its senders keep it;
+// name-N for shard N.
+func ShardDestination(name string, shard int) string {
+	if shard == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s-%d", name, shard)
 }
 
 // DestinationARN is the ARN of the destination called name in account and region.

@@ -30,6 +30,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	region := fs.String("region", "", "the table's region (default: the AWS CLI's)")
 	mode := fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)")
 	accounts := fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)")
+	accountsFile := fs.String("accounts-file", getenv(config.EnvExpectedAccountsFile), "a file of further expected accounts, comma- or newline-separated (default $"+config.EnvExpectedAccountsFile+"; a sharded stack's senderShards accounts)")
 	regions := fs.String("regions", getenv(config.EnvExpectedRegions), "expected regions, comma-separated: the home region and destinationRegions (default $"+config.EnvExpectedRegions+", else the table's region)")
 	heartbeat := fs.Int("heartbeat-minutes", envInt(getenv, config.EnvHeartbeatMinutes, config.DefaultHeartbeatMinutes), "the senders' heartbeat interval (senderHeartbeatMinutes)")
 	silent := fs.Int("silent-after-minutes", envInt(getenv, config.EnvSilentAfterMinutes, config.DefaultSilentAfterMinutes), "no heartbeat for this long is silent (silentAfterMinutes)")
@@ -38,7 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	check := fs.Bool("check", false, "exit 1 when any expected sender is silent")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan senders -table T [-accounts A,B] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
+		fmt.Fprintln(stderr, "usage: logfan senders -table T [-accounts A,B] [-accounts-file F] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
 		fmt.Fprintln(stderr, "\nOne row per expected or sending sender (account, region): its state (ok, late, silent, never seen,")
 		fmt.Fprintln(stderr, "unexpected) as the watchdog computes it, last heartbeat, last event, events and bytes today and")
 		fmt.Fprintln(stderr, "yesterday (UTC), and how many log groups sent today.")
@@ -66,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	settings, err := health.LoadSettings(func(k string) string {
 		return map[string]string{
-			config.EnvSenderMode: *mode, config.EnvExpectedAccounts: *accounts, config.EnvExpectedRegions: *regions,
+			config.EnvSenderMode: *mode, config.EnvExpectedAccounts: *accounts, config.EnvExpectedAccountsFile: *accountsFile, config.EnvExpectedRegions: *regions,
 			config.EnvHeartbeatMinutes: strconv.Itoa(*heartbeat), config.EnvSilentAfterMinutes: strconv.Itoa(*silent),
 			config.EnvForgetSendersAfterDays: strconv.Itoa(*forget),
 		}[k]
