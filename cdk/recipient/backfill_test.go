@@ -8,6 +8,9 @@ import (
 	"github.com/logfan/logfan/internal/naming"
 )
 
+// backfillVariants are checked by cdk-nag and cfn-lint with every other variant (everyStack).
+var backfillVariants = map[string]func(*testing.T) *synthesized{"backfill": backfillStack}
+
 // backfillStack lets two sender accounts backfill, with an external ID,
 // into a stream under a customer key the stack creates.
 func backfillStack(t *testing.T) *synthesized {
@@ -103,10 +106,6 @@ func TestBackfillRole(t *testing.T) {
 		if _, ok := s.json["Outputs"].(map[string]any)[o]; !ok {
 			t.Errorf("no %s output", o)
 		}
-	}
-	// AND cdk-nag finds nothing
-	for _, f := range annotationsOf(s) {
-		t.Error(f)
 	}
 }
 
