@@ -84,6 +84,25 @@ const (
 	OutputWatchdogFunction   = "WatchdogFunctionName"
 )
 
+// OutputShardSenders names the output listing sender shard shard's
+// accounts (shard 0's: "DestinationSenders", set only when there are
+// shards; organization mode shows "organizations o-...").
+func OutputShardSenders(shard int) string {
+	if shard == 0 {
+		return "DestinationSenders"
+	}
+	return fmt.Sprintf("DestinationShard%dSenders", shard)
+}
+
+// OutputShardDestinationARN names the output holding sender shard shard's
+// destination ARN (shard 0's is OutputDestinationARN).
+func OutputShardDestinationARN(shard int) string {
+	if shard == 0 {
+		return OutputDestinationARN
+	}
+	return fmt.Sprintf("DestinationShard%dArn", shard)
+}
+
 // OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
 func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }
 
