@@ -252,7 +252,7 @@ func (d *Deployment) Getenv(ctx context.Context, sink string, getenv func(string
 		delete(deployed, config.EnvRoutes)
 		delete(deployed, config.EnvRoutesFile)
 	} else if file := deployed[config.EnvRoutesFile]; file != "" {
-		text, err := d.layerFile(ctx, fn, file)
+		text, err := d.LayerFile(ctx, fn, file)
 		if err != nil {
 			return nil, fmt.Errorf("the %s function's route table %s=%s: %w (never redriven without its routes: that would deliver to the default targets)", sink, config.EnvRoutesFile, file, err)
 		}

@@ -24,10 +24,10 @@ type LayerAPI interface {
 // few kilobytes.
 const maxLayerBytes = 64 << 20
 
-// layerFile returns the file a function sees at file (/opt/...), from its
-// layers as Lambda extracts them: in order, a later layer's file replacing
-// an earlier one's.
-func (d *Deployment) layerFile(ctx context.Context, fn *Function, file string) (string, error) {
+// LayerFile returns the file fn sees at file (/opt/...), from its layers
+// as Lambda extracts them: in order, a later layer's file replacing an
+// earlier one's.
+func (d *Deployment) LayerFile(ctx context.Context, fn *Function, file string) (string, error) {
 	rel, ok := strings.CutPrefix(path.Clean(file), "/opt/")
 	if !ok {
 		return "", fmt.Errorf("not under /opt, where Lambda puts layers: this machine cannot read it")

@@ -58,6 +58,9 @@ const (
 	ContextSenderAccounts = "senderAccounts"
 	// ContextDestinationRegions lists the regions that get a regional destination stack.
 	ContextDestinationRegions = "destinationRegions"
+	// ContextSenderShards assigns sender accounts to the destinations of
+	// shards 1, 2, ... (shard 0 is ContextSenderAccounts).
+	ContextSenderShards = "senderShards"
 )
 
 // Outputs of the recipient stack (and, for the destination's, of each
@@ -78,6 +81,25 @@ const (
 	OutputAlarmTopic         = "AlarmTopicArn"
 	OutputWatchdogFunction   = "WatchdogFunctionName"
 )
+
+// OutputShardSenders names the output listing sender shard shard's
+// accounts (shard 0's: "DestinationSenders", set only when there are
+// shards; organization mode shows "organizations o-...").
+func OutputShardSenders(shard int) string {
+	if shard == 0 {
+		return "DestinationSenders"
+	}
+	return fmt.Sprintf("DestinationShard%dSenders", shard)
+}
+
+// OutputShardDestinationARN names the output holding sender shard shard's
+// destination ARN (shard 0's is OutputDestinationARN).
+func OutputShardDestinationARN(shard int) string {
+	if shard == 0 {
+		return OutputDestinationARN
+	}
+	return fmt.Sprintf("DestinationShard%dArn", shard)
+}
 
 // OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
 func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }
@@ -110,6 +132,17 @@ func Partition(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
+}
+
+// ShardDestination is the name of sender shard shard's destination (see
+// the recipient's senderShards context): name itself for shard 0, the
+// destination that existed before shards, so that its senders keep it;
+// name-N for shard N.
+func ShardDestination(name string, shard int) string {
+	if shard == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s-%d", name, shard)
 }
 
 // DestinationARN is the ARN of the destination called name in account and region.

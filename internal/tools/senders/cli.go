@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+", else the stack's HealthTableName)")
 	mode := fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)")
 	accounts := fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)")
+	accountsFile := fs.String("accounts-file", getenv(config.EnvExpectedAccountsFile), "a file of further expected accounts, comma- or newline-separated (default $"+config.EnvExpectedAccountsFile+"; a sharded stack's senderShards accounts)")
 	regions := fs.String("regions", getenv(config.EnvExpectedRegions), "expected regions, comma-separated: the home region and destinationRegions (default $"+config.EnvExpectedRegions+", else the table's region)")
 	heartbeat := fs.Int("heartbeat-minutes", envInt(getenv, config.EnvHeartbeatMinutes, config.DefaultHeartbeatMinutes), "the senders' heartbeat interval (senderHeartbeatMinutes)")
 	silent := fs.Int("silent-after-minutes", envInt(getenv, config.EnvSilentAfterMinutes, config.DefaultSilentAfterMinutes), "no heartbeat for this long is silent (silentAfterMinutes)")
@@ -42,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	check := fs.Bool("check", false, "exit 1 when any expected sender is silent")
 	dep := deployment.AddFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan senders [-stack NAME] [-region R] [-table T] [-accounts A,B] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
+		fmt.Fprintln(stderr, "usage: logfan senders [-stack NAME] [-region R] [-table T] [-accounts A,B] [-accounts-file F] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
 		fmt.Fprintln(stderr, "\nOne row per expected or sending sender (account, region): its state (ok, late, silent, never seen,")
 		fmt.Fprintln(stderr, "unexpected) as the watchdog computes it, last heartbeat, last event, events and bytes today and")
 		fmt.Fprintln(stderr, "yesterday (UTC), and how many log groups sent today. The table and the expectations are the")
@@ -69,7 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			awsCfg = cfg
 			if d != nil {
-				fromStack(fs, d, getenv, table)
+				if err := fromStack(ctx, fs, d, getenv, table, accounts); err != nil {
+					return err
+				}
 			}
 		} else {
 			cfg, err := sdkconfig.Load(ctx, dep.Region)
@@ -90,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	settings, err := health.LoadSettings(func(k string) string {
 		return map[string]string{
-			config.EnvSenderMode: *mode, config.EnvExpectedAccounts: *accounts, config.EnvExpectedRegions: *regions,
+			config.EnvSenderMode: *mode, config.EnvExpectedAccounts: *accounts, config.EnvExpectedAccountsFile: *accountsFile, config.EnvExpectedRegions: *regions,
 			config.EnvHeartbeatMinutes: strconv.Itoa(*heartbeat), config.EnvSilentAfterMinutes: strconv.Itoa(*silent),
 			config.EnvForgetSendersAfterDays: strconv.Itoa(*forget),
 		}[k]
@@ -115,8 +118,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // fromStack fills the settings neither a flag nor a variable gave from the
-// deployed stack: its table, and its watchdog's expectations.
-func fromStack(fs *flag.FlagSet, d *deployment.Deployment, getenv func(string) string, table *string) {
+// deployed stack: its table, and its watchdog's expectations (the accounts
+// of a sharded stack's other shards come from the watchdog's layer).
+func fromStack(ctx context.Context, fs *flag.FlagSet, d *deployment.Deployment, getenv func(string) string, table, accounts *string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["table"] && *table == "" {
@@ -124,7 +128,7 @@ func fromStack(fs *flag.FlagSet, d *deployment.Deployment, getenv func(string) s
 	}
 	wd := d.Functions[deployment.Watchdog]
 	if wd == nil {
-		return
+		return nil
 	}
 	for name, env := range map[string]string{
 		"mode": config.EnvSenderMode, "accounts": config.EnvExpectedAccounts, "regions": config.EnvExpectedRegions,
@@ -135,6 +139,20 @@ func fromStack(fs *flag.FlagSet, d *deployment.Deployment, getenv func(string) s
 		}
 		_ = fs.Set(name, wd.Env[env]) // the watchdog's own values, which LoadSettings checks below
 	}
+	file := wd.Env[config.EnvExpectedAccountsFile]
+	if set["accounts"] || set["accounts-file"] || getenv(config.EnvExpectedAccountsFile) != "" || file == "" {
+		return nil
+	}
+	text, err := d.LayerFile(ctx, wd, file)
+	if err != nil {
+		return fmt.Errorf("the watchdog's expected accounts (%s=%s): %w; pass -accounts or -accounts-file", config.EnvExpectedAccountsFile, file, err)
+	}
+	more := strings.Join(strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' }), ",")
+	if *accounts != "" && more != "" {
+		*accounts += ","
+	}
+	*accounts += more
+	return nil
 }
 
 func envInt(getenv func(string) string, name string, def int) int {
