@@ -51,7 +51,7 @@ const (
 )
 
 // DonePrefix is where done-markers go in the bucket: DonePrefix/<sink>/<source key>.
-const DonePrefix = "redrive/done"
+const DonePrefix = naming.RedriveDonePrefix
 
 // redrivenShardPrefix marks the shard of records rebuilt from quarantined
 // events: the S3 sink names objects by shard and sequence range, and a
