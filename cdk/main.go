@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/cdk/recipient"
 	"github.com/logfan/logfan/cdk/sender"
 )
@@ -32,11 +33,32 @@ func main() {
 	}()
 	app := awscdk.NewApp(nil)
 	lookup := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
+	all, _ := app.Node().GetAllContext(nil).(map[string]any)
+	if err := checkContext(all); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	if err := build(app, lookup); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	app.Synth(nil)
+}
+
+// knownKeys are the context keys the app reads: the recipient stack's and
+// the sender stack's, each package's list drawn from its own parser.
+func knownKeys() []string {
+	return append(recipient.ContextKeys(), sender.ContextKeys()...)
+}
+
+// checkContext refuses a context key the app does not know (a mistyped
+// -c sharCount=2 would otherwise be ignored, the default used), naming the
+// closest known key.
+func checkContext(all map[string]any) error {
+	if err := cdkcontext.CheckKeys(all, knownKeys()); err != nil {
+		return fmt.Errorf("logfan context: %w", err)
+	}
+	return nil
 }
 
 func build(app awscdk.App, lookup func(string) any) error {

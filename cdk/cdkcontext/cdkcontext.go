@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/logfan/logfan/shared/suggest"
 )
 
 // Parser reads typed values from CDK context and records each problem it finds.
@@ -16,14 +19,54 @@ import (
 // Every reader returns a usable value (the default when the given one is
 // missing or malformed) so that parsing can go on and report the rest.
 type Parser struct {
-	lookup func(string) any
-	errs   []error
+	lookup   func(string) any
+	errs     []error
+	warnings []Warning
+	// read records every key looked up (Keys).
+	read map[string]bool
 }
 
 // NewParser returns a Parser over lookup (app.Node().TryGetContext in production).
 func NewParser(lookup func(key string) any) *Parser {
-	return &Parser{lookup: lookup}
+	p := &Parser{read: map[string]bool{}}
+	p.lookup = func(key string) any {
+		p.read[key] = true
+		return lookup(key)
+	}
+	return p
 }
+
+// Keys returns every key the parser looked up, sorted: with the defaults,
+// the keys a settings package reads (its part of the known keys).
+func (p *Parser) Keys() []string {
+	keys := make([]string, 0, len(p.read))
+	for k := range p.read {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Warning is a context value the stack accepts but does not use.
+type Warning struct {
+	// Key is the context key.
+	Key string
+	// Message says which value is ignored, why, and what to do.
+	Message string
+}
+
+// Ignored records a warning when key is set to something other than def
+// although the settings chosen make the stack ignore it; why says which
+// setting does and how to use the key. Unset, blank and default values
+// (cdk.json's) pass silently.
+func (p *Parser) Ignored(key, def, why string) {
+	if v, ok := p.raw(key); ok && v != "" && v != def {
+		p.warnings = append(p.warnings, Warning{Key: key, Message: fmt.Sprintf("%s=%s is ignored: %s", key, v, why)})
+	}
+}
+
+// Warnings returns the warnings recorded, in the order found.
+func (p *Parser) Warnings() []Warning { return p.warnings }
 
 // Fail records that key holds value where want was expected.
 func (p *Parser) Fail(key, value, want string) {
@@ -175,6 +218,48 @@ func (p *Parser) List(key string) []string {
 		if it = strings.TrimSpace(it); it != "" {
 			out = append(out, it)
 		}
+	}
+	return out
+}
+
+// cdkKeys are context keys the CDK CLI and toolkit set themselves.
+var cdkKeys = []string{"cli-telemetry", "acknowledged-issue-numbers"}
+
+// IsCDKKey reports whether key belongs to CDK rather than to logfan: feature
+// flags ("@aws-cdk/..."), the CLI's own settings ("aws:cdk:...",
+// cli-telemetry) and cached lookups ("availability-zones:account=...").
+func IsCDKKey(key string) bool {
+	return strings.HasPrefix(key, "@") || strings.Contains(key, ":") || slices.Contains(cdkKeys, key)
+}
+
+// CheckKeys refuses context keys that are neither known nor CDK's own
+// (IsCDKKey), each with the closest known key: a mistyped -c sharCount=2
+// would otherwise be ignored and the stack synthesized with the default.
+func CheckKeys(all map[string]any, known []string) error {
+	var unknown []string
+	for k := range all {
+		if !IsCDKKey(k) && !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	var errs []error
+	for _, k := range unknown {
+		hint := ""
+		if c := suggest.Closest(k, known); c != "" {
+			hint = fmt.Sprintf(": did you mean %s?", c)
+		} else if c := suggest.Closest(strings.ToLower(k), lower(known)); c != "" {
+			hint = fmt.Sprintf(": did you mean %s?", known[slices.Index(lower(known), c)])
+		}
+		errs = append(errs, fmt.Errorf("unknown context key %q%s (the keys are listed in cdk.json and the README)", k, hint))
+	}
+	return errors.Join(errs...)
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(s)
 	}
 	return out
 }

@@ -211,3 +211,36 @@ func TestErrIsNilWithoutProblems(t *testing.T) {
 		t.Fatalf("Err = %v, want nil", err)
 	}
 }
+
+func TestCheckKeys(t *testing.T) {
+	known := []string{"shardCount", "streamMode", "s3Prefix"}
+	err := CheckKeys(map[string]any{"sharCount": 2, "shardCount": 1, "zzz": 1, "@aws-cdk/core:x": true, "aws:cdk:enable-path-metadata": true, "cli-telemetry": false}, known)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`unknown context key "sharCount": did you mean shardCount?`, `unknown context key "zzz" (`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "aws") || strings.Contains(err.Error(), "telemetry") {
+		t.Errorf("CDK's own keys refused: %v", err)
+	}
+	if err := CheckKeys(map[string]any{"shardCount": 1}, known); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestIgnoredAndKeys(t *testing.T) {
+	ctx := map[string]any{"shardCount": 3.0, "streamMode": "on-demand", "other": 1.0}
+	p := NewParser(func(k string) any { return ctx[k] })
+	p.Ignored("shardCount", "1", "on-demand")
+	p.Ignored("other", "1", "never") // at its default
+	p.Ignored("missing", "1", "never")
+	if w := p.Warnings(); len(w) != 1 || w[0].Key != "shardCount" || w[0].Message != "shardCount=3 is ignored: on-demand" {
+		t.Errorf("warnings %+v", w)
+	}
+	if got := strings.Join(p.Keys(), ","); got != "missing,other,shardCount" {
+		t.Errorf("keys read %s", got)
+	}
+}

@@ -1,10 +1,14 @@
 package recipient
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/logfan/logfan/cdk/cdkcontext"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -189,7 +193,7 @@ func TestOrganizationModeWinsOverAccounts(t *testing.T) {
 	if !s.Senders.OrganizationMode() {
 		t.Error("organization mode not selected")
 	}
-	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":"`+testOrgID+`"`) || strings.Contains(got, "111111111111") {
+	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":["`+testOrgID+`"]`) || strings.Contains(got, "111111111111") {
 		t.Errorf("policy %s", got)
 	}
 }
@@ -205,5 +209,134 @@ func TestCheckAssets(t *testing.T) {
 	err := bad.CheckAssets()
 	if err == nil || !strings.Contains(err.Error(), "make build") || !strings.Contains(err.Error(), "logs/bootstrap") {
 		t.Errorf("empty dir: %v", err)
+	}
+}
+
+func TestSeveralOrganizations(t *testing.T) {
+	// GIVEN two organizations and an OU path in the second
+	s, err := ParseSettings(lookup(map[string]any{CtxOrganizationID: testOrgID + "," + testOrgID2, CtxOrganizationPaths: testOrgID2 + "/r-cd34/*"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN both are senders' organizations, and the access policy admits either
+	if !reflect.DeepEqual(s.Senders.OrganizationIDs, []string{testOrgID, testOrgID2}) {
+		t.Errorf("organizations %v", s.Senders.OrganizationIDs)
+	}
+	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":["`+testOrgID+`","`+testOrgID2+`"]`) {
+		t.Errorf("policy %s", got)
+	}
+	// AND a path outside both, a malformed ID and a repeated one are refused, each named
+	_, err = ParseSettings(lookup(map[string]any{CtxOrganizationID: testOrgID + ",o-bad," + testOrgID, CtxOrganizationPaths: "o-zzzzzzzzzz/r-ab12/*"}))
+	for _, want := range []string{`organizationId="o-bad"`, `organizationId="` + testOrgID + `": want each organization once`, `organizationPaths="o-zzzzzzzzzz/r-ab12/*": want a path inside organization`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %s", err, want)
+		}
+	}
+}
+
+func TestSenderShardsContext(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "shards.json")
+	if err := os.WriteFile(file, []byte(`{"2": ["333333333333"], "1": "222222222222"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []SenderShard{{Number: 1, Accounts: []string{"222222222222"}}, {Number: 2, Accounts: []string{"333333333333"}}}
+	for name, v := range map[string]any{
+		"cdk.json object":   map[string]any{"2": []any{"333333333333"}, "1": "222222222222", "3": ""},
+		"JSON text (-c)":    `{"1": "222222222222", "2": "333333333333"}`,
+		"@file (-c)":        "@" + file,
+		"numbers in arrays": map[string]any{"1": []any{222222222222.0}, "2": []any{333333333333.0}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// GIVEN shard 0's accounts and shards 1 and 2 in one of the accepted forms
+			s, err := ParseSettings(lookup(map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: v}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// THEN the shards are read in number order, empty ones left out
+			if !reflect.DeepEqual(s.Senders.Shards, want) {
+				t.Errorf("shards %v, want %v", s.Senders.Shards, want)
+			}
+			// AND every account knows its shard
+			for account, shard := range map[string]int{"111111111111": 0, "222222222222": 1, "333333333333": 2, "444444444444": -1} {
+				if got := s.Senders.ShardOf(account); got != shard {
+					t.Errorf("ShardOf(%s) = %d, want %d", account, got, shard)
+				}
+			}
+		})
+	}
+	// AND what cannot be served is refused, each problem named
+	cases := []struct {
+		name string
+		ctx  map[string]any
+		want string
+	}{
+		{"shard 0 as a key", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"0": "222222222222"}`}, `senderShards="0": want shard numbers from 1 to 60`},
+		{"leading zero", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"01": "222222222222"}`}, `senderShards="01"`},
+		{"beyond the last shard", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"61": "222222222222"}`}, `senderShards="61"`},
+		{"account in two shards", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"1": "111111111111"}`}, `senderShards["1"]="111111111111": want each account in one shard only (also in senderAccounts)`},
+		{"malformed account", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"1": "12345"}`}, `senderShards["1"]="12345": want 12-digit AWS account IDs`},
+		{"no shard 0", map[string]any{CtxSenderShards: `{"1": "222222222222"}`}, `want shard 0 first`},
+		{"not an object", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `["222222222222"]`}, `want a JSON object`},
+		{"missing file", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: "@/nonexistent/shards.json"}, `want a readable file`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParseSettings(lookup(c.ctx)); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want %s", err, c.want)
+			}
+		})
+	}
+}
+
+// TestIgnoredContextIsWarned: a key the chosen mode ignores (shardCount
+// with an on-demand stream, a sink's settings with the sink off) is warned
+// about; cdk.json's defaults and keys the mode uses are not.
+func TestIgnoredContextIsWarned(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ctx  map[string]any
+		want []string // keys warned about
+	}{
+		{"defaults", map[string]any{CtxShardCount: 1.0}, nil},
+		{"shards on demand", map[string]any{CtxShardCount: "2"}, []string{CtxShardCount}},
+		{"shards provisioned", map[string]any{CtxShardCount: "2", CtxStreamMode: StreamProvisioned}, nil},
+		{"firehose off", map[string]any{CtxFirehoseEnabled: false, CtxFirehosePacking: config.PackingSingle, CtxFirehoseBufferMiB: 64.0}, []string{CtxFirehosePacking}},
+		{"imported stream", map[string]any{CtxFirehoseStreamARN: "arn:aws:firehose:us-east-1:123456789012:deliverystream/x", CtxFirehoseBufferSeconds: "60"}, []string{CtxFirehoseBufferSeconds}},
+		{"logs off", map[string]any{CtxLogsEnabled: false, CtxLogsRegion: "eu-west-1", CtxLogsRetentionDays: 30.0}, []string{CtxLogsRegion}},
+		{"s3 off", map[string]any{CtxS3Enabled: false, CtxS3Format: "parquet"}, []string{CtxS3Format}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := ParseSettings(lookup(c.ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range s.Warnings {
+				got = append(got, w.Key)
+				if !strings.Contains(w.Message, w.Key+"=") || !strings.Contains(w.Message, "is ignored: ") {
+					t.Errorf("warning %q does not name the key and why", w.Message)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("warned about %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestContextKeysAreEveryKeyRead: ContextKeys (what cdk/main accepts) is
+// drawn from ParseSettings itself, so it holds every key cdk.json sets and
+// a key added to ParseSettings is known without another list to update.
+func TestContextKeysAreEveryKeyRead(t *testing.T) {
+	known := ContextKeys()
+	for _, k := range []string{CtxShardCount, CtxRoutes, CtxLogsRegions, CtxFirehoseStreams, CtxSenderAccounts, CtxDestinationRegions, CtxDedupe, CtxDisableNag} {
+		if !slices.Contains(known, k) {
+			t.Errorf("ContextKeys lacks %s", k)
+		}
+	}
+	for k := range cdkJSONContext(t) {
+		if !cdkcontext.IsCDKKey(k) && !slices.Contains(known, k) {
+			t.Errorf("cdk.json sets %s, which ParseSettings does not read", k)
+		}
 	}
 }

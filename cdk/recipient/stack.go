@@ -67,6 +67,9 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String(noSendersWarningID), jsii.String(
 			"no senderAccounts or organizationId in context: deploy with --parameters SenderAccounts=... (or SenderOrganizationId=...); CloudFormation rejects a deployment naming no sender"))
 	}
+	for _, w := range r.s.Warnings {
+		awscdk.Annotations_Of(r.stack).AddWarningV2(jsii.String(ignoredContextWarningID+w.Key), jsii.String(w.Message))
+	}
 	r.stream = newDataStream(r)
 	parts := &destinationParts{stack: r.stack, s: r.s, region: r.s.Region, senders: r.senders, streamARN: r.stream.stream.StreamArn()}
 	if r.stream.key != nil {
@@ -83,6 +86,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 		r.functions = append(r.functions, newConsumer(r, sink))
 	}
 	r.watchdog = newWatchdog(r)
+	newBackfillRole(r)
 	newMonitoring(r)
 	newOutputs(r)
 	newHealthOutputs(r)
@@ -91,6 +95,10 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 
 // noSendersWarningID marks the synth warning for a stack without senders.
 const noSendersWarningID = "logfan:noSenders"
+
+// ignoredContextWarningID starts the ID of a warning about a context key
+// the settings chosen make the stack ignore (Settings.Warnings).
+const ignoredContextWarningID = "logfan:ignoredContext:"
 
 // AddToApp adds the recipient stack for s to app, with account and region
 // from s, a regional destination stack for each of s.DestinationRegions

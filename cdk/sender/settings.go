@@ -100,6 +100,9 @@ type Settings struct {
 	Distribution    string
 	Organization    bool
 	PolicyName      string
+	// Warnings are context values the mode chosen ignores; the stack
+	// shows them as synth warnings.
+	Warnings []cdkcontext.Warning
 	// HeartbeatMinutes is the heartbeat interval; 0: no heartbeat resources.
 	HeartbeatMinutes int
 	// HeartbeatLogGroup is the log group the heartbeats are written to.
@@ -124,7 +127,24 @@ var (
 // CtxDestinationARN is unset: no sender stack was asked for. Every problem
 // is reported in one error.
 func ParseSettings(lookup func(key string) any) (*Settings, error) {
-	p := cdkcontext.NewParser(lookup)
+	return parseSettings(cdkcontext.NewParser(lookup))
+}
+
+// ContextKeys lists every context key ParseSettings reads when a sender
+// stack is asked for: with the recipient stack's, the keys the app knows
+// (cdk/main refuses any other).
+func ContextKeys() []string {
+	p := cdkcontext.NewParser(func(key string) any {
+		if key == CtxDestinationARN {
+			return "arn:aws:logs:eu-west-1:999999999999:destination:" + naming.Destination
+		}
+		return nil
+	})
+	_, _ = parseSettings(p) // the defaults: only the keys read matter
+	return p.Keys()
+}
+
+func parseSettings(p *cdkcontext.Parser) (*Settings, error) {
 	arns := p.List(CtxDestinationARN)
 	if len(arns) == 0 {
 		return nil, nil
@@ -251,9 +271,17 @@ func ParseSettings(lookup func(key string) any) (*Settings, error) {
 			}
 		}
 	}
+	// A value the mode chosen ignores is likely meant to do something.
+	switch s.Mode {
+	case ModeLogGroups:
+		p.Ignored(CtxPolicyName, DefaultPolicyName, "it names the account-level subscription policy of "+CtxMode+"="+ModeAccountPolicy+"; "+ModeLogGroups+" mode puts filters on the named groups")
+	case ModeAccountPolicy:
+		p.Ignored(CtxExistingFilters, "", "it counts filters on named log groups ("+CtxMode+"="+ModeLogGroups+"); an account policy adds none to a group")
+	}
 	if err := p.Err(); err != nil {
 		return nil, fmt.Errorf("logfan sender stack context: %w", err)
 	}
+	s.Warnings = p.Warnings()
 	return s, nil
 }
 

@@ -158,3 +158,35 @@ func TestScheduleExpression(t *testing.T) {
 		}
 	}
 }
+
+// TestIgnoredContextIsWarned: a key the chosen mode ignores is warned about.
+func TestIgnoredContextIsWarned(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ctx  map[string]any
+		want string // key warned about, or ""
+	}{
+		{"policy name with log groups", map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/a", CtxPolicyName: "mine"}, CtxPolicyName},
+		{"existing filters with an account policy", map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxExistingFilters: "/a=1"}, CtxExistingFilters},
+		{"policy name with an account policy", map[string]any{CtxDestinationARN: destEU, CtxMode: ModeAccountPolicy, CtxPolicyName: "mine"}, ""},
+		{"defaults", map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/a", CtxPolicyName: DefaultPolicyName}, ""},
+	} {
+		s, err := ParseSettings(ctx(c.ctx))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := ""
+		for _, w := range s.Warnings {
+			got += w.Key
+		}
+		if got != c.want {
+			t.Errorf("%s: warned about %q, want %q (%v)", c.name, got, c.want, s.Warnings)
+		}
+	}
+	// Every key the sender stack reads is known to the app.
+	for _, k := range []string{CtxDestinationARN, CtxMode, CtxLogGroups, CtxExistingFilters, CtxPolicyName, CtxRegion, CtxAccount} {
+		if !strings.Contains(","+strings.Join(ContextKeys(), ",")+",", ","+k+",") {
+			t.Errorf("ContextKeys lacks %s", k)
+		}
+	}
+}

@@ -63,6 +63,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	}
 	awscdk.NewCfnRule(stack, jsii.String("DestinationRules"), &awscdk.CfnRuleProps{Assertions: &assertions})
 
+	for _, w := range s.Warnings {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("logfan:ignoredContext:"+w.Key), jsii.String(w.Message))
+	}
 	hb := newHeartbeat(stack, s)
 	if hb != nil && s.Mode == ModeAccountPolicy && s.FilterPattern != "" {
 		// The account policy selects the heartbeat group like every other
