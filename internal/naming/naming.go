@@ -74,6 +74,8 @@ const (
 // `senders` and `quarantine` on deployed stacks.
 const (
 	OutputStreamName         = "StreamName"
+	OutputStreamARN          = "StreamArn"
+	OutputBackfillRoleARN    = "BackfillRoleArn"
 	OutputDestinationARN     = "DestinationArn"
 	OutputDestinationRoleARN = "DestinationRoleArn"
 	OutputDestinationRegions = "DestinationRegions"
