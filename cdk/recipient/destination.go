@@ -333,7 +333,7 @@ func (d *destinationParts) newShardDestinations() {
 	})
 	// Outputs: which destination each sender subscribes to, in this region.
 	// Shard 0's ARN is the DestinationArn output already.
-	awscdk.NewCfnOutput(d.stack, jsii.String("DestinationSenders"), &awscdk.CfnOutputProps{
+	awscdk.NewCfnOutput(d.stack, jsii.String(naming.OutputShardSenders(0)), &awscdk.CfnOutputProps{
 		Description: jsii.String("Shard 0: the senders of DestinationArn (account IDs, or organizations in organization mode)"),
 		Value: awscdk.Token_AsString(awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
 			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("organizations "), d.senders.orgID.ValueAsString()}),
@@ -344,11 +344,11 @@ func (d *destinationParts) newShardDestinations() {
 		access := AccessPolicyJSON(d.s.ShardDestinationARN(d.region, sh.Number), senders)
 		dest := d.newShardDestination(sh.Number, TrustPolicyDocument(d.region, d.s.Account, senders), jsii.String(access), nil, grant)
 		d.stack.Node().AddValidation(&shardSizeValidation{d: d, shard: sh})
-		awscdk.NewCfnOutput(d.stack, jsii.String(fmt.Sprintf("%sArn", shardID(sh.Number))), &awscdk.CfnOutputProps{
-			Description: jsii.String(fmt.Sprintf("Shard %d: the destination its senders (%sSenders) subscribe to in %s", sh.Number, shardID(sh.Number), d.region)),
+		awscdk.NewCfnOutput(d.stack, jsii.String(naming.OutputShardDestinationARN(sh.Number)), &awscdk.CfnOutputProps{
+			Description: jsii.String(fmt.Sprintf("Shard %d: the destination its senders (%s) subscribe to in %s", sh.Number, naming.OutputShardSenders(sh.Number), d.region)),
 			Value:       dest.AttrArn(),
 		})
-		awscdk.NewCfnOutput(d.stack, jsii.String(fmt.Sprintf("%sSenders", shardID(sh.Number))), &awscdk.CfnOutputProps{
+		awscdk.NewCfnOutput(d.stack, jsii.String(naming.OutputShardSenders(sh.Number)), &awscdk.CfnOutputProps{
 			Description: jsii.String(fmt.Sprintf("Shard %d: the sender accounts its destination admits (senderShards context)", sh.Number)),
 			Value:       jsii.String(strings.Join(sh.Accounts, ",")),
 		})

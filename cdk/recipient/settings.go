@@ -188,6 +188,9 @@ type Settings struct {
 	// Routes choose the targets of each event (see routes.go); none by default.
 	Routes RouteSettings
 
+	// Backfill is the role sender accounts assume to write their history (backfill.go); off by default.
+	Backfill BackfillSettings
+
 	// Warnings are context values the settings chosen make the stack
 	// ignore; the stack shows them as synth warnings.
 	Warnings []cdkcontext.Warning
@@ -606,6 +609,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
 	s.Alarms.Email = p.OptionalMatch(CtxAlarmEmail, reEmail, "an e-mail address")
 	parseHealthSettings(p, &s)
+	parseBackfillSettings(p, &s)
 	s.Nag = !p.Bool(CtxDisableNag, false)
 	s.Dedupe = p.Bool(CtxDedupe, true)
 

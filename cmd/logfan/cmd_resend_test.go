@@ -19,3 +19,19 @@ func TestResendUsageExitsTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestBackfillUsageExitsTwo: logfan backfill refuses bad flags before any AWS call, exit 2.
+func TestBackfillUsageExitsTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"-stream", "arn:aws:kinesis:us-east-1:111111111111:stream/s"},
+		{"-log-group", "/a", "-stream", "not-an-arn"},
+		{"-log-group", "/a?", "-stream", "arn:aws:kinesis:us-east-1:111111111111:stream/s"},
+		{"-log-group", "/a", "-stream", "arn:aws:kinesis:us-east-1:111111111111:stream/s", "-max-rps", "10"},
+		{"-log-group", "/a", "-stream", "arn:aws:kinesis:us-east-1:111111111111:stream/s", "-external-id", "x"},
+	} {
+		err := commands["backfill"].run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+		if code := exitCode(err); err == nil || code != 2 {
+			t.Errorf("%q: %v, exit %d; want exit 2", args, err, code)
+		}
+	}
+}

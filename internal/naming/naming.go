@@ -52,6 +52,11 @@ const (
 // (AWS Lambda Developer Guide, kinesis-on-failure-destination).
 const OnFailureKeyPrefix = "aws/lambda/"
 
+// RedriveDonePrefix is where `logfan redrive` marks, in the quarantine
+// bucket, the sources it redrove: RedriveDonePrefix/<sink>/<source key>
+// (`logfan quarantine list` and `logfan doctor` read the marks).
+const RedriveDonePrefix = "redrive/done"
+
 // Context keys of the recipient app that operator commands print.
 const (
 	// ContextSenderAccounts holds the SenderAccounts parameter's default.
@@ -69,6 +74,8 @@ const (
 // `senders` and `quarantine` on deployed stacks.
 const (
 	OutputStreamName         = "StreamName"
+	OutputStreamARN          = "StreamArn"
+	OutputBackfillRoleARN    = "BackfillRoleArn"
 	OutputDestinationARN     = "DestinationArn"
 	OutputDestinationRoleARN = "DestinationRoleArn"
 	OutputDestinationRegions = "DestinationRegions"
@@ -81,6 +88,25 @@ const (
 	OutputAlarmTopic         = "AlarmTopicArn"
 	OutputWatchdogFunction   = "WatchdogFunctionName"
 )
+
+// OutputShardSenders names the output listing sender shard shard's
+// accounts (shard 0's: "DestinationSenders", set only when there are
+// shards; organization mode shows "organizations o-...").
+func OutputShardSenders(shard int) string {
+	if shard == 0 {
+		return "DestinationSenders"
+	}
+	return fmt.Sprintf("DestinationShard%dSenders", shard)
+}
+
+// OutputShardDestinationARN names the output holding sender shard shard's
+// destination ARN (shard 0's is OutputDestinationARN).
+func OutputShardDestinationARN(shard int) string {
+	if shard == 0 {
+		return OutputDestinationARN
+	}
+	return fmt.Sprintf("DestinationShard%dArn", shard)
+}
 
 // OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
 func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }

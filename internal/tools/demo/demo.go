@@ -273,6 +273,22 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
+	// What the stack would show the operator commands, now that the
+	// records are consumed (see RegisterDeployment).
+	var sinks []string
+	for _, t := range targets {
+		sinks = append(sinks, t.Sink)
+	}
+	routesText := ""
+	if rt != nil {
+		routesText = rt.text
+	}
+	reg, err := RegisterDeployment(ctx, c, rec, o.Names, sinks, routesText)
+	if err != nil {
+		return rep, err
+	}
+	o.printf("registered stack %s on the emulator: its outputs, %d functions with their environments, %d event source mappings (what `logfan doctor` reads)",
+		o.Names.Stack, len(reg.FunctionARNs), len(reg.MappingUUIDs))
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	fmt.Fprintln(o.Out)
 	rep.WriteTable(o.Out)
@@ -297,7 +313,10 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, LogsRegion)
 		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
-		fmt.Fprintf(o.Out, "  LOGFAN_S3_BUCKET=%s LOGFAN_QUARANTINE_BUCKET=%s logfan redrive -sink s3 -dry-run\n", o.Names.DataBucket, o.Names.QuarantineBucket)
+		fmt.Fprintf(o.Out, "  logfan doctor -stack %s                # checks the deployment the demo registered\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan quarantine list -stack %s\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan redrive -stack %s -sink s3 -dry-run\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan senders -stack %s\n", o.Names.Stack)
 		<-ctx.Done()
 	}
 	return rep, nil
