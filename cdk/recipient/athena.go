@@ -85,9 +85,8 @@ func newAthena(r *recipientStack) *athena {
 		"projection.enabled": "true",
 		// Sender accounts are known in account-list mode; in organization
 		// mode any member may send, so queries name the owner.
-		"projection." + s3layout.KeyOwner + ".type": awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
-		"projection." + s3layout.KeyOwner + ".values": awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(),
-			awscdk.Fn_Join(jsii.String(","), r.senders.accountList())),
+		"projection." + s3layout.KeyOwner + ".type":         awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
+		"projection." + s3layout.KeyOwner + ".values":       awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(), r.ownerValues()),
 		"projection." + s3layout.KeyLogGroup + ".type":      "injected",
 		"projection." + s3layout.KeyDate + ".type":          "date",
 		"projection." + s3layout.KeyDate + ".format":        s3layout.DateFormat,
@@ -158,6 +157,16 @@ func glueColumns(cols []record.Column) *[]*awsglue.CfnTable_ColumnProperty {
 		out[i] = &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type)}
 	}
 	return &out
+}
+
+// ownerValues lists the owners of account-list mode: the SenderAccounts
+// parameter, then (when sharded) every other shard's accounts.
+func (r *recipientStack) ownerValues() *string {
+	param := awscdk.Fn_Join(jsii.String(","), r.senders.accountList())
+	if !r.s.Senders.Sharded() {
+		return param
+	}
+	return awscdk.Fn_Join(jsii.String(","), &[]*string{param, jsii.String(strings.Join(r.s.Senders.ShardedAccounts(), ","))})
 }
 
 // exampleQuery is a query that runs as printed in the workgroup: the newest

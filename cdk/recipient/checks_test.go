@@ -4,6 +4,7 @@ package recipient
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ var allVariants = map[string]func(*testing.T) *synthesized{
 // everyStack lists every stack of every variant, regional stacks included, by name.
 func everyStack(t *testing.T) map[string]*synthesized {
 	out := map[string]*synthesized{}
-	for _, variants := range []map[string]func(*testing.T) *synthesized{allVariants, regionalVariants, routedVariants, healthVariants} {
+	for _, variants := range []map[string]func(*testing.T) *synthesized{allVariants, regionalVariants, routedVariants, healthVariants, shardVariants, backfillVariants} {
 		for name, variant := range variants {
 			for _, s := range variant(t).stacks() {
 				out[name+"/"+*s.stack.StackName()] = s
@@ -44,28 +45,38 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 			if !s.settings.Nag {
 				t.Fatal("nag is off in this variant")
 			}
-			ann := assertions.Annotations_FromStack(s.stack)
-			// THEN nothing is reported unsuppressed, neither error nor warning
-			for _, level := range []struct {
-				name  string
-				found *[]*cxapi.SynthesisMessage
-			}{
-				{"error", ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))},
-				{"warning", ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))},
-			} {
-				for _, f := range *level.found {
-					t.Errorf("unsuppressed cdk-nag %s at %s: %v", level.name, *f.Id, f.Entry.Data)
-				}
-			}
-			// AND nor is any other error or warning (CDK's own)
-			for _, f := range *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()) {
-				t.Errorf("error annotation at %s: %v", *f.Id, f.Entry.Data)
-			}
-			for _, f := range *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()) {
-				t.Errorf("warning annotation at %s: %v", *f.Id, f.Entry.Data)
+			// THEN nothing is reported unsuppressed, neither error nor
+			// warning, and nor is any other error or warning (CDK's own)
+			for _, f := range annotationsOf(s) {
+				t.Error(f)
 			}
 		})
 	}
+}
+
+// annotationsOf lists the stack's unsuppressed cdk-nag findings and any
+// other error or warning annotation.
+func annotationsOf(s *synthesized) []string {
+	var out []string
+	ann := assertions.Annotations_FromStack(s.stack)
+	for _, level := range []struct {
+		name  string
+		found *[]*cxapi.SynthesisMessage
+	}{
+		{"error", ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))},
+		{"warning", ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))},
+	} {
+		for _, f := range *level.found {
+			out = append(out, fmt.Sprintf("unsuppressed cdk-nag %s at %s: %v", level.name, *f.Id, f.Entry.Data))
+		}
+	}
+	for _, f := range *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()) {
+		out = append(out, fmt.Sprintf("error annotation at %s: %v", *f.Id, f.Entry.Data))
+	}
+	for _, f := range *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()) {
+		out = append(out, fmt.Sprintf("warning annotation at %s: %v", *f.Id, f.Entry.Data))
+	}
+	return out
 }
 
 func TestCdkNagSuppressionsStateReasons(t *testing.T) {

@@ -2,12 +2,14 @@ package recipient
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/internal/naming"
@@ -36,6 +38,11 @@ func (p *senderParameters) accountList() *[]*string {
 	return awscdk.Fn_Split(jsii.String(","), p.accountsParam.ValueAsString(), nil)
 }
 
+// orgIDList is the SenderOrganizationId parameter as a list.
+func (p *senderParameters) orgIDList() *[]*string {
+	return awscdk.Fn_Split(jsii.String(","), p.orgID.ValueAsString(), nil)
+}
+
 // newSenderParameters declares the parameters, their conditions, and a rule
 // that rejects a deployment naming no sender at all. maxAccounts is how many
 // accounts the destination in this stack can trust (0: no limit declared).
@@ -54,15 +61,15 @@ func newSenderParameters(stack awscdk.Stack, s Senders, maxAccounts int) *sender
 	}
 	if maxAccounts > 0 {
 		accounts.MaxLength = jsii.Number(float64(13*maxAccounts - 1))
-		accounts.ConstraintDescription = jsii.String(fmt.Sprintf("must be at most %d 12-digit AWS account IDs (what the destination role's trust policy and access policy hold here), separated by commas, without spaces; more senders need organization mode or another recipient stack", maxAccounts))
+		accounts.ConstraintDescription = jsii.String(fmt.Sprintf("must be at most %d 12-digit AWS account IDs (what the destination role's trust policy and access policy hold here), separated by commas, without spaces; more senders need organization mode or further destinations (the senderShards context)", maxAccounts))
 	}
 	p.accountsParam = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderAccounts), accounts)
 	p.orgID = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderOrganizationID), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
-		Default:               jsii.String(s.OrganizationID),
-		Description:           jsii.String("AWS Organizations ID whose accounts may subscribe (organization mode). Empty for account-list mode."),
-		AllowedPattern:        jsii.String(`^(o-[a-z0-9]{10,32})?$`),
-		ConstraintDescription: jsii.String("must be empty or an organization ID such as o-a1b2c3d4e5"),
+		Default:               jsii.String(strings.Join(s.OrganizationIDs, ",")),
+		Description:           jsii.String("AWS Organizations IDs whose accounts may subscribe (organization mode), comma-separated, no spaces. Empty for account-list mode."),
+		AllowedPattern:        jsii.String(`^(o-[a-z0-9]{10,32}(,o-[a-z0-9]{10,32})*)?$`),
+		ConstraintDescription: jsii.String("must be empty or organization IDs such as o-a1b2c3d4e5, separated by commas, without spaces"),
 	})
 	p.orgPaths = awscdk.NewCfnParameter(stack, jsii.String(ParamSenderOrganizationPaths), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
@@ -150,7 +157,7 @@ func (d *destinationParts) accessPolicy() *string {
 	})
 	org := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String(p.orgHead),
-		d.senders.orgID.ValueAsString(),
+		awscdk.Fn_Join(jsii.String(p.orgSep), d.senders.orgIDList()),
 		jsii.String(p.orgMid),
 		awscdk.Token_AsString(awscdk.Fn_ConditionIf(d.senders.hasPaths.LogicalId(), paths, jsii.String("")), nil),
 		jsii.String(p.orgTail),
@@ -177,16 +184,14 @@ func (d *destinationParts) sdkHandler() (awsiam.Role, awslogs.LogGroup) {
 	return d.handlerRole, d.handlerLogs
 }
 
-// newDestination creates the role CloudWatch Logs assumes, the destination,
-// and the custom resource that applies the access policy.
+// newDestination creates shard 0's destination, the role CloudWatch Logs
+// assumes for it and the custom resource that applies its access policy,
+// all from the sender parameters; then the destination of every further
+// shard (newShardDestinations). It returns shard 0's destination.
 func newDestination(d *destinationParts) awslogs.CfnDestination {
-	role := awsiam.NewRole(d.stack, jsii.String("DestinationRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil),
-		Description: jsii.String("Assumed by CloudWatch Logs to put sender log events into the logfan stream"),
-	})
 	// Confused deputy: CloudWatch Logs may assume the role only on behalf of
 	// the senders (aws:SourceArn per account, in this destination's region)
-	// or of the organization (aws:SourceOrgID, narrowed to the OU paths by
+	// or of the organizations (aws:SourceOrgID, narrowed to the OU paths by
 	// aws:SourceOrgPaths when they are given), and of this account, for
 	// which it sends the test record when the destination is created. Which
 	// form applies is a deploy-time choice, so the statements are Fn::If;
@@ -196,8 +201,8 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		"Statement": []any{
 			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
 				awscdk.Fn_ConditionIf(d.senders.hasPaths.LogicalId(),
-					trustStatement(orgTrustCondition(d.senders.orgID.ValueAsString(), awscdk.Fn_Split(jsii.String(","), d.senders.orgPaths.ValueAsString(), nil))),
-					trustStatement(orgTrustCondition(d.senders.orgID.ValueAsString(), nil))),
+					trustStatement(orgTrustCondition(d.senders.orgIDList(), awscdk.Fn_Split(jsii.String(","), d.senders.orgPaths.ValueAsString(), nil))),
+					trustStatement(orgTrustCondition(d.senders.orgIDList(), nil))),
 				trustStatement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": d.sourceARNs()}}),
 			),
 			awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
@@ -206,6 +211,40 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 			),
 		},
 	}
+	dest := d.newShardDestination(0, trust, d.accessPolicy(), customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("logs:PutDestinationPolicy"),
+			Resources: jsii.Strings(d.destinationARN()),
+		})}), nil)
+	// The size checks run at synth on the parameters' defaults (the context).
+	d.stack.Node().AddValidation(&policySizeValidation{d: d})
+	d.stack.Node().AddValidation(&templateLimitsValidation{stack: d.stack, s: d.s})
+	d.newShardDestinations()
+	return dest
+}
+
+// shardID is the construct ID prefix of shard's resources: shard 0 keeps
+// the IDs it had before shards existed ("DestinationRole", ...), shard N's
+// are "DestinationShardNRole", ...: derived from the number alone, so that
+// they never change when other shards come or go.
+func shardID(shard int) string {
+	if shard == 0 {
+		return "Destination"
+	}
+	return fmt.Sprintf("DestinationShard%d", shard)
+}
+
+// newShardDestination creates shard's role with the trust policy trust, its
+// permissions policy, the destination, and the custom resource applying
+// accessPolicy. handlerPolicy is what the custom resource's handler needs
+// (nil: dependsOn, created by the caller, grants it).
+func (d *destinationParts) newShardDestination(shard int, trust any, accessPolicy *string, handlerPolicy customresources.AwsCustomResourcePolicy, dependsOn constructs.IConstruct) awslogs.CfnDestination {
+	id := shardID(shard)
+	name := d.s.ShardDestinationName(shard)
+	role := awsiam.NewRole(d.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil),
+		Description: jsii.String(shardRoleDescription(shard)),
+	})
 	role.Node().DefaultChild().(awsiam.CfnRole).AddPropertyOverride(jsii.String("AssumeRolePolicyDocument"), trust)
 
 	// kinesis:PutRecord on the central stream only, plus the key when it is a customer key.
@@ -218,13 +257,13 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		// the role's behalf, in the stream's (home) region.
 		statements = append(statements, kmsStatement(awsiam.Effect_ALLOW, "StringEquals", viaService("kinesis", d.s.Region), []string{"kms:GenerateDataKey"}, d.keyARN))
 	}
-	policy := awsiam.NewPolicy(d.stack, jsii.String("DestinationRolePolicy"), &awsiam.PolicyProps{
+	policy := awsiam.NewPolicy(d.stack, jsii.String(id+"RolePolicy"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
 		Statements: &statements,
 	})
 
-	dest := awslogs.NewCfnDestination(d.stack, jsii.String("Destination"), &awslogs.CfnDestinationProps{
-		DestinationName: jsii.String(d.s.DestinationName),
+	dest := awslogs.NewCfnDestination(d.stack, jsii.String(id), &awslogs.CfnDestinationProps{
+		DestinationName: jsii.String(name),
 		RoleArn:         role.RoleArn(),
 		TargetArn:       d.streamARN,
 	})
@@ -240,33 +279,85 @@ func newDestination(d *destinationParts) awslogs.CfnDestination {
 		Action:  jsii.String("putDestinationPolicy"),
 		Parameters: map[string]any{
 			"destinationName": dest.Ref(),
-			"accessPolicy":    d.accessPolicy(),
+			"accessPolicy":    accessPolicy,
 			"forceUpdate":     true,
 		},
-		PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String(d.s.DestinationName + "-policy")),
+		PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String(name + "-policy")),
 	}
 	handlerRole, handlerLogs := d.sdkHandler()
-	customresources.NewAwsCustomResource(d.stack, jsii.String("DestinationAccessPolicy"), &customresources.AwsCustomResourceProps{
+	cr := customresources.NewAwsCustomResource(d.stack, jsii.String(id+"AccessPolicy"), &customresources.AwsCustomResourceProps{
 		ResourceType:        jsii.String("Custom::LogsDestinationPolicy"),
 		Role:                handlerRole,
 		LogGroup:            handlerLogs,
 		OnCreate:            call,
 		OnUpdate:            call,
 		InstallLatestAwsSdk: jsii.Bool(false),
-		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("logs:PutDestinationPolicy"),
-			Resources: jsii.Strings(d.destinationARN()),
-		})}),
+		Policy:              handlerPolicy,
 	})
-
-	// The size checks run at synth on the parameters' defaults (the context).
-	d.stack.Node().AddValidation(&policySizeValidation{d: d})
+	if dependsOn != nil {
+		cr.Node().AddDependency(dependsOn)
+	}
 	return dest
 }
 
-// policySizeValidation fails synth when the default access policy or the
-// role's trust policy would exceed its service limit, which CloudFormation
-// would otherwise only find in the middle of a deployment.
+// shardRoleDescription describes shard's destination role.
+func shardRoleDescription(shard int) string {
+	if shard == 0 {
+		return "Assumed by CloudWatch Logs to put sender log events into the logfan stream"
+	}
+	return fmt.Sprintf("Assumed by CloudWatch Logs to put sender shard %d's log events into the logfan stream", shard)
+}
+
+// newShardDestinations creates the destination of every shard from 1 up,
+// each admitting the accounts senderShards lists for it: literal trust and
+// access policies, measured at synth as IAM and CloudWatch Logs count them.
+// One policy on the custom resources' handler role lets it apply every
+// shard's access policy (one per shard would fill the role's 10,240
+// characters of inline policies).
+func (d *destinationParts) newShardDestinations() {
+	shards := d.s.Senders.Shards
+	if len(shards) == 0 {
+		return
+	}
+	arns := make([]*string, len(shards))
+	for i, sh := range shards {
+		arns[i] = jsii.String(d.s.ShardDestinationARN(d.region, sh.Number))
+	}
+	handlerRole, _ := d.sdkHandler()
+	grant := awsiam.NewPolicy(d.stack, jsii.String("DestinationShardsHandlerPolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{handlerRole},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("logs:PutDestinationPolicy"),
+			Resources: &arns,
+		})},
+	})
+	// Outputs: which destination each sender subscribes to, in this region.
+	// Shard 0's ARN is the DestinationArn output already.
+	awscdk.NewCfnOutput(d.stack, jsii.String(naming.OutputShardSenders(0)), &awscdk.CfnOutputProps{
+		Description: jsii.String("Shard 0: the senders of DestinationArn (account IDs, or organizations in organization mode)"),
+		Value: awscdk.Token_AsString(awscdk.Fn_ConditionIf(d.senders.orgMode.LogicalId(),
+			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("organizations "), d.senders.orgID.ValueAsString()}),
+			d.senders.accountsParam.ValueAsString()), nil),
+	})
+	for _, sh := range shards {
+		senders := Senders{Accounts: sh.Accounts}
+		access := AccessPolicyJSON(d.s.ShardDestinationARN(d.region, sh.Number), senders)
+		dest := d.newShardDestination(sh.Number, TrustPolicyDocument(d.region, d.s.Account, senders), jsii.String(access), nil, grant)
+		d.stack.Node().AddValidation(&shardSizeValidation{d: d, shard: sh})
+		awscdk.NewCfnOutput(d.stack, jsii.String(naming.OutputShardDestinationARN(sh.Number)), &awscdk.CfnOutputProps{
+			Description: jsii.String(fmt.Sprintf("Shard %d: the destination its senders (%s) subscribe to in %s", sh.Number, naming.OutputShardSenders(sh.Number), d.region)),
+			Value:       dest.AttrArn(),
+		})
+		awscdk.NewCfnOutput(d.stack, jsii.String(naming.OutputShardSenders(sh.Number)), &awscdk.CfnOutputProps{
+			Description: jsii.String(fmt.Sprintf("Shard %d: the sender accounts its destination admits (senderShards context)", sh.Number)),
+			Value:       jsii.String(strings.Join(sh.Accounts, ",")),
+		})
+	}
+}
+
+// policySizeValidation fails synth when shard 0's default access policy or
+// its role's trust policy would exceed its service limit, which
+// CloudFormation would otherwise only find in the middle of a deployment.
 type policySizeValidation struct {
 	d *destinationParts
 }
@@ -280,6 +371,31 @@ func (v *policySizeValidation) Validate() *[]*string {
 	}
 	if err := CheckTrustPolicySize(d.region, d.s.Account, d.s.Senders, d.s.TrustPolicyMaxChars); err != nil {
 		out = append(out, jsii.String(err.Error()))
+	}
+	return &out
+}
+
+// shardSizeValidation fails synth when a shard's access policy or trust
+// policy in this stack's region exceeds its limit, naming the shards with
+// room and the next free shard number.
+type shardSizeValidation struct {
+	d     *destinationParts
+	shard SenderShard
+}
+
+// Validate implements constructs.IValidation.
+func (v *shardSizeValidation) Validate() *[]*string {
+	out := []*string{}
+	d, sh := v.d, v.shard
+	senders := Senders{Accounts: sh.Accounts}
+	arn := d.s.ShardDestinationARN(d.region, sh.Number)
+	fix := d.s.shardRoom()
+	if n := len(AccessPolicyJSON(arn, senders)); n > MaxAccessPolicyBytes {
+		out = append(out, jsii.String(fmt.Sprintf("%s[%q]: the access policy of destination %s for %d sender accounts is %d bytes, over CloudWatch Logs' limit of %d: %s",
+			CtxSenderShards, strconv.Itoa(sh.Number), arn, len(sh.Accounts), n, MaxAccessPolicyBytes, fix)))
+	}
+	if err := checkTrustPolicySize(d.region, d.s.Account, senders, d.s.TrustPolicyMaxChars, fmt.Sprintf("shard %d's destination role", sh.Number)); err != nil {
+		out = append(out, jsii.String(fmt.Sprintf("%s[%q]: %v; %s", CtxSenderShards, strconv.Itoa(sh.Number), err, fix)))
 	}
 	return &out
 }

@@ -47,6 +47,9 @@ const (
 	watchdogTimeoutSeconds = 120
 	// maxHeartbeatMinutes is the sender stack's bound (sender.MaxHeartbeatMinutes).
 	maxHeartbeatMinutes = 60
+	// expectedAccountsLayerFile is where a sharded stack's watchdog finds
+	// the accounts of shards 1 and up (under /opt, from a layer).
+	expectedAccountsLayerFile = "logfan/expected-accounts"
 )
 
 // Watchdog metrics (emitted by functions/watchdog through shared/health,
@@ -194,6 +197,16 @@ func newWatchdog(r *recipientStack) *watchdog {
 	}
 	env[config.EnvExpectedAccounts] = r.expectedAccounts()
 	env[config.EnvSenderMode] = awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(), config.SenderModeOrganization, config.SenderModeAccounts), nil)
+	var layers *[]awslambda.ILayerVersion
+	if s.Senders.Sharded() {
+		// Hundreds of accounts do not fit in Lambda's 4 KB of environment:
+		// the other shards' accounts come in a file. Expected in either
+		// mode: senderShards lists accounts that send.
+		env[config.EnvExpectedAccountsFile] = jsii.String("/opt/" + expectedAccountsLayerFile)
+		layers = &[]awslambda.ILayerVersion{fileLayer(r.stack, "ExpectedSendersLayer", "logfan-expected-", expectedAccountsLayerFile,
+			strings.Join(s.Senders.ShardedAccounts(), ",")+"\n",
+			"logfan: the sender accounts of senderShards the watchdog expects ("+config.EnvExpectedAccountsFile+"=/opt/"+expectedAccountsLayerFile+")")}
+	}
 	fn := awslambda.NewFunction(r.stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:           jsii.String(fmt.Sprintf("logfan: every %d minutes, reports senders whose heartbeats stopped (SilentSenders, LateSenders, SilentLogGroups, UnexpectedSenders)", WatchdogMinutes)),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
@@ -205,6 +218,7 @@ func newWatchdog(r *recipientStack) *watchdog {
 		Environment:           &env,
 		Role:                  role,
 		LogGroup:              logGroup,
+		Layers:                layers,
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(s.Function.LogLevel),
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,

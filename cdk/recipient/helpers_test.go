@@ -155,6 +155,7 @@ func threeSenders(t *testing.T) *synthesized {
 
 const (
 	testOrgID      = "o-a1b2c3d4e5"
+	testOrgID2     = "o-f6g7h8i9j0"
 	testOrgPath    = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"
 	testKeyARN     = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	testTopicARN   = "arn:aws:sns:us-east-1:123456789012:ops-alerts"

@@ -366,6 +366,7 @@ func newOutputs(r *recipientStack) {
 		Description: jsii.String("Failed batches (aws/lambda/...) and quarantined items (" + r.s.Quarantine.Prefix + "/...)"),
 		Value:       r.quarantine.BucketName(),
 	})
+	newOperatorOutputs(r)
 	if r.athena != nil {
 		awscdk.NewCfnOutput(r.stack, jsii.String("AthenaQueryExample"), &awscdk.CfnOutputProps{
 			Description: jsii.String("Run in the Athena workgroup " + r.athena.workGroup + ": the newest events of one log group today (log_group is the escaped name; owner and log_group need equality)"),
@@ -378,6 +379,36 @@ func newOutputs(r *recipientStack) {
 	}
 }
 
+// newOperatorOutputs publishes what the operator commands (`logfan doctor`,
+// `redrive`, `quarantine`, `senders`) read to find the deployment's parts,
+// by the names in internal/naming: the functions, the sinks' default
+// targets, the tables, the quarantine's root prefix and the regions of the
+// regional destination stacks. Each function's own configuration
+// (environment, routes, key) is read from Lambda, not from here.
+func newOperatorOutputs(r *recipientStack) {
+	out := func(name, description string, value *string) {
+		awscdk.NewCfnOutput(r.stack, jsii.String(name), &awscdk.CfnOutputProps{Description: jsii.String(description), Value: value})
+	}
+	out(naming.OutputQuarantinePrefix, "The quarantine's root prefix: each function writes under <prefix>/<sink>/", jsii.String(r.s.Quarantine.Prefix))
+	if r.data != nil {
+		out(naming.OutputDataBucket, "The data bucket: the S3 sink's objects, and the Firehose stream's", r.data.BucketName())
+	}
+	if r.firehose != nil {
+		out(naming.OutputFirehoseStream, "The Firehose stream the Firehose sink writes to", jsii.String(r.firehose.name))
+	}
+	if r.ledger != nil {
+		out(naming.OutputLedgerTable, "The consumers' ledger (what landed before a retry point)", r.ledger.TableName())
+	}
+	for _, c := range r.functions {
+		out(naming.OutputFunctionName(c.sink), "The "+c.sink+" consumer function", c.function.FunctionName())
+	}
+	out(naming.OutputWatchdogFunction, "The sender-health watchdog function", r.watchdog.function.FunctionName())
+	if len(r.s.DestinationRegions) > 0 {
+		out(naming.OutputDestinationRegions, "Regions with a destination stack of their own ("+naming.DestinationStack("<region>")+"), all writing into this stream",
+			jsii.String(strings.Join(r.s.DestinationRegions, ",")))
+	}
+}
+
 // newDestinationOutputs publishes the ARN of the destination in region and
 // the exact command a sender of that region runs to subscribe a log group.
 func newDestinationOutputs(stack awscdk.Stack, s Settings, region string, destination awslogs.CfnDestination, senders *senderParameters) {
@@ -386,6 +417,10 @@ func newDestinationOutputs(stack awscdk.Stack, s Settings, region string, destin
 	awscdk.NewCfnOutput(stack, jsii.String("DestinationArn"), &awscdk.CfnOutputProps{
 		Description: jsii.String("The CloudWatch Logs destination senders subscribe to"),
 		Value:       destination.AttrArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String(naming.OutputDestinationRoleARN), &awscdk.CfnOutputProps{
+		Description: jsii.String("The role CloudWatch Logs assumes to write the destination's records into the stream"),
+		Value:       destination.RoleArn(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("SubscriptionFilterCommand"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Run in a sender account (same region) for each log group to share; in organization mode, with a role CloudWatch Logs can assume in the sender account"),

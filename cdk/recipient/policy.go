@@ -21,8 +21,8 @@ var senderActions = []string{"logs:PutSubscriptionFilter", "logs:PutAccountPolic
 type accessPolicy struct {
 	// accountsHead + `"a1","a2"` joined by accountsSep + accountsTail.
 	accountsHead, accountsSep, accountsTail string
-	// orgHead + org ID + orgMid + [pathsHead + paths joined by pathsSep + pathsTail] + orgTail.
-	orgHead, orgMid, pathsHead, pathsSep, pathsTail, orgTail string
+	// orgHead + org IDs joined by orgSep + orgMid + [pathsHead + paths joined by pathsSep + pathsTail] + orgTail.
+	orgHead, orgSep, orgMid, pathsHead, pathsSep, pathsTail, orgTail string
 }
 
 // newAccessPolicy prepares the policy pieces for the destination ARN.
@@ -34,9 +34,12 @@ func newAccessPolicy(destinationARN string) accessPolicy {
 		accountsHead: `{"Version":"2012-10-17","Statement":[{"Sid":"LogfanSenderAccounts","Effect":"Allow","Principal":{"AWS":["`,
 		accountsSep:  `","`,
 		accountsTail: `"]},"Action":` + actions + `,"Resource":` + resource + `}]}`,
-		// Organization form: Principal {"AWS":"*"} (a bare "*" is rejected) limited by aws:PrincipalOrgID.
-		orgHead:   `{"Version":"2012-10-17","Statement":[{"Sid":"LogfanSenderOrganization","Effect":"Allow","Principal":{"AWS":"*"},"Action":` + actions + `,"Resource":` + resource + `,"Condition":{"StringEquals":{"aws:PrincipalOrgID":"`,
-		orgMid:    `"}`,
+		// Organization form: Principal {"AWS":"*"} (a bare "*" is rejected)
+		// limited by aws:PrincipalOrgID, one or more organizations (a
+		// condition with several values matches any of them).
+		orgHead:   `{"Version":"2012-10-17","Statement":[{"Sid":"LogfanSenderOrganization","Effect":"Allow","Principal":{"AWS":"*"},"Action":` + actions + `,"Resource":` + resource + `,"Condition":{"StringEquals":{"aws:PrincipalOrgID":["`,
+		orgSep:    `","`,
+		orgMid:    `"]}`,
 		pathsHead: `,"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":["`,
 		pathsSep:  `","`,
 		pathsTail: `"]}`,
@@ -50,8 +53,8 @@ func (p accessPolicy) forAccounts(accounts []string) string {
 }
 
 // forOrganization renders the organization form, with optional OU paths.
-func (p accessPolicy) forOrganization(orgID string, paths []string) string {
-	return p.orgHead + orgID + p.orgMid + p.pathsPart(paths) + p.orgTail
+func (p accessPolicy) forOrganization(orgIDs []string, paths []string) string {
+	return p.orgHead + strings.Join(orgIDs, p.orgSep) + p.orgMid + p.pathsPart(paths) + p.orgTail
 }
 
 func (p accessPolicy) pathsPart(paths []string) string {
@@ -64,7 +67,7 @@ func (p accessPolicy) pathsPart(paths []string) string {
 // render returns the policy the senders select.
 func (p accessPolicy) render(s Senders) string {
 	if s.OrganizationMode() {
-		return p.forOrganization(s.OrganizationID, s.OrganizationPaths)
+		return p.forOrganization(s.OrganizationIDs, s.OrganizationPaths)
 	}
 	return p.forAccounts(s.Accounts)
 }
@@ -83,7 +86,7 @@ func CheckAccessPolicySize(destinationARN string, s Senders) error {
 		return nil
 	}
 	return fmt.Errorf("the destination access policy for %d sender accounts is %d bytes, over CloudWatch Logs' limit of %d bytes: "+
-		"switch to organization mode (-c %s=o-...) or split the senders across destinations", len(s.Accounts), n, MaxAccessPolicyBytes, CtxOrganizationID)
+		"switch to organization mode (-c %s=o-...) or move accounts to another shard's destination (%s)", len(s.Accounts), n, MaxAccessPolicyBytes, CtxOrganizationID, CtxSenderShards)
 }
 
 func mustJSON(v any) string {
@@ -112,11 +115,12 @@ func trustStatement(condition map[string]any) map[string]any {
 	}
 }
 
-// orgTrustCondition admits CloudWatch Logs acting for an account of the
-// organization orgID and, when paths is not nil, under one of those
-// organization paths (aws:SourceOrgPaths is multivalued, hence ForAnyValue).
-func orgTrustCondition(orgID any, paths any) map[string]any {
-	c := map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": orgID}}
+// orgTrustCondition admits CloudWatch Logs acting for an account of one of
+// the organizations orgIDs (a list: several values match any of them) and,
+// when paths is not nil, under one of those organization paths
+// (aws:SourceOrgPaths is multivalued, hence ForAnyValue).
+func orgTrustCondition(orgIDs any, paths any) map[string]any {
+	c := map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": orgIDs}}
 	if paths != nil {
 		c["ForAnyValue:StringLike"] = map[string]any{"aws:SourceOrgPaths": paths}
 	}
@@ -142,7 +146,7 @@ func TrustPolicyDocument(region, account string, s Senders) map[string]any {
 			paths = s.OrganizationPaths
 		}
 		statements = append(statements,
-			trustStatement(orgTrustCondition(s.OrganizationID, paths)),
+			trustStatement(orgTrustCondition(s.OrganizationIDs, paths)),
 			trustStatement(map[string]any{"StringLike": map[string]any{"aws:SourceArn": recipient}}))
 	} else {
 		arns := []any{recipient}
@@ -170,6 +174,12 @@ func IAMPolicyChars(doc any) int {
 // policy in region for these senders exceeds maxChars, naming the size, how
 // many senders fit and the ways out.
 func CheckTrustPolicySize(region, account string, s Senders, maxChars int) error {
+	return checkTrustPolicySize(region, account, s, maxChars, "")
+}
+
+// checkTrustPolicySize is CheckTrustPolicySize for the destination role
+// described by what ("" for shard 0's).
+func checkTrustPolicySize(region, account string, s Senders, maxChars int, what string) error {
 	n := IAMPolicyChars(TrustPolicyDocument(region, account, s))
 	if n <= maxChars {
 		return nil
@@ -180,9 +190,12 @@ func CheckTrustPolicySize(region, account string, s Senders, maxChars int) error
 		hint = fmt.Sprintf(", or ask AWS for a higher \"Role trust policy length\" IAM quota (at most %d) and synth with -c %s=%d (%d senders)",
 			MaxTrustPolicyMaxChars, CtxTrustPolicyMaxChars, MaxTrustPolicyMaxChars, MaxTrustedSenders(region, account, MaxTrustPolicyMaxChars))
 	}
-	return fmt.Errorf("the trust policy of the destination role in %s for %d sender accounts is %d characters (whitespace not counted), over IAM's role trust policy limit of %d (%s): "+
-		"at most %d sender accounts fit in %s; switch to organization mode (-c %s=o-...), or split the senders across recipient stacks%s",
-		region, len(s.Accounts), n, maxChars, CtxTrustPolicyMaxChars, fit, region, CtxOrganizationID, hint)
+	if what == "" {
+		what = "the destination role"
+	}
+	return fmt.Errorf("the trust policy of %s in %s for %d sender accounts is %d characters (whitespace not counted), over IAM's role trust policy limit of %d (%s): "+
+		"at most %d sender accounts fit in %s; switch to organization mode (-c %s=o-...), or move accounts to another shard's destination (%s)%s",
+		what, region, len(s.Accounts), n, maxChars, CtxTrustPolicyMaxChars, fit, region, CtxOrganizationID, CtxSenderShards, hint)
 }
 
 // MaxTrustedSenders is how many sender accounts the destination role's

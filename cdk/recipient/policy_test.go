@@ -55,19 +55,21 @@ func TestAccessPolicyAccountForm(t *testing.T) {
 func TestAccessPolicyOrganizationForm(t *testing.T) {
 	cases := []struct {
 		name  string
+		orgs  []string
 		paths []string
 		want  map[string]any
 	}{
-		{"organization", nil, map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": testOrgID}}},
-		{"organization and OU paths", []string{testOrgPath}, map[string]any{
-			"StringEquals":           map[string]any{"aws:PrincipalOrgID": testOrgID},
+		{"organization", []string{testOrgID}, nil, map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": []any{testOrgID}}}},
+		{"two organizations", []string{testOrgID, testOrgID2}, nil, map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": []any{testOrgID, testOrgID2}}}},
+		{"organization and OU paths", []string{testOrgID}, []string{testOrgPath}, map[string]any{
+			"StringEquals":           map[string]any{"aws:PrincipalOrgID": []any{testOrgID}},
 			"ForAnyValue:StringLike": map[string]any{"aws:PrincipalOrgPaths": []any{testOrgPath}},
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// GIVEN an organization (and maybe OU paths)
-			raw := AccessPolicyJSON(testDestARN, Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID, OrganizationPaths: c.paths})
+			raw := AccessPolicyJSON(testDestARN, Senders{Accounts: []string{"111111111111"}, OrganizationIDs: c.orgs, OrganizationPaths: c.paths})
 			var p map[string]any
 			if err := json.Unmarshal([]byte(raw), &p); err != nil {
 				t.Fatalf("%v: %s", err, raw)
@@ -107,7 +109,7 @@ func TestAccessPolicySizeLimit(t *testing.T) {
 		t.Errorf("%d accounts: %v", fit+1, over)
 	}
 	// AND organization mode is small whatever the number of accounts
-	if err := CheckAccessPolicySize(testDestARN, Senders{Accounts: accountsN(2000), OrganizationID: testOrgID}); err != nil {
+	if err := CheckAccessPolicySize(testDestARN, Senders{Accounts: accountsN(2000), OrganizationIDs: []string{testOrgID}}); err != nil {
 		t.Errorf("organization mode: %v", err)
 	}
 }
@@ -141,7 +143,7 @@ func TestTrustPolicyCapacity(t *testing.T) {
 		}
 	}
 	// AND organization mode is small whatever the account list
-	if err := CheckTrustPolicySize("us-east-1", "123456789012", Senders{Accounts: accountsN(500), OrganizationID: testOrgID}, DefaultTrustPolicyMaxChars); err != nil {
+	if err := CheckTrustPolicySize("us-east-1", "123456789012", Senders{Accounts: accountsN(500), OrganizationIDs: []string{testOrgID}}, DefaultTrustPolicyMaxChars); err != nil {
 		t.Errorf("organization mode: %v", err)
 	}
 }

@@ -195,7 +195,7 @@ func TestRegionalDestinationRoleTrust(t *testing.T) {
 			}
 			wantOrg := []any{
 				map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole",
-					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}}},
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceOrgID": []any{testOrgID}}}},
 				map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole",
 					"Condition": map[string]any{"StringLike": map[string]any{"aws:SourceArn": recipient}}},
 			}

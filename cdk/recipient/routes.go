@@ -307,21 +307,30 @@ func (r *recipientStack) routesLayer() awslambda.ILayerVersion {
 	if l := r.stack.Node().TryFindChild(jsii.String(id)); l != nil {
 		return l.(awslambda.ILayerVersion)
 	}
+	return fileLayer(r.stack, id, "logfan-routes-", routesLayerFile, r.s.Routes.Text,
+		"logfan route table ("+config.EnvRoutesFile+"=/opt/"+routesLayerFile+"), too large for the functions' 4 KB environment")
+}
+
+// fileLayer is a Lambda layer (arm64, provided.al2023) holding one file,
+// path under /opt, with content. Its content, and so its asset hash,
+// depends only on content: a change publishes a new layer version and
+// updates the functions using it, nothing else.
+func fileLayer(stack awscdk.Stack, id, stagePrefix, path, content, description string) awslambda.ILayerVersion {
 	// Staged in the cloud assembly's directory (cdk.out), which CDK then
 	// copies into the layer's asset: nothing is left elsewhere.
-	sum := sha256.Sum256([]byte(r.s.Routes.Text))
-	dir := filepath.Join(*awscdk.Stage_Of(r.stack).Outdir(), "logfan-routes-"+hex.EncodeToString(sum[:8]))
-	err := os.MkdirAll(filepath.Join(dir, filepath.Dir(routesLayerFile)), 0o755)
+	sum := sha256.Sum256([]byte(content))
+	dir := filepath.Join(*awscdk.Stage_Of(stack).Outdir(), stagePrefix+hex.EncodeToString(sum[:8]))
+	err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755)
 	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, routesLayerFile), []byte(r.s.Routes.Text), 0o644)
+		err = os.WriteFile(filepath.Join(dir, path), []byte(content), 0o644)
 	}
 	if err != nil {
-		panic(fmt.Sprintf("stage the route table for its layer: %v", err))
+		panic(fmt.Sprintf("stage %s for its layer: %v", path, err))
 	}
-	return awslambda.NewLayerVersion(r.stack, jsii.String(id), &awslambda.LayerVersionProps{
+	return awslambda.NewLayerVersion(stack, jsii.String(id), &awslambda.LayerVersionProps{
 		Code:                    awslambda.Code_FromAsset(jsii.String(dir), nil),
 		CompatibleArchitectures: &[]awslambda.Architecture{awslambda.Architecture_ARM_64()},
 		CompatibleRuntimes:      &[]awslambda.Runtime{awslambda.Runtime_PROVIDED_AL2023()},
-		Description:             jsii.String("logfan route table (" + config.EnvRoutesFile + "=/opt/" + routesLayerFile + "), too large for the functions' 4 KB environment"),
+		Description:             jsii.String(description),
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/s3layout"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 // Context keys read by ParseSettings. cdk.json holds the defaults; any of them
@@ -25,8 +26,16 @@ const (
 	CtxRegion    = "region"
 	CtxAssetDir  = "assetDir"
 
-	CtxDestinationName   = "destinationName"
-	CtxSenderAccounts    = naming.ContextSenderAccounts
+	CtxDestinationName = "destinationName"
+	// CtxSenderAccounts lists the accounts of sender shard 0: the default of
+	// the SenderAccounts parameter, which the destination that existed
+	// before shards admits.
+	CtxSenderAccounts = naming.ContextSenderAccounts
+	// CtxSenderShards assigns further sender accounts to shards 1, 2, ...,
+	// each a destination of its own (see SenderShard).
+	CtxSenderShards = naming.ContextSenderShards
+	// CtxOrganizationID lists one or more AWS Organizations IDs whose
+	// accounts may subscribe to shard 0's destination.
 	CtxOrganizationID    = "organizationId"
 	CtxOrganizationPaths = "organizationPaths"
 	// CtxDestinationRegions lists further regions, comma-separated, each getting
@@ -180,25 +189,79 @@ type Settings struct {
 	// Routes choose the targets of each event (see routes.go); none by default.
 	Routes RouteSettings
 
+	// Backfill is the role sender accounts assume to write their history (backfill.go); off by default.
+	Backfill BackfillSettings
+
 	// Warnings are context values the settings chosen make the stack
 	// ignore; the stack shows them as synth warnings.
 	Warnings []cdkcontext.Warning
 }
 
-// Senders are the accounts or organization allowed to subscribe to the destination.
+// Senders are the accounts or organizations allowed to subscribe. Accounts,
+// OrganizationIDs and OrganizationPaths are shard 0's: the defaults of the
+// stack's sender parameters, which the destination named DestinationName
+// admits. Shards are the further destinations, each admitting the accounts
+// listed for it at synth.
 type Senders struct {
-	Accounts          []string
-	OrganizationID    string
+	Accounts []string
+	// OrganizationIDs, when set, admit every account of these organizations
+	// (narrowed to OrganizationPaths when those are given) instead of Accounts.
+	OrganizationIDs   []string
 	OrganizationPaths []string
+	// Shards are shards 1, 2, ... in increasing order; empty ones are left out.
+	Shards []SenderShard
 }
+
+// SenderShard is one destination of a recipient with more senders than one
+// destination can admit: its own role, trust policy and access policy, all
+// writing into the one stream. A sender's shard is where the senderShards
+// context puts it, so adding or removing other senders never moves it, and
+// a shard's resources take their names and logical IDs from its number, so
+// adding or removing other shards never replaces them.
+type SenderShard struct {
+	// Number is 1 or more: shard 0 is the Senders' own Accounts.
+	Number   int
+	Accounts []string
+}
+
+// MaxSenderShard is the highest shard number senderShards accepts: every
+// shard adds five resources and two outputs to each stack, within
+// CloudFormation's 500 resources and 200 outputs per template.
+const MaxSenderShard = 60
 
 // Named reports whether any sender is configured. Without one the stack
 // still synthesizes, but its SendersNamed rule rejects a deployment that does
 // not pass the SenderAccounts or SenderOrganizationId parameter.
-func (s Senders) Named() bool { return len(s.Accounts) > 0 || s.OrganizationID != "" }
+func (s Senders) Named() bool { return len(s.Accounts) > 0 || len(s.OrganizationIDs) > 0 }
 
-// OrganizationMode reports whether the organization form of the policy applies.
-func (s Senders) OrganizationMode() bool { return s.OrganizationID != "" }
+// OrganizationMode reports whether shard 0 takes the organization form of the policy.
+func (s Senders) OrganizationMode() bool { return len(s.OrganizationIDs) > 0 }
+
+// Sharded reports whether there is a destination besides shard 0's.
+func (s Senders) Sharded() bool { return len(s.Shards) > 0 }
+
+// ShardedAccounts lists the accounts of shards 1 and up, in shard order.
+func (s Senders) ShardedAccounts() []string {
+	var out []string
+	for _, sh := range s.Shards {
+		out = append(out, sh.Accounts...)
+	}
+	return out
+}
+
+// ShardOf returns the shard listing account: 0 for shard 0's accounts (and,
+// in organization mode, any other member), -1 when no shard lists it.
+func (s Senders) ShardOf(account string) int {
+	if slices.Contains(s.Accounts, account) {
+		return 0
+	}
+	for _, sh := range s.Shards {
+		if slices.Contains(sh.Accounts, account) {
+			return sh.Number
+		}
+	}
+	return -1
+}
 
 // StreamSettings configures the Kinesis data stream.
 type StreamSettings struct {
@@ -341,6 +404,16 @@ func (s Settings) DestinationARNIn(region string) string {
 	return naming.DestinationARN(region, s.Account, s.DestinationName)
 }
 
+// ShardDestinationName is the name of shard's destination (in every region).
+func (s Settings) ShardDestinationName(shard int) string {
+	return naming.ShardDestination(s.DestinationName, shard)
+}
+
+// ShardDestinationARN is the ARN of shard's destination in region.
+func (s Settings) ShardDestinationARN(region string, shard int) string {
+	return naming.DestinationARN(region, s.Account, s.ShardDestinationName(shard))
+}
+
 // partition maps a region to its ARN partition.
 func partition(region string) string { return naming.Partition(region) }
 
@@ -394,30 +467,44 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 		p.Fail(CtxDestinationName, s.DestinationName, "at most 512 characters")
 	}
 	s.Senders.Accounts = p.List(CtxSenderAccounts)
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for _, a := range s.Senders.Accounts {
 		if !reAccount.MatchString(a) {
 			p.Fail(CtxSenderAccounts, a, "12-digit AWS account IDs, comma-separated")
 		}
-		if seen[a] {
+		if seen[a] != "" {
 			p.Fail(CtxSenderAccounts, a, "each account once")
 		}
-		seen[a] = true
+		seen[a] = CtxSenderAccounts
 	}
-	s.Senders.OrganizationID = p.String(CtxOrganizationID, "")
-	if s.Senders.OrganizationID != "" && !reOrgID.MatchString(s.Senders.OrganizationID) {
-		p.Fail(CtxOrganizationID, s.Senders.OrganizationID, "an AWS Organizations ID such as o-a1b2c3d4e5")
+	s.Senders.OrganizationIDs = p.List(CtxOrganizationID)
+	for i, org := range s.Senders.OrganizationIDs {
+		switch {
+		case !reOrgID.MatchString(org):
+			p.Fail(CtxOrganizationID, org, "AWS Organizations IDs such as o-a1b2c3d4e5, comma-separated")
+		case slices.Contains(s.Senders.OrganizationIDs[:i], org):
+			p.Fail(CtxOrganizationID, org, "each organization once")
+		}
 	}
 	s.Senders.OrganizationPaths = p.List(CtxOrganizationPaths)
 	for _, path := range s.Senders.OrganizationPaths {
+		org, _, _ := strings.Cut(path, "/")
 		switch {
 		case !reOrgPath.MatchString(path):
 			p.Fail(CtxOrganizationPaths, path, "organization paths such as o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/")
-		case s.Senders.OrganizationID == "":
+		case !s.Senders.OrganizationMode():
 			p.Fail(CtxOrganizationPaths, path, "organizationId to be set as well")
-		case !strings.HasPrefix(path, s.Senders.OrganizationID+"/"):
-			p.Fail(CtxOrganizationPaths, path, "a path inside organization "+s.Senders.OrganizationID)
+		case !slices.Contains(s.Senders.OrganizationIDs, org):
+			p.Fail(CtxOrganizationPaths, path, "a path inside organization "+strings.Join(s.Senders.OrganizationIDs, " or "))
 		}
+	}
+	s.Senders.Shards = parseSenderShards(p, seen)
+	if s.Senders.Sharded() && !s.Senders.Named() {
+		// Shard 0's destination exists in every stack and needs senders of its own.
+		p.Fail(CtxSenderShards, "", "shard 0 first: "+CtxSenderAccounts+" (or "+CtxOrganizationID+") set as well")
+	}
+	if n := len(s.ShardDestinationName(MaxSenderShard)); s.Senders.Sharded() && n > maxDestinationNameLength {
+		p.Fail(CtxDestinationName, s.DestinationName, fmt.Sprintf("at most %d characters with %s (shard N's destination is %s-N)", maxDestinationNameLength-(n-len(s.DestinationName)), CtxSenderShards, s.DestinationName))
 	}
 
 	s.DestinationRegions = p.List(CtxDestinationRegions)
@@ -523,6 +610,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
 	s.Alarms.Email = p.OptionalMatch(CtxAlarmEmail, reEmail, "an e-mail address")
 	parseHealthSettings(p, &s)
+	parseBackfillSettings(p, &s)
 	s.Nag = !p.Bool(CtxDisableNag, false)
 	s.Dedupe = p.Bool(CtxDedupe, true)
 
@@ -535,6 +623,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	// packing into a synth error instead of a crash loop after deploy.
 	for _, sink := range s.EnabledSinks() {
 		env := s.functionEnv(sink, envPlaceholders)
+		env[config.EnvLambdaMemory] = strconv.Itoa(s.Function.MemoryMB) // as Lambda sets it
 		if _, err := config.Load(sink, func(k string) string { return env[k] }); err != nil {
 			p.Report(fmt.Errorf("%s function environment: %w", sink, err))
 		}
@@ -595,6 +684,13 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 		// Each function writes under a prefix of its own (see grantQuarantine).
 		config.EnvQuarantinePrefix: config.SinkQuarantinePrefix(s.Quarantine.Prefix, sink),
 		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
+	}
+	if c := config.MaxDecompressedFor(s.Function.MemoryMB); c != subscription.DefaultMaxDecompressed {
+		// Below 512 MB the cap follows the memory (the function derives
+		// the same from Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE; set here
+		// too, it shows in the console). Unset at the default, so existing
+		// deployments see no change to their function.
+		env[config.EnvMaxDecompressedBytes] = strconv.FormatInt(c, 10)
 	}
 	if s.Quarantine.KMSKeyARN != "" {
 		env[config.EnvQuarantineKMSKeyID] = s.Quarantine.KMSKeyARN

@@ -1,6 +1,8 @@
 package recipient
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -191,7 +193,7 @@ func TestOrganizationModeWinsOverAccounts(t *testing.T) {
 	if !s.Senders.OrganizationMode() {
 		t.Error("organization mode not selected")
 	}
-	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":"`+testOrgID+`"`) || strings.Contains(got, "111111111111") {
+	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":["`+testOrgID+`"]`) || strings.Contains(got, "111111111111") {
 		t.Errorf("policy %s", got)
 	}
 }
@@ -207,6 +209,82 @@ func TestCheckAssets(t *testing.T) {
 	err := bad.CheckAssets()
 	if err == nil || !strings.Contains(err.Error(), "make build") || !strings.Contains(err.Error(), "logs/bootstrap") {
 		t.Errorf("empty dir: %v", err)
+	}
+}
+
+func TestSeveralOrganizations(t *testing.T) {
+	// GIVEN two organizations and an OU path in the second
+	s, err := ParseSettings(lookup(map[string]any{CtxOrganizationID: testOrgID + "," + testOrgID2, CtxOrganizationPaths: testOrgID2 + "/r-cd34/*"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN both are senders' organizations, and the access policy admits either
+	if !reflect.DeepEqual(s.Senders.OrganizationIDs, []string{testOrgID, testOrgID2}) {
+		t.Errorf("organizations %v", s.Senders.OrganizationIDs)
+	}
+	if got := AccessPolicyJSON(s.DestinationARN(), s.Senders); !strings.Contains(got, `"aws:PrincipalOrgID":["`+testOrgID+`","`+testOrgID2+`"]`) {
+		t.Errorf("policy %s", got)
+	}
+	// AND a path outside both, a malformed ID and a repeated one are refused, each named
+	_, err = ParseSettings(lookup(map[string]any{CtxOrganizationID: testOrgID + ",o-bad," + testOrgID, CtxOrganizationPaths: "o-zzzzzzzzzz/r-ab12/*"}))
+	for _, want := range []string{`organizationId="o-bad"`, `organizationId="` + testOrgID + `": want each organization once`, `organizationPaths="o-zzzzzzzzzz/r-ab12/*": want a path inside organization`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %s", err, want)
+		}
+	}
+}
+
+func TestSenderShardsContext(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "shards.json")
+	if err := os.WriteFile(file, []byte(`{"2": ["333333333333"], "1": "222222222222"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []SenderShard{{Number: 1, Accounts: []string{"222222222222"}}, {Number: 2, Accounts: []string{"333333333333"}}}
+	for name, v := range map[string]any{
+		"cdk.json object":   map[string]any{"2": []any{"333333333333"}, "1": "222222222222", "3": ""},
+		"JSON text (-c)":    `{"1": "222222222222", "2": "333333333333"}`,
+		"@file (-c)":        "@" + file,
+		"numbers in arrays": map[string]any{"1": []any{222222222222.0}, "2": []any{333333333333.0}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// GIVEN shard 0's accounts and shards 1 and 2 in one of the accepted forms
+			s, err := ParseSettings(lookup(map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: v}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// THEN the shards are read in number order, empty ones left out
+			if !reflect.DeepEqual(s.Senders.Shards, want) {
+				t.Errorf("shards %v, want %v", s.Senders.Shards, want)
+			}
+			// AND every account knows its shard
+			for account, shard := range map[string]int{"111111111111": 0, "222222222222": 1, "333333333333": 2, "444444444444": -1} {
+				if got := s.Senders.ShardOf(account); got != shard {
+					t.Errorf("ShardOf(%s) = %d, want %d", account, got, shard)
+				}
+			}
+		})
+	}
+	// AND what cannot be served is refused, each problem named
+	cases := []struct {
+		name string
+		ctx  map[string]any
+		want string
+	}{
+		{"shard 0 as a key", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"0": "222222222222"}`}, `senderShards="0": want shard numbers from 1 to 60`},
+		{"leading zero", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"01": "222222222222"}`}, `senderShards="01"`},
+		{"beyond the last shard", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"61": "222222222222"}`}, `senderShards="61"`},
+		{"account in two shards", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"1": "111111111111"}`}, `senderShards["1"]="111111111111": want each account in one shard only (also in senderAccounts)`},
+		{"malformed account", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `{"1": "12345"}`}, `senderShards["1"]="12345": want 12-digit AWS account IDs`},
+		{"no shard 0", map[string]any{CtxSenderShards: `{"1": "222222222222"}`}, `want shard 0 first`},
+		{"not an object", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: `["222222222222"]`}, `want a JSON object`},
+		{"missing file", map[string]any{CtxSenderAccounts: "111111111111", CtxSenderShards: "@/nonexistent/shards.json"}, `want a readable file`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParseSettings(lookup(c.ctx)); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want %s", err, c.want)
+			}
+		})
 	}
 }
 
@@ -259,6 +337,23 @@ func TestContextKeysAreEveryKeyRead(t *testing.T) {
 	for k := range cdkJSONContext(t) {
 		if !cdkcontext.IsCDKKey(k) && !slices.Contains(known, k) {
 			t.Errorf("cdk.json sets %s, which ParseSettings does not read", k)
+		}
+	}
+}
+
+// TestDecompressionCapInTheEnvironment: below 512 MB the functions'
+// environment carries the cap derived from their memory; at the default
+// memory it stays unset (deployed functions see no change).
+func TestDecompressionCapInTheEnvironment(t *testing.T) {
+	for mem, want := range map[float64]string{128: "16777216", 256: "33554432", 1024: ""} {
+		s, err := ParseSettings(lookup(map[string]any{CtxFunctionMemoryMB: mem}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sink := range s.EnabledSinks() {
+			if got := s.functionEnv(sink, envPlaceholders)[config.EnvMaxDecompressedBytes]; got != want {
+				t.Errorf("%v MB, %s: %s=%q, want %q", mem, sink, config.EnvMaxDecompressedBytes, got, want)
+			}
 		}
 	}
 }

@@ -86,11 +86,15 @@ func TestDestinationRoleTrust(t *testing.T) {
 				"arn:aws:logs:us-east-1:111111111111:*", "arn:aws:logs:us-east-1:222222222222:*", "arn:aws:logs:us-east-1:333333333333:*"}}},
 		}},
 		{"organization by parameter", map[string]string{ParamSenderOrganizationID: testOrgID}, []map[string]any{
-			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID}},
+			{"StringEquals": map[string]any{"aws:SourceOrgID": []any{testOrgID}}},
+			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
+		}},
+		{"two organizations by parameter", map[string]string{ParamSenderOrganizationID: testOrgID + "," + testOrgID2}, []map[string]any{
+			{"StringEquals": map[string]any{"aws:SourceOrgID": []any{testOrgID, testOrgID2}}},
 			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
 		}},
 		{"organization narrowed to OU paths", map[string]string{ParamSenderOrganizationID: testOrgID, ParamSenderOrganizationPaths: testOrgPath + "," + testOrgID + "/r-ab12/ou-ab12-22222222/*"}, []map[string]any{
-			{"StringEquals": map[string]any{"aws:SourceOrgID": testOrgID},
+			{"StringEquals": map[string]any{"aws:SourceOrgID": []any{testOrgID}},
 				"ForAnyValue:StringLike": map[string]any{"aws:SourceOrgPaths": []any{testOrgPath, testOrgID + "/r-ab12/ou-ab12-22222222/*"}}},
 			{"StringLike": map[string]any{"aws:SourceArn": recipient}},
 		}},
@@ -195,10 +199,12 @@ func TestDestinationAccessPolicy(t *testing.T) {
 		{"onboarding by parameter", map[string]string{ParamSenderAccounts: "111111111111,222222222222,333333333333"},
 			map[string]any{"AWS": []any{"111111111111", "222222222222", "333333333333"}}, nil},
 		{"organization", map[string]string{ParamSenderOrganizationID: testOrgID},
-			map[string]any{"AWS": "*"}, map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": testOrgID}}},
+			map[string]any{"AWS": "*"}, map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": []any{testOrgID}}}},
+		{"two organizations", map[string]string{ParamSenderOrganizationID: testOrgID + "," + testOrgID2},
+			map[string]any{"AWS": "*"}, map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": []any{testOrgID, testOrgID2}}}},
 		{"organization with OU paths", map[string]string{ParamSenderOrganizationID: testOrgID, ParamSenderOrganizationPaths: testOrgPath + "," + testOrgID + "/r-ab12/ou-ab12-22222222/*"},
 			map[string]any{"AWS": "*"}, map[string]any{
-				"StringEquals":           map[string]any{"aws:PrincipalOrgID": testOrgID},
+				"StringEquals":           map[string]any{"aws:PrincipalOrgID": []any{testOrgID}},
 				"ForAnyValue:StringLike": map[string]any{"aws:PrincipalOrgPaths": []any{testOrgPath, testOrgID + "/r-ab12/ou-ab12-22222222/*"}},
 			}},
 	}
@@ -289,14 +295,16 @@ func TestTrustPolicyCheckedIsWhatCloudFormationResolves(t *testing.T) {
 	}{
 		{"one sender", Senders{Accounts: []string{"111111111111"}}},
 		{"three senders", Senders{Accounts: []string{"111111111111", "222222222222", "333333333333"}}},
-		{"organization", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID}},
-		{"organization and OU paths", Senders{Accounts: []string{"111111111111"}, OrganizationID: testOrgID, OrganizationPaths: []string{testOrgPath}}},
+		{"organization", Senders{Accounts: []string{"111111111111"}, OrganizationIDs: []string{testOrgID}}},
+		{"organization and OU paths", Senders{Accounts: []string{"111111111111"}, OrganizationIDs: []string{testOrgID}, OrganizationPaths: []string{testOrgPath}}},
+		{"two organizations", Senders{OrganizationIDs: []string{testOrgID, testOrgID2}}},
+		{"two organizations and OU paths", Senders{OrganizationIDs: []string{testOrgID, testOrgID2}, OrganizationPaths: []string{testOrgPath, testOrgID2 + "/r-cd34/*"}}},
 	}
 	s := defaultStack(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// GIVEN the parameters CloudFormation receives for these senders
-			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: c.senders.OrganizationID,
+			params := map[string]string{ParamSenderAccounts: strings.Join(c.senders.Accounts, ","), ParamSenderOrganizationID: strings.Join(c.senders.OrganizationIDs, ","),
 				ParamSenderOrganizationPaths: strings.Join(c.senders.OrganizationPaths, ",")}
 			// WHEN it resolves the role's trust policy
 			roleID, _ := destinationRole(t, s, params)

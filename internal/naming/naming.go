@@ -52,13 +52,64 @@ const (
 // (AWS Lambda Developer Guide, kinesis-on-failure-destination).
 const OnFailureKeyPrefix = "aws/lambda/"
 
+// RedriveDonePrefix is where `logfan redrive` marks, in the quarantine
+// bucket, the sources it redrove: RedriveDonePrefix/<sink>/<source key>
+// (`logfan quarantine list` and `logfan doctor` read the marks).
+const RedriveDonePrefix = "redrive/done"
+
 // Context keys of the recipient app that operator commands print.
 const (
 	// ContextSenderAccounts holds the SenderAccounts parameter's default.
 	ContextSenderAccounts = "senderAccounts"
 	// ContextDestinationRegions lists the regions that get a regional destination stack.
 	ContextDestinationRegions = "destinationRegions"
+	// ContextSenderShards assigns sender accounts to the destinations of
+	// shards 1, 2, ... (shard 0 is ContextSenderAccounts).
+	ContextSenderShards = "senderShards"
 )
+
+// Outputs of the recipient stack (and, for the destination's, of each
+// regional destination stack) that the operator commands read through
+// internal/deployment: renaming one breaks `logfan doctor`, `redrive`,
+// `senders` and `quarantine` on deployed stacks.
+const (
+	OutputStreamName         = "StreamName"
+	OutputStreamARN          = "StreamArn"
+	OutputBackfillRoleARN    = "BackfillRoleArn"
+	OutputDestinationARN     = "DestinationArn"
+	OutputDestinationRoleARN = "DestinationRoleArn"
+	OutputDestinationRegions = "DestinationRegions"
+	OutputQuarantineBucket   = "QuarantineBucketName"
+	OutputQuarantinePrefix   = "QuarantinePrefix"
+	OutputDataBucket         = "DataBucketName"
+	OutputFirehoseStream     = "FirehoseStreamName"
+	OutputLedgerTable        = "LedgerTableName"
+	OutputHealthTable        = "HealthTableName"
+	OutputAlarmTopic         = "AlarmTopicArn"
+	OutputWatchdogFunction   = "WatchdogFunctionName"
+)
+
+// OutputShardSenders names the output listing sender shard shard's
+// accounts (shard 0's: "DestinationSenders", set only when there are
+// shards; organization mode shows "organizations o-...").
+func OutputShardSenders(shard int) string {
+	if shard == 0 {
+		return "DestinationSenders"
+	}
+	return fmt.Sprintf("DestinationShard%dSenders", shard)
+}
+
+// OutputShardDestinationARN names the output holding sender shard shard's
+// destination ARN (shard 0's is OutputDestinationARN).
+func OutputShardDestinationARN(shard int) string {
+	if shard == 0 {
+		return OutputDestinationARN
+	}
+	return fmt.Sprintf("DestinationShard%dArn", shard)
+}
+
+// OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
+func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }
 
 // SinkID is a sink's part of construct and logical IDs ("s3" -> "S3").
 func SinkID(sink string) string {
@@ -88,6 +139,17 @@ func Partition(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
+}
+
+// ShardDestination is the name of sender shard shard's destination (see
+// the recipient's senderShards context): name itself for shard 0, the
+// destination that existed before shards, so that its senders keep it;
+// name-N for shard N.
+func ShardDestination(name string, shard int) string {
+	if shard == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s-%d", name, shard)
 }
 
 // DestinationARN is the ARN of the destination called name in account and region.

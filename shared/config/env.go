@@ -75,6 +75,11 @@ const (
 	EnvHeartbeatLogGroup = "LOGFAN_HEARTBEAT_LOG_GROUP"
 	// EnvExpectedAccounts lists, comma-separated, the sender accounts the watchdog expects.
 	EnvExpectedAccounts = "LOGFAN_EXPECTED_ACCOUNTS"
+	// EnvExpectedAccountsFile names a file listing further expected accounts
+	// (comma- or newline-separated): a sharded recipient's hundreds of
+	// accounts do not fit in Lambda's 4 KB of environment, so the stack
+	// packages them in a layer.
+	EnvExpectedAccountsFile = "LOGFAN_EXPECTED_ACCOUNTS_FILE"
 	// EnvExpectedRegions lists, comma-separated, the regions the watchdog expects each account in.
 	EnvExpectedRegions = "LOGFAN_EXPECTED_REGIONS"
 	// EnvSenderMode is the stack's sender mode for the watchdog: SenderModeAccounts or SenderModeOrganization.

@@ -3,6 +3,7 @@ package health
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,24 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", config.EnvSenderMode, s.Mode, config.SenderModeAccounts, config.SenderModeOrganization))
 	}
 	s.Accounts = list(getenv(config.EnvExpectedAccounts))
+	if file := strings.TrimSpace(getenv(config.EnvExpectedAccountsFile)); file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", config.EnvExpectedAccountsFile, err))
+		}
+		// Shard 0's accounts (the environment) and the file's do not
+		// overlap in the stack's context, but a deploy-time parameter can.
+		seen := map[string]bool{}
+		for _, a := range s.Accounts {
+			seen[a] = true
+		}
+		for _, a := range list(strings.ReplaceAll(string(data), "\n", ",")) {
+			if !seen[a] {
+				seen[a] = true
+				s.Accounts = append(s.Accounts, a)
+			}
+		}
+	}
 	for _, a := range s.Accounts {
 		if !isAccount(a) {
 			errs = append(errs, fmt.Errorf("%s: %q is not a 12-digit account ID", config.EnvExpectedAccounts, a))

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +273,46 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func TestLoadSettingsExpectedAccountsFile(t *testing.T) {
+	// GIVEN shard 0's accounts in the environment and the other shards' in a
+	// file (as a sharded stack's layer holds them), one listed in both
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "%012d,", 100000000000+i)
+	}
+	b.WriteString("\n111111111111\n")
+	file := filepath.Join(t.TempDir(), "expected-accounts")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		return map[string]string{config.EnvExpectedAccounts: "111111111111,222222222222", config.EnvExpectedAccountsFile: file, config.EnvExpectedRegions: "us-east-1"}[k]
+	}
+	// WHEN the watchdog loads its settings
+	s, err := LoadSettings(getenv)
+	// THEN it expects every account once: the environment's and the file's
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Accounts) != 1002 || s.Accounts[0] != "111111111111" || s.Accounts[2] != "100000000000" {
+		t.Errorf("%d accounts, first %v", len(s.Accounts), s.Accounts[:3])
+	}
+	// AND a missing file or a bad account in it is an error naming the variable
+	if err := os.WriteFile(file, []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSettings(getenv); err == nil || !strings.Contains(err.Error(), `"12345"`) {
+		t.Errorf("bad account: %v", err)
+	}
+	missing := func(k string) string {
+		if k == config.EnvExpectedAccountsFile {
+			return "/nonexistent/expected-accounts"
+		}
+		return getenv(k)
+	}
+	if _, err := LoadSettings(missing); err == nil || !strings.Contains(err.Error(), config.EnvExpectedAccountsFile) {
+		t.Errorf("missing file: %v", err)
+	}
 }

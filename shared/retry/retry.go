@@ -158,6 +158,9 @@ var moreCodes = map[string]bool{
 	"TokenRefreshRequired":          true,
 	"KMS.ThrottlingException":       true,
 	"InvalidSequenceTokenException": true,
+	// CloudWatch Logs read APIs (FilterLogEvents, GetLogEvents) over their
+	// 5 requests per second per account and region, which backfill reads with.
+	"RateExceeded": true,
 }
 
 // Retryable reports whether a failed call may succeed if repeated within

@@ -39,6 +39,7 @@ func TestRetryable(t *testing.T) {
 		{httpErr(400, "RequestTimeTooSkewed"), true},
 		{httpErr(429, "TooManyRequests"), true},
 		{httpErr(400, "KMS.ThrottlingException"), true},
+		{httpErr(400, "RateExceeded"), true},
 		{httpErr(400, "OperationAbortedException"), true},
 		// Client errors do not heal within an invocation.
 		{httpErr(403, "AccessDenied"), false},

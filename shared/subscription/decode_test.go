@@ -515,7 +515,7 @@ func TestDecodeAllocs(t *testing.T) {
 	d := NewDecoder(0)
 	perRecord := map[int]float64{}
 	for _, n := range []int{100, 1000} {
-		for _, fl := range []flavour{realistic, random} {
+		for _, fl := range []flavour{realistic, random, systemFields} {
 			data := gz(t, genPayload(uint64(n), n, fl))
 			allocs := testing.AllocsPerRun(20, func() {
 				if _, err := d.Decode(data); err != nil {

@@ -27,6 +27,9 @@ const SubscriptionRoleName = "logfan-subscription"
 // policy that the CLI commands create (the sender stack names its own).
 const HeartbeatName = "logfan-heartbeat"
 
+// maxSenderShard is the recipient's recipient.MaxSenderShard (a test keeps them equal).
+const maxSenderShard = 60
+
 // maxHeartbeatMinutes is the sender stack's sender.MaxHeartbeatMinutes
 // (a test keeps them equal; the CLI does not link the CDK).
 const maxHeartbeatMinutes = 60
@@ -49,6 +52,12 @@ type Request struct {
 	// default it is DestinationARN's region, or the one region of Regions.
 	RecipientRegion string
 	DestinationName string
+	// Shard is the recipient's sender shard the account joins (its
+	// senderShards context): 0, the default, is the SenderAccounts
+	// parameter's destination DestinationName; shard N's destination is
+	// DestinationName-N in every region, and admits the accounts the
+	// context lists for it.
+	Shard int
 	// RecipientStack is the recipient stack's name (naming.RecipientStack).
 	RecipientStack string
 	// ExistingSenders, if known, are the accounts the destination admits now;
@@ -137,6 +146,12 @@ func (r Request) validate() (*plan, error) {
 			break
 		}
 		p.partition, p.recipientAccount, p.DestinationName = m[1], m[3], m[4]
+		if base, ok := strings.CutSuffix(m[4], fmt.Sprintf("-%d", r.Shard)); r.Shard > 0 && ok {
+			// The ARN names shard N's destination: the others are named alike.
+			p.DestinationName = base
+		} else if r.Shard > 0 {
+			bad("-destination-arn names %s, not shard %d's destination (NAME-%d): give shard %d's ARN, or -recipient-account", m[4], r.Shard, r.Shard, r.Shard)
+		}
 		if err := config.CheckRegion(m[2]); err != nil {
 			bad("-destination-arn: %v", err)
 		}
@@ -165,7 +180,15 @@ func (r Request) validate() (*plan, error) {
 		if p.partition != "" && naming.Partition(region) != p.partition {
 			bad("-region %s is outside the recipient's partition %s: a destination cannot feed a stream in another partition", region, p.partition)
 		}
-		p.destinations[region] = naming.DestinationARN(region, p.recipientAccount, p.DestinationName)
+		p.destinations[region] = naming.DestinationARN(region, p.recipientAccount, naming.ShardDestination(p.DestinationName, r.Shard))
+	}
+	switch {
+	case r.Shard < 0 || r.Shard > maxSenderShard:
+		bad("-shard %d: want the recipient's sender shard, 0 (the default) to %d", r.Shard, maxSenderShard)
+	case r.Shard > 0 && r.Organization:
+		bad("-shard %d with -organization: organization members subscribe to shard 0's destination; other shards admit listed accounts", r.Shard)
+	case r.Shard > 0 && len(r.ExistingSenders) > 0:
+		bad("-existing-senders applies to shard 0 (the SenderAccounts parameter); shard %d's accounts are in the recipient's senderShards context", r.Shard)
 	}
 	if p.recipientAccount != "" && p.recipientAccount == r.Account {
 		bad("-account %s is the recipient's own account: subscribe its log groups to the stream directly, not through the cross-account destination", r.Account)
@@ -232,6 +255,9 @@ func (p *plan) recipient(w *errWriter) {
 			w.printf("# Destination in %s: %s\n", region, p.destinations[region])
 		}
 	}
+	if p.Shard > 0 {
+		w.printf("#   (sender shard %d: the account's own destination, one per region)\n", p.Shard)
+	}
 	regional := p.regional()
 	for _, region := range regional {
 		w.printf("#   (%s: regional destination stack %s, feeding the recipient's stream in %s)\n", region, naming.DestinationStack(region), p.home)
@@ -245,6 +271,10 @@ func (p *plan) recipient(w *errWriter) {
 		w.printf("# Nothing to change: the destination admits the whole organization (SenderOrganizationId);\n")
 		w.printf("# check that account %s is a member (or inside SenderOrganizationPaths):\n", p.Account)
 		w.printf("aws organizations describe-account --account-id %s\n\n", p.Account)
+		return
+	}
+	if p.Shard > 0 {
+		p.shardRecipient(w, regional)
 		return
 	}
 	if slices.Contains(p.ExistingSenders, p.Account) {
@@ -274,6 +304,27 @@ func (p *plan) recipient(w *errWriter) {
 	w.printf("case \",$current,\" in *,%s,*) echo \"already a sender\";; *)\n", p.Account)
 	w.printf("  npx cdk deploy %s %s --parameters %s=\"${current:+$current,}%s\";; esac\n", stacks, stackArgs, naming.ParamSenderAccounts, p.Account)
 	w.printf("# Keep the default in step: add %s to \"%s\" in cdk.json.\n\n", p.Account, naming.ContextSenderAccounts)
+}
+
+// shardRecipient prints the recipient's step for a sender of shard N > 0:
+// a context change (the shard's accounts are literals of the templates,
+// known at synth), deployed to every stack, since every region has the
+// shard's destination.
+func (p *plan) shardRecipient(w *errWriter, regional []string) {
+	w.printf("# Add the account to sender shard %d: its destination %s admits the accounts\n", p.Shard, naming.ShardDestination(p.DestinationName, p.Shard))
+	w.printf("# the \"%s\" context (cdk.json) lists for shard %d. Append %s to that list:\n", naming.ContextSenderShards, p.Shard, p.Account)
+	w.printf("#   \"%s\": { ..., \"%d\": \"<its accounts>,%s\" }\n", naming.ContextSenderShards, p.Shard, p.Account)
+	w.printf("# Synth refuses a full shard and names the shards with room. No other sender's\n")
+	w.printf("# destination changes; shard 0's SenderAccounts keeps its deployed value.\n")
+	stackArgs := fmt.Sprintf("-c account=%s -c region=%s", p.recipientAccount, p.home)
+	if p.RecipientStack != naming.RecipientStack {
+		stackArgs += " -c stackName=" + quote(p.RecipientStack)
+	}
+	stacks := quote(p.RecipientStack)
+	if len(regional) > 0 {
+		stacks = "--all"
+	}
+	w.printf("npx cdk deploy %s %s\n\n", stacks, stackArgs)
 }
 
 // subscriptionRole prints the CLI commands creating the sender's
@@ -512,6 +563,7 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&r.RecipientAccount, "recipient-account", "", "the recipient account, to build the destination ARN")
 	fs.StringVar(&r.RecipientRegion, "recipient-region", "", "the recipient stack's (home) region (default: the destination ARN's, or the one sender region)")
 	fs.StringVar(&r.DestinationName, "destination-name", naming.Destination, "the destination's name")
+	fs.IntVar(&r.Shard, "shard", 0, "the recipient's sender shard the account joins (senderShards context): 0 is the SenderAccounts parameter's destination, N>0 the destination NAME-N")
 	fs.StringVar(&r.RecipientStack, "recipient-stack", naming.RecipientStack, "the recipient stack's name")
 	fs.BoolVar(&r.Organization, "organization", false, "the destination admits an AWS Organization (organizationId): no recipient change; the sender needs a subscription role")
 	fs.Var(&existing, "existing-senders", "accounts the destination admits now (default: read from the deployed stack by the printed command)")
@@ -521,7 +573,7 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&r.HeartbeatMinutes, "heartbeat-minutes", config.DefaultHeartbeatMinutes, fmt.Sprintf("the sender's heartbeat interval, 1 to %d minutes; 0: no heartbeat (the recipient cannot tell silence from a broken pipe)", maxHeartbeatMinutes))
 	fs.StringVar(&r.HeartbeatLogGroup, "heartbeat-log-group", config.DefaultHeartbeatLogGroup, "the heartbeat's log group (the recipient's heartbeatLogGroup)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-log-group G ...] [-log-group-prefix P] [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]")
+		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-shard N] [-log-group G ...] [-log-group-prefix P] [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]")
 		fmt.Fprintln(stderr, "\nPrints what to run on the recipient side, then on the sender side, to start sending a new account's logs.")
 		fs.PrintDefaults()
 	}

@@ -29,6 +29,8 @@ func TestGolden(t *testing.T) {
 		{"regions-organization-prefix", []string{"-account", "222222222222", "-regions", "eu-west-1,ap-southeast-2", "-destination-arn", "arn:aws:logs:ap-southeast-2:999999999999:destination:central", "-recipient-region", "us-east-1", "-organization", "-log-group-prefix", "/app/"}},
 		{"no-heartbeat", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-heartbeat-minutes", "0"}},
 		{"heartbeat-every-minute-own-group", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "1", "-heartbeat-log-group", "/platform/alive"}},
+		{"shard-regions-log-groups", []string{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-shard", "7", "-log-group", "/aws/lambda/orders"}},
+		{"shard-destination-arn-account-policy", []string{"-account", "222222222222", "-region", "eu-west-1", "-destination-arn", "arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination-12", "-shard", "12"}},
 		{"regions-known-senders-account-policy", []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1", "-destination-arn", "arn:aws:logs:us-east-1:999999999999:destination:logfan-destination", "-existing-senders", "111111111111"}},
 	}
 	for _, tc := range tests {
@@ -84,6 +86,10 @@ func TestRejects(t *testing.T) {
 		{"heartbeat group excluded", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-exclude", "/logfan/heartbeat"}, "is the heartbeat group"},
 		{"heartbeat too rare", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "61"}, "-heartbeat-minutes 61"},
 		{"bad heartbeat group", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-log-group", "no spaces"}, "-heartbeat-log-group"},
+		{"shard out of range", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-shard", "61"}, "-shard 61"},
+		{"shard in organization mode", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-shard", "2", "-organization"}, "organization members subscribe to shard 0"},
+		{"shard and another shard's ARN", []string{"-account", "222222222222", "-region", "eu-west-1", "-destination-arn", "arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination-2", "-shard", "3"}, "not shard 3's destination"},
+		{"shard and existing senders", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-shard", "2", "-existing-senders", "111111111111"}, "-existing-senders applies to shard 0"},
 		{"exclude with groups", []string{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-exclude", "/b"}, "-exclude applies"},
 	}
 	for _, tc := range tests {

@@ -39,6 +39,33 @@ func TestDestinationsMatchTheStacks(t *testing.T) {
 	}
 }
 
+// TestShardDestinationsMatchTheStacks keeps onboard's shard destinations,
+// and its bound on shard numbers, in step with the recipient stack's.
+func TestShardDestinationsMatchTheStacks(t *testing.T) {
+	// GIVEN a recipient with shard 4 in two regions
+	ctx := map[string]any{recipient.CtxAccount: "999999999999", recipient.CtxRegion: "us-east-1", recipient.CtxSenderAccounts: "111111111111",
+		recipient.CtxSenderShards: `{"4": "222222222222"}`, recipient.CtxDestinationRegions: "eu-west-1", recipient.CtxAssetDir: t.TempDir()}
+	rs, err := recipient.ParseSettings(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// WHEN onboard prints the steps for that shard's sender
+	var out bytes.Buffer
+	if err := Run(context.Background(), []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-shard", "4"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	// THEN every region's destination is the one the stacks create for shard 4
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		if !strings.Contains(out.String(), "# Destination in "+region+": "+rs.ShardDestinationARN(region, 4)+"\n") {
+			t.Errorf("no destination %s in:\n%s", rs.ShardDestinationARN(region, 4), out.String())
+		}
+	}
+	// AND the context key and the shard bound are the stack's
+	if !strings.Contains(out.String(), `"`+recipient.CtxSenderShards+`"`) || maxSenderShard != recipient.MaxSenderShard {
+		t.Errorf("context %s, bound %d vs %d", recipient.CtxSenderShards, maxSenderShard, recipient.MaxSenderShard)
+	}
+}
+
 var reContext = regexp.MustCompile(`-c (\w+)=('[^']*'|"[^"]*"|\S+)`)
 
 // TestPrintedSenderDeploysParse feeds every printed `npx cdk deploy

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/logfan/logfan/internal/tools/backfill"
+
+func init() {
+	register("backfill", "put a sender's log history (before its subscription) into the recipient's stream as subscription payloads", backfill.Run)
+}

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/logfan/logfan/internal/tools/resend"
+
+func init() {
+	register("resend", "send archived events (S3) again to any route target: by owner, log group and time, idempotent and resumable", resend.Run)
+}
