@@ -587,7 +587,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 
 	s.Function.LogLevel = strings.ToUpper(p.OneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
 	s.Function.MemoryMB = p.Int(CtxFunctionMemoryMB, 1024, 128, 10240)
-	s.Function.TimeoutSeconds = p.Int(CtxFunctionTimeoutSeconds, 120, 10, 900)
+	s.Function.TimeoutSeconds = p.Int(CtxFunctionTimeoutSeconds, 120, int(config.MinFunctionTimeout/time.Second), 900)
 	s.Function.LogRetentionDays = p.Int(CtxFunctionLogRetentionDays, 30, 1, 3653)
 	if !slices.Contains(logRetention, s.Function.LogRetentionDays) {
 		p.Fail(CtxFunctionLogRetentionDays, strconv.Itoa(s.Function.LogRetentionDays), fmt.Sprintf("one of %v", logRetention))

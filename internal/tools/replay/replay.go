@@ -46,6 +46,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("-event is required")
 	}
+	if *timeout < config.MinFunctionTimeout {
+		return fmt.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
+	}
 	payload, err := os.ReadFile(*event)
 	if err != nil {
 		return err
