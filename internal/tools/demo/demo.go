@@ -83,6 +83,11 @@ type Options struct {
 	// Silent stops the last sender halfway (its heartbeats and its data):
 	// the watchdog must then report it silent.
 	Silent bool
+	// Soak samples the process's memory while the consumers run, every
+	// SampleEvery (default 250 ms), and measures each sink's events per
+	// second (Report.Soak).
+	Soak        bool
+	SampleEvery time.Duration
 }
 
 // Run performs the demo and returns its report; the error is about the run
@@ -201,14 +206,29 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	stopProgress = o.progress(consumers)
 	var wg sync.WaitGroup
 	errs := make([]error, len(runs))
+	drained := make([]time.Duration, len(runs))
+	var sampler *memSampler
+	if o.Soak {
+		sampler = startSampler(o.SampleEvery, func() float64 { return deliveredShare(runs, sent.Events) })
+	}
+	consumersStart := time.Now()
 	for i, r := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r.stats, errs[i] = r.poller.Run(ctx)
+			drained[i] = time.Since(consumersStart)
 		}()
 	}
 	wg.Wait()
+	if sampler != nil {
+		rep.Soak = &SoakReport{Samples: sampler.stop()}
+		for i, r := range runs {
+			r.mu.Lock()
+			rep.Soak.EventsPerSecond = append(rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: drained[i]})
+			r.mu.Unlock()
+		}
+	}
 	stopProgress()
 	// The ticks above are snapshots taken while the mappings ran: a sink
 	// still finishing its invocations and idle polls after the last tick
@@ -286,6 +306,9 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
+	if rep.Soak != nil {
+		rep.Soak.Write(o.Out)
+	}
 	fmt.Fprintf(o.Out, "\ndemo: %d events through %d shards in %s\n", sent.Events, rec.Shards, rep.Elapsed)
 	fmt.Fprintln(o.Out, rep.Summary())
 
@@ -322,6 +345,9 @@ func (o *Options) defaults() {
 	}
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = 200 * time.Millisecond
+	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = 250 * time.Millisecond
 	}
 }
 
@@ -384,6 +410,20 @@ func (r *sinkRun) shutdown(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// deliveredShare is the share of the sent events the runs delivered so far, over all sinks.
+func deliveredShare(runs []*sinkRun, sent int) float64 {
+	if sent == 0 || len(runs) == 0 {
+		return 0
+	}
+	n := 0
+	for _, r := range runs {
+		r.mu.Lock()
+		n += r.sum.Delivered
+		r.mu.Unlock()
+	}
+	return float64(n) / float64(sent*len(runs))
 }
 
 // totals adds up the handler's per-invocation summaries.
