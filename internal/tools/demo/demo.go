@@ -252,7 +252,8 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		rep.Soak = &SoakReport{Samples: sampler.stop()}
 		for i, r := range runs {
 			r.mu.Lock()
-			rep.Soak.EventsPerSecond = append(rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: drained[i]})
+			rep.Soak.EventsPerSecond = append(rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: drained[i],
+				Busy: r.busy, Invocations: r.poller.Stats().Invocations})
 			r.mu.Unlock()
 		}
 	}
@@ -416,6 +417,7 @@ type sinkRun struct {
 
 	mu       sync.Mutex
 	sum      totals
+	busy     time.Duration // the handlers' invocations, summed over shards
 	parked   map[int]bool // events of records given to the on-failure destination
 	handlers []poller.Invoker
 }
@@ -476,6 +478,22 @@ func deliveredShare(runs []*sinkRun, sent int) float64 {
 	return float64(n) / float64(sent*len(runs))
 }
 
+// timedInvoker adds the time each invocation of h takes to r.busy.
+type timedInvoker struct {
+	h poller.Invoker
+	r *sinkRun
+}
+
+// Invoke implements poller.Invoker.
+func (t *timedInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	out, err := t.h.Invoke(ctx, payload)
+	t.r.mu.Lock()
+	t.r.busy += time.Since(start)
+	t.r.mu.Unlock()
+	return out, err
+}
+
 // totals adds up the handler's per-invocation summaries.
 type totals struct {
 	consumer.Summary
@@ -534,12 +552,13 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	// handler instance is never invoked concurrently.
 	newHandler := func(string) (poller.Invoker, error) {
 		h, err := t.NewHandler(ctx, deps)
-		if err == nil {
-			r.mu.Lock()
-			r.handlers = append(r.handlers, h)
-			r.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
-		return h, err
+		r.mu.Lock()
+		r.handlers = append(r.handlers, h)
+		r.mu.Unlock()
+		return &timedInvoker{h: h, r: r}, nil
 	}
 	account := accountOf(rec.StreamARN)
 	fn := o.Names.FunctionName(t.Sink)
