@@ -418,7 +418,7 @@ type sinkRun struct {
 	mu       sync.Mutex
 	sum      totals
 	busy     time.Duration // the handlers' invocations, summed over shards
-	parked   map[int]bool // events of records given to the on-failure destination
+	parked   map[int]bool  // events of records given to the on-failure destination
 	handlers []poller.Invoker
 }
 
