@@ -28,7 +28,7 @@ var allVariants = map[string]func(*testing.T) *synthesized{
 // everyStack lists every stack of every variant, regional stacks included, by name.
 func everyStack(t *testing.T) map[string]*synthesized {
 	out := map[string]*synthesized{}
-	for _, variants := range []map[string]func(*testing.T) *synthesized{allVariants, regionalVariants, routedVariants, healthVariants, shardVariants} {
+	for _, variants := range []map[string]func(*testing.T) *synthesized{allVariants, regionalVariants, routedVariants, healthVariants, shardVariants, backfillVariants} {
 		for name, variant := range variants {
 			for _, s := range variant(t).stacks() {
 				out[name+"/"+*s.stack.StackName()] = s

@@ -86,6 +86,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 		r.functions = append(r.functions, newConsumer(r, sink))
 	}
 	r.watchdog = newWatchdog(r)
+	newBackfillRole(r)
 	newMonitoring(r)
 	newOutputs(r)
 	newHealthOutputs(r)

@@ -52,6 +52,11 @@ const (
 // (AWS Lambda Developer Guide, kinesis-on-failure-destination).
 const OnFailureKeyPrefix = "aws/lambda/"
 
+// RedriveDonePrefix is where `logfan redrive` marks, in the quarantine
+// bucket, the sources it redrove: RedriveDonePrefix/<sink>/<source key>
+// (`logfan quarantine list` and `logfan doctor` read the marks).
+const RedriveDonePrefix = "redrive/done"
+
 // Context keys of the recipient app that operator commands print.
 const (
 	// ContextSenderAccounts holds the SenderAccounts parameter's default.
@@ -69,6 +74,8 @@ const (
 // `senders` and `quarantine` on deployed stacks.
 const (
 	OutputStreamName         = "StreamName"
+	OutputStreamARN          = "StreamArn"
+	OutputBackfillRoleARN    = "BackfillRoleArn"
 	OutputDestinationARN     = "DestinationArn"
 	OutputDestinationRoleARN = "DestinationRoleArn"
 	OutputDestinationRegions = "DestinationRegions"

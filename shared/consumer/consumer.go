@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/logfan/logfan/shared/emf"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/ledger"

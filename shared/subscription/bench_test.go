@@ -15,11 +15,15 @@ import (
 // each implementation: impl=baseline (new compress/gzip reader per record +
 // encoding/json into aws-lambda-go's CloudwatchLogsData), impl=fastjson
 // (reused klauspost reader + fastjson tree, the other tuned design) and
-// impl=logfan (Decoder). MB/s counts uncompressed JSON. Compare with
+// impl=logfan (Decoder). flavour=systemfields gives every event the
+// extractedFields a filter's emitSystemFields adds, which logfan reads
+// (the references only carry); flavour=patternfields gives them fields
+// that differ per event (a filter pattern's) besides. MB/s counts
+// uncompressed JSON. Compare with
 //
 //	go test -run '^$' -bench DecodeRecord -benchmem -cpu 1 -count 6 ./shared/subscription | benchstat -col /impl -
 func BenchmarkDecodeRecord(b *testing.B) {
-	for _, fl := range []flavour{realistic, random} {
+	for _, fl := range []flavour{realistic, random, systemFields, patternFields} {
 		for _, n := range []int{100, 1000} {
 			payload := genPayload(42, n, fl)
 			data := gz(b, payload)

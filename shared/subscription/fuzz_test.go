@@ -57,6 +57,10 @@ func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"messageType":"CONTROL_MESSAGE"}`, `null`, `[]`, `{"messageType":"DATA_MESSAGE","logEvents":[{"id":1e5}]}`,
 		`{"a":"\ud800\udc00\ud800\u0041\/\u0000"}`, "{\"x\":\"\xff\xed\xa0\x80\"}",
+		// System fields in each place they may appear, and broken.
+		`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"@aws.region":"eu-west-1","logEvents":[{"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.account":"111111111111","@aws.region":"us-east-1"}},{"id":"2","timestamp":2,"message":"m"}]}`,
+		`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.region":"eu-west-1","@aws.region":7,"@aws.account":"\u0031"}}],"@aws.account":null}`,
+		`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.region":"eu-west-1"},"extractedFields":{"@aws.account":"111111111111"}}]}`,
 	} {
 		f.Add([]byte(s))
 	}

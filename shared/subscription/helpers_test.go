@@ -61,12 +61,23 @@ const (
 	realistic flavour = "realistic"
 	// random: random tokens, poorly compressible, the worst case for gunzip.
 	random flavour = "random"
+	// systemFields: realistic messages, each event with the extractedFields
+	// a subscription filter's emitSystemFields adds (@aws.account, @aws.region).
+	systemFields flavour = "systemfields"
+	// patternFields: realistic messages, each event with extractedFields
+	// that differ from event to event: what a filter pattern extracts,
+	// plus the system fields.
+	patternFields flavour = "patternfields"
 )
 
+// genSystemFields is the extractedFields of systemFields payloads.
+const genSystemFields = `{"@aws.account":"222222222222","@aws.region":"eu-west-1"}`
+
 type genEvent struct {
-	ID        string `json:"id"`
-	Timestamp int64  `json:"timestamp"`
-	Message   string `json:"message"`
+	ID              string          `json:"id"`
+	Timestamp       int64           `json:"timestamp"`
+	Message         string          `json:"message"`
+	ExtractedFields json.RawMessage `json:"extractedFields,omitempty"`
 }
 
 type genMessage struct {
@@ -95,6 +106,13 @@ func genPayload(seed uint64, n int, fl flavour) []byte {
 			ID:        idBase + fmt.Sprintf("%015d", i),
 			Timestamp: 1714564800000 + int64(i)*7,
 			Message:   genMessageText(rng, fl),
+		}
+		switch fl {
+		case systemFields:
+			m.LogEvents[i].ExtractedFields = json.RawMessage(genSystemFields)
+		case patternFields:
+			m.LogEvents[i].ExtractedFields = json.RawMessage(fmt.Sprintf(`{"status":"%d","@aws.account":"222222222222","latency":"%d.%d","@aws.region":"eu-west-1","path":"/api/v1/orders/%d"}`,
+				[]int{200, 200, 201, 404, 500}[rng.IntN(5)], rng.IntN(500), rng.IntN(10), rng.IntN(100000)))
 		}
 	}
 	var buf bytes.Buffer
@@ -229,6 +247,10 @@ func sameMessage(a, b *Message) string {
 		return fmt.Sprintf("owner/group/stream %q/%q/%q != %q/%q/%q", a.Owner, a.LogGroup, a.LogStream, b.Owner, b.LogGroup, b.LogStream)
 	case a.PolicyLevel != b.PolicyLevel:
 		return fmt.Sprintf("policyLevel %q != %q", a.PolicyLevel, b.PolicyLevel)
+	case a.Account != b.Account || a.Region != b.Region || a.HubAccount != b.HubAccount:
+		return fmt.Sprintf("account/region/hubAccount %q/%q/%q != %q/%q/%q", a.Account, a.Region, a.HubAccount, b.Account, b.Region, b.HubAccount)
+	case fmt.Sprint(a.EventSources) != fmt.Sprint(b.EventSources) || (a.EventSources == nil) != (b.EventSources == nil):
+		return fmt.Sprintf("eventSources %v != %v", a.EventSources, b.EventSources)
 	case fmt.Sprint(a.SubscriptionFilters) != fmt.Sprint(b.SubscriptionFilters):
 		return fmt.Sprintf("subscriptionFilters %q != %q", a.SubscriptionFilters, b.SubscriptionFilters)
 	case len(a.LogEvents) != len(b.LogEvents):
@@ -249,6 +271,9 @@ func cloneMessage(m *Message) *Message {
 	c := *m
 	c.SubscriptionFilters = append([]string(nil), m.SubscriptionFilters...)
 	c.LogEvents = append([]LogEvent(nil), m.LogEvents...)
+	if m.EventSources != nil {
+		c.EventSources = append([]Source(nil), m.EventSources...)
+	}
 	for i := range c.LogEvents {
 		if raw := c.LogEvents[i].ExtractedFields; raw != nil {
 			c.LogEvents[i].ExtractedFields = append(json.RawMessage{}, raw...)

@@ -69,6 +69,45 @@ type parser struct {
 	keyBuf                                []byte // scratch for keys that contain escapes
 	stack                                 []byte // open containers while skipping a value
 	shape                                 *DecodeError
+
+	// System fields (sysAccount, sysRegion): the payload's top-level
+	// ones, and runs of events whose extractedFields carry the same ones,
+	// in event order. Most payloads have none, and cost nothing here.
+	top     [2]span
+	haveTop uint8
+	srcs    []eventSource
+	// The last event's extractedFields when they were compact as sent
+	// (in p.raw), and whether a run of srcs ends with that event: the
+	// next event's are usually the same bytes, which need no parsing.
+	sameEF    span
+	sameEvent int // the event sameEF is of, plus one; 0: none
+	sameRun   bool
+}
+
+// Indexes and bits of the system fields.
+const (
+	sysAccount = 0
+	sysRegion  = 1
+)
+
+// eventSource is the system fields of the extractedFields of the events
+// from..to-1. Events of one log stream share them, so a payload usually
+// has one run, and the values are in the arena once.
+type eventSource struct {
+	from, to int
+	val      [2]span // in the arena
+	have     uint8   // 1<<sysAccount | 1<<sysRegion
+}
+
+// sysField returns the system field key names, or -1.
+func sysField(key []byte) int {
+	switch string(key) {
+	case "@aws.account":
+		return sysAccount
+	case "@aws.region":
+		return sysRegion
+	}
+	return -1
 }
 
 // decode parses the decompressed payload b into a Message that owns its memory.
@@ -80,6 +119,7 @@ func (p *parser) decode(b []byte) (*Message, error) {
 		raw:     p.raw[:0],
 		keyBuf:  p.keyBuf[:0],
 		stack:   p.stack[:0],
+		srcs:    p.srcs[:0],
 	}
 	defer func() {
 		p.b = nil
@@ -131,6 +171,10 @@ func (p *parser) payload() error {
 			err = p.filterList()
 		case "logEvents":
 			err = p.eventList()
+		case "@aws.account":
+			err = p.topSystemField(sysAccount)
+		case "@aws.region":
+			err = p.topSystemField(sysRegion)
 		default:
 			err = p.skipValue()
 		}
@@ -211,6 +255,9 @@ func (p *parser) message() (*Message, error) {
 			// must not overwrite the next event's.
 			out.ExtractedFields = raw[ev.raw.off:ev.raw.end:ev.raw.end]
 		}
+	}
+	if len(p.srcs) > 0 || p.haveTop != 0 {
+		p.sources(m, str)
 	}
 	return m, nil
 }
@@ -308,6 +355,7 @@ func (p *parser) filterList() error {
 func (p *parser) eventList() error {
 	p.events = p.events[:0]
 	p.raw = p.raw[:0]
+	p.srcs, p.sameEvent = p.srcs[:0], 0 // a repeated logEvents replaces the events
 	if open, err := p.openArray(fEvents, "logEvents", "an array of objects"); !open {
 		return err
 	}
@@ -372,14 +420,10 @@ func (p *parser) event(idx int) error {
 				err = p.skipValue()
 			}
 		case "extractedFields":
+			p.dropSource(len(p.events)) // a repeated field's last value wins
 			switch c {
 			case '{':
-				start := p.r
-				if err = p.skipValue(); err == nil {
-					off := len(p.raw)
-					p.raw = appendCompact(p.raw, p.b[start:p.r])
-					ev.raw, ev.hasRaw = span{off, len(p.raw)}, true
-				}
+				err = p.extracted(&ev)
 			case 'n':
 				ev.hasRaw = false
 				err = p.literal("null")
@@ -404,6 +448,274 @@ func (p *parser) event(idx int) error {
 	}
 	p.events = append(p.events, ev)
 	return nil
+}
+
+// extracted parses an event's extractedFields object, the parser being at
+// its '{': the object goes compacted into p.raw, and the system fields
+// among its members into p.srcs.
+func (p *parser) extracted(ev *eventSpans) error {
+	start := p.r
+	idx := len(p.events)
+	if p.sameEvent == idx && idx > 0 && (!p.sameRun || p.srcs[len(p.srcs)-1].to == idx) {
+		// The previous event's object, byte for byte, is a complete
+		// object: these bytes are one, valid and compact, with the same
+		// system fields.
+		prev := p.raw[p.sameEF.off:p.sameEF.end]
+		if end := start + len(prev); end <= len(p.b) && string(p.b[start:end]) == string(prev) {
+			if p.sameRun {
+				p.srcs[len(p.srcs)-1].to++
+			}
+			off := len(p.raw)
+			p.raw = append(p.raw, prev...)
+			ev.raw, ev.hasRaw = span{off, len(p.raw)}, true
+			p.sameEF, p.sameEvent = ev.raw, idx+1
+			p.r = end
+			return nil
+		}
+	}
+	p.r++
+	var at [2]span // each system field's string value, quotes included; off 0: none
+	for first := true; ; first = false {
+		// Fast path: filter patterns extract strings, and CloudWatch Logs
+		// writes them compact: `"key":"value"` without escapes, then ','
+		// or '}'. Anything else takes the general path from the same byte.
+		if b, i := p.b, p.r; i < len(b) {
+			if !first && b[i] == ',' {
+				i++
+			}
+			if (first || i > p.r) && i < len(b) && b[i] == '"' {
+				ke := plainEnd(b, i+1)
+				if ke+2 < len(b) && b[ke] == '"' && b[ke+1] == ':' && b[ke+2] == '"' {
+					if ve := plainEnd(b, ke+3); ve < len(b) && b[ve] == '"' {
+						if k := sysField(b[i+1 : ke]); k >= 0 {
+							at[k] = span{ke + 2, ve + 1}
+						}
+						p.r = ve + 1
+						continue
+					}
+				}
+			}
+		}
+		key, done, err := p.nextKey(first)
+		if err != nil {
+			return err
+		}
+		if done {
+			break
+		}
+		// Filter patterns extract strings: skip those without the
+		// general skipper's bookkeeping.
+		k := sysField(key)
+		switch {
+		case p.peek() != '"':
+			if k >= 0 {
+				at[k] = span{} // the last value wins, and it is not a string
+			}
+			err = p.skipValue()
+		case k < 0:
+			err = p.skipString()
+		default:
+			at[k].off = p.r
+			err = p.skipString()
+			at[k].end = p.r
+		}
+		if err != nil {
+			return err
+		}
+	}
+	end := p.r
+	off := len(p.raw)
+	obj := p.b[start:end]
+	p.sameEvent = 0
+	if isCompact(obj) {
+		p.raw = append(p.raw, obj...)
+		p.sameEvent = idx + 1
+	} else {
+		p.raw = appendCompact(p.raw, obj)
+	}
+	ev.raw, ev.hasRaw = span{off, len(p.raw)}, true
+	p.sameEF, p.sameRun = ev.raw, false
+	if at[sysAccount].off|at[sysRegion].off == 0 {
+		return nil
+	}
+	p.sameRun = true
+	s := eventSource{from: idx, to: idx + 1}
+	var last *eventSource
+	if n := len(p.srcs); n > 0 && p.srcs[n-1].to == idx {
+		last = &p.srcs[n-1]
+	}
+	// The object is copied, so the arena may now take its bytes: a value
+	// the previous event had too is not copied again, and the others are
+	// unescaped into it in document order, where the write index stays
+	// behind each value's text as it does for every string.
+	order := [2]int{sysAccount, sysRegion}
+	if at[sysRegion].off != 0 && (at[sysAccount].off == 0 || at[sysRegion].off < at[sysAccount].off) {
+		order = [2]int{sysRegion, sysAccount}
+	}
+	for _, k := range order {
+		v := at[k]
+		if v.off == 0 {
+			continue
+		}
+		s.have |= 1 << k
+		if last != nil && last.have&(1<<k) != 0 {
+			text, prev := p.b[v.off+1:v.end-1], last.val[k]
+			if string(text) == string(p.b[prev.off:prev.end]) && bytes.IndexByte(text, '\\') < 0 {
+				s.val[k] = prev
+				continue
+			}
+		}
+		p.r = v.off
+		val, err := p.str() // validated by skipString: cannot fail
+		if err != nil {
+			return err
+		}
+		s.val[k] = val
+	}
+	p.r = end
+	if last != nil && last.have == s.have && last.val == s.val {
+		last.to++
+		return nil
+	}
+	p.srcs = append(p.srcs, s)
+	return nil
+}
+
+// dropSource forgets the system fields of event idx's extractedFields,
+// which a repeated extractedFields member replaces.
+func (p *parser) dropSource(idx int) {
+	if p.sameEvent == idx+1 {
+		p.sameEvent = 0
+	}
+	n := len(p.srcs)
+	if n == 0 || p.srcs[n-1].to != idx+1 {
+		return
+	}
+	if p.srcs[n-1].to--; p.srcs[n-1].to == p.srcs[n-1].from {
+		p.srcs = p.srcs[:n-1]
+	}
+}
+
+// topSystemField parses a system field at the payload's top level: a
+// string is kept, null or any other value leaves it absent (it is not
+// one of the fields a subscription payload must have right).
+func (p *parser) topSystemField(k int) error {
+	bit := uint8(1) << k
+	if p.peek() == '"' {
+		s, err := p.str()
+		p.top[k] = s
+		p.haveTop |= bit
+		return err
+	}
+	p.haveTop &^= bit
+	return p.skipValue()
+}
+
+// sources sets m's Account and Region, or EventSources when the events'
+// differ: each event's system fields, each taken from its extractedFields
+// or else from the payload's top level, and ignored when not plausible.
+// The work is per run of events with the same fields, not per event.
+func (p *parser) sources(m *Message, str func(span) string) {
+	var top Source
+	if p.haveTop&(1<<sysAccount) != 0 {
+		top.Account = validAccount(str(p.top[sysAccount]))
+	}
+	if p.haveTop&(1<<sysRegion) != 0 {
+		top.Region = validRegion(str(p.top[sysRegion]))
+	}
+	resolve := func(es *eventSource) Source {
+		src := top
+		if es.have&(1<<sysAccount) != 0 {
+			if v := validAccount(str(es.val[sysAccount])); v != "" {
+				src.Account = v
+			}
+		}
+		if es.have&(1<<sysRegion) != 0 {
+			if v := validRegion(str(es.val[sysRegion])); v != "" {
+				src.Region = v
+			}
+		}
+		return src
+	}
+	// The usual case: one source for every event, from one run or from
+	// the top level alone.
+	n := len(m.LogEvents)
+	switch {
+	case n == 0:
+		return
+	case len(p.srcs) == 0:
+		m.Account, m.Region = top.Account, top.Region
+		return
+	case len(p.srcs) == 1 && p.srcs[0].from == 0 && p.srcs[0].to == n:
+		s := resolve(&p.srcs[0])
+		m.Account, m.Region = s.Account, s.Region
+		return
+	}
+	// Runs of several sources, or events without fields between them:
+	// rare (a hub's log group merging streams of one name).
+	m.EventSources = make([]Source, n)
+	for i := range m.EventSources {
+		m.EventSources[i] = top
+	}
+	for k := range p.srcs {
+		s := resolve(&p.srcs[k])
+		for i := p.srcs[k].from; i < p.srcs[k].to; i++ {
+			m.EventSources[i] = s
+		}
+	}
+	for _, s := range m.EventSources[1:] {
+		if s != m.EventSources[0] {
+			return
+		}
+	}
+	m.Account, m.Region = m.EventSources[0].Account, m.EventSources[0].Region
+	m.EventSources = nil
+}
+
+// validAccount returns s if it is a 12-digit account ID, else "".
+func validAccount(s string) string {
+	if len(s) != 12 {
+		return ""
+	}
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return ""
+		}
+	}
+	return s
+}
+
+// validRegion returns s if it is shaped like a region name, else "":
+// '-'-separated words of lowercase letters, at least two, then a number
+// (us-east-1, us-gov-west-1, cn-north-1), at most 32 bytes. The shape, not
+// a list: a region AWS opens tomorrow is still attributed.
+func validRegion(s string) string {
+	if len(s) > 32 {
+		return ""
+	}
+	words := 0
+	i := 0
+	for {
+		j := i
+		for i < len(s) && s[i] >= 'a' && s[i] <= 'z' {
+			i++
+		}
+		if i == j || i == len(s) || s[i] != '-' {
+			i = j // not a word: the number starts here
+			break
+		}
+		words++
+		i++
+	}
+	if words < 2 || i == len(s) {
+		return ""
+	}
+	for ; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return ""
+		}
+	}
+	return s
 }
 
 // appendCompact appends the JSON value src (already validated) to dst

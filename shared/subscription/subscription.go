@@ -28,6 +28,15 @@
 //     after the JSON object, and nesting deeper than 10,000 are ErrNotJSON.
 //     Concatenated gzip members (RFC 1952) are accepted; other bytes after
 //     the last member are ErrCorruptGzip.
+//   - The system fields a subscription filter's emitSystemFields adds
+//     ("@aws.account", "@aws.region") are read from each event's
+//     extractedFields (members of the object's top level) and, for events
+//     whose extractedFields lack one, from members of the same names at
+//     the payload's top level; they become Message.Account and Region (or
+//     EventSources when events differ). A value that is not a string, not
+//     a 12-digit account ID or not shaped like a region name is ignored;
+//     it stays in extractedFields as it was. Which placement AWS documents
+//     and which is assumed is in the README ("Where each event came from").
 //   - extractedFields is kept as JSON, compacted: the whitespace between its
 //     tokens is dropped and U+2028 and U+2029 in its strings are escaped, so
 //     one event is one NDJSON line downstream however the sender laid the
@@ -71,6 +80,30 @@ type Message struct {
 	PolicyLevel string
 	// LogEvents are the log events, in the order CloudWatch Logs sent them.
 	LogEvents []LogEvent
+
+	// Account and Region are where the events were logged, as the
+	// subscription's system fields say (emitSystemFields "@aws.account" and
+	// "@aws.region"): from each event's extractedFields, else from the
+	// payload's top level (see the package documentation). "" when the
+	// payload does not say, or when the events do not all agree (then
+	// EventSources has each event's). A value that is not a 12-digit
+	// account ID or does not look like a region name counts as absent.
+	Account string `json:",omitempty"`
+	Region  string `json:",omitempty"`
+	// EventSources is nil when every event has Account and Region;
+	// otherwise it holds each event's (Split separates them).
+	EventSources []Source `json:",omitempty"`
+	// HubAccount is set by Attribute when Owner was replaced by the source
+	// account the payload names: it is the account whose log group carried
+	// the events (a hub of centralized logs), kept so nothing is lost.
+	HubAccount string `json:",omitempty"`
+}
+
+// Source is where one event was logged: the "@aws.account" and
+// "@aws.region" system fields ("" where absent).
+type Source struct {
+	Account string `json:",omitempty"`
+	Region  string `json:",omitempty"`
 }
 
 // IsControl reports whether m is a CONTROL_MESSAGE, which carries no log data.

@@ -53,6 +53,16 @@ func NewHandler(ctx context.Context, cfg *config.Config, d app.Deps, stdout io.W
 	return app.NewHandler(cfg, awsCfg, build, d)
 }
 
+// NewHandlerWith builds the handler for cfg.Sink with awsCfg (a deployed
+// stack's region, as `logfan redrive -region` reads it).
+func NewHandlerWith(cfg *config.Config, awsCfg aws.Config, d app.Deps, stdout io.Writer) (*consumer.Handler, error) {
+	build, err := Builder(cfg.Sink, stdout)
+	if err != nil {
+		return nil, err
+	}
+	return app.NewHandler(cfg, awsCfg, build, d)
+}
+
 // s3Builder builds the S3 sink in the configured format, as the stack
 // deploys the s3 or the s3parquet function.
 func s3Builder(awsCfg aws.Config, cfg *config.Config, policy retry.Policy) (sink.Sink, error) {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
@@ -280,7 +281,7 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		for _, r := range runs {
 			r.mu.Lock()
 			parked[r.target.Sink] = r.parked
-			rep.Sinks = append(rep.Sinks, SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries})
+			rep.Sinks = append(rep.Sinks, SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries, HealthErrors: r.sum.healthErrors})
 			r.mu.Unlock()
 		}
 		if err := rt.reconcile(ctx, c, rep, accountOf(rec.StreamARN), parked); err != nil {
@@ -310,6 +311,7 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		}
 		r.mu.Lock()
 		sr := reconcile(r.target.Sink, rep.Run, sent.Events, landed, q, r.sum.poison, r.parked)
+		sr.HealthErrors = r.sum.healthErrors
 		r.mu.Unlock()
 		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
 		rep.Sinks = append(rep.Sinks, sr)
@@ -319,6 +321,22 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
+	// What the stack would show the operator commands, now that the
+	// records are consumed (see RegisterDeployment).
+	var sinks []string
+	for _, t := range targets {
+		sinks = append(sinks, t.Sink)
+	}
+	routesText := ""
+	if rt != nil {
+		routesText = rt.text
+	}
+	reg, err := RegisterDeployment(ctx, c, rec, o.Names, sinks, routesText)
+	if err != nil {
+		return rep, err
+	}
+	o.printf("registered stack %s on the emulator: its outputs, %d functions with their environments, %d event source mappings (what `logfan doctor` reads)",
+		o.Names.Stack, len(reg.FunctionARNs), len(reg.MappingUUIDs))
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	fmt.Fprintln(o.Out)
 	rep.WriteTable(o.Out)
@@ -346,7 +364,10 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, LogsRegion)
 		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
-		fmt.Fprintf(o.Out, "  LOGFAN_S3_BUCKET=%s LOGFAN_QUARANTINE_BUCKET=%s logfan redrive -sink s3 -dry-run\n", o.Names.DataBucket, o.Names.QuarantineBucket)
+		fmt.Fprintf(o.Out, "  logfan doctor -stack %s                # checks the deployment the demo registered\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan quarantine list -stack %s\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan redrive -stack %s -sink s3 -dry-run\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan senders -stack %s\n", o.Names.Stack)
 		<-ctx.Done()
 	}
 	return rep, nil
@@ -438,6 +459,7 @@ func (r *sinkRun) shutdown(ctx context.Context) error {
 			if err = s.Shutdown(ctx); err == nil {
 				break
 			}
+			r.sum.healthErrors++
 		}
 		if err != nil {
 			return fmt.Errorf("%s: sender health at shutdown: %w", r.target.Sink, err)
@@ -498,6 +520,8 @@ func (t *timedInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, erro
 type totals struct {
 	consumer.Summary
 	poison int
+	// healthErrors counts failed sender-health flushes: invocations' and shutdown attempts'.
+	healthErrors int
 }
 
 // status is one sink's progress. The handler counts its events while it
@@ -536,14 +560,24 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 			r.sum.Rejected += s.Rejected
 			r.sum.poison += len(s.Poison)
 			r.sum.Heartbeats += s.Heartbeats
+			if s.HealthErr != "" {
+				r.sum.healthErrors++
+			}
 		},
 		HealthTable: healthTable,
 	}
+	// The handlers stand for separate Lambda instances writing the same
+	// DynamoDB items at once (sender health: every shard's instance adds
+	// to the same log-group and sender items). moto applies each such
+	// write as an unlocked read-modify-write and loses concurrent ones;
+	// emulator.ItemLocks gives it DynamoDB's per-item atomicity.
+	var transport http.RoundTripper = awshttp.NewBuildableClient().GetTransport()
 	if o.Faults > 0 {
 		chaos := faults.NewChaos(o.Seed, uint64(len(t.Sink)), o.Faults)
 		chaos.NoHang = true // a hang would only wait out the 30 s attempt timeout
-		deps.HTTPClient = &http.Client{Transport: &faults.Transport{Inject: chaos.Inject}}
+		transport = &faults.Transport{Base: transport, Inject: chaos.Inject}
 	}
+	deps.HTTPClient = &http.Client{Transport: &emulator.ItemLocks{Base: transport}}
 	// Fail fast on a sink that cannot start, before any shard is read.
 	if _, err := t.NewHandler(ctx, deps); err != nil {
 		return nil, fmt.Errorf("%s handler: %w", t.Sink, err)

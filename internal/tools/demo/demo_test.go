@@ -332,10 +332,17 @@ func TestDemoSenderHealth(t *testing.T) {
 				t.Errorf("silent=%v: %s sent nothing", silent, a)
 			}
 		}
-		// The watchdog counted each account's heartbeats and traffic.
+		// The watchdog counted each account's heartbeats and traffic: every
+		// event, once. Several handlers (one per shard) add to the same
+		// items at once, which takes the per-item atomicity moto lacks
+		// (emulator.ItemLocks). Only a failed health write, which may have
+		// landed all the same and is written again, allows more (a timeout
+		// under load); nothing allows fewer.
+		failed := rep.Sinks[0].HealthErrors
 		for _, s := range rep.Health.Senders {
-			if s.EventsToday != int64(byOwner[s.Account]) || s.ActiveLogGroups != len(groups[s.Account]) || s.LastHeartbeat.IsZero() {
-				t.Errorf("silent=%v: %s: %d events today (sent %d), %d log groups (sent to %d), last heartbeat %v", silent, s.Name(), s.EventsToday, byOwner[s.Account], s.ActiveLogGroups, len(groups[s.Account]), s.LastHeartbeat)
+			sent := int64(byOwner[s.Account])
+			if s.EventsToday < sent || s.EventsToday > sent && failed == 0 || s.ActiveLogGroups != len(groups[s.Account]) || s.LastHeartbeat.IsZero() {
+				t.Errorf("silent=%v: %s: %d events today (sent %d; %d failed health flushes), %d log groups (sent to %d), last heartbeat %v", silent, s.Name(), s.EventsToday, sent, failed, s.ActiveLogGroups, len(groups[s.Account]), s.LastHeartbeat)
 			}
 		}
 	}

@@ -34,6 +34,12 @@ type SinkReport struct {
 	Invocations, Retries int
 	// Heartbeats counts heartbeat events that landed in the sink: must be 0.
 	Heartbeats int
+	// HealthErrors counts the sink's failed sender-health flushes
+	// (invocations and shutdown attempts). A write that failed on a
+	// timeout may have landed all the same and is written again, so with
+	// failures the health table's counts may exceed what the handlers
+	// settled; they never fall short of it.
+	HealthErrors int
 }
 
 // ExactlyOnce reports whether every sent event landed once.

@@ -81,6 +81,9 @@ type Names struct {
 	// FunctionPrefix prefixes the consumer function names, which end in the
 	// stack's logical IDs (LogfanRecipient-S3Function, ...) as CloudFormation names them.
 	FunctionPrefix string
+	// Stack is the name the run's deployment is registered under (see
+	// RegisterDeployment): what `logfan doctor -stack` reads.
+	Stack string
 }
 
 // FunctionName is the demo's name of sink's consumer function.
@@ -101,6 +104,7 @@ func DefaultNames() Names {
 		LedgerTable:      "logfan-ledger",
 		HealthTable:      "logfan-health",
 		FunctionPrefix:   naming.RecipientStack + "-",
+		Stack:            naming.RecipientStack,
 	}
 }
 
@@ -114,6 +118,11 @@ func (n Names) WithSuffix(suffix string) Names {
 	}
 	if n.HealthTable != "" {
 		n.HealthTable += suffix
+	}
+	if n.Stack != "" {
+		// Registered deployments (stack, functions) must not collide either.
+		n.Stack += suffix
+		n.FunctionPrefix = n.Stack + "-"
 	}
 	return n
 }
@@ -151,6 +160,8 @@ type Clients struct {
 	IAM      *iam.Client
 	// Logs is CloudWatch Logs in Region (the senders); LogsTarget in LogsRegion (the logs sink's output).
 	Logs, LogsTarget *cloudwatchlogs.Client
+	// Config is the SDK configuration in Region the clients were built from.
+	Config aws.Config
 }
 
 // NewClients builds the clients from the SDK's default chain (AWS_ENDPOINT_URL included).
@@ -165,7 +176,7 @@ func NewClients(ctx context.Context) (*Clients, error) {
 	}
 	return &Clients{
 		Kinesis: kinesis.NewFromConfig(cfg), S3: awsclient.S3(cfg), Firehose: firehose.NewFromConfig(cfg), DynamoDB: dynamodb.NewFromConfig(cfg),
-		IAM: iam.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), LogsTarget: cloudwatchlogs.NewFromConfig(target),
+		IAM: iam.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), LogsTarget: cloudwatchlogs.NewFromConfig(target), Config: cfg,
 	}, nil
 }
 
@@ -221,13 +232,18 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	senderAccount := accountOf(r.StreamARN)
+	// Every demo sender account, as the stack's SenderAccounts parameter names them.
+	var senderAccounts, sourceARNs []string
+	for _, snd := range DemoSenders(accountOf(r.StreamARN)) {
+		senderAccounts = append(senderAccounts, snd.Account)
+		sourceARNs = append(sourceARNs, "arn:aws:logs:"+Region+":"+snd.Account+":*")
+	}
 
 	// The role CloudWatch Logs assumes to write into the stream, scoped by
-	// aws:SourceArn to the sender account against the confused deputy.
+	// aws:SourceArn to the sender accounts against the confused deputy.
 	trust, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 		"Effect": "Allow", "Principal": map[string]any{"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole",
-		"Condition": map[string]any{"StringLike": map[string]any{"aws:SourceArn": []string{"arn:aws:logs:" + Region + ":" + senderAccount + ":*"}}},
+		"Condition": map[string]any{"StringLike": map[string]any{"aws:SourceArn": sourceARNs}},
 	}}})
 	role, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(n.DestinationRole), AssumeRolePolicyDocument: aws.String(string(trust))})
 	switch {
@@ -239,6 +255,9 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 			return nil, fmt.Errorf("get role %s: %w", n.DestinationRole, gerr)
 		}
 		r.RoleARN = aws.ToString(got.Role.Arn)
+		if _, err := c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(n.DestinationRole), PolicyDocument: aws.String(string(trust))}); err != nil {
+			return nil, fmt.Errorf("update the trust of role %s: %w", n.DestinationRole, err)
+		}
 	default:
 		return nil, fmt.Errorf("create role %s: %w", n.DestinationRole, err)
 	}
@@ -256,7 +275,7 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 	}
 	r.DestinationARN = aws.ToString(dst.Destination.Arn)
 	access, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
-		"Effect": "Allow", "Principal": map[string]any{"AWS": senderAccount}, "Action": "logs:PutSubscriptionFilter", "Resource": r.DestinationARN,
+		"Effect": "Allow", "Principal": map[string]any{"AWS": senderAccounts}, "Action": "logs:PutSubscriptionFilter", "Resource": r.DestinationARN,
 	}}})
 	if _, err := c.Logs.PutDestinationPolicy(ctx, &cloudwatchlogs.PutDestinationPolicyInput{DestinationName: aws.String(DestinationName), AccessPolicy: aws.String(string(access))}); err != nil {
 		return nil, fmt.Errorf("put destination policy: %w", err)

@@ -30,6 +30,25 @@ type Item struct {
 	Entry quarantine.Entry
 }
 
+// Get reads the entry at key.
+func Get(ctx context.Context, client ReadAPI, bucket, key string) (Item, error) {
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)},
+		func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	if err != nil {
+		return Item{}, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	body, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil {
+		return Item{}, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	}
+	e, err := s3quarantine.Decode(body)
+	if err != nil {
+		return Item{}, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	}
+	return Item{Key: key, Entry: e}, nil
+}
+
 // List reads every entry under prefix (the quarantine's prefix, or a
 // narrower one such as "<prefix>/record/"), sorted by key.
 func List(ctx context.Context, client ReadAPI, bucket, prefix string) ([]Item, error) {
@@ -39,21 +58,11 @@ func List(ctx context.Context, client ReadAPI, bucket, prefix string) ([]Item, e
 	}
 	items := make([]Item, 0, len(keys))
 	for _, k := range keys {
-		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)},
-			func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+		it, err := Get(ctx, client, bucket, k)
 		if err != nil {
-			return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, k, err)
+			return nil, err
 		}
-		body, err := io.ReadAll(out.Body)
-		out.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, k, err)
-		}
-		e, err := s3quarantine.Decode(body)
-		if err != nil {
-			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, k, err)
-		}
-		items = append(items, Item{Key: k, Entry: e})
+		items = append(items, it)
 	}
 	return items, nil
 }

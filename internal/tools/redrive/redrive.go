@@ -51,7 +51,7 @@ const (
 )
 
 // DonePrefix is where done-markers go in the bucket: DonePrefix/<sink>/<source key>.
-const DonePrefix = "redrive/done"
+const DonePrefix = naming.RedriveDonePrefix
 
 // redrivenShardPrefix marks the shard of records rebuilt from quarantined
 // events: the S3 sink names objects by shard and sequence range, and a
@@ -96,8 +96,13 @@ type Options struct {
 	// Delete removes a source once redriven (undecodable records in the
 	// shared layout of older deployments are every sink's and are only marked).
 	Delete bool
-	// DryRun lists what would be redriven and changes nothing.
+	// DryRun lists what would be redriven and changes nothing. It needs no
+	// handler: it decodes what it reads, to tell what is still poison.
 	DryRun bool
+	// MaxDecompressed caps a record's decompressed size when a dry run
+	// decodes it, as the function's LOGFAN_MAX_DECOMPRESSED_BYTES does
+	// (subscription.DefaultMaxDecompressed if 0).
+	MaxDecompressed int64
 	// Attempts bounds invocations per source while the sink keeps failing (default 3).
 	Attempts int
 	// RetryDelay is the first pause between attempts, doubling (default 1 s).
@@ -110,8 +115,9 @@ type Options struct {
 
 // Summary counts what a redrive did.
 type Summary struct {
-	// Objects counts the sources found; Redriven those fully delivered now.
-	Objects, Redriven int
+	// Objects counts the sources found; Redriven those fully delivered now;
+	// Would those a dry run would redrive.
+	Objects, Redriven, Would int
 	// AlreadyDone counts sources marked done by an earlier run.
 	AlreadyDone int
 	// OtherFunction counts on-failure records of another sink's function.
@@ -138,6 +144,7 @@ type Redriver struct {
 	capture *capture
 	q       quarantine.Quarantine
 
+	dec  *subscription.Decoder
 	mu   sync.Mutex
 	last *consumer.Summary
 	done map[string]bool
@@ -147,7 +154,7 @@ type Redriver struct {
 // New validates o and builds the handler.
 func New(ctx context.Context, o Options) (*Redriver, error) {
 	switch {
-	case o.NewHandler == nil:
+	case o.NewHandler == nil && !o.DryRun:
 		return nil, errors.New("redrive: NewHandler is required")
 	case o.S3 == nil || o.Bucket == "":
 		return nil, errors.New("redrive: S3 and Bucket are required")
@@ -186,6 +193,10 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 	}
 	// What the handler refuses now goes where the sink's function would put it.
 	r := &Redriver{o: o, capture: &capture{}, q: s3quarantine.New(o.S3, config.Quarantine{Bucket: o.Bucket, Prefix: config.SinkQuarantinePrefix(o.QuarantinePrefix, o.Sink)})}
+	r.dec = subscription.NewDecoder(o.MaxDecompressed)
+	if o.DryRun {
+		return r, nil
+	}
 	h, err := o.NewHandler(ctx, r.capture, func(s consumer.Summary) {
 		r.mu.Lock()
 		r.last = &s
@@ -199,8 +210,10 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 }
 
 // Run redrives every selected source and returns the summary. The error
-// reports a redrive that could not run (or sources still failing), not
-// poison that stays quarantined.
+// reports a redrive that could not run, sources still failing, or sources
+// none of which could be redriven (all still poison, or without payload);
+// poison that stays quarantined beside sources that were redriven is
+// reported in the summary only.
 func (r *Redriver) Run(ctx context.Context) (Summary, error) {
 	keys, err := readback.Keys(ctx, r.o.S3, r.o.Bucket, DonePrefix+"/"+r.o.Sink+"/")
 	if err != nil {
@@ -222,13 +235,21 @@ func (r *Redriver) Run(ctx context.Context) (Summary, error) {
 		}
 	}
 	s := r.sum
-	fmt.Fprintf(r.o.Out, "redrive %s: %d objects: %d redriven, %d already done, %d of other functions, %d without payload, %d still failing, %d still poison; %d records, %d events offered, %d delivered, %d newly quarantined\n",
-		r.o.Sink, s.Objects, s.Redriven, s.AlreadyDone, s.OtherFunction, s.NoPayload, s.StillFailing, s.StillPoison, s.Records, s.Events, s.Delivered, s.Quarantined)
-	for _, f := range s.Failures {
-		fmt.Fprintf(r.o.Out, "  %s\n", f)
+	// Each source's line was printed as it was handled: the summary only counts.
+	if r.o.DryRun {
+		fmt.Fprintf(r.o.Out, "redrive %s (dry run): %d objects: %d would be redriven, %d already done, %d of other functions, %d without payload, %d still poison\n",
+			r.o.Sink, s.Objects, s.Would, s.AlreadyDone, s.OtherFunction, s.NoPayload, s.StillPoison)
+	} else {
+		fmt.Fprintf(r.o.Out, "redrive %s: %d objects: %d redriven, %d already done, %d of other functions, %d without payload, %d still failing, %d still poison; %d records, %d events offered, %d delivered, %d newly quarantined\n",
+			r.o.Sink, s.Objects, s.Redriven, s.AlreadyDone, s.OtherFunction, s.NoPayload, s.StillFailing, s.StillPoison, s.Records, s.Events, s.Delivered, s.Quarantined)
 	}
 	if s.StillFailing > 0 {
 		return s, fmt.Errorf("%d sources still failing: fix the cause and run the redrive again", s.StillFailing)
+	}
+	pending := s.Objects - s.AlreadyDone - s.OtherFunction
+	if done := s.Redriven + s.Would; pending > 0 && done == 0 {
+		return s, fmt.Errorf("none of the %d sources could be redriven (%d still poison, %d without payload): see the lines above; `logfan quarantine show KEY` shows an entry, `logfan quarantine delete KEY` drops it once it is dealt with",
+			pending, s.StillPoison, s.NoPayload)
 	}
 	return s, nil
 }
@@ -271,7 +292,12 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 		}
 		src := invocation.EventSource{StreamARN: rec.KinesisBatchInfo.StreamARN, ShardID: rec.KinesisBatchInfo.ShardID}
 		if r.o.DryRun {
-			fmt.Fprintf(r.o.Out, "%s: would redrive %d records of %s\n", prefix, len(recs), src.ShardID)
+			r.sum.Would++
+			undecodable := ""
+			if n, first := r.undecodable(recs); n > 0 {
+				undecodable = fmt.Sprintf(" (%d undecodable, which would go to the quarantine: %s)", n, first)
+			}
+			fmt.Fprintf(r.o.Out, "%s: would redrive %d records of %s%s\n", prefix, len(recs), src.ShardID, undecodable)
 			continue
 		}
 		res, err := r.deliver(ctx, src, recs)
@@ -383,7 +409,14 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 			rec = types.Record{Data: data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
 		}
 		if r.o.DryRun {
-			fmt.Fprintf(r.o.Out, "%s: would redrive a quarantined %s (%s)\n", prefix, e.Kind, e.Reason)
+			if _, err := r.dec.Decode(rec.Data); err != nil {
+				// What the handler would find again: no need to run it to know.
+				r.sum.StillPoison++
+				r.fail(prefix, "still poison, would stay in the quarantine: %v", err)
+				continue
+			}
+			r.sum.Would++
+			fmt.Fprintf(r.o.Out, "%s: would redrive a quarantined %s (quarantined because: %s)\n", prefix, e.Kind, e.Reason)
 			continue
 		}
 		now := time.Now().UTC()
@@ -400,11 +433,7 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 			// Still undecodable or still refused: it stays where it is (the
 			// handler's copy went to the capture, not to a new entry).
 			r.sum.StillPoison++
-			reason := strings.Join(res.poison, "; ")
-			for _, c := range res.captured {
-				reason += c.Reason
-			}
-			r.fail(prefix, "still poison, left in the quarantine: %s", reason)
+			r.fail(prefix, "still poison, left in the quarantine: %s", stillPoisonReason(res))
 		default:
 			fmt.Fprintf(r.o.Out, "%s: %d events redriven\n", prefix, res.delivered)
 			// A record entry of the shared layout is every sink's: only mark it.
@@ -415,6 +444,34 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stillPoisonReason says once why a quarantined item is still poison: an
+// undecodable record's reason comes back both in the summary and as the
+// handler's quarantine entry, and must not be printed twice.
+func stillPoisonReason(res result) string {
+	reasons := append([]string(nil), res.poison...)
+	for _, c := range res.captured {
+		if c.Kind == quarantine.KindRecord && len(res.poison) > 0 {
+			continue // the same record's reason, already in res.poison
+		}
+		reasons = append(reasons, c.Reason)
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// undecodable counts the records of recs the handler could not decode,
+// with the first one's reason.
+func (r *Redriver) undecodable(recs []types.Record) (n int, first string) {
+	for _, rec := range recs {
+		if _, err := r.dec.Decode(rec.Data); err != nil {
+			if n == 0 {
+				first = aws.ToString(rec.SequenceNumber) + ": " + err.Error()
+			}
+			n++
+		}
+	}
+	return n, first
 }
 
 // eventPayload rebuilds the subscription payload of one quarantined event

@@ -9,9 +9,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/logfan/logfan/internal/deployment"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
+	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/health/dynamohealth"
@@ -26,8 +30,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, reader health.Reader) error {
 	fs := flag.NewFlagSet("senders", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+"; the recipient stack's sender-health table)")
-	region := fs.String("region", "", "the table's region (default: the AWS CLI's)")
+	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+", else the stack's HealthTableName)")
 	mode := fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)")
 	accounts := fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)")
 	accountsFile := fs.String("accounts-file", getenv(config.EnvExpectedAccountsFile), "a file of further expected accounts, comma- or newline-separated (default $"+config.EnvExpectedAccountsFile+"; a sharded stack's senderShards accounts)")
@@ -38,32 +41,55 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logGroups := fs.Bool("log-groups", false, "list each sender's log groups")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	check := fs.Bool("check", false, "exit 1 when any expected sender is silent")
+	dep := deployment.AddFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan senders -table T [-accounts A,B] [-accounts-file F] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
+		fmt.Fprintln(stderr, "usage: logfan senders [-stack NAME] [-region R] [-table T] [-accounts A,B] [-accounts-file F] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
 		fmt.Fprintln(stderr, "\nOne row per expected or sending sender (account, region): its state (ok, late, silent, never seen,")
 		fmt.Fprintln(stderr, "unexpected) as the watchdog computes it, last heartbeat, last event, events and bytes today and")
-		fmt.Fprintln(stderr, "yesterday (UTC), and how many log groups sent today.")
+		fmt.Fprintln(stderr, "yesterday (UTC), and how many log groups sent today. The table and the expectations are the")
+		fmt.Fprintln(stderr, "deployed stack's (its output and its watchdog's environment) unless flags or variables say otherwise.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return usage.Wrap(err)
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *table == "" {
-		return fmt.Errorf("no table: pass -table or set %s (the recipient stack's sender-health table; the watchdog function has it in its environment)", config.EnvHealthTable)
+		return usage.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if reader == nil {
-		awsCfg, err := sdkconfig.Load(ctx, *region)
-		if err != nil {
-			return err
+		var awsCfg aws.Config
+		if *table == "" || dep.StackGiven() {
+			// The stack's table, and its watchdog's expectations for every
+			// setting neither a flag nor a variable gives.
+			d, cfg, note, err := dep.Load(ctx)
+			if err != nil {
+				return err
+			}
+			if note != "" {
+				fmt.Fprintln(stderr, "logfan senders: "+note)
+			}
+			awsCfg = cfg
+			if d != nil {
+				if err := fromStack(ctx, fs, d, getenv, table, accounts); err != nil {
+					return err
+				}
+			}
+		} else {
+			cfg, err := sdkconfig.Load(ctx, dep.Region)
+			if err != nil {
+				return err
+			}
+			awsCfg = cfg
+		}
+		if *table == "" {
+			return fmt.Errorf("no table: pass -table, set %s, or name the deployed recipient stack with -stack and -region (its HealthTableName output)", config.EnvHealthTable)
 		}
 		if *regions == "" {
 			*regions = awsCfg.Region
 		}
 		reader = dynamohealth.New(dynamodb.NewFromConfig(awsCfg), *table)
+	} else if *table == "" {
+		return fmt.Errorf("no table: pass -table, set %s, or name the deployed recipient stack with -stack and -region (its HealthTableName output)", config.EnvHealthTable)
 	}
 	settings, err := health.LoadSettings(func(k string) string {
 		return map[string]string{
@@ -88,6 +114,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return fmt.Errorf("%d silent senders: %s", rep.Silent, strings.Join(names, ", "))
 	}
+	return nil
+}
+
+// fromStack fills the settings neither a flag nor a variable gave from the
+// deployed stack: its table, and its watchdog's expectations (the accounts
+// of a sharded stack's other shards come from the watchdog's layer).
+func fromStack(ctx context.Context, fs *flag.FlagSet, d *deployment.Deployment, getenv func(string) string, table, accounts *string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["table"] && *table == "" {
+		*table = d.Output(naming.OutputHealthTable)
+	}
+	wd := d.Functions[deployment.Watchdog]
+	if wd == nil {
+		return nil
+	}
+	for name, env := range map[string]string{
+		"mode": config.EnvSenderMode, "accounts": config.EnvExpectedAccounts, "regions": config.EnvExpectedRegions,
+		"heartbeat-minutes": config.EnvHeartbeatMinutes, "silent-after-minutes": config.EnvSilentAfterMinutes, "forget-after-days": config.EnvForgetSendersAfterDays,
+	} {
+		if set[name] || getenv(env) != "" || wd.Env[env] == "" {
+			continue
+		}
+		_ = fs.Set(name, wd.Env[env]) // the watchdog's own values, which LoadSettings checks below
+	}
+	file := wd.Env[config.EnvExpectedAccountsFile]
+	if set["accounts"] || set["accounts-file"] || getenv(config.EnvExpectedAccountsFile) != "" || file == "" {
+		return nil
+	}
+	text, err := d.LayerFile(ctx, wd, file)
+	if err != nil {
+		return fmt.Errorf("the watchdog's expected accounts (%s=%s): %w; pass -accounts or -accounts-file", config.EnvExpectedAccountsFile, file, err)
+	}
+	more := strings.Join(strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' }), ",")
+	if *accounts != "" && more != "" {
+		*accounts += ","
+	}
+	*accounts += more
 	return nil
 }
 

@@ -11,8 +11,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/internal/tools/demo"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/internal/tools/senders"
@@ -126,5 +128,50 @@ func TestBytes(t *testing.T) {
 		if got := senders.Bytes(n); got != want {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestSendersFromTheStack: with the stack's name alone, `logfan senders`
+// reads the table from its output and the expectations from its watchdog's
+// environment; a flag still overrides one of them.
+func TestSendersFromTheStack(t *testing.T) {
+	emutest.Require(t, srv)
+	ctx := context.Background()
+	cfg, err := sdkconfig.Load(ctx, emulator.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const table = "senders-stack-health"
+	if err := demo.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamohealth.New(dynamodb.NewFromConfig(cfg), table).WriteSender(ctx, health.SenderUpdate{
+		Account: "111111111111", Region: emulator.Region, LastHeartbeat: time.Now().Add(-time.Minute).UnixMilli(), Heartbeats: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deployed.Register(ctx, deployed.NewClients(cfg), deployed.Stack{
+		Name: "SendersStack", Outputs: map[string]string{naming.OutputHealthTable: table},
+		Functions: []deployed.Function{{Key: "watchdog", Name: "SendersStack-WatchdogFunction", Output: naming.OutputWatchdogFunction, Env: map[string]string{
+			config.EnvHealthTable: table, config.EnvExpectedAccounts: "111111111111,444444444444", config.EnvExpectedRegions: emulator.Region,
+			config.EnvSenderMode: config.SenderModeAccounts, config.EnvHeartbeatMinutes: "5", config.EnvSilentAfterMinutes: "15", config.EnvForgetSendersAfterDays: "7",
+		}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := senders.RunEnv(ctx, args, func(string) string { return "" }, &out, &errOut, nil); err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, errOut.String())
+		}
+		return strings.Join(strings.Fields(out.String()), " ")
+	}
+	out := run("-stack", "SendersStack", "-region", emulator.Region)
+	if !strings.Contains(out, "111111111111 "+emulator.Region+" ok") || !strings.Contains(out, "444444444444 "+emulator.Region+" never seen") {
+		t.Errorf("from the stack:\n%s", out)
+	}
+	out = run("-stack", "SendersStack", "-region", emulator.Region, "-accounts", "111111111111")
+	if strings.Contains(out, "444444444444") {
+		t.Errorf("-accounts did not override the watchdog's expectations:\n%s", out)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,6 +141,69 @@ func TestRecorderOnMoto(t *testing.T) {
 	groups, err := s.LogGroupDays(ctx, health.Day(now))
 	if err != nil || len(groups) != 1 || groups[0].Events != 3 || groups[0].Bytes != 300 || groups[0].Region != "" {
 		t.Fatalf("log groups %+v, %v", groups, err)
+	}
+}
+
+// TestConcurrentInstancesOnMoto: instances (one per shard in Lambda)
+// writing the same sender and log-group items at once add up, and the
+// latest heartbeat wins. DynamoDB applies each item write atomically; moto
+// does not (without emulator.ItemLocks this test lost an update in most
+// runs, one round in 20 or so; the deterministic proof of the locks is
+// emulator's TestItemLocksMakeUpdatesAtomic), so the client goes through
+// ItemLocks, as the demo's handlers do.
+func TestConcurrentInstancesOnMoto(t *testing.T) {
+	table := fmt.Sprintf("health-concurrent-%d", time.Now().UnixNano()) // -count reuses the emulator
+	_, c := newStore(t, table)
+	cfg := c.Options()
+	cfg.HTTPClient = &http.Client{Transport: &emulator.ItemLocks{}}
+	s := dynamohealth.New(dynamodb.New(cfg), table)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	const instances, rounds = 4, 20
+	for round := range rounds {
+		acct := fmt.Sprintf("%012d", round)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range instances {
+			r := health.NewRecorder(health.RecorderOptions{HeartbeatLogGroups: []string{"/logfan/heartbeat"}, Writer: s})
+			at := now.Add(-time.Duration(i) * time.Minute) // instance 0 has the latest
+			r.Heartbeat(eventgen.Heartbeat{Owner: acct, Region: "eu-west-1", LogGroup: "/logfan/heartbeat", At: at, SystemFields: true}.Message(), now)
+			m := eventgen.New(uint64(i)).Message(eventgen.Source{Owner: acct, LogGroup: "/app"}, 1+i, at, time.Second, 0)
+			r.Traffic(m, 1+i, 100, at.UnixMilli(), now)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start // every instance flushes at once
+				if res, err := r.Flush(ctx, now); err != nil || res.Writes != 2 {
+					t.Errorf("instance %d: Flush = %+v, %v", i, res, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		senders, err := s.Senders(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups, err := s.LogGroupDays(ctx, health.Day(now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sender health.Sender
+		for _, sn := range senders {
+			if sn.Account == acct {
+				sender = sn
+			}
+		}
+		var group health.LogGroupDay
+		for _, g := range groups {
+			if g.Account == acct {
+				group = g
+			}
+		}
+		if sender.Heartbeats != instances || !sender.LastHeartbeat.Equal(now) || group.Events != 1+2+3+4 || group.Bytes != 100*instances {
+			t.Errorf("round %d: sender %+v, log group %+v: want %d heartbeats, the last at %v, 10 events, %d bytes", round, sender, group, instances, now, 100*instances)
+		}
 	}
 }
 
