@@ -15,6 +15,7 @@ import (
 	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/s3layout"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 // Context keys read by ParseSettings. cdk.json holds the defaults; any of them
@@ -586,7 +587,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 
 	s.Function.LogLevel = strings.ToUpper(p.OneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
 	s.Function.MemoryMB = p.Int(CtxFunctionMemoryMB, 1024, 128, 10240)
-	s.Function.TimeoutSeconds = p.Int(CtxFunctionTimeoutSeconds, 120, 10, 900)
+	s.Function.TimeoutSeconds = p.Int(CtxFunctionTimeoutSeconds, 120, int(config.MinFunctionTimeout/time.Second), 900)
 	s.Function.LogRetentionDays = p.Int(CtxFunctionLogRetentionDays, 30, 1, 3653)
 	if !slices.Contains(logRetention, s.Function.LogRetentionDays) {
 		p.Fail(CtxFunctionLogRetentionDays, strconv.Itoa(s.Function.LogRetentionDays), fmt.Sprintf("one of %v", logRetention))
@@ -622,6 +623,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	// packing into a synth error instead of a crash loop after deploy.
 	for _, sink := range s.EnabledSinks() {
 		env := s.functionEnv(sink, envPlaceholders)
+		env[config.EnvLambdaMemory] = strconv.Itoa(s.Function.MemoryMB) // as Lambda sets it
 		if _, err := config.Load(sink, func(k string) string { return env[k] }); err != nil {
 			p.Report(fmt.Errorf("%s function environment: %w", sink, err))
 		}
@@ -682,6 +684,13 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 		// Each function writes under a prefix of its own (see grantQuarantine).
 		config.EnvQuarantinePrefix: config.SinkQuarantinePrefix(s.Quarantine.Prefix, sink),
 		config.EnvGoMemLimit:       config.GoMemLimit(s.Function.MemoryMB),
+	}
+	if c := config.MaxDecompressedFor(s.Function.MemoryMB); c != subscription.DefaultMaxDecompressed {
+		// Below 512 MB the cap follows the memory (the function derives
+		// the same from Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE; set here
+		// too, it shows in the console). Unset at the default, so existing
+		// deployments see no change to their function.
+		env[config.EnvMaxDecompressedBytes] = strconv.FormatInt(c, 10)
 	}
 	if s.Quarantine.KMSKeyARN != "" {
 		env[config.EnvQuarantineKMSKeyID] = s.Quarantine.KMSKeyARN

@@ -340,3 +340,20 @@ func TestContextKeysAreEveryKeyRead(t *testing.T) {
 		}
 	}
 }
+
+// TestDecompressionCapInTheEnvironment: below 512 MB the functions'
+// environment carries the cap derived from their memory; at the default
+// memory it stays unset (deployed functions see no change).
+func TestDecompressionCapInTheEnvironment(t *testing.T) {
+	for mem, want := range map[float64]string{128: "16777216", 256: "33554432", 1024: ""} {
+		s, err := ParseSettings(lookup(map[string]any{CtxFunctionMemoryMB: mem}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sink := range s.EnabledSinks() {
+			if got := s.functionEnv(sink, envPlaceholders)[config.EnvMaxDecompressedBytes]; got != want {
+				t.Errorf("%v MB, %s: %s=%q, want %q", mem, sink, config.EnvMaxDecompressedBytes, got, want)
+			}
+		}
+	}
+}

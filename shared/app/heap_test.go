@@ -191,3 +191,57 @@ func fakeHandler(b *testing.B, sinkName string) *consumer.Handler {
 	}
 	return h
 }
+
+// TestPeakHeapNearTheCap holds the same budget for the worst single
+// payload: a record that inflates to just under the decompression cap the
+// smallest function (128 MB) derives from its memory, of short events (the
+// most records to build) and of long ones, through every real handler with
+// that function's GOMEMLIMIT. With the old fixed 64 MiB cap the same
+// payload peaked at 138-146 MB of heap; internal/tools/invoke measures the
+// resident set of the real bootstrap under the runtime emulator.
+func TestPeakHeapNearTheCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds payloads of 16 MiB")
+	}
+	const memoryMB, budget = 128, 96 << 20
+	limit, err := strconv.ParseInt(strings.TrimSuffix(config.GoMemLimit(memoryMB), "MiB"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{config.EnvLambdaMemory: strconv.Itoa(memoryMB)}
+	for k, v := range fakeEnv {
+		env[k] = v
+	}
+	for _, messageBytes := range []int{120, 1000} {
+		payload := benchinput.NearCapPayload(config.MaxDecompressedFor(memoryMB), messageBytes)
+		ev, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, [][]byte{payload}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
+			cfg, err := config.Load(sinkName, getenv(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum consumer.Summary
+			h, err := app.NewHandler(cfg, aws.Config{}, fakeBuilders(&fakeaws.Transport{})[sinkName],
+				app.Deps{Logger: slog.New(slog.DiscardHandler), Quarantine: &quarantine.Memory{}, OnSummary: func(s consumer.Summary) { sum = s }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := debug.SetMemoryLimit(limit << 20)
+			peak := peakHeap(func() { _, err = lambda.NewHandler(h).Invoke(context.Background(), ev) })
+			debug.SetMemoryLimit(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Events == 0 || sum.Delivered != sum.Events || len(sum.Poison) != 0 {
+				t.Fatalf("%s: %d of %d events delivered, poison %v", sinkName, sum.Delivered, sum.Events, sum.Poison)
+			}
+			t.Logf("%-8s %4d-byte events, payload near the %d-byte cap: peak heap %.1f MB with GOMEMLIMIT=%dMiB", sinkName, messageBytes, cfg.MaxDecompressed, float64(peak)/(1<<20), limit)
+			if peak > budget {
+				t.Errorf("%s %d-byte events: peak heap %.1f MB over the %d MB budget", sinkName, messageBytes, float64(peak)/(1<<20), budget>>20)
+			}
+		}
+	}
+}

@@ -46,6 +46,9 @@ type Config struct {
 	Ledger Ledger
 	// Health configures sender health: heartbeat recognition (always on) and the table.
 	Health Health
+	// HubAccount is the account whose payloads may name their events'
+	// source account (EnvHubAccount); "" trusts none.
+	HubAccount string
 }
 
 // Health configures sender health (package health).
@@ -129,7 +132,26 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 
 	c := &Config{Sink: sink}
 	var err error
-	c.MaxDecompressed = integer(EnvMaxDecompressedBytes, subscription.DefaultMaxDecompressed, 1<<20, 1<<30)
+	// The cap is derived from the function's memory unless set; set, it
+	// may not exceed what the memory holds.
+	maxCap := int64(1 << 30)
+	c.MaxDecompressed = subscription.DefaultMaxDecompressed
+	if memory := integer(EnvLambdaMemory, 0, 128, 10240); memory > 0 {
+		maxCap = MaxDecompressedFor(int(memory))
+		c.MaxDecompressed = maxCap
+	}
+	if v := strings.TrimSpace(getenv(EnvMaxDecompressedBytes)); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil || n < MinMaxDecompressed || n > 1<<30:
+			errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", EnvMaxDecompressedBytes, v, MinMaxDecompressed, 1<<30))
+		case n > maxCap:
+			errs = append(errs, fmt.Errorf("%s=%d: at most %d for a function of %s MB: a payload near the cap needs about 2.5 times it in memory; raise the function's memory or lower the cap",
+				EnvMaxDecompressedBytes, n, maxCap, strings.TrimSpace(getenv(EnvLambdaMemory))))
+		default:
+			c.MaxDecompressed = n
+		}
+	}
 	duration := func(name string, minimum time.Duration) time.Duration {
 		v := strings.TrimSpace(getenv(name))
 		if v == "" {
@@ -159,6 +181,8 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		c.Ledger.TTL = DefaultLedgerTTL
 	}
 	optional(EnvLedgerTable, c.Ledger.Table, CheckTableName)
+	c.HubAccount = str(EnvHubAccount, "")
+	optional(EnvHubAccount, c.HubAccount, CheckAccount)
 	c.Health = Health{Table: str(EnvHealthTable, "")}
 	for _, g := range strings.Split(str(EnvHeartbeatLogGroup, DefaultHeartbeatLogGroup), ",") {
 		if g = strings.TrimSpace(g); g == "" {
@@ -413,6 +437,26 @@ func stripPlaceholders(t string) string {
 func Expand(tmpl, owner, logGroup, logStream string) string {
 	return strings.NewReplacer(PlaceholderOwner, owner, PlaceholderLogGroup, strings.TrimPrefix(logGroup, "/"), PlaceholderLogStream, logStream).Replace(tmpl)
 }
+
+// EnvLambdaMemory is the function's memory size in MB, which Lambda sets
+// (and `logfan invoke` as Lambda does); Load derives the default
+// decompression cap from it.
+const EnvLambdaMemory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+
+// MaxDecompressedFor is the decompression cap (LOGFAN_MAX_DECOMPRESSED_BYTES)
+// for a function of memoryMB megabytes: an eighth of the memory, at most
+// subscription.DefaultMaxDecompressed (64 MiB, from 512 MB up). A payload
+// near the cap is held decompressed and decoded while its records are
+// built: the live heap peaks at about 2.5 times the cap plus 6 MiB
+// (measured, README "Memory and the decompression cap"), so at 128 MB a
+// 16 MiB cap peaks near 46 MiB, well under the GOMEMLIMIT of 85 MiB, where
+// the 64 MiB cap peaked at 138-146 MiB and the function ran out of memory.
+func MaxDecompressedFor(memoryMB int) int64 {
+	return max(min(int64(memoryMB)<<20/8, subscription.DefaultMaxDecompressed), MinMaxDecompressed)
+}
+
+// MinMaxDecompressed is the smallest decompression cap Load accepts.
+const MinMaxDecompressed = 1 << 20
 
 // GoMemLimit is the GOMEMLIMIT value for a function of memoryMB megabytes:
 // two thirds of it, leaving the rest to the binary, stacks, the runtime and

@@ -189,3 +189,40 @@ func TestLoadRefusesRouteTables(t *testing.T) {
 		t.Errorf("no catch-all: %v", err)
 	}
 }
+
+// TestDecompressionCapFollowsMemory: the cap is an eighth of the
+// function's memory up to 64 MiB, derived at cold start from Lambda's
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE, and a cap the memory cannot hold is
+// refused (at 128 MB the 64 MiB cap ran out of memory).
+func TestDecompressionCapFollowsMemory(t *testing.T) {
+	for mem, want := range map[int]int64{128: 16 << 20, 256: 32 << 20, 512: 64 << 20, 1024: 64 << 20, 10240: 64 << 20} {
+		if got := MaxDecompressedFor(mem); got != want {
+			t.Errorf("MaxDecompressedFor(%d) = %d, want %d", mem, got, want)
+		}
+	}
+	base := []string{EnvQuarantineBucket, "quarantine-q", EnvS3Bucket, "data-b"}
+	for _, tt := range []struct {
+		kv   []string
+		want int64
+		err  string
+	}{
+		{nil, 64 << 20, ""}, // no memory known (replay, tests): the default
+		{[]string{EnvLambdaMemory, "128"}, 16 << 20, ""},
+		{[]string{EnvLambdaMemory, "2048"}, 64 << 20, ""},
+		{[]string{EnvLambdaMemory, "128", EnvMaxDecompressedBytes, "8388608"}, 8 << 20, ""},
+		{[]string{EnvLambdaMemory, "128", EnvMaxDecompressedBytes, "67108864"}, 0, EnvMaxDecompressedBytes + "=67108864: at most 16777216 for a function of 128 MB"},
+		{[]string{EnvMaxDecompressedBytes, "100"}, 0, "want an integer from 1048576"},
+	} {
+		c, err := Load(SinkS3, env(append(append([]string{}, base...), tt.kv...)...))
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: err = %v, want %q", tt.kv, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tt.kv, err)
+		case c.MaxDecompressed != tt.want:
+			t.Errorf("%v: cap %d, want %d", tt.kv, c.MaxDecompressed, tt.want)
+		}
+	}
+}

@@ -32,6 +32,12 @@ const (
 	// a batch for as long as the stream keeps it; an entry gone before then
 	// lets a retry send again what already landed.
 	MinLedgerTTL = 24 * time.Hour
+	// MinFunctionTimeout is the shortest function timeout (the stack's
+	// functionTimeoutSeconds) and invocation deadline (replay's and
+	// redrive's -timeout): the consumer keeps 3 s before the deadline to
+	// answer and up to 1 s for quarantine writes, which leaves a shorter
+	// invocation too little time to deliver a 6 MB batch.
+	MinFunctionTimeout = 10 * time.Second
 )
 
 var (
@@ -45,6 +51,14 @@ var (
 
 // CheckRegion checks an AWS region name (awsregion.Check).
 func CheckRegion(region string) error { return awsregion.Check(region) }
+
+// CheckAccount checks a 12-digit AWS account ID.
+func CheckAccount(id string) error {
+	if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+		return errors.New("want a 12-digit AWS account ID")
+	}
+	return nil
+}
 
 // CheckPrefix checks an S3 key prefix given without leading or trailing
 // '/' (routes.CheckPrefix: the route targets' rule).

@@ -403,7 +403,7 @@ func TestSinkOutageIsReportedThroughTheRuntime(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			// GIVEN a function whose AWS endpoint is down (an --env-vars override)
 			d := deploy(t, id, "outage-"+strings.ToLower(id), 0, map[string]string{
-				"AWS_ENDPOINT_URL": dead, config.EnvDeliveryTimeout: "300ms",
+				"AWS_ENDPOINT_URL": dead, config.EnvDeliveryTimeout: "1s", // config.MinDeliveryTimeout
 			})
 			// WHEN a batch is invoked
 			res, err := d.rt.Invoke(context.Background(), events["kinesis-data.json"])

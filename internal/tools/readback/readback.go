@@ -119,10 +119,24 @@ func Decode(r io.Reader) ([]record.Event, error) {
 	}
 	var recs []record.Event
 	var p fastjson.Parser
+	var f fast
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: gather it whole.
+			long := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
 		if len(bytes.TrimSpace(line)) > 0 {
-			rec, perr := parse(&p, line)
+			rec, ok := f.parse(line)
+			var perr error
+			if !ok {
+				rec, perr = parse(&p, line)
+			}
 			if perr != nil {
 				return recs, fmt.Errorf("line %d: %w", n, perr)
 			}
@@ -135,6 +149,87 @@ func Decode(r io.Reader) ([]record.Event, error) {
 			return recs, fmt.Errorf("line %d: %w", n, err)
 		}
 	}
+}
+
+// fast decodes the common line with one fastjson parse and no
+// reflection, reusing the owner, log group and stream strings of the line
+// before (an object's lines share them). It declines (ok false) what it
+// does not handle exactly as parse does: a line with extractedFields
+// (parse keeps its text byte for byte), a field of another JSON type, a
+// missing id, timestamp or message; parse then decides, or says what is wrong.
+type fast struct {
+	p                    fastjson.Parser
+	owner, group, stream string
+}
+
+var extractedKey = []byte(`"extractedFields"`)
+
+func (f *fast) parse(line []byte) (r record.Event, ok bool) {
+	if bytes.Contains(line, extractedKey) {
+		return r, false
+	}
+	v, err := f.p.ParseBytes(line)
+	if err != nil {
+		return r, false
+	}
+	o, err := v.Object()
+	if err != nil {
+		return r, false
+	}
+	ok = true
+	var haveID, haveTS, haveMsg bool
+	str := func(v *fastjson.Value, keep *string) string {
+		b, err := v.StringBytes()
+		if err != nil {
+			ok = false
+			return ""
+		}
+		if keep != nil && string(b) == *keep {
+			return *keep
+		}
+		s := string(b)
+		if keep != nil {
+			*keep = s
+		}
+		return s
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "owner":
+			r.Owner = str(v, &f.owner)
+		case "logGroup":
+			r.LogGroup = str(v, &f.group)
+		case "logStream":
+			r.LogStream = str(v, &f.stream)
+		case "id":
+			r.ID, haveID = str(v, nil), true
+		case "message":
+			r.Message, haveMsg = str(v, nil), true
+		case "policyLevel":
+			r.PolicyLevel = str(v, nil)
+		case "timestamp":
+			if v.Type() != fastjson.TypeNumber {
+				ok = false
+				return
+			}
+			n, err := v.Int64()
+			if err != nil {
+				ok = false
+			}
+			r.Timestamp, haveTS = n, true
+		case "subscriptionFilters":
+			a, err := v.Array()
+			if err != nil {
+				ok = false
+				return
+			}
+			r.SubscriptionFilters = make([]string, len(a))
+			for i, x := range a {
+				r.SubscriptionFilters[i] = str(x, nil)
+			}
+		}
+	})
+	return r, ok && haveID && haveTS && haveMsg
 }
 
 // ParseLine decodes one NDJSON line of the record schema.
@@ -156,6 +251,8 @@ type wire struct {
 	Message             json.RawMessage   `json:"message"`
 	ExtractedFields     json.RawMessage   `json:"extractedFields"`
 	PolicyLevel         json.RawMessage   `json:"policyLevel"`
+	Region              json.RawMessage   `json:"region"`
+	HubAccount          json.RawMessage   `json:"hubAccount"`
 }
 
 func parse(p *fastjson.Parser, line []byte) (record.Event, error) {
@@ -175,6 +272,7 @@ func parse(p *fastjson.Parser, line []byte) (record.Event, error) {
 	}{
 		{&r.Owner, w.Owner, "owner"}, {&r.LogGroup, w.LogGroup, "logGroup"}, {&r.LogStream, w.LogStream, "logStream"},
 		{&r.ID, w.ID, "id"}, {&r.Message, w.Message, "message"}, {&r.PolicyLevel, w.PolicyLevel, "policyLevel"},
+		{&r.Region, w.Region, "region"}, {&r.HubAccount, w.HubAccount, "hubAccount"},
 	} {
 		if *f.dst, err = unquote(p, f.raw); err != nil {
 			return record.Event{}, fmt.Errorf("decode record: %s: %w", f.name, err)

@@ -15,10 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
+
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -180,5 +183,46 @@ func TestRecordsFromMoto(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, append(append([]record.Event{}, want...), want...)) {
 		t.Fatalf("records differ: got %d records", len(got))
+	}
+}
+
+// TestFastParseAgrees: the fast path reads every line as parse does, and
+// declines what it does not handle; lines longer than the read buffer too.
+func TestFastParseAgrees(t *testing.T) {
+	lines := []string{
+		`{"owner":"111111111111","logGroup":"/g","logStream":"s","subscriptionFilters":["logfan"],"id":"1","timestamp":5,"message":"m \"q\" \u00e9 \ud83d\ude00"}`,
+		`{"owner":"111111111111","logGroup":"/g","logStream":"s","subscriptionFilters":[],"id":"2","timestamp":-5,"message":"bad ` + "\xff" + ` utf8","policyLevel":"ACCOUNT_LEVEL_POLICY"}`,
+		`{"owner":"111111111111","logGroup":"/g","logStream":"s","subscriptionFilters":null,"id":"3","timestamp":6,"message":"null filters"}`,
+		`{"owner":"111111111111","logGroup":"/g","logStream":"s","id":"4","timestamp":7,"message":"x","extractedFields":{"@aws.region": "eu-west-1"}}`,
+		`{"owner":"111111111111","id":"5","timestamp":8,"message":"` + strings.Repeat("long ", 40000) + `"}`,
+		`{"owner":"111111111111","id":null,"timestamp":9,"message":"null id"}`,
+		`{"owner":"222222222222","logGroup":"/h","id":"6","timestamp":10,"message":"m","owner":"333333333333"}`,
+	}
+	var want []record.Event
+	var p fastjson.Parser
+	for _, l := range lines {
+		r, err := parse(&p, []byte(l))
+		if err != nil {
+			t.Fatalf("%.60s: %v", l, err)
+		}
+		want = append(want, r)
+	}
+	got, err := Decode(strings.NewReader(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		for i := range want {
+			if i >= len(got) || !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("line %d: fast %+.120v, parse %+.120v", i, got[i], want[i])
+			}
+		}
+	}
+	var f fast
+	if _, ok := f.parse([]byte(lines[3])); ok {
+		t.Error("the fast path took a line with extractedFields")
+	}
+	if _, ok := f.parse([]byte(`{"owner":"1","id":"x","message":"m"}`)); ok {
+		t.Error("the fast path took a line without timestamp")
 	}
 }

@@ -66,8 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usage.Errorf("-sink %q: want %s", *sinkName, strings.Join(sinks, ", "))
 	case *attempts < 1:
 		return usage.Errorf("-attempts %d: want at least 1", *attempts)
-	case *timeout <= 0:
-		return usage.Errorf("-timeout %v: want a positive duration", *timeout)
+	case *timeout < config.MinFunctionTimeout:
+		return usage.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
 	}
 	var sources []string
 	for _, s := range strings.Split(*from, ",") {

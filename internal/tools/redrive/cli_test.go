@@ -37,7 +37,7 @@ func TestRedriveUsageErrors(t *testing.T) {
 	// Every bad flag is a usage error (exit 2), found before any AWS call.
 	for _, args := range [][]string{
 		{}, {"-sink", "kafka"}, {"-sink", "s3", "-from", "sqs"}, {"-sink", "s3", "-from", ","},
-		{"-sink", "s3", "-attempts", "0"}, {"-sink", "s3", "-timeout", "0s"}, {"-sink", "s3", "extra"}, {"-nope"},
+		{"-sink", "s3", "-attempts", "0"}, {"-sink", "s3", "-timeout", "0s"}, {"-sink", "s3", "-timeout", "1ns"}, {"-sink", "s3", "extra"}, {"-nope"},
 	} {
 		if _, err := runCLI(args, nil); !usage.Is(err) {
 			t.Errorf("%q: %v, want a usage error", args, err)

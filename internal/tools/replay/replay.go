@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/logfan/logfan/internal/tools/anysink"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
@@ -45,6 +46,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *event == "" {
 		fs.Usage()
 		return fmt.Errorf("-event is required")
+	}
+	if *timeout < config.MinFunctionTimeout {
+		return fmt.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
 	}
 	payload, err := os.ReadFile(*event)
 	if err != nil {

@@ -81,6 +81,9 @@ func TestReplayErrors(t *testing.T) {
 	if err := Run(context.Background(), []string{"-event", "/nonexistent.json"}, &out, &errb); err == nil {
 		t.Error("replay of a missing file succeeded")
 	}
+	if err := Run(context.Background(), []string{"-event", "../../../events/kinesis-data.json", "-timeout", "1ns"}, &out, &errb); err == nil || !strings.Contains(err.Error(), "want at least 10s") {
+		t.Errorf("1 ns deadline: err = %v", err)
+	}
 	if err := Run(context.Background(), []string{"-event", "../../../events/kinesis-data.json", "-sink", "kafka"}, &out, &errb); err == nil || !strings.Contains(err.Error(), "unknown sink") {
 		t.Errorf("unknown sink: err = %v", err)
 	}
