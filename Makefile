@@ -31,8 +31,10 @@ export CDK_CLI_NOTICES := false
 
 CDK       := node_modules/.bin/cdk
 BIN       := $(CURDIR)/bin
-STATICCHECK_VERSION := v0.8.2
-ERRCHECK_VERSION    := v1.30.0
+# golangci-lint runs go vet, staticcheck, errcheck, goimports, misspell and
+# revive's exported rule, as .golangci.yml configures them.
+GOLANGCI_VERSION := v2.15.0
+GOLANGCI  := $(BIN)/golangci-lint
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 # AWS's Lambda Runtime Interface Emulator, in a project-local bin/ (gitignored):
@@ -53,15 +55,16 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: moto node_modules/.installed $(BIN)/staticcheck $(BIN)/errcheck $(BIN)/.aws-lambda-rie@$(RIE_VERSION) ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI, linters, aws-lambda-rie)
+tools: moto node_modules/.installed $(BIN)/.golangci-lint@$(GOLANGCI_VERSION) $(BIN)/.aws-lambda-rie@$(RIE_VERSION) ## check and install what builds and tests need (moto_server, cfn-lint, CDK CLI, linters, aws-lambda-rie)
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint" >&2; exit 1; }
 	@$(GO) mod download
 
-# Linters at pinned versions, in a project-local bin/ (gitignored).
-$(BIN)/staticcheck:
-	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-$(BIN)/errcheck:
-	GOBIN=$(BIN) $(GO) install github.com/kisielk/errcheck@$(ERRCHECK_VERSION)
+# The linter at a pinned version, in a project-local bin/ (gitignored); the
+# stamp names the version, so changing GOLANGCI_VERSION reinstalls.
+$(BIN)/.golangci-lint@$(GOLANGCI_VERSION):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	@rm -f $(BIN)/.golangci-lint@* && touch $@
 
 # The stamp names the version, so changing RIE_VERSION reinstalls.
 $(BIN)/.aws-lambda-rie@$(RIE_VERSION):
@@ -123,12 +126,12 @@ demo: moto ## the main job end to end on a local emulator: moto, stream, senders
 	$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
 
 .PHONY: lint
-lint: $(BIN)/staticcheck $(BIN)/errcheck ## gofmt, go vet, staticcheck, errcheck, govulncheck, and what each function links
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	# cgo for internal/devkit/athenacheck (DuckDB, tests only); the functions build without it.
-	CGO_ENABLED=1 $(GO) vet ./...
-	CGO_ENABLED=1 $(BIN)/staticcheck ./...
-	CGO_ENABLED=1 $(BIN)/errcheck -exclude .errcheck-excludes ./...
+lint: $(BIN)/.golangci-lint@$(GOLANGCI_VERSION) ## golangci-lint (gofmt, goimports, go vet, staticcheck, errcheck, misspell, doc comments), go mod tidy, govulncheck, and what each function links
+	@echo "lint: go mod tidy -diff" >&2
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
+	@echo "lint: golangci-lint run (.golangci.yml)" >&2
+	@# cgo for internal/devkit/athenacheck (DuckDB, tests only); the functions build without it.
+	@CGO_ENABLED=1 $(GOLANGCI) run ./...
 	@$(MAKE) linkcheck
 	@$(MAKE) vulncheck
 
@@ -154,6 +157,9 @@ linkcheck:
 test: tools lint build ## run every test: unit, integration on moto, DuckDB over the S3 output, fuzz (briefly), CDK assertions, cdk-nag, cfn-lint
 	# cgo for internal/devkit/athenacheck (DuckDB, test-only); the functions build without it (see build).
 	CGO_ENABLED=1 $(GO) test -count=1 -timeout 40m ./...
+	# The runtime again under the race detector (-short skips the exhaustive
+	# single-goroutine tables the run above covers).
+	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m ./shared/...
 	$(MAKE) fuzz LONGFUZZ=$(FUZZTIME)
 	$(MAKE) synth
 	$(MAKE) synth-regions

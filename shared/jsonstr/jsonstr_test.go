@@ -121,6 +121,9 @@ func TestAppendEveryPosition(t *testing.T) {
 // borrow from " - 0x01 01..." spills into the next byte); bytes one above
 // a special (!, #, ], 0x80, 0xE3) are the ones such a borrow could fool.
 func TestAppendPairs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	const n = 16
 	for _, a := range specials {
 		for _, b := range specials {
@@ -139,6 +142,9 @@ func TestAppendPairs(t *testing.T) {
 // TestAppendAllBytePairs runs every two-byte string, and each one again
 // inside a word, through both policies.
 func TestAppendAllBytePairs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	var buf [2]byte
 	for x := range 256 {
 		for y := range 256 {
@@ -155,6 +161,9 @@ func TestAppendAllBytePairs(t *testing.T) {
 // TestAppendRandom runs 20,000 pseudo-random strings, up to 100 bytes
 // drawn mostly from the specials, through both policies.
 func TestAppendRandom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
 	for range 20000 {

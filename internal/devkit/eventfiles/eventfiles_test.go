@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/logfan/logfan/shared/subscription"
 )
 

@@ -414,8 +414,10 @@ func (b *run) group(ctx context.Context, p *plan) GroupReport {
 		if b.o.PageLimit > 0 {
 			in.Limit = aws.Int32(b.o.PageLimit)
 		}
-		//lint:ignore SA1019 AWS ignores it (results always interleave, in timestamp order); moto sorts by timestamp only when it is set.
-		in.Interleaved = aws.Bool(true)
+		// Deprecated (SA1019) but set on purpose: AWS ignores it (results
+		// always interleave, in timestamp order); moto sorts by timestamp only when it is set.
+		in.Interleaved = aws.Bool(true) //nolint:staticcheck // see above
+
 		var out *cloudwatchlogs.FilterLogEventsOutput
 		_, err := b.o.Retry.Do(ctx, func(ctx context.Context) error {
 			if err := b.pace.wait(ctx); err != nil {

@@ -229,6 +229,13 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// Encrypted at rest with the AWS-managed key, as the stack's default streamEncryption.
+	if _, err := c.Kinesis.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{
+		StreamName: aws.String(n.Stream), EncryptionType: kintypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis"),
+	}); err != nil {
+		return nil, fmt.Errorf("encrypt stream %s: %w", n.Stream, err)
+	}
+
 	// Every demo sender account, as the stack's SenderAccounts parameter names them.
 	var senderAccounts, sourceARNs []string
 	for _, snd := range DemoSenders(accountOf(r.StreamARN)) {

@@ -15,11 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
-	"github.com/valyala/fastjson"
 
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/subscription"

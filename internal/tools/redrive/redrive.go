@@ -481,11 +481,8 @@ func eventPayload(line []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &subscription.Message{
-		MessageType: subscription.DataMessage, Owner: r.Owner, LogGroup: r.LogGroup, LogStream: r.LogStream,
-		SubscriptionFilters: r.SubscriptionFilters, PolicyLevel: r.PolicyLevel,
-		LogEvents: []subscription.LogEvent{{ID: r.ID, Timestamp: r.Timestamp, Message: r.Message, ExtractedFields: r.ExtractedFields}},
-	}
+	m := r.Context() // a hub's event goes back as the hub's payload, re-attributed as it was
+	m.LogEvents = []subscription.LogEvent{r.LogEvent()}
 	return subscription.Encode(m)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
 	"github.com/logfan/logfan/internal/tools/anysink"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"

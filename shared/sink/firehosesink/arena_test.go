@@ -13,6 +13,9 @@ import (
 // for every kind of generated data (so packing it never reallocates), and
 // stays within a call and a sixteenth however large the batch.
 func TestArenaSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	lim := DefaultLimits()
 	for _, kind := range []string{eventgen.KindApp, eventgen.KindCloudTrail, eventgen.KindVPCFlow, eventgen.KindRandom} {
 		for _, n := range []int{1, 30, 1000} {

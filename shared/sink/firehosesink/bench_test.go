@@ -286,6 +286,9 @@ func sinkUnits(tb testing.TB, b *sink.Batch, single bool) int {
 // inputs, the Firehose billing units (5 KB steps per record) of packed
 // records against one event per record, and checks packing saves.
 func TestBillingSavings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	type input struct {
 		name  string
 		batch *sink.Batch

@@ -226,6 +226,9 @@ func BenchmarkLogsSinkOnly(b *testing.B) {
 // same events on the wire (each exactly once), so the benchmark compares
 // equal work, and that ours keeps every request within the limits.
 func TestBenchPipelinesAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive, on one goroutine: -race finds nothing more here; the run without -short covers it")
+	}
 	ctx := context.Background()
 	for _, kind := range benchKinds {
 		const records, perRecord = 10, 300
