@@ -43,6 +43,9 @@ const (
 	FirehosePrefix = "firehose"
 	// BatchSize is the event source mappings' batch size (context batchSize).
 	BatchSize = 1000
+	// BatchWindow is the event source mappings' batching window (context
+	// batchWindowSeconds), which a soak's mappings model.
+	BatchWindow = 5 * time.Second
 	// RetryAttempts is the mappings' MaximumRetryAttempts (context retryAttempts);
 	// like the stack's mappings, the demo's bisect a batch on a function error.
 	RetryAttempts = 10
