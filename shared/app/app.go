@@ -95,7 +95,7 @@ func NewHandler(cfg *config.Config, awsCfg aws.Config, build Builder, d Deps) (*
 	}
 	o := consumer.Options{
 		Sink: s, Routes: cfg.Routes, Quarantine: q, Retry: policy, MaxDecompressed: cfg.MaxDecompressed, DeliveryTimeout: cfg.DeliveryTimeout,
-		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary, Ledger: l,
+		Logger: d.Logger, Metrics: d.Metrics, OnSummary: d.OnSummary, Ledger: l, HubAccount: cfg.HubAccount,
 	}
 	if !d.NoHealth {
 		o.Health = newHealth(hc, ddb)

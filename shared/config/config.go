@@ -46,6 +46,9 @@ type Config struct {
 	Ledger Ledger
 	// Health configures sender health: heartbeat recognition (always on) and the table.
 	Health Health
+	// HubAccount is the account whose payloads may name their events'
+	// source account (EnvHubAccount); "" trusts none.
+	HubAccount string
 }
 
 // Health configures sender health (package health).
@@ -178,6 +181,8 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		c.Ledger.TTL = DefaultLedgerTTL
 	}
 	optional(EnvLedgerTable, c.Ledger.Table, CheckTableName)
+	c.HubAccount = str(EnvHubAccount, "")
+	optional(EnvHubAccount, c.HubAccount, CheckAccount)
 	c.Health = Health{Table: str(EnvHealthTable, "")}
 	for _, g := range strings.Split(str(EnvHeartbeatLogGroup, DefaultHeartbeatLogGroup), ",") {
 		if g = strings.TrimSpace(g); g == "" {

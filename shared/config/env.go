@@ -48,6 +48,13 @@ const (
 	// Lambda's 4 KB of environment (the stack packages the file with the function).
 	EnvRoutesFile = "LOGFAN_ROUTES_FILE"
 
+	// EnvHubAccount is the recipient's own account ID: a payload whose owner
+	// it is may name its events' source account (the "@aws.account" system
+	// field of a hub's centralized log groups), which then becomes their
+	// owner (subscription.Attribute); no other payload's may. Unset, every
+	// event keeps its payload's owner. The stack sets its own account.
+	EnvHubAccount = "LOGFAN_HUB_ACCOUNT"
+
 	// EnvMaxDecompressedBytes caps a payload's decompressed size (default 64 MiB).
 	EnvMaxDecompressedBytes = "LOGFAN_MAX_DECOMPRESSED_BYTES"
 	// EnvDeliveryTimeout bounds how long a sink keeps retrying within one invocation,

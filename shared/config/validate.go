@@ -52,6 +52,14 @@ var (
 // CheckRegion checks an AWS region name (awsregion.Check).
 func CheckRegion(region string) error { return awsregion.Check(region) }
 
+// CheckAccount checks a 12-digit AWS account ID.
+func CheckAccount(id string) error {
+	if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+		return errors.New("want a 12-digit AWS account ID")
+	}
+	return nil
+}
+
 // CheckPrefix checks an S3 key prefix given without leading or trailing
 // '/' (routes.CheckPrefix: the route targets' rule).
 func CheckPrefix(prefix string) error { return routes.CheckPrefix(prefix) }

@@ -47,7 +47,10 @@ type Options struct {
 	Quarantine quarantine.Quarantine
 	// Retry is the policy for quarantine writes (the sinks get the same one).
 	Retry retry.Policy
-	// MaxDecompressed caps a payload's decompressed size (subscription.DefaultMaxDecompressed if zero).
+	// MaxDecompressed caps a payload's decompressed size
+	// (subscription.DefaultMaxDecompressed if zero), and the decompressed
+	// size of the payloads one invocation holds together: past it, the
+	// rest of the batch is left for Lambda's next invocation.
 	MaxDecompressed int64
 	// DeliveryTimeout bounds a sink's retrying; zero means until DeadlineMargin before Lambda's deadline.
 	DeliveryTimeout time.Duration
@@ -74,14 +77,20 @@ type Options struct {
 	// Health, if set, recognises heartbeat records (delivered to no sink)
 	// and records sender health (see health.go).
 	Health Health
+	// HubAccount is the recipient's own account: its payloads' events are
+	// owned by the source account their system fields name (a hub of
+	// centralized logs); no other payload's are (subscription.Attribute).
+	// "" trusts none.
+	HubAccount string
 }
 
 // Handler is a lambda.Handler: it takes the raw event JSON so that it can
 // parse Kinesis batches with a lean decoder instead of reflection.
 type Handler struct {
-	o    Options
-	dec  *subscription.Decoder
-	seen []seenRecord // this invocation's records for Health
+	o     Options
+	dec   *subscription.Decoder
+	seen  []seenRecord        // this invocation's records for Health
+	parts []subscription.Part // scratch: one record's messages per source
 	// testHook, if set, is called at each guarded stage (guard.go): tests panic in it.
 	testHook func(stage string, rec int)
 }
@@ -234,6 +243,10 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	rt := h.newRouter()
 	cutoff := len(recs) // first record index that must be retried
 	var cutErr error
+	// inflated sums the decompressed size of the data records kept;
+	// overBudget is set once they reach the invocation's share of memory.
+	var inflated int64
+	overBudget := false
 	// poison quarantines record i, which cannot be decoded or routed:
 	// retrying cannot fix it.
 	poison := func(i int, r *invocation.KinesisRecord, err error) {
@@ -246,6 +259,11 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	}
 	for i := range recs {
 		r := &recs[i]
+		if overBudget {
+			// Not decoded: the memory is spent. Lambda's next invocation
+			// starts at the cutoff and gets them.
+			continue
+		}
 		m, err := h.decode(ctx, i, r)
 		if err != nil {
 			if i <= cutoff { // past it, Lambda retries the record; it is quarantined then
@@ -257,9 +275,25 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.ControlMessages++
 			continue
 		}
+		// Events of several sources become one message each, attributed to
+		// its source where that can be trusted: from here on, a message's
+		// owner and region are its events'.
+		parts := h.attribute(m)
 		if h.o.Health != nil && h.o.Health.IsHeartbeat(m.LogGroup) {
 			sum.Heartbeats += len(m.LogEvents)
-			h.seen = append(h.seen, seenRecord{index: i, m: m, heartbeat: true})
+			for _, p := range parts {
+				h.seen = append(h.seen, seenRecord{index: i, m: p.Message, heartbeat: true})
+			}
+			continue
+		}
+		// Every decoded payload of the batch is held until delivery: their
+		// sum is bounded like one payload's, or a batch of records near the
+		// cap would need many times the memory the cap was derived from
+		// (config.MaxDecompressedFor). The first record is always taken, so
+		// every invocation makes progress.
+		if inflated += h.dec.Inflated(); inflated > h.maxDecompressed() && len(batch.Records) > 0 && i < cutoff {
+			cutoff, cutErr = i, fmt.Errorf("the batch's payloads inflate to more than %d bytes from record %s on, the share of memory one invocation holds (LOGFAN_MAX_DECOMPRESSED_BYTES): the rest is left for Lambda's next invocation", h.maxDecompressed(), r.SequenceNumber)
+			overBudget = true
 			continue
 		}
 		sum.Events += len(m.LogEvents)
@@ -270,33 +304,47 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			sum.RetryEvents += len(m.LogEvents)
 			continue
 		}
+		first := len(batch.Records)
+		var routeErr error
+		for _, p := range parts {
+			dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: p.Message, Origin: p.Events}
+			if rt != nil {
+				var deliver bool
+				if dr.Route, dr.Targets, deliver, routeErr = h.route(ctx, rt, i, r, p.Message, &sum); routeErr != nil {
+					break
+				}
+				if !deliver {
+					continue
+				}
+				batch.Routes = h.o.Routes
+			}
+			batch.Records = append(batch.Records, dr)
+			origin = append(origin, i)
+		}
+		if routeErr != nil {
+			// The record is quarantined whole, parts routed before included.
+			batch.Records, origin = batch.Records[:first], origin[:first]
+			sum.Events -= len(m.LogEvents) // they are in the quarantined record
+			poison(i, r, routeErr)
+			continue
+		}
 		if h.o.Health != nil {
-			h.seen = append(h.seen, seenRecord{index: i, m: m})
-		}
-		dr := sink.DecodedRecord{SequenceNumber: r.SequenceNumber, Message: m}
-		if rt != nil {
-			var deliver bool
-			if dr.Route, dr.Targets, deliver, err = h.route(ctx, rt, i, r, m, &sum); err != nil {
-				sum.Events -= len(m.LogEvents) // they are in the quarantined record
-				poison(i, r, err)
-				continue
+			for _, p := range parts {
+				h.seen = append(h.seen, seenRecord{index: i, m: p.Message})
 			}
-			if !deliver {
-				continue
+		}
+		for _, dr := range batch.Records[first:] {
+			pm := dr.Message
+			oc := owners[pm.Owner]
+			if oc == nil {
+				oc = &ownerCount{}
+				owners[pm.Owner] = oc
 			}
-			batch.Routes = h.o.Routes
+			for j := range pm.LogEvents {
+				oc.bytes += int64(len(pm.LogEvents[j].Message))
+			}
+			oc.events += len(pm.LogEvents)
 		}
-		batch.Records = append(batch.Records, dr)
-		origin = append(origin, i)
-		oc := owners[m.Owner]
-		if oc == nil {
-			oc = &ownerCount{}
-			owners[m.Owner] = oc
-		}
-		for j := range m.LogEvents {
-			oc.bytes += int64(len(m.LogEvents[j].Message))
-		}
-		oc.events += len(m.LogEvents)
 	}
 	for _, oc := range owners {
 		sum.Bytes += oc.bytes
@@ -376,6 +424,20 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 		h.o.OnSummary(sum)
 	}
 	return resp, sum
+}
+
+// attribute returns m as one message per source (subscription.Split),
+// each attributed to its source account where the hub's trust allows
+// (subscription.Attribute). The result is valid until the next call.
+func (h *Handler) attribute(m *subscription.Message) []subscription.Part {
+	h.parts = append(h.parts[:0], subscription.Split(m)...)
+	if len(h.parts) == 0 {
+		h.parts = append(h.parts, subscription.Part{Message: m})
+	}
+	for _, p := range h.parts {
+		subscription.Attribute(p.Message, h.o.HubAccount)
+	}
+	return h.parts
 }
 
 // checkAccounting is the last line of defence against a sink bug losing
@@ -605,4 +667,12 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 	if err != nil {
 		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
 	}
+}
+
+// maxDecompressed is the cap on a payload's and an invocation's decompressed size.
+func (h *Handler) maxDecompressed() int64 {
+	if h.o.MaxDecompressed > 0 {
+		return h.o.MaxDecompressed
+	}
+	return subscription.DefaultMaxDecompressed
 }

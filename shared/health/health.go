@@ -11,10 +11,12 @@
 // sender's state (Evaluate).
 //
 // Only what CloudWatch Logs sets is trusted: a record counts for its
-// payload's owner, and for the region CloudWatch Logs reports in each
-// event's system field "@aws.region" (emitSystemFields), else for the
-// region "" (unknown). A sender can write anything into its own log groups,
-// so an account or region written in a message is never used.
+// owner (the payload's, or for the recipient's own log groups the source
+// account their "@aws.account" system field names: subscription.Attribute),
+// and for the region CloudWatch Logs reports in the events' system field
+// "@aws.region" (emitSystemFields; subscription.Message.Region), else for
+// the region "" (unknown). A sender can write anything into its own log
+// groups, so an account or region written in a message is never used.
 package health
 
 import (

@@ -249,16 +249,16 @@ func (r *Recorder) markGroupDirty(e *groupEntry) {
 // region interns the record's region: a handful of names, compared
 // without allocating.
 func (r *Recorder) region(m *subscription.Message) string {
-	b := regionBytes(m)
-	if b == nil {
+	b := RegionOf(m)
+	if b == "" {
 		return ""
 	}
 	for _, s := range r.regions {
-		if string(b) == s {
+		if b == s {
 			return s
 		}
 	}
-	s := string(b)
+	s := strings.Clone(b) // not the payload's memory
 	if len(r.regions) < 64 {
 		r.regions = append(r.regions, s)
 	}

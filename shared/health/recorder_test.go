@@ -340,6 +340,14 @@ func TestRegionOf(t *testing.T) {
 		if c.fields != "" {
 			m.LogEvents[0].ExtractedFields = []byte(c.fields)
 		}
+		// The region is the decoder's reading of the payload's system fields.
+		data, err := subscription.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err = subscription.NewDecoder(0).Decode(data); err != nil {
+			t.Fatal(err)
+		}
 		if got := RegionOf(m); got != c.want {
 			t.Errorf("RegionOf(%s) = %q, want %q", c.fields, got, c.want)
 		}
@@ -358,6 +366,7 @@ func BenchmarkTraffic(b *testing.B) {
 	for i := range msgs {
 		msgs[i] = msg(fmt.Sprintf("%012d", i%50), fmt.Sprintf("/aws/lambda/service-%02d", i), now.UnixMilli())
 		msgs[i].LogEvents[0].ExtractedFields = []byte(`{"@aws.account":"111111111111","@aws.region":"eu-west-1"}`)
+		msgs[i].Account, msgs[i].Region = "111111111111", "eu-west-1" // as the decoder reads them
 		r.Traffic(msgs[i], 1, 1, 1, now)
 	}
 	b.ReportAllocs()

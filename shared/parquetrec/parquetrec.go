@@ -38,6 +38,8 @@ type Row struct {
 	Message             string             `parquet:"message"`
 	ExtractedFields     *map[string]string `parquet:"extractedFields,optional"`
 	PolicyLevel         string             `parquet:"policyLevel,optional"`
+	Region              string             `parquet:"region,optional"`
+	HubAccount          string             `parquet:"hubAccount,optional"`
 }
 
 // batchRows is how many rows are gathered before one Write to the Parquet
@@ -81,7 +83,7 @@ func (w *Writer) Add(m *subscription.Message, ev *subscription.LogEvent) error {
 		Owner: rec.Owner, LogGroup: rec.LogGroup, LogStream: rec.LogStream,
 		SubscriptionFilters: rec.SubscriptionFilters,
 		ID:                  rec.ID, Timestamp: rec.Timestamp, Message: rec.Message,
-		PolicyLevel: rec.PolicyLevel,
+		PolicyLevel: rec.PolicyLevel, Region: rec.Region, HubAccount: rec.HubAccount,
 	}
 	if row.SubscriptionFilters == nil {
 		row.SubscriptionFilters = []string{} // an empty list, as NDJSON writes [], not null
@@ -149,7 +151,8 @@ func (w *Writer) Close() error {
 // values, about its NDJSON line less the field names and quoting, counted
 // without encoding anything.
 func Size(m *subscription.Message, ev *subscription.LogEvent) int64 {
-	n := len(m.Owner) + len(m.LogGroup) + len(m.LogStream) + len(ev.ID) + 8 + len(ev.Message) + len(ev.ExtractedFields) + len(m.PolicyLevel)
+	n := len(m.Owner) + len(m.LogGroup) + len(m.LogStream) + len(ev.ID) + 8 + len(ev.Message) + len(ev.ExtractedFields) + len(m.PolicyLevel) +
+		len(m.Region) + len(m.HubAccount)
 	for _, f := range m.SubscriptionFilters {
 		n += len(f)
 	}

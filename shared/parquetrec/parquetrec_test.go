@@ -18,7 +18,8 @@ import (
 // parquet-go's reader: every field equals the record NDJSON readers get
 // (record.From), optional fields null where NDJSON omits them.
 func TestRoundTrip(t *testing.T) {
-	m := &subscription.Message{Owner: "111111111111", LogGroup: "/aws/lambda/a", LogStream: "s\xff", SubscriptionFilters: []string{"logfan", "f\xfe"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY"}
+	m := &subscription.Message{Owner: "111111111111", LogGroup: "/aws/lambda/a", LogStream: "s\xff", SubscriptionFilters: []string{"logfan", "f\xfe"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY",
+		Region: "eu-west-1", HubAccount: "999999999999"}
 	bare := &subscription.Message{Owner: "222222222222", LogGroup: "g", LogStream: "s"}
 	events := []subscription.LogEvent{
 		{ID: "1", Timestamp: 1767225600000, Message: "plain \"q\" \n ü \u2028"},
@@ -40,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			r := record.From(msg, ev)
 			row := Row{Owner: r.Owner, LogGroup: r.LogGroup, LogStream: r.LogStream, SubscriptionFilters: r.SubscriptionFilters,
-				ID: r.ID, Timestamp: r.Timestamp, Message: r.Message, PolicyLevel: r.PolicyLevel}
+				ID: r.ID, Timestamp: r.Timestamp, Message: r.Message, PolicyLevel: r.PolicyLevel, Region: r.Region, HubAccount: r.HubAccount}
 			if row.SubscriptionFilters == nil {
 				row.SubscriptionFilters = []string{}
 			}

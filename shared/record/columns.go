@@ -7,7 +7,8 @@ type Column struct {
 	Type string
 }
 
-// Columns are the record's fields in the order AppendJSON writes them, with
+// Columns are the record's fields in the order AppendJSON writes them (new
+// ones last, so tables over older objects read them as null), with
 // their Hive types: the schema of the S3 sink's NDJSON lines and Parquet
 // rows, and of the recipient stack's Glue table (which leaves out owner, a
 // partition key there). Tests hold Event, AppendJSON and the Parquet row
@@ -22,4 +23,6 @@ var Columns = []Column{
 	{"message", "string"},
 	{"extractedFields", "map<string,string>"},
 	{"policyLevel", "string"},
+	{"region", "string"},
+	{"hubAccount", "string"},
 }

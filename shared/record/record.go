@@ -24,11 +24,39 @@ type Event struct {
 	Message             string          `json:"message"`
 	ExtractedFields     json.RawMessage `json:"extractedFields,omitempty"`
 	PolicyLevel         string          `json:"policyLevel,omitempty"`
+	// Region is the region the event was logged in, when the payload says
+	// (subscription.Message.Region): absent, never guessed, otherwise.
+	Region string `json:"region,omitempty"`
+	// HubAccount is the account whose log group carried the event when
+	// Owner is the source account that log group's payload named
+	// (subscription.Attribute): a hub of centralized logs.
+	HubAccount string `json:"hubAccount,omitempty"`
+}
+
+// Context returns the subscription message e came in, without events:
+// encoded with e's event (subscription.Encode), decoded and attributed
+// again (subscription.Attribute with the hub's account), it gives e back.
+// The hub is then the payload's owner, and the source its account.
+func (e *Event) Context() *subscription.Message {
+	m := &subscription.Message{
+		MessageType: subscription.DataMessage, Owner: e.Owner, LogGroup: e.LogGroup, LogStream: e.LogStream,
+		SubscriptionFilters: e.SubscriptionFilters, PolicyLevel: e.PolicyLevel, Region: e.Region, HubAccount: e.HubAccount,
+	}
+	if e.HubAccount != "" {
+		m.Account = e.Owner
+	}
+	return m
+}
+
+// LogEvent returns e's log event.
+func (e *Event) LogEvent() subscription.LogEvent {
+	return subscription.LogEvent{ID: e.ID, Timestamp: e.Timestamp, Message: e.Message, ExtractedFields: e.ExtractedFields}
 }
 
 // From builds the Event of event ev of message m as a reader gets it back
 // from AppendJSON: strings with invalid UTF-8 repaired (jsonstr.Repair).
-// Valid strings are shared, not copied.
+// Valid strings are shared, not copied. m must have no EventSources
+// (subscription.Split): a record's region is its message's.
 func From(m *subscription.Message, ev *subscription.LogEvent) Event {
 	r := jsonstr.Repair
 	filters := m.SubscriptionFilters
@@ -46,6 +74,7 @@ func From(m *subscription.Message, ev *subscription.LogEvent) Event {
 		SubscriptionFilters: filters,
 		ID:                  r(ev.ID), Timestamp: ev.Timestamp, Message: r(ev.Message),
 		ExtractedFields: ev.ExtractedFields, PolicyLevel: r(m.PolicyLevel),
+		Region: m.Region, HubAccount: m.HubAccount, // validated by the decoder: ASCII
 	}
 }
 
@@ -98,6 +127,14 @@ func appendJSON(dst []byte, m *subscription.Message, ev *subscription.LogEvent, 
 	if m.PolicyLevel != "" {
 		dst = append(dst, `,"policyLevel":`...)
 		dst = jsonstr.Append(dst, m.PolicyLevel, o)
+	}
+	if m.Region != "" {
+		dst = append(dst, `,"region":`...)
+		dst = jsonstr.Append(dst, m.Region, o)
+	}
+	if m.HubAccount != "" {
+		dst = append(dst, `,"hubAccount":`...)
+		dst = jsonstr.Append(dst, m.HubAccount, o)
 	}
 	return append(dst, '}')
 }

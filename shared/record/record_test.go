@@ -37,8 +37,64 @@ func TestAppendJSONMatchesRecordSchema(t *testing.T) {
 	}
 	m.PolicyLevel = ""
 	line := string(AppendJSON(nil, m, &tests[0]))
-	if strings.Contains(line, "policyLevel") || strings.Contains(line, "extractedFields") {
+	if strings.Contains(line, "policyLevel") || strings.Contains(line, "extractedFields") || strings.Contains(line, "region") || strings.Contains(line, "hubAccount") {
 		t.Errorf("optional fields written when absent: %s", line)
+	}
+}
+
+// TestRegionAndHubAccount writes the region and the hub account when the
+// message has them, and only then: nothing is invented.
+func TestRegionAndHubAccount(t *testing.T) {
+	d := subscription.NewDecoder(0)
+	ev := `{"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.account":"111111111111","@aws.region":"eu-west-1"}}`
+	for _, tt := range []struct {
+		name, owner, event, hub string
+		want                    string
+	}{
+		{"a hub's event", "999999999999", ev, "999999999999",
+			`{"owner":"111111111111","logGroup":"/g","logStream":"s","subscriptionFilters":[],"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.account":"111111111111","@aws.region":"eu-west-1"},"region":"eu-west-1","hubAccount":"999999999999"}`},
+		{"a sender's event", "111111111111", ev, "999999999999",
+			`{"owner":"111111111111","logGroup":"/g","logStream":"s","subscriptionFilters":[],"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.account":"111111111111","@aws.region":"eu-west-1"},"region":"eu-west-1"}`},
+		{"a sender claiming another account", "222222222222", ev, "999999999999",
+			`{"owner":"222222222222","logGroup":"/g","logStream":"s","subscriptionFilters":[],"id":"1","timestamp":1,"message":"m","extractedFields":{"@aws.account":"111111111111","@aws.region":"eu-west-1"},"region":"eu-west-1"}`},
+		{"no system fields", "111111111111", `{"id":"1","timestamp":1,"message":"m"}`, "999999999999",
+			`{"owner":"111111111111","logGroup":"/g","logStream":"s","subscriptionFilters":[],"id":"1","timestamp":1,"message":"m"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			payload := `{"messageType":"DATA_MESSAGE","owner":"` + tt.owner + `","logGroup":"/g","logStream":"s","subscriptionFilters":[],"logEvents":[` + tt.event + `]}`
+			m, err := d.Decode(subscription.Compress([]byte(payload)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			subscription.Attribute(m, tt.hub)
+			line := AppendJSON(nil, m, &m.LogEvents[0])
+			if string(line) != tt.want {
+				t.Fatalf("got  %s\nwant %s", line, tt.want)
+			}
+			// The record's context encodes to a payload that decodes and
+			// attributes back to the same record (redrive, resend).
+			var e Event
+			if err := json.Unmarshal(line, &e); err != nil {
+				t.Fatal(err)
+			}
+			c := e.Context()
+			c.LogEvents = []subscription.LogEvent{e.LogEvent()}
+			data, err := subscription.Encode(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2, err := d.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m2.Owner != tt.owner {
+				t.Errorf("re-encoded payload's owner %q, want %q", m2.Owner, tt.owner)
+			}
+			subscription.Attribute(m2, tt.hub)
+			if again := AppendJSON(nil, m2, &m2.LogEvents[0]); string(again) != tt.want {
+				t.Errorf("after a round trip\n got %s\nwant %s", again, tt.want)
+			}
+		})
 	}
 }
 
@@ -199,7 +255,8 @@ func TestColumnsAreTheEvent(t *testing.T) {
 	if !reflect.DeepEqual(names, tags) {
 		t.Errorf("Columns %v, Event's JSON names %v", names, tags)
 	}
-	m := &subscription.Message{Owner: "1", LogGroup: "g", LogStream: "s", SubscriptionFilters: []string{"f"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY"}
+	m := &subscription.Message{Owner: "1", LogGroup: "g", LogStream: "s", SubscriptionFilters: []string{"f"}, PolicyLevel: "ACCOUNT_LEVEL_POLICY",
+		Region: "eu-west-1", HubAccount: "999999999999"}
 	line := AppendJSON(nil, m, &subscription.LogEvent{ID: "i", Timestamp: 1, Message: "m", ExtractedFields: json.RawMessage(`{"a":"b"}`)})
 	dec := json.NewDecoder(bytes.NewReader(line))
 	var keys []string

@@ -49,23 +49,44 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
 const prefix = "logs"
 
+// hub is the account the handler is told is its own (LOGFAN_HUB_ACCOUNT):
+// its payloads' events are owned by the source accounts they name.
+const hub = "888888888888"
+
 // partKey identifies one partition as the sink names it (values unescaped).
 type partKey struct {
 	owner, logGroup, dt string
 	hour                int
 }
 
-// sent is what went into the sink: events per partition, and every event by ID.
+// sent is what went into the sink: events per partition and per owner
+// and region, and every event by ID.
 type sent struct {
-	perPart map[partKey]int
-	byID    map[string]record.Event
-	total   int
+	perPart   map[partKey]int
+	perRegion map[[2]string]int
+	byID      map[string]record.Event
+	total     int
 }
 
-func newSent() *sent { return &sent{perPart: map[partKey]int{}, byID: map[string]record.Event{}} }
+func newSent() *sent {
+	return &sent{perPart: map[partKey]int{}, perRegion: map[[2]string]int{}, byID: map[string]record.Event{}}
+}
 
-// add counts the events of a decoded DATA_MESSAGE.
+// add counts the events of a decoded DATA_MESSAGE, split per source and
+// attributed as the handler does.
 func (s *sent) add(t *testing.T, m *subscription.Message) {
+	t.Helper()
+	parts := subscription.Split(m)
+	if parts == nil {
+		parts = []subscription.Part{{Message: m}}
+	}
+	for _, p := range parts {
+		subscription.Attribute(p.Message, hub)
+		s.addPart(t, p.Message)
+	}
+}
+
+func (s *sent) addPart(t *testing.T, m *subscription.Message) {
 	t.Helper()
 	for i := range m.LogEvents {
 		ev := &m.LogEvents[i]
@@ -75,6 +96,7 @@ func (s *sent) add(t *testing.T, m *subscription.Message) {
 			t.Fatalf("event ID %s sent twice", ev.ID)
 		}
 		s.byID[ev.ID] = record.From(m, ev)
+		s.perRegion[[2]string{m.Owner, m.Region}]++
 		s.total++
 	}
 }
@@ -129,6 +151,22 @@ func bigBatch(t *testing.T) []byte {
 		}
 		datas = append(datas, eventgen.MustPayload(m))
 	}
+	// A hub's log groups: events CloudWatch Logs centralization copied
+	// from two accounts and two regions, whose system fields name them;
+	// one record holds events of both, interleaved.
+	sources := [][2]string{{"111111111111", "eu-west-1"}, {"222222222222", "us-east-2"}}
+	for i := 0; i < 6; i++ {
+		src := eventgen.Source{Owner: hub, LogGroup: "/aws/lambda/orders", LogStream: fmt.Sprintf("hub-%d", i), Kind: eventgen.KindApp}
+		m := g.Message(src, 200, start.Add(time.Duration(i)*11*time.Minute), 3*time.Second, 0)
+		for j := range m.LogEvents {
+			sf := sources[i%2]
+			if i == 5 {
+				sf = sources[j%2]
+			}
+			m.LogEvents[j].ExtractedFields = []byte(`{"@aws.account":"` + sf[0] + `","@aws.region":"` + sf[1] + `"}`)
+		}
+		datas = append(datas, eventgen.MustPayload(m))
+	}
 	b, err := eventgen.KinesisEventJSON(eventgen.Stream{ShardID: "shardId-000000000007"}, datas)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +194,7 @@ func deliver(t *testing.T, format string) (*sent, string) {
 	}
 	c, err := config.Load(config.SinkS3, func(k string) string {
 		return map[string]string{config.EnvS3Bucket: bucket, config.EnvS3Prefix: prefix, config.EnvS3Format: format,
-			config.EnvQuarantineBucket: bucket + "-quarantine"}[k]
+			config.EnvQuarantineBucket: bucket + "-quarantine", config.EnvHubAccount: hub}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -391,6 +429,9 @@ func checkFormat(t *testing.T, format string) {
 	// AND every field reads back non-null where the record has it, equal to it
 	checkFields(t, tb, all, want)
 
+	// AND events count per owner and region as sent: a hub's sources apart
+	checkRegions(t, tb, all, want)
+
 	// AND a query the way Athena runs it with injected projection (owner
 	// and log_group by equality, filled into the template raw) reads only
 	// that log group's files, and counts its hour exactly
@@ -433,7 +474,7 @@ func logColumnBytes(t *testing.T, tb *table, total int64) {
 func checkFields(t *testing.T, tb *table, all string, want *sent) {
 	t.Helper()
 	rows, err := tb.db.Query(`SELECT owner, loggroup, logstream, subscriptionfilters, id, "timestamp", message,
-		CAST(extractedfields AS JSON)::VARCHAR, policylevel FROM ` + all)
+		CAST(extractedfields AS JSON)::VARCHAR, policylevel, region, hubaccount FROM ` + all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,8 +483,8 @@ func checkFields(t *testing.T, tb *table, all string, want *sent) {
 		var owner, group, stream, id, msg string
 		var filters []any
 		var ts int64
-		var fields, policy sql.NullString
-		if err := rows.Scan(&owner, &group, &stream, &filters, &id, &ts, &msg, &fields, &policy); err != nil {
+		var fields, policy, region, hubAccount sql.NullString
+		if err := rows.Scan(&owner, &group, &stream, &filters, &id, &ts, &msg, &fields, &policy, &region, &hubAccount); err != nil {
 			t.Fatal(err)
 		}
 		w, ok := want.byID[id]
@@ -462,6 +503,9 @@ func checkFields(t *testing.T, tb *table, all string, want *sent) {
 		if policy.Valid != (w.PolicyLevel != "") || policy.String != w.PolicyLevel {
 			t.Fatalf("event %s: policyLevel %v, sent %q", id, policy, w.PolicyLevel)
 		}
+		if region.Valid != (w.Region != "") || region.String != w.Region || hubAccount.Valid != (w.HubAccount != "") || hubAccount.String != w.HubAccount {
+			t.Fatalf("event %s: region %v hubAccount %v, sent %q %q", id, region, hubAccount, w.Region, w.HubAccount)
+		}
 		if fields.Valid != (len(w.ExtractedFields) > 0) {
 			t.Fatalf("event %s: extractedFields %v, sent %s", id, fields, w.ExtractedFields)
 		}
@@ -474,6 +518,40 @@ func checkFields(t *testing.T, tb *table, all string, want *sent) {
 	}
 	if seen != want.total {
 		t.Fatalf("compared %d events, sent %d", seen, want.total)
+	}
+}
+
+// checkRegions counts events per owner and region (null where the payload
+// named none) and compares them with what was sent.
+func checkRegions(t *testing.T, tb *table, all string, want *sent) {
+	t.Helper()
+	rows, err := tb.db.Query("SELECT owner, region, count(*) FROM " + all + " GROUP BY ALL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[[2]string]int{}
+	for rows.Next() {
+		var owner string
+		var region sql.NullString
+		var n int
+		if err := rows.Scan(&owner, &region, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[[2]string{owner, region.String}] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want.perRegion) {
+		t.Errorf("events per owner and region:\n read %v\n sent %v", got, want.perRegion)
+	}
+	for _, k := range [][2]string{{"111111111111", "eu-west-1"}, {"222222222222", "us-east-2"}} {
+		if got[k] == 0 {
+			t.Errorf("no events of %s in %s: the hub's sources are missing", k[0], k[1])
+		}
+	}
+	if got[[2]string{hub, ""}] != 0 || got[[2]string{hub, "eu-west-1"}] != 0 {
+		t.Errorf("events of the hub's sources counted for the hub: %v", got)
 	}
 }
 

@@ -26,6 +26,10 @@ type Heartbeat struct {
 	// Claim, if set, is the account the message's JSON names instead of
 	// Owner: what a sender writing its own "heartbeat" could claim.
 	Claim string
+	// Hub, if set, is the payload's owner: the heartbeat as the hub's own
+	// subscription sends it once CloudWatch Logs centralization copied it
+	// there (SystemFields then name its source, Owner and Region).
+	Hub string
 }
 
 // Message returns the subscription payload CloudWatch Logs delivers for h.
@@ -44,8 +48,12 @@ func (h Heartbeat) Message() *subscription.Message {
 	if h.SystemFields {
 		e.ExtractedFields = json.RawMessage(`{"@aws.account":"` + h.Owner + `","@aws.region":"` + h.Region + `"}`)
 	}
+	owner := h.Owner
+	if h.Hub != "" {
+		owner = h.Hub
+	}
 	return &subscription.Message{
-		MessageType: subscription.DataMessage, Owner: h.Owner, LogGroup: h.LogGroup, LogStream: "logfan-heartbeat",
+		MessageType: subscription.DataMessage, Owner: owner, LogGroup: h.LogGroup, LogStream: "logfan-heartbeat",
 		SubscriptionFilters: []string{"logfan"}, LogEvents: []subscription.LogEvent{e},
 	}
 }

@@ -76,6 +76,11 @@ type Options struct {
 	BisectOnFunctionError bool
 	// PollInterval is the pause after a GetRecords that returned nothing (default 1 s).
 	PollInterval time.Duration
+	// BatchWindow is the mapping's MaximumBatchingWindowInSeconds: with
+	// fewer than BatchSize records read and the shard caught up, the poller
+	// waits until this long after the first of them before invoking, and
+	// reads what arrived meanwhile (default 0: invoke at once).
+	BatchWindow time.Duration
 	// Timeout is the function timeout: each invocation's context deadline (default 60 s).
 	Timeout time.Duration
 	// FunctionARN and RoleARN are what the Lambda context and the event's invokeIdentityArn claim.

@@ -373,6 +373,44 @@ func TestKeepsPollingUntilWritersAreDone(t *testing.T) {
 	}
 }
 
+func TestBatchWindowGathersWhatArrives(t *testing.T) {
+	emutest.Require(t, srv)
+	// GIVEN writers putting records in five bursts within half a second,
+	// and a mapping with a batching window far longer than that
+	s := newStream(t, 2)
+	var done atomic.Bool
+	f := &fake{}
+	o := fastOptions(s)
+	o.StopWhenIdle = done.Load
+	o.BatchWindow = 3 * time.Second
+	p, err := New(s.client, lambda.NewHandler(f), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := make(chan error, 1)
+	go func() { _, err := p.Run(context.Background()); result <- err }()
+	for i := 0; i < 5; i++ {
+		s.put(t, "w", i*10, 10)
+		time.Sleep(100 * time.Millisecond)
+	}
+	done.Store(true)
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	// THEN every record is delivered once, in one invocation per shard: the
+	// window held the first burst's batch until the others had arrived
+	wantCounts(t, s, f.counts(), nil)
+	perShard := map[string]int{}
+	for _, c := range f.calls {
+		perShard[c.shard]++
+	}
+	for shard, n := range perShard {
+		if n != 1 {
+			t.Errorf("%s: %d invocations, want 1", shard, n)
+		}
+	}
+}
+
 func TestNewValidates(t *testing.T) {
 	for _, o := range []Options{{}, {StreamARN: "a", BatchSize: MaxBatchSize + 1}, {StreamARN: "a", BatchSize: -1}} {
 		if _, err := New(nil, nil, o); err == nil {

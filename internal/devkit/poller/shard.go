@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -24,6 +25,8 @@ type shardRun struct {
 	iter *string
 	buf  []types.Record // read, not yet checkpointed, in stream order
 	idle int            // consecutive empty polls that may end the shard
+	// since is when the first record of buf was read (its batching window's start).
+	since time.Time
 
 	failSeq  string // the record the last failure was reported at
 	attempts int    // how many times failSeq has failed
@@ -90,6 +93,9 @@ func (s *shardRun) read(ctx context.Context) (step, error) {
 			return stepDone, err
 		}
 		if n := len(out.Records); n > 0 {
+			if len(s.buf) == 0 {
+				s.since = time.Now()
+			}
 			s.buf = append(s.buf, out.Records...)
 			s.pos = position{typ: types.ShardIteratorTypeAfterSequenceNumber, seq: aws.ToString(out.Records[n-1].SequenceNumber)}
 		}
@@ -112,6 +118,11 @@ func (s *shardRun) read(ctx context.Context) (step, error) {
 		s.idle = 0
 		if len(out.Records) > 0 && len(s.buf) < p.o.BatchSize && behind > 0 && s.iter != nil {
 			return stepRead, nil // more is waiting: fill the batch first, as Lambda does
+		}
+		if wait := p.o.BatchWindow - time.Since(s.since); wait > 0 && len(s.buf) < p.o.BatchSize && s.iter != nil {
+			// Caught up with a partial batch: wait out the batching window
+			// (one read at its end gathers what arrived meanwhile).
+			return stepRead, retry.Sleep(ctx, wait)
 		}
 	}
 	if len(s.buf) == 0 {

@@ -25,9 +25,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	routed := fs.Bool("routes", false, "run the sinks with a built-in route table (several targets, a drop, a second S3 prefix, Firehose stream and Logs region) and reconcile each route's targets")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr")
 	faultRate := fs.Float64("faults", 0, "share (0 to 1) of the handlers' AWS requests to fail on the way to the emulator: throttling, 5xx, timeouts")
+	soak := fs.Bool("soak", false, "sample this process's memory while the consumers drain the stream, print events/s per sink and the memory curve, and fail if resident memory grows more than 10% from a quarter of the events delivered to the end (make soak)")
 	silent := fs.Bool("silent", false, "stop the last sender account halfway (its data and heartbeats): the watchdog must report it silent")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-seed N] [-faults 0.3] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-soak] [-seed N] [-faults 0.3] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
 		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
 		fmt.Fprintln(stderr, "of every event per sink, then the senders' health as the watchdog sees it. moto does not emulate")
@@ -50,7 +51,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usage.Errorf("-endpoint %q: want the emulator's URL, such as http://127.0.0.1:5000", *endpoint)
 		}
 	}
-	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Sinks: sinks.Names()}
+	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak, Sinks: sinks.Names()}
 	if err := o.Validate(); err != nil {
 		return usage.Wrap(err)
 	}
@@ -66,6 +67,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if rep.Misrouted > 0 {
 		return fmt.Errorf("%d events landed in a target their route does not name", rep.Misrouted)
+	}
+	if err := rep.SoakProblem(); err != nil {
+		return fmt.Errorf("soak: %w", err)
 	}
 	if err := rep.HealthProblem(*silent); err != nil {
 		return fmt.Errorf("sender health: %w", err)

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,6 +86,15 @@ type Options struct {
 	// Silent stops the last sender halfway (its heartbeats and its data):
 	// the watchdog must then report it silent.
 	Silent bool
+	// Soak samples the process's memory while the consumers run, every
+	// SampleEvery (default 250 ms), and measures each sink's events per
+	// second (Report.Soak).
+	Soak        bool
+	SampleEvery time.Duration
+
+	// writersDone turns true once the senders wrote everything: a
+	// mapping started before (a soak's) ends only after that.
+	writersDone *atomic.Bool
 }
 
 // Validate checks the options that a caller chooses (events, sinks, fault
@@ -182,29 +192,6 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
 		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, LogsRegion)
 
-	// Senders.
-	var sentSoFar int
-	var mu sync.Mutex
-	stopProgress := o.progress(func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return fmt.Sprintf("senders: %d/%d events written", sentSoFar, o.Events)
-	})
-	sent, err := WriteEvents(ctx, c, Plan{
-		Groups: groups, Senders: senders, Stream: o.Names.Stream, Run: rep.Run, Events: o.Events, Seed: o.Seed, StopLast: o.Silent,
-		Progress: func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() },
-	})
-	stopProgress()
-	rep.Sent = sent
-	if err != nil {
-		return rep, err
-	}
-	o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
-		sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
-	if o.Silent {
-		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
-	}
-
 	// Consumers: one event source mapping (poller) per sink, all at once.
 	targets := o.Targets
 	switch {
@@ -217,6 +204,7 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
+	o.writersDone = &atomic.Bool{}
 	runs := make([]*sinkRun, len(targets))
 	for i, t := range targets {
 		// One function writes sender health, as in the stack: the first.
@@ -235,18 +223,78 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		}
 		return "consumers: " + strings.Join(parts, " | ")
 	}
-	stopProgress = o.progress(consumers)
 	var wg sync.WaitGroup
 	errs := make([]error, len(runs))
-	for i, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.stats, errs[i] = r.poller.Run(ctx)
-		}()
+	drained := make([]time.Duration, len(runs))
+	var sampler *memSampler
+	consumersCtx, stopConsumers := context.WithCancel(ctx)
+	defer stopConsumers()
+	var stopConsumerProgress func()
+	var consumersStart time.Time
+	startConsumers := func() {
+		stopConsumerProgress = o.progress(consumers)
+		if o.Soak {
+			sampler = startSampler(o.SampleEvery, func() float64 { return deliveredShare(runs, o.Events) })
+		}
+		consumersStart = time.Now()
+		for i, r := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.stats, errs[i] = r.poller.Run(consumersCtx)
+				drained[i] = time.Since(consumersStart)
+			}()
+		}
+	}
+	// A soak runs the consumers while the senders write, as a deployment
+	// does: many invocations of warm handlers, each batch gathered over the
+	// mappings' batching window. Otherwise they start once all is written.
+	if o.Soak {
+		startConsumers()
+	}
+
+	// Senders.
+	var sentSoFar int
+	var mu sync.Mutex
+	stopProgress := o.progress(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("senders: %d/%d events written", sentSoFar, o.Events)
+	})
+	sent, err := WriteEvents(ctx, c, Plan{
+		Groups: groups, Senders: senders, Stream: o.Names.Stream, Run: rep.Run, Events: o.Events, Seed: o.Seed, StopLast: o.Silent,
+		Progress: func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() },
+	})
+	stopProgress()
+	o.writersDone.Store(true)
+	rep.Sent = sent
+	if err != nil {
+		if o.Soak {
+			stopConsumers()
+			wg.Wait()
+			stopConsumerProgress()
+		}
+		return rep, err
+	}
+	o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
+		sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
+	if o.Silent {
+		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
+	}
+	if !o.Soak {
+		startConsumers()
 	}
 	wg.Wait()
-	stopProgress()
+	if sampler != nil {
+		rep.Soak = &SoakReport{Samples: sampler.stop()}
+		for i, r := range runs {
+			r.mu.Lock()
+			rep.Soak.EventsPerSecond = append(rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: drained[i],
+				Busy: r.busy, Invocations: r.poller.Stats().Invocations})
+			r.mu.Unlock()
+		}
+	}
+	stopConsumerProgress()
 	// The ticks above are snapshots taken while the mappings ran: a sink
 	// still finishing its invocations and idle polls after the last tick
 	// would be left showing undrained shards (or none delivered). Say where
@@ -340,6 +388,9 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
+	if rep.Soak != nil {
+		rep.Soak.Write(o.Out)
+	}
 	fmt.Fprintf(o.Out, "\ndemo: %d events through %d shards in %s\n", sent.Events, rec.Shards, rep.Elapsed)
 	fmt.Fprintln(o.Out, rep.Summary())
 
@@ -380,6 +431,14 @@ func (o *Options) defaults() {
 	if o.RetryDelay <= 0 {
 		o.RetryDelay = 200 * time.Millisecond
 	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = 250 * time.Millisecond
+	}
+	if o.Soak && o.PollInterval == 100*time.Millisecond {
+		// Polling as often as Lambda does (once a second per idle shard):
+		// quicker would only load the emulator the senders write to.
+		o.PollInterval = poller.DefaultPollInterval
+	}
 }
 
 func (o *Options) printf(format string, args ...any) {
@@ -415,7 +474,8 @@ type sinkRun struct {
 
 	mu       sync.Mutex
 	sum      totals
-	parked   map[int]bool // events of records given to the on-failure destination
+	busy     time.Duration // the handlers' invocations, summed over shards
+	parked   map[int]bool  // events of records given to the on-failure destination
 	handlers []poller.Invoker
 }
 
@@ -442,6 +502,54 @@ func (r *sinkRun) shutdown(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stopWhenIdle lets a soak's mappings, started before the senders, end
+// only once everything is written; the others end when drained.
+func (o *Options) stopWhenIdle() func() bool {
+	if !o.Soak {
+		return nil
+	}
+	return o.writersDone.Load
+}
+
+// batchWindow is the soak's batching window (the stack's): the others read
+// a stream written in full, where batches are full anyway.
+func (o *Options) batchWindow() time.Duration {
+	if !o.Soak {
+		return 0
+	}
+	return BatchWindow
+}
+
+// deliveredShare is the share of the sent events the runs delivered so far, over all sinks.
+func deliveredShare(runs []*sinkRun, sent int) float64 {
+	if sent == 0 || len(runs) == 0 {
+		return 0
+	}
+	n := 0
+	for _, r := range runs {
+		r.mu.Lock()
+		n += r.sum.Delivered
+		r.mu.Unlock()
+	}
+	return float64(n) / float64(sent*len(runs))
+}
+
+// timedInvoker adds the time each invocation of h takes to r.busy.
+type timedInvoker struct {
+	h poller.Invoker
+	r *sinkRun
+}
+
+// Invoke implements poller.Invoker.
+func (t *timedInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	out, err := t.h.Invoke(ctx, payload)
+	t.r.mu.Lock()
+	t.r.busy += time.Since(start)
+	t.r.mu.Unlock()
+	return out, err
 }
 
 // totals adds up the handler's per-invocation summaries.
@@ -514,12 +622,13 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	// handler instance is never invoked concurrently.
 	newHandler := func(string) (poller.Invoker, error) {
 		h, err := t.NewHandler(ctx, deps)
-		if err == nil {
-			r.mu.Lock()
-			r.handlers = append(r.handlers, h)
-			r.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
-		return h, err
+		r.mu.Lock()
+		r.handlers = append(r.handlers, h)
+		r.mu.Unlock()
+		return &timedInvoker{h: h, r: r}, nil
 	}
 	account := accountOf(rec.StreamARN)
 	fn := o.Names.FunctionName(t.Sink)
@@ -529,6 +638,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
 		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: BatchSize, MaxRetryAttempts: RetryAttempts, BisectOnFunctionError: true,
 		Timeout: FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
+		StopWhenIdle: o.stopWhenIdle(), BatchWindow: o.batchWindow(),
 		FunctionARN: "arn:aws:lambda:" + Region + ":" + account + ":function:" + fn,
 		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
 		OnFailure: func(ctx context.Context, d poller.Discarded) error {

@@ -117,6 +117,8 @@ type Report struct {
 	Health *health.Report
 	// HeartbeatsDelivered counts heartbeat events found in any sink or target: must be 0.
 	HeartbeatsDelivered int
+	// Soak is the memory and throughput a soak run measured (Options.Soak).
+	Soak *SoakReport
 }
 
 // Lost totals the lost events over the sinks.

@@ -43,6 +43,9 @@ const (
 	FirehosePrefix = "firehose"
 	// BatchSize is the event source mappings' batch size (context batchSize).
 	BatchSize = 1000
+	// BatchWindow is the event source mappings' batching window (context
+	// batchWindowSeconds), which a soak's mappings model.
+	BatchWindow = 5 * time.Second
 	// RetryAttempts is the mappings' MaximumRetryAttempts (context retryAttempts);
 	// like the stack's mappings, the demo's bisect a batch on a function error.
 	RetryAttempts = 10
@@ -227,6 +230,13 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 			return nil, fmt.Errorf("stream %s not active after a minute (%s)", n.Stream, s.StreamStatus)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Encrypted at rest with the AWS-managed key, as the stack's default streamEncryption.
+	if _, err := c.Kinesis.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{
+		StreamName: aws.String(n.Stream), EncryptionType: kintypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis"),
+	}); err != nil {
+		return nil, fmt.Errorf("encrypt stream %s: %w", n.Stream, err)
 	}
 
 	// Every demo sender account, as the stack's SenderAccounts parameter names them.

@@ -33,7 +33,7 @@ func DecodeParquet(r io.ReaderAt, size int64) ([]record.Event, error) {
 			ev := record.Event{
 				Owner: row.Owner, LogGroup: row.LogGroup, LogStream: row.LogStream,
 				SubscriptionFilters: row.SubscriptionFilters, ID: row.ID, Timestamp: row.Timestamp,
-				Message: row.Message, PolicyLevel: row.PolicyLevel,
+				Message: row.Message, PolicyLevel: row.PolicyLevel, Region: row.Region, HubAccount: row.HubAccount,
 			}
 			if row.ExtractedFields != nil {
 				// Map keys are written sorted, so a row reads back the same every time.

@@ -251,6 +251,8 @@ type wire struct {
 	Message             json.RawMessage   `json:"message"`
 	ExtractedFields     json.RawMessage   `json:"extractedFields"`
 	PolicyLevel         json.RawMessage   `json:"policyLevel"`
+	Region              json.RawMessage   `json:"region"`
+	HubAccount          json.RawMessage   `json:"hubAccount"`
 }
 
 func parse(p *fastjson.Parser, line []byte) (record.Event, error) {
@@ -270,6 +272,7 @@ func parse(p *fastjson.Parser, line []byte) (record.Event, error) {
 	}{
 		{&r.Owner, w.Owner, "owner"}, {&r.LogGroup, w.LogGroup, "logGroup"}, {&r.LogStream, w.LogStream, "logStream"},
 		{&r.ID, w.ID, "id"}, {&r.Message, w.Message, "message"}, {&r.PolicyLevel, w.PolicyLevel, "policyLevel"},
+		{&r.Region, w.Region, "region"}, {&r.HubAccount, w.HubAccount, "hubAccount"},
 	} {
 		if *f.dst, err = unquote(p, f.raw); err != nil {
 			return record.Event{}, fmt.Errorf("decode record: %s: %w", f.name, err)

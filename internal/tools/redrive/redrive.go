@@ -274,7 +274,10 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 		}
 		rec, err := onfailure.Parse(body)
 		if err != nil {
-			return fmt.Errorf("s3://%s/%s: %w", r.o.Bucket, key, err)
+			// Not Lambda's: reported and left alone, the others still redriven.
+			r.sum.StillPoison++
+			r.fail(prefix, "not an on-failure record, left alone: %v", err)
+			continue
 		}
 		if !strings.Contains(rec.RequestContext.FunctionARN, r.o.Function) {
 			r.sum.OtherFunction++
@@ -481,11 +484,8 @@ func eventPayload(line []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &subscription.Message{
-		MessageType: subscription.DataMessage, Owner: r.Owner, LogGroup: r.LogGroup, LogStream: r.LogStream,
-		SubscriptionFilters: r.SubscriptionFilters, PolicyLevel: r.PolicyLevel,
-		LogEvents: []subscription.LogEvent{{ID: r.ID, Timestamp: r.Timestamp, Message: r.Message, ExtractedFields: r.ExtractedFields}},
-	}
+	m := r.Context() // a hub's event goes back as the hub's payload, re-attributed as it was
+	m.LogEvents = []subscription.LogEvent{r.LogEvent()}
 	return subscription.Encode(m)
 }
 

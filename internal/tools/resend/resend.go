@@ -473,7 +473,7 @@ func anyRegions(ws []window) bool {
 
 // routesTo reports whether t's route table sends records like m to t.
 func routesTo(t *Target, m *subscription.Message) bool {
-	i := t.Routes.Match(m.Owner, m.LogGroup, m.LogStream)
+	i := t.Routes.Match(routes.Record{Owner: m.Owner, Region: m.Region, LogGroup: m.LogGroup, LogStream: m.LogStream})
 	return i >= 0 && len(t.Routes.RouteTargets(i, t.Kind)) > 0
 }
 
@@ -634,20 +634,18 @@ func buildRecords(evs []record.Event, idx []int) []rec {
 		ev := &evs[i]
 		n := int64(len(ev.Message))
 		if cur == nil || !sameContext(cur.m, ev) || len(cur.m.LogEvents) >= maxRecordEvents || (cur.bytes+n > maxRecordBytes && len(cur.m.LogEvents) > 0) {
-			out = append(out, rec{m: &subscription.Message{
-				MessageType: subscription.DataMessage, Owner: ev.Owner, LogGroup: ev.LogGroup, LogStream: ev.LogStream,
-				SubscriptionFilters: ev.SubscriptionFilters, PolicyLevel: ev.PolicyLevel,
-			}})
+			out = append(out, rec{m: ev.Context()}) // a hub's events go as the hub's payload, attributed again
 			cur = &out[len(out)-1]
 		}
-		cur.m.LogEvents = append(cur.m.LogEvents, subscription.LogEvent{ID: ev.ID, Timestamp: ev.Timestamp, Message: ev.Message, ExtractedFields: ev.ExtractedFields})
+		cur.m.LogEvents = append(cur.m.LogEvents, ev.LogEvent())
 		cur.bytes += n
 	}
 	return out
 }
 
 func sameContext(m *subscription.Message, ev *record.Event) bool {
-	if m.Owner != ev.Owner || m.LogGroup != ev.LogGroup || m.LogStream != ev.LogStream || m.PolicyLevel != ev.PolicyLevel || len(m.SubscriptionFilters) != len(ev.SubscriptionFilters) {
+	if m.Owner != ev.Owner || m.LogGroup != ev.LogGroup || m.LogStream != ev.LogStream || m.PolicyLevel != ev.PolicyLevel ||
+		m.Region != ev.Region || m.HubAccount != ev.HubAccount || len(m.SubscriptionFilters) != len(ev.SubscriptionFilters) {
 		return false
 	}
 	for i, f := range m.SubscriptionFilters {

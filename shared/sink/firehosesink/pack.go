@@ -167,7 +167,7 @@ func arenaSize(b *sink.Batch, lim Limits) int {
 			continue
 		}
 		// The fields every line repeats, and the keys, quotes and digits around them.
-		per := len(m.Owner) + len(m.LogGroup) + len(m.LogStream) + len(m.PolicyLevel) + 160
+		per := len(m.Owner) + len(m.LogGroup) + len(m.LogStream) + len(m.PolicyLevel) + len(m.Region) + len(m.HubAccount) + 180
 		for _, f := range m.SubscriptionFilters {
 			per += len(f) + 3
 		}
