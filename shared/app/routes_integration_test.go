@@ -88,7 +88,7 @@ func owedPerTarget(tbl *routes.Table, kind string, all map[string]routedEvent) m
 		out[t.Name()] = map[string]bool{}
 	}
 	for id, e := range all {
-		r := tbl.Match(e.owner, e.group, e.stream)
+		r := tbl.Match(routes.Record{Owner: e.owner, LogGroup: e.group, LogStream: e.stream})
 		if r < 0 {
 			continue
 		}

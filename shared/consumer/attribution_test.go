@@ -14,6 +14,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/quarantine"
+	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -221,4 +222,41 @@ func (f *ownerFailSink) Deliver(_ context.Context, b *sink.Batch) sink.Result {
 	}
 	res.Landed = l.Units(b)
 	return res
+}
+
+// TestRoutesByRegionAndSource: routes see each part of a hub's record with
+// its source account and region, and the router's cache of the previous
+// record's route does not carry over to a part of another region.
+func TestRoutesByRegionAndSource(t *testing.T) {
+	tbl, err := routes.Parse([]byte(`[
+	  {"name": "eu", "match": {"regions": ["eu-west-1"]}, "to": [{"sink": "s3", "prefix": "eu"}]},
+	  {"name": "b", "match": {"owners": ["` + sourceB + `"]}, "to": [{"sink": "s3", "prefix": "b"}]},
+	  {"name": "rest", "to": ["s3"]}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := subscription.Source{Account: sourceA, Region: "eu-west-1"}, subscription.Source{Account: sourceB, Region: "us-east-2"}
+	aUS := subscription.Source{Account: sourceA, Region: "us-east-2"}
+	datas := [][]byte{
+		eventgen.MustPayload(hubMessage(hubAccount, "/g", a, b, a)),            // eu 2, b 1
+		eventgen.MustPayload(hubMessage(hubAccount, "/g", aUS, aUS)),           // same owner, group and stream, another region: rest 2
+		eventgen.MustPayload(hubMessage(hubAccount, "/g", a)),                  // eu 1
+		eventgen.MustPayload(hubMessage(sourceB, "/g", subscription.Source{})), // b 1, no region
+	}
+	payload, _ := kinesisJSON(t, datas)
+	f, targets := s3Fanout(t, tbl, nil)
+	var sum Summary
+	h := New(Options{Sink: f, Routes: tbl, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler), HubAccount: hubAccount, OnSummary: func(s Summary) { sum = s }})
+	if resp := invoke(t, h, payload); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("batchItemFailures %+v", resp.BatchItemFailures)
+	}
+	for name, want := range map[string]int{"s3:eu": 3, "s3:b": 2, "s3": 2} {
+		if got := eventsOf(targets[name]); got != want {
+			t.Errorf("target %s got %d events, want %d", name, got, want)
+		}
+	}
+	if sum.Events != 7 || sum.Delivered != 7 {
+		t.Errorf("summary %+v", sum)
+	}
 }

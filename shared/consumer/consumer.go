@@ -47,7 +47,10 @@ type Options struct {
 	Quarantine quarantine.Quarantine
 	// Retry is the policy for quarantine writes (the sinks get the same one).
 	Retry retry.Policy
-	// MaxDecompressed caps a payload's decompressed size (subscription.DefaultMaxDecompressed if zero).
+	// MaxDecompressed caps a payload's decompressed size
+	// (subscription.DefaultMaxDecompressed if zero), and the decompressed
+	// size of the payloads one invocation holds together: past it, the
+	// rest of the batch is left for Lambda's next invocation.
 	MaxDecompressed int64
 	// DeliveryTimeout bounds a sink's retrying; zero means until DeadlineMargin before Lambda's deadline.
 	DeliveryTimeout time.Duration
@@ -240,6 +243,10 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	rt := h.newRouter()
 	cutoff := len(recs) // first record index that must be retried
 	var cutErr error
+	// inflated sums the decompressed size of the data records kept;
+	// overBudget is set once they reach the invocation's share of memory.
+	var inflated int64
+	overBudget := false
 	// poison quarantines record i, which cannot be decoded or routed:
 	// retrying cannot fix it.
 	poison := func(i int, r *invocation.KinesisRecord, err error) {
@@ -252,6 +259,11 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 	}
 	for i := range recs {
 		r := &recs[i]
+		if overBudget {
+			// Not decoded: the memory is spent. Lambda's next invocation
+			// starts at the cutoff and gets them.
+			continue
+		}
 		m, err := h.decode(ctx, i, r)
 		if err != nil {
 			if i <= cutoff { // past it, Lambda retries the record; it is quarantined then
@@ -272,6 +284,16 @@ func (h *Handler) HandleKinesis(ctx context.Context, recs []invocation.KinesisRe
 			for _, p := range parts {
 				h.seen = append(h.seen, seenRecord{index: i, m: p.Message, heartbeat: true})
 			}
+			continue
+		}
+		// Every decoded payload of the batch is held until delivery: their
+		// sum is bounded like one payload's, or a batch of records near the
+		// cap would need many times the memory the cap was derived from
+		// (config.MaxDecompressedFor). The first record is always taken, so
+		// every invocation makes progress.
+		if inflated += h.dec.Inflated(); inflated > h.maxDecompressed() && len(batch.Records) > 0 && i < cutoff {
+			cutoff, cutErr = i, fmt.Errorf("the batch's payloads inflate to more than %d bytes from record %s on, the share of memory one invocation holds (LOGFAN_MAX_DECOMPRESSED_BYTES): the rest is left for Lambda's next invocation", h.maxDecompressed(), r.SequenceNumber)
+			overBudget = true
 			continue
 		}
 		sum.Events += len(m.LogEvents)
@@ -645,4 +667,12 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 	if err != nil {
 		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
 	}
+}
+
+// maxDecompressed is the cap on a payload's and an invocation's decompressed size.
+func (h *Handler) maxDecompressed() int64 {
+	if h.o.MaxDecompressed > 0 {
+		return h.o.MaxDecompressed
+	}
+	return subscription.DefaultMaxDecompressed
 }

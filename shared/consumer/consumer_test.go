@@ -18,6 +18,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 // fakeSink records what it is given and fails from failAt on, if set.
@@ -376,5 +377,55 @@ func TestSinkPanicRetriesTheBatch(t *testing.T) {
 				t.Fatalf("retry: batchItemFailures %+v, summary %+v", resp.BatchItemFailures, sum)
 			}
 		})
+	}
+}
+
+// TestBatchOverTheDecompressionCapIsSplit: the decoded payloads of one
+// invocation are held until delivery, so their sum is bounded by the same
+// cap as one payload's (the function's memory decides it): past it, the
+// rest of the batch is left for Lambda's next invocation, undecoded, and
+// retrying from the cutoff as Lambda does delivers every event, each once.
+func TestBatchOverTheDecompressionCapIsSplit(t *testing.T) {
+	datas := payloads(t, "DDDDD", 200)
+	dec := subscription.NewDecoder(0)
+	if _, err := dec.Decode(datas[0]); err != nil {
+		t.Fatal(err)
+	}
+	size := dec.Inflated()
+	fs := &fakeSink{failAt: -1}
+	var sum Summary
+	h := New(Options{Sink: fs, Quarantine: &quarantine.Memory{}, Logger: slog.New(slog.DiscardHandler), MaxDecompressed: size * 5 / 2, OnSummary: func(s Summary) { sum = s }})
+	_, ev := kinesisJSON(t, datas)
+	recs := ev.Records
+	var invocations []int
+	delivered := 0
+	for len(recs) > 0 && len(invocations) < 10 {
+		b, err := json.Marshal(events.KinesisEvent{Records: recs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := invoke(t, h, b)
+		invocations = append(invocations, len(fs.batches[len(fs.batches)-1].Records))
+		delivered += sum.Delivered
+		if len(resp.BatchItemFailures) == 0 {
+			break
+		}
+		// Lambda retries from the reported record.
+		from := resp.BatchItemFailures[0].ItemIdentifier
+		for i := range recs {
+			if recs[i].Kinesis.SequenceNumber == from {
+				recs = recs[i:]
+				break
+			}
+		}
+		if !strings.Contains(sum.Err, "left for Lambda's next invocation") {
+			t.Errorf("summary error %q does not say why the batch was cut", sum.Err)
+		}
+	}
+	if fmt.Sprint(invocations) != "[2 2 1]" {
+		t.Errorf("records per invocation %v, want [2 2 1] (two payloads of %d bytes within the %d-byte cap)", invocations, size, size*5/2)
+	}
+	if delivered != 5*200 {
+		t.Errorf("%d events delivered over the invocations, want %d", delivered, 5*200)
 	}
 }

@@ -14,9 +14,9 @@ type router struct {
 	events, deliveries []int
 	// The previous record's names and route: records of one log stream
 	// usually arrive together, so most records skip matching.
-	owner, group, stream string
-	last                 int
-	haveLast             bool
+	prev     routes.Record
+	last     int
+	haveLast bool
 }
 
 func (h *Handler) newRouter() *router {
@@ -32,9 +32,9 @@ func (h *Handler) newRouter() *router {
 // goes to, and whether this sink gets it at all; it counts the events
 // dropped or left to other sinks in sum.
 func (r *router) route(m *subscription.Message, sum *Summary) (route int, targets []int, deliver bool) {
-	if !r.haveLast || m.Owner != r.owner || m.LogGroup != r.group || m.LogStream != r.stream {
-		r.owner, r.group, r.stream = m.Owner, m.LogGroup, m.LogStream
-		r.last, r.haveLast = r.table.Match(m.Owner, m.LogGroup, m.LogStream), true
+	if rec := (routes.Record{Owner: m.Owner, Region: m.Region, LogGroup: m.LogGroup, LogStream: m.LogStream}); !r.haveLast || rec != r.prev {
+		r.prev = rec
+		r.last, r.haveLast = r.table.Match(rec), true
 	}
 	route, n := r.last, len(m.LogEvents)
 	slot := route

@@ -2,8 +2,9 @@
 // ordered table of routes, given as JSON, where the first route whose match
 // a record satisfies names the targets (S3 prefixes, Firehose streams,
 // CloudWatch Logs regions) its events go to. Every event of a subscription
-// record shares its owner, log group and log stream, so routing is decided
-// once per record.
+// record shares its owner, log group and log stream (and the consumer
+// splits a record whose events came from several sources, so its region
+// too), so routing is decided once per record.
 package routes
 
 import (
@@ -84,6 +85,10 @@ func (t *Target) UnmarshalJSON(data []byte) error {
 type Match struct {
 	// Owners are 12-digit AWS account IDs.
 	Owners []string `json:"owners,omitempty"`
+	// Regions are the regions the events were logged in, as their
+	// "@aws.region" system field says; a record whose payload does not say
+	// matches no region.
+	Regions []string `json:"regions,omitempty"`
 	// LogGroups are glob patterns on the sender's log group name.
 	LogGroups []string `json:"logGroups,omitempty"`
 	// LogStreams are glob patterns on the sender's log stream name.
@@ -112,7 +117,7 @@ type Table struct {
 }
 
 type compiled struct {
-	owners          []string
+	owners, regions []string
 	groups, streams []*glob
 }
 
@@ -242,15 +247,20 @@ func NewWith(rs []Route, o Options) (*Table, error) {
 				catchAll = i
 			}
 		} else {
-			if len(m.Owners)+len(m.LogGroups)+len(m.LogStreams) == 0 {
-				bad(i, "match has no owners, logGroups or logStreams (leave match out to match everything)")
+			if len(m.Owners)+len(m.Regions)+len(m.LogGroups)+len(m.LogStreams) == 0 {
+				bad(i, "match has no owners, regions, logGroups or logStreams (leave match out to match everything)")
 			}
 			for _, o := range m.Owners {
 				if !accountID.MatchString(o) {
 					bad(i, "owner %q is not a 12-digit account ID", o)
 				}
 			}
-			c.owners = m.Owners
+			for _, r := range m.Regions {
+				if err := awsregion.Check(r); err != nil {
+					bad(i, "regions: %v", err)
+				}
+			}
+			c.owners, c.regions = m.Owners, m.Regions
 			c.groups = compilePatterns(m.LogGroups, checkGroupPattern, func(p string, err error) { bad(i, "logGroups pattern %q: %v", p, err) })
 			c.streams = compilePatterns(m.LogStreams, checkStreamPattern, func(p string, err error) { bad(i, "logStreams pattern %q: %v", p, err) })
 		}
@@ -531,20 +541,31 @@ func (t *Table) RouteTargets(route int, sink string) []int {
 	return rt[route]
 }
 
-// Match returns the index of the first route matching a record of owner,
-// logGroup and logStream. A table New accepted always has one (its last
-// route matches everything); -1, no route, is left for a zero Table.
-func (t *Table) Match(owner, logGroup, logStream string) int {
+// Record is what a route matches a record by: its owner, the region its
+// events were logged in ("" when the payload does not say), its log group
+// and log stream.
+type Record struct {
+	Owner, Region, LogGroup, LogStream string
+}
+
+// Match returns the index of the first route matching a record. A table
+// New accepted always has one (its last route matches everything); -1, no
+// route, is left for a zero Table.
+func (t *Table) Match(r Record) int {
 	for i := range t.compiled {
-		if t.compiled[i].match(owner, logGroup, logStream) {
+		if t.compiled[i].match(&r) {
 			return i
 		}
 	}
 	return -1
 }
 
-func (c *compiled) match(owner, logGroup, logStream string) bool {
+func (c *compiled) match(r *Record) bool {
+	owner, logGroup, logStream := r.Owner, r.LogGroup, r.LogStream
 	if len(c.owners) > 0 && !slices.Contains(c.owners, owner) {
+		return false
+	}
+	if len(c.regions) > 0 && !slices.Contains(c.regions, r.Region) {
 		return false
 	}
 	if len(c.groups) > 0 && !anyGlob(c.groups, logGroup) {

@@ -33,7 +33,7 @@ func TestFirstMatchWins(t *testing.T) {
 		{"333333333333", "/ecs/web", "s", "rest"},
 	}
 	for _, c := range cases {
-		i := tbl.Match(c.owner, c.group, c.stream)
+		i := tbl.Match(Record{Owner: c.owner, LogGroup: c.group, LogStream: c.stream})
 		if i < 0 || tbl.Routes()[i].Name != c.route {
 			t.Errorf("%s %s: route %d, want %s", c.owner, c.group, i, c.route)
 		}
@@ -68,12 +68,12 @@ func TestStreamPatterns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"prod-1", "2024/01/01/[$LATEST]/prod", "what?"} {
-		if tbl.Match("111111111111", "/g", s) != 0 {
+		if tbl.Match(Record{Owner: "111111111111", LogGroup: "/g", LogStream: s}) != 0 {
 			t.Errorf("stream %q should match route prod", s)
 		}
 	}
 	// The catch-all takes what the patterns leave: nothing goes unmatched.
-	if tbl.Match("111111111111", "/g", "dev-1") != 1 {
+	if tbl.Match(Record{Owner: "111111111111", LogGroup: "/g", LogStream: "dev-1"}) != 1 {
 		t.Error("dev-1: want the catch-all, route 1")
 	}
 }
@@ -102,7 +102,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 			t.Errorf("%s: no error", doc)
 		}
 	}
-	if tbl, err := Parse([]byte(`[{"name":"rest","to":[]}]`)); err != nil || tbl.Match("111111111111", "/g", "s") != 0 {
+	if tbl, err := Parse([]byte(`[{"name":"rest","to":[]}]`)); err != nil || tbl.Match(Record{Owner: "111111111111", LogGroup: "/g", LogStream: "s"}) != 0 {
 		t.Errorf("a catch-all to nothing drops everything on purpose: %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func TestPatternsOfEveryNameCharacter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tbl.Match("111111111111", name, "s") != 0 || tbl.Match("111111111111", "/a/#b", "s") != 0 {
+	if tbl.Match(Record{Owner: "111111111111", LogGroup: name, LogStream: "s"}) != 0 || tbl.Match(Record{Owner: "111111111111", LogGroup: "/a/#b", LogStream: "s"}) != 0 {
 		t.Error("log group names should match")
 	}
 }
@@ -247,7 +247,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		// An accepted table ends with a catch-all: every record has a route.
-		if r := tbl.Match("111111111111", "/aws/lambda/x", "2024/01/01/[$LATEST]abc"); r < 0 || r >= len(tbl.Routes()) {
+		if r := tbl.Match(Record{Owner: "111111111111", LogGroup: "/aws/lambda/x", LogStream: "2024/01/01/[$LATEST]abc"}); r < 0 || r >= len(tbl.Routes()) {
 			t.Fatalf("route %d of %d", r, len(tbl.Routes()))
 		}
 		if last := tbl.Routes()[len(tbl.Routes())-1]; last.Match != nil {
@@ -274,13 +274,15 @@ func fiftyRoutes(tb testing.TB) *Table {
 
 func TestFiftyRoutes(t *testing.T) {
 	tbl := fiftyRoutes(t)
-	if i := tbl.Match("100000000042", "/ecs/team42/web", "s"); tbl.Routes()[i].Name != "team42" {
+	if i := tbl.Match(Record{Owner: "100000000042", LogGroup: "/ecs/team42/web", LogStream: "s"}); tbl.Routes()[i].Name != "team42" {
 		t.Errorf("route %d", i)
 	}
-	if i := tbl.Match("999999999999", "/aws/lambda/orders", "s"); tbl.Routes()[i].Name != "rest" {
+	if i := tbl.Match(Record{Owner: "999999999999", LogGroup: "/aws/lambda/orders", LogStream: "s"}); tbl.Routes()[i].Name != "rest" {
 		t.Errorf("route %d", i)
 	}
-	if n := testing.AllocsPerRun(100, func() { tbl.Match("999999999999", "/aws/lambda/orders-api", "2024/01/01/[$LATEST]0123") }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() {
+		tbl.Match(Record{Owner: "999999999999", LogGroup: "/aws/lambda/orders-api", LogStream: "2024/01/01/[$LATEST]0123"})
+	}); n != 0 {
 		t.Errorf("Match allocates %v times", n)
 	}
 }
@@ -292,7 +294,7 @@ func BenchmarkMatch(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		k := i % len(groups)
-		if tbl.Match(owners[k], groups[k], "2024/01/01/[$LATEST]0123456789abcdef") < 0 {
+		if tbl.Match(Record{Owner: owners[k], LogGroup: groups[k], LogStream: "2024/01/01/[$LATEST]0123456789abcdef"}) < 0 {
 			b.Fatal("no route")
 		}
 	}
@@ -318,6 +320,40 @@ func TestTargetsNeedARealPrefixAndRegion(t *testing.T) {
 	for _, ok := range []string{"logs", "a/b.c/d-e", "..a", "a..b", "x/(y)/z!"} {
 		if err := CheckPrefix(ok); err != nil {
 			t.Errorf("CheckPrefix(%q) = %v", ok, err)
+		}
+	}
+}
+
+// TestRegions routes by the region the events were logged in: a record
+// whose payload names no region matches no region list, and a route that
+// matches only by region is not a catch-all.
+func TestRegions(t *testing.T) {
+	tbl, err := Parse([]byte(`[
+	  {"name": "eu", "match": {"regions": ["eu-west-1", "eu-central-1"]}, "to": [{"sink": "s3", "prefix": "eu"}]},
+	  {"name": "orders-us", "match": {"owners": ["111111111111"], "regions": ["us-east-1"], "logGroups": ["/aws/lambda/orders"]}, "to": ["firehose"]},
+	  {"name": "rest", "to": ["s3"]}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		rec   Record
+		route string
+	}{
+		{Record{Owner: "111111111111", Region: "eu-west-1", LogGroup: "/aws/lambda/orders", LogStream: "s"}, "eu"},
+		{Record{Owner: "222222222222", Region: "eu-central-1", LogGroup: "/g", LogStream: "s"}, "eu"},
+		{Record{Owner: "111111111111", Region: "us-east-1", LogGroup: "/aws/lambda/orders", LogStream: "s"}, "orders-us"},
+		{Record{Owner: "111111111111", Region: "us-east-2", LogGroup: "/aws/lambda/orders", LogStream: "s"}, "rest"},
+		{Record{Owner: "111111111111", LogGroup: "/aws/lambda/orders", LogStream: "s"}, "rest"}, // region unknown
+	} {
+		if i := tbl.Match(c.rec); i < 0 || tbl.Routes()[i].Name != c.route {
+			t.Errorf("%+v: route %d, want %s", c.rec, i, c.route)
+		}
+	}
+	_, err = Parse([]byte(`[{"name": "x", "match": {"regions": ["eu-west-9", "EU"]}, "to": []}, {"name": "y", "match": {"regions": []}, "to": []}]`))
+	for _, want := range []string{`"eu-west-9"`, `"EU"`, "match has no owners, regions, logGroups or logStreams", `must end with a route without "match"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
 }

@@ -35,6 +35,7 @@ type Decoder struct {
 	src             bytes.Reader
 	buf             []byte // decompressed payload; reused, never handed out
 	p               parser
+	inflated        int64 // the last payload's decompressed size
 }
 
 // NewDecoder returns a Decoder that rejects payloads whose decompressed size
@@ -46,6 +47,10 @@ func NewDecoder(maxDecompressed int64) *Decoder {
 	return &Decoder{maxDecompressed: maxDecompressed}
 }
 
+// Inflated is the decompressed size of the payload Decode last read (0 when
+// it could not be inflated): about the memory its Message holds.
+func (d *Decoder) Inflated() int64 { return d.inflated }
+
 // Decode decodes the data of one Kinesis record (gzip-compressed JSON), or
 // the base64-decoded awslogs.data of a direct subscription event.
 //
@@ -54,6 +59,7 @@ func NewDecoder(maxDecompressed int64) *Decoder {
 func (d *Decoder) Decode(data []byte) (*Message, error) {
 	var m *Message
 	n, err := d.inflate(data)
+	d.inflated = int64(n)
 	if err == nil {
 		m, err = d.p.decode(d.buf[:n])
 	}

@@ -183,7 +183,7 @@ func (rt *routed) reconcile(ctx context.Context, c *Clients, rep *Report, owner 
 		if o == "" {
 			o = owner
 		}
-		r := rt.table.Match(o, s.Group, s.Stream)
+		r := rt.table.Match(routes.Record{Owner: o, Region: s.Region, LogGroup: s.Group, LogStream: s.Stream})
 		for k := s.First; k < s.First+s.N; k++ {
 			route[k] = r
 		}

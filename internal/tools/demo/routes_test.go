@@ -29,7 +29,7 @@ func TestDemoRoutes(t *testing.T) {
 	// What the table owes each sink, from what the senders wrote.
 	owed, dropped := map[string]int{}, 0
 	for _, s := range rep.Sent.Sources {
-		r := table.Match(s.Owner, s.Group, s.Stream)
+		r := table.Match(routes.Record{Owner: s.Owner, LogGroup: s.Group, LogStream: s.Stream})
 		if r < 0 || len(table.Routes()[r].To) == 0 {
 			dropped += s.N
 			continue

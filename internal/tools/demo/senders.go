@@ -91,9 +91,11 @@ type Sent struct {
 	Sources []Source
 }
 
-// Source is one PutLogEvents call: events First to First+N-1 went to Owner's Group/Stream.
+// Source is one PutLogEvents call: events First to First+N-1 went to
+// Owner's Group/Stream, logged in Region ("" when the payload does not say).
 type Source struct {
 	Owner, Group, Stream string
+	Region               string
 	First, N             int
 }
 

@@ -576,3 +576,14 @@ func findCheck(checks []Check, name string) *Check {
 	}
 	return nil
 }
+
+func TestEveryAlarmHasAHint(t *testing.T) {
+	// The recipient stack's alarms (cdk/recipient/monitoring.go), as CloudFormation names them.
+	for _, id := range []string{"StreamReadThroughputExceededAlarm", "StreamWriteThroughputExceededAlarm", "S3IteratorAgeAlarm", "FirehoseErrorsAlarm",
+		"LogsOnFailureDeliveryFailuresAlarm", "OnFailureRecordsAlarm", "SilentSendersAlarm"} {
+		h := hintFor("LogfanRecipient-" + id + "-1A2B3C4D5E6F")
+		if h == nil || !strings.HasSuffix(id, h.suffix) {
+			t.Errorf("%s: hint %+v", id, h)
+		}
+	}
+}

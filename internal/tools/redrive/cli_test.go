@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
@@ -184,5 +187,25 @@ func TestRedriveRoutedDeployment(t *testing.T) {
 	}
 	if len(recs) != len(e.sent) {
 		t.Errorf("%d events under routed/, want %d\n%s", len(recs), len(e.sent), out)
+	}
+}
+
+// TestRedriveSkipsAForeignObject: an object under aws/lambda/ that is not
+// an on-failure record is reported, and the batches beside it are still
+// redriven (it used to stop the whole redrive).
+func TestRedriveSkipsAForeignObject(t *testing.T) {
+	emutest.Require(t, srv)
+	e := newEnv(t, 1)
+	e.writeRecords(t, 4)
+	e.consumeBroken(t)
+	if _, err := e.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(e.quarantine), Key: aws.String(onfailure.KeyPrefix + "x/not-lambdas"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stdoutOf([]string{"-sink", "s3"}, map[string]string{config.EnvS3Bucket: e.data, config.EnvQuarantineBucket: e.quarantine})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "not-lambdas: not an on-failure record, left alone") || len(e.landed(t)) != len(e.sent) {
+		t.Errorf("%d of %d events landed:\n%s", len(e.landed(t)), len(e.sent), out)
 	}
 }

@@ -274,7 +274,10 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 		}
 		rec, err := onfailure.Parse(body)
 		if err != nil {
-			return fmt.Errorf("s3://%s/%s: %w", r.o.Bucket, key, err)
+			// Not Lambda's: reported and left alone, the others still redriven.
+			r.sum.StillPoison++
+			r.fail(prefix, "not an on-failure record, left alone: %v", err)
+			continue
 		}
 		if !strings.Contains(rec.RequestContext.FunctionARN, r.o.Function) {
 			r.sum.OtherFunction++

@@ -473,7 +473,7 @@ func anyRegions(ws []window) bool {
 
 // routesTo reports whether t's route table sends records like m to t.
 func routesTo(t *Target, m *subscription.Message) bool {
-	i := t.Routes.Match(m.Owner, m.LogGroup, m.LogStream)
+	i := t.Routes.Match(routes.Record{Owner: m.Owner, Region: m.Region, LogGroup: m.LogGroup, LogStream: m.LogStream})
 	return i >= 0 && len(t.Routes.RouteTargets(i, t.Kind)) > 0
 }
 

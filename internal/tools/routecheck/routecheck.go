@@ -37,6 +37,7 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	strict := fs.Bool("strict", false, "also fail when a route (other than the last, the catch-all) matches none of the events")
+	hub := fs.String("hub-account", os.Getenv(config.EnvHubAccount), "the recipient's own account (the stack's; default $"+config.EnvHubAccount+"): its payloads' events are routed by the source account they name, as the functions do")
 	var d routes.Defaults
 	fs.StringVar(&d.S3Prefix, "s3-prefix", config.DefaultS3Prefix, "the S3 sink's default prefix (the stack's s3Prefix), which plain \"s3\" resolves to")
 	fs.StringVar(&d.FirehoseStream, "firehose-stream", "", "the Firehose sink's default stream name, which plain \"firehose\" resolves to (unset: not compared)")
@@ -67,8 +68,14 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *routesFile, err)
 	}
+	if *hub != "" {
+		if err := config.CheckAccount(*hub); err != nil {
+			return fmt.Errorf("-hub-account %q: %w", *hub, err)
+		}
+	}
 	out := bufio.NewWriter(stdout)
 	c := NewCounts(table)
+	c.hub = *hub
 	for _, file := range events {
 		if err := c.check(out, stderr, file); err != nil {
 			return err
@@ -128,11 +135,20 @@ func (c *Counts) check(out *bufio.Writer, stderr io.Writer, file string) error {
 			c.ControlMessages++
 			continue
 		}
-		route := c.Add(m.Owner, m.LogGroup, m.LogStream, len(m.LogEvents))
-		for j := range m.LogEvents {
-			line = c.appendLine(line[:0], m, &m.LogEvents[j], route)
-			if _, err := out.Write(line); err != nil {
-				return err
+		// Split and attributed as the handler does.
+		parts := subscription.Split(m)
+		if parts == nil {
+			parts = []subscription.Part{{Message: m}}
+		}
+		for _, p := range parts {
+			pm := p.Message
+			subscription.Attribute(pm, c.hub)
+			route := c.Add(routes.Record{Owner: pm.Owner, Region: pm.Region, LogGroup: pm.LogGroup, LogStream: pm.LogStream}, len(pm.LogEvents))
+			for j := range pm.LogEvents {
+				line = c.appendLine(line[:0], pm, &pm.LogEvents[j], route)
+				if _, err := out.Write(line); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -148,6 +164,10 @@ func (c *Counts) appendLine(dst []byte, m *subscription.Message, ev *subscriptio
 	str(m.LogGroup)
 	dst = append(dst, `,"logStream":`...)
 	str(m.LogStream)
+	if m.Region != "" {
+		dst = append(dst, `,"region":`...)
+		str(m.Region)
+	}
 	dst = append(dst, `,"id":`...)
 	str(ev.ID)
 	dst = append(dst, `,"route":`...)
@@ -167,6 +187,7 @@ func (c *Counts) appendLine(dst []byte, m *subscription.Message, ev *subscriptio
 // Counts tallies log events per route of a table, and what each target is owed.
 type Counts struct {
 	table *routes.Table
+	hub   string // the account whose payloads name their events' source (subscription.Attribute)
 	// Events counts events per route; the last slot counts the unmatched.
 	Events []int
 	// Poison and ControlMessages count records that carry no routable events.
@@ -178,9 +199,9 @@ func NewCounts(table *routes.Table) *Counts {
 	return &Counts{table: table, Events: make([]int, len(table.Routes())+1)}
 }
 
-// Add counts n events of one log stream and returns the route they match (-1: none).
-func (c *Counts) Add(owner, logGroup, logStream string, n int) int {
-	r := c.table.Match(owner, logGroup, logStream)
+// Add counts n events of one record and returns the route they match (-1: none).
+func (c *Counts) Add(rec routes.Record, n int) int {
+	r := c.table.Match(rec)
 	c.Events[c.slot(r)] += n
 	return r
 }

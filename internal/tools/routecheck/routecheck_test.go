@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/routes"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 const table = `[
@@ -67,8 +71,8 @@ func TestRoutesOverSampleEvents(t *testing.T) {
 	perRoute := map[string]int{}
 	for _, l := range lines {
 		var ev struct {
-			Owner, LogGroup, LogStream, ID, Route string
-			Targets                               []string
+			Owner, LogGroup, LogStream, Region, ID, Route string
+			Targets                                       []string
 		}
 		dec := json.NewDecoder(strings.NewReader(l))
 		dec.DisallowUnknownFields()
@@ -226,5 +230,60 @@ func TestRoutesErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestHubAccount routes a hub's events by the source account and region
+// their system fields name, as the functions do with LOGFAN_HUB_ACCOUNT,
+// and a sender's by its own account whatever it names.
+func TestHubAccount(t *testing.T) {
+	const hub = "999999999999"
+	tbl := writeFile(t, "routes.json", `[
+	  {"name": "eu", "match": {"regions": ["eu-west-1"]}, "to": ["s3"]},
+	  {"name": "b", "match": {"owners": ["222222222222"]}, "to": ["s3"]},
+	  {"name": "rest", "to": []}
+	]`)
+	msg := func(owner string, sources ...[2]string) *subscription.Message {
+		m := &subscription.Message{MessageType: subscription.DataMessage, Owner: owner, LogGroup: "/g", LogStream: "s", SubscriptionFilters: []string{"f"}}
+		for i, s := range sources {
+			m.LogEvents = append(m.LogEvents, subscription.LogEvent{ID: fmt.Sprint(owner, i), Timestamp: 1, Message: "m",
+				ExtractedFields: json.RawMessage(`{"@aws.account":"` + s[0] + `","@aws.region":"` + s[1] + `"}`)})
+		}
+		return m
+	}
+	ev, err := eventgen.KinesisEventJSON(eventgen.Stream{}, [][]byte{
+		eventgen.MustPayload(msg(hub, [2]string{"111111111111", "eu-west-1"}, [2]string{"222222222222", "us-east-2"})),
+		eventgen.MustPayload(msg("333333333333", [2]string{"222222222222", "us-east-2"})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := writeFile(t, "event.json", string(ev))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-hub-account", hub}, "111111111111/eu-west-1/eu 222222222222/us-east-2/b 333333333333/us-east-2/rest"},
+		{nil, hub + "/eu-west-1/eu " + hub + "/us-east-2/rest 333333333333/us-east-2/rest"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if err := Run(context.Background(), append([]string{"-routes", tbl, "-event", events}, c.args...), &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			var e struct{ Owner, Region, Route string }
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, e.Owner+"/"+e.Region+"/"+e.Route)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%v: got %v, want %s", c.args, got, c.want)
+		}
+	}
+	var stderr bytes.Buffer
+	if err := Run(context.Background(), []string{"-routes", tbl, "-event", events, "-hub-account", "12"}, io.Discard, &stderr); err == nil {
+		t.Error("a bad -hub-account was accepted")
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/health/dynamohealth"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 var srv *emulator.Server
@@ -126,7 +127,17 @@ func TestRecorderOnMoto(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	r := health.NewRecorder(health.RecorderOptions{HeartbeatLogGroups: []string{"/logfan/heartbeat"}, Writer: s})
 	hb := eventgen.Heartbeat{Owner: "111111111111", Region: "eu-west-1", LogGroup: "/logfan/heartbeat", At: now.Add(-time.Minute), SystemFields: true}
-	r.Heartbeat(hb.Message(), now)
+	// Through the decoder, as the consumer gets it: the decoder reads the
+	// region from the events' system fields (subscription.Message.Region).
+	payload, err := subscription.Encode(hb.Message())
+	if err != nil {
+		t.Fatal(err)
+	}
+	beat, err := subscription.NewDecoder(0).Decode(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Heartbeat(beat, now)
 	g := eventgen.New(1)
 	m := g.Message(eventgen.Source{Owner: "111111111111", LogGroup: "/app"}, 3, now.Add(-time.Minute), time.Second, 0)
 	r.Traffic(m, 3, 300, now.Add(-58*time.Second).UnixMilli(), now)
