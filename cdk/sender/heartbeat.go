@@ -9,9 +9,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// SystemFields are the fields CloudWatch Logs adds to each event of the
-// heartbeat group's subscription: the recipient counts a heartbeat for the
-// region only when CloudWatch Logs, not the message, says which region it is.
+// SystemFields are the fields CloudWatch Logs adds to each event of every
+// subscription filter the stack creates (emitSystemFields): the recipient
+// attributes an event, and counts a heartbeat, for a region only when
+// CloudWatch Logs, not the message, says which region it is.
 var SystemFields = []string{"@aws.account", "@aws.region"}
 
 // heartbeat is what the heartbeat resources give the rest of the stack.

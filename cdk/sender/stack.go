@@ -94,6 +94,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 					DestinationArn: jsii.String(d.ARN),
 					RoleArn:        roleARN,
 					Distribution:   jsii.String(s.Distribution),
+					// The recipient learns each event's account and region
+					// from CloudWatch Logs, not from what the sender writes.
+					EmitSystemFields: jsii.Strings(SystemFields...),
 				})
 				if rolePolicy != nil {
 					// CloudWatch Logs tests the role when the filter is
@@ -125,6 +128,11 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 			Description: jsii.String("Log groups subscribed to the logfan destination"),
 		})
 	case ModeAccountPolicy:
+		// A subscription filter policy document takes DestinationArn,
+		// RoleArn, FilterPattern and Distribution only (PutAccountPolicy's
+		// API reference; AWS::Logs::AccountPolicy passes the document on):
+		// no system fields, so these events reach the recipient without a
+		// region (README, "Where each event came from").
 		doc := map[string]any{"DestinationArn": dest.ARN, "FilterPattern": s.FilterPattern, "Distribution": s.Distribution}
 		if roleARN != nil {
 			doc["RoleArn"] = roleARN

@@ -105,14 +105,21 @@ func (s *synthesized) cfnLint(t *testing.T) {
 func TestLogGroupsMode(t *testing.T) {
 	// GIVEN three log groups and one destination (account-list mode)
 	s := synth(t, map[string]any{CtxDestinationARN: destEU, CtxLogGroups: "/aws/lambda/orders,/app/api,/vpc/flow"})
-	// THEN each group gets one filter of every event to the destination, without a role
+	// THEN each group gets one filter of every event to the destination, without a role,
+	// emitting the system fields that name each event's account and region
 	// (and the heartbeat group one of its own)
 	s.template.ResourceCountIs(jsii.String("AWS::Logs::SubscriptionFilter"), jsii.Number(3+1))
 	for _, g := range []string{"/aws/lambda/orders", "/app/api", "/vpc/flow"} {
 		s.template.HasResourceProperties(jsii.String("AWS::Logs::SubscriptionFilter"), map[string]any{
 			"LogGroupName": g, "FilterName": "logfan", "FilterPattern": "", "DestinationArn": destEU,
 			"Distribution": "ByLogStream", "RoleArn": assertions.Match_Absent(),
+			"EmitSystemFields": []any{"@aws.account", "@aws.region"},
 		})
+	}
+	for id, f := range s.resources("AWS::Logs::SubscriptionFilter") {
+		if got := mustJSON(f["Properties"].(map[string]any)["EmitSystemFields"]); got != `["@aws.account","@aws.region"]` {
+			t.Errorf("filter %s emits %s", id, got)
+		}
 	}
 	s.template.ResourceCountIs(jsii.String("AWS::IAM::Role"), jsii.Number(0))
 	s.template.ResourceCountIs(jsii.String("AWS::Logs::AccountPolicy"), jsii.Number(0))
@@ -211,6 +218,10 @@ func TestAccountPolicyMode(t *testing.T) {
 			if !strings.Contains(doc, want) {
 				t.Errorf("policy document %s lacks %s", doc, want)
 			}
+		}
+		// AND no attribute PutAccountPolicy does not document (it takes no system fields)
+		if strings.Contains(doc, "System") {
+			t.Errorf("policy document %s names system fields, which subscription policies do not take", doc)
 		}
 	}
 	// AND the deploy refuses the recipient's own account
@@ -317,7 +328,7 @@ func TestHeartbeatInLogGroupsMode(t *testing.T) {
 	for _, f := range s.resources("AWS::Logs::SubscriptionFilter") {
 		p := f["Properties"].(map[string]any)
 		if mustJSON(p["LogGroupName"]) != `{"Ref":"`+groupID+`"}` {
-			if p["EmitSystemFields"] != nil || p["FilterPattern"] != "ERROR" {
+			if mustJSON(p["EmitSystemFields"]) != `["@aws.account","@aws.region"]` || p["FilterPattern"] != "ERROR" {
 				t.Errorf("a subscribed group's filter changed: %v", p)
 			}
 			continue

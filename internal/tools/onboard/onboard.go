@@ -397,16 +397,17 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 		w.printf("# Either: the sender stack (one subscription filter per log group; at most two per group)\n")
 		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderLogGroups=%s%s%s\n\n",
 			naming.SenderStack, destination, p.Account, region, groupsArg, ctxOrg, p.heartbeatContext())
-		w.printf("# Or: the AWS CLI, one call per log group (LimitExceededException: the group has two filters already)\n")
+		w.printf("# Or: the AWS CLI, one call per log group (LimitExceededException: the group has two filters already);\n")
+		w.printf("# --emit-system-fields gives the recipient each event's account and region.\n")
 		if len(p.LogGroupPrefixes) > 0 {
 			w.printf("for g in ${groups//,/ }; do\n")
 			w.printf("  aws logs put-subscription-filter --region %s --log-group-name \"$g\" --filter-name %s --filter-pattern \"\" \\\n", region, naming.SubscriptionFilter)
-			w.printf("    --destination-arn %s%s\n", destination, roleArg)
+			w.printf("    --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", destination, roleArg)
 			w.printf("done\n\n")
 		} else {
 			for _, g := range p.LogGroups {
 				w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
-				w.printf("  --destination-arn %s%s\n", destination, roleArg)
+				w.printf("  --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", destination, roleArg)
 			}
 			w.printf("\n")
 		}
@@ -432,7 +433,8 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 			doc += fmt.Sprintf(`,"RoleArn":"arn:%s:iam::%s:role/%s"`, p.partition, p.Account, SubscriptionRoleName)
 		}
 		doc += "}"
-		w.printf("# Or: the AWS CLI\n")
+		w.printf("# Or: the AWS CLI. A subscription policy emits no system fields (PutAccountPolicy takes\n")
+		w.printf("# none): these events reach the recipient without their region.\n")
 		w.printf("aws logs put-account-policy --region %s --policy-name %s --policy-type SUBSCRIPTION_FILTER_POLICY --scope ALL \\\n", region, naming.SubscriptionPolicy)
 		w.printf("  --policy-document %s%s\n\n", quote(doc), criteria)
 		p.heartbeatCommands(w, region, "")
