@@ -263,12 +263,12 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("invoke: %w", err)
+		return nil, fmt.Errorf("post the event to aws-lambda-rie: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("invoke: read response: %w", err)
+		return nil, fmt.Errorf("read aws-lambda-rie's response: %w", err)
 	}
 	r.samplePeak()
 	r.invocations++
@@ -283,7 +283,7 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 		// The runtime failed its init or exited mid-invocation.
 		res.FunctionError = true
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("invoke: HTTP %d from aws-lambda-rie: %s", resp.StatusCode, body)
+		return nil, fmt.Errorf("aws-lambda-rie answered HTTP %d: %s", resp.StatusCode, body)
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package invoke
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,21 +72,6 @@ func TestLoadEnvVarsSAMFormat(t *testing.T) {
 	}
 }
 
-func TestEventFilesSkipsNonEvents(t *testing.T) {
-	files, err := eventFiles([]string{"../../../events"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if filepath.Base(f) == "expected.json" {
-			t.Errorf("expected.json taken for an event")
-		}
-	}
-	if len(files) != 5 {
-		t.Errorf("%d events in events/, want 5: %v", len(files), files)
-	}
-}
-
 func TestFindRIENamesMakeTools(t *testing.T) {
 	t.Setenv("LOGFAN_RIE", "")
 	dir := t.TempDir()
@@ -116,5 +102,24 @@ func TestSourceOfReadsTheBuild(t *testing.T) {
 	}
 	if src.Package != "github.com/logfan/logfan/functions/s3" || src.Tags != "lambda.norpc" {
 		t.Errorf("source %+v", src)
+	}
+}
+
+// TestWriteResponseNamesTheFile: one event prints its response as it is;
+// several print one JSON line each naming the event file (a response that
+// is not JSON, such as a timeout's message, as a string).
+func TestWriteResponseNamesTheFile(t *testing.T) {
+	var one bytes.Buffer
+	if err := writeResponse(&one, []string{"a.json"}, 0, []byte(`{"batchItemFailures":[]}`)); err != nil || one.String() != "{\"batchItemFailures\":[]}\n" {
+		t.Errorf("one event: %q, %v", one.String(), err)
+	}
+	var several bytes.Buffer
+	files := []string{"events/a.json", "events/b.json"}
+	_ = writeResponse(&several, files, 0, []byte(`{"batchItemFailures":[]}`))
+	_ = writeResponse(&several, files, 1, []byte("Task timed out after 3.00 seconds"))
+	want := `{"event":"events/a.json","response":{"batchItemFailures":[]}}` + "\n" +
+		`{"event":"events/b.json","response":"Task timed out after 3.00 seconds"}` + "\n"
+	if several.String() != want {
+		t.Errorf("several events:\n%s\nwant\n%s", several.String(), want)
 	}
 }

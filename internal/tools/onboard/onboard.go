@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -579,13 +580,15 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "\nPrints what to run on the recipient side, then on the sender side, to start sending a new account's logs.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := usage.NoArgs(fs); err != nil {
+		return err
 	}
 	r.Regions, r.LogGroups, r.LogGroupPrefixes, r.ExistingSenders, r.Exclude = regions, groups, prefixes, existing, exclude
+	if _, err := r.validate(); err != nil {
+		return usage.Wrap(err)
+	}
 	return Write(stdout, r)
 }

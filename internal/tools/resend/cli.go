@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/logfan/logfan/internal/tools/anysink"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/clitime"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/internal/tools/usage"
@@ -64,7 +65,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	until := fs.String("until", "", "select events before this time, same forms (default: no end)")
 	fs.Var(&regions, "source-region", "select events whose record carries one of these regions (@aws.region, sent by filters with emitSystemFields); events without it are then left out")
 	fs.Var(&to, "to", "a target in the route-target syntax, repeatable: s3:PREFIX, firehose:STREAM, logs:REGION[:GROUP_TEMPLATE[:STREAM_TEMPLATE]]")
-	routesFile := fs.String("routes", "", "route the events by this route table file instead of -to (each of its targets gets what its routes send it)")
+	routesFile := fs.String("routes", "", "route the events by this "+cliflag.RoutesUsage+", instead of -to (each of its targets gets what its routes send it)")
 	bucket := fs.String("bucket", os.Getenv(config.EnvS3Bucket), "the archive's bucket, which s3 targets write to as well (default $"+config.EnvS3Bucket+")")
 	prefix := fs.String("prefix", envOr(config.EnvS3Prefix, config.DefaultS3Prefix), "the archive's key prefix (default $"+config.EnvS3Prefix+" or "+config.DefaultS3Prefix+")")
 	progressURL := fs.String("progress", "", "where progress records go, s3://BUCKET/PREFIX (default s3://$"+config.EnvQuarantineBucket+"/"+DefaultProgressPrefix+")")
@@ -76,15 +77,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr, and with -dry-run each object")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan resend (-to TARGET ... | -routes FILE) [-owner ID] [-log-group GLOB] [-since T] [-until T] [-dry-run] [-max-mbps N]")
+		fmt.Fprintln(stderr, "usage: logfan resend (-to TARGET ... | -routes FILE|@FILE|JSON) [-owner ID] [-log-group GLOB] [-since T] [-until T] [-dry-run] [-max-mbps N]")
 		fmt.Fprintln(stderr, "\nSends archived events (the S3 sink's objects, NDJSON or Parquet) again to route targets, through")
 		fmt.Fprintln(stderr, "the real sinks. Safe to run again: what reached a target is not sent to it twice, and an")
 		fmt.Fprintln(stderr, "interrupted run continues where it stopped. Targets are configured by the LOGFAN_* variables,")
 		fmt.Fprintln(stderr, "as the functions are. (-stack and -routes deployed wait for the stack lookup.)")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	now := time.Now()
 	o, err := parse(parseInput{
@@ -93,7 +94,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		timeout: *timeout, args: fs.Args(), getenv: os.Getenv, now: now,
 	})
 	if err != nil {
-		return usage.Wrap(fmt.Errorf("%w\n(logfan resend -h lists the flags)", err))
+		return usage.Wrap(err)
 	}
 	awsCfg, err := sdkconfig.Load(ctx, "")
 	if err != nil {
@@ -364,10 +365,11 @@ func newCLITarget(in parseInput, name string, t routes.Target, cfg *config.Confi
 // routesTargets reads a route table file and makes a target of each of its
 // targets, each routing by the table with every other target left out.
 func routesTargets(in parseInput) ([]*cliTarget, error) {
-	data, err := os.ReadFile(in.routesFile)
+	rt, err := cliflag.ReadRoutes(in.routesFile)
 	if err != nil {
-		return nil, fmt.Errorf("-routes: %w", err)
+		return nil, err
 	}
+	data := rt.Text
 	var out []*cliTarget
 	// The defaults every sink's function has, from the same variables: a
 	// target that leaves a setting out resolves to them (and needs them set).
@@ -384,28 +386,28 @@ func routesTargets(in parseInput) ([]*cliTarget, error) {
 	}
 	table, err := config.ParseRoutes(data, d)
 	if err != nil {
-		return nil, fmt.Errorf("-routes %s: %w", in.routesFile, err)
+		return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
 	}
 	for _, kind := range []string{routes.SinkS3, routes.SinkFirehose, routes.SinkLogs} {
 		for _, t := range table.Targets(kind) {
 			only, err := onlyTarget(table, t)
 			if err != nil {
-				return nil, fmt.Errorf("-routes %s: %w", in.routesFile, err)
+				return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
 			}
 			cfg, err := load(in, t)
 			if err != nil {
-				return nil, fmt.Errorf("-routes %s: target %s: %w", in.routesFile, t.Name(), err)
+				return nil, fmt.Errorf("-routes %s: target %s: %w", rt.Source(), t.Name(), err)
 			}
 			cfg.Routes = only
 			ct, err := newCLITarget(in, t.Name(), t, cfg)
 			if err != nil {
-				return nil, fmt.Errorf("-routes %s: %w", in.routesFile, err)
+				return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
 			}
 			out = append(out, ct)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("-routes %s sends nothing anywhere: every route drops its events", in.routesFile)
+		return nil, fmt.Errorf("-routes %s sends nothing anywhere: every route drops its events", rt.Source())
 	}
 	return out, nil
 }
