@@ -639,3 +639,24 @@ func TestMappingDriftFromTheTemplate(t *testing.T) {
 		t.Errorf("drift %v", d)
 	}
 }
+
+func TestDestinationsOfAShardedStack(t *testing.T) {
+	// GIVEN a sharded stack's outputs (internal/naming's shard output names)
+	r := &recipient{d: &deployment.Deployment{Parameters: map[string]string{naming.ParamSenderAccounts: "111111111111"}}}
+	outputs := map[string]string{
+		naming.OutputDestinationARN: "arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination", naming.OutputDestinationRoleARN: "arn:aws:iam::999999999999:role/r0",
+		naming.OutputShardSenders(0):        "organizations o-aaaaaaaaaa,o-bbbbbbbbbb",
+		naming.OutputShardDestinationARN(2): "arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination-2",
+		naming.OutputShardSenders(2):        "444444444444,555555555555",
+	}
+	got := r.destinationsOf("eu-west-1", outputs)
+	// THEN each destination is checked with its own senders, shard 0 against the stack's role
+	if len(got) != 2 || got[0].shard != 0 || got[0].roleARN != "arn:aws:iam::999999999999:role/r0" || strings.Join(got[0].expected.Orgs, ",") != "o-aaaaaaaaaa,o-bbbbbbbbbb" ||
+		got[1].shard != 2 || got[1].name != "logfan-destination-2" || got[1].label() != "eu-west-1 shard 2" || strings.Join(got[1].expected.Accounts, ",") != "444444444444,555555555555" {
+		t.Errorf("%+v", got)
+	}
+	// AND without a senders output, the stack's parameter
+	if got := r.destinationsOf("eu-west-1", map[string]string{naming.OutputDestinationARN: outputs[naming.OutputDestinationARN]}); len(got) != 1 || strings.Join(got[0].expected.Accounts, ",") != "111111111111" {
+		t.Errorf("%+v", got)
+	}
+}
