@@ -111,3 +111,40 @@ func TestEveryContextKeyIsDocumented(t *testing.T) {
 
 // backticked finds `code` spans (a key column may name several keys).
 var backticked = regexp.MustCompile("`([A-Za-z0-9]+)`")
+
+// TestCDKCLIPinned: package.json pins the CDK CLI to one exact version (no
+// range that npm could move), package-lock.json holds that version, and the
+// README names it.
+func TestCDKCLIPinned(t *testing.T) {
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	for file, v := range map[string]any{"../package.json": &pkg, "../package-lock.json": &lock} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version := pkg.DevDependencies["aws-cdk"]
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
+		t.Fatalf("package.json: aws-cdk %q, want an exact version", version)
+	}
+	if got := lock.Packages["node_modules/aws-cdk"].Version; got != version {
+		t.Errorf("package-lock.json: aws-cdk %s, package.json %s", got, version)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "aws-cdk "+version) {
+		t.Errorf("the README does not name the pinned CLI, aws-cdk %s", version)
+	}
+}
