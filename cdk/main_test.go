@@ -3,8 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/logfan/logfan/cdk/cdkcontext"
 )
 
 // TestUnknownContextKeysAreRefused: a mistyped key (-c sharCount=2) fails
@@ -47,3 +52,62 @@ func TestCdkJSONKeysAreKnown(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEveryContextKeyIsDocumented: each key the app reads (knownKeys, the
+// settings parsers' own lists) and each key cdk.json sets has a row in a
+// table of the README or docs/ naming it as `key`: a key added without its
+// line in the docs fails here.
+func TestEveryContextKeyIsDocumented(t *testing.T) {
+	docs := []string{"../README.md"}
+	more, _ := filepath.Glob("../docs/*.md")
+	docs = append(docs, more...)
+	documented := map[string]bool{}
+	for _, f := range docs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "|") {
+				continue
+			}
+			// The key column: the row's first cell.
+			cells := strings.Split(strings.TrimSpace(line), "|")
+			if len(cells) < 3 {
+				continue
+			}
+			for _, m := range backticked.FindAllStringSubmatch(cells[1], -1) {
+				documented[m[1]] = true
+			}
+		}
+	}
+	data, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := knownKeys()
+	for k := range doc.Context {
+		if !cdkcontext.IsCDKKey(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var missing []string
+	for _, k := range slices.Compact(keys) {
+		if !documented[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("context keys without a row in a table of the README or docs/ (| `key` | default | meaning |): %s", strings.Join(missing, ", "))
+	}
+}
+
+// backticked finds `code` spans (a key column may name several keys).
+var backticked = regexp.MustCompile("`([A-Za-z0-9]+)`")

@@ -25,7 +25,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	routed := fs.Bool("routes", false, "run the sinks with a built-in route table (several targets, a drop, a second S3 prefix, Firehose stream and Logs region) and reconcile each route's targets")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr")
 	faultRate := fs.Float64("faults", 0, "share (0 to 1) of the handlers' AWS requests to fail on the way to the emulator: throttling, 5xx, timeouts")
-	soak := fs.Bool("soak", false, "sample this process's memory while the consumers drain the stream, print events/s per sink and the memory curve, and fail if resident memory grows more than 10% from a quarter of the events delivered to the end (make soak)")
+	soak := fs.Bool("soak", false, "run the consumers while the senders write (5 s batching window), sample this process's memory, print events/s per sink and the memory curve, and fail on a duplicate or when the peak resident memory of the last quarter of the events delivered exceeds the second quarter's by more than 10% (make soak)")
 	silent := fs.Bool("silent", false, "stop the last sender account halfway (its data and heartbeats): the watchdog must report it silent")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-soak] [-seed N] [-faults 0.3] [-v]")
