@@ -137,4 +137,43 @@ func TestResendFromTheStack(t *testing.T) {
 	}
 	exactlyOnce(t, "s3:replayed", e.s3Messages(e.data, "replayed/"), want)
 	exactlyOnce(t, "firehose at the end", e.s3Messages(e.fhBucket, siem+"/"), want)
+
+	// A table the stack put in a layer is needed by -routes deployed only:
+	// unreadable, it stops that resend, and -to does not read it.
+	layered := env(config.SinkFirehose, config.EnvFirehoseStream, siem)
+	delete(layered, config.EnvRoutes)
+	layered[config.EnvRoutesFile] = "/opt/logfan/routes.json"
+	if _, err := deployed.Register(ctx, deployed.NewClients(cfg), deployed.Stack{
+		Name: stack + "-layer", Outputs: map[string]string{naming.OutputQuarantineBucket: e.quarantine, naming.OutputDataBucket: e.data},
+		Functions: []deployed.Function{{Key: config.SinkFirehose, Name: "fhfn-layer-" + e.suffix, Output: naming.OutputFunctionName(config.SinkFirehose), Env: layered}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sel[1] = stack + "-layer"
+	var stdout, errOut bytes.Buffer
+	if err := Run(ctx, append(append([]string{}, sel...), "-routes", "deployed"), &stdout, &errOut); err == nil || !strings.Contains(err.Error(), "never redriven without its routes") {
+		t.Errorf("-routes deployed with an unreadable layer: %v", err)
+	}
+	if rep, _ := run("-to", "firehose", "-dry-run"); rep.Targets[0].SkippedObjects != 2 {
+		t.Errorf("-to firehose on the layered stack: %+v, want the deployed stream, already sent", rep.Targets[0])
+	}
+}
+
+// TestResendWithoutAStack: no -stack and no stack of the default name (a
+// local emulator): a note, and the LOGFAN_* variables alone, as before.
+func TestResendWithoutAStack(t *testing.T) {
+	e := newEnv(t)
+	e.archive()
+	t.Setenv(config.EnvS3Bucket, e.data)
+	t.Setenv(config.EnvQuarantineBucket, e.quarantine)
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"-region", emulator.Region, "-owner", ownerA, "-log-group", "/aws/lambda/*",
+		"-since", e.base.Add(time.Hour).Format(time.RFC3339), "-until", e.base.Add(150 * time.Minute).Format(time.RFC3339), "-to", "s3:envonly", "-json"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "stack "+naming.RecipientStack+" not found") {
+		t.Errorf("no note about the missing stack:\n%s", stderr.String())
+	}
+	exactlyOnce(t, "s3:envonly", e.s3Messages(e.data, "envonly/"), selected())
 }
