@@ -5,11 +5,16 @@ package faults
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -30,6 +35,13 @@ type Transport struct {
 
 	mu    sync.Mutex
 	calls int
+	// injected counts the requests Inject failed; absorbed those of them
+	// repeated later (requestKey: the same request, or the same DynamoDB
+	// item written) and answered with success: the fault was absorbed by a
+	// retry. pending holds the failed requests not yet repeated with
+	// success, by that key.
+	injected, absorbed int
+	pending            map[string]int
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -49,12 +61,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.calls++
 	n := t.calls
 	t.mu.Unlock()
+	key := requestKey(req, body)
 	if t.Inject != nil {
 		resp, err := t.Inject(req, body, n)
 		if resp != nil || err != nil {
 			if resp != nil && resp.Request == nil {
 				resp.Request = req
 			}
+			t.mu.Lock()
+			t.injected++
+			if t.pending == nil {
+				t.pending = map[string]int{}
+			}
+			t.pending[key]++
+			t.mu.Unlock()
 			return resp, err
 		}
 	}
@@ -62,7 +82,66 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return base.RoundTrip(req)
+	resp, err := base.RoundTrip(req)
+	if err == nil && succeeded(resp) {
+		t.mu.Lock()
+		if p := t.pending[key]; p > 0 {
+			t.absorbed += p
+			delete(t.pending, key)
+		}
+		t.mu.Unlock()
+	}
+	return resp, err
+}
+
+// succeeded reports whether the service did what resp answers: a 2xx, or a
+// create that found its resource already there (ResourceAlreadyExists: a
+// concurrent handler made it, and the caller takes the state it asked for).
+func succeeded(resp *http.Response) bool {
+	if resp.StatusCode < 300 {
+		return true
+	}
+	if resp.StatusCode != http.StatusBadRequest || resp.Body == nil {
+		return false
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return err == nil && bytes.Contains(body, []byte("ResourceAlreadyExistsException"))
+}
+
+// requestKey identifies a request across its retries: the SDK re-signs a
+// retry (new date and signature headers) but sends the same method, URL,
+// operation and body. A DynamoDB write that names an item (UpdateItem,
+// DeleteItem, GetItem) is identified by its table and key instead: the
+// sender-health recorder writes a failed update again merged with what came
+// since, so the retry's body differs while it writes the same item.
+func requestKey(req *http.Request, body []byte) string {
+	target := Target(req)
+	ident := ""
+	if strings.HasPrefix(target, "DynamoDB_") {
+		var item struct {
+			TableName string
+			Key       map[string]json.RawMessage
+		}
+		if json.Unmarshal(body, &item) == nil && len(item.Key) > 0 {
+			key, _ := json.Marshal(item.Key) // sorted: the SDK writes a map in any order
+			ident = item.TableName + " " + string(key)
+		}
+	}
+	if ident == "" {
+		h := sha256.Sum256(body)
+		ident = hex.EncodeToString(h[:])
+	}
+	return req.Method + " " + req.URL.String() + " " + target + " " + ident
+}
+
+// Faults returns how many requests Inject failed and how many of those were
+// absorbed: repeated later and answered with success by the service.
+func (t *Transport) Faults() (injected, absorbed int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.injected, t.absorbed
 }
 
 // Calls returns how many requests the transport has seen.
@@ -83,10 +162,15 @@ func IsOperation(req *http.Request, op string) bool {
 }
 
 // JSONError builds an AWS JSON-protocol error response (Firehose, CloudWatch
-// Logs, Kinesis) such as 400 ThrottlingException or 500 ServiceUnavailableException.
+// Logs, Kinesis, DynamoDB) such as 400 ThrottlingException or 500
+// ServiceUnavailableException. It carries the body's CRC32 in X-Amz-Crc32,
+// as DynamoDB's responses do: the DynamoDB client checks it, and without it
+// logs "response did not match expected checksum" for every injected fault.
 func JSONError(status int, code, message string) *http.Response {
-	return response(status, "application/x-amz-json-1.1",
-		fmt.Sprintf(`{"__type":%q,"message":%q}`, code, message))
+	body := fmt.Sprintf(`{"__type":%q,"message":%q}`, code, message)
+	resp := response(status, "application/x-amz-json-1.1", body)
+	resp.Header.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(body))), 10))
+	return resp
 }
 
 // XMLError builds an S3-style XML error response such as 503 SlowDown or 500 InternalError.

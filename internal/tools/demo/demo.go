@@ -317,7 +317,9 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		for _, r := range runs {
 			r.mu.Lock()
 			parked[r.target.Sink] = r.parked
-			rep.Sinks = append(rep.Sinks, SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries, HealthErrors: r.sum.healthErrors})
+			sr := SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries, HealthErrors: r.sum.healthErrors}
+			r.faultReport(&sr)
+			rep.Sinks = append(rep.Sinks, sr)
 			r.mu.Unlock()
 		}
 		if err := rt.reconcile(ctx, c, rep, accountOf(rec.StreamARN), parked); err != nil {
@@ -350,6 +352,9 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		sr.HealthErrors = r.sum.healthErrors
 		r.mu.Unlock()
 		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
+		r.mu.Lock()
+		r.faultReport(&sr)
+		r.mu.Unlock()
 		rep.Sinks = append(rep.Sinks, sr)
 	}
 	if o.Names.HealthTable != "" {
@@ -477,6 +482,21 @@ type sinkRun struct {
 	busy     time.Duration // the handlers' invocations, summed over shards
 	parked   map[int]bool  // events of records given to the on-failure destination
 	handlers []poller.Invoker
+
+	// faults and chaos fail a share of the handlers' AWS requests (-faults).
+	faults *faults.Transport
+	chaos  *faults.Chaos
+}
+
+// faultReport fills in what -faults did to this sink's requests.
+func (r *sinkRun) faultReport(sr *SinkReport) {
+	sr.RequestRetries = r.sum.Retried
+	if r.faults == nil {
+		return
+	}
+	sr.Faults, sr.Absorbed = r.faults.Faults()
+	kinds := r.chaos.Injected()
+	sr.Throttles, sr.ServerErrors, sr.Timeouts = kinds["throttle"], kinds["5xx"], kinds["hang"]
 }
 
 // shutdown ends every handler of the run as Lambda ends an instance. With
@@ -596,6 +616,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 			r.sum.Rejected += s.Rejected
 			r.sum.poison += len(s.Poison)
 			r.sum.Heartbeats += s.Heartbeats
+			r.sum.Retried += s.Retried
 			if s.HealthErr != "" {
 				r.sum.healthErrors++
 			}
@@ -609,9 +630,10 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 	// emulator.ItemLocks gives it DynamoDB's per-item atomicity.
 	var transport http.RoundTripper = awshttp.NewBuildableClient().GetTransport()
 	if o.Faults > 0 {
-		chaos := faults.NewChaos(o.Seed, uint64(len(t.Sink)), o.Faults)
-		chaos.NoHang = true // a hang would only wait out the 30 s attempt timeout
-		transport = &faults.Transport{Base: transport, Inject: chaos.Inject}
+		r.chaos = faults.NewChaos(o.Seed, uint64(len(t.Sink)), o.Faults)
+		r.chaos.NoHang = true // a hang would only wait out the 30 s attempt timeout
+		r.faults = &faults.Transport{Base: transport, Inject: r.chaos.Inject}
+		transport = r.faults
 	}
 	deps.HTTPClient = &http.Client{Transport: &emulator.ItemLocks{Base: transport}}
 	// Fail fast on a sink that cannot start, before any shard is read.

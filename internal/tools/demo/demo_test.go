@@ -362,3 +362,39 @@ func TestHealthProblem(t *testing.T) {
 		t.Errorf("a delivered heartbeat: %v", err)
 	}
 }
+
+// TestDemoReportsFaults: with -faults, each sink's row says how many of its
+// handlers' AWS requests were failed, of which kind, and how many the
+// retries absorbed (all of them, in a run that loses nothing), and the
+// summary line says so: "0 retries" alone hid them.
+func TestDemoReportsFaults(t *testing.T) {
+	emutest.Require(t, srv)
+	o, out := testOptions(t, 600)
+	o.Faults = 0.3
+	rep, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	total := 0
+	for _, s := range rep.Sinks {
+		if s.Lost != 0 || !s.ExactlyOnce() {
+			t.Errorf("%s: %+v", s.Sink, s)
+		}
+		if s.Faults == 0 || s.Faults != s.Throttles+s.ServerErrors+s.Timeouts || s.Absorbed != s.Faults {
+			t.Errorf("%s: %d faults (%d throttles, %d 5xx, %d timeouts), %d absorbed", s.Sink, s.Faults, s.Throttles, s.ServerErrors, s.Timeouts, s.Absorbed)
+		}
+		if s.RequestRetries == 0 {
+			t.Errorf("%s: no request retried under faults", s.Sink)
+		}
+		total += s.Faults
+	}
+	for _, want := range []string{
+		"faults injected into the handlers' AWS requests, and absorbed",
+		"injected  throttles  5xx  timeouts  absorbed  request retries  batch retries",
+		fmt.Sprintf("lost 0; faults %d injected, %d absorbed; senders 3 ok\n", total, total),
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -30,8 +30,18 @@ type SinkReport struct {
 	OnFailure int
 	// Lost counts missing events that are neither quarantined nor in the on-failure destination.
 	Lost int
-	// Invocations and Retries come from the sink's poller.
+	// Invocations and Retries come from the sink's poller: Retries counts
+	// batches the event source mapping invoked again.
 	Invocations, Retries int
+	// RequestRetries counts AWS calls the sink's handlers repeated after a
+	// retryable failure, within an invocation (consumer.Summary.Retried).
+	RequestRetries int
+	// Faults counts the handlers' AWS requests -faults failed (sink,
+	// quarantine, ledger and sender-health calls alike), of which Throttles,
+	// ServerErrors and Timeouts by kind; Absorbed those of them repeated
+	// later and answered with success, by the sink's, the SDK's or Lambda's retries.
+	Faults, Absorbed                  int
+	Throttles, ServerErrors, Timeouts int
 	// Heartbeats counts heartbeat events that landed in the sink: must be 0.
 	Heartbeats int
 	// HealthErrors counts the sink's failed sender-health flushes
@@ -143,7 +153,7 @@ func (r *Report) Summary() string {
 	if r.Sent != nil {
 		sent = r.Sent.Events
 	}
-	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost()) + r.sendersSummary()
+	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost()) + r.faultsSummary() + r.sendersSummary()
 }
 
 // HealthProblem says how sender health differs from what the run did:
@@ -211,4 +221,41 @@ func (r *Report) WriteTable(w io.Writer) {
 			fmt.Fprintf(w, "%s: %d undecodable records were quarantined (their events count as lost here)\n", s.Sink, s.PoisonRecords)
 		}
 	}
+	r.writeFaults(w)
+}
+
+// writeFaults prints, with -faults, what was injected into each sink's AWS
+// requests and how much of it the retries absorbed.
+func (r *Report) writeFaults(w io.Writer) {
+	if r.Faults() == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nfaults injected into the handlers' AWS requests, and absorbed (the same request answered later):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "sink\tinjected\tthrottles\t5xx\ttimeouts\tabsorbed\trequest retries\tbatch retries\t")
+	for _, s := range r.Sinks {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.Sink, s.Faults, s.Throttles, s.ServerErrors, s.Timeouts, s.Absorbed, s.RequestRetries, s.Retries)
+	}
+	_ = tw.Flush()
+}
+
+// Faults totals the faults injected into every sink's requests.
+func (r *Report) Faults() int {
+	n := 0
+	for _, s := range r.Sinks {
+		n += s.Faults
+	}
+	return n
+}
+
+// faultsSummary is the summary line's account of -faults ("" without).
+func (r *Report) faultsSummary() string {
+	if r.Faults() == 0 {
+		return ""
+	}
+	absorbed := 0
+	for _, s := range r.Sinks {
+		absorbed += s.Absorbed
+	}
+	return fmt.Sprintf("; faults %d injected, %d absorbed", r.Faults(), absorbed)
 }

@@ -312,7 +312,7 @@ func (r *Report) routedSummary() string {
 	if r.Sent != nil {
 		sent = r.Sent.Events
 	}
-	return fmt.Sprintf("demo: sent %d events; %s; dropped %d; lost %d", sent, strings.Join(parts, ", "), r.Dropped, r.Lost()) + r.sendersSummary()
+	return fmt.Sprintf("demo: sent %d events; %s; dropped %d; lost %d", sent, strings.Join(parts, ", "), r.Dropped, r.Lost()) + r.faultsSummary() + r.sendersSummary()
 }
 
 // writeRoutedTable prints the reconciliation per route and target.
@@ -332,6 +332,7 @@ func (r *Report) writeRoutedTable(w io.Writer) {
 			fmt.Fprintf(w, "%s: %d undecodable records were quarantined (their events count as lost here)\n", s.Sink, s.PoisonRecords)
 		}
 	}
+	r.writeFaults(w)
 }
 
 // routedLost totals the lost events over the routes' targets.
