@@ -178,25 +178,53 @@ linkcheck:
 	  if [ -n "$$bad" ]; then echo "functions/$$fn links what it must not:"; echo "$$bad" | sed 's/^/  /'; fail=1; fi; \
 	done; exit $$fail
 
-.PHONY: test
-test: tools lint build ## run every test: unit, integration on moto, DuckDB over the S3 output, fuzz (briefly), CDK assertions, cdk-nag, cfn-lint
-	# cgo for internal/devkit/athenacheck (DuckDB, test-only); the functions build without it (see build).
-	CGO_ENABLED=1 $(GO) test -count=1 -timeout 40m ./...
-	# The runtime again under the race detector (-short skips the exhaustive
-	# single-goroutine tables the run above covers).
-	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 20m ./shared/...
-	$(MAKE) fuzz LONGFUZZ=$(FUZZTIME)
-	$(MAKE) synth
-	$(MAKE) synth-regions
-	$(MAKE) cfn-lint
+# make test's own steps report to a state file through internal/devkit/
+# testsummary: go test's output stays what CI reads (ok and FAIL lines, a
+# failing test's log), progress goes to stderr during the long silent steps,
+# and make test ends with every figure on one line, then the result:
+#   make test: 97 packages, 27 of them under -race, 812 tests (3 skipped), 4 fuzz targets, 9 templates linted, 11m32s
+#   make test: 812 passed, 0 failed
+TESTSTATE := $(BUILD)/make-test.json
+TESTSUM   := $(BUILD)/testsummary
+step = @echo "make test: [$(1)/8] $(2)" >&2
 
-# go test -fuzz takes one target per run.
+.PHONY: test
+test: ## run every test: unit, integration on moto, DuckDB over the S3 output, race detector, fuzz (briefly), CDK assertions, cdk-nag, cfn-lint
+	@mkdir -p $(BUILD)
+	@$(GO) build -o $(TESTSUM) ./internal/devkit/testsummary
+	@$(TESTSUM) start $(TESTSTATE)
+	$(call step,1,tools)
+	@$(MAKE) tools
+	$(call step,2,lint: go mod tidy -diff; golangci-lint; linkcheck; govulncheck (minutes: silent unless a finding))
+	@$(MAKE) lint
+	$(call step,3,build: the functions for linux/arm64)
+	@$(MAKE) build
+	$(call step,4,go test ./... (progress every 30 s on stderr))
+	@# cgo for internal/devkit/athenacheck (DuckDB, test-only); the functions build without it (see build).
+	@CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 40m ./... 2>&1 | $(TESTSUM) gotest -state $(TESTSTATE) -total $$($(GO) list ./... | wc -l)
+	$(call step,5,go test -race -short ./shared/... (the runtime under the race detector))
+	@# -short skips the exhaustive single-goroutine tables the run above covers.
+	@CGO_ENABLED=1 $(GO) test -json -race -short -count=1 -timeout 20m ./shared/... 2>&1 | $(TESTSUM) gotest -state $(TESTSTATE) -label 'go test -race' -race -total $$($(GO) list ./shared/... | wc -l)
+	$(call step,6,fuzz: $(words $(FUZZ)) targets for $(FUZZTIME) each)
+	@$(MAKE) fuzz LONGFUZZ=$(FUZZTIME)
+	@$(TESTSUM) add $(TESTSTATE) 'fuzz targets' $(words $(FUZZ))
+	$(call step,7,synth and synth-regions (the CDK app under jsii: a few minutes))
+	@$(MAKE) synth
+	@$(MAKE) synth-regions
+	$(call step,8,cfn-lint)
+	@$(MAKE) cfn-lint
+	@$(TESTSUM) add $(TESTSTATE) 'templates linted' $$(ls cdk.out/*.template.json cdk.out.regions/*.template.json | wc -l)
+	@$(TESTSUM) report $(TESTSTATE)
+
+# The fuzz targets make fuzz runs, as package:target (go test -fuzz takes one per run).
+FUZZ := ./shared/subscription:FuzzDecode ./shared/subscription:FuzzDecodeJSON ./shared/invocation:FuzzParse ./shared/routes:FuzzParse
+
 .PHONY: fuzz
 fuzz: ## fuzz the decoders: gzip payloads, their JSON, Lambda's envelope, and the route table parser (LONGFUZZ=5m each)
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(LONGFUZZ) ./shared/subscription
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(LONGFUZZ) ./shared/subscription
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/invocation
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(LONGFUZZ) ./shared/routes
+	@for t in $(FUZZ); do \
+	  echo "$(GO) test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(LONGFUZZ) $${t%%:*}"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(LONGFUZZ) "$${t%%:*}" || exit 1; \
+	done
 
 .PHONY: fuzz-all
 fuzz-all: fuzz ## fuzz the decoders, the JSON writers (escaper, NDJSON, PutLogEvents and PutRecordBatch bodies vs the SDK's), extractedFields compaction, sequence-number order
