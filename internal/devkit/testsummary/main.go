@@ -37,7 +37,7 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: testsummary start|gotest|add|report ...")
+		return fmt.Errorf("usage: testsummary start|gotest|add|report (see the package doc)")
 	}
 	switch cmd, args := args[0], args[1:]; cmd {
 	case "start":

@@ -130,7 +130,6 @@ func (rn *Run) Read(r io.Reader, out io.Writer, now func() time.Time) error {
 	rn.running, rn.logs = map[string]time.Time{}, map[string]*testLog{}
 	rn.mu.Unlock()
 	w := bufio.NewWriter(out)
-	defer w.Flush()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -147,6 +146,9 @@ func (rn *Run) Read(r io.Reader, out io.Writer, now func() time.Time) error {
 				return err
 			}
 		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
 	}
 	return sc.Err()
 }
