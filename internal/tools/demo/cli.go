@@ -22,8 +22,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	faultRate := fs.Float64("faults", 0, "share (0 to 1) of the handlers' AWS requests to fail on the way to the emulator: throttling, 5xx, timeouts")
 	soak := fs.Bool("soak", false, "sample this process's memory while the consumers drain the stream, print events/s per sink and the memory curve, and fail if resident memory grows more than 10% from a quarter of the events delivered to the end (make soak)")
 	silent := fs.Bool("silent", false, "stop the last sender account halfway (its data and heartbeats): the watchdog must report it silent")
+	hub := fs.Bool("hub", false, "run the recipient as a hub of logs CloudWatch Logs centralized: its own log groups carry two accounts' events from two regions, named by system fields; every event must land under its source account and region")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-routes] [-silent] [-soak] [-seed N] [-faults 0.3] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-routes] [-silent] [-hub] [-soak] [-seed N] [-faults 0.3] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
 		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
 		fmt.Fprintln(stderr, "of every event per sink, then the senders' health as the watchdog sees it. moto does not emulate")
@@ -44,7 +45,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *faultRate < 0 || *faultRate >= 1 {
 		return fmt.Errorf("-faults %v: want a share from 0 to below 1", *faultRate)
 	}
-	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak}
+	if *hub && (*routed || *silent || *soak) {
+		return fmt.Errorf("-hub runs alone: not with -routes, -silent or -soak")
+	}
+	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak, Hub: *hub}
 	for _, s := range strings.Split(*sinks, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			o.Sinks = append(o.Sinks, s)
@@ -68,6 +72,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := rep.HealthProblem(*silent); err != nil {
 		return fmt.Errorf("sender health: %w", err)
+	}
+	if err := rep.hubProblem(); err != nil {
+		return fmt.Errorf("hub: %w", err)
 	}
 	return nil
 }
