@@ -63,13 +63,15 @@ tools: moto node_modules/.installed $(BIN)/.golangci-lint@$(GOLANGCI_VERSION) $(
 # stamp names the version, so changing GOLANGCI_VERSION reinstalls.
 $(BIN)/.golangci-lint@$(GOLANGCI_VERSION):
 	@mkdir -p $(BIN)
-	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	@echo "install golangci-lint $(GOLANGCI_VERSION) into bin/" >&2
+	@GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 	@rm -f $(BIN)/.golangci-lint@* && touch $@
 
 # The stamp names the version, so changing RIE_VERSION reinstalls.
 $(BIN)/.aws-lambda-rie@$(RIE_VERSION):
 	@mkdir -p $(BIN)
-	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@echo "install aws-lambda-rie $(RIE_VERSION) into bin/" >&2
+	@GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@rm -f $(BIN)/.aws-lambda-rie@* && touch $@
 
 $(BIN)/.govulncheck@$(GOVULNCHECK_VERSION):
@@ -94,7 +96,8 @@ moto:
 # node_modules/go.mod makes the CLI's Go init templates a module of their own,
 # so that ./... patterns skip them.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "npm ci: the pinned CDK CLI into node_modules/" >&2
+	@npm ci --no-audit --no-fund --loglevel=error >&2
 	@echo 'module ignore_node_modules' > node_modules/go.mod
 	@touch $@
 
@@ -109,21 +112,34 @@ $(BUILD)/%/bootstrap: FORCE
 .PHONY: FORCE
 FORCE:
 
+# Targets running a tool that writes data on stdout (make replay ... | jq)
+# must not have make echo their commands there: their recipes are silent
+# (@), and bash's -x traces each command on stderr instead. Prerequisites
+# such as tools inherit it, and print their own steps on stderr too.
+TOOL_TARGETS := events replay invoke demo
+$(TOOL_TARGETS): .SHELLFLAGS := -eux -o pipefail -c
+
 .PHONY: events
 events: ## regenerate the sample events in events/ from events/src (deterministic)
-	$(GO) run ./cmd/logfan events
+	@$(GO) run ./cmd/logfan events
 
 .PHONY: replay
-replay: ## replay a Lambda event through the real handler: make replay EVENT=events/kinesis-data.json SINK=stdout [ROUTES=routes.json]
-	$(GO) run ./cmd/logfan replay -event "$(EVENT)" -sink "$(SINK)" $(if $(ROUTES),-routes "$(ROUTES)")
+replay: ## replay Lambda events through the real handler (NDJSON on stdout): make replay EVENT='events/kinesis-data.json ...' SINK=stdout [ROUTES=routes.json]
+	@$(GO) run ./cmd/logfan replay $(foreach e,$(EVENT),-event '$(e)') -sink '$(SINK)' $(if $(ROUTES),-routes '$(ROUTES)')
 
 .PHONY: invoke
 invoke: tools ## run a function's bootstrap under the Lambda Runtime Interface Emulator: make invoke FUNCTION=S3Function EVENT='events/kinesis-data.json ...' [ENV=env.json] [INVOKE_ARGS=-keep]
-	$(GO) run ./cmd/logfan invoke -function "$(FUNCTION)" $(foreach e,$(EVENT),-event "$(e)") $(if $(ENV),-env-vars "$(ENV)") $(INVOKE_ARGS)
+	@$(GO) run ./cmd/logfan invoke -function '$(FUNCTION)' $(foreach e,$(EVENT),-event '$(e)') $(if $(ENV),-env-vars '$(ENV)') $(INVOKE_ARGS)
+
+.PHONY: install
+install: ## put logfan on the PATH: go install ./cmd/logfan (into $$(go env GOPATH)/bin, or $$GOBIN)
+	$(GO) install ./cmd/logfan
+	@bin=$$($(GO) env GOBIN); bin=$${bin:-$$($(GO) env GOPATH)/bin}; \
+	  case ":$$PATH:" in *":$$bin:"*) echo "installed $$bin/logfan";; *) echo "installed $$bin/logfan; add $$bin to your PATH";; esac
 
 .PHONY: demo
 demo: moto ## the main job end to end on a local emulator: moto, stream, senders, three sinks, reconciliation (DEMO_ARGS='-events 50000')
-	$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
+	@$(GO) run ./cmd/logfan demo $(DEMO_ARGS)
 
 # The soak: SOAK_EVENTS events through the demo's pollers on moto to all three
 # sinks, lost 0 and duplicates 0, with this process's memory sampled while the

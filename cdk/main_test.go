@@ -3,8 +3,13 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/logfan/logfan/cdk/cdkcontext"
 )
 
 // TestUnknownContextKeysAreRefused: a mistyped key (-c sharCount=2) fails
@@ -45,5 +50,101 @@ func TestCdkJSONKeysAreKnown(t *testing.T) {
 	}
 	if err := checkContext(doc.Context); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestEveryContextKeyIsDocumented: each key the app reads (knownKeys, the
+// settings parsers' own lists) and each key cdk.json sets has a row in a
+// table of the README or docs/ naming it as `key`: a key added without its
+// line in the docs fails here.
+func TestEveryContextKeyIsDocumented(t *testing.T) {
+	docs := []string{"../README.md"}
+	more, _ := filepath.Glob("../docs/*.md")
+	docs = append(docs, more...)
+	documented := map[string]bool{}
+	for _, f := range docs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "|") {
+				continue
+			}
+			// The key column: the row's first cell.
+			cells := strings.Split(strings.TrimSpace(line), "|")
+			if len(cells) < 3 {
+				continue
+			}
+			for _, m := range backticked.FindAllStringSubmatch(cells[1], -1) {
+				documented[m[1]] = true
+			}
+		}
+	}
+	data, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := knownKeys()
+	for k := range doc.Context {
+		if !cdkcontext.IsCDKKey(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var missing []string
+	for _, k := range slices.Compact(keys) {
+		if !documented[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("context keys without a row in a table of the README or docs/ (| `key` | default | meaning |): %s", strings.Join(missing, ", "))
+	}
+}
+
+// backticked finds `code` spans (a key column may name several keys).
+var backticked = regexp.MustCompile("`([A-Za-z0-9]+)`")
+
+// TestCDKCLIPinned: package.json pins the CDK CLI to one exact version (no
+// range that npm could move), package-lock.json holds that version, and the
+// README names it.
+func TestCDKCLIPinned(t *testing.T) {
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	for file, v := range map[string]any{"../package.json": &pkg, "../package-lock.json": &lock} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version := pkg.DevDependencies["aws-cdk"]
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(version) {
+		t.Fatalf("package.json: aws-cdk %q, want an exact version", version)
+	}
+	if got := lock.Packages["node_modules/aws-cdk"].Version; got != version {
+		t.Errorf("package-lock.json: aws-cdk %s, package.json %s", got, version)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "aws-cdk "+version) {
+		t.Errorf("the README does not name the pinned CLI, aws-cdk %s", version)
 	}
 }

@@ -276,6 +276,19 @@ func newHealthOutputs(r *recipientStack) {
 			jsii.String(" -accounts="), r.expectedAccounts(),
 			jsii.String(fmt.Sprintf(" -regions=%s -heartbeat-minutes=%d -silent-after-minutes=%d -forget-after-days=%d",
 				strings.Join(s.ExpectedRegions(), ","), s.Health.HeartbeatMinutes, s.Health.SilentAfterMinutes, s.Health.ForgetSendersAfterDays)),
+			jsii.String(s.shardedAccountsFileArg()),
 		}),
 	})
+}
+
+// shardedAccountsFileArg is, with sender shards, the -accounts-file
+// argument reading the shards' accounts from the stack's outputs (bash
+// process substitution): a thousand accounts would make the command too
+// long to print, and the outputs are where the watchdog's list comes from.
+func (s Settings) shardedAccountsFileArg() string {
+	if !s.Senders.Sharded() {
+		return ""
+	}
+	query := "join(',', Stacks[0].Outputs[?starts_with(OutputKey, 'DestinationShard') && ends_with(OutputKey, 'Senders')].OutputValue)"
+	return fmt.Sprintf(` -accounts-file=<(aws cloudformation describe-stacks --region %s --stack-name %s --query "%s" --output text)`, s.Region, s.StackName, query)
 }

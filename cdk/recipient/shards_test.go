@@ -183,6 +183,45 @@ func TestShardDestinations(t *testing.T) {
 	}
 }
 
+func TestShardedSendersCommand(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err == nil {
+		err = exec.Command(py, "-c", "import jmespath").Run()
+	}
+	if err != nil {
+		t.Skip("python3 with jmespath (the AWS CLI's query language, installed with awscli) not found")
+	}
+	// GIVEN the sharded stack's SendersCommand output
+	s := shardedStack(t)
+	e := newEvaluator(s.json, nil)
+	cmd := e.eval(t, s.json["Outputs"].(map[string]any)["SendersCommand"].(map[string]any)["Value"]).(string)
+	head := `-accounts-file=<(aws cloudformation describe-stacks --region us-east-1 --stack-name LogfanRecipient --query "`
+	_, query, ok := strings.Cut(cmd, head)
+	if !ok || !strings.Contains(cmd, " -accounts=111111111111,222222222222 ") {
+		t.Fatalf("command %s", cmd)
+	}
+	query, _, _ = strings.Cut(query, `"`)
+	// WHEN the AWS CLI's query runs over what describe-stacks returns
+	var outputs []map[string]string
+	for k, o := range s.json["Outputs"].(map[string]any) {
+		if v, ok := e.eval(t, o.(map[string]any)["Value"]).(string); ok {
+			outputs = append(outputs, map[string]string{"OutputKey": k, "OutputValue": v})
+		}
+	}
+	slices.SortFunc(outputs, func(a, b map[string]string) int { return strings.Compare(a["OutputKey"], b["OutputKey"]) })
+	doc, _ := json.Marshal(map[string]any{"Stacks": []any{map[string]any{"Outputs": outputs}}})
+	run := exec.Command(py, "-c", "import sys, json, jmespath; print(jmespath.search(sys.argv[1], json.load(sys.stdin)))", query)
+	run.Stdin = strings.NewReader(string(doc))
+	got, err := run.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jmespath %s: %v\n%s", query, err, got)
+	}
+	// THEN it yields every account of shards 1 and up, for -accounts-file
+	if strings.TrimSpace(string(got)) != "333333333333,444444444444,555555555555" {
+		t.Errorf("query %s gives %s", query, got)
+	}
+}
+
 // logicalIDLike returns the logical ID of the resource of type typ that
 // construct id of the stack renders to.
 func logicalIDLike(t *testing.T, s *synthesized, typ, id string) string {

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/logfan/logfan/internal/devkit/eventfiles"
+	"github.com/logfan/logfan/internal/tools/usage"
 )
 
 func init() {
@@ -42,15 +42,11 @@ flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := usage.NoArgs(fs); err != nil {
+		return err
 	}
 
 	m, err := eventfiles.LoadManifest(*in)

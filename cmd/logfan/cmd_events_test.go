@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +45,7 @@ func TestEventsCommand(t *testing.T) {
 	if msg, err := run("-in", in, "-out", out, "-q"); err != nil || msg != "" {
 		t.Errorf("-q: %v, printed %q", err, msg)
 	}
-	if msg, err := run("-h"); err != nil || !strings.Contains(msg, "-check") || !strings.Contains(msg, "expected.json") {
+	if msg, err := run("-h"); !errors.Is(err, flag.ErrHelp) || !strings.Contains(msg, "-check") || !strings.Contains(msg, "expected.json") {
 		t.Errorf("-h: %v\n%s", err, msg)
 	}
 	if _, err := run("-in", t.TempDir()); err == nil || !strings.Contains(err.Error(), "manifest") {

@@ -11,7 +11,7 @@ func TestResendUsageExitsTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"-to", "kinesis:x", "-bucket", "b", "-progress", "s3://q/p"},
 		{"-to", "firehose:siem", "-bucket", "b", "-progress", "s3://q/p", "-since", "yesterday"},
-		{"-routes", "deployed", "-bucket", "b", "-progress", "s3://q/p"},
+		{"-routes", "deployed", "-to", "firehose:siem"},
 	} {
 		err := commands["resend"].run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
 		if code := exitCode(err); err == nil || code != 2 {

@@ -269,7 +269,7 @@ func Load(sink string, getenv func(string) string) (*Config, error) {
 		missing(EnvQuarantineBucket)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("logfan configuration: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
 }

@@ -65,8 +65,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "file says what was put.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	now := time.Now()
 	var errs []string
@@ -109,7 +109,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		bad("-checkpoint must name a file")
 	}
 	if len(errs) > 0 {
-		return usage.Errorf("%s\n(logfan backfill -h lists the flags)", strings.Join(errs, "\n"))
+		return usage.Errorf("%s", strings.Join(errs, "\n"))
 	}
 
 	sender, err := sdkconfig.Load(ctx, *region)

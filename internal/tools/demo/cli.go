@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
+	"net/url"
+
+	"github.com/logfan/logfan/internal/tools/cliflag"
+	"github.com/logfan/logfan/internal/tools/usage"
 )
 
 // Run is `logfan demo`: it exits non-zero when an event was lost.
@@ -15,16 +18,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	events := fs.Int("events", DefaultEvents, "log events the senders write")
 	keep := fs.Bool("keep", false, "leave moto running after the report (until Ctrl-C) and print its endpoint")
 	endpoint := fs.String("endpoint", "", "use this emulator (moto_server or LocalStack URL) instead of starting moto")
-	sinks := fs.String("sinks", strings.Join(DefaultSinks, ","), "comma-separated sinks to run: s3, firehose, logs (stdout: in memory, no AWS sink)")
+	sinks := cliflag.NewSinks(DefaultSinks)
+	fs.Var(sinks, "sink", "sinks to run, comma-separated or repeated: s3, firehose, logs (stdout: in memory, no AWS sink)")
+	cliflag.Deprecated(fs, "sinks", "sink", stderr)
 	seed := fs.Uint64("seed", 1, "seed of the generated log messages")
 	routed := fs.Bool("routes", false, "run the sinks with a built-in route table (several targets, a drop, a second S3 prefix, Firehose stream and Logs region) and reconcile each route's targets")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr")
 	faultRate := fs.Float64("faults", 0, "share (0 to 1) of the handlers' AWS requests to fail on the way to the emulator: throttling, 5xx, timeouts")
-	soak := fs.Bool("soak", false, "sample this process's memory while the consumers drain the stream, print events/s per sink and the memory curve, and fail if resident memory grows more than 10% from a quarter of the events delivered to the end (make soak)")
+	soak := fs.Bool("soak", false, "run the consumers while the senders write (5 s batching window), sample this process's memory, print events/s per sink and the memory curve, and fail on a duplicate or when the peak resident memory of the last quarter of the events delivered exceeds the second quarter's by more than 10% (make soak)")
 	silent := fs.Bool("silent", false, "stop the last sender account halfway (its data and heartbeats): the watchdog must report it silent")
 	hub := fs.Bool("hub", false, "run the recipient as a hub of logs CloudWatch Logs centralized: its own log groups carry two accounts' events from two regions, named by system fields; every event must land under its source account and region")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sinks s3,firehose,logs] [-routes] [-silent] [-hub] [-soak] [-seed N] [-faults 0.3] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-hub] [-soak] [-seed N] [-faults 0.3] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
 		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
 		fmt.Fprintln(stderr, "of every event per sink, then the senders' health as the watchdog sees it. moto does not emulate")
@@ -32,27 +37,24 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "demo's other sender accounts' records are written into the stream as CloudWatch Logs writes them.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	// Every flag is checked here, before moto, the resources and the events.
+	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := usage.NoArgs(fs); err != nil {
+		return err
 	}
 	if *events < 1 {
-		return fmt.Errorf("-events %d: want at least 1", *events)
+		return usage.Errorf("-events %d: want at least 1", *events)
 	}
-	if *faultRate < 0 || *faultRate >= 1 {
-		return fmt.Errorf("-faults %v: want a share from 0 to below 1", *faultRate)
-	}
-	if *hub && (*routed || *silent || *soak) {
-		return fmt.Errorf("-hub runs alone: not with -routes, -silent or -soak")
-	}
-	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak, Hub: *hub}
-	for _, s := range strings.Split(*sinks, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			o.Sinks = append(o.Sinks, s)
+	if *endpoint != "" {
+		if u, err := url.Parse(*endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usage.Errorf("-endpoint %q: want the emulator's URL, such as http://127.0.0.1:5000", *endpoint)
 		}
+	}
+	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak, Hub: *hub, Sinks: sinks.Names()}
+	if err := o.Validate(); err != nil {
+		return usage.Wrap(err)
 	}
 	if *verbose {
 		o.Log = stderr

@@ -34,6 +34,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/redrive/onfailure"
 	senderstable "github.com/logfan/logfan/internal/tools/senders"
 	"github.com/logfan/logfan/shared/app"
@@ -101,11 +102,49 @@ type Options struct {
 	writersDone *atomic.Bool
 }
 
+// Validate checks the options that a caller chooses (events, sinks, fault
+// share), so that a bad one is refused before the emulator, the resources
+// and the events are set up.
+func (o Options) Validate() error {
+	if o.Events < 0 {
+		return fmt.Errorf("-events %d: want at least 1", o.Events)
+	}
+	if o.Faults < 0 || o.Faults >= 1 {
+		return fmt.Errorf("-faults %v: want a share from 0 to below 1", o.Faults)
+	}
+	if o.Hub && (o.Routes || o.Silent || o.Soak) {
+		return errors.New("-hub runs alone: not with -routes, -silent or -soak")
+	}
+	if len(o.Targets) > 0 {
+		return nil
+	}
+	known := []string{config.SinkS3, config.SinkFirehose, config.SinkLogs, config.SinkStdout}
+	if o.Routes {
+		known = DefaultSinks // the route table names AWS targets only
+	}
+	sinks := cliflag.NewSinks(DefaultSinks)
+	if len(o.Sinks) > 0 {
+		if err := sinks.Set(strings.Join(o.Sinks, ",")); err != nil {
+			return err
+		}
+	}
+	if err := sinks.Check("sink", known); err != nil {
+		if o.Routes {
+			return fmt.Errorf("%w (-routes runs the AWS sinks)", err)
+		}
+		return err
+	}
+	return nil
+}
+
 // Run performs the demo and returns its report; the error is about the run
 // itself (the emulator, a resource, a handler that could not start), not
 // about lost events: check Report.Lost.
 func (o Options) Run(ctx context.Context) (*Report, error) {
 	start := time.Now()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	o.defaults()
 	rep := &Report{Run: o.RunID}
 	if rep.Run == "" {
@@ -113,9 +152,6 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	}
 	if strings.Contains(rep.Run, ":") {
 		return nil, fmt.Errorf("run ID %q: no colons", rep.Run)
-	}
-	if o.Hub && (o.Routes || o.Silent || o.Soak) {
-		return nil, errors.New("a hub run runs alone: not with Routes, Silent or Soak")
 	}
 
 	endpoint := o.Endpoint

@@ -166,7 +166,12 @@ func (s *SoakReport) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "soak: process memory over the run (%d samples; RSS = resident set, heap = Go heap live at the last GC)\n", len(s.Samples))
 	fmt.Fprintf(w, "  %9s %10s %10s %10s\n", "delivered", "elapsed", "RSS", "heap")
+	last := time.Duration(-1)
 	row := func(m MemorySample) {
+		if m.Elapsed == last {
+			return // a short run reaches several steps in one sample
+		}
+		last = m.Elapsed
 		fmt.Fprintf(w, "  %8.0f%% %9.1fs %10s %10s\n", 100*m.Progress, m.Elapsed.Seconds(), mib(m.RSS), mib(m.HeapLive))
 	}
 	row(s.Samples[0])

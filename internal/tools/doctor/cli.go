@@ -66,8 +66,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "fixes it. Exit status: 0 when nothing fails, 1 when a check fails, 2 for a usage error.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -146,8 +146,8 @@ func runSender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "lets this identity call logs:PutSubscriptionFilter.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	dst, err := arn.Parse(*destination)
 	switch {

@@ -566,6 +566,32 @@ func TestSenderSide(t *testing.T) {
 			t.Errorf("probe event: %v %+v", err, out)
 		}
 	})
+	t.Run("the probe seen by the recipient", func(t *testing.T) {
+		// GIVEN a profile with the recipient's credentials (moto's one account)
+		dir := t.TempDir()
+		creds, cfgFile := dir+"/credentials", dir+"/config"
+		if err := os.WriteFile(creds, []byte("[recipient]\naws_access_key_id = testing\naws_secret_access_key = testing\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfgFile, []byte("[profile recipient]\nregion = us-east-1\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+		t.Setenv("AWS_CONFIG_FILE", cfgFile)
+		defer func(e time.Duration) { probeEvery = e }(probeEvery)
+		probeEvery = 100 * time.Millisecond
+		// AND the consumer's write of the heartbeat, a moment later (no consumer runs here)
+		table := dynamohealth.New(dynamodb.NewFromConfig(f.cfg), f.names.HealthTable)
+		go func() {
+			time.Sleep(500 * time.Millisecond)
+			_ = table.WriteSender(ctx, health.SenderUpdate{Account: "123456789012", Region: emulator.Region, LastHeartbeat: time.Now().UnixMilli(), Heartbeats: 1})
+		}()
+		checks, _ := run("-mode", "accounts", "-probe", "-recipient-profile", "recipient", "-recipient-stack", f.names.Stack, "-timeout", "10s")
+		// THEN the probe passes with its round trip
+		if p := findCheck(checks, "probe"); p == nil || p.Status != Pass || !strings.Contains(p.Evidence, "round trip") {
+			t.Errorf("probe: %+v", p)
+		}
+	})
 }
 
 func findCheck(checks []Check, name string) *Check {
@@ -585,5 +611,52 @@ func TestEveryAlarmHasAHint(t *testing.T) {
 		if h == nil || !strings.HasSuffix(id, h.suffix) {
 			t.Errorf("%s: hint %+v", id, h)
 		}
+	}
+}
+
+func TestMappingDriftFromTheTemplate(t *testing.T) {
+	// GIVEN the stack's template as synth writes it
+	body, err := os.ReadFile("../../../cdk/recipient/testdata/default.template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFunction, err := templateMappings(string(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := byFunction[naming.FunctionLogicalID(config.SinkS3)]
+	if want == nil || want["BatchSize"] != 1000.0 {
+		t.Fatalf("S3Function's mapping: %v", want)
+	}
+	// THEN a mapping as deployed shows no drift, and one changed by hand does
+	m := &lambdatypes.EventSourceMappingConfiguration{BatchSize: aws.Int32(1000), MaximumBatchingWindowInSeconds: aws.Int32(5), ParallelizationFactor: aws.Int32(1),
+		MaximumRetryAttempts: aws.Int32(10), MaximumRecordAgeInSeconds: aws.Int32(21600), BisectBatchOnFunctionError: aws.Bool(true), StartingPosition: lambdatypes.EventSourcePositionTrimHorizon}
+	if d := want.drift(m); len(d) != 0 {
+		t.Errorf("drift %v", d)
+	}
+	m.BatchSize, m.ParallelizationFactor = aws.Int32(10), aws.Int32(4)
+	if d := want.drift(m); strings.Join(d, "; ") != "BatchSize 10 (the stack sets 1000); ParallelizationFactor 4 (the stack sets 1)" {
+		t.Errorf("drift %v", d)
+	}
+}
+
+func TestDestinationsOfAShardedStack(t *testing.T) {
+	// GIVEN a sharded stack's outputs (internal/naming's shard output names)
+	r := &recipient{d: &deployment.Deployment{Parameters: map[string]string{naming.ParamSenderAccounts: "111111111111"}}}
+	outputs := map[string]string{
+		naming.OutputDestinationARN: "arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination", naming.OutputDestinationRoleARN: "arn:aws:iam::999999999999:role/r0",
+		naming.OutputShardSenders(0):        "organizations o-aaaaaaaaaa,o-bbbbbbbbbb",
+		naming.OutputShardDestinationARN(2): "arn:aws:logs:eu-west-1:999999999999:destination:logfan-destination-2",
+		naming.OutputShardSenders(2):        "444444444444,555555555555",
+	}
+	got := r.destinationsOf("eu-west-1", outputs)
+	// THEN each destination is checked with its own senders, shard 0 against the stack's role
+	if len(got) != 2 || got[0].shard != 0 || got[0].roleARN != "arn:aws:iam::999999999999:role/r0" || strings.Join(got[0].expected.Orgs, ",") != "o-aaaaaaaaaa,o-bbbbbbbbbb" ||
+		got[1].shard != 2 || got[1].name != "logfan-destination-2" || got[1].label() != "eu-west-1 shard 2" || strings.Join(got[1].expected.Accounts, ",") != "444444444444,555555555555" {
+		t.Errorf("%+v", got)
+	}
+	// AND without a senders output, the stack's parameter
+	if got := r.destinationsOf("eu-west-1", map[string]string{naming.OutputDestinationARN: outputs[naming.OutputDestinationARN]}); len(got) != 1 || strings.Join(got[0].expected.Accounts, ",") != "111111111111" {
+		t.Errorf("%+v", got)
 	}
 }

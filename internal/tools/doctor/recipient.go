@@ -48,8 +48,10 @@ type recipient struct {
 	shards    int
 	onDemand  bool
 	mappings  map[string]*lambdatypes.EventSourceMappingConfiguration
-	quarBkt   string
-	marks     map[string]bool // redrive marks: "<sink>/<key>"
+	// template are the mappings' settings in the deployed template, by sink.
+	template map[string]mappingSettings
+	quarBkt  string
+	marks    map[string]bool // redrive marks: "<sink>/<key>"
 
 	s3  *s3.Client
 	iam *iam.Client
@@ -78,6 +80,7 @@ func checkRecipient(ctx context.Context, d *deployment.Deployment, now time.Time
 	r.destinations(ctx)
 	r.quarBkt = d.Output(naming.OutputQuarantineBucket)
 	r.readMarks(ctx)
+	r.template = r.stackMappings(ctx)
 	for _, sink := range d.Sinks() {
 		r.function(sink)
 		r.environment(ctx, sink)
@@ -86,6 +89,7 @@ func checkRecipient(ctx context.Context, d *deployment.Deployment, now time.Time
 		r.functionLogs(ctx, sink)
 		r.quarantine(ctx, sink)
 	}
+	r.customResourceLogs(ctx)
 	r.sharedQuarantine(ctx)
 	r.onFailure(ctx)
 	r.senders(ctx)
@@ -587,6 +591,11 @@ func (r *recipient) mapping(ctx context.Context, sink string) {
 	if want := "arn:" + r.partition() + ":s3:::" + r.quarantineBucket(); r.quarantineBucket() != "" && onFailure != want {
 		problems = append(problems, fmt.Sprintf("on-failure destination %q, not the quarantine bucket %s: batches Lambda gives up on are lost", onFailure, want))
 	}
+	drift := r.template[sink].drift(m)
+	asSet := "as the stack sets them"
+	if r.template[sink] == nil {
+		asSet = "the template names no mapping to compare with"
+	}
 	switch {
 	case state != "Enabled" && state != "Enabling" && state != "Updating":
 		r.rep.fail(check, "aws lambda update-event-source-mapping --uuid "+uuid+" --enabled --region "+r.d.Region,
@@ -595,11 +604,13 @@ func (r *recipient) mapping(ctx context.Context, sink string) {
 		r.rep.fail(check, "aws logs tail "+fn.LogGroup+" --since 1h --region "+r.d.Region, "mapping %s: last processing result %q", uuid, last)
 	case len(problems) > 0:
 		r.rep.fail(check, "make deploy   # restores the mapping's settings", "mapping %s (%s): %s", uuid, settings, strings.Join(problems, "; "))
+	case len(drift) > 0:
+		r.rep.warn(check, "make deploy   # puts back what the stack sets; or record the change in cdk.json", "mapping %s changed outside the stack: %s", uuid, strings.Join(drift, ", "))
 	default:
 		if last == "" {
 			last = "none yet"
 		}
-		r.rep.pass(check, "mapping %s %s on %s, last result %s; %s; on failure to %s", uuid, state, aws.ToString(m.EventSourceArn), last, settings, onFailure)
+		r.rep.pass(check, "mapping %s %s on %s, last result %s; %s (%s); on failure to %s", uuid, state, aws.ToString(m.EventSourceArn), last, settings, asSet, onFailure)
 	}
 }
 
@@ -674,6 +685,26 @@ func (r *recipient) scanLogs(ctx context.Context, check, group string, window ti
 	}
 	r.rep.warn(check, "aws logs filter-log-events --log-group-name "+group+" --start-time "+strconv.FormatInt(r.now.Add(-window).UnixMilli(), 10)+" --filter-pattern "+shellQuote(knownPattern)+" --region "+r.d.Region,
 		"%d lines in %s of the last %s, e.g. %s", len(out.Events), group, window, strings.TrimSpace(msg))
+}
+
+// customResourceLogs looks for the well-known failures in the logs of the
+// stack's custom resources (the destination policy is applied by one) over
+// the last week: deployments are rarer than deliveries.
+func (r *recipient) customResourceLogs(ctx context.Context) {
+	const check = "logs custom resources"
+	prefix := "/aws/lambda/" + r.d.Stack + "-AWS"
+	out, err := cloudwatchlogs.NewFromConfig(r.d.Config).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(prefix)})
+	if err != nil {
+		r.rep.skip(check, "cannot list %s*: %v", prefix, err)
+		return
+	}
+	if len(out.LogGroups) == 0 {
+		r.rep.skip(check, "no log group %s*: the stack's custom resources have not run here", prefix)
+		return
+	}
+	for _, g := range out.LogGroups {
+		r.scanLogs(ctx, check, aws.ToString(g.LogGroupName), 7*24*time.Hour)
+	}
 }
 
 // readMarks reads redrive's marks: what was redriven already.

@@ -191,8 +191,18 @@ func (s *sender) accountPolicy(ctx context.Context) {
 			return
 		}
 	}
-	s.rep.fail(check, "logfan onboard -destination "+s.o.Destination+" -log-group GROUP   # prints the subscription commands; or pass -log-group to check groups",
+	s.rep.fail(check, s.onboard("-log-group GROUP")+"   # (or -account-policy) prints the subscription commands; or pass -log-group to check groups",
 		"no -log-group given, and none of the %d account subscription policies points at %s", len(out.AccountPolicies), s.o.Destination)
+}
+
+// onboard is the logfan onboard command for this sender, with what names
+// its log groups (-log-group G, or -account-policy).
+func (s *sender) onboard(groups string) string {
+	account := s.account
+	if account == "" {
+		account = "ACCOUNT"
+	}
+	return fmt.Sprintf("logfan onboard -account %s -region %s -destination-arn %s %s", account, s.o.Config.Region, s.o.Destination, groups)
 }
 
 // heartbeat checks the heartbeat log group, its subscription and its schedule.
@@ -202,7 +212,7 @@ func (s *sender) heartbeat(ctx context.Context) {
 		group = config.DefaultHeartbeatLogGroup
 	}
 	const check = "heartbeat"
-	onboard := "logfan onboard -destination " + s.o.Destination + "   # prints the heartbeat's commands; or deploy the sender stack"
+	onboard := s.onboard("-log-group GROUP") + "   # prints the heartbeat's commands too; or deploy the sender stack"
 	streams, err := s.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{
 		LogGroupName: aws.String(group), OrderBy: cwltypes.OrderByLastEventTime, Descending: aws.Bool(true), Limit: aws.Int32(1),
 	})

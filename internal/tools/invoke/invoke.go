@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,8 +26,10 @@ import (
 	"time"
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/demo"
 	"github.com/logfan/logfan/internal/tools/replay"
+	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -38,18 +39,12 @@ const DefaultTemplate = "cdk.out/LogfanRecipient.template.json"
 // MaxPayload is Lambda's limit on a synchronous invocation's payload (6 MB).
 const MaxPayload = 6 << 20
 
-// eventList is a repeatable -event flag.
-type eventList []string
-
-func (e *eventList) String() string     { return strings.Join(*e, ",") }
-func (e *eventList) Set(v string) error { *e = append(*e, v); return nil }
-
 // Run is `logfan invoke`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	var events eventList
-	fl.Var(&events, "event", "Lambda event JSON file, or a folder of them; repeat for several (one warm runtime)")
+	var events cliflag.Events
+	fl.Var(&events, "event", cliflag.EventUsage+"; one warm runtime invokes them in turn")
 	function := fl.String("function", "S3Function", "the function's logical ID in the template")
 	template := fl.String("template", DefaultTemplate, "synthesized template (synthesized first when missing or older than cdk/ and cdk.json)")
 	envVars := fl.String("env-vars", "", `SAM-format environment overrides: {"S3Function": {"VAR": "value"}, "Parameters": {...}}`)
@@ -59,20 +54,28 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	verbose := fl.Bool("v", false, "also print the emulator's own INFO lines")
 	cold := fl.Int("cold", 1, "repeat the events on this many fresh runtimes (cold starts) and print the medians")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR [-event ...] [-env-vars env.json] [-template T] [-bootstrap B] [-keep] [-rebase] [-cold N] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR|GLOB [-event ...] [-env-vars env.json] [-template T] [-bootstrap B] [-keep] [-rebase] [-cold N] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the function's real bootstrap under aws-lambda-rie (installed by `make tools`):")
-		fmt.Fprintln(stderr, "responses on stdout, the function's logs and START/END/REPORT on stderr. Without")
-		fmt.Fprintln(stderr, "AWS_ENDPOINT_URL it starts moto_server and creates the resources the environment names.")
+		fmt.Fprintln(stderr, "responses on stdout (with several events, one JSON line each: {\"event\": FILE, \"response\": ...}),")
+		fmt.Fprintln(stderr, "the function's logs and START/END/REPORT on stderr. Without AWS_ENDPOINT_URL it starts")
+		fmt.Fprintln(stderr, "moto_server and creates the resources the environment names.")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
+	// Every input is checked before the work (synth, build, emulator) starts.
+	if err := cliflag.Parse(fl, args, &events); err != nil {
 		return err
 	}
-	if len(events) == 0 || fl.NArg() > 0 || *cold < 1 {
-		fl.Usage()
-		return errors.New("want at least one -event and no other arguments")
+	if *cold < 1 {
+		return usage.Errorf("-cold %d: want at least 1 runtime", *cold)
 	}
-	files, err := eventFiles(events)
+	files, err := events.Files(stderr)
+	if err != nil {
+		return err
+	}
+	if _, err := LoadEnvVars(*envVars, *function); err != nil {
+		return usage.Wrap(err)
+	}
+	payloads, err := readPayloads(files, *rebase)
 	if err != nil {
 		return err
 	}
@@ -155,28 +158,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		RIE: rie, Bootstrap: *bootstrap, FunctionName: t.StackName + "-" + f.LogicalID, Env: fnEnv,
 		MemoryMB: f.MemoryMB, TimeoutSeconds: f.TimeoutSeconds, Logs: stderr, Verbose: *verbose,
 	}
-	payloads := make([][]byte, len(files))
-	for i, file := range files {
-		if payloads[i], err = os.ReadFile(file); err != nil {
-			return err
-		}
-		if *rebase {
-			if payloads[i], err = replay.Rebase(payloads[i], time.Now()); err != nil {
-				return fmt.Errorf("rebase %s: %w", file, err)
-			}
-			// Rebase indents; compact keeps a 6 MB batch within the limit.
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, payloads[i]); err != nil {
-				return fmt.Errorf("rebase %s: %w", file, err)
-			}
-			payloads[i] = buf.Bytes()
-		}
-		// The RIE silently truncates a larger body (and the function then
-		// fails to parse it); Lambda rejects it before the function runs.
-		if len(payloads[i]) > MaxPayload {
-			return fmt.Errorf("%s: %d bytes, over Lambda's %d-byte invocation payload limit", file, len(payloads[i]), MaxPayload)
-		}
-	}
 	failed := 0
 	var inits, firsts []time.Duration
 	var peak int64
@@ -208,6 +189,35 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// readPayloads reads the event files, rebased if asked, and refuses one
+// over Lambda's payload limit.
+func readPayloads(files []string, rebase bool) ([][]byte, error) {
+	payloads := make([][]byte, len(files))
+	for i, file := range files {
+		var err error
+		if payloads[i], err = os.ReadFile(file); err != nil {
+			return nil, err
+		}
+		if rebase {
+			if payloads[i], err = replay.Rebase(payloads[i], time.Now()); err != nil {
+				return nil, fmt.Errorf("rebase %s: %w", file, err)
+			}
+			// Rebase indents; compact keeps a 6 MB batch within the limit.
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, payloads[i]); err != nil {
+				return nil, fmt.Errorf("rebase %s: %w", file, err)
+			}
+			payloads[i] = buf.Bytes()
+		}
+		// The RIE silently truncates a larger body (and the function then
+		// fails to parse it); Lambda rejects it before the function runs.
+		if len(payloads[i]) > MaxPayload {
+			return nil, usage.Errorf("-event %s: %d bytes, over Lambda's %d-byte invocation payload limit", file, len(payloads[i]), MaxPayload)
+		}
+	}
+	return payloads, nil
+}
+
 // runStats is one runtime's life: its cold start, first invocation and peak memory.
 type runStats struct {
 	init, first time.Duration
@@ -225,11 +235,16 @@ func runOnce(ctx context.Context, cfg RuntimeConfig, files []string, payloads []
 	}
 	defer rt.Stop()
 	for i, payload := range payloads {
+		if len(payloads) > 1 {
+			fmt.Fprintf(stderr, "invoke %d/%d: %s\n", i+1, len(payloads), files[i])
+		}
 		res, err := rt.Invoke(ctx, payload)
 		if err != nil {
 			return st, fmt.Errorf("%s: %w", files[i], err)
 		}
-		fmt.Fprintf(stdout, "%s\n", res.Response)
+		if err := writeResponse(stdout, files, i, res.Response); err != nil {
+			return st, err
+		}
 		if res.Failed() {
 			st.failed++
 			fmt.Fprintf(stderr, "invocation with %s failed: %s\n", files[i], describe(res))
@@ -244,6 +259,30 @@ func runOnce(ctx context.Context, cfg RuntimeConfig, files []string, payloads []
 		st.first = reportDuration(reports[0])
 	}
 	return st, nil
+}
+
+// writeResponse prints one invocation's response on stdout: as it is for
+// one event file; for several, as grep names the file of each match, one
+// JSON line {"event": FILE, "response": RESPONSE} each (a response that is
+// not JSON, such as a timeout's message, as a string).
+func writeResponse(w io.Writer, files []string, i int, resp []byte) error {
+	if len(files) == 1 {
+		_, err := fmt.Fprintf(w, "%s\n", resp)
+		return err
+	}
+	line := struct {
+		Event    string          `json:"event"`
+		Response json.RawMessage `json:"response"`
+	}{Event: files[i], Response: bytes.TrimSpace(resp)}
+	if !json.Valid(line.Response) {
+		line.Response, _ = json.Marshal(string(resp))
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 var reportDurationRE = regexp.MustCompile(`\tDuration: ([0-9.]+) ms`)
@@ -278,50 +317,6 @@ func describe(r *Result) string {
 	default:
 		return "batch item failures (Lambda retries from the first)"
 	}
-}
-
-// eventFiles expands folders into their *.json files, sorted.
-func eventFiles(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		info, err := os.Stat(a)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		matches, _ := filepath.Glob(filepath.Join(a, "*.json"))
-		sort.Strings(matches)
-		n := 0
-		for _, m := range matches {
-			// Only Lambda events: events/ also holds expected.json.
-			if isLambdaEvent(m) {
-				out = append(out, m)
-				n++
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("%s holds no Lambda event (*.json with Records or awslogs)", a)
-		}
-	}
-	return out, nil
-}
-
-// isLambdaEvent reports whether file is a Kinesis or awslogs Lambda event.
-func isLambdaEvent(file string) bool {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return false
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(b, &top) != nil {
-		return false
-	}
-	_, records := top["Records"]
-	_, awslogs := top["awslogs"]
-	return records || awslogs
 }
 
 // passThroughAWS is the caller's AWS SDK settings, for a function pointed

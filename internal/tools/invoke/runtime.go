@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -51,6 +52,7 @@ type Runtime struct {
 	done      chan struct{}
 	pipes     sync.WaitGroup
 	stopOnce  sync.Once
+	stopping  atomic.Bool // Stop has begun: the RIE's reset warning is expected
 
 	invocations int // answered by the RIE, for waiting on their REPORT lines
 
@@ -241,10 +243,25 @@ func (r *Runtime) copyLines(rd io.Reader, tail *bytes.Buffer) {
 			tail.WriteString(line + "\n")
 		}
 		r.mu.Unlock()
-		if r.cfg.Verbose || !strings.Contains(line, "[INFO] (rapid)") {
+		if r.shown(line) {
 			fmt.Fprintln(r.cfg.Logs, line)
 		}
 	}
+}
+
+// shown reports whether an RIE line goes to Logs. The RIE's own INFO lines
+// show only with Verbose, and so does the WARNING it logs when Stop ends
+// it ("Reset initiated: SandboxTerminated"): expected on every successful
+// run, it would read as a problem. The same line at another time (the
+// runtime died under an invocation) is shown.
+func (r *Runtime) shown(line string) bool {
+	if r.cfg.Verbose {
+		return true
+	}
+	if strings.Contains(line, "[INFO] (rapid)") {
+		return false
+	}
+	return !(r.stopping.Load() && strings.Contains(line, "(rapid) Reset initiated: SandboxTerminated"))
 }
 
 func (r *Runtime) tailOf(b *bytes.Buffer) string {
@@ -263,12 +280,12 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("invoke: %w", err)
+		return nil, fmt.Errorf("post the event to aws-lambda-rie: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("invoke: read response: %w", err)
+		return nil, fmt.Errorf("read aws-lambda-rie's response: %w", err)
 	}
 	r.samplePeak()
 	r.invocations++
@@ -283,7 +300,7 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte) (*Result, error) {
 		// The runtime failed its init or exited mid-invocation.
 		res.FunctionError = true
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("invoke: HTTP %d from aws-lambda-rie: %s", resp.StatusCode, body)
+		return nil, fmt.Errorf("aws-lambda-rie answered HTTP %d: %s", resp.StatusCode, body)
 	}
 	return res, nil
 }
@@ -393,6 +410,7 @@ func (r *Runtime) Reports() []string {
 // safe to call twice.
 func (r *Runtime) Stop() {
 	r.stopOnce.Do(func() {
+		r.stopping.Store(true)
 		pid := r.cmd.Process.Pid
 		_ = syscall.Kill(-pid, syscall.SIGTERM)
 		select {

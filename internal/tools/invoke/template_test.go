@@ -1,10 +1,14 @@
 package invoke
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logfan/logfan/shared/config"
 )
 
 func TestTemplateFunctionsAndIntrinsics(t *testing.T) {
@@ -71,21 +75,6 @@ func TestLoadEnvVarsSAMFormat(t *testing.T) {
 	}
 }
 
-func TestEventFilesSkipsNonEvents(t *testing.T) {
-	files, err := eventFiles([]string{"../../../events"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if filepath.Base(f) == "expected.json" {
-			t.Errorf("expected.json taken for an event")
-		}
-	}
-	if len(files) != 5 {
-		t.Errorf("%d events in events/, want 5: %v", len(files), files)
-	}
-}
-
 func TestFindRIENamesMakeTools(t *testing.T) {
 	t.Setenv("LOGFAN_RIE", "")
 	dir := t.TempDir()
@@ -116,5 +105,90 @@ func TestSourceOfReadsTheBuild(t *testing.T) {
 	}
 	if src.Package != "github.com/logfan/logfan/functions/s3" || src.Tags != "lambda.norpc" {
 		t.Errorf("source %+v", src)
+	}
+}
+
+// TestWriteResponseNamesTheFile: one event prints its response as it is;
+// several print one JSON line each naming the event file (a response that
+// is not JSON, such as a timeout's message, as a string).
+func TestWriteResponseNamesTheFile(t *testing.T) {
+	var one bytes.Buffer
+	if err := writeResponse(&one, []string{"a.json"}, 0, []byte(`{"batchItemFailures":[]}`)); err != nil || one.String() != "{\"batchItemFailures\":[]}\n" {
+		t.Errorf("one event: %q, %v", one.String(), err)
+	}
+	var several bytes.Buffer
+	files := []string{"events/a.json", "events/b.json"}
+	_ = writeResponse(&several, files, 0, []byte(`{"batchItemFailures":[]}`))
+	_ = writeResponse(&several, files, 1, []byte("Task timed out after 3.00 seconds"))
+	want := `{"event":"events/a.json","response":{"batchItemFailures":[]}}` + "\n" +
+		`{"event":"events/b.json","response":"Task timed out after 3.00 seconds"}` + "\n"
+	if several.String() != want {
+		t.Errorf("several events:\n%s\nwant\n%s", several.String(), want)
+	}
+}
+
+// TestShippedEnvJSON: env.json, the example `make invoke ENV=env.json` and
+// the README use, overrides settings the stack gives each function (a
+// mistyped name would be ignored by the function), in SAM's format, and
+// every function still loads its configuration with it.
+func TestShippedEnvJSON(t *testing.T) {
+	tpl, err := LoadTemplate(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../../../env.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for id, sink := range sinks {
+		f, err := tpl.Function(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		overrides, err := LoadEnvVars("../../../env.json", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range overrides {
+			if _, ok := f.Env[k]; !ok {
+				t.Errorf("%s: env.json sets %s, which the stack does not give it", id, k)
+			}
+		}
+		env, _, err := tpl.ResolveEnv(f, overrides)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := config.Load(sink, func(k string) string { return env[k] }); err != nil {
+			t.Errorf("%s with env.json: %v", id, err)
+		}
+	}
+	for section := range doc {
+		if _, ok := sinks[section]; !ok && section != "Parameters" {
+			t.Errorf("env.json section %q is no function of the stack", section)
+		}
+	}
+}
+
+// TestRIEResetWarningHiddenOnStop: the warning the RIE logs when Stop ends
+// it is left out of a successful run's output; the same line while
+// invocations run (the runtime died) is shown, and -v shows everything.
+func TestRIEResetWarningHiddenOnStop(t *testing.T) {
+	const reset = "06 Dec 2026 17:05:47,003 [WARNING] (rapid) Reset initiated: SandboxTerminated"
+	const info = "06 Dec 2026 17:05:46,903 [INFO] (rapid) exec '/var/runtime/bootstrap'"
+	r := &Runtime{}
+	if !r.shown(reset) || r.shown(info) || !r.shown("START RequestId: x") {
+		t.Error("while running: want the reset shown, INFO hidden, START shown")
+	}
+	r.stopping.Store(true)
+	if r.shown(reset) || !r.shown("[WARNING] (rapid) something else") {
+		t.Error("after Stop: want the reset hidden, other warnings shown")
+	}
+	r.cfg.Verbose = true
+	if !r.shown(reset) || !r.shown(info) {
+		t.Error("-v: want every line")
 	}
 }

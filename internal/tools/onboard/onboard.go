@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -67,8 +68,13 @@ type Request struct {
 	// recipient change, and the sender needs a subscription role.
 	Organization bool
 	// LogGroups are subscribed by name; LogGroupPrefixes are expanded by the
-	// printed command. With neither, an account-level subscription policy is printed.
+	// printed command.
 	LogGroups, LogGroupPrefixes []string
+	// AccountPolicy asks, instead of LogGroups and LogGroupPrefixes, for an
+	// account-level subscription policy: every log group of the account and
+	// region, including groups created later. It is never the default: it
+	// sends everything the account logs, which must be a choice.
+	AccountPolicy bool
 	// Exclude lists log groups an account-level policy must leave out.
 	Exclude []string
 	// HeartbeatMinutes is the interval of the sender's heartbeat (0: none)
@@ -205,8 +211,15 @@ func (r Request) validate() (*plan, error) {
 			}
 		}
 	}
-	if len(r.Exclude) > 0 && (len(r.LogGroups) > 0 || len(r.LogGroupPrefixes) > 0) {
-		bad("-exclude applies to an account-level subscription policy, printed only without -log-group and -log-group-prefix")
+	groups := len(r.LogGroups) > 0 || len(r.LogGroupPrefixes) > 0
+	switch {
+	case r.AccountPolicy && groups:
+		bad("-account-policy subscribes every log group of the account: give it, or -log-group/-log-group-prefix, not both")
+	case !r.AccountPolicy && !groups:
+		bad("say what to subscribe: -log-group G (repeatable) or -log-group-prefix P for those log groups, or -account-policy for every log group of the account and region, including groups created later")
+	}
+	if len(r.Exclude) > 0 && !r.AccountPolicy {
+		bad("-exclude applies to -account-policy (the log groups the account-level policy leaves out)")
 	}
 	if r.HeartbeatMinutes < 0 || r.HeartbeatMinutes > maxHeartbeatMinutes {
 		bad("-heartbeat-minutes %d: want 0 (no heartbeat) to %d", r.HeartbeatMinutes, maxHeartbeatMinutes)
@@ -413,7 +426,7 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 		}
 		p.heartbeatCommands(w, region, roleArg)
 	default:
-		w.printf("# No -log-group given: one account-level subscription policy for every log group of\n")
+		w.printf("# -account-policy: one account-level subscription policy for every log group of\n")
 		w.printf("# the account and region, including groups created later (one such policy per region).\n")
 		excl := ""
 		criteria := ""
@@ -571,21 +584,24 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&existing, "existing-senders", "accounts the destination admits now (default: read from the deployed stack by the printed command)")
 	fs.Var(&groups, "log-group", "log group to subscribe (repeatable or comma-separated)")
 	fs.Var(&prefixes, "log-group-prefix", "subscribe the log groups whose names start with this (expanded by the printed command)")
-	fs.Var(&exclude, "exclude", "without -log-group: log groups the account-level policy must leave out")
+	fs.BoolVar(&r.AccountPolicy, "account-policy", false, "subscribe every log group of the account and region, including groups created later (an account-level subscription policy), instead of -log-group")
+	fs.Var(&exclude, "exclude", "with -account-policy: log groups the policy must leave out")
 	fs.IntVar(&r.HeartbeatMinutes, "heartbeat-minutes", config.DefaultHeartbeatMinutes, fmt.Sprintf("the sender's heartbeat interval, 1 to %d minutes; 0: no heartbeat (the recipient cannot tell silence from a broken pipe)", maxHeartbeatMinutes))
 	fs.StringVar(&r.HeartbeatLogGroup, "heartbeat-log-group", config.DefaultHeartbeatLogGroup, "the heartbeat's log group (the recipient's heartbeatLogGroup)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-shard N] [-log-group G ...] [-log-group-prefix P] [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]")
+		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-shard N] (-log-group G ... | -log-group-prefix P | -account-policy [-exclude G]) [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]")
 		fmt.Fprintln(stderr, "\nPrints what to run on the recipient side, then on the sender side, to start sending a new account's logs.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := usage.NoArgs(fs); err != nil {
+		return err
 	}
 	r.Regions, r.LogGroups, r.LogGroupPrefixes, r.ExistingSenders, r.Exclude = regions, groups, prefixes, existing, exclude
+	if _, err := r.validate(); err != nil {
+		return usage.Wrap(err)
+	}
 	return Write(stdout, r)
 }

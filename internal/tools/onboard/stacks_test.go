@@ -51,7 +51,7 @@ func TestShardDestinationsMatchTheStacks(t *testing.T) {
 	}
 	// WHEN onboard prints the steps for that shard's sender
 	var out bytes.Buffer
-	if err := Run(context.Background(), []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-shard", "4"}, &out, &out); err != nil {
+	if err := Run(context.Background(), []string{"-account", "222222222222", "-regions", "us-east-1,eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-shard", "4", "-account-policy"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	// THEN every region's destination is the one the stacks create for shard 4
@@ -73,11 +73,11 @@ var reContext = regexp.MustCompile(`-c (\w+)=('[^']*'|"[^"]*"|\S+)`)
 func TestPrintedSenderDeploysParse(t *testing.T) {
 	for _, args := range [][]string{
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/aws/lambda/orders,/app/api#blue"},
-		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-organization", "-exclude", "/noisy"},
+		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-organization", "-account-policy", "-exclude", "/noisy"},
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-log-group", "/a"},
-		{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-organization"},
+		{"-account", "222222222222", "-regions", "eu-west-1,us-east-1", "-recipient-account", "999999999999", "-recipient-region", "us-east-1", "-organization", "-account-policy"},
 		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-log-group", "/a", "-heartbeat-minutes", "1", "-heartbeat-log-group", "/platform/alive"},
-		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "0"},
+		{"-account", "222222222222", "-region", "eu-west-1", "-recipient-account", "999999999999", "-heartbeat-minutes", "0", "-account-policy"},
 	} {
 		want := map[string]any{"minutes": 5, "group": "/logfan/heartbeat"}
 		for i, a := range args {

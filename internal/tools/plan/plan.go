@@ -18,6 +18,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/logfan/logfan/internal/capacity"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/usage"
 )
 
@@ -33,13 +34,15 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	perRecord := fs.Float64("events-per-record", capacity.Sample.EventsPerRecord, "mean log events per Kinesis record (CloudWatch Logs batches one log stream's events per record; quiet streams send fewer)")
 	senders := fs.Int("senders", 10, "sender accounts times their regions")
 	logGroups := fs.Int("log-groups", 20, "mean active log groups per sender")
-	sinks := fs.String("sinks", strings.Join(capacity.Sinks, ","), "enabled sinks, comma-separated")
+	sinks := cliflag.NewSinks(capacity.Sinks)
+	fs.Var(sinks, "sink", "enabled sinks, comma-separated or repeated")
+	cliflag.Deprecated(fs, "sinks", "sink", stderr)
 	shares := fs.String("share", "", "deliveries each sink receives per event through the routes, e.g. s3=1,firehose=0.3,logs=0.1 (default 1 for each enabled sink; 2 = every event to two of its targets)")
 	region := fs.String("region", "us-east-1", "the stack's region: picks the Firehose and shard quotas (prices are us-east-1's)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: logfan plan -daily SIZE [-peak N] [-event-bytes N] [-ratio N] [-events-per-record N]
-                   [-senders N] [-log-groups N] [-sinks s3,firehose,logs] [-share s3=1,...] [-region R] [-json]
+                   [-senders N] [-log-groups N] [-sink s3,firehose,logs] [-share s3=1,...] [-region R] [-json]
 
 Sizes a logfan deployment for a daily volume of log JSON: the stream (on demand
 or provisioned, shards at 80% of 1 MiB/s and 1,000 records/s each at the peak,
@@ -52,15 +55,11 @@ service at us-east-1 prices. Prints the CDK context keys to deploy it with.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
-	in, err := input(fs, *daily, *peak, *eventBytes, *ratio, *perRecord, *senders, *logGroups, *sinks, *shares, *region)
+	in, err := input(fs, *daily, *peak, *eventBytes, *ratio, *perRecord, *senders, *logGroups, sinks.String(), *shares, *region)
 	if err != nil {
-		fmt.Fprintln(stderr, "Run 'logfan plan -h' for the flags.")
 		return usage.Wrap(err)
 	}
 	p := capacity.Compute(in)
@@ -92,10 +91,10 @@ func input(fs *flag.FlagSet, daily string, peak, eventBytes, ratio, perRecord fl
 	for _, s := range strings.Split(sinks, ",") {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(capacity.Sinks, s) {
-			return in, fmt.Errorf("-sinks: unknown sink %q: the sinks are %s", s, strings.Join(capacity.Sinks, ", "))
+			return in, fmt.Errorf("-sink: unknown sink %q: the sinks are %s", s, strings.Join(capacity.Sinks, ", "))
 		}
 		if _, dup := in.Shares[s]; dup {
-			return in, fmt.Errorf("-sinks: %s is named twice", s)
+			return in, fmt.Errorf("-sink: %s is named twice", s)
 		}
 		in.Shares[s] = 1
 	}
@@ -107,7 +106,7 @@ func input(fs *flag.FlagSet, daily string, peak, eventBytes, ratio, perRecord fl
 				return in, fmt.Errorf("-share: %q is not sink=share (e.g. firehose=0.3)", kv)
 			}
 			if _, on := in.Shares[k]; !on {
-				return in, fmt.Errorf("-share: %q is not among the enabled sinks (-sinks %s)", k, sinks)
+				return in, fmt.Errorf("-share: %q is not among the enabled sinks (-sink %s)", k, sinks)
 			}
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {

@@ -75,8 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	all := fs.Bool("all", false, "delete: every entry listed (with -sink, that sink's)")
 	dep := deployment.AddFlags(fs)
 	fs.Usage = func() { usageText(stderr); fs.PrintDefaults() }
-	if err := fs.Parse(args[1:]); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args[1:]); err != nil {
+		return err
 	}
 	keys := fs.Args()
 	switch {

@@ -53,8 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "the stack; LOGFAN_* variables set here override it (local emulators).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	// Every flag is checked before anything is read.
 	switch {

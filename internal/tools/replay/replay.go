@@ -6,6 +6,7 @@ package replay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,63 +19,68 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/logfan/logfan/internal/tools/anysink"
+	"github.com/logfan/logfan/internal/tools/cliflag"
+	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 
-// Run is `logfan replay`.
+// Run is `logfan replay`: each event file in turn through one handler (a
+// warm function), a summary per file on stderr. It fails when a file left
+// events for Lambda to retry.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	event := fs.String("event", "", "Lambda event JSON file to replay (Kinesis or awslogs event)")
+	var events cliflag.Events
+	fs.Var(&events, "event", cliflag.EventUsage)
 	sinkName := fs.String("sink", config.SinkStdout, "sink: stdout, s3, firehose or logs (configured by LOGFAN_* variables, as in Lambda)")
-	timeout := fs.Duration("timeout", 60*time.Second, "the invocation's deadline, like a function timeout")
+	timeout := fs.Duration("timeout", 60*time.Second, "each invocation's deadline, like a function timeout")
 	verbose := fs.Bool("v", false, "also print the handler's JSON log line and EMF metrics to stderr")
-	routesFile := fs.String("routes", "", "route table JSON file (as LOGFAN_ROUTES_FILE; overrides LOGFAN_ROUTES*): stdout lines then name their targets")
+	routesArg := fs.String("routes", "", cliflag.RoutesUsage+"; overrides LOGFAN_ROUTES*: stdout lines then name their targets")
 	rebase := fs.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan replay -event FILE [-sink stdout|s3|firehose|logs] [-routes FILE] [-rebase] [-timeout 60s] [-v]")
-		fmt.Fprintln(stderr, "\nWith -sink stdout, delivered events are printed to stdout as NDJSON and quarantined")
+		fmt.Fprintln(stderr, "usage: logfan replay -event FILE|DIR|GLOB [-event ...] [-sink stdout|s3|firehose|logs] [-routes FILE|@FILE|JSON] [-rebase] [-timeout 60s] [-v]")
+		fmt.Fprintln(stderr, "\nRuns each event through one real handler, in process, as Lambda would (one warm function).")
+		fmt.Fprintln(stderr, "With -sink stdout, delivered events are printed to stdout as NDJSON and quarantined")
 		fmt.Fprintln(stderr, "records to stderr; other sinks read the same LOGFAN_* variables the functions read.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cliflag.Parse(fs, args, &events); err != nil {
 		return err
 	}
-	if *event == "" {
-		fs.Usage()
-		return fmt.Errorf("-event is required")
-	}
 	if *timeout < config.MinFunctionTimeout {
-		return fmt.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
+		return usage.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
 	}
-	payload, err := os.ReadFile(*event)
+	files, err := events.Files(stderr)
 	if err != nil {
 		return err
 	}
-	if *rebase {
-		if payload, err = Rebase(payload, time.Now()); err != nil {
-			return fmt.Errorf("rebase %s: %w", *event, err)
-		}
-	}
 	getenv := os.Getenv
-	if *routesFile != "" {
+	if *routesArg != "" {
+		rt, err := cliflag.ReadRoutes(*routesArg)
+		if err != nil {
+			return err
+		}
 		// The flag wins over the environment: one table, read the way a function reads it.
 		getenv = func(k string) string {
 			switch k {
 			case config.EnvRoutes:
+				if rt.File == "" {
+					return string(rt.Text)
+				}
 				return ""
 			case config.EnvRoutesFile:
-				return *routesFile
+				return rt.File
 			}
 			return os.Getenv(k)
 		}
 	}
 	cfg, err := config.Load(*sinkName, getenv)
 	if err != nil {
-		return err
+		// Flags and environment are the command's input: nothing ran yet.
+		return usage.Wrap(err)
 	}
 
 	logOut := io.Discard
@@ -97,23 +103,47 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "replay-" + time.Now().UTC().Format("20060102T150405Z")})
-	resp, err := lambda.NewHandler(h).Invoke(ctx, payload)
-	printSummary(stderr, *event, sum, mem)
-	if err != nil {
-		return err
+	invoker := lambda.NewHandler(h)
+	var retries []string
+	for _, file := range files {
+		payload, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if *rebase {
+			if payload, err = Rebase(payload, time.Now()); err != nil {
+				return fmt.Errorf("rebase %s: %w", file, err)
+			}
+		}
+		sum = consumer.Summary{}
+		seen := 0 // quarantine entries of the files before
+		if mem != nil {
+			seen = len(mem.Entries())
+		}
+		ictx, cancel := context.WithTimeout(ctx, *timeout)
+		ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{AwsRequestID: "replay-" + time.Now().UTC().Format("20060102T150405Z")})
+		resp, err := invoker.Invoke(ictx, payload)
+		cancel()
+		var entries []quarantine.Entry
+		if mem != nil {
+			entries = mem.Entries()[seen:]
+		}
+		printSummary(stderr, file, sum, entries)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		fmt.Fprintf(stderr, "response: %s\n", resp)
+		if sum.RetryFrom != "" {
+			retries = append(retries, fmt.Sprintf("%s: %d events not delivered; Lambda would retry from %s: %s", file, sum.RetryEvents, sum.RetryFrom, sum.Err))
+		}
 	}
-	fmt.Fprintf(stderr, "response: %s\n", resp)
-	if sum.RetryFrom != "" {
-		return fmt.Errorf("%d events not delivered; Lambda would retry from %s: %s", sum.RetryEvents, sum.RetryFrom, sum.Err)
+	if len(retries) > 0 {
+		return errors.New(strings.Join(retries, "\n"))
 	}
 	return nil
 }
 
-func printSummary(w io.Writer, file string, s consumer.Summary, mem *quarantine.Memory) {
+func printSummary(w io.Writer, file string, s consumer.Summary, quarantined []quarantine.Entry) {
 	fmt.Fprintf(w, "replay %s: %d records, %d control messages, %d events, %d delivered, %d quarantined events, %d rejected, %d poison records\n",
 		file, s.Records, s.ControlMessages, s.Events, s.Delivered, s.Quarantined, s.Rejected, len(s.Poison))
 	if len(s.Routes) > 0 || s.Dropped > 0 || s.OtherSinks > 0 {
@@ -125,12 +155,10 @@ func printSummary(w io.Writer, file string, s consumer.Summary, mem *quarantine.
 	for _, p := range s.Poison {
 		fmt.Fprintf(w, "  poison record %s: %s\n", p.SequenceNumber, p.Reason)
 	}
-	if mem != nil {
-		for _, e := range mem.Entries() {
-			if e.Kind == quarantine.KindEvent {
-				line, _ := json.Marshal(map[string]any{"sink": e.Sink, "sequenceNumber": e.SequenceNumber, "event": e.Event, "eventId": e.EventID, "reason": e.Reason})
-				fmt.Fprintf(w, "  quarantined event %s\n", line)
-			}
+	for _, e := range quarantined {
+		if e.Kind == quarantine.KindEvent {
+			line, _ := json.Marshal(map[string]any{"sink": e.Sink, "sequenceNumber": e.SequenceNumber, "event": e.Event, "eventId": e.EventID, "reason": e.Reason})
+			fmt.Fprintf(w, "  quarantined event %s\n", line)
 		}
 	}
 }

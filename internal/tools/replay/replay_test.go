@@ -214,3 +214,43 @@ func TestReplayRoutes(t *testing.T) {
 		t.Errorf("bad table: err = %v, stdout %q", err, stdout.String())
 	}
 }
+
+// TestReplayFolderAndGlob: -event takes a folder or a glob, as invoke and
+// routes do: every event file in turn through one handler, a summary each.
+func TestReplayFolderAndGlob(t *testing.T) {
+	exp := expectations(t)
+	events := 0
+	for _, e := range exp {
+		events += e.Counts.LogEvents
+	}
+	for _, args := range [][]string{{"-event", "../../../events"}, {"-event", "../../../events/*.json"}} {
+		var stdout, stderr bytes.Buffer
+		if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, stderr.String())
+		}
+		recs, err := readback.Decode(&stdout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != events {
+			t.Errorf("%q: %d records on stdout, want %d", args, len(recs), events)
+		}
+		for name := range exp {
+			if !strings.Contains(stderr.String(), "replay ../../../events/"+name+": ") {
+				t.Errorf("%q: no summary for %s:\n%s", args, name, stderr.String())
+			}
+		}
+	}
+}
+
+// TestReplayInlineRoutes: -routes takes inline JSON as the stack does.
+func TestReplayInlineRoutes(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"-event", "../../../events/kinesis-data.json", "-routes", `[{"name":"rest","to":[{"sink":"s3","prefix":"apps"}]}]`}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"s3:apps"`) {
+		t.Errorf("stdout does not name the inline table's target:\n%.300s", stdout.String())
+	}
+}

@@ -15,9 +15,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/logfan/logfan/internal/deployment"
+	"github.com/logfan/logfan/internal/naming"
 	"github.com/logfan/logfan/internal/tools/anysink"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/clitime"
-	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/awsclient"
@@ -48,8 +50,8 @@ func (t *targets) Set(v string) error { *t = append(*t, strings.TrimSpace(v)); r
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-// RoutesDeployed is the -routes value that would read the deployed route
-// table; finding it needs the stack lookup, which does not exist yet.
+// RoutesDeployed is the -routes value that routes by the deployed
+// functions' route tables, read from the stack (-stack, -region).
 const RoutesDeployed = "deployed"
 
 // Run is `logfan resend`.
@@ -64,10 +66,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	until := fs.String("until", "", "select events before this time, same forms (default: no end)")
 	fs.Var(&regions, "source-region", "select events whose record carries one of these regions (@aws.region, sent by filters with emitSystemFields); events without it are then left out")
 	fs.Var(&to, "to", "a target in the route-target syntax, repeatable: s3:PREFIX, firehose:STREAM, logs:REGION[:GROUP_TEMPLATE[:STREAM_TEMPLATE]]")
-	routesFile := fs.String("routes", "", "route the events by this route table file instead of -to (each of its targets gets what its routes send it)")
-	bucket := fs.String("bucket", os.Getenv(config.EnvS3Bucket), "the archive's bucket, which s3 targets write to as well (default $"+config.EnvS3Bucket+")")
-	prefix := fs.String("prefix", envOr(config.EnvS3Prefix, config.DefaultS3Prefix), "the archive's key prefix (default $"+config.EnvS3Prefix+" or "+config.DefaultS3Prefix+")")
-	progressURL := fs.String("progress", "", "where progress records go, s3://BUCKET/PREFIX (default s3://$"+config.EnvQuarantineBucket+"/"+DefaultProgressPrefix+")")
+	routesFile := fs.String("routes", "", "route the events by this "+cliflag.RoutesUsage+", or by the deployed functions' tables with '"+RoutesDeployed+"', instead of -to (each of its targets gets what its routes send it)")
+	bucket := fs.String("bucket", "", "the archive's bucket, which s3 targets write to as well (default $"+config.EnvS3Bucket+", else the stack's S3 function's bucket)")
+	prefix := fs.String("prefix", "", "the archive's key prefix (default $"+config.EnvS3Prefix+", else the stack's S3 function's, else "+config.DefaultS3Prefix+")")
+	progressURL := fs.String("progress", "", "where progress records go, s3://BUCKET/PREFIX (default s3://QUARANTINE_BUCKET/"+DefaultProgressPrefix+": $"+config.EnvQuarantineBucket+", else the stack's)")
 	dry := fs.Bool("dry-run", false, "read and count what would be sent (objects, events, bytes per target); send nothing")
 	maxMBps := fs.Float64("max-mbps", 0, "cap the log message bytes sent, in MB/s over all targets (default: no cap)")
 	parallel := fs.Int("parallel", 4, "objects worked on at once")
@@ -75,30 +77,53 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 120*time.Second, "each delivery's deadline, like the function timeout")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr, and with -dry-run each object")
+	dep := deployment.AddFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan resend (-to TARGET ... | -routes FILE) [-owner ID] [-log-group GLOB] [-since T] [-until T] [-dry-run] [-max-mbps N]")
+		fmt.Fprintln(stderr, "usage: logfan resend (-to TARGET ... | -routes FILE|@FILE|JSON|deployed) [-stack NAME] [-region R] [-owner ID] [-log-group GLOB] [-since T] [-until T] [-dry-run] [-max-mbps N]")
 		fmt.Fprintln(stderr, "\nSends archived events (the S3 sink's objects, NDJSON or Parquet) again to route targets, through")
 		fmt.Fprintln(stderr, "the real sinks. Safe to run again: what reached a target is not sent to it twice, and an")
-		fmt.Fprintln(stderr, "interrupted run continues where it stopped. Targets are configured by the LOGFAN_* variables,")
-		fmt.Fprintln(stderr, "as the functions are. (-stack and -routes deployed wait for the stack lookup.)")
+		fmt.Fprintln(stderr, "interrupted run continues where it stopped. The archive, the progress location and each target's")
+		fmt.Fprintln(stderr, "sink settings are the deployed stack's (its outputs and its functions' environments); LOGFAN_*")
+		fmt.Fprintln(stderr, "variables set here override them (local emulators).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	now := time.Now()
-	o, err := parse(parseInput{
+	in := parseInput{
 		owners: owners, group: *group, since: *since, until: *until, regions: regions, to: to, routesFile: *routesFile,
 		bucket: *bucket, prefix: *prefix, progress: *progressURL, maxMBps: *maxMBps, parallel: *parallel, attempts: *attempts,
 		timeout: *timeout, args: fs.Args(), getenv: os.Getenv, now: now,
-	})
-	if err != nil {
-		return usage.Wrap(fmt.Errorf("%w\n(logfan resend -h lists the flags)", err))
 	}
-	awsCfg, err := sdkconfig.Load(ctx, "")
+	// Every flag is checked before the stack is read; what the stack may
+	// give (buckets, the targets' settings) is checked once it is read.
+	early := in
+	early.early = true
+	if _, err := parse(early); err != nil {
+		return usage.Wrap(err)
+	}
+	d, awsCfg, note, err := dep.Load(ctx)
 	if err != nil {
 		return err
 	}
+	if note != "" {
+		fmt.Fprintln(stderr, "logfan resend: "+note)
+	}
+	if err := in.fromDeployment(ctx, d); err != nil {
+		return err
+	}
+	o, err := parse(in)
+	if err != nil {
+		if d == nil {
+			return usage.Wrap(fmt.Errorf("%w\n(no deployed stack was read: name it with -stack and -region, or give the flags and variables above)", err))
+		}
+		return usage.Wrap(fmt.Errorf("stack %s in %s: %w", d.Stack, d.Region, err))
+	}
+	for _, n := range o.notes {
+		fmt.Fprintln(stderr, "logfan resend: "+n)
+	}
+	*bucket, *prefix = in.bucket, in.prefix
 	logOut := io.Discard
 	if *verbose {
 		logOut = stderr
@@ -130,11 +155,92 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return rep.Problem()
 }
 
-func envOr(k, def string) string {
-	if v := strings.TrimSpace(os.Getenv(k)); v != "" {
-		return v
+// fromDeployment fills what the flags and variables leave out from the
+// deployed stack d (nil: nothing to fill): the archive's bucket and prefix
+// from the S3 function's environment (else the DataBucketName output), the
+// quarantine bucket, and each sink's settings from its function's
+// environment, LOGFAN_* variables set here overriding them.
+func (in *parseInput) fromDeployment(ctx context.Context, d *deployment.Deployment) error {
+	process := in.getenv
+	if d == nil {
+		if in.bucket == "" {
+			in.bucket = strings.TrimSpace(process(config.EnvS3Bucket))
+		}
+		if in.prefix == "" {
+			in.prefix = strings.TrimSpace(process(config.EnvS3Prefix))
+		}
+		if in.prefix == "" {
+			in.prefix = config.DefaultS3Prefix
+		}
+		return nil
 	}
-	return def
+	deployedRoutes := in.routesFile == RoutesDeployed
+	envs := map[string]func(string) string{}
+	for _, sink := range d.Sinks() {
+		overlay := process
+		if !deployedRoutes {
+			// -to and -routes FILE give their own table: a deployed one (maybe
+			// in a layer) is neither read nor used (targetEnv drops it).
+			overlay = func(k string) string {
+				if k == config.EnvRoutes {
+					return "[]"
+				}
+				return process(k)
+			}
+		}
+		env, err := d.Getenv(ctx, sink, overlay)
+		if err != nil {
+			return fmt.Errorf("stack %s: %w", d.Stack, err)
+		}
+		envs[sink] = env
+	}
+	// shared are the settings every function has alike (the quarantine),
+	// for a sink the stack does not deploy and for the progress location.
+	shared := func(k string) string {
+		if v := process(k); v != "" {
+			return v
+		}
+		for _, sink := range d.Sinks() {
+			if v := envs[sink](k); v != "" && k != config.EnvQuarantinePrefix {
+				return v
+			}
+		}
+		switch k {
+		case config.EnvQuarantineBucket:
+			return d.Output(naming.OutputQuarantineBucket)
+		case config.EnvQuarantinePrefix:
+			return d.QuarantineRoot()
+		}
+		return ""
+	}
+	s3env := envs[config.SinkS3]
+	if s3env == nil {
+		s3env = shared
+	}
+	if in.bucket == "" {
+		in.bucket = s3env(config.EnvS3Bucket)
+	}
+	if in.bucket == "" {
+		in.bucket = d.Output(naming.OutputDataBucket)
+	}
+	if in.prefix == "" {
+		in.prefix = s3env(config.EnvS3Prefix)
+	}
+	if in.prefix == "" {
+		in.prefix = config.DefaultS3Prefix
+	}
+	in.getenv = shared
+	in.sinkEnv = func(sink string) (func(string) string, bool) {
+		if env := envs[sink]; env != nil {
+			// The function's own quarantine prefix already ends in its sink,
+			// unless this process gives the root.
+			return env, process(config.EnvQuarantinePrefix) == ""
+		}
+		return shared, false
+	}
+	in.deployedSinks = d.Sinks()
+	in.deployed = true
+	return nil
 }
 
 // parseInput is every flag, for parse.
@@ -151,6 +257,24 @@ type parseInput struct {
 	args                []string
 	getenv              func(string) string
 	now                 time.Time
+	// sinkEnv, when set, is the environment of sink's deployed function
+	// (with the process's overrides), and whether its quarantine prefix is
+	// already the sink's own; nil: getenv for every sink.
+	sinkEnv func(sink string) (env func(string) string, sinkPrefix bool)
+	// deployedSinks are the sinks whose function the stack deploys; deployed
+	// says a stack was read.
+	deployedSinks []string
+	deployed      bool
+	// early checks only what needs no deployment: before the stack is read.
+	early bool
+}
+
+// envFor is the environment sink's configuration is loaded from.
+func (in parseInput) envFor(sink string) (func(string) string, bool) {
+	if in.sinkEnv != nil {
+		return in.sinkEnv(sink)
+	}
+	return in.getenv, false
 }
 
 // parsed is what the flags ask for, checked.
@@ -158,6 +282,8 @@ type parsed struct {
 	sel                            Selection
 	targets                        []*cliTarget
 	progressBucket, progressPrefix string
+	// notes are said to the operator before the run (targets left out).
+	notes []string
 }
 
 func (p *parsed) list() []*Target {
@@ -222,8 +348,8 @@ func parse(in parseInput) (*parsed, error) {
 	}
 	out.sel.Since, out.sel.Until = r.Since, r.Until
 	out.sel.SourceRegions = in.regions
-	if in.bucket == "" {
-		bad("-bucket is required: the archive's bucket (or set $%s)", config.EnvS3Bucket)
+	if in.bucket == "" && !in.early {
+		bad("-bucket is required: the archive's bucket (or set $%s, or name the deployed stack with -stack and -region)", config.EnvS3Bucket)
 	}
 	in.prefix = strings.Trim(in.prefix, "/")
 	if in.maxMBps < 0 {
@@ -250,16 +376,28 @@ func parse(in parseInput) (*parsed, error) {
 		}
 	case in.getenv(config.EnvQuarantineBucket) != "":
 		out.progressBucket, out.progressPrefix = in.getenv(config.EnvQuarantineBucket), DefaultProgressPrefix
+	case in.early:
 	default:
-		bad("-progress is required when $%s is not set: where progress records go, s3://BUCKET/PREFIX", config.EnvQuarantineBucket)
+		bad("-progress is required when $%s is not set and no stack names a quarantine bucket: where progress records go, s3://BUCKET/PREFIX", config.EnvQuarantineBucket)
 	}
 	switch {
 	case len(in.to) > 0 && in.routesFile != "":
 		bad("give -to or -routes, not both")
 	case len(in.to) == 0 && in.routesFile == "":
 		bad("-to or -routes is required: where to send the events (e.g. -to firehose:siem)")
+	case in.early:
+		// Only the targets' syntax: their settings may come from the stack.
+		for _, s := range in.to {
+			if _, err := routes.ParseTarget(s); err != nil {
+				bad("-to %v", err)
+			}
+		}
 	case in.routesFile == RoutesDeployed:
-		bad("-routes %s needs the stack lookup (issue 23), which logfan does not have yet: pass the table's file instead (the stack's routesFile, or $%s's value saved to a file)", RoutesDeployed, config.EnvRoutes)
+		ts, notes, err := deployedTargets(in)
+		if err != nil {
+			bad("%v", err)
+		}
+		out.targets, out.notes = ts, notes
 	case in.routesFile != "":
 		ts, err := routesTargets(in)
 		if err != nil {
@@ -293,6 +431,7 @@ func parse(in parseInput) (*parsed, error) {
 // sink's bucket, the target's stream or region standing in for a missing
 // default, and no route table (resend gives its own).
 func targetEnv(in parseInput, t routes.Target) func(string) string {
+	getenv, _ := in.envFor(t.Sink)
 	return func(k string) string {
 		switch k {
 		case config.EnvRoutes, config.EnvRoutesFile:
@@ -300,15 +439,15 @@ func targetEnv(in parseInput, t routes.Target) func(string) string {
 		case config.EnvS3Bucket:
 			return in.bucket
 		case config.EnvFirehoseStream:
-			if t.Stream != "" && in.getenv(k) == "" {
+			if t.Stream != "" && getenv(k) == "" {
 				return t.Stream
 			}
 		case config.EnvLogsRegion:
-			if t.Region != "" && in.getenv(k) == "" {
+			if t.Region != "" && getenv(k) == "" {
 				return t.Region
 			}
 		}
-		return in.getenv(k)
+		return getenv(k)
 	}
 }
 
@@ -319,7 +458,11 @@ func load(in parseInput, t routes.Target) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Quarantine.Prefix = config.SinkQuarantinePrefix(cfg.Quarantine.Prefix, t.Sink)
+	if _, own := in.envFor(t.Sink); !own {
+		// A root (the variable, or the stack's QuarantinePrefix): the
+		// function writes under <root>/<sink>.
+		cfg.Quarantine.Prefix = config.SinkQuarantinePrefix(cfg.Quarantine.Prefix, t.Sink)
+	}
 	return cfg, nil
 }
 
@@ -364,50 +507,105 @@ func newCLITarget(in parseInput, name string, t routes.Target, cfg *config.Confi
 // routesTargets reads a route table file and makes a target of each of its
 // targets, each routing by the table with every other target left out.
 func routesTargets(in parseInput) ([]*cliTarget, error) {
-	data, err := os.ReadFile(in.routesFile)
+	rt, err := cliflag.ReadRoutes(in.routesFile)
 	if err != nil {
-		return nil, fmt.Errorf("-routes: %w", err)
+		return nil, err
 	}
+	data := rt.Text
 	var out []*cliTarget
 	// The defaults every sink's function has, from the same variables: a
 	// target that leaves a setting out resolves to them (and needs them set).
-	get := func(k, def string) string {
-		if v := strings.TrimSpace(in.getenv(k)); v != "" {
+	// Each sink's from its own function's environment when a stack was read.
+	get := func(sink, k, def string) string {
+		env, _ := in.envFor(sink)
+		if v := strings.TrimSpace(env(k)); v != "" {
 			return v
 		}
 		return def
 	}
 	d := routes.Defaults{
-		S3Prefix: get(config.EnvS3Prefix, config.DefaultS3Prefix), FirehoseStream: get(config.EnvFirehoseStream, ""),
-		LogsRegion: get(config.EnvLogsRegion, ""), LogsGroupTemplate: get(config.EnvLogsGroupTemplate, config.DefaultLogsGroupTemplate),
-		LogsStreamTemplate: get(config.EnvLogsStreamTemplate, config.DefaultLogsStreamTemplate),
+		S3Prefix: get(routes.SinkS3, config.EnvS3Prefix, config.DefaultS3Prefix), FirehoseStream: get(routes.SinkFirehose, config.EnvFirehoseStream, ""),
+		LogsRegion:         get(routes.SinkLogs, config.EnvLogsRegion, ""),
+		LogsGroupTemplate:  get(routes.SinkLogs, config.EnvLogsGroupTemplate, config.DefaultLogsGroupTemplate),
+		LogsStreamTemplate: get(routes.SinkLogs, config.EnvLogsStreamTemplate, config.DefaultLogsStreamTemplate),
 	}
 	table, err := config.ParseRoutes(data, d)
 	if err != nil {
-		return nil, fmt.Errorf("-routes %s: %w", in.routesFile, err)
+		return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
 	}
 	for _, kind := range []string{routes.SinkS3, routes.SinkFirehose, routes.SinkLogs} {
 		for _, t := range table.Targets(kind) {
 			only, err := onlyTarget(table, t)
 			if err != nil {
-				return nil, fmt.Errorf("-routes %s: %w", in.routesFile, err)
+				return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
 			}
 			cfg, err := load(in, t)
 			if err != nil {
-				return nil, fmt.Errorf("-routes %s: target %s: %w", in.routesFile, t.Name(), err)
+				return nil, fmt.Errorf("-routes %s: target %s: %w", rt.Source(), t.Name(), err)
 			}
 			cfg.Routes = only
 			ct, err := newCLITarget(in, t.Name(), t, cfg)
 			if err != nil {
-				return nil, fmt.Errorf("-routes %s: %w", in.routesFile, err)
+				return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
 			}
 			out = append(out, ct)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("-routes %s sends nothing anywhere: every route drops its events", in.routesFile)
+		return nil, fmt.Errorf("-routes %s sends nothing anywhere: every route drops its events", rt.Source())
 	}
 	return out, nil
+}
+
+// deployedTargets makes a target of each target of the deployed
+// functions' route tables (each function delivers its own sink's targets,
+// by its own table), each routing by its function's table with every
+// other target left out. The archive itself is left out with a note: its
+// events are already there.
+func deployedTargets(in parseInput) ([]*cliTarget, []string, error) {
+	if !in.deployed {
+		return nil, nil, fmt.Errorf("-routes %s needs the deployed stack, which was not read: name it with -stack and -region, or pass the route table's file", RoutesDeployed)
+	}
+	var out []*cliTarget
+	var notes []string
+	for _, sink := range in.deployedSinks {
+		env, _ := in.envFor(sink)
+		cfg, err := config.Load(sink, env)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-routes %s: the %s function's configuration: %w", RoutesDeployed, sink, err)
+		}
+		if cfg.Routes == nil {
+			// No table: the function delivers everything to its sink's default target.
+			table, _ := json.Marshal([]routes.Route{{Name: "default", To: []routes.Target{{Sink: sink}}}})
+			if cfg.Routes, err = config.ParseRoutes(table, cfg.RouteDefaults()); err != nil {
+				return nil, nil, fmt.Errorf("-routes %s: the %s function's default target: %w", RoutesDeployed, sink, err)
+			}
+		}
+		for _, t := range cfg.Routes.Targets(sink) {
+			if t.Sink == routes.SinkS3 && cfg.RouteDefaults().Resolve(t).Prefix == strings.Trim(in.prefix, "/") {
+				notes = append(notes, fmt.Sprintf("-routes %s: target %s is the archive read (s3://%s/%s/): left out", RoutesDeployed, t.Name(), in.bucket, in.prefix))
+				continue
+			}
+			only, err := onlyTarget(cfg.Routes, t)
+			if err != nil {
+				return nil, nil, fmt.Errorf("-routes %s: the %s function's table: %w", RoutesDeployed, sink, err)
+			}
+			tcfg, err := load(in, t)
+			if err != nil {
+				return nil, nil, fmt.Errorf("-routes %s: target %s: %w", RoutesDeployed, t.Name(), err)
+			}
+			tcfg.Routes = only
+			ct, err := newCLITarget(in, t.Name(), t, tcfg)
+			if err != nil {
+				return nil, nil, fmt.Errorf("-routes %s: %w", RoutesDeployed, err)
+			}
+			out = append(out, ct)
+		}
+	}
+	if len(out) == 0 {
+		return nil, notes, fmt.Errorf("-routes %s: the stack's functions (%s) route nothing anywhere but the archive read", RoutesDeployed, strings.Join(in.deployedSinks, ", "))
+	}
+	return out, notes, nil
 }
 
 // onlyTarget is table with every target but t removed from its routes:

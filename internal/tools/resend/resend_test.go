@@ -31,7 +31,7 @@ func TestParseRefusesBeforeWork(t *testing.T) {
 	}{
 		{"no target", func(in *parseInput) { in.to = nil }, []string{"-to or -routes is required"}},
 		{"both", func(in *parseInput) { in.routesFile = "r.json" }, []string{"not both"}},
-		{"deployed", func(in *parseInput) { in.to, in.routesFile = nil, RoutesDeployed }, []string{"issue 23", "pass the table's file"}},
+		{"deployed", func(in *parseInput) { in.to, in.routesFile = nil, RoutesDeployed }, []string{"needs the deployed stack", "-stack and -region"}},
 		{"bad flags", func(in *parseInput) {
 			in.owners, in.group, in.since, in.until, in.maxMBps, in.parallel = []string{"123"}, "/a/{b,c}", "2h", "3h", -1, 0
 		}, []string{`-owner "123"`, "alternation", "not before -until", "-max-mbps", "-parallel"}},

@@ -6,12 +6,14 @@ package routecheck
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"text/tabwriter"
+
+	"github.com/logfan/logfan/internal/tools/cliflag"
+	"github.com/logfan/logfan/internal/tools/usage"
 
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
@@ -30,12 +32,9 @@ import (
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("routes", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	routesFile := fs.String("routes", "", "route table JSON file (the text given to the stack or LOGFAN_ROUTES)")
-	var events []string
-	fs.Func("event", "Lambda event JSON file (Kinesis or awslogs); repeat for several", func(s string) error {
-		events = append(events, s)
-		return nil
-	})
+	routesArg := fs.String("routes", "", cliflag.RoutesUsage)
+	var events cliflag.Events
+	fs.Var(&events, "event", cliflag.EventUsage)
 	strict := fs.Bool("strict", false, "also fail when a route (other than the last, the catch-all) matches none of the events")
 	hub := fs.String("hub-account", os.Getenv(config.EnvHubAccount), "the recipient's own account (the stack's; default $"+config.EnvHubAccount+"): its payloads' events are routed by the source account they name, as the functions do")
 	var d routes.Defaults
@@ -45,7 +44,7 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&d.LogsGroupTemplate, "logs-group-template", config.DefaultLogsGroupTemplate, "the logs sink's default log-group template (the stack's logsGroupTemplate)")
 	fs.StringVar(&d.LogsStreamTemplate, "logs-stream-template", config.DefaultLogsStreamTemplate, "the logs sink's default log-stream template (the stack's logsStreamTemplate)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan routes -routes FILE -event FILE [-event FILE ...] [-strict] [-s3-prefix P] [-firehose-stream S] [-logs-region R] ...")
+		fmt.Fprintln(stderr, "usage: logfan routes -routes FILE|@FILE|JSON -event FILE|DIR|GLOB [-event ...] [-strict] [-s3-prefix P] [-firehose-stream S] [-logs-region R] ...")
 		fmt.Fprintln(stderr, "\nPrints, for each log event, its owner, log group, log stream, id, the route it")
 		fmt.Fprintln(stderr, "matches and that route's targets (NDJSON on stdout), then events per route and target,")
 		fmt.Fprintln(stderr, "and warns about each route that matches none of the events. Exits 1 when the table is")
@@ -53,30 +52,33 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "below) or an event matches no route; with -strict, also when a route matches no event.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cliflag.Parse(fs, args, &events); err != nil {
 		return err
 	}
-	if *routesFile == "" || len(events) == 0 || fs.NArg() > 0 {
-		fs.Usage()
-		return errors.New("-routes and at least one -event are required")
+	if *routesArg == "" {
+		return usage.Errorf("-routes is required: the %s", cliflag.RoutesUsage)
 	}
-	data, err := os.ReadFile(*routesFile)
+	rt, err := cliflag.ReadRoutes(*routesArg)
 	if err != nil {
 		return err
 	}
-	table, err := config.ParseRoutes(data, d)
+	table, err := config.ParseRoutes(rt.Text, d)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *routesFile, err)
+		return fmt.Errorf("-routes %s: %w", rt.Source(), err)
+	}
+	files, err := events.Files(stderr)
+	if err != nil {
+		return err
 	}
 	if *hub != "" {
 		if err := config.CheckAccount(*hub); err != nil {
-			return fmt.Errorf("-hub-account %q: %w", *hub, err)
+			return usage.Errorf("-hub-account %q: %w", *hub, err)
 		}
 	}
 	out := bufio.NewWriter(stdout)
 	c := NewCounts(table)
 	c.hub = *hub
-	for _, file := range events {
+	for _, file := range files {
 		if err := c.check(out, stderr, file); err != nil {
 			return err
 		}

@@ -206,8 +206,8 @@ func TestRoutesErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no flags":      {nil, "-routes and at least one -event"},
-		"no event":      {[]string{"-routes", good}, "-routes and at least one -event"},
+		"no flags":      {nil, "-routes is required"},
+		"no event":      {[]string{"-routes", good}, "-event is required"},
 		"missing table": {[]string{"-routes", "/nonexistent.json", "-event", "x"}, "no such file"},
 		"bad table":     {[]string{"-routes", writeFile(t, "bad.json", `[{"name":"x","to":["kafka"]},{"name":"x","to":[]}]`), "-event", "x"}, `unknown sink "kafka"`},
 		"no catch-all": {[]string{"-routes", writeFile(t, "open.json", `[{"name":"x","match":{"owners":["111111111111"]},"to":["s3"]}]`), "-event", "x"},
@@ -230,6 +230,40 @@ func TestRoutesErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRoutesFlagForms: -routes takes the stack's forms (inline JSON,
+// @FILE) and a path; -event a folder, a quoted glob or the shell's
+// expansion of one. Every spelling routes the same events the same way.
+func TestRoutesFlagForms(t *testing.T) {
+	file := writeFile(t, "routes.json", table)
+	matches, err := filepath.Glob("../../../events/*.json")
+	if err != nil || len(matches) < 6 {
+		t.Fatalf("events/*.json: %q, %v", matches, err)
+	}
+	var want string
+	for i, args := range [][]string{
+		{"-routes", file, "-event", "../../../events"},
+		{"-routes", "@" + file, "-event", "../../../events/*.json"},
+		{"-routes", table, "-event", "../../../events/"},
+		append([]string{"-routes", file, "-event"}, matches...), // -event events/*.json, unquoted
+	} {
+		var stdout, stderr bytes.Buffer
+		if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "expected.json: not a Lambda event") {
+			t.Errorf("%q: no note that expected.json is left out:\n%s", args, stderr.String())
+		}
+		if i == 0 {
+			want = stdout.String()
+			if strings.Count(want, "\n") < 50 {
+				t.Fatalf("%d lines", strings.Count(want, "\n"))
+			}
+		} else if stdout.String() != want {
+			t.Errorf("%q routes differently from a folder and a file", args)
+		}
 	}
 }
 

@@ -50,8 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "deployed stack's (its output and its watchdog's environment) unless flags or variables say otherwise.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usage.Wrap(err)
+	if err := usage.Parse(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usage.Errorf("unexpected arguments %q", fs.Args())
