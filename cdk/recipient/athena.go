@@ -79,14 +79,22 @@ func newAthena(r *recipientStack) *athena {
 	table := TableName(s.S3.Prefix)
 	base := "s3://" + *r.data.BucketName() + "/" + s.S3.Prefix
 	orgMode := r.senders.orgMode.LogicalId()
+	var ownerType, ownerValues any = awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
+		awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(), r.ownerValues())
+	if s.Hub.Enabled() {
+		// A hub's events are owned by the source accounts CloudWatch Logs
+		// names, which no list at synth holds: queries name the owner.
+		ownerType, ownerValues = jsii.String("injected"), awscdk.Aws_NO_VALUE()
+	}
 	params := map[string]any{
 		"EXTERNAL":           "TRUE",
 		"classification":     map[string]string{s3layout.FormatNDJSON: "json", s3layout.FormatParquet: "parquet"}[s.S3.Format],
 		"projection.enabled": "true",
 		// Sender accounts are known in account-list mode; in organization
-		// mode any member may send, so queries name the owner.
-		"projection." + s3layout.KeyOwner + ".type":         awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
-		"projection." + s3layout.KeyOwner + ".values":       awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(), r.ownerValues()),
+		// mode any member may send, and in hub mode any source account, so
+		// queries name the owner.
+		"projection." + s3layout.KeyOwner + ".type":         ownerType,
+		"projection." + s3layout.KeyOwner + ".values":       ownerValues,
 		"projection." + s3layout.KeyLogGroup + ".type":      "injected",
 		"projection." + s3layout.KeyDate + ".type":          "date",
 		"projection." + s3layout.KeyDate + ".format":        s3layout.DateFormat,

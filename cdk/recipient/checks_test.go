@@ -22,7 +22,7 @@ import (
 
 // allVariants are the configurations the checks below run on.
 var allVariants = map[string]func(*testing.T) *synthesized{
-	"default": defaultStack, "org": orgStack, "imports": importStack, "logs-only": logsOnlyStack, "parquet": parquetStack,
+	"default": defaultStack, "org": orgStack, "imports": importStack, "logs-only": logsOnlyStack, "parquet": parquetStack, "hub": hubStack,
 }
 
 // everyStack lists every stack of every variant, regional stacks included, by name.

@@ -192,6 +192,9 @@ type Settings struct {
 	// Backfill is the role sender accounts assume to write their history (backfill.go); off by default.
 	Backfill BackfillSettings
 
+	// Hub subscribes log groups of the stack's own account to its stream (hub.go); off by default.
+	Hub HubSettings
+
 	// Warnings are context values the settings chosen make the stack
 	// ignore; the stack shows them as synth warnings.
 	Warnings []cdkcontext.Warning
@@ -615,6 +618,7 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	s.Dedupe = p.Bool(CtxDedupe, true)
 
 	parseRouteSettings(p, &s)
+	parseHubSettings(p, &s)
 	if len(s.EnabledSinks()) == 0 {
 		p.Report(fmt.Errorf("%s, %s, %s: at least one sink must be enabled", CtxS3Enabled, CtxFirehoseEnabled, CtxLogsEnabled))
 	}
@@ -706,6 +710,12 @@ func (s Settings) functionEnv(sink string, refs envRefs) map[string]string {
 	env[config.EnvHeartbeatLogGroup] = strings.Join(s.Health.HeartbeatLogGroups, ",")
 	if sink == s.HealthWriter() {
 		env[config.EnvHealthTable] = refs.HealthTable
+	}
+	if s.Hub.Enabled() {
+		// The stack's own payloads may name their events' source account
+		// (CloudWatch Logs centralization); set only in hub mode, so that
+		// other deployments see no change to their functions.
+		env[config.EnvHubAccount] = s.Account
 	}
 	if s.Dedupe {
 		env[config.EnvLedgerTable] = refs.LedgerTable

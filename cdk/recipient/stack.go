@@ -76,6 +76,7 @@ func newRecipientStack(scope constructs.Construct, id string, props *StackProps)
 		parts.keyARN = r.stream.key.KeyArn()
 	}
 	r.destination = newDestination(parts)
+	newHub(r)
 	r.quarantine = newQuarantineBucket(r)
 	r.ledger = newLedgerTable(r)
 	r.data = newDataBucket(r)

@@ -106,6 +106,7 @@ func TestLoadRefusesWhatWouldFailEveryBatch(t *testing.T) {
 		{SinkS3, []string{EnvS3Bucket, "My Bucket"}, "is not an S3 bucket name"},
 		{SinkFirehose, []string{EnvFirehoseStream, "a stream"}, "is not a Firehose stream name"},
 		{SinkS3, []string{EnvLedgerTable, "t"}, "is not a DynamoDB table name"},
+		{SinkS3, []string{EnvHubAccount, "12345"}, EnvHubAccount + `="12345": want a 12-digit AWS account ID`},
 		{SinkS3, []string{EnvS3KMSKeyID, "my key"}, "is not a KMS key ID"},
 		{SinkS3, []string{EnvRoutes, `[{"name":"all","to":[{"sink":"s3","prefix":"a b"}]}]`}, `prefix "a b"`},
 		{SinkLogs, []string{EnvRoutes, `[{"name":"all","to":[{"sink":"logs","region":"eu-wset-1"}]}]`}, "did you mean eu-west-1?"},
@@ -119,10 +120,13 @@ func TestLoadRefusesWhatWouldFailEveryBatch(t *testing.T) {
 	// The settings at their minimums, and valid alternatives, still load.
 	ok := append(append([]string{}, base...), EnvAttemptTimeout, "1s", EnvDeliveryTimeout, "1s", EnvLedgerTTL, "24h",
 		EnvLedgerTable, "ledger", EnvS3KMSKeyID, "alias/logfan", EnvQuarantineKMSKeyID, "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef",
-		EnvLogsGroupTemplate, "/security/{owner}/{logGroup}", EnvLogsStreamTemplate, "{owner}-{logStream}")
+		EnvLogsGroupTemplate, "/security/{owner}/{logGroup}", EnvLogsStreamTemplate, "{owner}-{logStream}", EnvHubAccount, "999999999999")
 	for _, sink := range []string{SinkS3, SinkFirehose, SinkLogs} {
-		if _, err := Load(sink, env(ok...)); err != nil {
+		c, err := Load(sink, env(ok...))
+		if err != nil {
 			t.Errorf("Load(%s) with valid settings: %v", sink, err)
+		} else if c.HubAccount != "999999999999" {
+			t.Errorf("Load(%s): HubAccount %q", sink, c.HubAccount)
 		}
 	}
 }

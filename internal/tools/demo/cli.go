@@ -27,8 +27,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	faultRate := fs.Float64("faults", 0, "share (0 to 1) of the handlers' AWS requests to fail on the way to the emulator: throttling, 5xx, timeouts")
 	soak := fs.Bool("soak", false, "run the consumers while the senders write (5 s batching window), sample this process's memory, print events/s per sink and the memory curve, and fail on a duplicate or when the peak resident memory of the last quarter of the events delivered exceeds the second quarter's by more than 10% (make soak)")
 	silent := fs.Bool("silent", false, "stop the last sender account halfway (its data and heartbeats): the watchdog must report it silent")
+	hub := fs.Bool("hub", false, "run the recipient as a hub of logs CloudWatch Logs centralized: its own log groups carry two accounts' events from two regions, named by system fields; every event must land under its source account and region")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-soak] [-seed N] [-faults 0.3] [-v]")
+		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-hub] [-soak] [-seed N] [-faults 0.3] [-v]")
 		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
 		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
 		fmt.Fprintln(stderr, "of every event per sink, then the senders' health as the watchdog sees it. moto does not emulate")
@@ -51,7 +52,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usage.Errorf("-endpoint %q: want the emulator's URL, such as http://127.0.0.1:5000", *endpoint)
 		}
 	}
-	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak, Sinks: sinks.Names()}
+	o := Options{Events: *events, Keep: *keep, Endpoint: *endpoint, Seed: *seed, Out: stdout, Routes: *routed, Faults: *faultRate, Silent: *silent, Soak: *soak, Hub: *hub, Sinks: sinks.Names()}
 	if err := o.Validate(); err != nil {
 		return usage.Wrap(err)
 	}
@@ -73,6 +74,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := rep.HealthProblem(*silent); err != nil {
 		return fmt.Errorf("sender health: %w", err)
+	}
+	if err := rep.hubProblem(); err != nil {
+		return fmt.Errorf("hub: %w", err)
 	}
 	return nil
 }

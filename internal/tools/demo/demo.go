@@ -86,6 +86,11 @@ type Options struct {
 	// Silent stops the last sender halfway (its heartbeats and its data):
 	// the watchdog must then report it silent.
 	Silent bool
+	// Hub runs the recipient as a hub of centralized logs: its own log
+	// groups carry the events of DemoAccounts in two regions, named by
+	// their system fields (HubSenders), and every event must land under
+	// its source account and region (Report.Hub).
+	Hub bool
 	// Soak samples the process's memory while the consumers run, every
 	// SampleEvery (default 250 ms), and measures each sink's events per
 	// second (Report.Soak).
@@ -106,6 +111,9 @@ func (o Options) Validate() error {
 	}
 	if o.Faults < 0 || o.Faults >= 1 {
 		return fmt.Errorf("-faults %v: want a share from 0 to below 1", o.Faults)
+	}
+	if o.Hub && (o.Routes || o.Silent || o.Soak) {
+		return errors.New("-hub runs alone: not with -routes, -silent or -soak")
 	}
 	if len(o.Targets) > 0 {
 		return nil
@@ -189,6 +197,12 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	senders := DemoSenders(accountOf(rec.StreamARN))
+	if o.Hub {
+		// The stack's hub mode: the functions trust the recipient's own
+		// payloads to name their events' source account.
+		o.Names.HubAccount = accountOf(rec.StreamARN)
+		senders = HubSenders(o.Names.HubAccount)
+	}
 	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
 		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, LogsRegion)
 
@@ -202,6 +216,13 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	case len(targets) == 0:
 		if targets, err = AWSTargets(c, o.Names, o.Sinks); err != nil {
 			return rep, err
+		}
+	}
+	if o.Hub {
+		for _, t := range targets {
+			if t.SetHubAccount != nil {
+				t.SetHubAccount(o.Names.HubAccount)
+			}
 		}
 	}
 	o.writersDone = &atomic.Bool{}
@@ -276,8 +297,13 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		}
 		return rep, err
 	}
-	o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
-		sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
+	if o.Hub {
+		o.printf("hub: wrote %d events in %d records to %d streams of the hub account %s's log groups, centralized from %s in %s and %s (system fields @aws.account, @aws.region; every fifth record mixes two sources), and %d heartbeats over %s of senders' time",
+			sent.Events, sent.Calls, sent.Streams, o.Names.HubAccount, strings.Join(DemoAccounts, " and "), Region, HubRegion, sent.Heartbeats, SimulatedWindow)
+	} else {
+		o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
+			sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
+	}
 	if o.Silent {
 		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
 	}
@@ -356,6 +382,13 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		r.faultReport(&sr)
 		r.mu.Unlock()
 		rep.Sinks = append(rep.Sinks, sr)
+		if o.Hub {
+			landed, err := readLanded(ctx, r.target, rep.Run)
+			if err != nil {
+				return rep, err
+			}
+			rep.Hub = append(rep.Hub, reconcileHub(r.target.Sink, sent.Origins, landed)...)
+		}
 	}
 	if o.Names.HealthTable != "" {
 		if rep.Health, err = o.watchdog(ctx, c, senders); err != nil {

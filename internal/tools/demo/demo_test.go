@@ -363,6 +363,98 @@ func TestHealthProblem(t *testing.T) {
 	}
 }
 
+// TestDemoHub: the hub's own log groups carry two accounts' events from
+// two regions, some records mixing sources; every event lands once, filed
+// under its source account and region, and sender health counts each
+// source account in each region.
+func TestDemoHub(t *testing.T) {
+	emutest.Require(t, srv)
+	o, out := testOptions(t, 1200)
+	o.Hub = true
+	o.Targets = []Target{StdoutTarget()}
+	rep, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	if s := rep.Sinks[0]; s.Sent != 1200 || !s.ExactlyOnce() || s.Heartbeats != 0 {
+		t.Errorf("%+v", s)
+	}
+	if err := rep.HealthProblem(false); err != nil {
+		t.Errorf("%v\n%s", err, out)
+	}
+	if err := rep.hubProblem(); err != nil {
+		t.Errorf("%v\n%s", err, out)
+	}
+	// Four sources, each with events, all attributed; their counts add up.
+	total := 0
+	for _, h := range rep.Hub {
+		if h.Sent == 0 || h.Landed != h.Sent || h.Misattributed != 0 || !h.RegionKept {
+			t.Errorf("%+v", h)
+		}
+		total += h.Sent
+	}
+	if len(rep.Hub) != 4 || total != 1200 {
+		t.Errorf("%d sources, %d events: %+v", len(rep.Hub), total, rep.Hub)
+	}
+	mixed := 0
+	for _, s := range rep.Sent.Sources {
+		if len(distinctOrigins(rep.Sent.Origins[s.First:s.First+s.N])) > 1 {
+			mixed++
+		}
+	}
+	if mixed == 0 {
+		t.Error("no record mixed two sources")
+	}
+	// Sender health: each source account in each region, its events counted.
+	if len(rep.Health.Senders) != 4 {
+		t.Fatalf("senders %+v", rep.Health.Senders)
+	}
+	for _, s := range rep.Health.Senders {
+		var sent int64
+		for _, h := range rep.Hub {
+			if h.Account == s.Account && h.Region == s.Region {
+				sent = int64(h.Sent)
+			}
+		}
+		if s.State != "ok" || s.EventsToday < sent || s.EventsToday > sent && rep.Sinks[0].HealthErrors == 0 {
+			t.Errorf("%s: %s, %d events today, sent %d", s.Name(), s.State, s.EventsToday, sent)
+		}
+	}
+	if want := "; 4 sources (accounts x regions) attributed, 0 misattributed; senders 4 ok\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+func distinctOrigins(os []Origin) map[Origin]bool {
+	m := map[Origin]bool{}
+	for _, o := range os {
+		m[o] = true
+	}
+	return m
+}
+
+// TestReconcileHub counts an event filed under another account or region
+// as misattributed, and a sink that keeps no region by account alone.
+func TestReconcileHub(t *testing.T) {
+	origins := []Origin{{"111111111111", "us-east-1"}, {"111111111111", "us-west-2"}, {"222222222222", "us-east-1"}}
+	rows := reconcileHub("s3", origins, []Landed{
+		{N: 0, Owner: "111111111111", Region: "us-east-1", RegionKept: true},
+		{N: 1, Owner: "111111111111", Region: "us-east-1", RegionKept: true}, // wrong region
+		{N: 2, Owner: "123456789012", Region: "us-east-1", RegionKept: true}, // the hub's, not the source's
+		{N: 0, Owner: "111111111111", Region: "us-east-1", RegionKept: true}, // a duplicate
+		{N: -1, Owner: "x"},
+	})
+	got := fmt.Sprint(rows)
+	want := "[{s3 111111111111 us-east-1 1 1 0 true} {s3 111111111111 us-west-2 1 0 1 true} {s3 222222222222 us-east-1 1 0 1 true}]"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	rows = reconcileHub("logs", origins[:2], []Landed{{N: 0, Owner: "111111111111"}, {N: 1, Owner: "111111111111"}})
+	if rows[0].Landed != 1 || rows[1].Landed != 1 || rows[0].RegionKept {
+		t.Errorf("by account: %+v", rows)
+	}
+}
+
 // TestDemoReportsFaults: with -faults, each sink's row says how many of its
 // handlers' AWS requests were failed, of which kind, and how many the
 // retries absorbed (all of them, in a run that loses nothing), and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,8 +38,14 @@ func (o *Options) watchdog(ctx context.Context, c *Clients, senders []Sender) (*
 		SilentAfter:       time.Duration(config.DefaultSilentAfterMinutes) * time.Minute,
 		ForgetAfter:       time.Duration(config.DefaultForgetSendersAfterDays) * 24 * time.Hour,
 	}
+	s.Regions = nil
 	for _, snd := range senders {
-		s.Accounts = append(s.Accounts, snd.Account)
+		if !slices.Contains(s.Accounts, snd.Account) {
+			s.Accounts = append(s.Accounts, snd.Account)
+		}
+		if !slices.Contains(s.Regions, snd.region()) {
+			s.Regions = append(s.Regions, snd.region())
+		}
 	}
 	out := io.Discard
 	if o.Log != nil {

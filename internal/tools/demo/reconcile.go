@@ -129,6 +129,8 @@ type Report struct {
 	HeartbeatsDelivered int
 	// Soak is the memory and throughput a soak run measured (Options.Soak).
 	Soak *SoakReport
+	// Hub reconciles a hub run (Options.Hub) per source and sink.
+	Hub []HubRow
 }
 
 // Lost totals the lost events over the sinks.
@@ -153,7 +155,7 @@ func (r *Report) Summary() string {
 	if r.Sent != nil {
 		sent = r.Sent.Events
 	}
-	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost()) + r.faultsSummary() + r.sendersSummary()
+	return fmt.Sprintf("demo: sent %d events; %s; lost %d", sent, strings.Join(parts, ", "), r.Lost()) + r.faultsSummary() + r.hubSummary() + r.sendersSummary()
 }
 
 // HealthProblem says how sender health differs from what the run did:
@@ -164,6 +166,24 @@ func (r *Report) HealthProblem(silent bool) error {
 		return fmt.Errorf("%d heartbeat events were delivered to a sink", n)
 	}
 	if r.Health == nil || r.Sent == nil {
+		return nil
+	}
+	if r.Hub != nil {
+		// Each source account in each region is a sender of its own.
+		for _, snd := range r.Sent.Senders {
+			got := "missing"
+			for _, s := range r.Health.Senders {
+				if s.Account == snd.Account && s.Region == snd.region() {
+					got = s.State
+				}
+			}
+			if got != health.StateOK {
+				return fmt.Errorf("sender %s in %s is %s, want %s", snd.Account, snd.region(), got, health.StateOK)
+			}
+		}
+		if len(r.Health.Senders) != len(r.Sent.Senders) {
+			return fmt.Errorf("%d senders reported, want %d", len(r.Health.Senders), len(r.Sent.Senders))
+		}
 		return nil
 	}
 	for i, a := range r.Sent.Accounts {
@@ -221,6 +241,7 @@ func (r *Report) WriteTable(w io.Writer) {
 			fmt.Fprintf(w, "%s: %d undecodable records were quarantined (their events count as lost here)\n", s.Sink, s.PoisonRecords)
 		}
 	}
+	r.writeHubTable(w)
 	r.writeFaults(w)
 }
 

@@ -84,6 +84,10 @@ type Names struct {
 	// Stack is the name the run's deployment is registered under (see
 	// RegisterDeployment): what `logfan doctor -stack` reads.
 	Stack string
+	// HubAccount, when set, is the recipient's account as the stack gives
+	// it to the functions in hub mode (context hubLogGroups): its payloads'
+	// events are owned by the source accounts they name.
+	HubAccount string
 }
 
 // FunctionName is the demo's name of sink's consumer function.
@@ -135,6 +139,9 @@ func (n Names) Env(sink string) map[string]string {
 	}
 	if n.LedgerTable != "" {
 		env[config.EnvLedgerTable] = n.LedgerTable
+	}
+	if n.HubAccount != "" {
+		env[config.EnvHubAccount] = n.HubAccount
 	}
 	switch sink {
 	case config.SinkS3:

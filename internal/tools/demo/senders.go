@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,21 @@ type Sender struct {
 	// moto's CloudWatch Logs; the other demo accounts are written directly
 	// (see WriteDirect).
 	Direct bool
+	// Region is where the account logs (Region if empty).
+	Region string
+	// Hub, if set, is the recipient's own account, whose log groups hold
+	// this account's events once CloudWatch Logs centralization copied them
+	// there: its records are the hub's payloads (owner Hub), each event
+	// with the system fields naming Account and Region (HubSenders).
+	Hub string
+}
+
+// region is where snd logs.
+func (snd Sender) region() string {
+	if snd.Region != "" {
+		return snd.Region
+	}
+	return Region
 }
 
 // DemoAccounts are the demo's extra sender accounts, beside the emulator's own.
@@ -89,7 +105,15 @@ type Sent struct {
 	// Sources lists where each PutLogEvents call wrote, in order: what
 	// routing decides by (the routed demo computes each target's due from it).
 	Sources []Source
+	// Senders are the senders, in order.
+	Senders []Sender
+	// Origins is, in a hub run, each event's source: the account and
+	// region its system fields name (several sources may share a record).
+	Origins []Origin
 }
+
+// Origin is where one event of a hub run was logged.
+type Origin struct{ Account, Region string }
 
 // Source is one PutLogEvents call: events First to First+N-1 went to
 // Owner's Group/Stream, logged in Region ("" when the payload does not say).
@@ -160,16 +184,18 @@ func WriteEvents(ctx context.Context, c *Clients, p Plan) (*Sent, error) {
 				}
 				s := g.Streams[k%len(g.Streams)]
 				targets = append(targets, target{snd, i == len(p.Senders)-1, g.Name, s, g.Kind})
-				distinct[snd.Account+"\x00"+g.Name+"\x00"+s] = true
+				distinct[snd.Account+"\x00"+snd.Region+"\x00"+g.Name+"\x00"+s] = true
 			}
 		}
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("no sender log streams")
 	}
-	sent := &Sent{Run: p.Run, Groups: len(p.Groups) * len(p.Senders), Streams: len(distinct)}
+	sent := &Sent{Run: p.Run, Groups: len(p.Groups) * len(p.Senders), Streams: len(distinct), Senders: p.Senders}
 	for _, snd := range p.Senders {
-		sent.Accounts = append(sent.Accounts, snd.Account)
+		if !slices.Contains(sent.Accounts, snd.Account) {
+			sent.Accounts = append(sent.Accounts, snd.Account)
+		}
 	}
 	rng := rand.New(rand.NewPCG(p.Seed, p.Seed+1))
 	gen := eventgen.New(p.Seed)
@@ -216,10 +242,20 @@ func WriteEvents(ctx context.Context, c *Clients, p Plan) (*Sent, error) {
 			m.LogEvents[j].Timestamp = at(idx).UnixMilli()
 			m.LogEvents[j].Message += eventKey(p.Run, idx)
 		}
+		if t.sender.Hub != "" {
+			// Every fifth record of the hub mixes two sources, as one of
+			// the hub's log streams may when two accounts' streams share a
+			// name: the consumer splits it per source.
+			var other *Sender
+			if i%5 == 4 {
+				other = &p.Senders[(slices.IndexFunc(p.Senders, func(s Sender) bool { return s == t.sender })+1)%len(p.Senders)]
+			}
+			sent.Origins = append(sent.Origins, centralize(m, t.sender, other)...)
+		}
 		if err := writeRecord(ctx, c, p.Stream, t.sender, m); err != nil {
 			return sent, err
 		}
-		sent.Sources = append(sent.Sources, Source{Owner: t.sender.Account, Group: t.group, Stream: t.stream, First: sent.Events, N: size})
+		sent.Sources = append(sent.Sources, Source{Owner: t.sender.Account, Region: t.sender.Region, Group: t.group, Stream: t.stream, First: sent.Events, N: size})
 		sent.Events += size
 		sent.Calls++
 		if p.Progress != nil {
@@ -255,7 +291,7 @@ func writeRecord(ctx context.Context, c *Clients, stream string, snd Sender, m *
 // direct sender's record carries the system fields its subscription filter
 // emits ("@aws.account", "@aws.region"); moto's delivery carries none.
 func writeHeartbeat(ctx context.Context, c *Clients, stream string, snd Sender, at time.Time) error {
-	hb := eventgen.Heartbeat{Owner: snd.Account, Region: Region, LogGroup: config.DefaultHeartbeatLogGroup, At: at, SystemFields: snd.Direct}
+	hb := eventgen.Heartbeat{Owner: snd.Account, Region: snd.region(), LogGroup: config.DefaultHeartbeatLogGroup, At: at, SystemFields: snd.Direct, Hub: snd.Hub}
 	return writeRecord(ctx, c, stream, snd, hb.Message())
 }
 

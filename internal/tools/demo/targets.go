@@ -29,6 +29,14 @@ type Target struct {
 	// Quarantined, if set, returns the messages of the events the sink
 	// quarantined; without it the handlers' counts stand in.
 	Quarantined func(ctx context.Context) ([]string, error)
+	// Attributed, if set, returns every landed event of run with the owner
+	// (and region, where the sink keeps it) it was filed under: a hub run
+	// reconciles them per source.
+	Attributed func(ctx context.Context, run string) ([]Landed, error)
+	// SetHubAccount, if set, gives the handlers built after it the
+	// recipient's account, as the stack does in hub mode (LOGFAN_HUB_ACCOUNT);
+	// AWSTargets' take it from the Names' environment instead.
+	SetHubAccount func(account string)
 }
 
 // AWSTargets are the three real sinks, configured as the stack configures
@@ -52,9 +60,15 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 			t.ReadBack = func(ctx context.Context) ([]string, error) {
 				return s3Messages(ctx, c, cfg.S3.Bucket, cfg.S3.Prefix+"/")
 			}
+			t.Attributed = func(ctx context.Context, run string) ([]Landed, error) {
+				return recordsLanded(ctx, c, run, cfg.S3.Bucket, cfg.S3.Prefix+"/")
+			}
 		case config.SinkFirehose:
 			t.ReadBack = func(ctx context.Context) ([]string, error) {
 				return s3Messages(ctx, c, n.FirehoseBucket, FirehosePrefix+"/")
+			}
+			t.Attributed = func(ctx context.Context, run string) ([]Landed, error) {
+				return recordsLanded(ctx, c, run, n.FirehoseBucket, FirehosePrefix+"/")
 			}
 		case config.SinkLogs:
 			// Every group the sink creates starts with the template's fixed part ("/logfan/").
@@ -70,8 +84,26 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 				}
 				return msgs, nil
 			}
+			// The default template files each event under /logfan/{owner}/...:
+			// the owner is the group name's second segment.
+			t.Attributed = func(ctx context.Context, run string) ([]Landed, error) {
+				evs, err := logssink.ReadAll(ctx, c.LogsTarget, prefix)
+				if err != nil {
+					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, LogsRegion, err)
+				}
+				out := make([]Landed, len(evs))
+				for i, e := range evs {
+					owner, _, _ := strings.Cut(strings.TrimPrefix(e.Group, prefix), "/")
+					out[i] = Landed{N: -1, Owner: owner}
+					if got, n, ok := parseKey(e.Message); ok && got == run {
+						out[i].N = n
+					}
+				}
+				return out, nil
+			}
 		case config.SinkStdout:
 			t = StdoutTarget()
+			t.SetHubAccount(cfg.HubAccount)
 		default:
 			return nil, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", s, config.SinkS3, config.SinkFirehose, config.SinkLogs, config.SinkStdout)
 		}
@@ -121,17 +153,20 @@ func StdoutTarget() Target {
 	// that need not end on a line, so handlers must not share a writer.
 	var mu sync.Mutex
 	var bufs []*bytes.Buffer
+	var hub string
 	return Target{
-		Sink: config.SinkStdout,
+		Sink:          config.SinkStdout,
+		SetHubAccount: func(account string) { mu.Lock(); hub = account; mu.Unlock() },
 		NewHandler: func(ctx context.Context, d app.Deps) (poller.Invoker, error) {
 			buf := &bytes.Buffer{}
 			mu.Lock()
 			bufs = append(bufs, buf)
+			cfg := &config.Config{Sink: config.SinkStdout, HubAccount: hub}
 			mu.Unlock()
 			if d.Quarantine == nil {
 				d.Quarantine = &quarantine.Memory{}
 			}
-			return anysink.NewHandler(ctx, &config.Config{Sink: config.SinkStdout}, d, buf)
+			return anysink.NewHandler(ctx, cfg, d, buf)
 		},
 		ReadBack: func(context.Context) ([]string, error) {
 			mu.Lock()
@@ -147,6 +182,19 @@ func StdoutTarget() Target {
 				}
 			}
 			return msgs, nil
+		},
+		Attributed: func(_ context.Context, run string) ([]Landed, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			var out []Landed
+			for _, b := range bufs {
+				recs, err := readback.Decode(bytes.NewReader(b.Bytes()))
+				if err != nil {
+					return nil, fmt.Errorf("read back stdout records: %w", err)
+				}
+				out = append(out, landedOf(run, recs)...)
+			}
+			return out, nil
 		},
 	}
 }
