@@ -268,9 +268,9 @@ func newHealthOutputs(r *recipientStack) {
 	})
 	mode := awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(), config.SenderModeOrganization, config.SenderModeAccounts), nil)
 	awscdk.NewCfnOutput(r.stack, jsii.String("SendersCommand"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Lists every expected or seen sender with its state, as the watchdog sees it (run from the repository, with the recipient account's credentials)"),
+		Description: jsii.String("Lists every expected or seen sender with its state, as the watchdog sees it (logfan installed by make install; with the recipient account's credentials)"),
 		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("go run ./cmd/logfan senders -region=" + s.Region + " -table="), r.health.TableName(),
+			jsii.String("logfan senders -region=" + s.Region + " -table="), r.health.TableName(),
 			jsii.String(" -mode="), mode,
 			// Values are account IDs and region names: nothing a shell would split.
 			jsii.String(" -accounts="), r.expectedAccounts(),

@@ -442,7 +442,7 @@ func TestHealthOutputs(t *testing.T) {
 	}
 	// AND so is the `logfan senders` command with the stack's expectations, in either mode
 	cmd := outputs["SendersCommand"].(map[string]any)["Value"]
-	base := "go run ./cmd/logfan senders -region=us-east-1 -table=<" + table + "> -mode="
+	base := "logfan senders -region=us-east-1 -table=<" + table + "> -mode="
 	tail := " -regions=us-east-1,eu-west-1 -heartbeat-minutes=2 -silent-after-minutes=30 -forget-after-days=3"
 	if got := newEvaluator(s.json, nil).eval(t, cmd); got != base+"accounts -accounts=111111111111,222222222222"+tail {
 		t.Errorf("account-list mode: %s", got)
