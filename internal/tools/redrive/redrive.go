@@ -176,7 +176,7 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 	}
 	for _, s := range o.Sources {
 		if s != SourceOnFailure && s != SourceQuarantine {
-			return nil, fmt.Errorf("redrive: unknown source %q (want %s or %s)", s, SourceOnFailure, SourceQuarantine)
+			return nil, fmt.Errorf("unknown source %q (want %s or %s)", s, SourceOnFailure, SourceQuarantine)
 		}
 	}
 	if o.Attempts <= 0 {
@@ -203,7 +203,7 @@ func New(ctx context.Context, o Options) (*Redriver, error) {
 		r.mu.Unlock()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("redrive: %s handler: %w", o.Sink, err)
+		return nil, fmt.Errorf("%s handler: %w", o.Sink, err)
 	}
 	r.h = h
 	return r, nil
