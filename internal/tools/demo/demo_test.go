@@ -467,7 +467,7 @@ func TestDemoReportsFaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	total := 0
+	total, retries := 0, 0
 	for _, s := range rep.Sinks {
 		if s.Lost != 0 || !s.ExactlyOnce() {
 			t.Errorf("%s: %+v", s.Sink, s)
@@ -475,10 +475,14 @@ func TestDemoReportsFaults(t *testing.T) {
 		if s.Faults == 0 || s.Faults != s.Throttles+s.ServerErrors+s.Timeouts || s.Absorbed != s.Faults {
 			t.Errorf("%s: %d faults (%d throttles, %d 5xx, %d timeouts), %d absorbed", s.Sink, s.Faults, s.Throttles, s.ServerErrors, s.Timeouts, s.Absorbed)
 		}
-		if s.RequestRetries == 0 {
-			t.Errorf("%s: no request retried under faults", s.Sink)
-		}
+		retries += s.RequestRetries
 		total += s.Faults
+	}
+	// Faults are drawn at random per request: in a run this short, one
+	// sink's faults may all be absorbed by batch retries (the poller's, as
+	// Lambda's) rather than request retries; the run as a whole owes some.
+	if retries == 0 {
+		t.Errorf("no request retried under faults: %+v", rep.Sinks)
 	}
 	for _, want := range []string{
 		"faults injected into the handlers' AWS requests, and absorbed",
