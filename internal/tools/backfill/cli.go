@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/clitime"
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/internal/tools/usage"
@@ -27,25 +28,11 @@ import (
 // DefaultCheckpoint is the checkpoint file's default path.
 const DefaultCheckpoint = "logfan-backfill.json"
 
-// groupList is -log-group: repeatable, comma-separated.
-type groupList []string
-
-func (l *groupList) String() string { return strings.Join(*l, ",") }
-
-func (l *groupList) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
 // Run is `logfan backfill`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var groups groupList
+	var groups cliflag.List
 	fs.Var(&groups, "log-group", "log groups to backfill: names or route-table globs ('*', '**'), comma-separated or repeated")
 	stream := fs.String("stream", "", "the recipient's Kinesis stream ARN (the recipient stack's StreamArn output)")
 	role := fs.String("role-arn", "", "the recipient's backfill role to assume for writing the stream (the stack's BackfillRoleArn output; needs backfillSenders); without it the current credentials write")

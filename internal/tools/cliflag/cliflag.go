@@ -259,3 +259,20 @@ func Deprecated(fs *flag.FlagSet, old, to string, warn io.Writer) {
 		return target.Value.Set(v)
 	})
 }
+
+// List is a flag that may be repeated and takes comma-separated values
+// (`-owner 1,2 -owner 3`); blanks around and between commas are dropped.
+type List []string
+
+// String implements flag.Value.
+func (l *List) String() string { return strings.Join(*l, ",") }
+
+// Set implements flag.Value: it appends each comma-separated value.
+func (l *List) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}

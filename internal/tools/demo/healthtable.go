@@ -10,25 +10,37 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/logfan/logfan/shared/health"
+	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 )
 
 // CreateHealthTable creates the sender-health table as the recipient stack
 // does: partition key health.AttrPK and sort key health.AttrSK (strings),
 // on demand, TTL on health.AttrExpires. One that exists is left as it is.
 func CreateHealthTable(ctx context.Context, c *dynamodb.Client, table string) error {
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(table),
-		BillingMode: ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{
-			{AttributeName: aws.String(health.AttrPK), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String(health.AttrSK), AttributeType: ddbtypes.ScalarAttributeTypeS},
-		},
-		KeySchema: []ddbtypes.KeySchemaElement{
-			{AttributeName: aws.String(health.AttrPK), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String(health.AttrSK), KeyType: ddbtypes.KeyTypeRange},
-		},
-	})
-	if err != nil {
+	return createTable(ctx, c, table, health.AttrExpires, health.AttrPK, health.AttrSK)
+}
+
+// CreateLedgerTable creates the ledger's table as the stack does: keyed by
+// dynamoledger.AttrKey (a string), on demand, TTL on dynamoledger.AttrExpires.
+// One that exists is left as it is.
+func CreateLedgerTable(ctx context.Context, c *dynamodb.Client, table string) error {
+	return createTable(ctx, c, table, dynamoledger.AttrExpires, dynamoledger.AttrKey)
+}
+
+// createTable creates an on-demand table keyed by string attributes (the
+// partition key, then an optional sort key), waits for it and turns on TTL
+// on ttl. One that exists is left as it is.
+func createTable(ctx context.Context, c *dynamodb.Client, table, ttl string, keys ...string) error {
+	in := &dynamodb.CreateTableInput{TableName: aws.String(table), BillingMode: ddbtypes.BillingModePayPerRequest}
+	for i, k := range keys {
+		kind := ddbtypes.KeyTypeHash
+		if i > 0 {
+			kind = ddbtypes.KeyTypeRange
+		}
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{AttributeName: aws.String(k), AttributeType: ddbtypes.ScalarAttributeTypeS})
+		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(k), KeyType: kind})
+	}
+	if _, err := c.CreateTable(ctx, in); err != nil {
 		if alreadyExists(err) {
 			return nil
 		}
@@ -39,7 +51,7 @@ func CreateHealthTable(ctx context.Context, c *dynamodb.Client, table string) er
 	}
 	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               aws.String(table),
-		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(health.AttrExpires), Enabled: aws.Bool(true)},
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(ttl), Enabled: aws.Bool(true)},
 	}); err != nil {
 		return fmt.Errorf("turn on TTL of table %s: %w", table, err)
 	}

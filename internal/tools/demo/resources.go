@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -25,7 +24,6 @@ import (
 	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 )
 
 // Settings the recipient stack also uses; the comments name the cdk.json
@@ -331,33 +329,6 @@ func CreateFirehoseStream(ctx context.Context, c *Clients, roleARN, stream, buck
 	})
 	if err != nil && !alreadyExists(err) {
 		return fmt.Errorf("create Firehose stream %s: %w", stream, err)
-	}
-	return nil
-}
-
-// CreateLedgerTable creates the ledger's table as the stack does: keyed by
-// dynamoledger.AttrKey, on demand, TTL on dynamoledger.AttrExpires.
-func CreateLedgerTable(ctx context.Context, c *dynamodb.Client, table string) error {
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(dynamoledger.AttrKey), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(dynamoledger.AttrKey), KeyType: ddbtypes.KeyTypeHash}},
-	})
-	if err != nil {
-		if alreadyExists(err) {
-			return nil
-		}
-		return fmt.Errorf("create table %s: %w", table, err)
-	}
-	if err := dynamodb.NewTableExistsWaiter(c).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
-		return fmt.Errorf("wait for table %s: %w", table, err)
-	}
-	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName:               aws.String(table),
-		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(dynamoledger.AttrExpires), Enabled: aws.Bool(true)},
-	}); err != nil {
-		return fmt.Errorf("turn on TTL of table %s: %w", table, err)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/tools/cliflag"
 	"github.com/logfan/logfan/internal/tools/usage"
 	"github.com/logfan/logfan/shared/config"
 )
@@ -551,26 +552,12 @@ func (e *errWriter) printf(format string, args ...any) {
 	}
 }
 
-// listFlag collects a repeatable, comma-separable flag.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
 // Run is `logfan onboard`.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("onboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var r Request
-	var groups, prefixes, existing, exclude, regions listFlag
+	var groups, prefixes, existing, exclude, regions cliflag.List
 	fs.StringVar(&r.Account, "account", "", "the new sender's account ID (required)")
 	fs.Var(&regions, "region", "the sender's region (required, or -regions); a log group subscribes to the destination of its own region")
 	fs.Var(&regions, "regions", "the sender's regions, comma-separated: the recipient serves those other than its own through regional destination stacks (destinationRegions)")

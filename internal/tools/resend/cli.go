@@ -27,20 +27,6 @@ import (
 	"github.com/logfan/logfan/shared/routes"
 )
 
-// list is a flag that may be repeated and takes comma-separated values.
-type list []string
-
-func (l *list) String() string { return strings.Join(*l, ",") }
-
-func (l *list) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
 // targets is -to: repeatable, not split on commas (templates may hold none,
 // but a target is one value).
 type targets []string
@@ -58,7 +44,7 @@ const RoutesDeployed = "deployed"
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("resend", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var owners, regions list
+	var owners, regions cliflag.List
 	var to targets
 	fs.Var(&owners, "owner", "sender account IDs to select, comma-separated or repeated (default: every owner)")
 	group := fs.String("log-group", "", "log groups to select, a route table's glob: '*' within a segment, '**' across (default: every group)")
