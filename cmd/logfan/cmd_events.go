@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/logfan/logfan/internal/cli/usage"
 	"github.com/logfan/logfan/internal/devkit/eventfiles"
-	"github.com/logfan/logfan/internal/tools/usage"
 )
 
 func init() {
