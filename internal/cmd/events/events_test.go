@@ -1,4 +1,4 @@
-package main
+package events
 
 import (
 	"bytes"
@@ -12,12 +12,12 @@ import (
 )
 
 func TestEventsCommand(t *testing.T) {
-	in := filepath.Join("..", "..", "internal", "devkit", "eventfiles", "testdata", "basic")
+	in := filepath.Join("..", "..", "devkit", "eventfiles", "testdata", "basic")
 	out := t.TempDir()
 	run := func(args ...string) (string, error) {
 		t.Helper()
 		var stderr bytes.Buffer
-		err := runEvents(context.Background(), args, &bytes.Buffer{}, &stderr)
+		err := Run(context.Background(), args, &bytes.Buffer{}, &stderr)
 		return stderr.String(), err
 	}
 
