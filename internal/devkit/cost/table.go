@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/logfan/logfan/internal/capacity"
+	"github.com/logfan/logfan/internal/ops/capacity"
 )
 
 // Units: AWS bills GB as 2^30 bytes; a TB of log JSON here is 10^12 bytes.
