@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
@@ -46,14 +47,14 @@ func BenchmarkDedupe(b *testing.B) {
 				}
 				b.SetBytes(size)
 				b.ReportAllocs()
-				calls0, cpu0 := tr.Calls(), processCPU()
+				calls0, cpu0 := tr.Calls(), cputime.Process()
 				for b.Loop() {
 					if _, err := h.Invoke(context.Background(), payload); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(tr.Calls()-calls0)/float64(b.N), "calls/op")
-				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}

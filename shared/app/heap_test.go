@@ -197,7 +197,7 @@ func fakeHandler(b *testing.B, sinkName string) *consumer.Handler {
 // smallest function (128 MB) derives from its memory, of short events (the
 // most records to build) and of long ones, through every real handler with
 // that function's GOMEMLIMIT. With the old fixed 64 MiB cap the same
-// payload peaked at 138-146 MB of heap; internal/tools/invoke measures the
+// payload peaked at 138-146 MB of heap; internal/cmd/invoke measures the
 // resident set of the real bootstrap under the runtime emulator.
 func TestPeakHeapNearTheCap(t *testing.T) {
 	if testing.Short() {

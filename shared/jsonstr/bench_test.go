@@ -2,11 +2,11 @@ package jsonstr_test
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/jsonstr"
 )
@@ -44,17 +44,6 @@ func benchLines(tb testing.TB, kind string) []string {
 	return lines
 }
 
-// cpuTime is the process's user and system CPU time so far: steadier than
-// wall time on a shared machine.
-func cpuTime(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkAppend escapes 1,000 messages per op. impl=old-record is the
 // baseline for Exact (record.AppendString before this package), impl=old-logs
 // for SDK (logssink's escaper before); impl=valid is what NDJSON records use
@@ -81,13 +70,13 @@ func BenchmarkAppend(b *testing.B) {
 				buf := make([]byte, 0, 4096)
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
-				cpu0 := cpuTime(b)
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					for _, l := range lines {
 						buf = impl.fn(buf[:0], l)
 					}
 				}
-				b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
 			})
 		}
 	}

@@ -3,7 +3,7 @@
 // stream (data in, the sink's read and the stream-hours on demand, or
 // provisioned shards), and the Firehose or CloudWatch Logs ingestion,
 // logfan beside the naive pipelines, and the function memory size the
-// measurements support. Prices come from internal/capacity, which
+// measurements support. Prices come from internal/ops/capacity, which
 // `logfan plan` shares. `make cost` runs the benchmarks and then this on
 // their output:
 //
@@ -16,9 +16,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/logfan/logfan/internal/capacity"
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/ops/capacity"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/subscription"
 )

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/logfan/logfan/internal/capacity"
+	"github.com/logfan/logfan/internal/ops/capacity"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/subscription"
 )
