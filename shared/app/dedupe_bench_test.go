@@ -13,6 +13,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 
@@ -24,7 +25,7 @@ import (
 // it (see the README).
 func BenchmarkDedupe(b *testing.B) {
 	payloads := benchinput.Payloads(1, 10, 1000, eventgen.KindApp)
-	payload, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, payloads))
+	payload, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, payloads))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 
@@ -60,7 +61,7 @@ func routedInvocation(tb testing.TB) ([]byte, int64, int) {
 		js, _ := json.Marshal(m)
 		size += int64(len(js))
 	}
-	payload, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, datas))
+	payload, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, datas))
 	if err != nil {
 		tb.Fatal(err)
 	}

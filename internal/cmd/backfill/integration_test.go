@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/logfan/logfan/internal/cmd/demo"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/ops/anysink"
 	"github.com/logfan/logfan/internal/ops/readback"
@@ -57,13 +57,13 @@ func put(t *testing.T, c *cloudwatchlogs.Client, group, stream, tag string, n in
 func TestBackfillHistoryBeforeTheSubscription(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
-	c, err := demo.NewClients(ctx)
+	c, err := localenv.NewClients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := demo.DefaultNames().WithSuffix("-backfill")
+	names := localenv.DefaultNames().WithSuffix("-backfill")
 	names.LedgerTable, names.HealthTable = "", ""
-	rec, err := demo.SetupRecipient(ctx, c, names)
+	rec, err := localenv.SetupRecipient(ctx, c, names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestBackfillHistoryBeforeTheSubscription(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond) // the filter's creation after the history's ingestion, in ms
 	if _, err := c.Logs.PutSubscriptionFilter(ctx, &cloudwatchlogs.PutSubscriptionFilterInput{
-		LogGroupName: aws.String(group), FilterName: aws.String(demo.SubscriptionFilterName), FilterPattern: aws.String(""),
+		LogGroupName: aws.String(group), FilterName: aws.String(localenv.SubscriptionFilterName), FilterPattern: aws.String(""),
 		DestinationArn: aws.String(rec.StreamARN), RoleArn: aws.String(rec.RoleARN),
 	}); err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestBackfillHistoryBeforeTheSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := rep.Groups[0]
-	if !rep.Interrupted || g.Done || g.Put == 0 || g.Put >= 300 || g.Filter != demo.SubscriptionFilterName {
+	if !rep.Interrupted || g.Done || g.Put == 0 || g.Put >= 300 || g.Filter != localenv.SubscriptionFilterName {
 		t.Fatalf("interrupted run: %+v", rep)
 	}
 	first, firstLive := g.Put, g.Live
@@ -156,7 +156,7 @@ func TestBackfillHistoryBeforeTheSubscription(t *testing.T) {
 		if r.LogGroup == group {
 			got = append(got, r.Message)
 		}
-		if r.LogGroup == group && strings.Contains(r.Message, "history") && (len(r.SubscriptionFilters) != 1 || r.SubscriptionFilters[0] != demo.SubscriptionFilterName) {
+		if r.LogGroup == group && strings.Contains(r.Message, "history") && (len(r.SubscriptionFilters) != 1 || r.SubscriptionFilters[0] != localenv.SubscriptionFilterName) {
 			t.Errorf("backfilled record names filters %v, want the group's own", r.SubscriptionFilters)
 		}
 	}

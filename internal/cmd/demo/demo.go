@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/google/uuid"
@@ -60,7 +62,7 @@ type Options struct {
 	// Keep leaves the emulator running after the report until ctx is done.
 	Keep bool
 	// Names are the resource names (DefaultNames() if zero).
-	Names Names
+	Names localenv.Names
 	// Sinks names the sinks to run (DefaultSinks if empty); ignored when Targets is set.
 	Sinks []string
 	// Targets overrides Sinks with custom targets (tests).
@@ -170,18 +172,18 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		srv = &emulator.Server{Endpoint: endpoint}
 	}
 	rep.Endpoint = endpoint
-	restore, err := setenv(srv.Env(Region))
+	restore, err := setenv(srv.Env(localenv.Region))
 	if err != nil {
 		return nil, err
 	}
 	defer restore()
 	o.printf("emulator at %s (run %s)", endpoint, rep.Run)
 
-	c, err := NewClients(ctx)
+	c, err := localenv.NewClients(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := SetupRecipient(ctx, c, o.Names)
+	rec, err := localenv.SetupRecipient(ctx, c, o.Names)
 	if err != nil {
 		return nil, err
 	}
@@ -192,19 +194,19 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 	}
-	groups := SenderGroups()
-	if err := SetupSenders(ctx, c, rec, append(groups, HeartbeatGroup())); err != nil {
+	groups := localenv.SenderGroups()
+	if err := localenv.SetupSenders(ctx, c, rec, append(groups, localenv.HeartbeatGroup())); err != nil {
 		return nil, err
 	}
-	senders := DemoSenders(accountOf(rec.StreamARN))
+	senders := DemoSenders(localenv.AccountOf(rec.StreamARN))
 	if o.Hub {
 		// The stack's hub mode: the functions trust the recipient's own
 		// payloads to name their events' source account.
-		o.Names.HubAccount = accountOf(rec.StreamARN)
+		o.Names.HubAccount = localenv.AccountOf(rec.StreamARN)
 		senders = HubSenders(o.Names.HubAccount)
 	}
 	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
-		o.Names.Stream, rec.Shards, DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, LogsRegion)
+		o.Names.Stream, rec.Shards, localenv.DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, localenv.LogsRegion)
 
 	// Consumers: one event source mapping (poller) per sink, all at once.
 	targets := o.Targets
@@ -299,10 +301,10 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	}
 	if o.Hub {
 		o.printf("hub: wrote %d events in %d records to %d streams of the hub account %s's log groups, centralized from %s in %s and %s (system fields @aws.account, @aws.region; every fifth record mixes two sources), and %d heartbeats over %s of senders' time",
-			sent.Events, sent.Calls, sent.Streams, o.Names.HubAccount, strings.Join(DemoAccounts, " and "), Region, HubRegion, sent.Heartbeats, SimulatedWindow)
+			sent.Events, sent.Calls, sent.Streams, o.Names.HubAccount, strings.Join(localenv.DemoAccounts, " and "), localenv.Region, HubRegion, sent.Heartbeats, SimulatedWindow)
 	} else {
 		o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
-			sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
+			sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, localenv.SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
 	}
 	if o.Silent {
 		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
@@ -348,7 +350,7 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			rep.Sinks = append(rep.Sinks, sr)
 			r.mu.Unlock()
 		}
-		if err := rt.reconcile(ctx, c, rep, accountOf(rec.StreamARN), parked); err != nil {
+		if err := rt.reconcile(ctx, c, rep, localenv.AccountOf(rec.StreamARN), parked); err != nil {
 			return rep, err
 		}
 		runs = nil
@@ -434,9 +436,9 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 
 	if o.Keep && srv != nil && o.Endpoint == "" {
 		o.printf("-keep: moto stays up at %s until you press Ctrl-C; for example:", endpoint)
-		fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, Region)
+		fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, localenv.Region)
 		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
-		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, LogsRegion)
+		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, localenv.LogsRegion)
 		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
 		fmt.Fprintf(o.Out, "  logfan doctor -stack %s                # checks the deployment the demo registered\n", o.Names.Stack)
 		fmt.Fprintf(o.Out, "  logfan quarantine list -stack %s\n", o.Names.Stack)
@@ -451,8 +453,8 @@ func (o *Options) defaults() {
 	if o.Events <= 0 {
 		o.Events = DefaultEvents
 	}
-	if o.Names == (Names{}) {
-		o.Names = DefaultNames()
+	if o.Names == (localenv.Names{}) {
+		o.Names = localenv.DefaultNames()
 	}
 	if len(o.Sinks) == 0 {
 		o.Sinks = DefaultSinks
@@ -572,7 +574,7 @@ func (o *Options) batchWindow() time.Duration {
 	if !o.Soak {
 		return 0
 	}
-	return BatchWindow
+	return localenv.BatchWindow
 }
 
 // deliveredShare is the share of the sent events the runs delivered so far, over all sinks.
@@ -630,7 +632,7 @@ func (r *sinkRun) status() string {
 		r.target.Sink, r.sum.Delivered, done, len(st.Shards), st.Invocations, st.Retries)
 }
 
-func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t Target, healthTable string) (*sinkRun, error) {
+func (o *Options) newSinkRun(ctx context.Context, c *localenv.Clients, rec *localenv.Recipient, t Target, healthTable string) (*sinkRun, error) {
 	r := &sinkRun{target: t, parked: map[int]bool{}}
 	logOut := io.Discard
 	if o.Log != nil {
@@ -685,16 +687,16 @@ func (o *Options) newSinkRun(ctx context.Context, c *Clients, rec *Recipient, t 
 		r.mu.Unlock()
 		return &timedInvoker{h: h, r: r}, nil
 	}
-	account := accountOf(rec.StreamARN)
+	account := localenv.AccountOf(rec.StreamARN)
 	fn := o.Names.FunctionName(t.Sink)
 	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}
 	dec := subscription.NewDecoder(0)
 	var err error
 	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
-		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: BatchSize, MaxRetryAttempts: RetryAttempts, BisectOnFunctionError: true,
-		Timeout: FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
+		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: localenv.BatchSize, MaxRetryAttempts: localenv.RetryAttempts, BisectOnFunctionError: true,
+		Timeout: localenv.FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
 		StopWhenIdle: o.stopWhenIdle(), BatchWindow: o.batchWindow(),
-		FunctionARN: "arn:aws:lambda:" + Region + ":" + account + ":function:" + fn,
+		FunctionARN: "arn:aws:lambda:" + localenv.Region + ":" + account + ":function:" + fn,
 		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
 		OnFailure: func(ctx context.Context, d poller.Discarded) error {
 			if err := dst.Put(ctx, d); err != nil {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -45,7 +47,7 @@ func testOptions(t *testing.T, events int) (Options, *bytes.Buffer) {
 	t.Helper()
 	out := &bytes.Buffer{}
 	suffix := fmt.Sprintf("-t%d", runCount.Add(1))
-	return Options{Events: events, Endpoint: srv.Endpoint, Names: DefaultNames().WithSuffix(suffix), Out: out, Seed: 7, ProgressEvery: 200 * time.Millisecond}, out
+	return Options{Events: events, Endpoint: srv.Endpoint, Names: localenv.DefaultNames().WithSuffix(suffix), Out: out, Seed: 7, ProgressEvery: 200 * time.Millisecond}, out
 }
 
 // TestDemoAllSinks is the demo itself, smaller: the three real sinks, each
@@ -83,7 +85,7 @@ func TestDemoStdoutEndToEnd(t *testing.T) {
 	if s.Sent != 1200 || !s.ExactlyOnce() || s.Lost != 0 || rep.Shards < 2 {
 		t.Fatalf("report %+v (shards %d)\n%s", s, rep.Shards, out)
 	}
-	if rep.Sent.Groups != len(SenderGroups())*len(rep.Sent.Accounts) || rep.Sent.Calls < 1200/MaxEventsPerCall {
+	if rep.Sent.Groups != len(localenv.SenderGroups())*len(rep.Sent.Accounts) || rep.Sent.Calls < 1200/MaxEventsPerCall {
 		t.Fatalf("sent %+v", rep.Sent)
 	}
 	for _, want := range []string{"demo: senders: wrote 1200 events", "sink  sent  landed", "demo: sent 1200 events; stdout 1200; lost 0; senders 3 ok\n"} {
@@ -168,7 +170,7 @@ func TestDemoRetriesAndOnFailureAreReconciled(t *testing.T) {
 		t.Fatalf("report %+v\n%s", s, out)
 	}
 	// The parked records are in the on-failure bucket, in Lambda's format.
-	c, err := NewClients(context.Background())
+	c, err := localenv.NewClients(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +238,8 @@ func between(s, a, b string) string {
 }
 
 func TestAWSTargetsConfigureAsTheStack(t *testing.T) {
-	n := DefaultNames()
-	ts, err := AWSTargets(&Clients{}, n, DefaultSinks)
+	n := localenv.DefaultNames()
+	ts, err := AWSTargets(&localenv.Clients{}, n, DefaultSinks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +255,7 @@ func TestAWSTargetsConfigureAsTheStack(t *testing.T) {
 			t.Errorf("%s quarantine %+v", s, cfg.Quarantine)
 		}
 	}
-	if _, err := AWSTargets(&Clients{}, n, []string{"nope"}); err == nil {
+	if _, err := AWSTargets(&localenv.Clients{}, n, []string{"nope"}); err == nil {
 		t.Fatal("unknown sink accepted")
 	}
 }
@@ -261,7 +263,7 @@ func TestAWSTargetsConfigureAsTheStack(t *testing.T) {
 func TestQuarantinedMessagesReadsTheSinksEvents(t *testing.T) {
 	emutest.Require(t, srv)
 	o, _ := testOptions(t, 1)
-	c, err := NewClients(context.Background())
+	c, err := localenv.NewClients(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
@@ -23,9 +25,9 @@ const watchdogKey = "watchdog"
 // resources by the stack's name, as they find a deployment's. It runs after
 // the records are consumed: moto tries to invoke a mapped function (in
 // Docker) for every record put into its stream.
-func RegisterDeployment(ctx context.Context, c *Clients, rec *Recipient, n Names, sinks []string, routes string) (*deployed.Registered, error) {
+func RegisterDeployment(ctx context.Context, c *localenv.Clients, rec *localenv.Recipient, n localenv.Names, sinks []string, routes string) (*deployed.Registered, error) {
 	var accounts []string
-	for _, s := range DemoSenders(accountOf(rec.StreamARN)) {
+	for _, s := range DemoSenders(localenv.AccountOf(rec.StreamARN)) {
 		accounts = append(accounts, s.Account)
 	}
 	st := deployed.Stack{
@@ -40,7 +42,7 @@ func RegisterDeployment(ctx context.Context, c *Clients, rec *Recipient, n Names
 		},
 		StreamARN: rec.StreamARN, OnFailureBucket: n.OnFailureBucket,
 		Mapping: deployed.Mapping{
-			BatchSize: BatchSize, BatchWindowSeconds: 5, RetryAttempts: RetryAttempts, MaxRecordAgeSeconds: 21600,
+			BatchSize: localenv.BatchSize, BatchWindowSeconds: 5, RetryAttempts: localenv.RetryAttempts, MaxRecordAgeSeconds: 21600,
 			ParallelizationFactor: 1, StartingPosition: "TRIM_HORIZON",
 		},
 	}
@@ -74,7 +76,7 @@ func RegisterDeployment(ctx context.Context, c *Clients, rec *Recipient, n Names
 			Key: watchdogKey, Name: n.FunctionPrefix + "WatchdogFunction", Output: naming.OutputWatchdogFunction,
 			Env: map[string]string{
 				config.EnvHealthTable: n.HealthTable, config.EnvSenderMode: config.SenderModeAccounts,
-				config.EnvExpectedAccounts: strings.Join(accounts, ","), config.EnvExpectedRegions: Region,
+				config.EnvExpectedAccounts: strings.Join(accounts, ","), config.EnvExpectedRegions: localenv.Region,
 				config.EnvHeartbeatMinutes:       strconv.Itoa(config.DefaultHeartbeatMinutes),
 				config.EnvSilentAfterMinutes:     strconv.Itoa(config.DefaultSilentAfterMinutes),
 				config.EnvForgetSendersAfterDays: strconv.Itoa(config.DefaultForgetSendersAfterDays),

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/health/dynamohealth"
@@ -31,9 +33,9 @@ func countHeartbeats(landed []string) int {
 // watchdog runs the stack's watchdog logic once over the health table,
 // expecting the demo's senders in the demo's region, with the stack's
 // default heartbeat settings.
-func (o *Options) watchdog(ctx context.Context, c *Clients, senders []Sender) (*health.Report, error) {
+func (o *Options) watchdog(ctx context.Context, c *localenv.Clients, senders []Sender) (*health.Report, error) {
 	s := health.Settings{
-		Mode: config.SenderModeAccounts, Regions: []string{Region},
+		Mode: config.SenderModeAccounts, Regions: []string{localenv.Region},
 		HeartbeatInterval: time.Duration(config.DefaultHeartbeatMinutes) * time.Minute,
 		SilentAfter:       time.Duration(config.DefaultSilentAfterMinutes) * time.Minute,
 		ForgetAfter:       time.Duration(config.DefaultForgetSendersAfterDays) * 24 * time.Hour,

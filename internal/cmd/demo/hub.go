@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/subscription"
@@ -26,8 +28,8 @@ const HubRegion = "us-west-2"
 // system fields.
 func HubSenders(hub string) []Sender {
 	var out []Sender
-	for _, a := range DemoAccounts {
-		for _, r := range []string{Region, HubRegion} {
+	for _, a := range localenv.DemoAccounts {
+		for _, r := range []string{localenv.Region, HubRegion} {
 			out = append(out, Sender{Account: a, Region: r, Hub: hub, Direct: true})
 		}
 	}
@@ -224,7 +226,7 @@ func readLanded(ctx context.Context, t Target, run string) ([]Landed, error) {
 }
 
 // recordsLanded reads the NDJSON records under prefix of bucket.
-func recordsLanded(ctx context.Context, c *Clients, run, bucket, prefix string) ([]Landed, error) {
+func recordsLanded(ctx context.Context, c *localenv.Clients, run, bucket, prefix string) ([]Landed, error) {
 	recs, _, err := readback.Records(ctx, c.S3, bucket, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("read back s3://%s/%s: %w", bucket, prefix, err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logfan/logfan/internal/cli/sdkconfig"
@@ -30,7 +32,7 @@ const RoutedLogsRegion = "eu-central-1"
 // two Logs regions), flow logs dropped on purpose, the orders function's
 // logs to a second S3 prefix and Firehose, the payments function's logs to
 // the default Logs target, and the rest dropped on purpose by the catch-all.
-func Routes(n Names) string {
+func Routes(n localenv.Names) string {
 	return fmt.Sprintf(`[
   {"name": "security", "match": {"logGroups": ["/demo/cloudtrail"]},
    "to": ["s3", {"sink": "s3", "prefix": "security"}, "firehose", {"sink": "firehose", "stream": %q},
@@ -45,7 +47,7 @@ func Routes(n Names) string {
 
 // RouteDefaults are the defaults the demo's functions resolve route
 // targets against: every sink's, as Env sets them.
-func RouteDefaults(n Names) routes.Defaults {
+func RouteDefaults(n localenv.Names) routes.Defaults {
 	s3, fh, logs := n.Env(config.SinkS3), n.Env(config.SinkFirehose), n.Env(config.SinkLogs)
 	return routes.Defaults{
 		S3Prefix:           s3[config.EnvS3Prefix],
@@ -57,7 +59,7 @@ func RouteDefaults(n Names) routes.Defaults {
 }
 
 // SIEMStream is the routes' second Firehose stream.
-func SIEMStream(n Names) string { return n.FirehoseStream + "-siem" }
+func SIEMStream(n localenv.Names) string { return n.FirehoseStream + "-siem" }
 
 // routedFirehosePrefix is where a route's Firehose stream writes in the
 // Firehose bucket: under its own name.
@@ -81,7 +83,7 @@ type routedTarget struct {
 // setupRoutes parses the demo's table and creates what it needs beyond the
 // default resources: each route's Firehose stream (S3 prefixes and Logs
 // regions need nothing created ahead).
-func setupRoutes(ctx context.Context, c *Clients, rec *Recipient, n Names) (*routed, error) {
+func setupRoutes(ctx context.Context, c *localenv.Clients, rec *localenv.Recipient, n localenv.Names) (*routed, error) {
 	text := Routes(n)
 	table, err := config.ParseRoutes([]byte(text), RouteDefaults(n))
 	if err != nil {
@@ -91,7 +93,7 @@ func setupRoutes(ctx context.Context, c *Clients, rec *Recipient, n Names) (*rou
 		if t.Stream == "" {
 			continue
 		}
-		if err := CreateFirehoseStream(ctx, c, rec.RoleARN, t.Stream, n.FirehoseBucket, routedFirehosePrefix(t.Stream)); err != nil {
+		if err := localenv.CreateFirehoseStream(ctx, c, rec.RoleARN, t.Stream, n.FirehoseBucket, routedFirehosePrefix(t.Stream)); err != nil {
 			return nil, err
 		}
 	}
@@ -102,7 +104,7 @@ func setupRoutes(ctx context.Context, c *Clients, rec *Recipient, n Names) (*rou
 // environment, as the stack sets LOGFAN_ROUTES, and records a read-back for
 // each of their route targets in rt.targets (a routed run reconciles
 // targets, not sinks, so the sinks' own ReadBack is never called).
-func (rt *routed) sinkTargets(ctx context.Context, c *Clients, n Names, sinks []string) ([]Target, error) {
+func (rt *routed) sinkTargets(ctx context.Context, c *localenv.Clients, n localenv.Names, sinks []string) ([]Target, error) {
 	var out []Target
 	for _, s := range sinks {
 		if s != config.SinkS3 && s != config.SinkFirehose && s != config.SinkLogs {
@@ -126,7 +128,7 @@ func (rt *routed) sinkTargets(ctx context.Context, c *Clients, n Names, sinks []
 					return s3Messages(ctx, c, tc.S3.Bucket, tc.S3.Prefix+"/")
 				}
 			case config.SinkFirehose:
-				prefix := FirehosePrefix
+				prefix := localenv.FirehosePrefix
 				if t.Stream != "" {
 					prefix = routedFirehosePrefix(t.Stream)
 				}
@@ -135,7 +137,7 @@ func (rt *routed) sinkTargets(ctx context.Context, c *Clients, n Names, sinks []
 				}
 			case config.SinkLogs:
 				client := c.LogsTarget
-				if tc.Logs.Region != LogsRegion {
+				if tc.Logs.Region != localenv.LogsRegion {
 					awsCfg, err := sdkconfig.Load(ctx, tc.Logs.Region)
 					if err != nil {
 						return nil, err
@@ -175,7 +177,7 @@ type RouteRow struct {
 // reconcile reads back every target and compares it with what the table
 // owes it of the sent events. parked holds, per sink, the events of records
 // its mapping gave to the on-failure destination.
-func (rt *routed) reconcile(ctx context.Context, c *Clients, rep *Report, owner string, parked map[string]map[int]bool) error {
+func (rt *routed) reconcile(ctx context.Context, c *localenv.Clients, rep *Report, owner string, parked map[string]map[int]bool) error {
 	sent := rep.Sent
 	route := make([]int, sent.Events) // each event's route, -1 for none
 	for _, s := range sent.Sources {
@@ -260,7 +262,7 @@ func routeHas(r routes.Route, target string) bool {
 
 // quarantinedByTarget reads the quarantine of each sink once and returns,
 // per target name, the numbers of this run's events quarantined for it.
-func quarantinedByTarget(ctx context.Context, c *Clients, targets []routedTarget, run string, sent int) (map[string]map[int]bool, error) {
+func quarantinedByTarget(ctx context.Context, c *localenv.Clients, targets []routedTarget, run string, sent int) (map[string]map[int]bool, error) {
 	out := map[string]map[int]bool{}
 	done := map[string]bool{}
 	for _, t := range targets {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -72,17 +74,14 @@ func (snd Sender) region() string {
 	if snd.Region != "" {
 		return snd.Region
 	}
-	return Region
+	return localenv.Region
 }
-
-// DemoAccounts are the demo's extra sender accounts, beside the emulator's own.
-var DemoAccounts = []string{"111111111111", "222222222222"}
 
 // DemoSenders are the demo's senders: the emulator's account (through
 // moto's subscription delivery) and DemoAccounts (written directly).
 func DemoSenders(emulatorAccount string) []Sender {
 	out := []Sender{{Account: emulatorAccount}}
-	for _, a := range DemoAccounts {
+	for _, a := range localenv.DemoAccounts {
 		out = append(out, Sender{Account: a, Direct: true})
 	}
 	return out
@@ -125,7 +124,7 @@ type Source struct {
 
 // Plan is what the senders write.
 type Plan struct {
-	Groups  []SenderGroup
+	Groups  []localenv.SenderGroup
 	Senders []Sender
 	// Stream is the recipient stream's name (direct writes).
 	Stream string
@@ -156,7 +155,7 @@ const SimulatedWindow = 40 * time.Minute
 // MaxEventsPerCall events, and every sender's heartbeats. The messages
 // come from eventgen (deterministic for a seed); timestamps spread over
 // p.Window, so that heartbeats and data tell the same story.
-func WriteEvents(ctx context.Context, c *Clients, p Plan) (*Sent, error) {
+func WriteEvents(ctx context.Context, c *localenv.Clients, p Plan) (*Sent, error) {
 	if p.Window <= 0 {
 		p.Window = SimulatedWindow
 	}
@@ -235,7 +234,7 @@ func WriteEvents(ctx context.Context, c *Clients, p Plan) (*Sent, error) {
 		}
 		t := active[i%len(active)]
 		size := min(1+rng.IntN(MaxEventsPerCall), n-sent.Events)
-		src := eventgen.Source{Owner: t.sender.Account, LogGroup: t.group, LogStream: t.stream, Kind: t.kind, Filter: SubscriptionFilterName}
+		src := eventgen.Source{Owner: t.sender.Account, LogGroup: t.group, LogStream: t.stream, Kind: t.kind, Filter: localenv.SubscriptionFilterName}
 		m := gen.Message(src, size, start, time.Millisecond, 0)
 		for j := range m.LogEvents {
 			idx := sent.Events + j
@@ -268,7 +267,7 @@ func WriteEvents(ctx context.Context, c *Clients, p Plan) (*Sent, error) {
 // writeRecord sends m's events: through moto's CloudWatch Logs (one
 // PutLogEvents call, which moto's subscription turns into one record), or
 // directly into the stream for a Direct sender.
-func writeRecord(ctx context.Context, c *Clients, stream string, snd Sender, m *subscription.Message) error {
+func writeRecord(ctx context.Context, c *localenv.Clients, stream string, snd Sender, m *subscription.Message) error {
 	if snd.Direct {
 		return WriteDirect(ctx, c, stream, m)
 	}
@@ -290,7 +289,7 @@ func writeRecord(ctx context.Context, c *Clients, stream string, snd Sender, m *
 // the sender stack's schedule rule writes into the heartbeat log group. A
 // direct sender's record carries the system fields its subscription filter
 // emits ("@aws.account", "@aws.region"); moto's delivery carries none.
-func writeHeartbeat(ctx context.Context, c *Clients, stream string, snd Sender, at time.Time) error {
+func writeHeartbeat(ctx context.Context, c *localenv.Clients, stream string, snd Sender, at time.Time) error {
 	hb := eventgen.Heartbeat{Owner: snd.Account, Region: snd.region(), LogGroup: config.DefaultHeartbeatLogGroup, At: at, SystemFields: snd.Direct, Hub: snd.Hub}
 	return writeRecord(ctx, c, stream, snd, hb.Message())
 }
@@ -299,7 +298,7 @@ func writeHeartbeat(ctx context.Context, c *Clients, stream string, snd Sender, 
 // subscription: the gzip JSON payload as one record, partitioned by the
 // log stream (what "ByLogStream" distribution does). It stands in for the
 // cross-account delivery moto does not emulate.
-func WriteDirect(ctx context.Context, c *Clients, stream string, m *subscription.Message) error {
+func WriteDirect(ctx context.Context, c *localenv.Clients, stream string, m *subscription.Message) error {
 	data, err := subscription.Encode(m)
 	if err != nil {
 		return fmt.Errorf("encode the payload of %s/%s: %w", m.LogGroup, m.LogStream, err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/ops/anysink"
 	"github.com/logfan/logfan/internal/ops/quarantined"
@@ -42,7 +44,7 @@ type Target struct {
 // AWSTargets are the three real sinks, configured as the stack configures
 // its functions (config.Load over the same LOGFAN_* variables) and read back
 // from the bucket, the Firehose destination and the other region's groups.
-func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
+func AWSTargets(c *localenv.Clients, n localenv.Names, sinks []string) ([]Target, error) {
 	var out []Target
 	for _, s := range sinks {
 		env := n.Env(s)
@@ -65,10 +67,10 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 			}
 		case config.SinkFirehose:
 			t.ReadBack = func(ctx context.Context) ([]string, error) {
-				return s3Messages(ctx, c, n.FirehoseBucket, FirehosePrefix+"/")
+				return s3Messages(ctx, c, n.FirehoseBucket, localenv.FirehosePrefix+"/")
 			}
 			t.Attributed = func(ctx context.Context, run string) ([]Landed, error) {
-				return recordsLanded(ctx, c, run, n.FirehoseBucket, FirehosePrefix+"/")
+				return recordsLanded(ctx, c, run, n.FirehoseBucket, localenv.FirehosePrefix+"/")
 			}
 		case config.SinkLogs:
 			// Every group the sink creates starts with the template's fixed part ("/logfan/").
@@ -76,7 +78,7 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 			t.ReadBack = func(ctx context.Context) ([]string, error) {
 				evs, err := logssink.ReadAll(ctx, c.LogsTarget, prefix)
 				if err != nil {
-					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, LogsRegion, err)
+					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, localenv.LogsRegion, err)
 				}
 				msgs := make([]string, len(evs))
 				for i, e := range evs {
@@ -89,7 +91,7 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 			t.Attributed = func(ctx context.Context, run string) ([]Landed, error) {
 				evs, err := logssink.ReadAll(ctx, c.LogsTarget, prefix)
 				if err != nil {
-					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, LogsRegion, err)
+					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, localenv.LogsRegion, err)
 				}
 				out := make([]Landed, len(evs))
 				for i, e := range evs {
@@ -114,7 +116,7 @@ func AWSTargets(c *Clients, n Names, sinks []string) ([]Target, error) {
 
 // quarantinedMessages reads the events cfg's sink quarantined back from
 // the quarantine bucket (each entry's data is the event's NDJSON line).
-func quarantinedMessages(ctx context.Context, c *Clients, cfg *config.Config) ([]string, error) {
+func quarantinedMessages(ctx context.Context, c *localenv.Clients, cfg *config.Config) ([]string, error) {
 	items, err := quarantined.List(ctx, c.S3, cfg.Quarantine.Bucket, cfg.Quarantine.Prefix+"/event/")
 	if err != nil {
 		return nil, fmt.Errorf("read back the quarantine: %w", err)
@@ -133,7 +135,7 @@ func quarantinedMessages(ctx context.Context, c *Clients, cfg *config.Config) ([
 	return msgs, nil
 }
 
-func s3Messages(ctx context.Context, c *Clients, bucket, prefix string) ([]string, error) {
+func s3Messages(ctx context.Context, c *localenv.Clients, bucket, prefix string) ([]string, error) {
 	recs, _, err := readback.Records(ctx, c.S3, bucket, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("read back s3://%s/%s: %w", bucket, prefix, err)

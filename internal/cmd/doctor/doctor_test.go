@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -47,7 +49,7 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 // registered: every test breaks one thing of it and puts it back.
 type fixture struct {
 	cfg   aws.Config
-	names demo.Names
+	names localenv.Names
 	d     *deployment.Deployment
 }
 
@@ -62,7 +64,7 @@ func setup(t *testing.T) *fixture {
 	emutest.Require(t, srv)
 	setupOnce.Do(func() {
 		ctx := context.Background()
-		names := demo.DefaultNames().WithSuffix("-doctor")
+		names := localenv.DefaultNames().WithSuffix("-doctor")
 		rep, err := demo.Options{Events: 200, Endpoint: srv.Endpoint, Names: names, Seed: 3, ProgressEvery: time.Hour}.Run(ctx)
 		if err != nil {
 			setupErr = err

@@ -27,9 +27,9 @@ import (
 
 	"github.com/logfan/logfan/internal/cli/cliflag"
 	"github.com/logfan/logfan/internal/cli/usage"
-	"github.com/logfan/logfan/internal/cmd/demo"
-	"github.com/logfan/logfan/internal/cmd/replay"
 	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/shared/config"
 )
 
@@ -112,7 +112,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	awsEnv := passThroughAWS(t.Region)
 	var srv *emulator.Server
-	var names demo.Names
+	var names localenv.Names
 	if os.Getenv("AWS_ENDPOINT_URL") == "" {
 		fmt.Fprintln(stderr, "no AWS_ENDPOINT_URL: starting moto_server on a free loopback port")
 		if srv, err = emulator.Start(ctx); err != nil {
@@ -199,7 +199,7 @@ func readPayloads(files []string, rebase bool) ([][]byte, error) {
 			return nil, err
 		}
 		if rebase {
-			if payloads[i], err = replay.Rebase(payloads[i], time.Now()); err != nil {
+			if payloads[i], err = eventgen.Rebase(payloads[i], time.Now()); err != nil {
 				return nil, fmt.Errorf("rebase %s: %w", file, err)
 			}
 			// Rebase indents; compact keeps a 6 MB batch within the limit.
@@ -381,7 +381,7 @@ func newestSource(root string) string {
 	return newest
 }
 
-func printReadBack(w io.Writer, endpoint, region string, n demo.Names, env map[string]string) {
+func printReadBack(w io.Writer, endpoint, region string, n localenv.Names, env map[string]string) {
 	fmt.Fprintf(w, "read back what landed (moto at %s):\n", endpoint)
 	fmt.Fprintf(w, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, region)
 	if env[config.EnvS3Bucket] != "" {

@@ -19,10 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logfan/logfan/internal/cli/sdkconfig"
-	"github.com/logfan/logfan/internal/cmd/demo"
 	"github.com/logfan/logfan/internal/cmd/replay"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -117,14 +118,14 @@ func (s *syncBuffer) String() string {
 // moto under names derived from stack, the RIE running its bootstrap.
 type deployment struct {
 	id, sink string
-	names    demo.Names
+	names    localenv.Names
 	env      map[string]string
 	rt       *Runtime
 	logs     *syncBuffer
 }
 
 // resolve loads the fixture as stack and resolves id's environment.
-func resolve(t *testing.T, id, stack string, overrides map[string]string) (*Template, *Function, map[string]string, demo.Names) {
+func resolve(t *testing.T, id, stack string, overrides map[string]string) (*Template, *Function, map[string]string, localenv.Names) {
 	t.Helper()
 	tpl, err := LoadTemplate(fixture)
 	if err != nil {
@@ -217,7 +218,7 @@ func sampleEvents(t *testing.T) map[string][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out[f.File], err = replay.Rebase(b, now); err != nil {
+		if out[f.File], err = eventgen.Rebase(b, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -271,7 +272,7 @@ func readLanded(t *testing.T, d *deployment, stack string) landed {
 	case config.SinkS3:
 		l.Objects = recLines(d.names.DataBucket, d.env[config.EnvS3Prefix]+"/")
 	case config.SinkFirehose:
-		for _, recs := range recLines(d.names.FirehoseBucket, demo.FirehosePrefix+"/") {
+		for _, recs := range recLines(d.names.FirehoseBucket, localenv.FirehosePrefix+"/") {
 			l.Firehose = append(l.Firehose, recs...)
 		}
 		sort.Strings(l.Firehose)

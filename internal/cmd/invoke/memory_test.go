@@ -12,8 +12,8 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/emulator"
-	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -69,7 +69,7 @@ func TestWorstPayloadFitsTheSmallestMemory(t *testing.T) {
 		if len(c.payload) > benchinput.MaxKinesisRecord {
 			t.Fatalf("%s: a %d-byte payload is no Kinesis record", c.name, len(c.payload))
 		}
-		ev, err := eventgen.KinesisEventJSON(eventgen.Stream{}, [][]byte{c.payload})
+		ev, err := invocation.KinesisEventJSON(invocation.Stream{}, [][]byte{c.payload})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestWorstPayloadFitsTheSmallestMemory(t *testing.T) {
 	for i := range batch {
 		batch[i] = near
 	}
-	ev := eventgen.KinesisEvent(eventgen.Stream{}, batch)
+	ev := invocation.NewKinesisEvent(invocation.Stream{}, batch)
 	recs, invocations, delivered := ev.Records, 0, 0
 	for len(recs) > 0 && invocations < 20 {
 		payload, err := json.Marshal(events.KinesisEvent{Records: recs})

@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/logfan/logfan/internal/cmd/demo"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/shared/config"
 )
 
 // LocalNames maps what a function's resolved environment names onto the
-// demo's recipient resources, so that demo.SetupRecipient creates exactly
+// demo's recipient resources, so that localenv.SetupRecipient creates exactly
 // the buckets, Firehose stream, stream and tables the function uses.
-func LocalNames(t *Template, env, refs map[string]string) demo.Names {
-	n := demo.DefaultNames()
+func LocalNames(t *Template, env, refs map[string]string) localenv.Names {
+	n := localenv.DefaultNames()
 	if b := env[config.EnvS3Bucket]; b != "" {
 		n.DataBucket = b
 	}
@@ -36,7 +36,7 @@ func LocalNames(t *Template, env, refs map[string]string) demo.Names {
 			n.Stream, _ = t.PhysicalName(id)
 		}
 	}
-	if n.FirehoseBucket == demo.DefaultNames().FirehoseBucket {
+	if n.FirehoseBucket == localenv.DefaultNames().FirehoseBucket {
 		n.FirehoseBucket = strings.ToLower(t.StackName) + "-firehose-data"
 	}
 	return n
@@ -69,11 +69,11 @@ func (t *Template) firehoseBucket(refs map[string]string) string {
 
 // CreateResources creates names' resources on the emulator the SDK's
 // environment points at, through the demo's own setup.
-func CreateResources(ctx context.Context, names demo.Names) error {
-	c, err := demo.NewClients(ctx)
+func CreateResources(ctx context.Context, names localenv.Names) error {
+	c, err := localenv.NewClients(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = demo.SetupRecipient(ctx, c, names)
+	_, err = localenv.SetupRecipient(ctx, c, names)
 	return err
 }

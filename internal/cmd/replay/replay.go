@@ -20,6 +20,7 @@ import (
 
 	"github.com/logfan/logfan/internal/cli/cliflag"
 	"github.com/logfan/logfan/internal/cli/usage"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/ops/anysink"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
@@ -111,7 +112,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *rebase {
-			if payload, err = Rebase(payload, time.Now()); err != nil {
+			if payload, err = eventgen.Rebase(payload, time.Now()); err != nil {
 				return fmt.Errorf("rebase %s: %w", file, err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -285,7 +286,7 @@ func TestHubAccount(t *testing.T) {
 		}
 		return m
 	}
-	ev, err := eventgen.KinesisEventJSON(eventgen.Stream{}, [][]byte{
+	ev, err := invocation.KinesisEventJSON(invocation.Stream{}, [][]byte{
 		eventgen.MustPayload(msg(hub, [2]string{"111111111111", "eu-west-1"}, [2]string{"222222222222", "us-east-2"})),
 		eventgen.MustPayload(msg("333333333333", [2]string{"222222222222", "us-east-2"})),
 	})

@@ -12,11 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/logfan/logfan/internal/cli/sdkconfig"
-	"github.com/logfan/logfan/internal/cmd/demo"
 	"github.com/logfan/logfan/internal/cmd/senders"
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/health"
@@ -37,7 +37,7 @@ func TestSendersOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	const table = "senders-health"
-	if err := demo.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+	if err := localenv.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
 		t.Fatal(err)
 	}
 	s := dynamohealth.New(dynamodb.NewFromConfig(cfg), table)
@@ -142,7 +142,7 @@ func TestSendersFromTheStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	const table = "senders-stack-health"
-	if err := demo.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
+	if err := localenv.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
 		t.Fatal(err)
 	}
 	if err := dynamohealth.New(dynamodb.NewFromConfig(cfg), table).WriteSender(ctx, health.SenderUpdate{

@@ -167,7 +167,7 @@ func bigBatch(t *testing.T) []byte {
 		}
 		datas = append(datas, eventgen.MustPayload(m))
 	}
-	b, err := eventgen.KinesisEventJSON(eventgen.Stream{ShardID: "shardId-000000000007"}, datas)
+	b, err := invocation.KinesisEventJSON(invocation.Stream{ShardID: "shardId-000000000007"}, datas)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,10 @@
-package demo
+// Package localenv is logfan's local environment on the emulator: the
+// recipient's resources as the stack deploys them (stream, destination role
+// and policy, buckets, Firehose stream, ledger and health tables) under fixed
+// names, the SDK clients that reach them, and the sender log groups
+// subscribed to the stream. The demo runs on it; invoke's, backfill's and
+// the commands' tests set it up the same way.
+package localenv
 
 import (
 	"context"
@@ -156,7 +162,7 @@ func (n Names) Env(sink string) map[string]string {
 	return env
 }
 
-// Clients are the SDK clients the demo uses, built once.
+// Clients are the SDK clients the local environment is reached through, built once.
 type Clients struct {
 	Kinesis  *kinesis.Client
 	S3       *s3.Client
@@ -245,10 +251,10 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 	}
 
 	// Every demo sender account, as the stack's SenderAccounts parameter names them.
-	var senderAccounts, sourceARNs []string
-	for _, snd := range DemoSenders(accountOf(r.StreamARN)) {
-		senderAccounts = append(senderAccounts, snd.Account)
-		sourceARNs = append(sourceARNs, "arn:aws:logs:"+Region+":"+snd.Account+":*")
+	senderAccounts := append([]string{AccountOf(r.StreamARN)}, DemoAccounts...)
+	var sourceARNs []string
+	for _, a := range senderAccounts {
+		sourceARNs = append(sourceARNs, "arn:aws:logs:"+Region+":"+a+":*")
 	}
 
 	// The role CloudWatch Logs assumes to write into the stream, scoped by
@@ -380,8 +386,11 @@ func SetupSenders(ctx context.Context, c *Clients, r *Recipient, groups []Sender
 	return nil
 }
 
-// accountOf returns an ARN's account ID ("" if s is not an ARN).
-func accountOf(s string) string {
+// DemoAccounts are the demo's extra sender accounts, beside the emulator's own.
+var DemoAccounts = []string{"111111111111", "222222222222"}
+
+// AccountOf returns an ARN's account ID ("" if s is not an ARN).
+func AccountOf(s string) string {
 	a, err := arn.Parse(s)
 	if err != nil {
 		return ""

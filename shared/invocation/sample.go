@@ -1,4 +1,4 @@
-package eventgen
+package invocation
 
 import (
 	"encoding/json"
@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/logfan/logfan/shared/invocation"
 )
 
-// Stream describes the Kinesis stream generated events claim to come from.
+// Stream describes the Kinesis stream a built sample event claims to come
+// from (sample events, tests, benchmarks and the local tools build them).
 type Stream struct {
 	// ARN is the stream ARN (default: a placeholder stream in us-east-1).
 	ARN string
@@ -24,16 +23,16 @@ type Stream struct {
 	Arrival time.Time
 }
 
-// DefaultStreamARN is the placeholder stream ARN of generated events.
+// DefaultStreamARN is the placeholder stream ARN of built sample events.
 const DefaultStreamARN = "arn:aws:kinesis:us-east-1:999999999999:stream/logfan"
 
-// roleARN is the placeholder execution role generated events name.
+// roleARN is the placeholder execution role built sample events name.
 const roleARN = "arn:aws:iam::999999999999:role/logfan-consumer"
 
-// KinesisEvent builds the Lambda Kinesis event delivering datas as
-// consecutive records of one shard (invocation.KinesisEvent), with
-// generated sequence numbers, partition keys and arrival times.
-func KinesisEvent(s Stream, datas [][]byte) events.KinesisEvent {
+// NewKinesisEvent builds the Lambda Kinesis event delivering datas as
+// consecutive records of one shard (KinesisEvent), with generated sequence
+// numbers, partition keys and arrival times.
+func NewKinesisEvent(s Stream, datas [][]byte) events.KinesisEvent {
 	if s.ARN == "" {
 		s.ARN = DefaultStreamARN
 	}
@@ -50,11 +49,11 @@ func KinesisEvent(s Stream, datas [][]byte) events.KinesisEvent {
 	if !ok {
 		seq = big.NewInt(0)
 	}
-	recs := make([]invocation.StreamRecord, len(datas))
+	recs := make([]StreamRecord, len(datas))
 	for i, d := range datas {
 		// Sequence numbers grow by 2^32-ish steps in real shards; any increasing value will do.
 		n := new(big.Int).Add(seq, big.NewInt(int64(i)*1000))
-		recs[i] = invocation.StreamRecord{
+		recs[i] = StreamRecord{
 			SequenceNumber: fmt.Sprintf("%056s", n.String()),
 			PartitionKey:   fmt.Sprintf("%032x", i),
 			Arrival:        s.Arrival.Add(time.Duration(i) * time.Millisecond),
@@ -62,21 +61,21 @@ func KinesisEvent(s Stream, datas [][]byte) events.KinesisEvent {
 			Encrypted:      true,
 		}
 	}
-	return invocation.KinesisEvent(invocation.EventSource{StreamARN: s.ARN, ShardID: s.ShardID, RoleARN: roleARN}, recs)
+	return KinesisEvent(EventSource{StreamARN: s.ARN, ShardID: s.ShardID, RoleARN: roleARN}, recs)
 }
 
-// KinesisEventJSON is KinesisEvent marshalled, indented for readability.
+// KinesisEventJSON is NewKinesisEvent marshalled, indented for readability.
 func KinesisEventJSON(s Stream, datas [][]byte) ([]byte, error) {
-	b, err := json.MarshalIndent(KinesisEvent(s, datas), "", "  ")
+	b, err := json.MarshalIndent(NewKinesisEvent(s, datas), "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode Kinesis event: %w", err)
 	}
 	return b, nil
 }
 
-// AWSLogsEventJSON is invocation.AWSLogsEvent marshalled, indented for readability.
+// AWSLogsEventJSON is AWSLogsEvent marshalled, indented for readability.
 func AWSLogsEventJSON(payload []byte) ([]byte, error) {
-	b, err := json.MarshalIndent(invocation.AWSLogsEvent(payload), "", "  ")
+	b, err := json.MarshalIndent(AWSLogsEvent(payload), "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode awslogs event: %w", err)
 	}

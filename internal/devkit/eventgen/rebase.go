@@ -1,4 +1,4 @@
-package replay
+package eventgen
 
 import (
 	"encoding/json"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -58,7 +57,7 @@ func Rebase(payload []byte, now time.Time) ([]byte, error) {
 		}
 	}
 	if inv.IsAWSLogs {
-		return eventgen.AWSLogsEventJSON(datas[0])
+		return invocation.AWSLogsEventJSON(datas[0])
 	}
 	// Re-encode through aws-lambda-go's own type so every other field survives.
 	var ev events.KinesisEvent
