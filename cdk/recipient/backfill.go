@@ -10,7 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/cdk/cdkcontext"
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 )
 
 // Context keys of the backfill role (`logfan backfill`), off by default.

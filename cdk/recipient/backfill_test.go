@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 )
 
 // backfillVariants are checked by cdk-nag and cfn-lint with every other variant (everyStack).

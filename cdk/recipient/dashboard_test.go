@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logfan/logfan/internal/tools/stdoutsink"
+	"github.com/logfan/logfan/internal/ops/stdoutsink"
 	"github.com/logfan/logfan/shared/config"
 	logconsumer "github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/emf"

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 

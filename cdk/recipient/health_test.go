@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/logfan/logfan/cdk/sender"
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/health"
 )

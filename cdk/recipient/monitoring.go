@@ -16,7 +16,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/emf"
 )
 
@@ -381,7 +381,7 @@ func newOutputs(r *recipientStack) {
 
 // newOperatorOutputs publishes what the operator commands (`logfan doctor`,
 // `redrive`, `quarantine`, `senders`) read to find the deployment's parts,
-// by the names in internal/naming: the functions, the sinks' default
+// by the names in internal/ops/naming: the functions, the sinks' default
 // targets, the tables, the quarantine's root prefix and the regions of the
 // regional destination stacks. Each function's own configuration
 // (environment, routes, key) is read from Lambda, not from here.

@@ -19,7 +19,7 @@ func TestOperatorOutputs(t *testing.T) {
 	// GIVEN the default stack
 	s := defaultStack(t)
 	// THEN it outputs every part the operator commands look up, by the
-	// names internal/deployment reads (literal here: renaming one breaks
+	// names internal/ops/deployment reads (literal here: renaming one breaks
 	// deployed stacks' doctor, redrive and quarantine)
 	want := map[string]string{
 		"QuarantinePrefix":     "quarantine",

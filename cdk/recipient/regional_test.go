@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 

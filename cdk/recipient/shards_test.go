@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 )
 
 // shardedStack: shard 0 plus shards 1 and 3 (2 left out, as after its

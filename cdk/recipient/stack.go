@@ -16,7 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 )
 
 // StackProps configures NewStack.

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/cdk/cdkcontext"
-	"github.com/logfan/logfan/internal/naming"
+	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
 )
 

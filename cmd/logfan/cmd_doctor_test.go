@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/logfan/logfan/internal/tools/doctor"
+	"github.com/logfan/logfan/internal/cmd/doctor"
 )
 
 // TestDoctorExitCodes: a usage error of the operator commands that read a

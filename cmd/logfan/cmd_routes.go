@@ -1,7 +1,7 @@
 package main
 
-import "github.com/logfan/logfan/internal/tools/routecheck"
+import "github.com/logfan/logfan/internal/cmd/routes"
 
 func init() {
-	register("routes", "dry-run a route table over Lambda event files: where each log event would go", routecheck.Run)
+	register("routes", "dry-run a route table over Lambda event files: where each log event would go", routes.Run)
 }

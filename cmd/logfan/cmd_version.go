@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/logfan/logfan/internal/tools/usage"
+	"github.com/logfan/logfan/internal/cli/usage"
 )
 
 func init() {

@@ -17,7 +17,7 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/logfan/logfan/internal/tools/usage"
+	"github.com/logfan/logfan/internal/cli/usage"
 )
 
 // command is one subcommand: a one-line summary and its entry point.

@@ -18,11 +18,11 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/internal/tools/anysink"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/quarantined"
-	"github.com/logfan/logfan/internal/tools/readback"
-	"github.com/logfan/logfan/internal/tools/replay"
+	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/localenv"
+	"github.com/logfan/logfan/internal/ops/anysink"
+	"github.com/logfan/logfan/internal/ops/quarantined"
+	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
@@ -63,7 +63,7 @@ func rebased(t *testing.T, files []string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if payload, err = replay.Rebase(payload, now); err != nil {
+		if payload, err = eventgen.Rebase(payload, now); err != nil {
 			t.Fatalf("rebase %s: %v", f, err)
 		}
 		dst := filepath.Join(dir, filepath.Base(f))
@@ -129,10 +129,10 @@ func expected(t *testing.T, files []string) []record.Event {
 
 // newHandler creates the recipient's resources under names on the emulator
 // and builds sinkName's real handler with the environment the stack sets.
-func newHandler(t *testing.T, c *demo.Clients, names demo.Names, sinkName string, d app.Deps) lambda.Handler {
+func newHandler(t *testing.T, c *localenv.Clients, names localenv.Names, sinkName string, d app.Deps) lambda.Handler {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := demo.SetupRecipient(ctx, c, names); err != nil {
+	if _, err := localenv.SetupRecipient(ctx, c, names); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(sinkName, getenv(names.Env(sinkName)))
@@ -184,14 +184,14 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("no expected records")
 	}
-	c, err := demo.NewClients(ctx)
+	c, err := localenv.NewClients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		t.Run(sinkName, func(t *testing.T) {
-			names := demo.DefaultNames().WithSuffix("-app-" + sinkName)
+			names := localenv.DefaultNames().WithSuffix("-app-" + sinkName)
 			h := newHandler(t, c, names, sinkName, app.Deps{Logger: slog.New(slog.DiscardHandler)})
 			invokeAll(t, h, files)
 
@@ -227,7 +227,7 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 				}
 				sameRecords(t, sinkName+" (re-invoked)", want, again)
 			case config.SinkFirehose:
-				got, _, err := readback.Records(ctx, c.S3, names.FirehoseBucket, demo.FirehosePrefix+"/")
+				got, _, err := readback.Records(ctx, c.S3, names.FirehoseBucket, localenv.FirehosePrefix+"/")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 
@@ -23,7 +25,7 @@ import (
 // it (see docs/design.md, "Effectively once: the ledger").
 func BenchmarkDedupe(b *testing.B) {
 	payloads := benchinput.Payloads(1, 10, 1000, eventgen.KindApp)
-	payload, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, payloads))
+	payload, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, payloads))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,14 +48,14 @@ func BenchmarkDedupe(b *testing.B) {
 				}
 				b.SetBytes(size)
 				b.ReportAllocs()
-				calls0, cpu0 := tr.Calls(), processCPU()
+				calls0, cpu0 := tr.Calls(), cputime.Process()
 				for b.Loop() {
 					if _, err := h.Invoke(context.Background(), payload); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(tr.Calls()-calls0)/float64(b.N), "calls/op")
-				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}

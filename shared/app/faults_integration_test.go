@@ -16,12 +16,13 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/quarantined"
-	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/internal/devkit/localenv"
+	"github.com/logfan/logfan/internal/ops/quarantined"
+	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
@@ -48,7 +49,7 @@ func suffix(ev events.KinesisEvent, seq string) events.KinesisEvent {
 func TestFaultsLoseNothing(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
-	readers, err := demo.NewClients(ctx)
+	readers, err := localenv.NewClients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 			datas = append(datas, []byte("poison: not gzip"))
 		}
 	}
-	batch := eventgen.KinesisEvent(eventgen.Stream{}, datas)
+	batch := invocation.NewKinesisEvent(invocation.Stream{}, datas)
 
 	for _, tc := range []struct {
 		sink       string
@@ -80,7 +81,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 			name += "-ledger-down"
 		}
 		t.Run(name, func(t *testing.T) {
-			names := demo.DefaultNames().WithSuffix("-faults-" + name)
+			names := localenv.DefaultNames().WithSuffix("-faults-" + name)
 			ch := faults.NewChaos(7, uint64(len(sinkName)), 0)
 			inject := ch.Inject
 			if tc.ledgerDown {
@@ -147,7 +148,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 			case config.SinkS3, config.SinkFirehose:
 				bucket, prefix := names.DataBucket, config.DefaultS3Prefix+"/"
 				if sinkName == config.SinkFirehose {
-					bucket, prefix = names.FirehoseBucket, demo.FirehosePrefix+"/"
+					bucket, prefix = names.FirehoseBucket, localenv.FirehosePrefix+"/"
 				}
 				recs, _, err := readback.Records(ctx, readers.S3, bucket, prefix)
 				if err != nil {

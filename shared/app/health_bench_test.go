@@ -6,6 +6,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
@@ -50,13 +51,13 @@ func BenchmarkHealth(b *testing.B) {
 			}
 			b.SetBytes(size)
 			b.ReportAllocs()
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if _, err := h.Invoke(context.Background(), payload); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N*nEvents), "cpu-µs/event")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/1e3/float64(b.N*nEvents), "cpu-µs/event")
 		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
@@ -44,14 +45,14 @@ func sixMBInvocation(tb testing.TB, kind string) ([]byte, int) {
 	lo, hi := 1, len(all)
 	for lo < hi { // largest prefix that fits
 		mid := (lo + hi + 1) / 2
-		b, _ := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, all[:mid]))
+		b, _ := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, all[:mid]))
 		if len(b) <= maxInvocation {
 			lo = mid
 		} else {
 			hi = mid - 1
 		}
 	}
-	b, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, all[:lo]))
+	b, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, all[:lo]))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func fakeHandler(b *testing.B, sinkName string) *consumer.Handler {
 // smallest function (128 MB) derives from its memory, of short events (the
 // most records to build) and of long ones, through every real handler with
 // that function's GOMEMLIMIT. With the old fixed 64 MiB cap the same
-// payload peaked at 138-146 MB of heap; internal/tools/invoke measures the
+// payload peaked at 138-146 MB of heap; internal/cmd/invoke measures the
 // resident set of the real bootstrap under the runtime emulator.
 func TestPeakHeapNearTheCap(t *testing.T) {
 	if testing.Short() {
@@ -214,7 +215,7 @@ func TestPeakHeapNearTheCap(t *testing.T) {
 	}
 	for _, messageBytes := range []int{120, 1000} {
 		payload := benchinput.NearCapPayload(config.MaxDecompressedFor(memoryMB), messageBytes)
-		ev, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, [][]byte{payload}))
+		ev, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, [][]byte{payload}))
 		if err != nil {
 			t.Fatal(err)
 		}

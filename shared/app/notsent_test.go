@@ -21,6 +21,7 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
@@ -55,7 +56,7 @@ func TestEndpointErrorEndsTheInvocationAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, benchinput.Payloads(7, 3, 5, eventgen.KindApp)))
+	payload, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, benchinput.Payloads(7, 3, 5, eventgen.KindApp)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,12 @@ import (
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/internal/devkit/localenv"
+	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 )
 
 // TestSmallerRetryWithLedgerDownLosesNothing is the sequence of issue 21,
@@ -37,7 +38,7 @@ import (
 func TestSmallerRetryWithLedgerDownLosesNothing(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
-	readers, err := demo.NewClients(ctx)
+	readers, err := localenv.NewClients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestSmallerRetryWithLedgerDownLosesNothing(t *testing.T) {
 		}
 		datas = append(datas, eventgen.MustPayload(m))
 	}
-	full := eventgen.KinesisEvent(eventgen.Stream{}, datas)
+	full := invocation.NewKinesisEvent(invocation.Stream{}, datas)
 
 	var grpBDown, ledgerDown atomic.Bool
 	// grp-b's refusal waits until the invocation's grp-c object landed:
@@ -96,7 +97,7 @@ func TestSmallerRetryWithLedgerDownLosesNothing(t *testing.T) {
 		}
 		return nil, nil
 	}
-	names := demo.DefaultNames().WithSuffix("-overwrite")
+	names := localenv.DefaultNames().WithSuffix("-overwrite")
 	var last consumer.Summary
 	h := newHandler(t, readers, names, config.SinkS3, app.Deps{
 		Logger:     slog.New(slog.DiscardHandler),

@@ -12,11 +12,12 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/quarantined"
-	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/internal/devkit/localenv"
+	"github.com/logfan/logfan/internal/ops/quarantined"
+	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -29,7 +30,7 @@ import (
 func TestQuarantineKeysAreByPosition(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
-	readers, err := demo.NewClients(ctx)
+	readers, err := localenv.NewClients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +44,9 @@ func TestQuarantineKeysAreByPosition(t *testing.T) {
 		}
 		m.LogEvents = append(m.LogEvents, subscription.LogEvent{ID: id, Timestamp: ts + int64(i), Message: msg})
 	}
-	ev := eventgen.KinesisEvent(eventgen.Stream{}, [][]byte{eventgen.MustPayload(m)})
+	ev := invocation.NewKinesisEvent(invocation.Stream{}, [][]byte{eventgen.MustPayload(m)})
 
-	names := demo.DefaultNames().WithSuffix("-qkeys")
+	names := localenv.DefaultNames().WithSuffix("-qkeys")
 	h := newHandler(t, readers, names, config.SinkLogs, app.Deps{Logger: slog.New(slog.DiscardHandler)})
 	payload, _ := json.Marshal(ev)
 	out, err := lambda.NewHandler(h).Invoke(ctx, payload)

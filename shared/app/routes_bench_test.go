@@ -6,17 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 
@@ -60,7 +61,7 @@ func routedInvocation(tb testing.TB) ([]byte, int64, int) {
 		js, _ := json.Marshal(m)
 		size += int64(len(js))
 	}
-	payload, err := json.Marshal(eventgen.KinesisEvent(eventgen.Stream{}, datas))
+	payload, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, datas))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func BenchmarkRouting(b *testing.B) {
 			}
 			b.SetBytes(size)
 			b.ReportAllocs()
-			cpu0 := cpuTime(b)
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if _, err := h.Invoke(context.Background(), payload); err != nil {
 					b.Fatal(err)
@@ -111,16 +112,7 @@ func BenchmarkRouting(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*nEvents), "µs/event")
 			// CPU time (all threads, GC included) is steadier than wall time on a shared machine.
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N*nEvents), "cpu-µs/event")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/1e3/float64(b.N*nEvents), "cpu-µs/event")
 		})
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

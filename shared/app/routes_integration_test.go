@@ -16,15 +16,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
-	"github.com/logfan/logfan/internal/tools/anysink"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/readback"
-	"github.com/logfan/logfan/internal/tools/sdkconfig"
+	"github.com/logfan/logfan/internal/devkit/localenv"
+	"github.com/logfan/logfan/internal/ops/anysink"
+	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/sink/logssink"
 )
@@ -75,7 +76,7 @@ func routedBatch() (events.KinesisEvent, map[string]routedEvent) {
 		}
 		datas = append(datas, eventgen.MustPayload(m))
 	}
-	return eventgen.KinesisEvent(eventgen.Stream{}, datas), all
+	return invocation.NewKinesisEvent(invocation.Stream{}, datas), all
 }
 
 type routedEvent struct{ owner, group, stream, message string }
@@ -137,7 +138,7 @@ func (o *outage) inject(req *http.Request, body []byte, _ int) (*http.Response, 
 func TestRoutedTargetsLoseNothing(t *testing.T) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
-	c, err := demo.NewClients(ctx)
+	c, err := localenv.NewClients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,13 +151,13 @@ func TestRoutedTargetsLoseNothing(t *testing.T) {
 
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		t.Run(sinkName, func(t *testing.T) {
-			names := demo.DefaultNames().WithSuffix("-routes-" + sinkName)
+			names := localenv.DefaultNames().WithSuffix("-routes-" + sinkName)
 			siem := names.FirehoseStream + "-siem"
-			rec, err := demo.SetupRecipient(ctx, c, names)
+			rec, err := localenv.SetupRecipient(ctx, c, names)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := demo.CreateFirehoseStream(ctx, c, rec.RoleARN, siem, names.FirehoseBucket, "siem"); err != nil {
+			if err := localenv.CreateFirehoseStream(ctx, c, rec.RoleARN, siem, names.FirehoseBucket, "siem"); err != nil {
 				t.Fatal(err)
 			}
 			env := names.Env(sinkName)
@@ -284,7 +285,7 @@ func invokeOnce(t *testing.T, h lambda.Handler, ev events.KinesisEvent) string {
 }
 
 // readTargets reads back what landed in each target of sinkName, as counts per event ID by target name.
-func readTargets(ctx context.Context, t *testing.T, c *demo.Clients, west *cloudwatchlogs.Client, names demo.Names, siem, sinkName string, all map[string]routedEvent) map[string]map[string]int {
+func readTargets(ctx context.Context, t *testing.T, c *localenv.Clients, west *cloudwatchlogs.Client, names localenv.Names, siem, sinkName string, all map[string]routedEvent) map[string]map[string]int {
 	t.Helper()
 	out := map[string]map[string]int{}
 	fromS3 := func(target, bucket, prefix string) {
@@ -328,7 +329,7 @@ func readTargets(ctx context.Context, t *testing.T, c *demo.Clients, west *cloud
 		fromS3("s3:audit", names.DataBucket, "audit")
 		fromS3("s3:apps", names.DataBucket, "apps")
 	case config.SinkFirehose:
-		fromS3("firehose", names.FirehoseBucket, demo.FirehosePrefix)
+		fromS3("firehose", names.FirehoseBucket, localenv.FirehosePrefix)
 		fromS3("firehose:"+siem, names.FirehoseBucket, "siem")
 	case config.SinkLogs:
 		fromLogs("logs:/rt-a/{owner}/{logGroup}", c.LogsTarget, "/rt-a/{owner}/{logGroup}")
@@ -340,7 +341,7 @@ func readTargets(ctx context.Context, t *testing.T, c *demo.Clients, west *cloud
 // checkS3Layout: a second prefix keeps the default prefix's partition
 // layout: the security records' keys under audit/ are their keys under
 // logs/ with the other prefix.
-func checkS3Layout(ctx context.Context, t *testing.T, c *demo.Clients, bucket string) {
+func checkS3Layout(ctx context.Context, t *testing.T, c *localenv.Clients, bucket string) {
 	t.Helper()
 	strip := func(prefix string) []string {
 		keys, err := readback.Keys(ctx, c.S3, bucket, prefix+"/")

@@ -5,7 +5,7 @@
 // Lambda that chain only ever finds the environment's credentials and
 // region, and linking it (shared config files, SSO, STS, IMDS, process
 // credentials) costs 1.6 MB of each binary and work at every cold start.
-// The tools load the full chain through internal/tools/sdkconfig.
+// The tools load the full chain through internal/cli/sdkconfig.
 package awsclient
 
 import (

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
@@ -68,7 +69,7 @@ func payloads(t *testing.T, layout string, events int) [][]byte {
 
 func kinesisJSON(t *testing.T, datas [][]byte) ([]byte, events.KinesisEvent) {
 	t.Helper()
-	ev := eventgen.KinesisEvent(eventgen.Stream{}, datas)
+	ev := invocation.NewKinesisEvent(invocation.Stream{}, datas)
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestDeliveryDeadlineLeavesMargin(t *testing.T) {
 
 func TestAWSLogsEvent(t *testing.T) {
 	data := payloads(t, "D", 4)[0]
-	payload, err := eventgen.AWSLogsEventJSON(data)
+	payload, err := invocation.AWSLogsEventJSON(data)
 	if err != nil {
 		t.Fatal(err)
 	}

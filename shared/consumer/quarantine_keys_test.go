@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/subscription"
@@ -55,7 +56,7 @@ func TestQuarantineEntryIndexIsTheStreams(t *testing.T) {
 	q := &quarantine.Memory{}
 	h := New(Options{Sink: &refusingSink{refuse: [][2]int{{0, 0}}}, Quarantine: q, Ledger: l, Logger: slog.New(slog.DiscardHandler)})
 	// Event 0 landed in an earlier attempt: the sink is handed b and c, and refuses b.
-	seq := eventgen.KinesisEvent(eventgen.Stream{}, [][]byte{nil}).Records[0].Kinesis.SequenceNumber
+	seq := invocation.NewKinesisEvent(invocation.Stream{}, [][]byte{nil}).Records[0].Kinesis.SequenceNumber
 	if err := l.Put(context.Background(), ledger.Key("refusing", "shardId-000000000000", seq), ledger.Entry{{SequenceNumber: seq, Units: []string{"e0-1"}}}); err != nil {
 		t.Fatal(err)
 	}

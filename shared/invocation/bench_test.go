@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -87,16 +88,14 @@ func benchInvocation(b *testing.B, bytesPerOp int64, events int, run func() (int
 	b.Helper()
 	b.SetBytes(bytesPerOp)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		n, err := run()
 		if err != nil || n != events {
 			b.Fatalf("%d events (want %d): %v", n, events, err)
 		}
 	}
-	if cpu := processCPU() - cpu; cpu > 0 {
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
+	cputime.ReportPerOp(b, cputime.Process()-cpu)
 	if events > 0 {
 		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/logfan/logfan/shared/invocation"
 )
 
@@ -64,5 +66,23 @@ func TestAWSLogsEventRoundTrip(t *testing.T) {
 	inv, err := invocation.Parse(payload)
 	if err != nil || !inv.IsAWSLogs || !bytes.Equal(inv.AWSLogsData, data) {
 		t.Fatalf("Parse(%s) = %+v, %v", payload, inv, err)
+	}
+}
+
+func TestKinesisEventShape(t *testing.T) {
+	j, err := invocation.KinesisEventJSON(invocation.Stream{}, [][]byte{[]byte("a"), []byte("b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.KinesisEvent
+	if err := json.Unmarshal(j, &ev); err != nil {
+		t.Fatal(err)
+	}
+	r0, r1 := ev.Records[0], ev.Records[1]
+	if string(r1.Kinesis.Data) != "b" || r0.EventID != "shardId-000000000000:"+r0.Kinesis.SequenceNumber {
+		t.Fatalf("unexpected records: %+v", ev.Records)
+	}
+	if len(r0.Kinesis.SequenceNumber) != 56 || r0.Kinesis.SequenceNumber >= r1.Kinesis.SequenceNumber {
+		t.Fatalf("sequence numbers not 56-digit increasing: %s, %s", r0.Kinesis.SequenceNumber, r1.Kinesis.SequenceNumber)
 	}
 }

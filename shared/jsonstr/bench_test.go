@@ -2,11 +2,11 @@ package jsonstr_test
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/jsonstr"
 )
@@ -44,17 +44,6 @@ func benchLines(tb testing.TB, kind string) []string {
 	return lines
 }
 
-// cpuTime is the process's user and system CPU time so far: steadier than
-// wall time on a shared machine.
-func cpuTime(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkAppend escapes 1,000 messages per op. impl=old-record is the
 // baseline for Exact (record.AppendString before this package), impl=old-logs
 // for SDK (logssink's escaper before); impl=valid is what NDJSON records use
@@ -81,13 +70,62 @@ func BenchmarkAppend(b *testing.B) {
 				buf := make([]byte, 0, 4096)
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
-				cpu0 := cpuTime(b)
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					for _, l := range lines {
 						buf = impl.fn(buf[:0], l)
 					}
 				}
-				b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
+			})
+		}
+	}
+}
+
+// BenchmarkRepair repairs 1,000 messages per op. impl=old-jsonstr is
+// Repair before, impl=old-logs logssink's repairUTF8 before they became one
+// (Repair). kind=app is valid text (the common case, which returns at
+// once); kind=app-invalid has one invalid byte per line; kind=latin1 is
+// Latin-1 text, every accented letter an invalid byte.
+func BenchmarkRepair(b *testing.B) {
+	impls := []struct {
+		name string
+		fn   func(string) string
+	}{
+		{"old-jsonstr", jsonstr.OldRepair},
+		{"old-logs", jsonstr.OldLogsRepairUTF8},
+		{"repair", jsonstr.Repair},
+	}
+	app := benchLines(b, eventgen.KindApp)
+	kinds := map[string][]string{"app": app}
+	for _, kind := range []string{"app-invalid", "latin1"} {
+		lines := make([]string, len(app))
+		for i, l := range app {
+			if kind == "app-invalid" {
+				lines[i] = l[:len(l)/2] + "\xff" + l[len(l)/2:]
+			} else {
+				lines[i] = strings.NewReplacer("e", "\xe9", "a", "\xe0", "u", "\xfc").Replace(l)
+			}
+		}
+		kinds[kind] = lines
+	}
+	for _, kind := range []string{"app", "app-invalid", "latin1"} {
+		lines := kinds[kind]
+		size := 0
+		for _, l := range lines {
+			size += len(l)
+		}
+		for _, impl := range impls {
+			b.Run("kind="+kind+"/impl="+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					for _, l := range lines {
+						_ = impl.fn(l)
+					}
+				}
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
 			})
 		}
 	}

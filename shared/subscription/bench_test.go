@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/logfan/logfan/internal/devkit/cputime"
 )
 
 // BenchmarkDecodeRecord decodes one Kinesis record's data (gzip JSON) with
@@ -79,14 +80,14 @@ func benchDecode(b *testing.B, uncompressed, events int, decode func() (int, err
 	b.Helper()
 	b.SetBytes(int64(uncompressed))
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		n, err := decode()
 		if err != nil || n != events {
 			b.Fatalf("decoded %d events (want %d): %v", n, events, err)
 		}
 	}
-	reportCPU(b, processCPU()-cpu)
+	cputime.ReportPerOp(b, cputime.Process()-cpu)
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
@@ -117,14 +118,6 @@ func BenchmarkParseJSON(b *testing.B) {
 				})
 			})
 		}
-	}
-}
-
-// reportCPU adds CPU time per op, which stays meaningful when other
-// processes share the machine (see processCPU).
-func reportCPU(b *testing.B, cpu time.Duration) {
-	if cpu > 0 {
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 

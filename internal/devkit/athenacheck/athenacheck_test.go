@@ -28,10 +28,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
 
+	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
@@ -167,7 +167,7 @@ func bigBatch(t *testing.T) []byte {
 		}
 		datas = append(datas, eventgen.MustPayload(m))
 	}
-	b, err := eventgen.KinesisEventJSON(eventgen.Stream{ShardID: "shardId-000000000007"}, datas)
+	b, err := invocation.KinesisEventJSON(invocation.Stream{ShardID: "shardId-000000000007"}, datas)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package deployed registers on a local emulator what a deployed recipient
-// stack shows the operator commands (internal/deployment, `logfan
+// stack shows the operator commands (internal/ops/deployment, `logfan
 // doctor`): a CloudFormation stack with the recipient stack's name,
 // parameters and outputs; the consumer functions and the watchdog
 // registered through the Lambda API with their environments; and each

@@ -106,7 +106,7 @@ func (m *Manifest) generateFile(f FileSpec) ([]byte, FileExpectation, error) {
 		datas, rxs = append(datas, d), append(rxs, rx)
 		return nil
 	}
-	stream := eventgen.Stream{ARN: m.StreamARN, ShardID: f.Shard, FirstSequence: f.FirstSequence, Arrival: m.start}
+	stream := invocation.Stream{ARN: m.StreamARN, ShardID: f.Shard, FirstSequence: f.FirstSequence, Arrival: m.start}
 
 	var (
 		out []byte
@@ -135,7 +135,7 @@ func (m *Manifest) generateFile(f FileSpec) ([]byte, FileExpectation, error) {
 	}
 	if f.Event == EventKinesis {
 		// Take sequence numbers from the event itself rather than recomputing eventgen's scheme.
-		ev := eventgen.KinesisEvent(stream, datas)
+		ev := invocation.NewKinesisEvent(stream, datas)
 		for i := range rxs {
 			rxs[i].SequenceNumber = ev.Records[i].Kinesis.SequenceNumber
 			rxs[i].EventID = ev.Records[i].EventID
@@ -148,7 +148,7 @@ func (m *Manifest) generateFile(f FileSpec) ([]byte, FileExpectation, error) {
 // within f.FillTo bytes; a record that does not fit is skipped, and filling
 // stops once a whole round of f.Records has been skipped. Sizes are exact:
 // a compact event is `{"Records":[` + the records joined by commas + `]}`.
-func (fg *fileGen) fill(f FileSpec, stream eventgen.Stream) ([]byte, [][]byte, []RecordExpectation, error) {
+func (fg *fileGen) fill(f FileSpec, stream invocation.Stream) ([]byte, [][]byte, []RecordExpectation, error) {
 	var (
 		datas [][]byte
 		rxs   []RecordExpectation
@@ -164,7 +164,7 @@ func (fg *fileGen) fill(f FileSpec, stream eventgen.Stream) ([]byte, [][]byte, [
 			return nil, nil, nil, err
 		}
 		// The record's encoding depends on its index (sequence number, arrival time).
-		ev := eventgen.KinesisEvent(stream, append(datas[:len(datas):len(datas)], d))
+		ev := invocation.NewKinesisEvent(stream, append(datas[:len(datas):len(datas)], d))
 		rec, err := json.Marshal(ev.Records[len(datas)])
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("encode Kinesis record: %w", err)
@@ -282,8 +282,8 @@ func (fg *fileGen) message(r RecordSpec) *subscription.Message {
 	return msg
 }
 
-func encodeKinesis(s eventgen.Stream, datas [][]byte, compact bool) ([]byte, error) {
-	return encode(eventgen.KinesisEvent(s, datas), compact)
+func encodeKinesis(s invocation.Stream, datas [][]byte, compact bool) ([]byte, error) {
+	return encode(invocation.NewKinesisEvent(s, datas), compact)
 }
 
 func encodeAWSLogs(payload []byte, compact bool) ([]byte, error) {

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/shared/invocation"
 )
 
 // ManifestName is the manifest's file name inside the input directory.
@@ -172,7 +173,7 @@ func (m *Manifest) load() error {
 		bad("step %q: want a positive Go duration (e.g. 250ms)", m.Step)
 	}
 	if m.StreamARN == "" {
-		m.StreamARN = eventgen.DefaultStreamARN
+		m.StreamARN = invocation.DefaultStreamARN
 	} else if a, err := arn.Parse(m.StreamARN); err != nil || a.Service != "kinesis" || !strings.HasPrefix(a.Resource, "stream/") {
 		bad("streamARN %q: want arn:aws:kinesis:REGION:ACCOUNT:stream/NAME", m.StreamARN)
 	}

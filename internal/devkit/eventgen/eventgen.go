@@ -2,7 +2,8 @@
 // Lambda events that carry them, deterministically from a seed, for sample
 // events, tests, benchmarks and the demo. The wire formats are written by
 // the encoders beside their decoders: subscription.Encode for payloads,
-// invocation.KinesisEvent and invocation.AWSLogsEvent for Lambda events.
+// invocation.KinesisEvent and invocation.AWSLogsEvent for Lambda events
+// (invocation.NewKinesisEvent builds a sample one around payloads).
 package eventgen
 
 import (

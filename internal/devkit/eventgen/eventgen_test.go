@@ -47,24 +47,6 @@ func TestDeterministicAndDecodable(t *testing.T) {
 	}
 }
 
-func TestKinesisEventShape(t *testing.T) {
-	j, err := KinesisEventJSON(Stream{}, [][]byte{[]byte("a"), []byte("b")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.KinesisEvent
-	if err := json.Unmarshal(j, &ev); err != nil {
-		t.Fatal(err)
-	}
-	r0, r1 := ev.Records[0], ev.Records[1]
-	if string(r1.Kinesis.Data) != "b" || r0.EventID != "shardId-000000000000:"+r0.Kinesis.SequenceNumber {
-		t.Fatalf("unexpected records: %+v", ev.Records)
-	}
-	if len(r0.Kinesis.SequenceNumber) != 56 || r0.Kinesis.SequenceNumber >= r1.Kinesis.SequenceNumber {
-		t.Fatalf("sequence numbers not 56-digit increasing: %s, %s", r0.Kinesis.SequenceNumber, r1.Kinesis.SequenceNumber)
-	}
-}
-
 func TestMessageLinesKeepsOrderAndFillsPlaceholders(t *testing.T) {
 	src := Source{Owner: "222222222222", LogGroup: "/app", LogStream: "s", Filter: "f"}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/logfan/logfan/internal/tools/progress"
+	"github.com/logfan/logfan/internal/cli/progress"
 )
 
 func main() {

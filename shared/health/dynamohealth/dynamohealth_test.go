@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/sdkconfig"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/health/dynamohealth"
 	"github.com/logfan/logfan/shared/subscription"
@@ -38,7 +38,7 @@ func newStore(t *testing.T, table string) (*dynamohealth.Store, *dynamodb.Client
 		t.Fatal(err)
 	}
 	c := dynamodb.NewFromConfig(cfg)
-	if err := demo.CreateHealthTable(ctx, c, table); err != nil {
+	if err := localenv.CreateHealthTable(ctx, c, table); err != nil {
 		t.Fatal(err)
 	}
 	return dynamohealth.New(c, table), c

@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/internal/tools/demo"
-	"github.com/logfan/logfan/internal/tools/sdkconfig"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 )
@@ -33,7 +33,7 @@ func newStore(t *testing.T, table string, ttl time.Duration) (*dynamoledger.Stor
 		t.Fatal(err)
 	}
 	c := dynamodb.NewFromConfig(cfg)
-	if err := demo.CreateLedgerTable(ctx, c, table); err != nil {
+	if err := localenv.CreateLedgerTable(ctx, c, table); err != nil {
 		t.Fatal(err)
 	}
 	return dynamoledger.New(c, table, ttl), c

@@ -10,7 +10,7 @@
 // again, as a retried batch does, overwrites the same object with the same
 // bytes, so Put is idempotent. The body carries no timestamp for that reason;
 // the object's LastModified says when it was quarantined. Decode reads a
-// body back (internal/tools/quarantined lists and deletes entries).
+// body back (internal/ops/quarantined lists and deletes entries).
 package s3quarantine
 
 import (

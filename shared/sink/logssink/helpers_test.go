@@ -15,11 +15,11 @@ import (
 	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
-	"github.com/logfan/logfan/internal/tools/sdkconfig"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
@@ -172,13 +172,13 @@ func BenchmarkPipeline(b *testing.B) {
 		start := func(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
-			cpu0 = cpuTime(b)
+			cpu0 = cputime.Process()
 		}
 		report := func(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*events), "µs/event")
 			// CPU time (all threads, GC included) is steadier than wall time on a shared machine.
-			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N*events), "cpu-µs/event")
-			b.ReportMetric(float64(size)*float64(b.N)/(cpuTime(b)-cpu0).Seconds()/1e6, "cpu-MB/s")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/1e3/float64(b.N*events), "cpu-µs/event")
+			b.ReportMetric(float64(size)*float64(b.N)/(cputime.Process()-cpu0).Seconds()/1e6, "cpu-MB/s")
 		}
 		b.Run("kind="+kind+"/impl=decode", func(b *testing.B) { benchinput.DecodeOnly(b, payloads) })
 		b.Run("kind="+kind+"/impl=naive", func(b *testing.B) {
@@ -253,15 +253,6 @@ func BenchmarkDeliver(b *testing.B) {
 			})
 		}
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // countingS3 counts the bytes it is sent and stores nothing.

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/parquetrec"
@@ -50,7 +51,7 @@ func BenchmarkFormat(b *testing.B) {
 				dec := subscription.NewDecoder(0)
 				b.SetBytes(size)
 				b.ReportAllocs()
-				cpu0 := cpuTime(b)
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					msgs := make([]*subscription.Message, len(payloads))
 					for i, p := range payloads {
@@ -64,7 +65,7 @@ func BenchmarkFormat(b *testing.B) {
 						b.Fatal(res.Err)
 					}
 				}
-				b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N*events), "cpu-µs/event")
+				b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/1e3/float64(b.N*events), "cpu-µs/event")
 				b.ReportMetric(float64(client.bytes.Load())/float64(b.N*events), "stored-B/event")
 			})
 		}

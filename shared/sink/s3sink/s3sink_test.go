@@ -20,7 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/logfan/logfan/internal/tools/readback"
+	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"

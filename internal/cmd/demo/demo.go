@@ -1,0 +1,762 @@
+// Package demo runs logfan's main job end to end on a local emulator, with
+// no AWS account: it starts moto_server, creates the recipient's resources
+// as the stack names and configures them, creates sender log groups
+// subscribed to the stream, writes log events, runs the three real consumer
+// handlers through local event source mappings (package poller), reads back
+// what landed in S3, Firehose's bucket and the other region's log groups,
+// and reconciles every event per sink.
+//
+// moto delivers real gzip subscription payloads to a Kinesis stream of the
+// same account; it does not emulate cross-account destinations, so the
+// demo's senders subscribe to the stream itself (the destination is created
+// all the same).
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/logfan/logfan/internal/devkit/localenv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/google/uuid"
+
+	"github.com/logfan/logfan/internal/cli/cliflag"
+	senderstable "github.com/logfan/logfan/internal/cmd/senders"
+	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/faults"
+	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/ops/onfailure"
+	"github.com/logfan/logfan/shared/app"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/consumer"
+	"github.com/logfan/logfan/shared/subscription"
+)
+
+// DefaultEvents is how many events `logfan demo` sends.
+const DefaultEvents = 5000
+
+// DefaultSinks are the sinks the demo runs.
+var DefaultSinks = []string{config.SinkS3, config.SinkFirehose, config.SinkLogs}
+
+// Options configure a demo run.
+type Options struct {
+	// Events is how many log events the senders write (DefaultEvents if 0).
+	Events int
+	// Seed makes the messages deterministic.
+	Seed uint64
+	// Endpoint, if set, is an emulator to use (moto or LocalStack) instead of starting moto.
+	Endpoint string
+	// Keep leaves the emulator running after the report until ctx is done.
+	Keep bool
+	// Names are the resource names (DefaultNames() if zero).
+	Names localenv.Names
+	// Sinks names the sinks to run (DefaultSinks if empty); ignored when Targets is set.
+	Sinks []string
+	// Targets overrides Sinks with custom targets (tests).
+	Targets []Target
+	// Out receives progress and the report.
+	Out io.Writer
+	// Log, if set, receives the handlers' JSON log lines and EMF metrics.
+	Log io.Writer
+	// PollInterval is the pollers' idle poll interval (default 100 ms: quicker than Lambda's second).
+	PollInterval time.Duration
+	// ProgressEvery is how often progress is printed (default 1 s).
+	ProgressEvery time.Duration
+	// RetryDelay is the pollers' first pause before a retry (default 200 ms).
+	RetryDelay time.Duration
+	// RunID tags this run's messages (default: derived from the start time).
+	RunID string
+	// Routes runs the sinks with the demo's route table (Routes) and
+	// reconciles each route's targets instead of each sink.
+	Routes bool
+	// Faults is the share of the handlers' AWS requests (sinks, quarantine,
+	// ledger) failed on the way to the emulator: throttling, 5xx, timeouts.
+	Faults float64
+	// Silent stops the last sender halfway (its heartbeats and its data):
+	// the watchdog must then report it silent.
+	Silent bool
+	// Hub runs the recipient as a hub of centralized logs: its own log
+	// groups carry the events of DemoAccounts in two regions, named by
+	// their system fields (HubSenders), and every event must land under
+	// its source account and region (Report.Hub).
+	Hub bool
+	// Soak samples the process's memory while the consumers run, every
+	// SampleEvery (default 250 ms), and measures each sink's events per
+	// second (Report.Soak).
+	Soak        bool
+	SampleEvery time.Duration
+
+	// writersDone turns true once the senders wrote everything: a
+	// mapping started before (a soak's) ends only after that.
+	writersDone *atomic.Bool
+}
+
+// Validate checks the options that a caller chooses (events, sinks, fault
+// share), so that a bad one is refused before the emulator, the resources
+// and the events are set up.
+func (o Options) Validate() error {
+	if o.Events < 0 {
+		return fmt.Errorf("-events %d: want at least 1", o.Events)
+	}
+	if o.Faults < 0 || o.Faults >= 1 {
+		return fmt.Errorf("-faults %v: want a share from 0 to below 1", o.Faults)
+	}
+	if o.Hub && (o.Routes || o.Silent || o.Soak) {
+		return errors.New("-hub runs alone: not with -routes, -silent or -soak")
+	}
+	if len(o.Targets) > 0 {
+		return nil
+	}
+	known := []string{config.SinkS3, config.SinkFirehose, config.SinkLogs, config.SinkStdout}
+	if o.Routes {
+		known = DefaultSinks // the route table names AWS targets only
+	}
+	sinks := cliflag.NewSinks(DefaultSinks)
+	if len(o.Sinks) > 0 {
+		if err := sinks.Set(strings.Join(o.Sinks, ",")); err != nil {
+			return err
+		}
+	}
+	if err := sinks.Check("sink", known); err != nil {
+		if o.Routes {
+			return fmt.Errorf("%w (-routes runs the AWS sinks)", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// Run performs the demo and returns its report; the error is about the run
+// itself (the emulator, a resource, a handler that could not start), not
+// about lost events: check Report.Lost.
+func (o Options) Run(ctx context.Context) (*Report, error) {
+	start := time.Now()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o.defaults()
+	rep := &Report{Run: o.RunID}
+	if rep.Run == "" {
+		rep.Run = fmt.Sprintf("%x", sha256.Sum256([]byte(start.String())))[:8]
+	}
+	if strings.Contains(rep.Run, ":") {
+		return nil, fmt.Errorf("run ID %q: no colons", rep.Run)
+	}
+
+	endpoint := o.Endpoint
+	var srv *emulator.Server
+	if endpoint == "" {
+		o.printf("starting moto_server on a free loopback port...")
+		var err error
+		if srv, err = emulator.Start(ctx); err != nil {
+			return nil, err
+		}
+		// Stopped on every path, success, failure or interrupt (the CLI's
+		// context is cancelled on SIGINT/SIGTERM, which unwinds to here).
+		defer srv.Stop()
+		endpoint = srv.Endpoint
+	} else {
+		srv = &emulator.Server{Endpoint: endpoint}
+	}
+	rep.Endpoint = endpoint
+	restore, err := setenv(srv.Env(localenv.Region))
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	o.printf("emulator at %s (run %s)", endpoint, rep.Run)
+
+	c, err := localenv.NewClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := localenv.SetupRecipient(ctx, c, o.Names)
+	if err != nil {
+		return nil, err
+	}
+	rep.Shards = rec.Shards
+	var rt *routed
+	if o.Routes {
+		if rt, err = setupRoutes(ctx, c, rec, o.Names); err != nil {
+			return nil, err
+		}
+	}
+	groups := localenv.SenderGroups()
+	if err := localenv.SetupSenders(ctx, c, rec, append(groups, localenv.HeartbeatGroup())); err != nil {
+		return nil, err
+	}
+	senders := DemoSenders(localenv.AccountOf(rec.StreamARN))
+	if o.Hub {
+		// The stack's hub mode: the functions trust the recipient's own
+		// payloads to name their events' source account.
+		o.Names.HubAccount = localenv.AccountOf(rec.StreamARN)
+		senders = HubSenders(o.Names.HubAccount)
+	}
+	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
+		o.Names.Stream, rec.Shards, localenv.DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, localenv.LogsRegion)
+
+	// Consumers: one event source mapping (poller) per sink, all at once.
+	targets := o.Targets
+	switch {
+	case rt != nil:
+		if targets, err = rt.sinkTargets(ctx, c, o.Names, o.Sinks); err != nil {
+			return rep, err
+		}
+	case len(targets) == 0:
+		if targets, err = AWSTargets(c, o.Names, o.Sinks); err != nil {
+			return rep, err
+		}
+	}
+	if o.Hub {
+		for _, t := range targets {
+			if t.SetHubAccount != nil {
+				t.SetHubAccount(o.Names.HubAccount)
+			}
+		}
+	}
+	o.writersDone = &atomic.Bool{}
+	runs := make([]*sinkRun, len(targets))
+	for i, t := range targets {
+		// One function writes sender health, as in the stack: the first.
+		healthTable := ""
+		if i == 0 {
+			healthTable = o.Names.HealthTable
+		}
+		if runs[i], err = o.newSinkRun(ctx, c, rec, t, healthTable); err != nil {
+			return rep, err
+		}
+	}
+	consumers := func() string {
+		parts := make([]string, len(runs))
+		for i, r := range runs {
+			parts[i] = r.status()
+		}
+		return "consumers: " + strings.Join(parts, " | ")
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(runs))
+	drained := make([]time.Duration, len(runs))
+	var sampler *memSampler
+	consumersCtx, stopConsumers := context.WithCancel(ctx)
+	defer stopConsumers()
+	var stopConsumerProgress func()
+	var consumersStart time.Time
+	startConsumers := func() {
+		stopConsumerProgress = o.progress(consumers)
+		if o.Soak {
+			sampler = startSampler(o.SampleEvery, func() float64 { return deliveredShare(runs, o.Events) })
+		}
+		consumersStart = time.Now()
+		for i, r := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.stats, errs[i] = r.poller.Run(consumersCtx)
+				drained[i] = time.Since(consumersStart)
+			}()
+		}
+	}
+	// A soak runs the consumers while the senders write, as a deployment
+	// does: many invocations of warm handlers, each batch gathered over the
+	// mappings' batching window. Otherwise they start once all is written.
+	if o.Soak {
+		startConsumers()
+	}
+
+	// Senders.
+	var sentSoFar int
+	var mu sync.Mutex
+	stopProgress := o.progress(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("senders: %d/%d events written", sentSoFar, o.Events)
+	})
+	sent, err := WriteEvents(ctx, c, Plan{
+		Groups: groups, Senders: senders, Stream: o.Names.Stream, Run: rep.Run, Events: o.Events, Seed: o.Seed, StopLast: o.Silent,
+		Progress: func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() },
+	})
+	stopProgress()
+	o.writersDone.Store(true)
+	rep.Sent = sent
+	if err != nil {
+		if o.Soak {
+			stopConsumers()
+			wg.Wait()
+			stopConsumerProgress()
+		}
+		return rep, err
+	}
+	if o.Hub {
+		o.printf("hub: wrote %d events in %d records to %d streams of the hub account %s's log groups, centralized from %s in %s and %s (system fields @aws.account, @aws.region; every fifth record mixes two sources), and %d heartbeats over %s of senders' time",
+			sent.Events, sent.Calls, sent.Streams, o.Names.HubAccount, strings.Join(localenv.DemoAccounts, " and "), localenv.Region, HubRegion, sent.Heartbeats, SimulatedWindow)
+	} else {
+		o.printf("senders: wrote %d events in %d records to %d streams of %d log groups in %d accounts (%s through moto's subscription, filter %q; the others as CloudWatch Logs writes them), and %d heartbeats over %s of senders' time",
+			sent.Events, sent.Calls, sent.Streams, sent.Groups, len(senders), senders[0].Account, localenv.SubscriptionFilterName, sent.Heartbeats, SimulatedWindow)
+	}
+	if o.Silent {
+		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
+	}
+	if !o.Soak {
+		startConsumers()
+	}
+	wg.Wait()
+	if sampler != nil {
+		rep.Soak = &SoakReport{Samples: sampler.stop()}
+		for i, r := range runs {
+			r.mu.Lock()
+			rep.Soak.EventsPerSecond = append(rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: drained[i],
+				Busy: r.busy, Invocations: r.poller.Stats().Invocations})
+			r.mu.Unlock()
+		}
+	}
+	stopConsumerProgress()
+	// The ticks above are snapshots taken while the mappings ran: a sink
+	// still finishing its invocations and idle polls after the last tick
+	// would be left showing undrained shards (or none delivered). Say where
+	// every mapping ended.
+	o.printf("%s", consumers())
+	if err := errors.Join(errs...); err != nil {
+		return rep, err
+	}
+	// Lambda ends idle instances with SIGTERM, on which app.Main writes the
+	// sender health still in memory: the same here.
+	for _, r := range runs {
+		if err := r.shutdown(ctx); err != nil {
+			return rep, err
+		}
+	}
+
+	// Read back and reconcile.
+	if rt != nil {
+		parked := map[string]map[int]bool{}
+		for _, r := range runs {
+			r.mu.Lock()
+			parked[r.target.Sink] = r.parked
+			sr := SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries, HealthErrors: r.sum.healthErrors}
+			r.faultReport(&sr)
+			rep.Sinks = append(rep.Sinks, sr)
+			r.mu.Unlock()
+		}
+		if err := rt.reconcile(ctx, c, rep, localenv.AccountOf(rec.StreamARN), parked); err != nil {
+			return rep, err
+		}
+		runs = nil
+	}
+	for _, r := range runs {
+		landed, err := r.target.ReadBack(ctx)
+		if err != nil {
+			return rep, err
+		}
+		r.mu.Lock()
+		q := quarantineTally{count: r.sum.Quarantined}
+		r.mu.Unlock()
+		if r.target.Quarantined != nil {
+			msgs, err := r.target.Quarantined(ctx)
+			if err != nil {
+				return rep, err
+			}
+			q.keys = map[int]bool{}
+			for _, m := range msgs {
+				if run, n, ok := parseKey(m); ok && run == rep.Run && n >= 0 && n < sent.Events {
+					q.keys[n] = true
+				}
+			}
+		}
+		r.mu.Lock()
+		sr := reconcile(r.target.Sink, rep.Run, sent.Events, landed, q, r.sum.poison, r.parked)
+		sr.HealthErrors = r.sum.healthErrors
+		r.mu.Unlock()
+		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
+		r.mu.Lock()
+		r.faultReport(&sr)
+		r.mu.Unlock()
+		rep.Sinks = append(rep.Sinks, sr)
+		if o.Hub {
+			landed, err := readLanded(ctx, r.target, rep.Run)
+			if err != nil {
+				return rep, err
+			}
+			rep.Hub = append(rep.Hub, reconcileHub(r.target.Sink, sent.Origins, landed)...)
+		}
+	}
+	if o.Names.HealthTable != "" {
+		if rep.Health, err = o.watchdog(ctx, c, senders); err != nil {
+			return rep, err
+		}
+	}
+	// What the stack would show the operator commands, now that the
+	// records are consumed (see RegisterDeployment).
+	var sinks []string
+	for _, t := range targets {
+		sinks = append(sinks, t.Sink)
+	}
+	routesText := ""
+	if rt != nil {
+		routesText = rt.text
+	}
+	reg, err := RegisterDeployment(ctx, c, rec, o.Names, sinks, routesText)
+	if err != nil {
+		return rep, err
+	}
+	o.printf("registered stack %s on the emulator: its outputs, %d functions with their environments, %d event source mappings (what `logfan doctor` reads)",
+		o.Names.Stack, len(reg.FunctionARNs), len(reg.MappingUUIDs))
+	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
+	fmt.Fprintln(o.Out)
+	rep.WriteTable(o.Out)
+	if rep.Health != nil {
+		// The senders as `logfan senders` lists them (without -log-groups).
+		table := *rep.Health
+		table.Senders = slices.Clone(table.Senders)
+		for i := range table.Senders {
+			table.Senders[i].LogGroups = nil
+		}
+		fmt.Fprintln(o.Out)
+		if err := senderstable.Write(o.Out, &table); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Soak != nil {
+		rep.Soak.Write(o.Out)
+	}
+	fmt.Fprintf(o.Out, "\ndemo: %d events through %d shards in %s\n", sent.Events, rec.Shards, rep.Elapsed)
+	fmt.Fprintln(o.Out, rep.Summary())
+
+	if o.Keep && srv != nil && o.Endpoint == "" {
+		o.printf("-keep: moto stays up at %s until you press Ctrl-C; for example:", endpoint)
+		fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, localenv.Region)
+		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
+		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, localenv.LogsRegion)
+		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
+		fmt.Fprintf(o.Out, "  logfan doctor -stack %s                # checks the deployment the demo registered\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan quarantine list -stack %s\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan redrive -stack %s -sink s3 -dry-run\n", o.Names.Stack)
+		fmt.Fprintf(o.Out, "  logfan senders -stack %s\n", o.Names.Stack)
+		<-ctx.Done()
+	}
+	return rep, nil
+}
+
+func (o *Options) defaults() {
+	if o.Events <= 0 {
+		o.Events = DefaultEvents
+	}
+	if o.Names == (localenv.Names{}) {
+		o.Names = localenv.DefaultNames()
+	}
+	if len(o.Sinks) == 0 {
+		o.Sinks = DefaultSinks
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = time.Second
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = 200 * time.Millisecond
+	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = 250 * time.Millisecond
+	}
+	if o.Soak && o.PollInterval == 100*time.Millisecond {
+		// Polling as often as Lambda does (once a second per idle shard):
+		// quicker would only load the emulator the senders write to.
+		o.PollInterval = poller.DefaultPollInterval
+	}
+}
+
+func (o *Options) printf(format string, args ...any) {
+	fmt.Fprintf(o.Out, "demo: "+format+"\n", args...)
+}
+
+// progress prints status() every ProgressEvery until the returned func is called.
+func (o *Options) progress(status func() string) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(o.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				o.printf("%s", status())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// sinkRun is one sink's handler, poller and counters.
+type sinkRun struct {
+	target Target
+	poller *poller.Poller
+	stats  poller.Stats
+
+	mu       sync.Mutex
+	sum      totals
+	busy     time.Duration // the handlers' invocations, summed over shards
+	parked   map[int]bool  // events of records given to the on-failure destination
+	handlers []poller.Invoker
+
+	// faults and chaos fail a share of the handlers' AWS requests (-faults).
+	faults *faults.Transport
+	chaos  *faults.Chaos
+}
+
+// faultReport fills in what -faults did to this sink's requests.
+func (r *sinkRun) faultReport(sr *SinkReport) {
+	sr.RequestRetries = r.sum.Retried
+	if r.faults == nil {
+		return
+	}
+	sr.Faults, sr.Absorbed = r.faults.Faults()
+	kinds := r.chaos.Injected()
+	sr.Throttles, sr.ServerErrors, sr.Timeouts = kinds["throttle"], kinds["5xx"], kinds["hang"]
+}
+
+// shutdown ends every handler of the run as Lambda ends an instance. With
+// -faults a write may fail: unlike Lambda, which gives an instance one
+// chance, the demo tries again (only what is left is written again).
+func (r *sinkRun) shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.handlers {
+		s, ok := h.(interface{ Shutdown(context.Context) error })
+		if !ok {
+			continue
+		}
+		var err error
+		for range 10 {
+			if err = s.Shutdown(ctx); err == nil {
+				break
+			}
+			r.sum.healthErrors++
+		}
+		if err != nil {
+			return fmt.Errorf("%s: sender health at shutdown: %w", r.target.Sink, err)
+		}
+	}
+	return nil
+}
+
+// stopWhenIdle lets a soak's mappings, started before the senders, end
+// only once everything is written; the others end when drained.
+func (o *Options) stopWhenIdle() func() bool {
+	if !o.Soak {
+		return nil
+	}
+	return o.writersDone.Load
+}
+
+// batchWindow is the soak's batching window (the stack's): the others read
+// a stream written in full, where batches are full anyway.
+func (o *Options) batchWindow() time.Duration {
+	if !o.Soak {
+		return 0
+	}
+	return localenv.BatchWindow
+}
+
+// deliveredShare is the share of the sent events the runs delivered so far, over all sinks.
+func deliveredShare(runs []*sinkRun, sent int) float64 {
+	if sent == 0 || len(runs) == 0 {
+		return 0
+	}
+	n := 0
+	for _, r := range runs {
+		r.mu.Lock()
+		n += r.sum.Delivered
+		r.mu.Unlock()
+	}
+	return float64(n) / float64(sent*len(runs))
+}
+
+// timedInvoker adds the time each invocation of h takes to r.busy.
+type timedInvoker struct {
+	h poller.Invoker
+	r *sinkRun
+}
+
+// Invoke implements poller.Invoker.
+func (t *timedInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	out, err := t.h.Invoke(ctx, payload)
+	t.r.mu.Lock()
+	t.r.busy += time.Since(start)
+	t.r.mu.Unlock()
+	return out, err
+}
+
+// totals adds up the handler's per-invocation summaries.
+type totals struct {
+	consumer.Summary
+	poison int
+	// healthErrors counts failed sender-health flushes: invocations' and shutdown attempts'.
+	healthErrors int
+}
+
+// status is one sink's progress. The handler counts its events while it
+// runs and the poller its invocations once it returns, so mid-run the two
+// halves may be an invocation apart; after Run they agree.
+func (r *sinkRun) status() string {
+	st := r.poller.Stats()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	done := 0
+	for _, s := range st.Shards {
+		if s.Done {
+			done++
+		}
+	}
+	return fmt.Sprintf("%s %d events delivered (%d/%d shards drained, %d invocations, %d retries)",
+		r.target.Sink, r.sum.Delivered, done, len(st.Shards), st.Invocations, st.Retries)
+}
+
+func (o *Options) newSinkRun(ctx context.Context, c *localenv.Clients, rec *localenv.Recipient, t Target, healthTable string) (*sinkRun, error) {
+	r := &sinkRun{target: t, parked: map[int]bool{}}
+	logOut := io.Discard
+	if o.Log != nil {
+		logOut = o.Log
+	}
+	deps := app.Deps{
+		Logger:  slog.New(slog.NewJSONHandler(logOut, nil)).With("function", o.Names.FunctionName(t.Sink)),
+		Metrics: logOut,
+		OnSummary: func(s consumer.Summary) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.sum.Records += s.Records
+			r.sum.Events += s.Events
+			r.sum.Delivered += s.Delivered
+			r.sum.Quarantined += s.Quarantined
+			r.sum.Rejected += s.Rejected
+			r.sum.poison += len(s.Poison)
+			r.sum.Heartbeats += s.Heartbeats
+			r.sum.Retried += s.Retried
+			if s.HealthErr != "" {
+				r.sum.healthErrors++
+			}
+		},
+		HealthTable: healthTable,
+	}
+	// The handlers stand for separate Lambda instances writing the same
+	// DynamoDB items at once (sender health: every shard's instance adds
+	// to the same log-group and sender items). moto applies each such
+	// write as an unlocked read-modify-write and loses concurrent ones;
+	// emulator.ItemLocks gives it DynamoDB's per-item atomicity.
+	var transport http.RoundTripper = awshttp.NewBuildableClient().GetTransport()
+	if o.Faults > 0 {
+		r.chaos = faults.NewChaos(o.Seed, uint64(len(t.Sink)), o.Faults)
+		r.chaos.NoHang = true // a hang would only wait out the 30 s attempt timeout
+		r.faults = &faults.Transport{Base: transport, Inject: r.chaos.Inject}
+		transport = r.faults
+	}
+	deps.HTTPClient = &http.Client{Transport: &emulator.ItemLocks{Base: transport}}
+	// Fail fast on a sink that cannot start, before any shard is read.
+	if _, err := t.NewHandler(ctx, deps); err != nil {
+		return nil, fmt.Errorf("%s handler: %w", t.Sink, err)
+	}
+	// Then one handler per shard, like Lambda's execution environments: a
+	// handler instance is never invoked concurrently.
+	newHandler := func(string) (poller.Invoker, error) {
+		h, err := t.NewHandler(ctx, deps)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.handlers = append(r.handlers, h)
+		r.mu.Unlock()
+		return &timedInvoker{h: h, r: r}, nil
+	}
+	account := localenv.AccountOf(rec.StreamARN)
+	fn := o.Names.FunctionName(t.Sink)
+	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}
+	dec := subscription.NewDecoder(0)
+	var err error
+	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
+		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: localenv.BatchSize, MaxRetryAttempts: localenv.RetryAttempts, BisectOnFunctionError: true,
+		Timeout: localenv.FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
+		StopWhenIdle: o.stopWhenIdle(), BatchWindow: o.batchWindow(),
+		FunctionARN: "arn:aws:lambda:" + localenv.Region + ":" + account + ":function:" + fn,
+		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
+		OnFailure: func(ctx context.Context, d poller.Discarded) error {
+			if err := dst.Put(ctx, d); err != nil {
+				return err
+			}
+			// Remember which events are parked there, for reconciliation.
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for _, kr := range d.Records {
+				m, err := dec.Decode(kr.Data)
+				if err != nil {
+					continue
+				}
+				for _, e := range m.LogEvents {
+					if _, n, ok := parseKey(e.Message); ok {
+						r.parked[n] = true
+					}
+				}
+			}
+			o.printf("%s: %d records from %s on %s went to s3://%s after %d attempts: %s",
+				t.Sink, len(d.Records), aws.ToString(d.Records[0].SequenceNumber), d.ShardID, dst.Bucket, d.InvokeCount, d.Reason)
+			return nil
+		},
+	})
+	return r, err
+}
+
+// mappingUUID derives a stable UUID-shaped ID for an emulated event source
+// mapping, used in on-failure object keys as Lambda uses the real one.
+func mappingUUID(streamARN, function string) string {
+	h := sha256.Sum256([]byte(streamARN + "\x00" + function))
+	return uuid.UUID(h[:16]).String()
+}
+
+// setenv applies KEY=VALUE pairs to the process environment (the handlers
+// build their SDK clients from it, as in Lambda) and returns a func that
+// restores the previous values.
+func setenv(kvs []string) (func(), error) {
+	type old struct {
+		v  string
+		ok bool
+	}
+	prev := map[string]old{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, seen := prev[k]; !seen {
+			pv, ok := os.LookupEnv(k)
+			prev[k] = old{pv, ok}
+		}
+		if err := os.Setenv(k, v); err != nil {
+			return nil, fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	return func() {
+		for k, p := range prev {
+			if p.ok {
+				_ = os.Setenv(k, p.v)
+			} else {
+				_ = os.Unsetenv(k)
+			}
+		}
+	}, nil
+}
