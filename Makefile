@@ -245,9 +245,9 @@ bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in t
 # The cost table: the sinks' whole paths (decode-only and naive beside them) and
 # the peak heap of a 6 MB invocation, priced per TB of log JSON (README,
 # "Performance and cost"). Not part of make test: the benchmarks take minutes.
-COSTMEMORY ?= 1024
+COSTMEMORY ?= 512
 .PHONY: cost
-cost: ## what a TB of log JSON costs per sink (Lambda from measured CPU, stream, Firehose/Logs ingestion) and the memory size it supports (COSTMEMORY=1024)
+cost: ## what a TB of log JSON costs per sink (Lambda from measured CPU, stream, Firehose/Logs ingestion) and the memory size it supports (COSTMEMORY=512, the stack's default)
 	@mkdir -p bench
 	$(GO) test -run '^$$' -bench '^Benchmark(Pipeline|LogsPipeline)$$' -benchmem -cpu 1 -count $(BENCHCOUNT) ./shared/sink/s3sink ./shared/sink/firehosesink ./shared/sink/logssink | tee bench/cost.txt
 	$(GO) test -run '^$$' -bench '^BenchmarkPeakHeap$$' -benchtime 10x -cpu 1 -count 1 ./shared/app | tee -a bench/cost.txt

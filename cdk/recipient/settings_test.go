@@ -345,7 +345,7 @@ func TestContextKeysAreEveryKeyRead(t *testing.T) {
 // environment carries the cap derived from their memory; at the default
 // memory it stays unset (deployed functions see no change).
 func TestDecompressionCapInTheEnvironment(t *testing.T) {
-	for mem, want := range map[float64]string{128: "16777216", 256: "33554432", 1024: ""} {
+	for mem, want := range map[float64]string{128: "16777216", 256: "33554432", 512: "", 1024: ""} {
 		s, err := ParseSettings(lookup(map[string]any{CtxFunctionMemoryMB: mem}))
 		if err != nil {
 			t.Fatal(err)

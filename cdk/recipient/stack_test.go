@@ -532,7 +532,7 @@ func TestFunctionsBuiltAlike(t *testing.T) {
 			if lc["LogFormat"] != "JSON" || lc["ApplicationLogLevel"] != "INFO" || lc["LogGroup"] == nil {
 				t.Errorf("logging %v", lc)
 			}
-			if p["MemorySize"] != 1024.0 || p["Timeout"] != 120.0 {
+			if p["MemorySize"] != 512.0 || p["Timeout"] != 120.0 {
 				t.Errorf("memory %v timeout %v", p["MemorySize"], p["Timeout"])
 			}
 		})
@@ -550,18 +550,18 @@ func TestFunctionEnvironment(t *testing.T) {
 		config.SinkS3: {
 			config.EnvS3Bucket: s.refTo(t, "DataBucket"), config.EnvS3Prefix: "logs",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/s3",
-			config.EnvGoMemLimit: "682MiB",
+			config.EnvGoMemLimit: "341MiB",
 		},
 		config.SinkFirehose: {
 			config.EnvFirehoseStream: map[string]any{"Ref": "FirehoseStream"}, config.EnvFirehosePacking: "pack",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/firehose",
-			config.EnvGoMemLimit: "682MiB",
+			config.EnvGoMemLimit: "341MiB",
 		},
 		config.SinkLogs: {
 			config.EnvLogsRegion: "us-east-1", config.EnvLogsGroupTemplate: "/logfan/{owner}/{logGroup}",
 			config.EnvLogsStreamTemplate: "{logStream}", config.EnvLogsRetentionDays: "30",
 			config.EnvQuarantineBucket: quarantine, config.EnvQuarantinePrefix: "quarantine/logs",
-			config.EnvGoMemLimit: "682MiB",
+			config.EnvGoMemLimit: "341MiB",
 		},
 	}
 	ledger := s.refTo(t, "LedgerTable")

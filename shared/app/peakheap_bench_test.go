@@ -16,7 +16,7 @@ import (
 // stackMemoryMB is the stack's default function memory size
 // (cdk/recipient, context key functionMemoryMB), whose GOMEMLIMIT the
 // stack sets (config.GoMemLimit).
-const stackMemoryMB = 1024
+const stackMemoryMB = 512
 
 // BenchmarkPeakHeap reports the peak heap (peak-MB, the largest over the
 // iterations) of a 6 MB invocation of realistic records through each real

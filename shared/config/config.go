@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -453,6 +454,18 @@ const EnvLambdaMemory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 // the 64 MiB cap peaked at 138-146 MiB and the function ran out of memory.
 func MaxDecompressedFor(memoryMB int) int64 {
 	return max(min(int64(memoryMB)<<20/8, subscription.DefaultMaxDecompressed), MinMaxDecompressed)
+}
+
+// FullCapMemoryMB is the smallest memory size whose decompression cap is
+// the whole subscription.DefaultMaxDecompressed (512 MB): more memory does
+// not raise the cap, and less cuts the batches whose payloads inflate past it.
+const FullCapMemoryMB = int(subscription.DefaultMaxDecompressed * 8 >> 20)
+
+// MemoryForDecompressed is the smallest memory size in MB whose
+// decompression cap holds bytes of inflated payloads, at most
+// FullCapMemoryMB (past it the cap stops growing, so more memory holds no more).
+func MemoryForDecompressed(bytes float64) int {
+	return min(FullCapMemoryMB, int(math.Ceil(bytes*8/(1<<20))))
 }
 
 // MinMaxDecompressed is the smallest decompression cap Load accepts.

@@ -81,3 +81,52 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRepair repairs 1,000 messages per op. impl=old-jsonstr is
+// Repair before, impl=old-logs logssink's repairUTF8 before they became one
+// (Repair). kind=app is valid text (the common case, which returns at
+// once); kind=app-invalid has one invalid byte per line; kind=latin1 is
+// Latin-1 text, every accented letter an invalid byte.
+func BenchmarkRepair(b *testing.B) {
+	impls := []struct {
+		name string
+		fn   func(string) string
+	}{
+		{"old-jsonstr", jsonstr.OldRepair},
+		{"old-logs", jsonstr.OldLogsRepairUTF8},
+		{"repair", jsonstr.Repair},
+	}
+	app := benchLines(b, eventgen.KindApp)
+	kinds := map[string][]string{"app": app}
+	for _, kind := range []string{"app-invalid", "latin1"} {
+		lines := make([]string, len(app))
+		for i, l := range app {
+			if kind == "app-invalid" {
+				lines[i] = l[:len(l)/2] + "\xff" + l[len(l)/2:]
+			} else {
+				lines[i] = strings.NewReplacer("e", "\xe9", "a", "\xe0", "u", "\xfc").Replace(l)
+			}
+		}
+		kinds[kind] = lines
+	}
+	for _, kind := range []string{"app", "app-invalid", "latin1"} {
+		lines := kinds[kind]
+		size := 0
+		for _, l := range lines {
+			size += len(l)
+		}
+		for _, impl := range impls {
+			b.Run("kind="+kind+"/impl="+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					for _, l := range lines {
+						_ = impl.fn(l)
+					}
+				}
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N*len(lines)), "cpu-ns/line")
+			})
+		}
+	}
+}

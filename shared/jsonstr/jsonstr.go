@@ -321,23 +321,38 @@ func runeRun(s string) int {
 }
 
 // Repair returns s with each byte that is not part of valid UTF-8 replaced
-// by U+FFFD: the text a reader gets back from Append with ReplaceInvalid.
-// Writers of formats that are not JSON (Parquet) use it so that every sink
-// stores the same text. A valid s is returned as it is, without copying.
+// by U+FFFD, one replacement per invalid byte: the text a reader gets back
+// from Append with ReplaceInvalid, and what the SDK's JSON serializer sends
+// for such a byte (so what CloudWatch Logs stores). Writers of formats that
+// are not JSON (Parquet) and the logs sink use it so that every sink stores
+// the same text. A valid s is returned as it is, without copying.
 func Repair(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s) + 8)
+	b.Grow(len(s) + 16)
+	start := 0 // s[start:i] is valid and not yet written
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteString("\uFFFD")
-		} else {
-			b.WriteString(s[i : i+size])
+		if i+8 <= len(s) && load(s[i:])&hi == 0 {
+			i += 8 // eight ASCII bytes
+			continue
 		}
-		i += size
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if _, size := utf8.DecodeRuneInString(s[i:]); size > 1 {
+			i += size
+			continue
+		}
+		// An invalid byte: DecodeRuneInString reads it as (RuneError, 1),
+		// while a literal U+FFFD in s is 3 bytes and stays.
+		b.WriteString(s[start:i])
+		b.WriteString("\uFFFD")
+		i++
+		start = i
 	}
+	b.WriteString(s[start:])
 	return b.String()
 }

@@ -249,3 +249,26 @@ func TestRepair(t *testing.T) {
 		t.Errorf("Repair of a valid string allocates %v times", n)
 	}
 }
+
+// TestRepairAsBefore holds Repair, now the one repair of invalid UTF-8, to
+// both it replaced (its own first version and logssink's repairUTF8) on
+// random bytes: mostly ASCII, with multibyte runes, stray continuation and
+// lead bytes, truncated runes and literal U+FFFD around word boundaries.
+func TestRepairAsBefore(t *testing.T) {
+	pieces := []string{"a", "bcdefgh", " ", "ü", "€", "😀", "\uFFFD", "\xff", "\x80", "\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80", "\xc0\xaf"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 5000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		got := Repair(s)
+		if want := oldRepair(s); got != want {
+			t.Fatalf("Repair(%q) = %q, Repair before %q", s, got, want)
+		}
+		if want := oldLogsRepairUTF8(s); got != want {
+			t.Fatalf("Repair(%q) = %q, logssink's repairUTF8 before %q", s, got, want)
+		}
+	}
+}

@@ -29,7 +29,7 @@ func TestTemplateFunctionsAndIntrinsics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// THEN the function's settings come from the template
-	if f.MemoryMB != 1024 || f.TimeoutSeconds != 120 || f.Architecture != "arm64" || !strings.HasPrefix(filepath.Base(f.AssetDir), "asset.") {
+	if f.MemoryMB != 512 || f.TimeoutSeconds != 120 || f.Architecture != "arm64" || !strings.HasPrefix(filepath.Base(f.AssetDir), "asset.") {
 		t.Errorf("function %+v", f)
 	}
 	// WHEN the environment resolves, with a SAM override

@@ -74,7 +74,7 @@ func TestText1TB(t *testing.T) {
 		"4 streams of 5 MiB/s",
 		"PutLogEvents  11 calls/s of the account's 5,000/s",
 		"shard-hours (17 shards)",
-		"CDK_ARGS='-c streamMode=provisioned -c shardCount=17 -c enhancedFanOut=false -c batchSize=54 -c batchWindowSeconds=5 -c parallelizationFactor=1 -c functionMemoryMB=128'",
+		"CDK_ARGS='-c streamMode=provisioned -c shardCount=17 -c enhancedFanOut=false -c batchSize=54 -c batchWindowSeconds=5 -c parallelizationFactor=1 -c functionMemoryMB=192'",
 		"Firehose needs 4 streams",
 		"read " + capacity.PricesRead,
 	} {

@@ -52,14 +52,21 @@ func TestStreamPerTB(t *testing.T) {
 	}
 }
 
-// TestMemoryFor checks the memory size follows the slower of the two
-// needs: CPU for a full shard with headroom, or GOMEMLIMIT for the heap.
+// TestMemoryFor checks the memory size follows the largest of three
+// needs: CPU for a full shard with headroom, GOMEMLIMIT for the heap, and
+// a decompression cap holding a full invocation's JSON.
 func TestMemoryFor(t *testing.T) {
-	// A full shard is 10.48576 MB/s of JSON.
+	// At ratio 10 a full shard is 10.48576 MB/s of JSON, and a full
+	// invocation 47.2 MB of it (an eighth of 360 MB).
 	w := Workload{Ratio: 10, TBPerMonth: 30}
 	if got := memoryFor(100, 60, w); got != 384 { // CPU: 1769×2×10.49/100 = 371 MB
 		t.Errorf("CPU-bound: %d MB, want 384", got)
 	}
+	if got := memoryFor(1e6, 1, w); got != 384 { // cap: 8 × 45 MiB = 360 MB
+		t.Errorf("cap-bound: %d MB, want 384", got)
+	}
+	// At ratio 2 a full invocation is 9.4 MB of JSON: a 72 MB cap need.
+	w = Workload{Ratio: 2, TBPerMonth: 30}
 	if got := memoryFor(1000, 200, w); got != 320 { // heap: 200×1.5 = 300 MB
 		t.Errorf("heap-bound: %d MB, want 320", got)
 	}

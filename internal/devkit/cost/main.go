@@ -7,7 +7,7 @@
 // `logfan plan` shares. `make cost` runs the benchmarks and then this on
 // their output:
 //
-//	go run ./internal/devkit/cost [-memory 1024] [-tb-per-month 30] bench/cost.txt
+//	go run ./internal/devkit/cost [-memory 512] [-tb-per-month 30] bench/cost.txt
 package main
 
 import (
@@ -19,6 +19,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/ops/capacity"
+	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -36,7 +37,7 @@ var benches = []pathBench{
 }
 
 func main() {
-	memory := flag.Int("memory", 1024, "function memory size in MB to price (the stack's default)")
+	memory := flag.Int("memory", config.FullCapMemoryMB, "function memory size in MB to price (the stack's default)")
 	tbPerMonth := flag.Float64("tb-per-month", 30, "TB of log JSON the stream carries a month, over which its on-demand stream-hours are spread (30: 1 TB a day)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: cost [-memory MB] [-tb-per-month TB] BENCH_OUTPUT")

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/internal/ops/capacity"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/subscription"
 )
 
 // Units: AWS bills GB as 2^30 bytes; a TB of log JSON here is 10^12 bytes.
@@ -33,7 +35,7 @@ type Workload struct {
 
 // invocationJSON is the uncompressed JSON one full invocation carries: a
 // 6 MB event is base64 record data (3 bytes per 4) around little else.
-func (w Workload) invocationJSON() float64 { return capacity.MaxInvocationBytes * 3 / 4 * w.Ratio }
+func (w Workload) invocationJSON() float64 { return capacity.InvocationJSON(w.Ratio) }
 
 // Path is one sink's measured whole path.
 type Path struct {
@@ -105,7 +107,7 @@ func streamPerTB(w Workload) Stream {
 // whose GOMEMLIMIT holds the peak heap.
 func memoryFor(mbps, peakHeapMB float64, w Workload) int {
 	shardMBps := float64(capacity.ShardWriteBytes) * w.Ratio / 1e6
-	return capacity.MemoryFor(capacity.Headroom*shardMBps/mbps, peakHeapMB)
+	return capacity.MemoryFor(capacity.Headroom*shardMBps/mbps, peakHeapMB, w.invocationJSON())
 }
 
 // Build prices a TB of JSON through each path at memoryMB.
@@ -166,9 +168,10 @@ func Write(out io.Writer, rows []Row, w Workload, memoryMB int) {
 			usd(st.In), usd(st.Read), len(rows), len(rows), usd(st.Read*float64(len(rows))), usd(st.Hours), capacity.MonthHours*capacity.KinesisOnDemandStreamHour, w.TBPerMonth)
 	}
 	fmt.Fprintf(out, "Lambda: CPU time measured on one core of this machine (not Graviton); below %d MB the billed GB-seconds of CPU-bound work do not depend on memory, so the network waits (not measured here, billed at the memory size) are what a smaller size saves.\n", capacity.MBPerVCPU)
-	fmt.Fprintf(out, "Memory: the smallest size whose CPU share processes a full shard (1 MiB/s of gzip records = %.1f MB/s of JSON) %dx over on the path, and whose GOMEMLIMIT (2/3) holds the peak heap: %d MB for these sinks.\n",
+	fmt.Fprintf(out, "Memory: the smallest size whose CPU share processes a full shard (1 MiB/s of gzip records = %.1f MB/s of JSON) %dx over on the path, whose GOMEMLIMIT (2/3) holds the peak heap, and whose decompression cap (an eighth) holds a full invocation's JSON: %d MB for these sinks.\n",
 		float64(capacity.ShardWriteBytes)*w.Ratio/1e6, capacity.Headroom, rec)
-	fmt.Fprintf(out, "At a gzip ratio of 10 (repetitive logs; a full shard is then %.1f MB/s of JSON) the same rule gives %d MB.\n", float64(1<<20)*10/1e6, rec10)
+	fmt.Fprintf(out, "At a gzip ratio of 10 (repetitive logs; a full shard is then %.1f MB/s of JSON) the same rule gives %d MB. The stack's default, %d MB, is the smallest size whose cap is the whole %d MiB: it holds a full invocation up to a ratio of %.1f; logfan plan gives the size for a given workload.\n",
+		float64(1<<20)*10/1e6, rec10, config.FullCapMemoryMB, subscription.DefaultMaxDecompressed>>20, float64(subscription.DefaultMaxDecompressed)/capacity.InvocationJSON(1))
 }
 
 func usd(v float64) string {

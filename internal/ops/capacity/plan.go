@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/logfan/logfan/shared/config"
 )
 
 // Rates are the stream's load, in bytes and records per second.
@@ -287,12 +289,21 @@ func effectiveMBps(t Throughput, share float64) float64 {
 }
 
 // MemoryFor is the smallest memory size (a multiple of 64 MB, at least 128)
-// whose CPU share gives vcpu and whose GOMEMLIMIT (2/3 of memory, as the
-// stack sets it) holds peakHeapMB.
-func MemoryFor(vcpu, peakHeapMB float64) int {
-	need := max(MBPerVCPU*vcpu, peakHeapMB*3/2)
+// whose CPU share gives vcpu, whose GOMEMLIMIT (2/3 of memory, as the
+// stack sets it) holds peakHeapMB, and whose decompression cap (an eighth
+// of it, up to 64 MiB from 512 MB) holds invocationJSON bytes, the
+// inflated payloads of one full invocation: below that the functions cut
+// ordinary batches and hand the rest back to Lambda, which counts each cut
+// against the mapping's retryAttempts.
+func MemoryFor(vcpu, peakHeapMB, invocationJSON float64) int {
+	need := max(MBPerVCPU*vcpu, peakHeapMB*3/2, float64(config.MemoryForDecompressed(invocationJSON)))
 	return min(MaxMemoryMB, max(MinMemoryMB, int(math.Ceil(need/64))*64))
 }
+
+// InvocationJSON is the uncompressed JSON one full invocation carries at a
+// gzip ratio: a 6 MB event is base64 record data (3 bytes per 4) around
+// little else.
+func InvocationJSON(ratio float64) float64 { return MaxInvocationBytes * 3 / 4 * ratio }
 
 // LambdaGBSeconds is what CPU-bound work of cpuSeconds on one core bills at
 // memoryMB: below 1,769 MB the function runs at its memory's vCPU share,
@@ -342,7 +353,7 @@ func mapping(in Input, r Rates, shards int) Mapping {
 	monthJSON := r.AvgJSON * MonthSeconds
 	for _, s := range in.EnabledSinks() {
 		f := Function{Sink: s, Share: in.Shares[s], MBps: effectiveMBps(Measured[s], in.Shares[s]), VCPU: vcpu(s, m.ParallelizationFactor)}
-		f.MemoryMB = MemoryFor(f.VCPU, Measured[s].PeakHeapMB)
+		f.MemoryMB = MemoryFor(f.VCPU, Measured[s].PeakHeapMB, min(m.BatchBytes*in.Ratio, InvocationJSON(in.Ratio)))
 		f.Concurrency = shards * m.ParallelizationFactor
 		f.CPUSeconds = monthJSON / 1e6 / f.MBps
 		f.Invocations = m.AvgInvocations * MonthSeconds

@@ -80,9 +80,11 @@ func Test10GBADay(t *testing.T) {
 	}
 	near(t, "invocations/s", m.AvgInvocations, 0.2)
 	// Memory: S3 at 347,222 B/s of JSON x Headroom 2 / 110 MB/s = 0.0063
-	// vCPU (11 MB); the 48 MB peak heap x 1.5 = 72 MB binds: 128 MB.
-	if m.FunctionMemoryMB != 128 {
-		t.Errorf("memory %d MB, want 128", m.FunctionMemoryMB)
+	// vCPU (11 MB); the 48 MB peak heap x 1.5 = 72 MB; a full batch (54
+	// records, 4.65 MB) inflates at ratio 3.71 to 17.3 MB, whose cap needs
+	// 8 x 16.5 MiB = 132 MB: that binds, 192 MB.
+	if m.FunctionMemoryMB != 192 {
+		t.Errorf("memory %d MB, want 192", m.FunctionMemoryMB)
 	}
 	near(t, "s3 vCPU", m.Functions[0].VCPU, 2*1e10/86400*3/110e6)
 	// Lambda: S3 CPU = 3.0417e11 bytes a month / 110 MB/s = 2,765.2 s;
@@ -118,7 +120,7 @@ func Test10GBADay(t *testing.T) {
 	if len(p.Warnings) != 0 {
 		t.Errorf("warnings %q, want none", p.Warnings)
 	}
-	if got := strings.Join(p.Context, " "); got != "streamMode=provisioned shardCount=1 enhancedFanOut=false batchSize=54 batchWindowSeconds=5 parallelizationFactor=1 functionMemoryMB=128" {
+	if got := strings.Join(p.Context, " "); got != "streamMode=provisioned shardCount=1 enhancedFanOut=false batchSize=54 batchWindowSeconds=5 parallelizationFactor=1 functionMemoryMB=192" {
 		t.Errorf("context %q", got)
 	}
 }
@@ -159,7 +161,7 @@ func Test1TBADay(t *testing.T) {
 	// window 5 s, 0.2 invocations/s per shard, 3.4 in all; at the peak a
 	// shard's 2,042,484 B/s of JSON x 2 / 110 MB/s = 0.037 vCPU.
 	m := p.Mapping
-	if m.BatchSize != 54 || m.BatchWindowSeconds != 5 || m.ParallelizationFactor != 1 || m.FunctionMemoryMB != 128 {
+	if m.BatchSize != 54 || m.BatchWindowSeconds != 5 || m.ParallelizationFactor != 1 || m.FunctionMemoryMB != 192 {
 		t.Errorf("mapping %+v", m)
 	}
 	near(t, "invocations/s", m.AvgInvocations, 17*0.2)
@@ -300,17 +302,21 @@ func TestParallelization(t *testing.T) {
 
 func TestMemoryFor(t *testing.T) {
 	for _, tt := range []struct {
-		vcpu, heap float64
-		want       int
+		vcpu, heap, json float64
+		want             int
 	}{
-		{0.0063, 48, 128}, // heap: 72 MB, under the 128 floor
-		{0.2, 48, 384},    // CPU: 1769 x 0.2 = 353.8 -> 384
-		{0.01, 200, 320},  // heap: 300 -> 320
-		{1, 48, 1792},     // one vCPU: 1769 -> 1792
-		{10, 48, 10240},   // capped
+		{0.0063, 48, 0, 128},      // heap: 72 MB, under the 128 floor
+		{0.2, 48, 0, 384},         // CPU: 1769 x 0.2 = 353.8 -> 384
+		{0.01, 200, 0, 320},       // heap: 300 -> 320
+		{1, 48, 0, 1792},          // one vCPU: 1769 -> 1792
+		{10, 48, 0, 10240},        // capped
+		{0.0063, 48, 16.9e6, 192}, // cap: a 6 MB invocation of the sample data inflates to 16.9 MB; 8 x 16.1 MiB = 129 -> 192
+		{0.0063, 48, 45e6, 384},   // cap: the same at a gzip ratio of 10, 8 x 42.9 MiB = 344 -> 384
+		{0.0063, 48, 200e6, 512},  // cap: past 64 MiB the cap stops growing at 512 MB
+		{0.2, 48, 200e6, 512},     // the larger of CPU (384) and cap (512)
 	} {
-		if got := MemoryFor(tt.vcpu, tt.heap); got != tt.want {
-			t.Errorf("MemoryFor(%g, %g) = %d, want %d", tt.vcpu, tt.heap, got, tt.want)
+		if got := MemoryFor(tt.vcpu, tt.heap, tt.json); got != tt.want {
+			t.Errorf("MemoryFor(%g, %g, %g) = %d, want %d", tt.vcpu, tt.heap, tt.json, got, tt.want)
 		}
 	}
 }

@@ -3,8 +3,8 @@ package logssink
 import (
 	"cmp"
 	"slices"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/logfan/logfan/shared/jsonstr"
 )
 
 // PutLogEvents limits, from the API reference
@@ -75,33 +75,17 @@ type event struct {
 func eventSize(msg string) int { return len(msg) + EventOverhead }
 
 // repairUTF8 returns s with each byte that is not part of valid UTF-8
-// replaced by U+FFFD (3 bytes), one replacement per invalid byte. That is
-// exactly what the SDK's JSON serializer sends for such a byte (smithy-go's
-// awsJson ShapeSerializer; TestInvalidUTF8AsTheSDKSendsIt checks it), so the
-// returned string is what CloudWatch Logs stores and its length is what the
-// service counts. Valid input is returned as is, without allocating.
+// replaced by U+FFFD (3 bytes), one replacement per invalid byte
+// (jsonstr.Repair, which every sink uses), and whether it replaced any.
+// That is exactly what the SDK's JSON serializer sends for such a byte
+// (smithy-go's awsJson ShapeSerializer; TestInvalidUTF8AsTheSDKSendsIt
+// checks it), so the returned string is what CloudWatch Logs stores and its
+// length is what the service counts. Valid input is returned as is, without
+// allocating.
 func repairUTF8(s string) (string, bool) {
-	if utf8.ValidString(s) {
-		return s, false
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteString("\uFFFD")
-		} else {
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String(), true
+	r := jsonstr.Repair(s)
+	// Each replacement turns one byte into three, so any makes r longer.
+	return r, len(r) != len(s)
 }
 
 // sortEvents orders events by timestamp, keeping arrival order among equal
