@@ -12,7 +12,6 @@ import (
 
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/s3layout"
-	"github.com/logfan/logfan/shared/sink/s3sink"
 )
 
 // Names of the Athena resources. One recipient stack per account and region,
@@ -184,7 +183,7 @@ func (r *recipientStack) ownerValues() *string {
 func (r *recipientStack) exampleQuery(a *athena) *string {
 	owner := awscdk.Token_AsString(awscdk.Fn_ConditionIf(r.senders.orgMode.LogicalId(),
 		jsii.String(r.s.Account), awscdk.Fn_Select(jsii.Number(0), r.senders.accountList())), nil)
-	return jsii.String(ExampleQuery(GlueDatabaseName+"."+a.table, *owner, s3sink.PartitionValue(exampleLogGroup)))
+	return jsii.String(ExampleQuery(GlueDatabaseName+"."+a.table, *owner, s3layout.PartitionValue(exampleLogGroup)))
 }
 
 // ExampleQuery is the AthenaQueryExample output's query over table for one

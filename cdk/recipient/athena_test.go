@@ -16,7 +16,6 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/s3layout"
-	"github.com/logfan/logfan/shared/sink/s3sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -109,13 +108,13 @@ func TestGlueTableIsWhatTheSinkWrites(t *testing.T) {
 					bucket = "<" + id + ">" // the evaluator's rendering of Ref
 				}
 			}
-			part := s3sink.Partition{Owner: "111111111111", LogGroup: "/aws/lambda/orders#1", Hour: time.Date(2026, 3, 4, 7, 0, 0, 0, time.UTC).Unix() / 3600}
+			part := s3layout.Partition{Owner: "111111111111", LogGroup: "/aws/lambda/orders#1", Hour: time.Date(2026, 3, 4, 7, 0, 0, 0, time.UTC).Unix() / 3600}
 			at := time.Unix(part.Hour*3600, 0).UTC()
 			javaToGo := strings.NewReplacer("yyyy", "2006", "MM", "01", "dd", "02")
 			digits, _ := strconv.Atoi(p["projection.hour.digits"].(string))
 			filled := strings.NewReplacer(
-				"${owner}", s3sink.PartitionValue(part.Owner),
-				"${log_group}", s3sink.PartitionValue(part.LogGroup),
+				"${owner}", s3layout.PartitionValue(part.Owner),
+				"${log_group}", s3layout.PartitionValue(part.LogGroup),
 				"${dt}", at.Format(javaToGo.Replace(p["projection.dt.format"].(string))),
 				"${hour}", fmt.Sprintf("%0*d", digits, at.Hour()),
 			).Replace(p["storage.location.template"].(string))

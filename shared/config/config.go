@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/logfan/logfan/shared/routes"
-	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/subscription"
 )
 
@@ -106,174 +104,6 @@ type Quarantine struct {
 
 // validRetention lists the values PutRetentionPolicy accepts.
 var validRetention = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
-// Load reads the configuration for sink from getenv (os.Getenv in
-// production), and reports every missing or malformed variable in one error.
-func Load(sink string, getenv func(string) string) (*Config, error) {
-	var errs []error
-	missing := func(name string) { errs = append(errs, fmt.Errorf("%s is required for the %s sink", name, sink)) }
-	str := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	integer := func(name string, def, min, max int64) int64 {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return def
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < min || n > max {
-			errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", name, v, min, max))
-			return def
-		}
-		return n
-	}
-
-	c := &Config{Sink: sink}
-	var err error
-	// The cap is derived from the function's memory unless set; set, it
-	// may not exceed what the memory holds.
-	maxCap := int64(1 << 30)
-	c.MaxDecompressed = subscription.DefaultMaxDecompressed
-	if memory := integer(EnvLambdaMemory, 0, 128, 10240); memory > 0 {
-		maxCap = MaxDecompressedFor(int(memory))
-		c.MaxDecompressed = maxCap
-	}
-	if v := strings.TrimSpace(getenv(EnvMaxDecompressedBytes)); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		switch {
-		case err != nil || n < MinMaxDecompressed || n > 1<<30:
-			errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", EnvMaxDecompressedBytes, v, MinMaxDecompressed, 1<<30))
-		case n > maxCap:
-			errs = append(errs, fmt.Errorf("%s=%d: at most %d for a function of %s MB: a payload near the cap needs about 2.5 times it in memory; raise the function's memory or lower the cap",
-				EnvMaxDecompressedBytes, n, maxCap, strings.TrimSpace(getenv(EnvLambdaMemory))))
-		default:
-			c.MaxDecompressed = n
-		}
-	}
-	duration := func(name string, minimum time.Duration) time.Duration {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < minimum {
-			errs = append(errs, fmt.Errorf("%s=%q: want a Go duration of at least %v, such as 30s", name, v, minimum))
-		}
-		return d
-	}
-	// check records a failed check of a setting.
-	check := func(name, v string, f func(string) error) {
-		if err := f(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
-		}
-	}
-	optional := func(name, v string, f func(string) error) {
-		if v != "" {
-			check(name, v, f)
-		}
-	}
-	c.DeliveryTimeout = duration(EnvDeliveryTimeout, MinDeliveryTimeout)
-	c.AttemptTimeout = duration(EnvAttemptTimeout, MinAttemptTimeout)
-	c.Ledger = Ledger{Table: str(EnvLedgerTable, ""), TTL: duration(EnvLedgerTTL, MinLedgerTTL)}
-	if c.Ledger.TTL == 0 {
-		c.Ledger.TTL = DefaultLedgerTTL
-	}
-	optional(EnvLedgerTable, c.Ledger.Table, CheckTableName)
-	c.HubAccount = str(EnvHubAccount, "")
-	optional(EnvHubAccount, c.HubAccount, CheckAccount)
-	c.Health = Health{Table: str(EnvHealthTable, "")}
-	for _, g := range strings.Split(str(EnvHeartbeatLogGroup, DefaultHeartbeatLogGroup), ",") {
-		if g = strings.TrimSpace(g); g == "" {
-			continue
-		}
-		if !validLogGroupName(g) {
-			errs = append(errs, fmt.Errorf("%s: %q is not a log group name (1 to 512 of a-z A-Z 0-9 _ - / . #)", EnvHeartbeatLogGroup, g))
-		}
-		c.Health.HeartbeatLogGroups = append(c.Health.HeartbeatLogGroups, g)
-	}
-	c.Quarantine = Quarantine{
-		Bucket:   str(EnvQuarantineBucket, ""),
-		Prefix:   strings.Trim(str(EnvQuarantinePrefix, DefaultQuarantinePrefix), "/"),
-		KMSKeyID: str(EnvQuarantineKMSKeyID, ""),
-	}
-	optional(EnvQuarantineBucket, c.Quarantine.Bucket, CheckBucketName)
-	check(EnvQuarantinePrefix, c.Quarantine.Prefix, CheckQuarantinePrefix)
-	optional(EnvQuarantineKMSKeyID, c.Quarantine.KMSKeyID, CheckKMSKey)
-
-	switch sink {
-	case SinkS3:
-		c.S3 = S3{
-			Bucket:         str(EnvS3Bucket, ""),
-			Prefix:         strings.Trim(str(EnvS3Prefix, DefaultS3Prefix), "/"),
-			KMSKeyID:       str(EnvS3KMSKeyID, ""),
-			MaxObjectBytes: integer(EnvS3MaxObjectBytes, DefaultS3MaxObjectBytes, 1<<20, 5<<30),
-			Format:         str(EnvS3Format, s3layout.FormatNDJSON),
-		}
-		if c.S3.Bucket == "" {
-			missing(EnvS3Bucket)
-		}
-		optional(EnvS3Bucket, c.S3.Bucket, CheckBucketName)
-		check(EnvS3Prefix, c.S3.Prefix, CheckPrefix)
-		optional(EnvS3KMSKeyID, c.S3.KMSKeyID, CheckKMSKey)
-		if c.S3.Format != s3layout.FormatNDJSON && c.S3.Format != s3layout.FormatParquet {
-			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvS3Format, c.S3.Format, s3layout.FormatNDJSON, s3layout.FormatParquet))
-		}
-	case SinkFirehose:
-		c.Firehose = Firehose{Stream: str(EnvFirehoseStream, ""), Packing: str(EnvFirehosePacking, PackingPack)}
-		if c.Firehose.Stream == "" {
-			missing(EnvFirehoseStream)
-		}
-		optional(EnvFirehoseStream, c.Firehose.Stream, CheckStreamName)
-		if c.Firehose.Packing != PackingPack && c.Firehose.Packing != PackingSingle {
-			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvFirehosePacking, c.Firehose.Packing, PackingPack, PackingSingle))
-		}
-	case SinkLogs:
-		c.Logs = Logs{
-			Region:         str(EnvLogsRegion, ""),
-			GroupTemplate:  str(EnvLogsGroupTemplate, DefaultLogsGroupTemplate),
-			StreamTemplate: str(EnvLogsStreamTemplate, DefaultLogsStreamTemplate),
-			RetentionDays:  int32(integer(EnvLogsRetentionDays, DefaultLogsRetentionDays, 1, 3653)),
-		}
-		if c.Logs.Region == "" {
-			missing(EnvLogsRegion)
-		}
-		optional(EnvLogsRegion, c.Logs.Region, CheckRegion)
-		if !validRetentionDays(c.Logs.RetentionDays) {
-			errs = append(errs, fmt.Errorf("%s=%d: CloudWatch Logs accepts only %v", EnvLogsRetentionDays, c.Logs.RetentionDays, validRetention))
-		}
-		check(EnvLogsGroupTemplate, c.Logs.GroupTemplate, CheckGroupTemplate)
-		check(EnvLogsStreamTemplate, c.Logs.StreamTemplate, CheckStreamTemplate)
-	case SinkStdout:
-	default:
-		errs = append(errs, fmt.Errorf("unknown sink %q: want %s, %s, %s or %s", sink, SinkS3, SinkFirehose, SinkLogs, SinkStdout))
-	}
-	inline, file := strings.TrimSpace(getenv(EnvRoutes)), strings.TrimSpace(getenv(EnvRoutesFile))
-	switch {
-	case inline != "" && file != "":
-		errs = append(errs, fmt.Errorf("set %s or %s, not both", EnvRoutes, EnvRoutesFile))
-	case inline != "":
-		if c.Routes, err = ParseRoutes([]byte(inline), c.RouteDefaults()); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvRoutes, err))
-		}
-	case file != "":
-		data, rerr := os.ReadFile(file)
-		if rerr != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvRoutesFile, rerr))
-		} else if c.Routes, err = ParseRoutes(data, c.RouteDefaults()); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%s: %w", EnvRoutesFile, file, err))
-		}
-	}
-	if sink != SinkStdout && c.Quarantine.Bucket == "" {
-		missing(EnvQuarantineBucket)
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
-	}
-	return c, nil
-}
 
 // ParseRoutes parses a route table (routes.Parse) with its targets resolved
 // against d, the defaults where it is used, so that two spellings of one
@@ -449,7 +279,7 @@ const EnvLambdaMemory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 // subscription.DefaultMaxDecompressed (64 MiB, from 512 MB up). A payload
 // near the cap is held decompressed and decoded while its records are
 // built: the live heap peaks at about 2.5 times the cap plus 6 MiB
-// (measured, README "Memory and the decompression cap"), so at 128 MB a
+// (measured, docs/performance.md, "Memory and the decompression cap"), so at 128 MB a
 // 16 MiB cap peaks near 46 MiB, well under the GOMEMLIMIT of 85 MiB, where
 // the 64 MiB cap peaked at 138-146 MiB and the function ran out of memory.
 func MaxDecompressedFor(memoryMB int) int64 {

@@ -40,6 +40,14 @@ type seenRecord struct {
 	heartbeat bool
 }
 
+// see keeps record i's parts for Health, which is told about them once
+// the retry point is known (settleHealth).
+func (h *Handler) see(i int, parts []subscription.Part, heartbeat bool) {
+	for _, p := range parts {
+		h.seen = append(h.seen, seenRecord{index: i, m: p.Message, heartbeat: heartbeat})
+	}
+}
+
 // settleHealth tells Health about the settled records (index < cutoff),
 // per record, and flushes it. The per-event work is one pass over the
 // record's events for their bytes and latest time.

@@ -106,7 +106,7 @@ func Unmarshal(b []byte, maxBytes int64) (Entry, error) {
 // and its encoding. A prefix, not any subset: an entry that lists an event
 // of an S3 object then also lists the object's first event, so a retry that
 // skips the one cannot write an object named for the other (see
-// s3sink.ObjectName).
+// s3layout.ObjectName).
 func Fit(e Entry, maxBytes int) (Entry, []byte, error) {
 	b, err := Marshal(e)
 	if err != nil || len(b) <= maxBytes {

@@ -1,6 +1,10 @@
 // Package s3layout is the one definition of the S3 sink's object key
-// layout: the Hive-style partition keys, how their values are formatted,
-// and the objects' extensions per format. The sink builds its keys with
+// layout: the Hive-style partition keys, how their values are escaped
+// (Escape, as Hive escapes partition directories, so Athena, Glue and Spark
+// read them back; the quarantine's keys use it too) and bounded
+// (PartitionValue), the event hour a key holds (HourOf), the object names
+// (ObjectName), keys parsed back (ParsePath), and the objects' extensions
+// per format. The sink builds its keys with
 // Dir and the recipient stack builds the Glue table's partition keys and
 // its partition-projection storage.location.template with the same
 // constants and LocationTemplate, so the table cannot drift from what lands:

@@ -698,7 +698,7 @@ func (o *Options) newSinkRun(ctx context.Context, c *localenv.Clients, rec *loca
 		StopWhenIdle: o.stopWhenIdle(), BatchWindow: o.batchWindow(),
 		FunctionARN: "arn:aws:lambda:" + localenv.Region + ":" + account + ":function:" + fn,
 		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
-		OnFailure: func(ctx context.Context, d poller.Discarded) error {
+		OnFailure: func(ctx context.Context, d onfailure.Discarded) error {
 			if err := dst.Put(ctx, d); err != nil {
 				return err
 			}

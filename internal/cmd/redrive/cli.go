@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/logfan/logfan/internal/cli/usage"
-	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/ops/anysink"
 	"github.com/logfan/logfan/internal/ops/deployment"
 	"github.com/logfan/logfan/internal/ops/naming"
@@ -141,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if *verbose {
 			logOut = stderr
 		}
-		o.NewHandler = func(ctx context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (poller.Invoker, error) {
+		o.NewHandler = func(ctx context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (lambda.Handler, error) {
 			return anysink.NewHandlerWith(cfg, awsCfg, app.Deps{
 				Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Metrics: logOut,
 				Quarantine: q, OnSummary: onSummary,

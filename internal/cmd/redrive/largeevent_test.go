@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/quarantine"
@@ -53,7 +54,7 @@ func TestRedriveEventsUpTo1MBToLogs(t *testing.T) {
 	out := &bytes.Buffer{}
 	r, err := New(ctx, Options{
 		Sink: config.SinkLogs, S3: e.s3, Bucket: e.quarantine, RetryDelay: time.Millisecond, Out: out, Delete: true, Sources: []string{SourceQuarantine},
-		NewHandler: func(_ context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (poller.Invoker, error) {
+		NewHandler: func(_ context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (lambda.Handler, error) {
 			s := logssink.New(logs, config.Logs{Region: "eu-west-1", GroupTemplate: prefix + "/{owner}/{logGroup}", StreamTemplate: "{logStream}", RetentionDays: 1})
 			return consumer.New(consumer.Options{Sink: s, Quarantine: q, OnSummary: onSummary, Logger: slog.New(slog.DiscardHandler)}), nil
 		},

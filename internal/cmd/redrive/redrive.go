@@ -28,7 +28,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/logfan/logfan/internal/ops/eventsource"
 	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/internal/ops/onfailure"
 	"github.com/logfan/logfan/internal/ops/quarantined"
@@ -68,7 +70,7 @@ type S3API interface {
 
 // NewHandler builds the sink's handler with q as its quarantine and
 // onSummary receiving each invocation's summary (app.NewHandler in the CLI).
-type NewHandler func(ctx context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (poller.Invoker, error)
+type NewHandler func(ctx context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (lambda.Handler, error)
 
 // Options configure a redrive.
 type Options struct {
@@ -140,7 +142,7 @@ type Summary struct {
 // Redriver runs one redrive.
 type Redriver struct {
 	o       Options
-	h       poller.Invoker
+	h       lambda.Handler
 	capture *capture
 	q       quarantine.Quarantine
 
@@ -504,7 +506,7 @@ func (r *Redriver) deliver(ctx context.Context, src invocation.EventSource, recs
 	r.capture.take()
 	delay := r.o.RetryDelay
 	for attempt := 1; len(recs) > 0; attempt++ {
-		payload, n, err := poller.Event(src, recs, poller.DefaultMaxPayload)
+		payload, n, err := eventsource.Event(src, recs, eventsource.DefaultMaxPayload)
 		if err != nil {
 			return res, err
 		}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -112,7 +114,7 @@ func (e *env) writeRecords(t *testing.T, n int, raw ...[]byte) {
 }
 
 // handler is the real S3 handler writing to bucket with quarantine q.
-func (e *env) handler(bucket string, q quarantine.Quarantine, onSummary func(consumer.Summary)) poller.Invoker {
+func (e *env) handler(bucket string, q quarantine.Quarantine, onSummary func(consumer.Summary)) lambda.Handler {
 	sink := s3sink.New(e.s3, config.S3{Bucket: bucket, Prefix: config.DefaultS3Prefix, MaxObjectBytes: config.DefaultS3MaxObjectBytes})
 	return consumer.New(consumer.Options{Sink: sink, Quarantine: q, OnSummary: onSummary, Logger: slog.New(slog.DiscardHandler)})
 }
@@ -168,7 +170,7 @@ func (e *env) keys(t *testing.T, prefix string) []string {
 func (e *env) redriver(t *testing.T, o Options) *Redriver {
 	t.Helper()
 	o.Sink, o.S3, o.Bucket, o.RetryDelay = config.SinkS3, e.s3, e.quarantine, time.Millisecond
-	o.NewHandler = func(_ context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (poller.Invoker, error) {
+	o.NewHandler = func(_ context.Context, q quarantine.Quarantine, onSummary func(consumer.Summary)) (lambda.Handler, error) {
 		return e.handler(e.data, q, onSummary), nil // fixed: the right bucket
 	}
 	r, err := New(context.Background(), o)
@@ -374,7 +376,7 @@ func TestDeliverRetriesFromTheReportedRecord(t *testing.T) {
 		return nil, nil
 	})
 	r, err := New(context.Background(), Options{Sink: "s3", S3: &s3.Client{}, Bucket: "b", RetryDelay: time.Millisecond,
-		NewHandler: func(_ context.Context, _ quarantine.Quarantine, f func(consumer.Summary)) (poller.Invoker, error) {
+		NewHandler: func(_ context.Context, _ quarantine.Quarantine, f func(consumer.Summary)) (lambda.Handler, error) {
 			onSummary = f
 			return h, nil
 		}})
@@ -399,7 +401,7 @@ type invokerFunc func(context.Context, []byte) ([]byte, error)
 func (f invokerFunc) Invoke(ctx context.Context, p []byte) ([]byte, error) { return f(ctx, p) }
 
 func TestNewValidates(t *testing.T) {
-	h := func(context.Context, quarantine.Quarantine, func(consumer.Summary)) (poller.Invoker, error) {
+	h := func(context.Context, quarantine.Quarantine, func(consumer.Summary)) (lambda.Handler, error) {
 		return nil, nil
 	}
 	for _, o := range []Options{

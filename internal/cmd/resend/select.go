@@ -15,11 +15,9 @@ import (
 	"github.com/valyala/fastjson"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/logfan/logfan/shared/hive"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/s3layout"
-	"github.com/logfan/logfan/shared/sink/s3sink"
 )
 
 // Selection chooses the archived events to resend.
@@ -94,7 +92,7 @@ func (s *Selection) matcher() *matcher {
 
 // match reports whether ev is selected. Owner and log group are checked
 // again per event because a partition whose name was too long for a key
-// holds a hash, not the name (s3sink.PartitionValue).
+// holds a hash, not the name (s3layout.PartitionValue).
 func (m *matcher) match(ev *record.Event) bool {
 	if ev.Timestamp < m.since || ev.Timestamp >= m.until {
 		return false
@@ -169,7 +167,7 @@ func List(ctx context.Context, api ListAPI, bucket, prefix string, sel *Selectio
 	var owners []string
 	if len(sel.Owners) > 0 {
 		for _, o := range sel.Owners {
-			owners = append(owners, root+s3layout.KeyOwner+"="+s3sink.PartitionValue(o)+"/")
+			owners = append(owners, root+s3layout.KeyOwner+"="+s3layout.PartitionValue(o)+"/")
 		}
 	} else {
 		dirs, err := l.dirs(ctx, root)
@@ -185,7 +183,7 @@ func List(ctx context.Context, api ListAPI, bucket, prefix string, sel *Selectio
 	var groups []string
 	for _, o := range owners {
 		if lit, ok := literal(sel.LogGroup); ok {
-			groups = append(groups, o+s3layout.KeyLogGroup+"="+s3sink.PartitionValue(lit)+"/")
+			groups = append(groups, o+s3layout.KeyLogGroup+"="+s3layout.PartitionValue(lit)+"/")
 			continue
 		}
 		dirs, err := l.dirs(ctx, o)
@@ -316,7 +314,7 @@ func maybe(escaped string, match func(string) bool) bool {
 	if strings.ContainsRune(escaped, '~') {
 		return true
 	}
-	v, err := hive.Unescape(escaped)
+	v, err := s3layout.Unescape(escaped)
 	if err != nil {
 		return true
 	}

@@ -561,7 +561,7 @@ func checkRegions(t *testing.T, tb *table, all string, want *sent) {
 func checkInjected(t *testing.T, tb *table, want *sent) {
 	t.Helper()
 	owner, group := "111111111111", "/ecs/api#blue"
-	tmpl := strings.NewReplacer("${owner}", s3sink.PartitionValue(owner), "${log_group}", s3sink.PartitionValue(group)).Replace(tb.template())
+	tmpl := strings.NewReplacer("${owner}", s3layout.PartitionValue(owner), "${log_group}", s3layout.PartitionValue(group)).Replace(tb.template())
 	rows, err := tb.db.Query("SELECT dt, hour, count(*) FROM " + tb.source(t, tb.glob(tmpl)) + " GROUP BY ALL")
 	if err != nil {
 		t.Fatal(err)

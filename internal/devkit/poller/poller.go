@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/logfan/logfan/internal/ops/eventsource"
+	"github.com/logfan/logfan/internal/ops/onfailure"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/retry"
 )
@@ -39,8 +41,6 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultTimeout is the invocation deadline when Options leave it 0.
 	DefaultTimeout = 60 * time.Second
-	// ConditionRetriesExhausted is the on-failure record's condition when retries ran out.
-	ConditionRetriesExhausted = "RetryAttemptsExhausted"
 )
 
 // Invoker is a Lambda handler as the runtime sees it (lambda.Handler).
@@ -96,32 +96,7 @@ type Options struct {
 	// OnFailure receives a batch whose retries ran out, like an on-failure
 	// destination. If it is nil, or returns an error, the poller stops with
 	// an error instead of discarding the records: locally nothing may vanish.
-	OnFailure func(context.Context, Discarded) error
-}
-
-// Discarded is a batch whose retries ran out: what Lambda sends to an
-// on-failure destination (the S3 kind receives the whole invocation payload).
-type Discarded struct {
-	// StreamARN and ShardID locate the records.
-	StreamARN, ShardID string
-	// FunctionARN is the function that failed.
-	FunctionARN string
-	// RequestID is the last attempt's request ID.
-	RequestID string
-	// Condition is ConditionRetriesExhausted.
-	Condition string
-	// InvokeCount is how many times the first record was offered.
-	InvokeCount int
-	// FunctionError is "Unhandled" when the function returned an error, "" when it reported batchItemFailures.
-	FunctionError string
-	// Reason says why the last attempt failed.
-	Reason string
-	// Records are the discarded records, in stream order.
-	Records []types.Record
-	// Payload is the Lambda Kinesis event holding exactly Records.
-	Payload []byte
-	// Time is when the batch was given up.
-	Time time.Time
+	OnFailure func(context.Context, onfailure.Discarded) error
 }
 
 // ShardStats counts what happened on one shard.
@@ -185,7 +160,7 @@ func NewPerShard(client KinesisAPI, newHandler func(shard string) (Invoker, erro
 		return nil, fmt.Errorf("poller: BatchSize %d: want 1 to %d", o.BatchSize, MaxBatchSize)
 	}
 	if o.MaxPayload <= 0 {
-		o.MaxPayload = DefaultMaxPayload
+		o.MaxPayload = eventsource.DefaultMaxPayload
 	}
 	if o.MaxRetryAttempts == 0 {
 		o.MaxRetryAttempts = DefaultMaxRetryAttempts
@@ -384,16 +359,16 @@ func (p *Poller) discard(ctx context.Context, src invocation.EventSource, reqID,
 		return fmt.Errorf("%d records from %s failed %d times and there is no on-failure destination: %s",
 			len(recs), aws.ToString(recs[0].SequenceNumber), attempts, reason)
 	}
-	payload, n, err := Event(src, recs, 1<<62)
+	payload, n, err := eventsource.Event(src, recs, 1<<62)
 	if err != nil {
 		return err
 	}
 	if n != len(recs) {
 		return fmt.Errorf("encode discarded batch: %d of %d records", n, len(recs))
 	}
-	d := Discarded{
+	d := onfailure.Discarded{
 		StreamARN: src.StreamARN, ShardID: src.ShardID, FunctionARN: p.o.FunctionARN, RequestID: reqID,
-		Condition: ConditionRetriesExhausted, InvokeCount: attempts, FunctionError: fnErr, Reason: reason,
+		Condition: onfailure.ConditionRetriesExhausted, InvokeCount: attempts, FunctionError: fnErr, Reason: reason,
 		Records: recs, Payload: payload, Time: time.Now().UTC(),
 	}
 	if err := p.o.OnFailure(ctx, d); err != nil {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/onfailure"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -252,11 +254,11 @@ func TestRetriesExhaustedGoToOnFailureAndShardMovesOn(t *testing.T) {
 		}
 		return nil, nil
 	}}
-	var got []Discarded
+	var got []onfailure.Discarded
 	o := fastOptions(s)
 	o.MaxRetryAttempts = 2
 	o.FunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:logfan-s3"
-	o.OnFailure = func(_ context.Context, d Discarded) error { got = append(got, d); return nil }
+	o.OnFailure = func(_ context.Context, d onfailure.Discarded) error { got = append(got, d); return nil }
 	st := run(t, s, lambda.NewHandler(f), o)
 
 	// Invocations at x-0120: the first (batch x-0100..x-0199) and two retries
@@ -265,7 +267,7 @@ func TestRetriesExhaustedGoToOnFailureAndShardMovesOn(t *testing.T) {
 		t.Fatalf("%d discarded batches, want 1", len(got))
 	}
 	d := got[0]
-	if d.InvokeCount != 3 || d.Condition != ConditionRetriesExhausted || d.FunctionError != "" || d.FunctionARN != o.FunctionARN || d.ShardID == "" {
+	if d.InvokeCount != 3 || d.Condition != onfailure.ConditionRetriesExhausted || d.FunctionError != "" || d.FunctionARN != o.FunctionARN || d.ShardID == "" {
 		t.Fatalf("discarded %+v", d)
 	}
 	inv, err := invocation.Parse(d.Payload)
@@ -501,10 +503,10 @@ func TestBisectIsolatesTheFailingRecord(t *testing.T) {
 		}
 		return nil, nil
 	}}
-	var got []Discarded
+	var got []onfailure.Discarded
 	o := fastOptions(s)
 	o.BatchSize, o.MaxRetryAttempts, o.BisectOnFunctionError = 64, 2, true
-	o.OnFailure = func(_ context.Context, d Discarded) error { got = append(got, d); return nil }
+	o.OnFailure = func(_ context.Context, d onfailure.Discarded) error { got = append(got, d); return nil }
 	st := run(t, s, lambda.NewHandler(f), o)
 	// THEN only b-0037 is given up, after its own 1 + 2 attempts, and every other record is delivered
 	if len(got) != 1 || len(got[0].Records) != 1 || string(got[0].Records[0].Data) != "b-0037" || got[0].InvokeCount != 3 || got[0].FunctionError != "Unhandled" {

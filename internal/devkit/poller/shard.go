@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/google/uuid"
 
+	"github.com/logfan/logfan/internal/ops/eventsource"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/retry"
 )
@@ -139,7 +140,7 @@ func (s *shardRun) offer(ctx context.Context) error {
 	if len(s.segs) > 0 {
 		size = s.segs[0]
 	}
-	payload, n, err := Event(s.src, s.buf[:min(len(s.buf), size)], p.o.MaxPayload)
+	payload, n, err := eventsource.Event(s.src, s.buf[:min(len(s.buf), size)], p.o.MaxPayload)
 	if err != nil {
 		return err
 	}

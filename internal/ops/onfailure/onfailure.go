@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
-	"github.com/logfan/logfan/internal/devkit/poller"
 	"github.com/logfan/logfan/internal/ops/naming"
 )
 
@@ -29,6 +29,34 @@ const Version = "1.0"
 // KeyPrefix is where Lambda writes on-failure objects in the bucket:
 // aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>.
 const KeyPrefix = naming.OnFailureKeyPrefix
+
+// ConditionRetriesExhausted is the on-failure record's condition when retries ran out.
+const ConditionRetriesExhausted = "RetryAttemptsExhausted"
+
+// Discarded is a Kinesis batch whose retries ran out: what Lambda sends to an
+// on-failure destination (the S3 kind receives the whole invocation payload).
+type Discarded struct {
+	// StreamARN and ShardID locate the records.
+	StreamARN, ShardID string
+	// FunctionARN is the function that failed.
+	FunctionARN string
+	// RequestID is the last attempt's request ID.
+	RequestID string
+	// Condition is ConditionRetriesExhausted.
+	Condition string
+	// InvokeCount is how many times the first record was offered.
+	InvokeCount int
+	// FunctionError is "Unhandled" when the function returned an error, "" when it reported batchItemFailures.
+	FunctionError string
+	// Reason says why the last attempt failed.
+	Reason string
+	// Records are the discarded records, in stream order.
+	Records []types.Record
+	// Payload is the Lambda Kinesis event holding exactly Records.
+	Payload []byte
+	// Time is when the batch was given up.
+	Time time.Time
+}
 
 // timeLayout is Lambda's timestamp format in the record (ISO 8601, milliseconds, Z).
 const timeLayout = "2006-01-02T15:04:05.000Z"
@@ -117,8 +145,9 @@ func Parse(b []byte) (*InvocationRecord, error) {
 	return &r, nil
 }
 
-// FromDiscarded builds the record Lambda would send for a batch the poller gave up on.
-func FromDiscarded(d poller.Discarded) InvocationRecord {
+// FromDiscarded builds the record Lambda would send for a batch an event
+// source mapping (the emulator's poller) gave up on.
+func FromDiscarded(d Discarded) InvocationRecord {
 	first, last := d.Records[0], d.Records[len(d.Records)-1]
 	arrival := func(t *time.Time) string {
 		if t == nil {
@@ -167,7 +196,7 @@ type Destination struct {
 }
 
 // Put writes the record for d.
-func (dst *Destination) Put(ctx context.Context, d poller.Discarded) error {
+func (dst *Destination) Put(ctx context.Context, d Discarded) error {
 	rec := FromDiscarded(d)
 	body, err := json.Marshal(rec)
 	if err != nil {

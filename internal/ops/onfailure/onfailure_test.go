@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/google/uuid"
 
-	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/ops/eventsource"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -108,13 +108,13 @@ func TestFromDiscardedRoundTrip(t *testing.T) {
 		{SequenceNumber: aws.String("12"), PartitionKey: aws.String("b"), Data: []byte("two"), ApproximateArrivalTimestamp: &t2},
 	}
 	src := invocation.EventSource{StreamARN: "arn:aws:kinesis:us-east-1:999999999999:stream/logfan", ShardID: "shardId-000000000003"}
-	payload, _, err := poller.Event(src, recs, 0)
+	payload, _, err := eventsource.Event(src, recs, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := poller.Discarded{
+	d := Discarded{
 		StreamARN: src.StreamARN, ShardID: src.ShardID, FunctionARN: "arn:aws:lambda:us-east-1:999999999999:function:logfan-s3",
-		RequestID: "req", Condition: poller.ConditionRetriesExhausted, InvokeCount: 11, Records: recs, Payload: payload, Time: t2,
+		RequestID: "req", Condition: ConditionRetriesExhausted, InvokeCount: 11, Records: recs, Payload: payload, Time: t2,
 	}
 	b, err := json.Marshal(FromDiscarded(d))
 	if err != nil {

@@ -4,7 +4,7 @@
 //	<prefix>/record/shard=<shard>/<sequenceNumber>.json
 //	<prefix>/event/shard=<shard>/<sequenceNumber>/<sink>[/target=<target>]/<event index>.json
 //
-// (each part escaped with hive.Escape). An event is keyed by its position
+// (each part escaped with s3layout.Escape). An event is keyed by its position
 // in the record, not by its ID, which a sender may repeat or leave empty:
 // every undeliverable event is an object of its own. Putting the same entry
 // again, as a retried batch does, overwrites the same object with the same
@@ -20,12 +20,13 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/logfan/logfan/shared/s3layout"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/logfan/logfan/shared/config"
-	"github.com/logfan/logfan/shared/hive"
 	"github.com/logfan/logfan/shared/quarantine"
 )
 
@@ -90,7 +91,7 @@ func seg(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return hive.Escape(s)
+	return s3layout.Escape(s)
 }
 
 // Key returns the object key of e under prefix.

@@ -22,6 +22,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -74,7 +75,7 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 	for _, r := range b.Records {
 		for i := range r.Message.LogEvents {
 			ev := &r.Message.LogEvents[i]
-			k := key{r.Message.Owner, r.Message.LogGroup, HourOf(ev.Timestamp)}
+			k := key{r.Message.Owner, r.Message.LogGroup, s3layout.HourOf(ev.Timestamp)}
 			if _, ok := parts[k]; !ok {
 				order = append(order, k)
 				first[k] = ref{r.SequenceNumber, i}
@@ -85,7 +86,7 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 	}
 	names := map[key]string{}
 	for k, f := range first {
-		names[k] = ObjectName(b.ShardID, f.seq, f.i, last[k].seq, last[k].i)
+		names[k] = s3layout.ObjectName(b.ShardID, f.seq, f.i, last[k].seq, last[k].i)
 	}
 	for _, k := range order {
 		var buf bytes.Buffer
@@ -103,7 +104,7 @@ func naiveDeliver(ctx context.Context, client PutObjectAPI, bucket, prefix strin
 		if err := zw.Close(); err != nil {
 			return err
 		}
-		objKey := Partition{k.owner, k.group, k.hour}.Path(prefix) + names[k]
+		objKey := s3layout.Partition{Owner: k.owner, LogGroup: k.group, Hour: k.hour}.Path(prefix) + names[k]
 		if _, err := client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(bucket), Key: aws.String(objKey), Body: bytes.NewReader(buf.Bytes()),
 			ContentLength: aws.Int64(int64(buf.Len())), ContentType: aws.String(ContentType),

@@ -25,6 +25,7 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -116,12 +117,12 @@ func checkLanded(t *testing.T, c *s3.Client, bucket string, b *sink.Batch, dupFr
 	var keys []string
 	for _, o := range objs {
 		keys = append(keys, o.Key)
-		p, err := ParsePath(o.Key, prefix)
+		p, err := s3layout.ParsePath(o.Key, prefix)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range o.Records {
-			if r.Owner != p.Owner || r.LogGroup != p.LogGroup || HourOf(r.Timestamp) != p.Hour {
+			if r.Owner != p.Owner || r.LogGroup != p.LogGroup || s3layout.HourOf(r.Timestamp) != p.Hour {
 				t.Errorf("%s holds an event of %s %s at %d", o.Key, r.Owner, r.LogGroup, r.Timestamp)
 			}
 			w, ok := wantByID[r.ID]

@@ -4,7 +4,7 @@
 //
 //	<prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/<shard>_<seq>_<event>-<seq>_<event>.ndjson.gz
 //
-// Partition values are escaped with hive.Escape (Hive-style %XX, so
+// Partition values are escaped with s3layout.Escape (Hive-style %XX, so
 // "/aws/lambda/fn" is "%2Faws%2Flambda%2Ffn"). An object is named for its
 // first and last events (ObjectName): the sequence number of each one's
 // record and its index there, whatever record a retry starts from. A retry
@@ -46,6 +46,7 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 )
 
@@ -102,6 +103,10 @@ var _ sink.Sink = (*Sink)(nil)
 type Option func(*Sink)
 
 // WithMaxObjectBytes overrides cfg.MaxObjectBytes, the bound on an object's uncompressed NDJSON.
+// Extension is the NDJSON objects' file extension; Athena and Glue pick the
+// gzip codec from the ".gz".
+const Extension = s3layout.ExtNDJSON
+
 func WithMaxObjectBytes(n int64) Option { return func(s *Sink) { s.maxObjectBytes = n } }
 
 // WithConcurrency sets how many objects are compressed and uploaded at once.
@@ -155,7 +160,7 @@ type span struct {
 
 // job is one partition's share of a batch, in record then event order.
 type job struct {
-	part  Partition
+	part  s3layout.Partition
 	spans []span
 }
 
@@ -179,7 +184,7 @@ func plan(b *sink.Batch) []*job {
 		var cur *job
 		curHour := int64(0)
 		for ei := range m.LogEvents {
-			h := HourOf(m.LogEvents[ei].Timestamp)
+			h := s3layout.HourOf(m.LogEvents[ei].Timestamp)
 			if cur != nil && h == curHour {
 				cur.spans[len(cur.spans)-1].to = ei + 1
 				continue
@@ -187,7 +192,7 @@ func plan(b *sink.Batch) []*job {
 			k := key{m.Owner, m.LogGroup, h}
 			j := index[k]
 			if j == nil {
-				j = &job{part: Partition{Owner: m.Owner, LogGroup: m.LogGroup, Hour: h}}
+				j = &job{part: s3layout.Partition{Owner: m.Owner, LogGroup: m.LogGroup, Hour: h}}
 				index[k] = j
 				jobs = append(jobs, j)
 			}
@@ -357,7 +362,7 @@ func (p *part) name(d *delivery, ext string) string {
 		lastEi = p.j.spans[lastSi].to - 1
 	}
 	last := &d.b.Records[p.j.spans[lastSi].rec]
-	return objectName(d.b.ShardID, first.SequenceNumber, first.EventIndex(p.ei), last.SequenceNumber, last.EventIndex(lastEi), ext)
+	return s3layout.ObjectNameExt(d.b.ShardID, first.SequenceNumber, first.EventIndex(p.ei), last.SequenceNumber, last.EventIndex(lastEi), ext)
 }
 
 // close notes where the part ends: just before event ei of j.spans[si].

@@ -24,6 +24,7 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/retry"
+	"github.com/logfan/logfan/shared/s3layout"
 	"github.com/logfan/logfan/shared/sink"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -449,15 +450,15 @@ func TestPlan(t *testing.T) {
 		{Timestamp: t0}, {Timestamp: t0 + 1}, {Timestamp: t0 + h}, {Timestamp: t0 + 2}, {Timestamp: t0 + h + 1},
 	}}
 	jobs := plan(batch(m, msg("2", "g", t0, "x")))
-	got := map[Partition][]span{}
+	got := map[s3layout.Partition][]span{}
 	for _, j := range jobs {
 		got[j.part] = j.spans
 	}
-	hr := HourOf(t0)
-	wantSpans := map[Partition][]span{
-		{"1", "g", hr}:     {{0, 0, 2}, {0, 3, 4}},
-		{"1", "g", hr + 1}: {{0, 2, 3}, {0, 4, 5}},
-		{"2", "g", hr}:     {{1, 0, 1}},
+	hr := s3layout.HourOf(t0)
+	wantSpans := map[s3layout.Partition][]span{
+		{Owner: "1", LogGroup: "g", Hour: hr}:     {{0, 0, 2}, {0, 3, 4}},
+		{Owner: "1", LogGroup: "g", Hour: hr + 1}: {{0, 2, 3}, {0, 4, 5}},
+		{Owner: "2", LogGroup: "g", Hour: hr}:     {{1, 0, 1}},
 	}
 	if !reflect.DeepEqual(got, wantSpans) || jobs[0].part.Hour != hr || jobs[2].part.Owner != "2" {
 		t.Fatalf("plan = %+v", got)

@@ -1,11 +1,9 @@
-package s3sink
+package s3layout
 
 import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/logfan/logfan/shared/hive"
 )
 
 func TestPartitionValueBounded(t *testing.T) {
@@ -38,7 +36,7 @@ func TestPartitionValueBounded(t *testing.T) {
 			if i := strings.LastIndexByte(v, '%'); i >= 0 && i > len(v)-17-3 {
 				t.Errorf("cut splits an escape: %q", v[len(v)-25:])
 			}
-			if !strings.HasPrefix(hive.Escape(tt.in), v[:strings.IndexByte(v, '~')]) {
+			if !strings.HasPrefix(Escape(tt.in), v[:strings.IndexByte(v, '~')]) {
 				t.Errorf("value does not start with the escaped name")
 			}
 		})

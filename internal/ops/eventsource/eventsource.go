@@ -1,4 +1,9 @@
-package poller
+// Package eventsource is the Lambda Kinesis event source mapping's side of an
+// invocation: the Kinesis event it builds from the records GetRecords
+// returned, within Lambda's payload limit. logfan redrive builds it to offer
+// re-read records to a handler, and the emulator's poller (internal/devkit/poller)
+// to run handlers locally, so both offer exactly what Lambda would.
+package eventsource
 
 import (
 	"bytes"

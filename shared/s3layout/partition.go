@@ -1,4 +1,4 @@
-package s3sink
+package s3layout
 
 import (
 	"crypto/sha256"
@@ -8,9 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/logfan/logfan/shared/hive"
-	"github.com/logfan/logfan/shared/s3layout"
 )
 
 // MaxSegmentBytes bounds an escaped partition value (owner, log group) in a
@@ -22,7 +19,7 @@ import (
 const MaxSegmentBytes = 640
 
 // hashedMark separates a truncated escaped value from the hash that keeps it
-// unique. hive.Escape always escapes '~', so an escaped value never
+// unique. Escape always escapes '~', so an escaped value never
 // contains it and a hashed value cannot be mistaken for an escaped one.
 const hashedMark = '~'
 
@@ -35,14 +32,14 @@ func unescapeValue(v string) (string, error) {
 	if strings.IndexByte(v, hashedMark) >= 0 {
 		return "", fmt.Errorf("unescape %q: %w", v, ErrHashed)
 	}
-	return hive.Unescape(v)
+	return Unescape(v)
 }
 
-// PartitionValue is hive.Escape bounded to MaxSegmentBytes: a longer
+// PartitionValue is Escape bounded to MaxSegmentBytes: a longer
 // escaped value is cut (never inside an escape) and followed by '~' and the
 // first 16 hex digits of the SHA-256 of s, so distinct names stay distinct.
 func PartitionValue(s string) string {
-	e := hive.Escape(s)
+	e := Escape(s)
 	if len(e) <= MaxSegmentBytes {
 		return e
 	}
@@ -77,10 +74,10 @@ func HourOf(ms int64) int64 {
 }
 
 // Path returns the partition's key path under prefix, with a trailing slash:
-// <prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/ (s3layout.Dir).
+// <prefix>/owner=<owner>/log_group=<group>/dt=YYYY-MM-DD/hour=HH/ (Dir).
 func (p Partition) Path(prefix string) string {
 	t := time.UnixMilli(p.Hour * msPerHour).UTC()
-	return s3layout.Dir(prefix, PartitionValue(p.Owner), PartitionValue(p.LogGroup), t.Format(s3layout.DateLayout), t.Format(s3layout.HourLayout))
+	return Dir(prefix, PartitionValue(p.Owner), PartitionValue(p.LogGroup), t.Format(DateLayout), t.Format(HourLayout))
 }
 
 // ObjectName returns the file name of an object holding the events from
@@ -98,15 +95,15 @@ func (p Partition) Path(prefix string) string {
 // instead of overwriting one that landed. What landed stays landed: the
 // ledger's word on it can never go stale.
 func ObjectName(shard, firstSeq string, firstEvent int, lastSeq string, lastEvent int) string {
-	return objectName(shard, firstSeq, firstEvent, lastSeq, lastEvent, Extension)
+	return ObjectNameExt(shard, firstSeq, firstEvent, lastSeq, lastEvent, ExtNDJSON)
 }
 
-// objectName is ObjectName with the extension ext. Sequence numbers and
+// ObjectNameExt is ObjectName with the extension ext (ExtParquet for Parquet objects). Sequence numbers and
 // indexes hold no '-', so the part after the name's last '-' is the last
 // event: "<lastSeq>_<lastEvent>" or, in the first event's record, "<lastEvent>".
-func objectName(shard, firstSeq string, firstEvent int, lastSeq string, lastEvent int, ext string) string {
+func ObjectNameExt(shard, firstSeq string, firstEvent int, lastSeq string, lastEvent int, ext string) string {
 	oneRecord := lastSeq == firstSeq
-	shard, firstSeq = hive.Escape(shard), hive.Escape(firstSeq)
+	shard, firstSeq = Escape(shard), Escape(firstSeq)
 	var b strings.Builder
 	b.Grow(len(shard) + 2*len(firstSeq) + 16 + len(ext))
 	b.WriteString(shard)
@@ -116,17 +113,13 @@ func objectName(shard, firstSeq string, firstEvent int, lastSeq string, lastEven
 	b.WriteString(strconv.Itoa(firstEvent))
 	b.WriteByte('-')
 	if !oneRecord {
-		b.WriteString(hive.Escape(lastSeq))
+		b.WriteString(Escape(lastSeq))
 		b.WriteByte('_')
 	}
 	b.WriteString(strconv.Itoa(lastEvent))
 	b.WriteString(ext)
 	return b.String()
 }
-
-// Extension is the NDJSON objects' file extension; Athena and Glue pick the
-// gzip codec from the ".gz".
-const Extension = s3layout.ExtNDJSON
 
 // ParsePath parses a key written by the sink (after prefix) back into its
 // partition, for tools that list the bucket. Hashed log groups return
@@ -144,7 +137,7 @@ func ParsePath(key, prefix string) (Partition, error) {
 		return Partition{}, fmt.Errorf("parse key %q: want owner=/log_group=/dt=/hour=/name", key)
 	}
 	var vals [4]string
-	for i, k := range s3layout.PartitionKeys {
+	for i, k := range PartitionKeys {
 		name := k + "="
 		v, ok := strings.CutPrefix(parts[i], name)
 		if !ok {
@@ -160,7 +153,7 @@ func ParsePath(key, prefix string) (Partition, error) {
 	if p.LogGroup, err = unescapeValue(vals[1]); err != nil {
 		return Partition{}, fmt.Errorf("parse key %q: log group: %w", key, err)
 	}
-	day, err := time.Parse(s3layout.DateLayout, vals[2])
+	day, err := time.Parse(DateLayout, vals[2])
 	if err != nil {
 		return Partition{}, fmt.Errorf("parse key %q: dt: %w", key, err)
 	}

@@ -1,4 +1,4 @@
-package hive
+package s3layout
 
 import (
 	"strings"

@@ -1,8 +1,4 @@
-// Package hive escapes values for Hive-style key segments ("name=value"
-// directories in S3 keys) the way Hive escapes partition directories, so that
-// Athena, Glue and Spark read them back. The S3 sink's partitions and the
-// quarantine's keys both use it.
-package hive
+package s3layout
 
 import (
 	"fmt"
