@@ -26,7 +26,6 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 var srv *emulator.Server
@@ -233,7 +232,7 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 				}
 				sameRecords(t, sinkName, want, got)
 			case config.SinkLogs:
-				got, err := logssink.ReadAll(ctx, c.LogsTarget, "/logfan/")
+				got, err := readback.LogEvents(ctx, c.LogsTarget, "/logfan/")
 				if err != nil {
 					t.Fatal(err)
 				}
