@@ -143,7 +143,7 @@ demo: moto ## the main job end to end on a local emulator: moto, stream, senders
 
 # The soak: SOAK_EVENTS events through the demo's pollers on moto to all three
 # sinks, lost 0 and duplicates 0, with this process's memory sampled while the
-# consumers drain the stream (README, "A million events, flat memory"). Not
+# consumers drain the stream (docs/performance.md, "A million events, flat memory"). Not
 # part of make test: a million events take minutes.
 SOAK_EVENTS ?= 1000000
 .PHONY: soak
@@ -243,7 +243,7 @@ bench: ## benchmarks on one core, with benchstat tables (baseline vs logfan in t
 	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
 
 # The cost table: the sinks' whole paths (decode-only and naive beside them) and
-# the peak heap of a 6 MB invocation, priced per TB of log JSON (README,
+# the peak heap of a 6 MB invocation, priced per TB of log JSON (docs/performance.md,
 # "Performance and cost"). Not part of make test: the benchmarks take minutes.
 COSTMEMORY ?= 512
 .PHONY: cost

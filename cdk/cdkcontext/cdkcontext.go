@@ -251,7 +251,7 @@ func CheckKeys(all map[string]any, known []string) error {
 		} else if c := suggest.Closest(strings.ToLower(k), lower(known)); c != "" {
 			hint = fmt.Sprintf(": did you mean %s?", known[slices.Index(lower(known), c)])
 		}
-		errs = append(errs, fmt.Errorf("unknown context key %q%s (the keys are listed in cdk.json and the README)", k, hint))
+		errs = append(errs, fmt.Errorf("unknown context key %q%s (the keys are listed in cdk.json and docs/deploy.md, Configuration)", k, hint))
 	}
 	return errors.Join(errs...)
 }

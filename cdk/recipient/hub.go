@@ -95,7 +95,7 @@ func parseHubSettings(p *cdkcontext.Parser, s *Settings) {
 // per group, every event, emitting the system fields that name its source
 // account and region, through a role CloudWatch Logs assumes for this
 // account and region only. A log group holds at most two subscription
-// filters; a group that has two already fails the deploy (README).
+// filters; a group that has two already fails the deploy (docs/deploy.md, "Hub mode").
 func newHub(r *recipientStack) {
 	if !r.s.Hub.Enabled() {
 		return

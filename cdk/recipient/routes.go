@@ -20,7 +20,7 @@ import (
 	"github.com/logfan/logfan/shared/routes"
 )
 
-// Context keys of routing (see README, "Routes in the stack").
+// Context keys of routing (see docs/routes.md, "Routes in the stack").
 const (
 	// CtxRoutes is the route table: its JSON text, a JSON array in cdk.json,
 	// or @path to a file (relative to the CDK app's directory, where cdk.json is).

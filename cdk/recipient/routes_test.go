@@ -116,7 +116,7 @@ func TestRoutesContextForms(t *testing.T) {
 }
 
 func TestRoutesExampleFileIsAccepted(t *testing.T) {
-	// GIVEN the example file with the context its README section documents
+	// GIVEN the example file with the context docs/routes.md documents
 	path, err := filepath.Abs(filepath.Join("..", "routes.example.json"))
 	if err != nil {
 		t.Fatal(err)

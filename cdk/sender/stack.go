@@ -132,7 +132,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		// RoleArn, FilterPattern and Distribution only (PutAccountPolicy's
 		// API reference; AWS::Logs::AccountPolicy passes the document on):
 		// no system fields, so these events reach the recipient without a
-		// region (README, "Where each event came from").
+		// region (docs/design.md, "Where each event came from").
 		doc := map[string]any{"DestinationArn": dest.ARN, "FilterPattern": s.FilterPattern, "Distribution": s.Distribution}
 		if roleARN != nil {
 			doc["RoleArn"] = roleARN

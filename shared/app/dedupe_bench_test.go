@@ -22,7 +22,7 @@ import (
 // off and on (impl=ledger: its GetItem, answered "no entry" by the fake
 // transport, runs beside decoding). The ratio is the ledger's cost on the
 // happy path in CPU and allocation; the GetItem's network time is not in
-// it (see the README).
+// it (see docs/design.md, "Effectively once: the ledger").
 func BenchmarkDedupe(b *testing.B) {
 	payloads := benchinput.Payloads(1, 10, 1000, eventgen.KindApp)
 	payload, err := json.Marshal(invocation.NewKinesisEvent(invocation.Stream{}, payloads))

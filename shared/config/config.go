@@ -279,7 +279,7 @@ const EnvLambdaMemory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 // subscription.DefaultMaxDecompressed (64 MiB, from 512 MB up). A payload
 // near the cap is held decompressed and decoded while its records are
 // built: the live heap peaks at about 2.5 times the cap plus 6 MiB
-// (measured, README "Memory and the decompression cap"), so at 128 MB a
+// (measured, docs/performance.md, "Memory and the decompression cap"), so at 128 MB a
 // 16 MiB cap peaks near 46 MiB, well under the GOMEMLIMIT of 85 MiB, where
 // the 64 MiB cap peaked at 138-146 MiB and the function ran out of memory.
 func MaxDecompressedFor(memoryMB int) int64 {

@@ -48,7 +48,7 @@ const (
 	// DefaultLogGroupInterval: a log-group item is written when the
 	// instance first sees the log group on a day, then at most once an hour.
 	// The hour is what keeps 100 senders x 50 busy log groups under $5 a
-	// month (README, "Sender health"); the watchdog needs only "sent today".
+	// month (docs/operate.md, "Sender health"); the watchdog needs only "sent today".
 	DefaultLogGroupInterval = time.Hour
 	// DefaultMaxWritesPerFlush bounds the writes at the end of one
 	// invocation: after midnight every log group is new, and the writes

@@ -134,7 +134,7 @@ func simulate(t *testing.T, senders, groups, hours int) (perHour int) {
 	return perHour
 }
 
-// TestWritesPerHour measures the table writes of the README's cases and
+// TestWritesPerHour measures the table writes of docs/operate.md's cases and
 // holds the 100 x 50 case under $5 a month.
 func TestWritesPerHour(t *testing.T) {
 	cases := []struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// example is the route table of the README and cdk/routes.example.json.
+// example is the route table of docs/routes.md and cdk/routes.example.json.
 const example = `[
   {"name": "security", "match": {"owners": ["111111111111", "333333333333"], "logGroups": ["aws-cloudtrail-logs-*", "/aws/cloudtrail/**"]},
    "to": ["s3", {"sink": "firehose", "stream": "siem"}, {"sink": "logs", "region": "eu-west-1", "groupTemplate": "/security/{owner}/{logGroup}"}]},

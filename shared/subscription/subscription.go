@@ -36,7 +36,7 @@
 //     EventSources when events differ). A value that is not a string, not
 //     a 12-digit account ID or not shaped like a region name is ignored;
 //     it stays in extractedFields as it was. Which placement AWS documents
-//     and which is assumed is in the README ("Where each event came from").
+//     and which is assumed is in docs/design.md ("Where each event came from").
 //   - extractedFields is kept as JSON, compacted: the whitespace between its
 //     tokens is dropped and U+2028 and U+2029 in its strings are escaped, so
 //     one event is one NDJSON line downstream however the sender laid the

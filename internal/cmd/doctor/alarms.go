@@ -13,7 +13,7 @@ import (
 )
 
 // alarmHint is what to run for one of the stack's alarms, by the end of
-// its logical ID (the README's troubleshooting table says the same).
+// its logical ID (the alarm table of docs/operate.md says the same).
 type alarmHint struct {
 	suffix, what, run string
 }

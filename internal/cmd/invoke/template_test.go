@@ -128,7 +128,7 @@ func TestWriteResponseNamesTheFile(t *testing.T) {
 }
 
 // TestShippedEnvJSON: env.json, the example `make invoke ENV=env.json` and
-// the README use, overrides settings the stack gives each function (a
+// the docs use, overrides settings the stack gives each function (a
 // mistyped name would be ignored by the function), in SAM's format, and
 // every function still loads its configuration with it.
 func TestShippedEnvJSON(t *testing.T) {

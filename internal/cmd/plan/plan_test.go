@@ -57,7 +57,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestText1TB prints the README's 1 TB plan: the figures come from
+// TestText1TB prints the 1 TB plan of docs/performance.md: the figures come from
 // internal/ops/capacity's tests (Test1TBADay); here they must reach the page.
 func TestText1TB(t *testing.T) {
 	out, _, err := run("-daily", "1TB", "-share", "s3=1,firehose=0.3,logs=0.1")

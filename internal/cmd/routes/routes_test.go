@@ -130,7 +130,7 @@ func TestRoutesOverSampleEvents(t *testing.T) {
 }
 
 // TestExampleTableMatchesTheSampleEvents: the table of cdk/routes.example.json
-// and the README exercises every one of its routes with the sample events it
+// and docs/routes.md exercises every one of its routes with the sample events it
 // is documented with, and -strict says so with its exit status.
 func TestExampleTableMatchesTheSampleEvents(t *testing.T) {
 	var stdout, stderr bytes.Buffer
@@ -145,10 +145,10 @@ func TestExampleTableMatchesTheSampleEvents(t *testing.T) {
 	}
 }
 
-// TestReadmeRouteTablesAreAccepted: every route table in the README's
-// Routes section parses, so each ends with a catch-all.
+// TestReadmeRouteTablesAreAccepted: every route table in the Routes
+// section of docs/routes.md parses, so each ends with a catch-all.
 func TestReadmeRouteTablesAreAccepted(t *testing.T) {
-	raw, err := os.ReadFile("../../../README.md")
+	raw, err := os.ReadFile("../../../docs/routes.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestReadmeRouteTablesAreAccepted(t *testing.T) {
 	start := strings.Index(text, "\n## Routes\n")
 	end := strings.Index(text[start+1:], "\n## ")
 	if start < 0 || end < 0 {
-		t.Fatal("README has no Routes section")
+		t.Fatal("docs/routes.md has no Routes section")
 	}
 	n := 0
 	for _, block := range strings.Split(text[start:start+1+end], "```json\n")[1:] {
@@ -167,7 +167,7 @@ func TestReadmeRouteTablesAreAccepted(t *testing.T) {
 		n++
 	}
 	if n < 3 {
-		t.Errorf("%d route tables in the README's Routes section, want the example and the two from practice", n)
+		t.Errorf("%d route tables in the Routes section of docs/routes.md, want the example and the two from practice", n)
 	}
 }
 

@@ -23,10 +23,10 @@ type Throughput struct {
 }
 
 // MeasuredOn says where Measured comes from.
-const MeasuredOn = "make cost on 2026-12-04: one core of the 2-vCPU build VM (AMD, not Graviton), -cpu 1 -count 6, medians; README, Performance and cost"
+const MeasuredOn = "make cost on 2026-12-04: one core of the 2-vCPU build VM (AMD, not Graviton), -cpu 1 -count 6, medians; docs/performance.md, Performance and cost"
 
 // Measured holds `make cost`'s recorded figures per sink (MeasuredOn): the
-// README's table. Rerun `make cost` and update both together.
+// table in docs/performance.md. Rerun `make cost` and update both together.
 var Measured = map[string]Throughput{
 	SinkS3:       {Path: 110, Decode: 276, PeakHeapMB: 48},
 	SinkFirehose: {Path: 122, Decode: 216, PeakHeapMB: 49},

@@ -13,7 +13,7 @@ func near(t *testing.T, what string, got, want float64) {
 	}
 }
 
-// input is the README's reference plan: the sample workload (ratio 3.706,
+// input is the reference plan of docs/performance.md: the sample workload (ratio 3.706,
 // 319.2-byte events, 1,000 per record: 86,130.6-byte records), peak 3x,
 // 10 senders of 20 log groups, every event to S3, 30% to Firehose, 10% to
 // CloudWatch Logs, in us-east-1.

@@ -62,7 +62,7 @@ func TestSampleWorkload(t *testing.T) {
 		{"S3GzipGain", float64(lines) / float64(stored) / ratio, S3GzipGain, 0.03},
 	} {
 		if math.Abs(c.got-c.want) > c.tolerance*c.want {
-			t.Errorf("%s: measured %.4g, recorded %.4g: update it (internal/ops/capacity/measured.go) and the README's capacity figures", c.name, c.got, c.want)
+			t.Errorf("%s: measured %.4g, recorded %.4g: update it (internal/ops/capacity/measured.go) and the capacity figures of docs/performance.md", c.name, c.got, c.want)
 		}
 	}
 	t.Logf("ratio %.3f, %.1f bytes/event, %.1f of them not the message, lines %.1f bytes longer, S3 gzip gain %.3f",
