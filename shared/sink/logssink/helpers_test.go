@@ -17,7 +17,6 @@ import (
 	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -111,11 +110,7 @@ func (r *recorder) bodies() []putBody {
 // retryer, with a short backoff so fault tests stay quick.
 func newClient(t testing.TB, region string) (*cloudwatchlogs.Client, *recorder) {
 	t.Helper()
-	emutest.Require(t, srv)
-	cfg, err := sdkconfig.Load(context.Background(), region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, region)
 	rec := &recorder{}
 	ft := &faults.Transport{Inject: rec.Inject}
 	client := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
