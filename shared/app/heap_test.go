@@ -88,6 +88,8 @@ var fakeEnv = map[string]string{
 	config.EnvS3Bucket: "data", config.EnvFirehoseStream: "fh", config.EnvLogsRegion: "eu-west-1", config.EnvQuarantineBucket: "quarantine",
 }
 
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
 // peakHeap runs f and returns the largest heap the runtime reported while it
 // ran (live and not yet collected objects), sampled without stopping the world.
 func peakHeap(f func()) uint64 {

@@ -34,10 +34,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/logfan/logfan/internal/cli/cliflag"
-	senderstable "github.com/logfan/logfan/internal/cmd/senders"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/internal/devkit/poller"
+	"github.com/logfan/logfan/internal/ops/healthreport"
 	"github.com/logfan/logfan/internal/ops/onfailure"
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
@@ -424,7 +424,7 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 			table.Senders[i].LogGroups = nil
 		}
 		fmt.Fprintln(o.Out)
-		if err := senderstable.Write(o.Out, &table); err != nil {
+		if err := healthreport.Write(o.Out, &table); err != nil {
 			return rep, err
 		}
 	}

@@ -15,11 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
-	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/shared/health"
 	"github.com/logfan/logfan/shared/health/dynamohealth"
 	"github.com/logfan/logfan/shared/subscription"
@@ -31,16 +29,7 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
 func newStore(t *testing.T, table string) (*dynamohealth.Store, *dynamodb.Client) {
 	t.Helper()
-	emutest.Require(t, srv)
-	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := dynamodb.NewFromConfig(cfg)
-	if err := localenv.CreateHealthTable(ctx, c, table); err != nil {
-		t.Fatal(err)
-	}
+	c := emutest.HealthTable(t, srv, table)
 	return dynamohealth.New(c, table), c
 }
 

@@ -12,10 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/shared/ledger"
 	"github.com/logfan/logfan/shared/ledger/dynamoledger"
 )
@@ -26,16 +24,7 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
 func newStore(t *testing.T, table string, ttl time.Duration) (*dynamoledger.Store, *dynamodb.Client) {
 	t.Helper()
-	emutest.Require(t, srv)
-	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := dynamodb.NewFromConfig(cfg)
-	if err := localenv.CreateLedgerTable(ctx, c, table); err != nil {
-		t.Fatal(err)
-	}
+	c := emutest.LedgerTable(t, srv, table)
 	return dynamoledger.New(c, table, ttl), c
 }
 

@@ -20,7 +20,6 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -56,9 +55,7 @@ func newDestination(t *testing.T) *destination {
 	cfg := awsConfig(t)
 	n := nameSeq.Add(1)
 	d := &destination{stream: fmt.Sprintf("logfan-fh-%03d", n), bucket: fmt.Sprintf("logfan-fh-dest-%03d", n), s3: awsclient.S3(cfg)}
-	if _, err := d.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(d.bucket)}); err != nil {
-		t.Fatalf("create bucket %s: %v", d.bucket, err)
-	}
+	emutest.Buckets(t, d.s3, d.bucket)
 	fh := firehose.NewFromConfig(cfg)
 	_, err := fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
 		DeliveryStreamName: aws.String(d.stream),
@@ -77,11 +74,7 @@ func newDestination(t *testing.T) *destination {
 
 func awsConfig(t *testing.T) aws.Config {
 	t.Helper()
-	cfg, err := sdkconfig.Load(context.Background(), emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return emutest.Config(t, srv, emulator.Region)
 }
 
 // client returns a Firehose client for moto whose requests pass through a

@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/readback"
+
 	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -109,11 +110,7 @@ func (r *recorder) bodies() []putBody {
 // retryer, with a short backoff so fault tests stay quick.
 func newClient(t testing.TB, region string) (*cloudwatchlogs.Client, *recorder) {
 	t.Helper()
-	emutest.Require(t, srv)
-	cfg, err := sdkconfig.Load(context.Background(), region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, region)
 	rec := &recorder{}
 	ft := &faults.Transport{Inject: rec.Inject}
 	client := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
@@ -205,9 +202,9 @@ func addAll(dst, src map[key]int) {
 }
 
 // readBack reads every event under prefix in the target region.
-func readBack(t testing.TB, client ReadAPI, prefix string) map[key]int {
+func readBack(t testing.TB, client readback.LogsAPI, prefix string) map[key]int {
 	t.Helper()
-	evs, err := ReadAll(context.Background(), client, prefix)
+	evs, err := readback.LogEvents(context.Background(), client, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -41,11 +40,7 @@ const prefix = "logs"
 // does not retry: the sink's retry policy does.
 func s3Client(t *testing.T, inject faults.Injector) *s3.Client {
 	t.Helper()
-	cfg, err := sdkconfig.Load(context.Background(), emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+	return s3.NewFromConfig(emutest.Config(t, srv, emulator.Region), func(o *s3.Options) {
 		o.UsePathStyle = true
 		o.Retryer = aws.NopRetryer{}
 		if inject != nil {
@@ -62,9 +57,7 @@ func newBucket(t *testing.T, c *s3.Client) string {
 		name = name[:55]
 	}
 	name = "s3sink-" + strings.Trim(name, "-")
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("create bucket %s: %v", name, err)
-	}
+	emutest.Buckets(t, c, name)
 	return name
 }
 

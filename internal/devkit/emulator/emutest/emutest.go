@@ -1,4 +1,7 @@
-// Package emutest runs a test package against a fresh moto_server.
+// Package emutest runs a test package against a fresh moto_server, and
+// holds the setup the integration tests share: the SDK configuration and
+// clients for the emulator, buckets, and the ledger and health tables as
+// the stack creates them.
 package emutest
 
 import (
@@ -8,7 +11,13 @@ import (
 	"os"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 )
 
 // RunTests is a TestMain body: it starts moto_server, points the SDK at it
@@ -44,4 +53,63 @@ func Require(t testing.TB, s *emulator.Server) {
 	if s == nil {
 		t.Skip("integration test: needs moto_server (run without -short)")
 	}
+}
+
+// Config returns the SDK configuration for region on the emulator (RunTests
+// pointed the environment at it), skipping t when the emulator was not
+// started.
+func Config(t testing.TB, s *emulator.Server, region string) aws.Config {
+	t.Helper()
+	Require(t, s)
+	cfg, err := sdkconfig.Load(context.Background(), region)
+	if err != nil {
+		t.Fatalf("SDK configuration for the emulator in %s: %v", region, err)
+	}
+	return cfg
+}
+
+// Clients returns the local environment's clients (localenv.NewClients) on
+// the emulator, skipping t when the emulator was not started.
+func Clients(t testing.TB, s *emulator.Server) *localenv.Clients {
+	t.Helper()
+	Require(t, s)
+	c, err := localenv.NewClients(context.Background())
+	if err != nil {
+		t.Fatalf("clients for the emulator: %v", err)
+	}
+	return c
+}
+
+// Buckets creates the named buckets with c.
+func Buckets(t testing.TB, c *s3.Client, names ...string) {
+	t.Helper()
+	for _, b := range names {
+		if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatalf("create bucket %s: %v", b, err)
+		}
+	}
+}
+
+// HealthTable creates the sender-health table name as the stack does
+// (localenv.CreateHealthTable) and returns a client for it, skipping t when
+// the emulator was not started.
+func HealthTable(t testing.TB, s *emulator.Server, name string) *dynamodb.Client {
+	t.Helper()
+	c := dynamodb.NewFromConfig(Config(t, s, emulator.Region))
+	if err := localenv.CreateHealthTable(context.Background(), c, name); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// LedgerTable creates the ledger's table name as the stack does
+// (localenv.CreateLedgerTable) and returns a client for it, skipping t when
+// the emulator was not started.
+func LedgerTable(t testing.TB, s *emulator.Server, name string) *dynamodb.Client {
+	t.Helper()
+	c := dynamodb.NewFromConfig(Config(t, s, emulator.Region))
+	if err := localenv.CreateLedgerTable(context.Background(), c, name); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

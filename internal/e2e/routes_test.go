@@ -1,8 +1,7 @@
-package app_test
+package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/faults"
@@ -27,7 +25,6 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/routes"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // routedRegion is the routes' second CloudWatch Logs region (moto serves
@@ -136,17 +133,9 @@ func (o *outage) inject(req *http.Request, body []byte, _ int) (*http.Response, 
 // invoke, re-invoke from each batchItemFailure as Lambda does, then count
 // that every event landed in each target its route names, and only there.
 func TestRoutedTargetsLoseNothing(t *testing.T) {
-	emutest.Require(t, srv)
+	c := emutest.Clients(t, srv)
 	ctx := context.Background()
-	c, err := localenv.NewClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	westCfg, err := sdkconfig.Load(ctx, routedRegion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	west := cloudwatchlogs.NewFromConfig(westCfg)
+	west := cloudwatchlogs.NewFromConfig(emutest.Config(t, srv, routedRegion))
 	batch, all := routedBatch()
 
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
@@ -263,24 +252,14 @@ func TestRoutedTargetsLoseNothing(t *testing.T) {
 // invokeOnce invokes h with ev and returns the sequence number Lambda must retry from, or "".
 func invokeOnce(t *testing.T, h lambda.Handler, ev events.KinesisEvent) string {
 	t.Helper()
-	payload, _ := json.Marshal(ev)
-	ictx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := lambda.NewHandler(h).Invoke(ictx, payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp events.KinesisEventResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatal(err)
-	}
-	switch len(resp.BatchItemFailures) {
+	failures := invokeEvent(t, h, ev, 30*time.Second)
+	switch len(failures) {
 	case 0:
 		return ""
 	case 1:
-		return resp.BatchItemFailures[0].ItemIdentifier
+		return failures[0].ItemIdentifier
 	}
-	t.Fatalf("batchItemFailures %+v: want at most one", resp.BatchItemFailures)
+	t.Fatalf("batchItemFailures %+v: want at most one", failures)
 	return ""
 }
 
@@ -307,7 +286,7 @@ func readTargets(ctx context.Context, t *testing.T, c *localenv.Clients, west *c
 	}
 	fromLogs := func(target string, client *cloudwatchlogs.Client, tmpl string) {
 		prefix, _, _ := strings.Cut(tmpl, "{")
-		evs, err := logssink.ReadAll(ctx, client, prefix)
+		evs, err := readback.LogEvents(ctx, client, prefix)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,14 +1,10 @@
-package app_test
+package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -28,12 +24,8 @@ import (
 // quarantine, holding its own event (issue 21, item 3: keys by ID let the
 // second of two such events overwrite the first).
 func TestQuarantineKeysAreByPosition(t *testing.T) {
-	emutest.Require(t, srv)
+	readers := emutest.Clients(t, srv)
 	ctx := context.Background()
-	readers, err := localenv.NewClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ts := time.Now().Add(-time.Hour).UnixMilli()
 	m := &subscription.Message{MessageType: subscription.DataMessage, Owner: "111111111111", LogGroup: "/app/ids", LogStream: "s",
 		SubscriptionFilters: []string{"f"}}
@@ -48,14 +40,8 @@ func TestQuarantineKeysAreByPosition(t *testing.T) {
 
 	names := localenv.DefaultNames().WithSuffix("-qkeys")
 	h := newHandler(t, readers, names, config.SinkLogs, app.Deps{Logger: slog.New(slog.DiscardHandler)})
-	payload, _ := json.Marshal(ev)
-	out, err := lambda.NewHandler(h).Invoke(ctx, payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp events.KinesisEventResponse
-	if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("response %s, %v: want no failures", out, err)
+	if failures := invokeEvent(t, h, ev, 0); len(failures) != 0 {
+		t.Fatalf("batchItemFailures %+v: want no failures", failures)
 	}
 
 	items, err := quarantined.List(ctx, readers.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")

@@ -1,4 +1,4 @@
-package app_test
+package e2e
 
 import (
 	"context"
@@ -13,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
 	"github.com/logfan/logfan/internal/devkit/localenv"
@@ -26,12 +24,7 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
-
-var srv *emulator.Server
-
-func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 
 // sampleEvents are the committed sample events (events/*.json).
 func sampleEvents(t *testing.T) []string {
@@ -48,8 +41,6 @@ func sampleEvents(t *testing.T) []string {
 	}
 	return out
 }
-
-func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 // rebased copies the sample events with timestamps shifted to now (CloudWatch
 // Logs rejects events older than 14 days), once for the whole test.
@@ -84,18 +75,8 @@ func invokeAll(t *testing.T, h lambda.Handler, files []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		out, err := lambda.NewHandler(h).Invoke(ctx, payload)
-		cancel()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		var resp events.KinesisEventResponse
-		if err := json.Unmarshal(out, &resp); err != nil {
-			t.Fatalf("%s: response %s: %v", f, out, err)
-		}
-		if len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("%s: batchItemFailures %+v", f, resp.BatchItemFailures)
+		if failures := invoke(t, h, f, payload, 60*time.Second); len(failures) != 0 {
+			t.Fatalf("%s: batchItemFailures %+v", f, failures)
 		}
 	}
 }
@@ -176,17 +157,18 @@ func sameRecords(t *testing.T, sink string, want, got []record.Event) {
 	}
 }
 
+// TestSampleEventsThroughEverySink reads back every log group under
+// /logfan/ in the logs sink's region, which the other suites' logs handlers
+// write to as well: it runs first because go test runs a package's files in
+// name order (this file's name is first, as app_integration_test.go was in
+// shared/app).
 func TestSampleEventsThroughEverySink(t *testing.T) {
-	emutest.Require(t, srv)
+	c := emutest.Clients(t, srv)
 	ctx := context.Background()
 	files := rebased(t, sampleEvents(t))
 	want := expected(t, files)
 	if len(want) == 0 {
 		t.Fatal("no expected records")
-	}
-	c, err := localenv.NewClients(ctx)
-	if err != nil {
-		t.Fatal(err)
 	}
 
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
@@ -233,7 +215,7 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 				}
 				sameRecords(t, sinkName, want, got)
 			case config.SinkLogs:
-				got, err := logssink.ReadAll(ctx, c.LogsTarget, "/logfan/")
+				got, err := readback.LogEvents(ctx, c.LogsTarget, "/logfan/")
 				if err != nil {
 					t.Fatal(err)
 				}

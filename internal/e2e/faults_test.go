@@ -1,8 +1,7 @@
-package app_test
+package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -23,7 +21,6 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/invocation"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // maxDuplicatesPercent bounds the duplicates the fault schedule may leave
@@ -47,12 +44,8 @@ func suffix(ev events.KinesisEvent, seq string) events.KinesisEvent {
 // maxDuplicates of them twice. With the ledger unreachable the handler falls
 // back to at least once: duplicates, still nothing lost.
 func TestFaultsLoseNothing(t *testing.T) {
-	emutest.Require(t, srv)
+	readers := emutest.Clients(t, srv)
 	ctx := context.Background()
-	readers, err := localenv.NewClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// 12 records of 150 current events from three senders, and one poison record.
 	g := eventgen.New(99)
@@ -116,25 +109,15 @@ func TestFaultsLoseNothing(t *testing.T) {
 				if attempt > 12 {
 					t.Fatalf("still failing after %d invocations", attempt-1)
 				}
-				payload, _ := json.Marshal(ev)
-				ictx, cancel := context.WithTimeout(ctx, 8*time.Second)
-				out, err := lambda.NewHandler(h).Invoke(ictx, payload)
-				cancel()
-				if err != nil {
-					t.Fatal(err)
-				}
-				var resp events.KinesisEventResponse
-				if err := json.Unmarshal(out, &resp); err != nil {
-					t.Fatal(err)
-				}
-				if len(resp.BatchItemFailures) == 0 {
+				failures := invokeEvent(t, h, ev, 8*time.Second)
+				if len(failures) == 0 {
 					break
 				}
-				if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier == "" {
-					t.Fatalf("batchItemFailures %+v: want exactly one sequence number", resp.BatchItemFailures)
+				if len(failures) != 1 || failures[0].ItemIdentifier == "" {
+					t.Fatalf("batchItemFailures %+v: want exactly one sequence number", failures)
 				}
 				retries++
-				ev = suffix(ev, resp.BatchItemFailures[0].ItemIdentifier)
+				ev = suffix(ev, failures[0].ItemIdentifier)
 			}
 			inj := ch.Injected()
 			injected := fmt.Sprint(inj)
@@ -161,7 +144,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 					got[r.ID]++
 				}
 			case config.SinkLogs:
-				evs, err := logssink.ReadAll(ctx, readers.LogsTarget, "/logfan/")
+				evs, err := readback.LogEvents(ctx, readers.LogsTarget, "/logfan/")
 				if err != nil {
 					t.Fatal(err)
 				}

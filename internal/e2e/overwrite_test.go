@@ -1,8 +1,7 @@
-package app_test
+package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -36,12 +34,8 @@ import (
 // rewrote the /grp-c object of the first attempt with fewer events, and the
 // last retry skipped the rest on the stale entry's word: they were lost.
 func TestSmallerRetryWithLedgerDownLosesNothing(t *testing.T) {
-	emutest.Require(t, srv)
+	readers := emutest.Clients(t, srv)
 	ctx := context.Background()
-	readers, err := localenv.NewClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Ten records; record i is of log group grp-a, grp-b, grp-c by i%3, so
 	// the grp-c partition's object of the first attempt starts at record 2,
 	// after the retry point (record 1, grp-b's first).
@@ -107,18 +101,7 @@ func TestSmallerRetryWithLedgerDownLosesNothing(t *testing.T) {
 	invoke := func(ev events.KinesisEvent) []events.KinesisBatchItemFailure {
 		t.Helper()
 		nextInvocation()
-		payload, _ := json.Marshal(ev)
-		ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		out, err := lambda.NewHandler(h).Invoke(ictx, payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var resp events.KinesisEventResponse
-		if err := json.Unmarshal(out, &resp); err != nil {
-			t.Fatal(err)
-		}
-		return resp.BatchItemFailures
+		return invokeEvent(t, h, ev, 20*time.Second)
 	}
 	retryPoint := full.Records[1].Kinesis.SequenceNumber
 	wantRetry := func(step string, got []events.KinesisBatchItemFailure) {
