@@ -456,9 +456,42 @@ func ContextKeys() []string {
 	return p.Keys()
 }
 
+// parseSettings reads every key in phases, each a function reading one
+// part of the stack; the order of the phases is the order of the errors
+// and warnings a synth reports, and some read what an earlier one set
+// (the region, the account, the stream's retention).
 func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	var s Settings
+	parseStackSettings(p, &s)
+	parseSenderSettings(p, &s)
+	parseDestinationRegions(p, &s)
+	s.TrustPolicyMaxChars = p.Int(CtxTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, MaxTrustPolicyMaxChars)
+	parseStreamSettings(p, &s)
+	parseS3Settings(p, &s)
+	parseFirehoseSettings(p, &s)
+	parseLogsSettings(p, &s)
+	parseQuarantineSettings(p, &s)
+	parseFunctionSettings(p, &s)
+	parseConsumerSettings(p, &s)
+	parseAlarmSettings(p, &s)
+	parseHealthSettings(p, &s)
+	parseBackfillSettings(p, &s)
+	s.Nag = !p.Bool(CtxDisableNag, false)
+	s.Dedupe = p.Bool(CtxDedupe, true)
+	parseRouteSettings(p, &s)
+	parseHubSettings(p, &s)
+	checkFunctionEnvironments(p, s)
+	ignoredSettings(p, s)
+	if err := p.Err(); err != nil {
+		return Settings{}, fmt.Errorf("logfan stack context: %w", err)
+	}
+	s.Warnings = p.Warnings()
+	return s, nil
+}
 
+// parseStackSettings reads the stack's name, account, region, asset
+// directory and destination name.
+func parseStackSettings(p *cdkcontext.Parser, s *Settings) {
 	s.StackName = p.Match(CtxStackName, naming.RecipientStack, reStackName, "a CloudFormation stack name (letters, digits, hyphens)")
 	s.Account = p.Match(CtxAccount, placeholderAccount, reAccount, "a 12-digit AWS account ID")
 	s.Region = p.String(CtxRegion, placeholderRegion)
@@ -469,6 +502,12 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	if len(s.DestinationName) > maxDestinationNameLength {
 		p.Fail(CtxDestinationName, s.DestinationName, "at most 512 characters")
 	}
+}
+
+// parseSenderSettings reads who may send: accounts, organizations and
+// their paths, and the shards of further accounts, each account in one
+// place only.
+func parseSenderSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Senders.Accounts = p.List(CtxSenderAccounts)
 	seen := map[string]string{}
 	for _, a := range s.Senders.Accounts {
@@ -509,7 +548,11 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	if n := len(s.ShardDestinationName(MaxSenderShard)); s.Senders.Sharded() && n > maxDestinationNameLength {
 		p.Fail(CtxDestinationName, s.DestinationName, fmt.Sprintf("at most %d characters with %s (shard N's destination is %s-N)", maxDestinationNameLength-(n-len(s.DestinationName)), CtxSenderShards, s.DestinationName))
 	}
+}
 
+// parseDestinationRegions reads the further regions that get a
+// destination: each once, none the stack's own, all in its partition.
+func parseDestinationRegions(p *cdkcontext.Parser, s *Settings) {
 	s.DestinationRegions = p.List(CtxDestinationRegions)
 	seenRegion := map[string]bool{}
 	for _, region := range s.DestinationRegions {
@@ -526,9 +569,11 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 		}
 		seenRegion[region] = true
 	}
+}
 
-	s.TrustPolicyMaxChars = p.Int(CtxTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, DefaultTrustPolicyMaxChars, MaxTrustPolicyMaxChars)
-
+// parseStreamSettings reads the Kinesis stream's capacity, retention and
+// encryption.
+func parseStreamSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Stream.Mode = p.OneOf(CtxStreamMode, StreamOnDemand, StreamOnDemand, StreamProvisioned)
 	s.Stream.ShardCount = p.Int(CtxShardCount, 1, 1, 10000)
 	s.Stream.RetentionHours = p.Int(CtxStreamRetentionHours, 24, 24, 8760)
@@ -537,7 +582,11 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	if s.Stream.KMSKeyARN != "" && s.Stream.Encryption != EncryptionKMS {
 		p.Fail(CtxStreamKMSKeyARN, s.Stream.KMSKeyARN, streamEncryptionKMSHint)
 	}
+}
 
+// parseS3Settings reads the S3 sink's bucket, layout, lifecycle, Object
+// Lock and Athena table.
+func parseS3Settings(p *cdkcontext.Parser, s *Settings) {
 	s.S3.Enabled = p.Bool(CtxS3Enabled, true)
 	s.S3.BucketName = p.String(CtxS3BucketName, "")
 	if s.S3.BucketName != "" {
@@ -561,7 +610,11 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	if s.S3.ExpirationDays > 0 && s.S3.ExpirationDays <= s.S3.TransitionDays {
 		p.Fail(CtxS3ExpirationDays, strconv.Itoa(s.S3.ExpirationDays), "0 (keep forever) or more than "+CtxS3TransitionDays)
 	}
+}
 
+// parseFirehoseSettings reads the Firehose sink's stream, packing and the
+// delivery settings of a stream the stack creates.
+func parseFirehoseSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Firehose.Enabled = p.Bool(CtxFirehoseEnabled, true)
 	s.Firehose.StreamARN = p.OptionalMatch(CtxFirehoseStreamARN, reFirehose, "a Firehose stream ARN (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME)")
 	if m := reFirehose.FindStringSubmatch(s.Firehose.StreamARN); m != nil && (m[1] != s.Region || m[2] != s.Account) {
@@ -572,7 +625,11 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	s.Firehose.Prefix = s3Prefix(p, CtxFirehosePrefix, "firehose")
 	s.Firehose.BufferSeconds = p.Int(CtxFirehoseBufferSeconds, 300, 0, 900)
 	s.Firehose.BufferMiB = p.Int(CtxFirehoseBufferMiB, 64, 1, 128)
+}
 
+// parseLogsSettings reads the CloudWatch Logs sink's region, templates and
+// retention.
+func parseLogsSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Logs.Enabled = p.Bool(CtxLogsEnabled, true)
 	s.Logs.Region = p.String(CtxLogsRegion, s.Region)
 	p.Check(CtxLogsRegion, s.Logs.Region, config.CheckRegion)
@@ -582,12 +639,19 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	// The IAM grant is scoped to the template's literal prefix.
 	p.Check(CtxLogsGroupTemplate, s.Logs.GroupTemplate, config.CheckGroupTemplate)
 	p.Check(CtxLogsStreamTemplate, s.Logs.StreamTemplate, config.CheckStreamTemplate)
+}
 
+// parseQuarantineSettings reads the quarantine's prefix, expiry and key.
+func parseQuarantineSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Quarantine.Prefix = strings.Trim(p.String(CtxQuarantinePrefix, config.DefaultQuarantinePrefix), "/")
 	p.Check(CtxQuarantinePrefix, s.Quarantine.Prefix, config.CheckQuarantinePrefix)
 	s.Quarantine.ExpirationDays = p.Int(CtxQuarantineExpirationDays, 365, 0, 36500)
 	s.Quarantine.KMSKeyARN = p.OptionalMatch(CtxQuarantineKMSKeyARN, reKMSKey, "a KMS key ARN")
+}
 
+// parseFunctionSettings reads the sink functions' log level, memory,
+// timeout and log retention.
+func parseFunctionSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Function.LogLevel = strings.ToUpper(p.OneOf(CtxLogLevel, "INFO", lambdaLogLevels...))
 	// 512 MB by default: the smallest size whose decompression cap is the
 	// whole 64 MiB (config.FullCapMemoryMB), so that no batch of records
@@ -600,7 +664,11 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	if !slices.Contains(logRetention, s.Function.LogRetentionDays) {
 		p.Fail(CtxFunctionLogRetentionDays, strconv.Itoa(s.Function.LogRetentionDays), fmt.Sprintf("one of %v", logRetention))
 	}
+}
 
+// parseConsumerSettings reads the Kinesis event source mapping's batching,
+// parallelism, retries and record age.
+func parseConsumerSettings(p *cdkcontext.Parser, s *Settings) {
 	// Lambda's Kinesis limits: docs/aws-limits.md. Retries and record age must
 	// be finite so one poison record cannot block a shard for the whole retention.
 	s.Consumer.BatchSize = p.Int(CtxBatchSize, 1000, 1, 10000)
@@ -613,23 +681,24 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 	if max := s.Stream.RetentionHours * 3600; s.Consumer.MaxRecordAgeSeconds > max {
 		p.Fail(CtxMaxRecordAgeSeconds, strconv.Itoa(s.Consumer.MaxRecordAgeSeconds), fmt.Sprintf("at most the stream retention (%d s), or records expire before they reach the on-failure destination", max))
 	}
+}
 
+// parseAlarmSettings reads the alarms' iterator-age threshold and where
+// they notify.
+func parseAlarmSettings(p *cdkcontext.Parser, s *Settings) {
 	s.Alarms.IteratorAgeSeconds = p.Int(CtxIteratorAgeAlarmSecs, 300, 60, 604800)
 	s.Alarms.TopicARN = p.OptionalMatch(CtxAlarmTopicARN, reTopic, "an SNS topic ARN")
 	s.Alarms.Email = p.OptionalMatch(CtxAlarmEmail, reEmail, "an e-mail address")
-	parseHealthSettings(p, &s)
-	parseBackfillSettings(p, &s)
-	s.Nag = !p.Bool(CtxDisableNag, false)
-	s.Dedupe = p.Bool(CtxDedupe, true)
+}
 
-	parseRouteSettings(p, &s)
-	parseHubSettings(p, &s)
+// checkFunctionEnvironments requires a sink and loads each enabled sink's
+// function environment with config.Load, as the function does at cold
+// start: a bad template, retention or packing is then a synth error
+// instead of a crash loop after deploy.
+func checkFunctionEnvironments(p *cdkcontext.Parser, s Settings) {
 	if len(s.EnabledSinks()) == 0 {
 		p.Report(fmt.Errorf("%s, %s, %s: at least one sink must be enabled", CtxS3Enabled, CtxFirehoseEnabled, CtxLogsEnabled))
 	}
-	// The functions validate their environment with config.Load at cold
-	// start; running the same loader here turns a bad template, retention or
-	// packing into a synth error instead of a crash loop after deploy.
 	for _, sink := range s.EnabledSinks() {
 		env := s.functionEnv(sink, envPlaceholders)
 		env[config.EnvLambdaMemory] = strconv.Itoa(s.Function.MemoryMB) // as Lambda sets it
@@ -637,13 +706,6 @@ func parseSettings(p *cdkcontext.Parser) (Settings, error) {
 			p.Report(fmt.Errorf("%s function environment: %w", sink, err))
 		}
 	}
-
-	ignoredSettings(p, s)
-	if err := p.Err(); err != nil {
-		return Settings{}, fmt.Errorf("logfan stack context: %w", err)
-	}
-	s.Warnings = p.Warnings()
-	return s, nil
 }
 
 // ignoredSettings warns about keys set away from their defaults that the

@@ -144,11 +144,37 @@ func ContextKeys() []string {
 	return p.Keys()
 }
 
+// parseSettings reads every key in phases, each a function reading or
+// checking one part of the stack; the order of the phases is the order of
+// the errors and warnings a synth reports.
 func parseSettings(p *cdkcontext.Parser) (*Settings, error) {
 	arns := p.List(CtxDestinationARN)
 	if len(arns) == 0 {
 		return nil, nil
 	}
+	s := parseStackSettings(p)
+	parseDestinations(p, s, arns)
+	parseLogGroups(p, s)
+	if s.Heartbeat() {
+		checkHeartbeatGroup(p, s)
+	}
+	switch s.Mode {
+	case ModeLogGroups:
+		checkLogGroupsMode(p, s)
+	case ModeAccountPolicy:
+		checkAccountPolicyMode(p, s, arns)
+	}
+	ignoredSettings(p, s)
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("logfan sender stack context: %w", err)
+	}
+	s.Warnings = p.Warnings()
+	return s, nil
+}
+
+// parseStackSettings reads the stack's own keys: its name, account and
+// region, the mode, the filter, the policy and the heartbeat.
+func parseStackSettings(p *cdkcontext.Parser) *Settings {
 	s := &Settings{
 		StackName:     p.Match(CtxStackName, DefaultStackName, reStackName, "a CloudFormation stack name"),
 		Account:       p.OptionalMatch(CtxAccount, reAccount, "a 12-digit AWS account ID"),
@@ -166,6 +192,12 @@ func parseSettings(p *cdkcontext.Parser) (*Settings, error) {
 	if s.Region != "" {
 		p.Check(CtxRegion, s.Region, config.CheckRegion)
 	}
+	return s
+}
+
+// parseDestinations reads the destination ARNs into s.Destinations: each
+// once, all in one region of their partition, the stack's if it names one.
+func parseDestinations(p *cdkcontext.Parser, s *Settings, arns []string) {
 	seenDest := map[string]bool{}
 	for _, a := range arns {
 		m := reDestination.FindStringSubmatch(a)
@@ -192,7 +224,11 @@ func parseSettings(p *cdkcontext.Parser) (*Settings, error) {
 		}
 		s.Destinations = append(s.Destinations, d)
 	}
+}
 
+// parseLogGroups reads the log groups to subscribe, the filters they
+// already have, and the groups an account policy excludes.
+func parseLogGroups(p *cdkcontext.Parser, s *Settings) {
 	s.LogGroups = p.List(CtxLogGroups)
 	seen := map[string]bool{}
 	for _, g := range s.LogGroups {
@@ -220,69 +256,75 @@ func parseSettings(p *cdkcontext.Parser) (*Settings, error) {
 			p.Fail(CtxExcludeLogGroups, g, "log group names")
 		}
 	}
+}
 
-	if s.Heartbeat() {
-		// The stack creates the heartbeat group and its filters itself: named
-		// among the subscribed groups it would get a second filter per
-		// destination; excluded from the account policy, no heartbeat would
-		// reach the recipient.
-		if slices.Contains(s.LogGroups, s.HeartbeatLogGroup) {
-			p.Fail(CtxLogGroups, s.HeartbeatLogGroup, "log groups other than the heartbeat group "+CtxHeartbeatLogGroup+", which the stack creates and subscribes itself")
-		}
-		if slices.Contains(s.Exclude, s.HeartbeatLogGroup) {
-			p.Fail(CtxExcludeLogGroups, s.HeartbeatLogGroup, "log groups other than the heartbeat group "+CtxHeartbeatLogGroup+": excluded, no heartbeat would reach the recipient (or "+CtxHeartbeatMinutes+"=0)")
+// checkHeartbeatGroup keeps the heartbeat group out of the groups listed
+// and excluded. The stack creates the heartbeat group and its filters
+// itself: named among the subscribed groups it would get a second filter
+// per destination; excluded from the account policy, no heartbeat would
+// reach the recipient.
+func checkHeartbeatGroup(p *cdkcontext.Parser, s *Settings) {
+	if slices.Contains(s.LogGroups, s.HeartbeatLogGroup) {
+		p.Fail(CtxLogGroups, s.HeartbeatLogGroup, "log groups other than the heartbeat group "+CtxHeartbeatLogGroup+", which the stack creates and subscribes itself")
+	}
+	if slices.Contains(s.Exclude, s.HeartbeatLogGroup) {
+		p.Fail(CtxExcludeLogGroups, s.HeartbeatLogGroup, "log groups other than the heartbeat group "+CtxHeartbeatLogGroup+": excluded, no heartbeat would reach the recipient (or "+CtxHeartbeatMinutes+"=0)")
+	}
+}
+
+// checkLogGroupsMode checks the keys of log-groups mode: groups named,
+// none excluded, and room for this stack's filters on each group.
+func checkLogGroupsMode(p *cdkcontext.Parser, s *Settings) {
+	if len(s.LogGroups) == 0 {
+		p.Report(fmt.Errorf("%s: at least one log group is required in %s mode (or %s=%s)", CtxLogGroups, ModeLogGroups, CtxMode, ModeAccountPolicy))
+	}
+	if len(s.Exclude) > 0 {
+		p.Fail(CtxExcludeLogGroups, strings.Join(s.Exclude, ","), CtxMode+"="+ModeAccountPolicy+" (exclusions only apply to an account policy)")
+	}
+	// CloudWatch Logs allows two subscription filters per log group: this
+	// stack adds one per destination to whatever the group already has.
+	var over []string
+	for _, g := range s.LogGroups {
+		if n := s.ExistingFilters[g] + len(s.Destinations); n > MaxFiltersPerLogGroup {
+			over = append(over, fmt.Sprintf("%s (%d existing + %d)", g, s.ExistingFilters[g], len(s.Destinations)))
 		}
 	}
+	if len(over) > 0 {
+		sort.Strings(over)
+		p.Report(fmt.Errorf("%s: CloudWatch Logs allows %d subscription filters per log group; these would have more: %s",
+			CtxLogGroups, MaxFiltersPerLogGroup, strings.Join(over, ", ")))
+	}
+}
 
-	switch s.Mode {
-	case ModeLogGroups:
-		if len(s.LogGroups) == 0 {
-			p.Report(fmt.Errorf("%s: at least one log group is required in %s mode (or %s=%s)", CtxLogGroups, ModeLogGroups, CtxMode, ModeAccountPolicy))
-		}
-		if len(s.Exclude) > 0 {
-			p.Fail(CtxExcludeLogGroups, strings.Join(s.Exclude, ","), CtxMode+"="+ModeAccountPolicy+" (exclusions only apply to an account policy)")
-		}
-		// CloudWatch Logs allows two subscription filters per log group: this
-		// stack adds one per destination to whatever the group already has.
-		var over []string
-		for _, g := range s.LogGroups {
-			if n := s.ExistingFilters[g] + len(s.Destinations); n > MaxFiltersPerLogGroup {
-				over = append(over, fmt.Sprintf("%s (%d existing + %d)", g, s.ExistingFilters[g], len(s.Destinations)))
-			}
-		}
-		if len(over) > 0 {
-			sort.Strings(over)
-			p.Report(fmt.Errorf("%s: CloudWatch Logs allows %d subscription filters per log group; these would have more: %s",
-				CtxLogGroups, MaxFiltersPerLogGroup, strings.Join(over, ", ")))
-		}
-	case ModeAccountPolicy:
-		if len(s.Destinations) > 1 {
-			p.Fail(CtxDestinationARN, strings.Join(arns, ","), "one destination in "+ModeAccountPolicy+" mode (one account-level subscription policy per region)")
-		}
-		if len(s.LogGroups) > 0 {
-			p.Fail(CtxLogGroups, strings.Join(s.LogGroups, ","), CtxMode+"="+ModeLogGroups+" (an account policy selects every group but the excluded ones)")
-		}
-		if n := len(s.SelectionCriteria()); n > MaxSelectionCriteriaBytes {
-			p.Fail(CtxExcludeLogGroups, fmt.Sprintf("%d groups", len(s.Exclude)), fmt.Sprintf("selection criteria of at most %d bytes (this is %d)", MaxSelectionCriteriaBytes, n))
-		}
-		for _, d := range s.Destinations {
-			if s.Account != "" && d.Account == s.Account {
-				p.Fail(CtxMode, s.Mode, "log-groups mode in the recipient's own account: logfan's own log groups are named at run time and an account policy can only exclude exact names, so it would feed them back into the stream")
-			}
+// checkAccountPolicyMode checks the keys of account-policy mode: one
+// destination, no groups named, criteria within the policy's size, and
+// not the recipient's own account.
+func checkAccountPolicyMode(p *cdkcontext.Parser, s *Settings, arns []string) {
+	if len(s.Destinations) > 1 {
+		p.Fail(CtxDestinationARN, strings.Join(arns, ","), "one destination in "+ModeAccountPolicy+" mode (one account-level subscription policy per region)")
+	}
+	if len(s.LogGroups) > 0 {
+		p.Fail(CtxLogGroups, strings.Join(s.LogGroups, ","), CtxMode+"="+ModeLogGroups+" (an account policy selects every group but the excluded ones)")
+	}
+	if n := len(s.SelectionCriteria()); n > MaxSelectionCriteriaBytes {
+		p.Fail(CtxExcludeLogGroups, fmt.Sprintf("%d groups", len(s.Exclude)), fmt.Sprintf("selection criteria of at most %d bytes (this is %d)", MaxSelectionCriteriaBytes, n))
+	}
+	for _, d := range s.Destinations {
+		if s.Account != "" && d.Account == s.Account {
+			p.Fail(CtxMode, s.Mode, "log-groups mode in the recipient's own account: logfan's own log groups are named at run time and an account policy can only exclude exact names, so it would feed them back into the stream")
 		}
 	}
-	// A value the mode chosen ignores is likely meant to do something.
+}
+
+// ignoredSettings warns about a key the mode chosen ignores: a value that
+// does nothing is likely meant to do something.
+func ignoredSettings(p *cdkcontext.Parser, s *Settings) {
 	switch s.Mode {
 	case ModeLogGroups:
 		p.Ignored(CtxPolicyName, DefaultPolicyName, "it names the account-level subscription policy of "+CtxMode+"="+ModeAccountPolicy+"; "+ModeLogGroups+" mode puts filters on the named groups")
 	case ModeAccountPolicy:
 		p.Ignored(CtxExistingFilters, "", "it counts filters on named log groups ("+CtxMode+"="+ModeLogGroups+"); an account policy adds none to a group")
 	}
-	if err := p.Err(); err != nil {
-		return nil, fmt.Errorf("logfan sender stack context: %w", err)
-	}
-	s.Warnings = p.Warnings()
-	return s, nil
 }
 
 // SelectionCriteria is the account policy's selection: every log group

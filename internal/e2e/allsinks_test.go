@@ -24,7 +24,6 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // sampleEvents are the committed sample events (events/*.json).
@@ -216,7 +215,7 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 				}
 				sameRecords(t, sinkName, want, got)
 			case config.SinkLogs:
-				got, err := logssink.ReadAll(ctx, c.LogsTarget, "/logfan/")
+				got, err := readback.LogEvents(ctx, c.LogsTarget, "/logfan/")
 				if err != nil {
 					t.Fatal(err)
 				}

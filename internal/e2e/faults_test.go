@@ -21,7 +21,6 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/invocation"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // maxDuplicatesPercent bounds the duplicates the fault schedule may leave
@@ -145,7 +144,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 					got[r.ID]++
 				}
 			case config.SinkLogs:
-				evs, err := logssink.ReadAll(ctx, readers.LogsTarget, "/logfan/")
+				evs, err := readback.LogEvents(ctx, readers.LogsTarget, "/logfan/")
 				if err != nil {
 					t.Fatal(err)
 				}

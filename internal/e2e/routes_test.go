@@ -25,7 +25,6 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/routes"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // routedRegion is the routes' second CloudWatch Logs region (moto serves
@@ -287,7 +286,7 @@ func readTargets(ctx context.Context, t *testing.T, c *localenv.Clients, west *c
 	}
 	fromLogs := func(target string, client *cloudwatchlogs.Client, tmpl string) {
 		prefix, _, _ := strings.Cut(tmpl, "{")
-		evs, err := logssink.ReadAll(ctx, client, prefix)
+		evs, err := readback.LogEvents(ctx, client, prefix)
 		if err != nil {
 			t.Fatal(err)
 		}

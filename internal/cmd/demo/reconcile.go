@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/logfan/logfan/internal/cmd/senders"
+	"github.com/logfan/logfan/internal/ops/healthreport"
 	"github.com/logfan/logfan/shared/health"
 )
 
@@ -212,7 +212,7 @@ func (r *Report) sendersSummary() string {
 	if r.Health == nil {
 		return ""
 	}
-	return "; senders " + senders.Tally(r.Health)
+	return "; senders " + healthreport.Tally(r.Health)
 }
 
 // DeliveredHeartbeats totals the heartbeat events that reached a sink.

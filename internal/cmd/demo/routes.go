@@ -20,7 +20,6 @@ import (
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
 	"github.com/logfan/logfan/shared/routes"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // RoutedLogsRegion is the second CloudWatch Logs region of the demo's routes.
@@ -146,7 +145,7 @@ func (rt *routed) sinkTargets(ctx context.Context, c *localenv.Clients, n locale
 				}
 				prefix, _, _ := strings.Cut(tc.Logs.GroupTemplate, "{")
 				target.readBack = func(ctx context.Context) ([]string, error) {
-					evs, err := logssink.ReadAll(ctx, client, prefix)
+					evs, err := readback.LogEvents(ctx, client, prefix)
 					if err != nil {
 						return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, tc.Logs.Region, err)
 					}

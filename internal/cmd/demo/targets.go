@@ -16,7 +16,6 @@ import (
 	"github.com/logfan/logfan/shared/app"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
-	"github.com/logfan/logfan/shared/sink/logssink"
 )
 
 // Target is one sink the demo runs: how to build its consumer handler and
@@ -76,7 +75,7 @@ func AWSTargets(c *localenv.Clients, n localenv.Names, sinks []string) ([]Target
 			// Every group the sink creates starts with the template's fixed part ("/logfan/").
 			prefix, _, _ := strings.Cut(cfg.Logs.GroupTemplate, "{")
 			t.ReadBack = func(ctx context.Context) ([]string, error) {
-				evs, err := logssink.ReadAll(ctx, c.LogsTarget, prefix)
+				evs, err := readback.LogEvents(ctx, c.LogsTarget, prefix)
 				if err != nil {
 					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, localenv.LogsRegion, err)
 				}
@@ -89,7 +88,7 @@ func AWSTargets(c *localenv.Clients, n localenv.Names, sinks []string) ([]Target
 			// The default template files each event under /logfan/{owner}/...:
 			// the owner is the group name's second segment.
 			t.Attributed = func(ctx context.Context, run string) ([]Landed, error) {
-				evs, err := logssink.ReadAll(ctx, c.LogsTarget, prefix)
+				evs, err := readback.LogEvents(ctx, c.LogsTarget, prefix)
 				if err != nil {
 					return nil, fmt.Errorf("read back %s groups in %s: %w", prefix, localenv.LogsRegion, err)
 				}

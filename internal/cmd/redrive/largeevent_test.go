@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/readback"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -65,7 +67,7 @@ func TestRedriveEventsUpTo1MBToLogs(t *testing.T) {
 	if sum.Objects != 2 || sum.Redriven != 1 || sum.StillPoison != 1 || sum.Delivered != 1 {
 		t.Fatalf("summary %+v, want the 900 KB event redriven and the one over 1 MB still poison\n%s", sum, out)
 	}
-	evs, err := logssink.ReadAll(ctx, logs, prefix+"/")
+	evs, err := readback.LogEvents(ctx, logs, prefix+"/")
 	if err != nil {
 		t.Fatal(err)
 	}

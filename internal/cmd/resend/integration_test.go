@@ -23,7 +23,6 @@ import (
 	"github.com/logfan/logfan/shared/awsclient"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/sink"
-	"github.com/logfan/logfan/shared/sink/logssink"
 	"github.com/logfan/logfan/shared/sink/s3sink"
 	"github.com/logfan/logfan/shared/sink/s3sink/s3parquet"
 	"github.com/logfan/logfan/shared/subscription"
@@ -181,7 +180,7 @@ func (e *env) s3Messages(bucket, prefix string) []string {
 // logsMessages reads back the messages of the log groups under prefix in logsEU.
 func (e *env) logsMessages(prefix string) []string {
 	e.t.Helper()
-	evs, err := logssink.ReadAll(context.Background(), e.logs, prefix)
+	evs, err := readback.LogEvents(context.Background(), e.logs, prefix)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 package senders
 
-// RunEnv is run for the external tests (package senders_test imports the
-// demo's table helper, which imports this package).
+// RunEnv is run for the external tests (package senders_test runs the
+// command from outside, as cmd/logfan does, with its own environment).
 var RunEnv = run

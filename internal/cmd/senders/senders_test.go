@@ -111,14 +111,6 @@ func TestSendersNeedsATable(t *testing.T) {
 	}
 }
 
-func TestBytes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 1_500_000: "1.5 MB", 3_200_000_000_000: "3.2 TB", 5e15: "5000.0 TB"} {
-		if got := senders.Bytes(n); got != want {
-			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestSendersFromTheStack: with the stack's name alone, `logfan senders`
 // reads the table from its output and the expectations from its watchdog's
 // environment; a flag still overrides one of them.

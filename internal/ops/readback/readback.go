@@ -1,7 +1,8 @@
 // Package readback reads logfan's NDJSON output records back from S3: the
 // S3 sink's gzip objects and a Firehose destination's objects (plain by
-// default, gzip when the stream compresses). Tests, the demo's
-// reconciliation and redrive tools use it to count what landed.
+// default, gzip when the stream compresses), and the logs sink's events
+// from CloudWatch Logs (LogEvents). Tests, the demo's reconciliation and
+// redrive tools use it to count what landed.
 package readback
 
 import (

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/readback"
+
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/sink"
@@ -185,7 +187,7 @@ func TestOneStreamFails(t *testing.T) {
 // re-delivery of its suffix, that every event is stored, and that the only
 // duplicates are events of records from FailedAt on that landed the first
 // time: exactly res.Delivered minus the events before FailedAt.
-func assertNothingLost(t *testing.T, client ReadAPI, prefix string, s *Sink, b *sink.Batch, res sink.Result, before map[key]int) {
+func assertNothingLost(t *testing.T, client readback.LogsAPI, prefix string, s *Sink, b *sink.Batch, res sink.Result, before map[key]int) {
 	t.Helper()
 	want := expected(s, b, 0, nil)
 	got := readBack(t, client, prefix)
@@ -321,7 +323,7 @@ func TestRetentionFailure(t *testing.T) {
 	if res.FailedAt != -1 || res.Delivered != b.Events() || rec.count("PutRetentionPolicy") != 1 || rec.count("CreateLogGroup") != 0 {
 		t.Fatalf("retry %+v, calls %v", res, rec.ops)
 	}
-	g, err := ReadGroups(context.Background(), client, prefix)
+	g, err := readback.LogGroups(context.Background(), client, prefix)
 	if err != nil || len(g) != 1 || g[0].RetentionInDays != cfg.RetentionDays {
 		t.Fatalf("groups %+v %v", g, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/readback"
+
 	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
@@ -200,9 +202,9 @@ func addAll(dst, src map[key]int) {
 }
 
 // readBack reads every event under prefix in the target region.
-func readBack(t testing.TB, client ReadAPI, prefix string) map[key]int {
+func readBack(t testing.TB, client readback.LogsAPI, prefix string) map[key]int {
 	t.Helper()
-	evs, err := ReadAll(context.Background(), client, prefix)
+	evs, err := readback.LogEvents(context.Background(), client, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}

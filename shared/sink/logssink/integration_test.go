@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/readback"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -74,7 +76,7 @@ func TestDeliverRoundTrip(t *testing.T) {
 	}
 
 	// Groups: created with the configured retention; streams: one per source.
-	groups, err := ReadGroups(context.Background(), client, prefix)
+	groups, err := readback.LogGroups(context.Background(), client, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestDeliverRoundTrip(t *testing.T) {
 
 	// Nothing in the emulator's default region: the client really targets another one.
 	home, _ := newClient(t, emulator.Region)
-	if g, err := ReadGroups(context.Background(), home, prefix); err != nil || len(g) != 0 {
+	if g, err := readback.LogGroups(context.Background(), home, prefix); err != nil || len(g) != 0 {
 		t.Fatalf("groups in %s: %v, %v", emulator.Region, g, err)
 	}
 
@@ -345,7 +347,7 @@ func TestGroupDeletedWhileWarm(t *testing.T) {
 	if got := readBack(t, client, prefix); diff(expected(s, b2, 0, nil), got) != "" {
 		t.Fatalf("read back differs:\n%s", diff(expected(s, b2, 0, nil), got))
 	}
-	g, _ := ReadGroups(context.Background(), client, prefix)
+	g, _ := readback.LogGroups(context.Background(), client, prefix)
 	if len(g) != 1 || g[0].RetentionInDays != cfg.RetentionDays {
 		t.Fatalf("groups %+v", g)
 	}

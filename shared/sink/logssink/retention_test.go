@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logfan/logfan/internal/ops/readback"
+
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logfan/logfan/internal/devkit/faults"
 )
 
 // groupRetention returns the retention of every group under prefix (0: never expires).
-func groupRetention(t testing.TB, client ReadAPI, prefix string) map[string]int32 {
+func groupRetention(t testing.TB, client readback.LogsAPI, prefix string) map[string]int32 {
 	t.Helper()
-	groups, err := ReadGroups(context.Background(), client, prefix)
+	groups, err := readback.LogGroups(context.Background(), client, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package logssink
+package readback
 
 import (
 	"context"
@@ -7,35 +7,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 )
 
-// ReadAPI is the part of the CloudWatch Logs client ReadAll calls;
+// LogsAPI is the part of the CloudWatch Logs client LogEvents calls;
 // *cloudwatchlogs.Client implements it.
-type ReadAPI interface {
+type LogsAPI interface {
 	DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
 	DescribeLogStreams(ctx context.Context, in *cloudwatchlogs.DescribeLogStreamsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogStreamsOutput, error)
 	GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error)
 }
 
-var _ ReadAPI = (*cloudwatchlogs.Client)(nil)
+var _ LogsAPI = (*cloudwatchlogs.Client)(nil)
 
-// Event is one stored log event, as ReadAll reads it back.
-type Event struct {
+// LogEvent is one stored log event, as LogEvents reads it back.
+type LogEvent struct {
 	Group     string
 	Stream    string
 	Timestamp int64
 	Message   string
 }
 
-// Group is a log group as ReadGroups reads it back.
-type Group struct {
+// LogGroup is a log group as LogGroups reads it back.
+type LogGroup struct {
 	Name string
 	// RetentionInDays is the group's retention, 0 when events never expire.
 	RetentionInDays int32
 }
 
-// ReadGroups lists the log groups whose names start with prefix, with their
+// LogGroups lists the log groups whose names start with prefix, with their
 // retention, following DescribeLogGroups pagination.
-func ReadGroups(ctx context.Context, client ReadAPI, prefix string) ([]Group, error) {
-	var out []Group
+func LogGroups(ctx context.Context, client LogsAPI, prefix string) ([]LogGroup, error) {
+	var out []LogGroup
 	in := &cloudwatchlogs.DescribeLogGroupsInput{}
 	if prefix != "" {
 		in.LogGroupNamePrefix = &prefix
@@ -50,7 +50,7 @@ func ReadGroups(ctx context.Context, client ReadAPI, prefix string) ([]Group, er
 			if g.LogGroupName == nil {
 				continue
 			}
-			grp := Group{Name: *g.LogGroupName}
+			grp := LogGroup{Name: *g.LogGroupName}
 			if g.RetentionInDays != nil {
 				grp.RetentionInDays = *g.RetentionInDays
 			}
@@ -60,17 +60,17 @@ func ReadGroups(ctx context.Context, client ReadAPI, prefix string) ([]Group, er
 	return out, nil
 }
 
-// ReadAll reads every event of every stream of the log groups whose names
+// LogEvents reads every event of every stream of the log groups whose names
 // start with groupPrefix (all groups if empty), oldest first within each
 // stream. It pages GetLogEvents forward from the head until the forward
 // token repeats, which is how the API says a stream is exhausted. It is
 // meant for tests and the demo, not for large groups.
-func ReadAll(ctx context.Context, client ReadAPI, groupPrefix string) ([]Event, error) {
-	groups, err := ReadGroups(ctx, client, groupPrefix)
+func LogEvents(ctx context.Context, client LogsAPI, groupPrefix string) ([]LogEvent, error) {
+	groups, err := LogGroups(ctx, client, groupPrefix)
 	if err != nil {
 		return nil, err
 	}
-	var out []Event
+	var out []LogEvent
 	for _, g := range groups {
 		group := g.Name
 		sp := cloudwatchlogs.NewDescribeLogStreamsPaginator(client, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: &group})
@@ -94,8 +94,8 @@ func ReadAll(ctx context.Context, client ReadAPI, groupPrefix string) ([]Event, 
 	return out, nil
 }
 
-func readStream(ctx context.Context, client ReadAPI, group, stream string) ([]Event, error) {
-	var out []Event
+func readStream(ctx context.Context, client LogsAPI, group, stream string) ([]LogEvent, error) {
+	var out []LogEvent
 	head := true
 	in := &cloudwatchlogs.GetLogEventsInput{LogGroupName: &group, LogStreamName: &stream, StartFromHead: &head}
 	for {
@@ -104,7 +104,7 @@ func readStream(ctx context.Context, client ReadAPI, group, stream string) ([]Ev
 			return nil, fmt.Errorf("get log events of %s:%s: %w", group, stream, err)
 		}
 		for _, e := range page.Events {
-			ev := Event{Group: group, Stream: stream}
+			ev := LogEvent{Group: group, Stream: stream}
 			if e.Timestamp != nil {
 				ev.Timestamp = *e.Timestamp
 			}
