@@ -1,6 +1,9 @@
-// Package fakeaws answers the AWS calls logfan's sinks make with canned
-// successes, without a network: benchmarks use it to measure the SDK
-// client's own CPU and memory beside logfan's, and nothing else.
+// Package fakeaws answers AWS calls without a network, for the tests and
+// benchmarks of more than one package: Transport answers the calls
+// logfan's sinks make with canned successes, below the SDK client, so
+// benchmarks measure the client's own CPU and memory beside logfan's; S3 is
+// an in-memory bucket in place of the client, for tests that read back what
+// was written.
 package fakeaws
 
 import (
