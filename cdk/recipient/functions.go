@@ -200,7 +200,7 @@ func grantSink(r *recipientStack, sink string, role awsiam.IRole) {
 		}
 		// The sink writes each object with one PutObject (shared/sink/s3sink).
 		grant(role, []string{"s3:PutObject"}, resources...)
-		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by partition, shard, and first event under its prefix, which are not known at deploy time; the wildcard is limited to that prefix.", nag...)
+		suppress(role, "AwsSolutions-IAM5", "The S3 sink names objects by partition, shard, and first and last events under its prefix, which are not known at deploy time; the wildcard is limited to that prefix.", nag...)
 		if s.S3.KMSKeyARN != "" {
 			// One PutObject per object, never a read or a multipart upload:
 			// encrypting needs a data key, not kms:Decrypt.

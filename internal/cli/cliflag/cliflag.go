@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/logfan/logfan/internal/cli/usage"
+	"github.com/logfan/logfan/shared/config"
+	"github.com/logfan/logfan/shared/routes"
 )
 
 // EventUsage is the -event flag's help text, the same in every command.
@@ -164,6 +166,29 @@ func (r Routes) Source() string {
 	}
 	return "(inline JSON)"
 }
+
+// Parse parses the table against the sinks' default targets, as a function
+// and the stack do; its errors name the table's source in place of the
+// parser's own "routes:" prefix, so that no message says where twice.
+func (r Routes) Parse(d routes.Defaults) (*routes.Table, error) {
+	t, err := config.ParseRoutes(r.Text, d)
+	if err != nil {
+		return nil, tableError{source: r.Source(), err: err}
+	}
+	return t, nil
+}
+
+// tableError is a route table's error under the name of its source.
+type tableError struct {
+	source string
+	err    error
+}
+
+func (e tableError) Error() string {
+	return "-routes " + e.source + ": " + strings.TrimPrefix(e.err.Error(), "routes: ")
+}
+
+func (e tableError) Unwrap() error { return e.err }
 
 // ReadRoutes reads a -routes value as the stack reads its routes context,
 // and a plain path as well: text starting with [ or { is the table itself,

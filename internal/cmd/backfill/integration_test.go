@@ -55,12 +55,8 @@ func put(t *testing.T, c *cloudwatchlogs.Client, group, stream, tag string, n in
 // stream, then holds every event exactly once: the history from the
 // backfill, the rest from the subscription.
 func TestBackfillHistoryBeforeTheSubscription(t *testing.T) {
-	emutest.Require(t, srv)
+	c := emutest.Clients(t, srv)
 	ctx := context.Background()
-	c, err := localenv.NewClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	names := localenv.DefaultNames().WithSuffix("-backfill")
 	names.LedgerTable, names.HealthTable = "", ""
 	rec, err := localenv.SetupRecipient(ctx, c, names)

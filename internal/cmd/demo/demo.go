@@ -148,6 +148,84 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	o.defaults()
+	rep, err := o.newReport(start)
+	if err != nil {
+		return nil, err
+	}
+	d := &demoRun{o: &o, rep: rep}
+	stopEmulator, err := d.startEmulator(ctx)
+	defer stopEmulator()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.setUp(ctx); err != nil {
+		return nil, err
+	}
+	if err := d.newSinkRuns(ctx); err != nil {
+		return rep, err
+	}
+
+	cs := d.newConsumers(ctx)
+	defer cs.cancel()
+	// A soak runs the consumers while the senders write, as a deployment
+	// does: many invocations of warm handlers, each batch gathered over the
+	// mappings' batching window. Otherwise they start once all is written.
+	if o.Soak {
+		cs.start()
+	}
+	if err := d.writeEvents(ctx); err != nil {
+		if o.Soak {
+			cs.abort()
+		}
+		return rep, err
+	}
+	if !o.Soak {
+		cs.start()
+	}
+	if err := d.drain(ctx, cs); err != nil {
+		return rep, err
+	}
+
+	if err := d.reconcile(ctx); err != nil {
+		return rep, err
+	}
+	if o.Names.HealthTable != "" {
+		if rep.Health, err = o.watchdog(ctx, d.c, d.senders); err != nil {
+			return rep, err
+		}
+	}
+	if err := d.register(ctx); err != nil {
+		return rep, err
+	}
+	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
+	if err := d.writeReport(); err != nil {
+		return rep, err
+	}
+	if o.Keep && o.Endpoint == "" {
+		d.keep(ctx)
+	}
+	return rep, nil
+}
+
+// demoRun is one Run's state, which its phases share.
+type demoRun struct {
+	o   *Options
+	rep *Report
+
+	endpoint string
+	c        *localenv.Clients
+	rec      *localenv.Recipient
+	rt       *routed // nil without -routes
+	groups   []localenv.SenderGroup
+	senders  []Sender
+	targets  []Target
+	runs     []*sinkRun
+	sent     *Sent
+}
+
+// newReport starts the run's report under its run ID, which tags the
+// run's messages (derived from the start time unless o.RunID is set).
+func (o *Options) newReport(start time.Time) (*Report, error) {
 	rep := &Report{Run: o.RunID}
 	if rep.Run == "" {
 		rep.Run = fmt.Sprintf("%x", sha256.Sum256([]byte(start.String())))[:8]
@@ -155,128 +233,168 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	if strings.Contains(rep.Run, ":") {
 		return nil, fmt.Errorf("run ID %q: no colons", rep.Run)
 	}
+	return rep, nil
+}
 
-	endpoint := o.Endpoint
-	var srv *emulator.Server
-	if endpoint == "" {
-		o.printf("starting moto_server on a free loopback port...")
-		var err error
+// startEmulator starts moto_server on a free loopback port, unless
+// o.Endpoint names an emulator, and points the process's AWS environment
+// at it (the handlers build their SDK clients from it, as in Lambda). The
+// func it returns, also on error, undoes what was done: Run defers it, so
+// moto stops on every path, success, failure or interrupt (the CLI's
+// context is cancelled on SIGINT/SIGTERM, which unwinds to Run).
+func (d *demoRun) startEmulator(ctx context.Context) (stop func(), err error) {
+	stop = func() {}
+	srv := &emulator.Server{Endpoint: d.o.Endpoint}
+	if srv.Endpoint == "" {
+		d.o.printf("starting moto_server on a free loopback port...")
 		if srv, err = emulator.Start(ctx); err != nil {
-			return nil, err
+			return stop, err
 		}
-		// Stopped on every path, success, failure or interrupt (the CLI's
-		// context is cancelled on SIGINT/SIGTERM, which unwinds to here).
-		defer srv.Stop()
-		endpoint = srv.Endpoint
-	} else {
-		srv = &emulator.Server{Endpoint: endpoint}
+		stop = srv.Stop
 	}
-	rep.Endpoint = endpoint
+	d.endpoint, d.rep.Endpoint = srv.Endpoint, srv.Endpoint
 	restore, err := setenv(srv.Env(localenv.Region))
 	if err != nil {
-		return nil, err
+		return stop, err
 	}
-	defer restore()
-	o.printf("emulator at %s (run %s)", endpoint, rep.Run)
+	stopServer := stop
+	d.o.printf("emulator at %s (run %s)", d.endpoint, d.rep.Run)
+	return func() { restore(); stopServer() }, nil
+}
 
-	c, err := localenv.NewClients(ctx)
-	if err != nil {
-		return nil, err
+// setUp creates the recipient's resources (with -routes, the route
+// table's too) and the senders' subscribed log groups, and chooses the
+// senders: the demo's accounts, or with -hub the hub's sources.
+func (d *demoRun) setUp(ctx context.Context) error {
+	o := d.o
+	var err error
+	if d.c, err = localenv.NewClients(ctx); err != nil {
+		return err
 	}
-	rec, err := localenv.SetupRecipient(ctx, c, o.Names)
-	if err != nil {
-		return nil, err
+	if d.rec, err = localenv.SetupRecipient(ctx, d.c, o.Names); err != nil {
+		return err
 	}
-	rep.Shards = rec.Shards
-	var rt *routed
+	d.rep.Shards = d.rec.Shards
 	if o.Routes {
-		if rt, err = setupRoutes(ctx, c, rec, o.Names); err != nil {
-			return nil, err
+		if d.rt, err = setupRoutes(ctx, d.c, d.rec, o.Names); err != nil {
+			return err
 		}
 	}
-	groups := localenv.SenderGroups()
-	if err := localenv.SetupSenders(ctx, c, rec, append(groups, localenv.HeartbeatGroup())); err != nil {
-		return nil, err
+	d.groups = localenv.SenderGroups()
+	if err := localenv.SetupSenders(ctx, d.c, d.rec, append(d.groups, localenv.HeartbeatGroup())); err != nil {
+		return err
 	}
-	senders := DemoSenders(localenv.AccountOf(rec.StreamARN))
+	d.senders = DemoSenders(localenv.AccountOf(d.rec.StreamARN))
 	if o.Hub {
 		// The stack's hub mode: the functions trust the recipient's own
 		// payloads to name their events' source account.
-		o.Names.HubAccount = localenv.AccountOf(rec.StreamARN)
-		senders = HubSenders(o.Names.HubAccount)
+		o.Names.HubAccount = localenv.AccountOf(d.rec.StreamARN)
+		d.senders = HubSenders(o.Names.HubAccount)
 	}
 	o.printf("recipient: stream %s (%d shards), destination %s, buckets %s (S3 sink) %s (Firehose) %s (quarantine, on-failure), Firehose stream %s, logs sink to %s",
-		o.Names.Stream, rec.Shards, localenv.DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, localenv.LogsRegion)
+		o.Names.Stream, d.rec.Shards, localenv.DestinationName, o.Names.DataBucket, o.Names.FirehoseBucket, o.Names.QuarantineBucket, o.Names.FirehoseStream, localenv.LogsRegion)
+	return nil
+}
 
-	// Consumers: one event source mapping (poller) per sink, all at once.
-	targets := o.Targets
+// newSinkRuns chooses the targets (the routes', the tests', or the
+// sinks') and builds each one's run: its handlers and its event source
+// mapping (poller).
+func (d *demoRun) newSinkRuns(ctx context.Context) error {
+	o := d.o
+	d.targets = o.Targets
+	var err error
 	switch {
-	case rt != nil:
-		if targets, err = rt.sinkTargets(ctx, c, o.Names, o.Sinks); err != nil {
-			return rep, err
+	case d.rt != nil:
+		if d.targets, err = d.rt.sinkTargets(ctx, d.c, o.Names, o.Sinks); err != nil {
+			return err
 		}
-	case len(targets) == 0:
-		if targets, err = AWSTargets(c, o.Names, o.Sinks); err != nil {
-			return rep, err
+	case len(d.targets) == 0:
+		if d.targets, err = AWSTargets(d.c, o.Names, o.Sinks); err != nil {
+			return err
 		}
 	}
 	if o.Hub {
-		for _, t := range targets {
+		for _, t := range d.targets {
 			if t.SetHubAccount != nil {
 				t.SetHubAccount(o.Names.HubAccount)
 			}
 		}
 	}
 	o.writersDone = &atomic.Bool{}
-	runs := make([]*sinkRun, len(targets))
-	for i, t := range targets {
+	d.runs = make([]*sinkRun, len(d.targets))
+	for i, t := range d.targets {
 		// One function writes sender health, as in the stack: the first.
 		healthTable := ""
 		if i == 0 {
 			healthTable = o.Names.HealthTable
 		}
-		if runs[i], err = o.newSinkRun(ctx, c, rec, t, healthTable); err != nil {
-			return rep, err
+		if d.runs[i], err = o.newSinkRun(ctx, d.c, d.rec, t, healthTable); err != nil {
+			return err
 		}
 	}
-	consumers := func() string {
-		parts := make([]string, len(runs))
-		for i, r := range runs {
-			parts[i] = r.status()
-		}
-		return "consumers: " + strings.Join(parts, " | ")
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(runs))
-	drained := make([]time.Duration, len(runs))
-	var sampler *memSampler
-	consumersCtx, stopConsumers := context.WithCancel(ctx)
-	defer stopConsumers()
-	var stopConsumerProgress func()
-	var consumersStart time.Time
-	startConsumers := func() {
-		stopConsumerProgress = o.progress(consumers)
-		if o.Soak {
-			sampler = startSampler(o.SampleEvery, func() float64 { return deliveredShare(runs, o.Events) })
-		}
-		consumersStart = time.Now()
-		for i, r := range runs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.stats, errs[i] = r.poller.Run(consumersCtx)
-				drained[i] = time.Since(consumersStart)
-			}()
-		}
-	}
-	// A soak runs the consumers while the senders write, as a deployment
-	// does: many invocations of warm handlers, each batch gathered over the
-	// mappings' batching window. Otherwise they start once all is written.
-	if o.Soak {
-		startConsumers()
-	}
+	return nil
+}
 
-	// Senders.
+// consumerStatus is every consumer's progress on one line.
+func (d *demoRun) consumerStatus() string {
+	parts := make([]string, len(d.runs))
+	for i, r := range d.runs {
+		parts[i] = r.status()
+	}
+	return "consumers: " + strings.Join(parts, " | ")
+}
+
+// consumers runs the sinks' event source mappings (pollers) all at once,
+// with their progress line and, in a soak, the memory sampler.
+type consumers struct {
+	d      *demoRun
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   []error
+	// drained is how long after start each mapping took to drain the stream.
+	drained      []time.Duration
+	sampler      *memSampler
+	stopProgress func()
+}
+
+// newConsumers returns the consumers of d's runs, not started; cancel
+// stops them.
+func (d *demoRun) newConsumers(ctx context.Context) *consumers {
+	cs := &consumers{d: d, errs: make([]error, len(d.runs)), drained: make([]time.Duration, len(d.runs))}
+	cs.ctx, cs.cancel = context.WithCancel(ctx)
+	return cs
+}
+
+// start starts the progress line, the soak's sampler and every mapping.
+func (cs *consumers) start() {
+	o, runs := cs.d.o, cs.d.runs
+	cs.stopProgress = o.progress(cs.d.consumerStatus)
+	if o.Soak {
+		cs.sampler = startSampler(o.SampleEvery, func() float64 { return deliveredShare(runs, o.Events) })
+	}
+	started := time.Now()
+	for i, r := range runs {
+		cs.wg.Add(1)
+		go func() {
+			defer cs.wg.Done()
+			r.stats, cs.errs[i] = r.poller.Run(cs.ctx)
+			cs.drained[i] = time.Since(started)
+		}()
+	}
+}
+
+// abort stops the mappings of a soak whose senders failed and waits for them.
+func (cs *consumers) abort() {
+	cs.cancel()
+	cs.wg.Wait()
+	cs.stopProgress()
+}
+
+// writeEvents has the senders write every event and their heartbeats,
+// with a progress line, and says what they wrote.
+func (d *demoRun) writeEvents(ctx context.Context) error {
+	o := d.o
 	var sentSoFar int
 	var mu sync.Mutex
 	stopProgress := o.progress(func() string {
@@ -284,21 +402,17 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		defer mu.Unlock()
 		return fmt.Sprintf("senders: %d/%d events written", sentSoFar, o.Events)
 	})
-	sent, err := WriteEvents(ctx, c, Plan{
-		Groups: groups, Senders: senders, Stream: o.Names.Stream, Run: rep.Run, Events: o.Events, Seed: o.Seed, StopLast: o.Silent,
+	sent, err := WriteEvents(ctx, d.c, Plan{
+		Groups: d.groups, Senders: d.senders, Stream: o.Names.Stream, Run: d.rep.Run, Events: o.Events, Seed: o.Seed, StopLast: o.Silent,
 		Progress: func(n int) { mu.Lock(); sentSoFar = n; mu.Unlock() },
 	})
 	stopProgress()
 	o.writersDone.Store(true)
-	rep.Sent = sent
+	d.rep.Sent, d.sent = sent, sent
 	if err != nil {
-		if o.Soak {
-			stopConsumers()
-			wg.Wait()
-			stopConsumerProgress()
-		}
-		return rep, err
+		return err
 	}
+	senders := d.senders
 	if o.Hub {
 		o.printf("hub: wrote %d events in %d records to %d streams of the hub account %s's log groups, centralized from %s in %s and %s (system fields @aws.account, @aws.region; every fifth record mixes two sources), and %d heartbeats over %s of senders' time",
 			sent.Events, sent.Calls, sent.Streams, o.Names.HubAccount, strings.Join(localenv.DemoAccounts, " and "), localenv.Region, HubRegion, sent.Heartbeats, SimulatedWindow)
@@ -309,113 +423,152 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 	if o.Silent {
 		o.printf("senders: %s stopped halfway (-silent): no data and no heartbeat for its last %s", senders[len(senders)-1].Account, SimulatedWindow/2)
 	}
-	if !o.Soak {
-		startConsumers()
-	}
-	wg.Wait()
-	if sampler != nil {
-		rep.Soak = &SoakReport{Samples: sampler.stop()}
-		for i, r := range runs {
+	return nil
+}
+
+// drain waits for every mapping to drain the stream, reports the soak's
+// samples and rates and where each mapping ended, and shuts the handlers
+// down.
+func (d *demoRun) drain(ctx context.Context, cs *consumers) error {
+	cs.wg.Wait()
+	if cs.sampler != nil {
+		d.rep.Soak = &SoakReport{Samples: cs.sampler.stop()}
+		for i, r := range d.runs {
 			r.mu.Lock()
-			rep.Soak.EventsPerSecond = append(rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: drained[i],
+			d.rep.Soak.EventsPerSecond = append(d.rep.Soak.EventsPerSecond, SinkRate{Sink: r.target.Sink, Events: r.sum.Delivered, Duration: cs.drained[i],
 				Busy: r.busy, Invocations: r.poller.Stats().Invocations})
 			r.mu.Unlock()
 		}
 	}
-	stopConsumerProgress()
+	cs.stopProgress()
 	// The ticks above are snapshots taken while the mappings ran: a sink
 	// still finishing its invocations and idle polls after the last tick
 	// would be left showing undrained shards (or none delivered). Say where
 	// every mapping ended.
-	o.printf("%s", consumers())
-	if err := errors.Join(errs...); err != nil {
-		return rep, err
+	d.o.printf("%s", d.consumerStatus())
+	if err := errors.Join(cs.errs...); err != nil {
+		return err
 	}
 	// Lambda ends idle instances with SIGTERM, on which app.Main writes the
 	// sender health still in memory: the same here.
-	for _, r := range runs {
+	for _, r := range d.runs {
 		if err := r.shutdown(ctx); err != nil {
-			return rep, err
+			return err
 		}
 	}
+	return nil
+}
 
-	// Read back and reconcile.
-	if rt != nil {
-		parked := map[string]map[int]bool{}
-		for _, r := range runs {
-			r.mu.Lock()
-			parked[r.target.Sink] = r.parked
-			sr := SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries, HealthErrors: r.sum.healthErrors}
-			r.faultReport(&sr)
-			rep.Sinks = append(rep.Sinks, sr)
-			r.mu.Unlock()
-		}
-		if err := rt.reconcile(ctx, c, rep, localenv.AccountOf(rec.StreamARN), parked); err != nil {
-			return rep, err
-		}
-		runs = nil
+// reconcile reads back what each sink (with -routes, each route's
+// targets) landed and reconciles it with what was sent, into the report.
+func (d *demoRun) reconcile(ctx context.Context) error {
+	if d.rt != nil {
+		return d.reconcileRoutes(ctx)
 	}
-	for _, r := range runs {
-		landed, err := r.target.ReadBack(ctx)
-		if err != nil {
-			return rep, err
+	for _, r := range d.runs {
+		if err := d.reconcileSink(ctx, r); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// reconcileRoutes reports each sink's counters and reconciles every
+// route's targets (routed.reconcile).
+func (d *demoRun) reconcileRoutes(ctx context.Context) error {
+	parked := map[string]map[int]bool{}
+	for _, r := range d.runs {
 		r.mu.Lock()
-		q := quarantineTally{count: r.sum.Quarantined}
-		r.mu.Unlock()
-		if r.target.Quarantined != nil {
-			msgs, err := r.target.Quarantined(ctx)
-			if err != nil {
-				return rep, err
-			}
-			q.keys = map[int]bool{}
-			for _, m := range msgs {
-				if run, n, ok := parseKey(m); ok && run == rep.Run && n >= 0 && n < sent.Events {
-					q.keys[n] = true
-				}
-			}
-		}
-		r.mu.Lock()
-		sr := reconcile(r.target.Sink, rep.Run, sent.Events, landed, q, r.sum.poison, r.parked)
-		sr.HealthErrors = r.sum.healthErrors
-		r.mu.Unlock()
-		sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
-		r.mu.Lock()
+		parked[r.target.Sink] = r.parked
+		sr := SinkReport{Sink: r.target.Sink, PoisonRecords: r.sum.poison, Invocations: r.stats.Invocations, Retries: r.stats.Retries, HealthErrors: r.sum.healthErrors}
 		r.faultReport(&sr)
+		d.rep.Sinks = append(d.rep.Sinks, sr)
 		r.mu.Unlock()
-		rep.Sinks = append(rep.Sinks, sr)
-		if o.Hub {
-			landed, err := readLanded(ctx, r.target, rep.Run)
-			if err != nil {
-				return rep, err
-			}
-			rep.Hub = append(rep.Hub, reconcileHub(r.target.Sink, sent.Origins, landed)...)
+	}
+	return d.rt.reconcile(ctx, d.c, d.rep, localenv.AccountOf(d.rec.StreamARN), parked)
+}
+
+// reconcileSink reads back what r's sink landed and quarantined and
+// reconciles it with what was sent; with -hub, also each event's source
+// account and region.
+func (d *demoRun) reconcileSink(ctx context.Context, r *sinkRun) error {
+	landed, err := r.target.ReadBack(ctx)
+	if err != nil {
+		return err
+	}
+	q, err := d.quarantined(ctx, r)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	sr := reconcile(r.target.Sink, d.rep.Run, d.sent.Events, landed, q, r.sum.poison, r.parked)
+	sr.HealthErrors = r.sum.healthErrors
+	r.mu.Unlock()
+	sr.Invocations, sr.Retries = r.stats.Invocations, r.stats.Retries
+	r.mu.Lock()
+	r.faultReport(&sr)
+	r.mu.Unlock()
+	d.rep.Sinks = append(d.rep.Sinks, sr)
+	if d.o.Hub {
+		landed, err := readLanded(ctx, r.target, d.rep.Run)
+		if err != nil {
+			return err
+		}
+		d.rep.Hub = append(d.rep.Hub, reconcileHub(r.target.Sink, d.sent.Origins, landed)...)
+	}
+	return nil
+}
+
+// quarantined counts what r's sink quarantined and, where the target can
+// read its quarantine, which of this run's events it holds.
+func (d *demoRun) quarantined(ctx context.Context, r *sinkRun) (quarantineTally, error) {
+	r.mu.Lock()
+	q := quarantineTally{count: r.sum.Quarantined}
+	r.mu.Unlock()
+	if r.target.Quarantined == nil {
+		return q, nil
+	}
+	msgs, err := r.target.Quarantined(ctx)
+	if err != nil {
+		return q, err
+	}
+	q.keys = map[int]bool{}
+	for _, m := range msgs {
+		if run, n, ok := parseKey(m); ok && run == d.rep.Run && n >= 0 && n < d.sent.Events {
+			q.keys[n] = true
 		}
 	}
-	if o.Names.HealthTable != "" {
-		if rep.Health, err = o.watchdog(ctx, c, senders); err != nil {
-			return rep, err
-		}
-	}
-	// What the stack would show the operator commands, now that the
-	// records are consumed (see RegisterDeployment).
+	return q, nil
+}
+
+// register registers the stack on the emulator as the stack would show it
+// to the operator commands (see RegisterDeployment), now that the records
+// are consumed.
+func (d *demoRun) register(ctx context.Context) error {
+	o := d.o
 	var sinks []string
-	for _, t := range targets {
+	for _, t := range d.targets {
 		sinks = append(sinks, t.Sink)
 	}
 	routesText := ""
-	if rt != nil {
-		routesText = rt.text
+	if d.rt != nil {
+		routesText = d.rt.text
 	}
-	reg, err := RegisterDeployment(ctx, c, rec, o.Names, sinks, routesText)
+	reg, err := RegisterDeployment(ctx, d.c, d.rec, o.Names, sinks, routesText)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	o.printf("registered stack %s on the emulator: its outputs, %d functions with their environments, %d event source mappings (what `logfan doctor` reads)",
 		o.Names.Stack, len(reg.FunctionARNs), len(reg.MappingUUIDs))
-	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
-	fmt.Fprintln(o.Out)
-	rep.WriteTable(o.Out)
+	return nil
+}
+
+// writeReport prints the report: the reconciliation table, the senders'
+// health, the soak's figures and the summary.
+func (d *demoRun) writeReport() error {
+	out, rep := d.o.Out, d.rep
+	fmt.Fprintln(out)
+	rep.WriteTable(out)
 	if rep.Health != nil {
 		// The senders as `logfan senders` lists them (without -log-groups).
 		table := *rep.Health
@@ -423,30 +576,33 @@ func (o Options) Run(ctx context.Context) (*Report, error) {
 		for i := range table.Senders {
 			table.Senders[i].LogGroups = nil
 		}
-		fmt.Fprintln(o.Out)
-		if err := healthreport.Write(o.Out, &table); err != nil {
-			return rep, err
+		fmt.Fprintln(out)
+		if err := healthreport.Write(out, &table); err != nil {
+			return err
 		}
 	}
 	if rep.Soak != nil {
-		rep.Soak.Write(o.Out)
+		rep.Soak.Write(out)
 	}
-	fmt.Fprintf(o.Out, "\ndemo: %d events through %d shards in %s\n", sent.Events, rec.Shards, rep.Elapsed)
-	fmt.Fprintln(o.Out, rep.Summary())
+	fmt.Fprintf(out, "\ndemo: %d events through %d shards in %s\n", d.sent.Events, d.rec.Shards, rep.Elapsed)
+	fmt.Fprintln(out, rep.Summary())
+	return nil
+}
 
-	if o.Keep && srv != nil && o.Endpoint == "" {
-		o.printf("-keep: moto stays up at %s until you press Ctrl-C; for example:", endpoint)
-		fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, localenv.Region)
-		fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
-		fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, localenv.LogsRegion)
-		fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
-		fmt.Fprintf(o.Out, "  logfan doctor -stack %s                # checks the deployment the demo registered\n", o.Names.Stack)
-		fmt.Fprintf(o.Out, "  logfan quarantine list -stack %s\n", o.Names.Stack)
-		fmt.Fprintf(o.Out, "  logfan redrive -stack %s -sink s3 -dry-run\n", o.Names.Stack)
-		fmt.Fprintf(o.Out, "  logfan senders -stack %s\n", o.Names.Stack)
-		<-ctx.Done()
-	}
-	return rep, nil
+// keep leaves moto up (-keep) until ctx is done, and shows how to look
+// around in it.
+func (d *demoRun) keep(ctx context.Context) {
+	o, endpoint := d.o, d.endpoint
+	o.printf("-keep: moto stays up at %s until you press Ctrl-C; for example:", endpoint)
+	fmt.Fprintf(o.Out, "  export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=%s\n", endpoint, localenv.Region)
+	fmt.Fprintf(o.Out, "  aws --endpoint-url %s s3 ls s3://%s/%s/ --recursive\n", endpoint, o.Names.DataBucket, config.DefaultS3Prefix)
+	fmt.Fprintf(o.Out, "  aws --endpoint-url %s --region %s logs describe-log-groups --log-group-name-prefix /logfan/\n", endpoint, localenv.LogsRegion)
+	fmt.Fprintf(o.Out, "  logfan demo -endpoint %s      # another run on the same emulator\n", endpoint)
+	fmt.Fprintf(o.Out, "  logfan doctor -stack %s                # checks the deployment the demo registered\n", o.Names.Stack)
+	fmt.Fprintf(o.Out, "  logfan quarantine list -stack %s\n", o.Names.Stack)
+	fmt.Fprintf(o.Out, "  logfan redrive -stack %s -sink s3 -dry-run\n", o.Names.Stack)
+	fmt.Fprintf(o.Out, "  logfan senders -stack %s\n", o.Names.Stack)
+	<-ctx.Done()
 }
 
 func (o *Options) defaults() {

@@ -170,10 +170,7 @@ func TestDemoRetriesAndOnFailureAreReconciled(t *testing.T) {
 		t.Fatalf("report %+v\n%s", s, out)
 	}
 	// The parked records are in the on-failure bucket, in Lambda's format.
-	c, err := localenv.NewClients(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := emutest.Clients(t, srv)
 	objs, err := c.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(o.Names.OnFailureBucket), Prefix: aws.String(onfailure.KeyPrefix)})
 	if err != nil || len(objs.Contents) != 1 {
 		t.Fatalf("on-failure objects: %v, %v", objs, err)
@@ -263,13 +260,8 @@ func TestAWSTargetsConfigureAsTheStack(t *testing.T) {
 func TestQuarantinedMessagesReadsTheSinksEvents(t *testing.T) {
 	emutest.Require(t, srv)
 	o, _ := testOptions(t, 1)
-	c, err := localenv.NewClients(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(o.Names.QuarantineBucket)}); err != nil {
-		t.Fatal(err)
-	}
+	c := emutest.Clients(t, srv)
+	emutest.Buckets(t, c.S3, o.Names.QuarantineBucket)
 	env := o.Names.Env(config.SinkS3)
 	cfg, err := config.Load(config.SinkS3, func(k string) string { return env[k] })
 	if err != nil {

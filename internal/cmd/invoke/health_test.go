@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/shared/config"
@@ -26,10 +25,7 @@ func TestShutdownWritesPendingHealth(t *testing.T) {
 	if d.names.HealthTable != "health-shutdown" {
 		t.Fatalf("local names %+v: the health table is not created", d.names)
 	}
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	store := dynamohealth.New(dynamodb.NewFromConfig(cfg), "health-shutdown")
 	events := func() int64 {
 		t.Helper()

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/cmd/replay"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
@@ -248,10 +247,7 @@ func (l landed) total() int {
 func readLanded(t *testing.T, d *deployment, stack string) landed {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	s3c := awsclient.S3(cfg)
 	l := landed{Objects: map[string][]string{}}
 	recLines := func(bucket, prefix string) map[string][]string {

@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/cli/usage"
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
@@ -45,17 +41,11 @@ func TestUsageErrors(t *testing.T) {
 // TestQuarantineOnMoto: list, show and delete the entries of a stack
 // found by name, as an operator would after `logfan doctor` pointed at them.
 func TestQuarantineOnMoto(t *testing.T) {
-	emutest.Require(t, srv)
+	cfg := emutest.Config(t, srv, emulator.Region)
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const bucket, root = "quarantine-cmd", "jail"
 	s3c := awsclient.S3(cfg)
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	emutest.Buckets(t, s3c, bucket)
 	if _, err := deployed.Register(ctx, deployed.NewClients(cfg), deployed.Stack{Name: "QuarantineCmd",
 		Outputs: map[string]string{naming.OutputQuarantineBucket: bucket, naming.OutputQuarantinePrefix: root}}); err != nil {
 		t.Fatal(err)

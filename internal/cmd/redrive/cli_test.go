@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/cli/usage"
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
@@ -134,10 +133,7 @@ func TestRedriveRoutedDeployment(t *testing.T) {
 	e := newEnv(t, 1)
 	e.writeRecords(t, 12)
 	e.consumeBroken(t)
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	routesJSON := `[{"name":"apps","match":{"logGroups":["/app/**"]},"to":[{"sink":"s3","prefix":"routed"}]},{"name":"rest","to":[]}]`
 	// e.function is what the broken function's on-failure records name.
 	fnName := e.function[strings.LastIndex(e.function, ":")+1:]

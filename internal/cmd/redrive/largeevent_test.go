@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/consumer"
@@ -47,10 +46,7 @@ func TestRedriveEventsUpTo1MBToLogs(t *testing.T) {
 		}
 	}
 
-	cfg, err := sdkconfig.Load(ctx, "eu-west-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, "eu-west-1")
 	logs := cloudwatchlogs.NewFromConfig(cfg)
 	prefix := "/redrive-large-" + e.data
 	out := &bytes.Buffer{}

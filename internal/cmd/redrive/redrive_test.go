@@ -20,7 +20,6 @@ import (
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -60,10 +59,7 @@ type env struct {
 func newEnv(t *testing.T, shards int) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	n := envCount.Add(1)
 	e := &env{
 		kin: kinesis.NewFromConfig(cfg), s3: awsclient.S3(cfg),
@@ -71,11 +67,7 @@ func newEnv(t *testing.T, shards int) *env {
 		function: fmt.Sprintf("arn:aws:lambda:us-east-1:123456789012:function:LogfanRecipient-%s-Ab%d", naming.FunctionLogicalID(config.SinkS3), n),
 		sent:     map[string]bool{},
 	}
-	for _, b := range []string{e.data, e.quarantine} {
-		if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emutest.Buckets(t, e.s3, e.data, e.quarantine)
 	name := fmt.Sprintf("redrive-%d", n)
 	if _, err := e.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(int32(shards))}); err != nil {
 		t.Fatal(err)

@@ -1,25 +1,19 @@
 package resend
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
+	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/internal/ops/anysink"
 	"github.com/logfan/logfan/shared/app"
@@ -30,69 +24,11 @@ import (
 	"github.com/logfan/logfan/shared/subscription"
 )
 
-// memS3 is an in-memory bucket: the archive and the progress records,
-// so the benchmark measures resend's own work, not a network.
-type memS3 struct {
-	mu      sync.Mutex
-	objects map[string][]byte
-}
-
-func (m *memS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	b, err := io.ReadAll(in.Body)
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	m.objects[aws.ToString(in.Key)] = b
-	m.mu.Unlock()
-	return &s3.PutObjectOutput{}, nil
-}
-
-func (m *memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	m.mu.Lock()
-	b, ok := m.objects[aws.ToString(in.Key)]
-	m.mu.Unlock()
-	if !ok {
-		return nil, &types.NoSuchKey{}
-	}
-	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
-}
-
-func (m *memS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	prefix, delim := aws.ToString(in.Prefix), aws.ToString(in.Delimiter)
-	out := &s3.ListObjectsV2Output{}
-	seen := map[string]bool{}
-	var keys []string
-	for k := range m.objects {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !strings.HasPrefix(k, prefix) {
-			continue
-		}
-		if delim != "" {
-			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
-				cp := k[:len(prefix)+i+1]
-				if !seen[cp] {
-					seen[cp] = true
-					out.CommonPrefixes = append(out.CommonPrefixes, types.CommonPrefix{Prefix: aws.String(cp)})
-				}
-				continue
-			}
-		}
-		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(int64(len(m.objects[k])))})
-	}
-	return out, nil
-}
-
 // archiveInMemory runs the S3 sink on nRecords sample records of 1,000
-// events into a memS3 and returns it, the events and their NDJSON bytes.
-func archiveInMemory(tb testing.TB, nRecords int) (*memS3, int, int64) {
+// events into an in-memory bucket and returns it, the events and their NDJSON bytes.
+func archiveInMemory(tb testing.TB, nRecords int) (*fakeaws.S3, int, int64) {
 	tb.Helper()
-	mem := &memS3{objects: map[string][]byte{}}
+	mem := &fakeaws.S3{}
 	dec := subscription.NewDecoder(0)
 	b := &sink.Batch{ShardID: "shardId-000000000000"}
 	events := 0
@@ -180,18 +116,10 @@ func BenchmarkDecodeSame(b *testing.B) {
 // cpuEventsStart reports events per CPU second (all threads), steadier
 // than events per wall second on a shared machine.
 func cpuEventsStart(b *testing.B, events int) func() {
-	start := rusage(b)
+	start := cputime.Process()
 	return func() {
-		if d := rusage(b) - start; d > 0 {
+		if d := cputime.Process() - start; d > 0 {
 			b.ReportMetric(float64(events*b.N)/d.Seconds(), "cpu-events/s")
 		}
 	}
-}
-
-func rusage(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

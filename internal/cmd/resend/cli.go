@@ -497,7 +497,6 @@ func routesTargets(in parseInput) ([]*cliTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := rt.Text
 	var out []*cliTarget
 	// The defaults every sink's function has, from the same variables: a
 	// target that leaves a setting out resolves to them (and needs them set).
@@ -515,9 +514,9 @@ func routesTargets(in parseInput) ([]*cliTarget, error) {
 		LogsGroupTemplate:  get(routes.SinkLogs, config.EnvLogsGroupTemplate, config.DefaultLogsGroupTemplate),
 		LogsStreamTemplate: get(routes.SinkLogs, config.EnvLogsStreamTemplate, config.DefaultLogsStreamTemplate),
 	}
-	table, err := config.ParseRoutes(data, d)
+	table, err := rt.Parse(d)
 	if err != nil {
-		return nil, fmt.Errorf("-routes %s: %w", rt.Source(), err)
+		return nil, err
 	}
 	for _, kind := range []string{routes.SinkS3, routes.SinkFirehose, routes.SinkLogs} {
 		for _, t := range table.Targets(kind) {

@@ -17,7 +17,6 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/ops/readback"
@@ -54,25 +53,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	emutest.Require(t, srv)
-	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eu, err := sdkconfig.Load(ctx, logsEU)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
+	eu := emutest.Config(t, srv, logsEU)
 	sfx := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
 	e := &env{t: t, s3: awsclient.S3(cfg), fh: firehose.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(eu),
 		data: "data-" + sfx, quarantine: "quarantine-" + sfx, fhBucket: "firehose-" + sfx, suffix: sfx,
 		base: time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)}
-	for _, b := range []string{e.data, e.quarantine, e.fhBucket} {
-		if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emutest.Buckets(t, e.s3, e.data, e.quarantine, e.fhBucket)
 	e.vars = map[string]string{config.EnvQuarantineBucket: e.quarantine, config.EnvS3Bucket: e.data, "AWS_REGION": emulator.Region}
 	return e
 }
@@ -167,10 +154,7 @@ func (e *env) options(s3c API, to ...string) Options {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cfg, err := sdkconfig.Load(context.Background(), emulator.Region)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	cfg := emutest.Config(e.t, srv, emulator.Region)
 	for _, t := range p.targets {
 		t.bind(cfg, nil)
 	}

@@ -62,9 +62,9 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	table, err := config.ParseRoutes(rt.Text, d)
+	table, err := rt.Parse(d)
 	if err != nil {
-		return fmt.Errorf("-routes %s: %w", rt.Source(), err)
+		return err
 	}
 	files, err := events.Files(stderr)
 	if err != nil {

@@ -212,7 +212,7 @@ func TestRoutesErrors(t *testing.T) {
 		"missing table": {[]string{"-routes", "/nonexistent.json", "-event", "x"}, "no such file"},
 		"bad table":     {[]string{"-routes", writeFile(t, "bad.json", `[{"name":"x","to":["kafka"]},{"name":"x","to":[]}]`), "-event", "x"}, `unknown sink "kafka"`},
 		"no catch-all": {[]string{"-routes", writeFile(t, "open.json", `[{"name":"x","match":{"owners":["111111111111"]},"to":["s3"]}]`), "-event", "x"},
-			`open.json: routes: the table must end with a route without "match" (a catch-all)`},
+			`open.json: the table must end with a route without "match" (a catch-all)`},
 		"s3 alias": {[]string{"-routes", writeFile(t, "alias.json", `[{"name":"rest","to":["s3",{"sink":"s3","prefix":"logs"}]}]`), "-event", "x"}, "targets s3 and s3:logs both write under S3 prefix logs/"},
 		"s3 alias, other default prefix": {[]string{"-s3-prefix", "archive", "-routes", writeFile(t, "alias.json", `[{"name":"rest","to":["s3",{"sink":"s3","prefix":"archive"}]}]`), "-event", "x"},
 			"targets s3 and s3:archive both write under S3 prefix archive/"},
@@ -229,6 +229,9 @@ func TestRoutesErrors(t *testing.T) {
 			err := Run(context.Background(), c.args, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want it to mention %q", err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), ": routes: ") {
+				t.Errorf("err = %v: the parser's prefix doubles the table's name", err)
 			}
 		})
 	}

@@ -9,14 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/cmd/senders"
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
-	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/health"
@@ -30,17 +26,9 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 // TestSendersOnMoto: `logfan senders` over a table on moto, with the
 // states, traffic, log groups, JSON and -check.
 func TestSendersOnMoto(t *testing.T) {
-	emutest.Require(t, srv)
-	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const table = "senders-health"
-	if err := localenv.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
-	s := dynamohealth.New(dynamodb.NewFromConfig(cfg), table)
+	s := dynamohealth.New(emutest.HealthTable(t, srv, table), table)
+	ctx := context.Background()
 	now := time.Now()
 	for _, u := range []health.SenderUpdate{
 		{Account: "111111111111", Region: emulator.Region, LastHeartbeat: now.Add(-time.Minute).UnixMilli(), Heartbeats: 3},
@@ -127,17 +115,10 @@ func TestSendersNeedsATable(t *testing.T) {
 // reads the table from its output and the expectations from its watchdog's
 // environment; a flag still overrides one of them.
 func TestSendersFromTheStack(t *testing.T) {
-	emutest.Require(t, srv)
+	cfg := emutest.Config(t, srv, emulator.Region)
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const table = "senders-stack-health"
-	if err := localenv.CreateHealthTable(ctx, dynamodb.NewFromConfig(cfg), table); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamohealth.New(dynamodb.NewFromConfig(cfg), table).WriteSender(ctx, health.SenderUpdate{
+	if err := dynamohealth.New(emutest.HealthTable(t, srv, table), table).WriteSender(ctx, health.SenderUpdate{
 		Account: "111111111111", Region: emulator.Region, LastHeartbeat: time.Now().Add(-time.Minute).UnixMilli(), Heartbeats: 1}); err != nil {
 		t.Fatal(err)
 	}

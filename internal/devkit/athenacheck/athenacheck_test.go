@@ -28,7 +28,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
@@ -182,16 +181,9 @@ func deliver(t *testing.T, format string) (*sent, string) {
 	emutest.Require(t, srv)
 	ctx := context.Background()
 	bucket := "athenacheck-" + format
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	client := awsclient.S3(cfg)
-	for _, b := range []string{bucket, bucket + "-quarantine"} {
-		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emutest.Buckets(t, client, bucket, bucket+"-quarantine")
 	c, err := config.Load(config.SinkS3, func(k string) string {
 		return map[string]string{config.EnvS3Bucket: bucket, config.EnvS3Prefix: prefix, config.EnvS3Format: format,
 			config.EnvQuarantineBucket: bucket + "-quarantine", config.EnvHubAccount: hub}[k]
@@ -244,10 +236,7 @@ func deliver(t *testing.T, format string) (*sent, string) {
 func download(t *testing.T, bucket, dir string) (objects int, bytes int64) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	client := awsclient.S3(cfg)
 	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/")})
 	for p.HasMorePages() {

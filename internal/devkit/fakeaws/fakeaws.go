@@ -1,15 +1,21 @@
-// Package fakeaws answers the AWS calls logfan's sinks make with canned
-// successes, without a network: benchmarks use it to measure the SDK
-// client's own CPU and memory beside logfan's, and nothing else.
+// Package fakeaws answers AWS calls without a network, for the tests and
+// benchmarks of more than one package: Transport answers the calls
+// logfan's sinks make with canned successes, below the SDK client, so
+// benchmarks measure the client's own CPU and memory beside logfan's; S3 is
+// an in-memory bucket in place of the client, for tests that read back what
+// was written.
 package fakeaws
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Transport is an http.RoundTripper that accepts every request.
@@ -98,5 +104,19 @@ func respond(req *http.Request, status int, contentType, body string) *http.Resp
 		Body:          io.NopCloser(strings.NewReader(body)),
 		ContentLength: int64(len(body)),
 		Request:       req,
+	}
+}
+
+// Config is an SDK configuration for region whose requests go to tr, with
+// static credentials, so that clients built on it serialize and sign every
+// request as in production and nothing leaves the process (no network, no
+// credentials chain).
+func Config(region string, tr http.RoundTripper) aws.Config {
+	return aws.Config{
+		Region: region,
+		Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDFAKE", SecretAccessKey: "secret", Source: "fakeaws"}, nil
+		})),
+		HTTPClient: &http.Client{Transport: tr},
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/shared/invocation"
@@ -46,10 +45,7 @@ var streamCount atomic.Int32
 func newStream(t *testing.T, shards int) *stream {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	s := &stream{client: kinesis.NewFromConfig(cfg), order: map[string][]string{}, seq: map[string]string{}}
 	name := fmt.Sprintf("poller-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), streamCount.Add(1))
 	if _, err := s.client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(int32(shards))}); err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/deployed"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
@@ -34,10 +33,7 @@ func TestMain(m *testing.M) { os.Exit(emutest.RunTests(m, &srv)) }
 func register(t *testing.T, name string) aws.Config {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := emutest.Config(t, srv, emulator.Region)
 	k := kinesis.NewFromConfig(cfg)
 	if _, err := k.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
@@ -129,12 +125,8 @@ func TestLoadOnMoto(t *testing.T) {
 }
 
 func TestLoadMissingStack(t *testing.T) {
-	emutest.Require(t, srv)
+	cfg := emutest.Config(t, srv, emulator.Region)
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// GIVEN no stack called Nowhere
 	// THEN Load says it is not found
 	if _, err := Load(ctx, cfg, "Nowhere"); !errors.Is(err, ErrNotFound) {

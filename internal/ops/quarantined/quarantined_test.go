@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/shared/awsclient"
@@ -39,17 +38,11 @@ func entries() []quarantine.Entry {
 }
 
 func TestListAndDelete(t *testing.T) {
-	emutest.Require(t, srv)
+	cfg := emutest.Config(t, srv, emulator.Region)
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := awsclient.S3(cfg)
 	bucket := "s3quarantine-moto"
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	emutest.Buckets(t, c, bucket)
 	q := s3quarantine.New(c, config.Quarantine{Bucket: bucket, Prefix: "quarantine"})
 	want := entries()
 	// Put everything twice, as a retried batch would.

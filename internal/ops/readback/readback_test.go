@@ -17,7 +17,6 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/logfan/logfan/internal/cli/sdkconfig"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
 	"github.com/logfan/logfan/shared/awsclient"
@@ -152,17 +151,11 @@ func TestKeysPaginates(t *testing.T) {
 }
 
 func TestRecordsFromMoto(t *testing.T) {
-	emutest.Require(t, srv)
+	cfg := emutest.Config(t, srv, emulator.Region)
 	ctx := context.Background()
-	cfg, err := sdkconfig.Load(ctx, emulator.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
 	client := awsclient.S3(cfg)
 	bucket := "readback-" + strings.ToLower(t.Name())
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
+	emutest.Buckets(t, client, bucket)
 	plain, want := ndjson(sample())
 	objects := map[string][]byte{
 		"out/a.ndjson.gz": gz(t, plain),

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/quarantine"
 )
@@ -103,23 +103,20 @@ func TestEncodeDecode(t *testing.T) {
 	}
 }
 
-// fakePut records the last PutObject input.
-type fakePut struct{ in *s3.PutObjectInput }
-
-func (f *fakePut) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	f.in = in
-	return &s3.PutObjectOutput{}, nil
-}
-
 func TestPutInput(t *testing.T) {
-	f := &fakePut{}
+	f := &fakeaws.S3{}
 	q := New(f, config.Quarantine{Bucket: "qb", Prefix: "quarantine", KMSKeyID: "alias/logfan"})
 	if err := q.Put(context.Background(), entries()[0]); err != nil {
 		t.Fatal(err)
 	}
-	if aws.ToString(f.in.Bucket) != "qb" || aws.ToString(f.in.ContentType) != ContentType ||
-		f.in.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(f.in.SSEKMSKeyId) != "alias/logfan" {
-		t.Fatalf("input = %+v", f.in)
+	keys := f.Keys()
+	if len(keys) != 1 {
+		t.Fatalf("objects %v, want one", keys)
+	}
+	in, _ := f.Input(keys[0])
+	if aws.ToString(in.Bucket) != "qb" || aws.ToString(in.ContentType) != ContentType ||
+		in.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(in.SSEKMSKeyId) != "alias/logfan" {
+		t.Fatalf("input = %+v", in)
 	}
 	if err := q.Put(context.Background(), quarantine.Entry{Kind: "bogus"}); err == nil {
 		t.Fatal("unknown kind: no error")

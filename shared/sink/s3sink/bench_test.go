@@ -20,6 +20,7 @@ import (
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/cputime"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
 	"github.com/logfan/logfan/shared/s3layout"
@@ -141,14 +142,14 @@ func TestNaiveMatches(t *testing.T) {
 		}
 		naiveMsgs = append(naiveMsgs, nm)
 	}
-	ours, naive := newFake(), newFake()
+	ours, naive := &fakeaws.S3{}, &fakeaws.S3{}
 	if res := New(ours, config.S3{Bucket: "b", Prefix: "p"}).Deliver(context.Background(), toBatch(msgs)); res.FailedAt != -1 {
 		t.Fatal(res.Err)
 	}
 	if err := naiveDeliver(context.Background(), naive, "b", "p", toBatch(naiveMsgs)); err != nil {
 		t.Fatal(err)
 	}
-	a, b := ours.records(t), naive.records(t)
+	a, b := records(t, ours), records(t, naive)
 	if len(a) == 0 || len(a) != len(b) {
 		t.Fatalf("%d objects vs %d", len(a), len(b))
 	}

@@ -102,11 +102,11 @@ var _ sink.Sink = (*Sink)(nil)
 // Option adjusts a Sink (limits and timing, mostly for tests).
 type Option func(*Sink)
 
-// WithMaxObjectBytes overrides cfg.MaxObjectBytes, the bound on an object's uncompressed NDJSON.
 // Extension is the NDJSON objects' file extension; Athena and Glue pick the
 // gzip codec from the ".gz".
 const Extension = s3layout.ExtNDJSON
 
+// WithMaxObjectBytes overrides cfg.MaxObjectBytes, the bound on an object's uncompressed NDJSON.
 func WithMaxObjectBytes(n int64) Option { return func(s *Sink) { s.maxObjectBytes = n } }
 
 // WithConcurrency sets how many objects are compressed and uploaded at once.

@@ -5,12 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/internal/ops/readback"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/record"
@@ -29,63 +27,12 @@ import (
 	"github.com/logfan/logfan/shared/subscription"
 )
 
-// fakeS3 fakes PutObject in memory; fail, when set, may fail a call.
-type fakeS3 struct {
-	mu      sync.Mutex
-	objects map[string][]byte
-	inputs  map[string]s3.PutObjectInput
-	calls   map[string]int
-	fail    func(ctx context.Context, key string, call int) error
-}
-
-func newFake() *fakeS3 {
-	return &fakeS3{objects: map[string][]byte{}, inputs: map[string]s3.PutObjectInput{}, calls: map[string]int{}}
-}
-
-func (f *fakeS3) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	key := aws.ToString(in.Key)
-	f.mu.Lock()
-	f.calls[key]++
-	call := f.calls[key]
-	f.mu.Unlock()
-	if f.fail != nil {
-		if err := f.fail(ctx, key, call); err != nil {
-			return nil, err
-		}
-	}
-	body, err := io.ReadAll(in.Body)
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) != aws.ToInt64(in.ContentLength) {
-		return nil, fmt.Errorf("content length %d, body %d", aws.ToInt64(in.ContentLength), len(body))
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.objects[key] = body
-	cp := *in
-	cp.Body = nil
-	f.inputs[key] = cp
-	return &s3.PutObjectOutput{}, nil
-}
-
-func (f *fakeS3) keys() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var ks []string
-	for k := range f.objects {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-// records decodes every stored object, in key order.
-func (f *fakeS3) records(t *testing.T) map[string][]record.Event {
+// records decodes every object f stores, by key.
+func records(t *testing.T, f *fakeaws.S3) map[string][]record.Event {
 	t.Helper()
 	out := map[string][]record.Event{}
-	for _, k := range f.keys() {
-		recs, err := readback.Decode(bytes.NewReader(f.objects[k]))
+	for k, body := range f.Objects() {
+		recs, err := readback.Decode(bytes.NewReader(body))
 		if err != nil {
 			t.Fatalf("%s: %v", k, err)
 		}
@@ -178,19 +125,19 @@ func TestObjectSplit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := &fakeaws.S3{}
 			b := mk(tt.extra)
 			res := newSink(f, WithMaxObjectBytes(max)).Deliver(context.Background(), b)
 			if res.FailedAt != -1 || res.Err != nil || res.Delivered != 10 || res.Bytes != max+int64(tt.extra) {
 				t.Fatalf("result = %+v", res)
 			}
-			keys := f.keys()
+			keys := f.Keys()
 			if len(keys) != tt.wantObjs {
 				t.Fatalf("objects = %v, want %d", keys, tt.wantObjs)
 			}
 			var got []record.Event
 			for i, k := range keys {
-				recs := f.records(t)[k]
+				recs := records(t, f)[k]
 				// Each object is named for its first and last events (one
 				// record here): the events before it are in the earlier ones.
 				if !strings.HasSuffix(k, fmt.Sprintf("_%d-%d.ndjson.gz", len(got), len(got)+len(recs)-1)) {
@@ -215,14 +162,14 @@ func TestObjectSplit(t *testing.T) {
 // TestOversizeLine checks that a line longer than the bound gets an object
 // of its own instead of being cut or dropped.
 func TestOversizeLine(t *testing.T) {
-	f := newFake()
+	f := &fakeaws.S3{}
 	b := batch(msg("1", "g", t0, "a", strings.Repeat("z", 3000), "b"))
 	res := newSink(f, WithMaxObjectBytes(1000)).Deliver(context.Background(), b)
 	if res.FailedAt != -1 || res.Delivered != 3 {
 		t.Fatalf("result = %+v", res)
 	}
-	recs := f.records(t)
-	keys := f.keys()
+	recs := records(t, f)
+	keys := f.Keys()
 	if len(keys) != 3 || len(recs[keys[0]]) != 1 || len(recs[keys[1]]) != 1 || recs[keys[1]][0].Message != b.Records[0].Message.LogEvents[1].Message {
 		t.Fatalf("objects: %v", keys)
 	}
@@ -233,16 +180,16 @@ func TestPartitionAcrossMidnight(t *testing.T) {
 	midnight := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	m := msg("111111111111", "/aws/lambda/fn", midnight-2, "23:59:59.998", "23:59:59.999", "00:00:00.000", "00:00:00.001")
 	m2 := msg("111111111111", "/aws/lambda/fn", midnight-1, "next record, 23:59:59.999")
-	f := newFake()
+	f := &fakeaws.S3{}
 	b := batch(m, m2)
 	res := newSink(f).Deliver(context.Background(), b)
 	if res.FailedAt != -1 || res.Delivered != 5 {
 		t.Fatalf("result = %+v", res)
 	}
-	recs := f.records(t)
+	recs := records(t, f)
 	before := "logs/owner=111111111111/log_group=%2Faws%2Flambda%2Ffn/dt=2025-12-31/hour=23/shardId-000000000000_49590000_0-49590001_0.ndjson.gz"
 	after := "logs/owner=111111111111/log_group=%2Faws%2Flambda%2Ffn/dt=2026-01-01/hour=00/shardId-000000000000_49590000_2-3.ndjson.gz"
-	if keys := f.keys(); !reflect.DeepEqual(keys, []string{before, after}) {
+	if keys := f.Keys(); !reflect.DeepEqual(keys, []string{before, after}) {
 		t.Fatalf("keys = %q", keys)
 	}
 	msgs := func(rs []record.Event) (out []string) {
@@ -263,11 +210,11 @@ func TestPartitionAcrossMidnight(t *testing.T) {
 // same keys with the same bytes, so S3 overwrites rather than duplicates.
 func TestDeterministic(t *testing.T) {
 	b := batch(msg("1", "/a", t0, "x", "y"), msg("2", "/b", t0, "z"), msg("1", "/a", t0+int64(time.Hour/time.Millisecond), "w"))
-	f1, f2 := newFake(), newFake()
+	f1, f2 := &fakeaws.S3{}, &fakeaws.S3{}
 	newSink(f1).Deliver(context.Background(), b)
 	newSink(f2, WithConcurrency(1)).Deliver(context.Background(), b)
-	if !reflect.DeepEqual(f1.objects, f2.objects) || len(f1.objects) != 3 {
-		t.Fatalf("two deliveries differ: %v vs %v", f1.keys(), f2.keys())
+	if !reflect.DeepEqual(f1.Objects(), f2.Objects()) || len(f1.Keys()) != 3 {
+		t.Fatalf("two deliveries differ: %v vs %v", f1.Keys(), f2.Keys())
 	}
 }
 
@@ -281,12 +228,12 @@ func TestPutObjectInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := &fakeaws.S3{}
 			s := New(f, config.S3{Bucket: "bkt", Prefix: "p", KMSKeyID: tt.kms})
 			if res := s.Deliver(context.Background(), batch(msg("1", "g", t0, "x"))); res.FailedAt != -1 {
 				t.Fatal(res.Err)
 			}
-			in := f.inputs[f.keys()[0]]
+			in, _ := f.Input(f.Keys()[0])
 			if aws.ToString(in.Bucket) != "bkt" || aws.ToString(in.ContentType) != ContentType || in.ContentEncoding != nil {
 				t.Errorf("bucket %q content type %q encoding %v", aws.ToString(in.Bucket), aws.ToString(in.ContentType), in.ContentEncoding)
 			}
@@ -357,8 +304,8 @@ func TestFailedAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
-			f.fail = tt.fail
+			f := &fakeaws.S3{}
+			f.Fail = tt.fail
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			res := newSink(f).Deliver(ctx, threeGroups())
@@ -380,7 +327,7 @@ func TestFailedAt(t *testing.T) {
 			}
 			// Every event of a record below FailedAt is in a stored object.
 			landed := map[string]bool{}
-			for _, recs := range f.records(t) {
+			for _, recs := range records(t, f) {
 				for _, r := range recs {
 					landed[r.ID] = true
 				}
@@ -399,8 +346,8 @@ func TestFailedAt(t *testing.T) {
 // TestDeadline checks that Deliver returns by its context's deadline when
 // S3 never answers, with FailedAt at the first record.
 func TestDeadline(t *testing.T) {
-	f := newFake()
-	f.fail = func(ctx context.Context, _ string, _ int) error {
+	f := &fakeaws.S3{}
+	f.Fail = func(ctx context.Context, _ string, _ int) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
@@ -418,8 +365,8 @@ func TestDeadline(t *testing.T) {
 
 // TestAttemptTimeout checks that a hung attempt is abandoned and retried.
 func TestAttemptTimeout(t *testing.T) {
-	f := newFake()
-	f.fail = func(ctx context.Context, _ string, call int) error {
+	f := &fakeaws.S3{}
+	f.Fail = func(ctx context.Context, _ string, call int) error {
 		if call == 1 {
 			<-ctx.Done()
 			return ctx.Err()
@@ -433,14 +380,14 @@ func TestAttemptTimeout(t *testing.T) {
 }
 
 func TestEmptyBatch(t *testing.T) {
-	f := newFake()
+	f := &fakeaws.S3{}
 	res := newSink(f).Deliver(context.Background(), &sink.Batch{ShardID: "s"})
-	if res.FailedAt != -1 || res.Delivered != 0 || len(f.objects) != 0 {
-		t.Fatalf("result = %+v, objects %v", res, f.keys())
+	if res.FailedAt != -1 || res.Delivered != 0 || len(f.Keys()) != 0 {
+		t.Fatalf("result = %+v, objects %v", res, f.Keys())
 	}
 	res = newSink(f).Deliver(context.Background(), batch(msg("1", "g", t0)))
-	if res.FailedAt != -1 || len(f.objects) != 0 {
-		t.Fatalf("record without events: result = %+v, objects %v", res, f.keys())
+	if res.FailedAt != -1 || len(f.Keys()) != 0 {
+		t.Fatalf("record without events: result = %+v, objects %v", res, f.Keys())
 	}
 }
 
