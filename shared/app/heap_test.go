@@ -60,14 +60,9 @@ func sixMBInvocation(tb testing.TB, kind string) ([]byte, int) {
 }
 
 func fakeConfig(tr http.RoundTripper) aws.Config {
-	return aws.Config{
-		Region: "us-east-1",
-		Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret", Source: "fake"}, nil
-		})),
-		HTTPClient: &http.Client{Transport: tr},
-		Retryer:    func() aws.Retryer { return aws.NopRetryer{} }, // as app.NewHandler sets
-	}
+	c := fakeaws.Config("us-east-1", tr)
+	c.Retryer = func() aws.Retryer { return aws.NopRetryer{} } // as app.NewHandler sets
+	return c
 }
 
 // fakeBuilders are the real sinks' builders on an SDK configuration whose

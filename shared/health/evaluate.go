@@ -121,36 +121,59 @@ func DayNames(now time.Time) []string {
 // organization mode, where seen senders are the expectations, it is
 // expected like any other and alarms when it goes silent.
 func Evaluate(now time.Time, s Settings, senders []Sender, days Days) *Report {
-	single := ""
+	e := &evaluation{now: now, s: s, rows: map[senderKey]*SenderStatus{}}
 	if len(s.Regions) == 1 {
-		single = s.Regions[0]
+		e.single = s.Regions[0]
 	}
-	resolve := func(region string) string {
-		if region == "" {
-			return single
-		}
-		return region
+	e.addHeartbeats(senders)
+	e.addLogGroups(days)
+	return e.report(e.expected())
+}
+
+// evaluation is one Evaluate call's rows, which its phases fill in.
+type evaluation struct {
+	now    time.Time
+	s      Settings
+	single string // the stack's region when it has one, else ""
+	rows   map[senderKey]*SenderStatus
+}
+
+// resolve is the region a heartbeat or event without one counts for: the
+// stack's when it has one region, else "" (see Evaluate).
+func (e *evaluation) resolve(region string) string {
+	if region == "" {
+		return e.single
 	}
-	type key struct{ account, region string }
-	rows := map[key]*SenderStatus{}
-	row := func(k key) *SenderStatus {
-		r := rows[k]
-		if r == nil {
-			r = &SenderStatus{Account: k.account, Region: k.region}
-			rows[k] = r
-		}
-		return r
+	return region
+}
+
+// row returns k's row, added if it has none yet.
+func (e *evaluation) row(k senderKey) *SenderStatus {
+	r := e.rows[k]
+	if r == nil {
+		r = &SenderStatus{Account: k.account, Region: k.region}
+		e.rows[k] = r
 	}
+	return r
+}
+
+// addHeartbeats sets each sender's row's latest heartbeat.
+func (e *evaluation) addHeartbeats(senders []Sender) {
 	for _, sn := range senders {
-		r := row(key{sn.Account, resolve(sn.Region)})
+		r := e.row(senderKey{sn.Account, e.resolve(sn.Region)})
 		if sn.LastHeartbeat.After(r.LastHeartbeat) {
 			r.LastHeartbeat = sn.LastHeartbeat
 		}
 	}
-	// Log groups: per (account, region, group), today's and yesterday's
-	// traffic and the days it sent on.
+}
+
+// addLogGroups adds each log group's traffic to its sender's row: per
+// (account, region, group), today's and yesterday's traffic, its latest
+// event, and whether it fell silent today after sending on every day of
+// the window.
+func (e *evaluation) addLogGroups(days Days) {
 	type gkey struct {
-		key
+		senderKey
 		group string
 	}
 	type gacc struct {
@@ -163,7 +186,7 @@ func Evaluate(now time.Time, s Settings, senders []Sender, days Days) *Report {
 			break
 		}
 		for _, d := range day {
-			k := gkey{key{d.Account, resolve(d.Region)}, d.LogGroup}
+			k := gkey{senderKey{d.Account, e.resolve(d.Region)}, d.LogGroup}
 			g := groups[k]
 			if g == nil {
 				g = &gacc{LogGroupStatus: LogGroupStatus{LogGroup: d.LogGroup}}
@@ -187,7 +210,7 @@ func Evaluate(now time.Time, s Settings, senders []Sender, days Days) *Report {
 	}
 	for k, g := range groups {
 		g.Silent = g.sentDays >= WindowDays && g.EventsToday == 0
-		r := row(k.key)
+		r := e.row(k.senderKey)
 		r.LogGroups = append(r.LogGroups, g.LogGroupStatus)
 		if g.LastEvent.After(r.LastEvent) {
 			r.LastEvent = g.LastEvent
@@ -200,53 +223,43 @@ func Evaluate(now time.Time, s Settings, senders []Sender, days Days) *Report {
 			r.ActiveLogGroups++
 		}
 	}
+}
 
-	expected := map[key]bool{}
-	for _, a := range s.Accounts {
-		for _, reg := range s.Regions {
-			expected[key{a, reg}] = true
-			row(key{a, reg})
+// expected returns the rows that are expected, adding the rows of
+// Accounts x Regions that have none: in organization mode also every
+// sender seen within ForgetAfter.
+func (e *evaluation) expected() map[senderKey]bool {
+	expected := map[senderKey]bool{}
+	for _, a := range e.s.Accounts {
+		for _, reg := range e.s.Regions {
+			expected[senderKey{a, reg}] = true
+			e.row(senderKey{a, reg})
 		}
 	}
-	if s.Mode == config.SenderModeOrganization {
-		for k, r := range rows {
-			if !r.LastHeartbeat.IsZero() && now.Sub(r.LastHeartbeat) <= s.ForgetAfter || r.LastHeartbeat.IsZero() && !r.LastEvent.IsZero() && now.Sub(r.LastEvent) <= s.ForgetAfter {
+	if e.s.Mode == config.SenderModeOrganization {
+		for k, r := range e.rows {
+			if !r.LastHeartbeat.IsZero() && e.now.Sub(r.LastHeartbeat) <= e.s.ForgetAfter || r.LastHeartbeat.IsZero() && !r.LastEvent.IsZero() && e.now.Sub(r.LastEvent) <= e.s.ForgetAfter {
 				expected[k] = true
 			}
 		}
 	}
+	return expected
+}
+
+// report gives each row its state, drops the rows neither expected nor
+// sending, and counts the expected rows per state, the unexpected rows and
+// the silent log groups.
+func (e *evaluation) report(expected map[senderKey]bool) *Report {
 	accountExpected := map[string]bool{}
-	for _, a := range s.Accounts {
+	for _, a := range e.s.Accounts {
 		accountExpected[a] = true
 	}
-
-	rep := &Report{Now: now}
-	for k, r := range rows {
+	rep := &Report{Now: e.now}
+	for k, r := range e.rows {
 		r.Expected = expected[k]
-		age := now.Sub(r.LastHeartbeat)
-		heartbeatState := StateOK
-		switch {
-		case r.LastHeartbeat.IsZero():
-			heartbeatState = StateNeverSeen
-		case age > s.SilentAfter:
-			heartbeatState = StateSilent
-		case age > 2*s.HeartbeatInterval:
-			heartbeatState = StateLate
-		}
-		sending := !r.LastHeartbeat.IsZero() && age <= s.SilentAfter ||
-			!r.LastEvent.IsZero() && now.Sub(r.LastEvent) <= DefaultLogGroupInterval+s.SilentAfter
-		switch {
-		case r.Expected:
-			r.State = heartbeatState
-		case k.region == "" && accountExpected[k.account]:
-			// Account-list mode, several regions, no region in the
-			// payload: informational, never counted (see above).
-			r.State = heartbeatState
-		case sending:
-			r.State = StateUnexpected
-		default:
+		if r.State = e.state(k, r, accountExpected[k.account]); r.State == "" {
 			// Neither expected nor sending: a removed or forgotten sender.
-			delete(rows, k)
+			delete(e.rows, k)
 			continue
 		}
 		slices.SortFunc(r.LogGroups, func(a, b LogGroupStatus) int { return cmp.Compare(a.LogGroup, b.LogGroup) })
@@ -276,4 +289,33 @@ func Evaluate(now time.Time, s Settings, senders []Sender, days Days) *Report {
 		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Region, b.Region))
 	})
 	return rep
+}
+
+// state is row r's state: by its heartbeat if it is expected (or, in
+// account-list mode, the region-less row of an expected account),
+// unexpected if it is sending anyway, and "" if neither.
+func (e *evaluation) state(k senderKey, r *SenderStatus, accountExpected bool) string {
+	age := e.now.Sub(r.LastHeartbeat)
+	heartbeatState := StateOK
+	switch {
+	case r.LastHeartbeat.IsZero():
+		heartbeatState = StateNeverSeen
+	case age > e.s.SilentAfter:
+		heartbeatState = StateSilent
+	case age > 2*e.s.HeartbeatInterval:
+		heartbeatState = StateLate
+	}
+	sending := !r.LastHeartbeat.IsZero() && age <= e.s.SilentAfter ||
+		!r.LastEvent.IsZero() && e.now.Sub(r.LastEvent) <= DefaultLogGroupInterval+e.s.SilentAfter
+	switch {
+	case r.Expected:
+		return heartbeatState
+	case k.region == "" && accountExpected:
+		// Account-list mode, several regions, no region in the
+		// payload: informational, never counted (see Evaluate).
+		return heartbeatState
+	case sending:
+		return StateUnexpected
+	}
+	return ""
 }

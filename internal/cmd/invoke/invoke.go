@@ -41,6 +41,67 @@ const MaxPayload = 6 << 20
 
 // Run is `logfan invoke`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Every input is checked before the work (synth, build, emulator) starts.
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	payloads, err := readPayloads(o.files, o.rebase)
+	if err != nil {
+		return err
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	rie, err := FindRIE()
+	if err != nil {
+		return err
+	}
+	fn, err := o.loadFunction(ctx, root, stderr)
+	if err != nil {
+		return err
+	}
+	stopEmulator, err := fn.startEmulator(ctx, stderr)
+	defer stopEmulator()
+	if err != nil {
+		return err
+	}
+	if o.bootstrap == "" {
+		if o.bootstrap, err = fn.build(ctx, root, stderr); err != nil {
+			return err
+		}
+	}
+	rcfg := RuntimeConfig{
+		RIE: rie, Bootstrap: o.bootstrap, FunctionName: fn.t.StackName + "-" + fn.f.LogicalID, Env: fn.runtimeEnv(),
+		MemoryMB: fn.f.MemoryMB, TimeoutSeconds: fn.f.TimeoutSeconds, Logs: stderr, Verbose: o.verbose,
+	}
+	failed, err := o.invokeAll(ctx, rcfg, fn.f, payloads, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if o.keep && fn.srv != nil {
+		printReadBack(stderr, fn.srv.Endpoint, fn.t.Region, fn.names, fn.env)
+		fmt.Fprintln(stderr, "-keep: moto stays up until you press Ctrl-C")
+		<-ctx.Done()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d invocations failed", failed, len(o.files)*o.cold)
+	}
+	return nil
+}
+
+// flags are `logfan invoke`'s flags, checked.
+type flags struct {
+	files                       []string // the -event files, folders and globs, expanded
+	function, template, envVars string
+	bootstrap                   string
+	keep, rebase, verbose       bool
+	cold                        int
+}
+
+// parseFlags parses and checks the flags; a bad one is a usage error.
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fl := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var events cliflag.Events
@@ -61,132 +122,153 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "moto_server and creates the resources the environment names.")
 		fl.PrintDefaults()
 	}
-	// Every input is checked before the work (synth, build, emulator) starts.
 	if err := cliflag.Parse(fl, args, &events); err != nil {
-		return err
+		return nil, err
 	}
 	if *cold < 1 {
-		return usage.Errorf("-cold %d: want at least 1 runtime", *cold)
+		return nil, usage.Errorf("-cold %d: want at least 1 runtime", *cold)
 	}
 	files, err := events.Files(stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := LoadEnvVars(*envVars, *function); err != nil {
-		return usage.Wrap(err)
+		return nil, usage.Wrap(err)
 	}
-	payloads, err := readPayloads(files, *rebase)
-	if err != nil {
-		return err
-	}
-	root, err := ModuleRoot()
-	if err != nil {
-		return err
-	}
-	rie, err := FindRIE()
-	if err != nil {
-		return err
-	}
-	if *template == DefaultTemplate {
-		*template = filepath.Join(root, DefaultTemplate)
-		if err := ensureSynth(ctx, root, *template, stderr); err != nil {
-			return err
-		}
-	}
-	t, err := LoadTemplate(*template)
-	if err != nil {
-		return err
-	}
-	f, err := t.Function(*function)
-	if err != nil {
-		return err
-	}
-	overrides, err := LoadEnvVars(*envVars, f.LogicalID)
-	if err != nil {
-		return err
-	}
-	env, refs, err := t.ResolveEnv(f, overrides)
-	if err != nil {
-		return err
-	}
+	return &flags{
+		files: files, function: *function, template: *template, envVars: *envVars, bootstrap: *bootstrap,
+		keep: *keep, rebase: *rebase, verbose: *verbose, cold: *cold,
+	}, nil
+}
 
-	awsEnv := passThroughAWS(t.Region)
-	var srv *emulator.Server
-	var names localenv.Names
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		fmt.Fprintln(stderr, "no AWS_ENDPOINT_URL: starting moto_server on a free loopback port")
-		if srv, err = emulator.Start(ctx); err != nil {
-			return err
+// stackFunction is the function to invoke, as the template defines it,
+// and the emulator it reaches AWS through.
+type stackFunction struct {
+	t *Template
+	f *Function
+	// env is the function's environment from the template, with the
+	// -env-vars overrides; refs are the resources it names.
+	env, refs map[string]string
+	// awsEnv points the function's SDK at AWS: the caller's settings, or
+	// the embedded moto's.
+	awsEnv []string
+	srv    *emulator.Server // the embedded moto, if started
+	names  localenv.Names   // the resources created in it
+}
+
+// loadFunction finds the function in the template (synthesized first if
+// it is the default one and out of date) and resolves its environment.
+func (o *flags) loadFunction(ctx context.Context, root string, stderr io.Writer) (*stackFunction, error) {
+	if o.template == DefaultTemplate {
+		o.template = filepath.Join(root, DefaultTemplate)
+		if err := ensureSynth(ctx, root, o.template, stderr); err != nil {
+			return nil, err
 		}
-		defer srv.Stop()
-		if err := srv.Setenv(t.Region); err != nil {
-			return err
-		}
-		awsEnv = srv.Env(t.Region)
-		names = LocalNames(t, env, refs)
-		if err := CreateResources(ctx, names); err != nil {
-			return err
-		}
-		var named []string
-		for id, typ := range refs {
-			name, _ := t.PhysicalName(id)
-			named = append(named, fmt.Sprintf("%s %s", strings.TrimPrefix(typ, "AWS::"), name))
-		}
-		sort.Strings(named)
-		fmt.Fprintf(stderr, "moto at %s, with what the environment names: %s\n", srv.Endpoint, strings.Join(named, ", "))
 	}
-	fnEnv := map[string]string{}
-	for _, kv := range awsEnv {
+	t, err := LoadTemplate(o.template)
+	if err != nil {
+		return nil, err
+	}
+	f, err := t.Function(o.function)
+	if err != nil {
+		return nil, err
+	}
+	overrides, err := LoadEnvVars(o.envVars, f.LogicalID)
+	if err != nil {
+		return nil, err
+	}
+	fn := &stackFunction{t: t, f: f}
+	if fn.env, fn.refs, err = t.ResolveEnv(f, overrides); err != nil {
+		return nil, err
+	}
+	return fn, nil
+}
+
+// startEmulator, when AWS_ENDPOINT_URL is unset, starts moto_server on a
+// free loopback port and creates in it the resources the function's
+// environment names; otherwise the function gets the caller's AWS
+// settings. The func it returns, also on error, stops moto.
+func (fn *stackFunction) startEmulator(ctx context.Context, stderr io.Writer) (stop func(), err error) {
+	stop = func() {}
+	fn.awsEnv = passThroughAWS(fn.t.Region)
+	if os.Getenv("AWS_ENDPOINT_URL") != "" {
+		return stop, nil
+	}
+	fmt.Fprintln(stderr, "no AWS_ENDPOINT_URL: starting moto_server on a free loopback port")
+	if fn.srv, err = emulator.Start(ctx); err != nil {
+		return stop, err
+	}
+	stop = fn.srv.Stop
+	if err := fn.srv.Setenv(fn.t.Region); err != nil {
+		return stop, err
+	}
+	fn.awsEnv = fn.srv.Env(fn.t.Region)
+	fn.names = LocalNames(fn.t, fn.env, fn.refs)
+	if err := CreateResources(ctx, fn.names); err != nil {
+		return stop, err
+	}
+	var named []string
+	for id, typ := range fn.refs {
+		name, _ := fn.t.PhysicalName(id)
+		named = append(named, fmt.Sprintf("%s %s", strings.TrimPrefix(typ, "AWS::"), name))
+	}
+	sort.Strings(named)
+	fmt.Fprintf(stderr, "moto at %s, with what the environment names: %s\n", fn.srv.Endpoint, strings.Join(named, ", "))
+	return stop, nil
+}
+
+// runtimeEnv is the function's environment in the runtime: the AWS
+// settings, overridden by the function's own.
+func (fn *stackFunction) runtimeEnv() map[string]string {
+	env := map[string]string{}
+	for _, kv := range fn.awsEnv {
 		k, v, _ := strings.Cut(kv, "=")
-		fnEnv[k] = v
+		env[k] = v
 	}
-	for k, v := range env {
-		fnEnv[k] = v
+	for k, v := range fn.env {
+		env[k] = v
 	}
+	return env
+}
 
-	if *bootstrap == "" {
-		src, err := SourceOf(f.AssetDir)
-		if err != nil {
-			return err
-		}
-		*bootstrap = filepath.Join(root, "build", "linux_"+runtime.GOARCH, f.LogicalID, "bootstrap")
-		if err := Build(ctx, root, src, f.Architecture, *bootstrap, stderr); err != nil {
-			return err
-		}
+// build builds the function's package for this host into build/ and
+// returns the bootstrap's path.
+func (fn *stackFunction) build(ctx context.Context, root string, stderr io.Writer) (string, error) {
+	src, err := SourceOf(fn.f.AssetDir)
+	if err != nil {
+		return "", err
 	}
-	rcfg := RuntimeConfig{
-		RIE: rie, Bootstrap: *bootstrap, FunctionName: t.StackName + "-" + f.LogicalID, Env: fnEnv,
-		MemoryMB: f.MemoryMB, TimeoutSeconds: f.TimeoutSeconds, Logs: stderr, Verbose: *verbose,
+	bootstrap := filepath.Join(root, "build", "linux_"+runtime.GOARCH, fn.f.LogicalID, "bootstrap")
+	if err := Build(ctx, root, src, fn.f.Architecture, bootstrap, stderr); err != nil {
+		return "", err
 	}
-	failed := 0
+	return bootstrap, nil
+}
+
+// invokeAll invokes the payloads on o.cold fresh runtimes in turn,
+// printing each runtime's cold start, first invocation and peak memory
+// (and their medians over several), and returns how many invocations
+// failed.
+func (o *flags) invokeAll(ctx context.Context, rcfg RuntimeConfig, f *Function, payloads [][]byte, stdout, stderr io.Writer) (failed int, err error) {
 	var inits, firsts []time.Duration
 	var peak int64
-	for run := 0; run < *cold; run++ {
-		st, err := runOnce(ctx, rcfg, files, payloads, stdout, stderr)
+	for run := 0; run < o.cold; run++ {
+		st, err := runOnce(ctx, rcfg, o.files, payloads, stdout, stderr)
 		if err != nil {
-			return err
+			return failed, err
 		}
 		failed += st.failed
 		inits = append(inits, st.init)
 		firsts = append(firsts, st.first)
 		peak = max(peak, st.peak)
 		fmt.Fprintf(stderr, "%s: %d invocations, cold start %.1f ms (bootstrap spawn to first /next), first invocation %.1f ms, peak RSS %.1f MiB (VmHWM) with %d MB configured\n",
-			f.LogicalID, len(files), ms(st.init), ms(st.first), float64(st.peak)/(1<<20), f.MemoryMB)
+			f.LogicalID, len(o.files), ms(st.init), ms(st.first), float64(st.peak)/(1<<20), f.MemoryMB)
 	}
-	if *cold > 1 {
+	if o.cold > 1 {
 		fmt.Fprintf(stderr, "%s: %d cold starts: median %.1f ms (min %.1f, max %.1f); first invocation median %.1f ms; peak RSS %.1f MiB\n",
-			f.LogicalID, *cold, ms(median(inits)), ms(slices.Min(inits)), ms(slices.Max(inits)), ms(median(firsts)), float64(peak)/(1<<20))
+			f.LogicalID, o.cold, ms(median(inits)), ms(slices.Min(inits)), ms(slices.Max(inits)), ms(median(firsts)), float64(peak)/(1<<20))
 	}
-
-	if *keep && srv != nil {
-		printReadBack(stderr, srv.Endpoint, t.Region, names, env)
-		fmt.Fprintln(stderr, "-keep: moto stays up until you press Ctrl-C")
-		<-ctx.Done()
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d invocations failed", failed, len(files)**cold)
-	}
-	return nil
+	return failed, nil
 }
 
 // readPayloads reads the event files, rebased if asked, and refuses one

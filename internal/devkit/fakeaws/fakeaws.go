@@ -8,11 +8,14 @@ package fakeaws
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Transport is an http.RoundTripper that accepts every request.
@@ -101,5 +104,19 @@ func respond(req *http.Request, status int, contentType, body string) *http.Resp
 		Body:          io.NopCloser(strings.NewReader(body)),
 		ContentLength: int64(len(body)),
 		Request:       req,
+	}
+}
+
+// Config is an SDK configuration for region whose requests go to tr, with
+// static credentials, so that clients built on it serialize and sign every
+// request as in production and nothing leaves the process (no network, no
+// credentials chain).
+func Config(region string, tr http.RoundTripper) aws.Config {
+	return aws.Config{
+		Region: region,
+		Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDFAKE", SecretAccessKey: "secret", Source: "fakeaws"}, nil
+		})),
+		HTTPClient: &http.Client{Transport: tr},
 	}
 }

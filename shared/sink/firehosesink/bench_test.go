@@ -17,6 +17,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/record"
@@ -74,13 +75,7 @@ func (t *okTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // benchClient is a real firehose.Client on the fake transport, with
 // static credentials so SigV4 signing runs as in production.
 func benchClient(tr http.RoundTripper) *firehose.Client {
-	return firehose.NewFromConfig(aws.Config{
-		Region: "us-east-1",
-		Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", Source: "bench"}, nil
-		})),
-		HTTPClient: &http.Client{Transport: tr},
-	})
+	return firehose.NewFromConfig(fakeaws.Config("us-east-1", tr))
 }
 
 // naiveDeliver is the baseline: one event per Firehose record, marshalled

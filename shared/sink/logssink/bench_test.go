@@ -18,6 +18,7 @@ import (
 
 	"github.com/logfan/logfan/internal/devkit/benchinput"
 	"github.com/logfan/logfan/internal/devkit/eventgen"
+	"github.com/logfan/logfan/internal/devkit/fakeaws"
 	"github.com/logfan/logfan/internal/devkit/faults"
 	"github.com/logfan/logfan/shared/config"
 	"github.com/logfan/logfan/shared/sink"
@@ -57,13 +58,7 @@ func (t *okTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // fakeClient is a real CloudWatch Logs client (serialization, SigV4
 // signing, retry middleware) whose HTTP transport never leaves the process.
 func fakeClient(rt http.RoundTripper) *cloudwatchlogs.Client {
-	return cloudwatchlogs.NewFromConfig(aws.Config{
-		Region: targetRegion,
-		Credentials: aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDBENCH", SecretAccessKey: "secret", Source: "bench"}, nil
-		})),
-		HTTPClient: &http.Client{Transport: rt},
-	})
+	return cloudwatchlogs.NewFromConfig(fakeaws.Config(targetRegion, rt))
 }
 
 // naiveDeliver is the baseline: every event in arrival order into one
