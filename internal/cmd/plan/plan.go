@@ -7,7 +7,6 @@ package plan
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -64,9 +63,7 @@ service at us-east-1 prices. Prints the CDK context keys to deploy it with.
 	}
 	p := capacity.Compute(in)
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		return cliflag.WriteJSON(stdout, p)
 	}
 	return Write(stdout, p)
 }

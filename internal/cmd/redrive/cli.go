@@ -2,7 +2,6 @@ package redrive
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,10 +84,18 @@ type flags struct {
 	dep                          *deployment.Flags
 }
 
+// redriveUsage is what `logfan redrive -h` prints before the flags.
+const redriveUsage = `usage: logfan redrive -sink s3|firehose|logs [-stack NAME] [-region R] [-from onfailure,quarantine] [-bucket B] [-function F] [-delete] [-dry-run]
+
+Re-processes, through the real handler of one sink, the batches Lambda gave up on and the
+quarantine's entries, once the cause is fixed. Safe to run again: what was redriven is skipped.
+The sink's configuration (buckets, stream, route table) is the deployed function's, read from
+the stack; LOGFAN_* variables set here override it (local emulators).
+`
+
 // parseFlags parses and checks the flags; a bad one is a usage error.
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	fs := flag.NewFlagSet("redrive", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("redrive", stderr, redriveUsage)
 	sinkName := fs.String("sink", "", "the sink to redrive through: s3, firehose or logs, configured as the stack's function of that sink is")
 	from := fs.String("from", SourceOnFailure+","+SourceQuarantine, "sources: "+SourceOnFailure+" (Lambda's S3 on-failure records) and/or "+SourceQuarantine)
 	bucket := fs.String("bucket", "", "bucket holding the on-failure records and the quarantine (default: $"+config.EnvQuarantineBucket+", else the stack's quarantine bucket)")
@@ -99,14 +106,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	timeout := fs.Duration("timeout", 120*time.Second, "each invocation's deadline, like the function timeout")
 	verbose := fs.Bool("v", false, "print the handler's JSON log lines and EMF metrics to stderr")
 	dep := deployment.AddFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan redrive -sink s3|firehose|logs [-stack NAME] [-region R] [-from onfailure,quarantine] [-bucket B] [-function F] [-delete] [-dry-run]")
-		fmt.Fprintln(stderr, "\nRe-processes, through the real handler of one sink, the batches Lambda gave up on and the")
-		fmt.Fprintln(stderr, "quarantine's entries, once the cause is fixed. Safe to run again: what was redriven is skipped.")
-		fmt.Fprintln(stderr, "The sink's configuration (buckets, stream, route table) is the deployed function's, read from")
-		fmt.Fprintln(stderr, "the stack; LOGFAN_* variables set here override it (local emulators).")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return nil, err
 	}
