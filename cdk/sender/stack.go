@@ -46,23 +46,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		sp.Description = jsii.String("logfan sender: subscribes this account's log groups to the logfan recipient's CloudWatch Logs destination")
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
-	dest := s.Destinations[0]
-
-	// Checked when CloudFormation starts, since the stack may be deployed in
-	// any account and region: a log group can only subscribe to a
-	// destination of its own region.
-	assertions := []*awscdk.CfnRuleAssertion{{
-		Assert:            awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String(dest.Region)),
-		AssertDescription: jsii.String("Deploy the sender stack in " + dest.Region + ", the region of the destination " + dest.ARN + ": log groups can only subscribe to a destination of their own region."),
-	}}
-	if s.Mode == ModeAccountPolicy {
-		assertions = append(assertions, &awscdk.CfnRuleAssertion{
-			Assert:            awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Aws_ACCOUNT_ID(), jsii.String(dest.Account))),
-			AssertDescription: jsii.String("An account-level subscription policy in the recipient's own account would feed logfan's own log groups back into the stream; subscribe named log groups (senderMode=log-groups) instead."),
-		})
-	}
-	awscdk.NewCfnRule(stack, jsii.String("DestinationRules"), &awscdk.CfnRuleProps{Assertions: &assertions})
-
+	addDestinationRules(stack, s)
 	for _, w := range s.Warnings {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("logfan:ignoredContext:"+w.Key), jsii.String(w.Message))
 	}
@@ -82,76 +66,115 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		role, rolePolicy = newSubscriptionRole(stack, s)
 		roleARN = role.RoleArn()
 	}
-
 	switch s.Mode {
 	case ModeLogGroups:
-		for _, g := range s.LogGroups {
-			for _, d := range s.Destinations {
-				f := awslogs.NewCfnSubscriptionFilter(stack, jsii.String(filterID(g, d.ARN)), &awslogs.CfnSubscriptionFilterProps{
-					LogGroupName:   jsii.String(g),
-					FilterName:     jsii.String(s.FilterNameFor(d)),
-					FilterPattern:  jsii.String(s.FilterPattern),
-					DestinationArn: jsii.String(d.ARN),
-					RoleArn:        roleARN,
-					Distribution:   jsii.String(s.Distribution),
-					// The recipient learns each event's account and region
-					// from CloudWatch Logs, not from what the sender writes.
-					EmitSystemFields: jsii.Strings(SystemFields...),
-				})
-				if rolePolicy != nil {
-					// CloudWatch Logs tests the role when the filter is
-					// created: its policy must exist by then, not only the
-					// role (which RoleArn already waits for).
-					f.Node().AddDependency(rolePolicy)
-				}
-			}
-		}
-		if hb != nil {
-			for _, d := range s.Destinations {
-				f := awslogs.NewCfnSubscriptionFilter(stack, jsii.String(filterID(s.HeartbeatLogGroup, d.ARN)), &awslogs.CfnSubscriptionFilterProps{
-					LogGroupName: hb.logGroup.LogGroupName(),
-					FilterName:   jsii.String(s.FilterNameFor(d)),
-					// Every heartbeat, whatever senderFilterPattern keeps of the other groups.
-					FilterPattern:    jsii.String(""),
-					DestinationArn:   jsii.String(d.ARN),
-					RoleArn:          roleARN,
-					Distribution:     jsii.String(s.Distribution),
-					EmitSystemFields: jsii.Strings(SystemFields...),
-				})
-				if rolePolicy != nil {
-					f.Node().AddDependency(rolePolicy)
-				}
-			}
-		}
-		awscdk.NewCfnOutput(stack, jsii.String("SubscribedLogGroups"), &awscdk.CfnOutputProps{
-			Value:       jsii.String(strings.Join(s.LogGroups, ",")),
-			Description: jsii.String("Log groups subscribed to the logfan destination"),
-		})
+		subscribeLogGroups(stack, s, hb, roleARN, rolePolicy)
 	case ModeAccountPolicy:
-		// A subscription filter policy document takes DestinationArn,
-		// RoleArn, FilterPattern and Distribution only (PutAccountPolicy's
-		// API reference; AWS::Logs::AccountPolicy passes the document on):
-		// no system fields, so these events reach the recipient without a
-		// region (docs/design.md, "Where each event came from").
-		doc := map[string]any{"DestinationArn": dest.ARN, "FilterPattern": s.FilterPattern, "Distribution": s.Distribution}
-		if roleARN != nil {
-			doc["RoleArn"] = roleARN
-		}
-		props := &awslogs.CfnAccountPolicyProps{
-			PolicyName:     jsii.String(s.PolicyName),
-			PolicyType:     jsii.String("SUBSCRIPTION_FILTER_POLICY"),
-			PolicyDocument: stack.ToJsonString(doc, nil),
-			Scope:          jsii.String("ALL"),
-		}
-		if c := s.SelectionCriteria(); c != "" {
-			props.SelectionCriteria = jsii.String(c)
-		}
-		p := awslogs.NewCfnAccountPolicy(stack, jsii.String("SubscriptionPolicy"), props)
-		if rolePolicy != nil {
-			p.Node().AddDependency(rolePolicy)
+		newAccountPolicy(stack, s, roleARN, rolePolicy)
+	}
+	addOutputs(stack, s, roleARN)
+	return stack
+}
+
+// addDestinationRules adds the rules CloudFormation checks when it starts,
+// since the stack may be deployed in any account and region: a log group
+// can only subscribe to a destination of its own region, and an account
+// policy must not be in the recipient's own account.
+func addDestinationRules(stack awscdk.Stack, s Settings) {
+	dest := s.Destinations[0]
+	assertions := []*awscdk.CfnRuleAssertion{{
+		Assert:            awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String(dest.Region)),
+		AssertDescription: jsii.String("Deploy the sender stack in " + dest.Region + ", the region of the destination " + dest.ARN + ": log groups can only subscribe to a destination of their own region."),
+	}}
+	if s.Mode == ModeAccountPolicy {
+		assertions = append(assertions, &awscdk.CfnRuleAssertion{
+			Assert:            awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(awscdk.Aws_ACCOUNT_ID(), jsii.String(dest.Account))),
+			AssertDescription: jsii.String("An account-level subscription policy in the recipient's own account would feed logfan's own log groups back into the stream; subscribe named log groups (senderMode=log-groups) instead."),
+		})
+	}
+	awscdk.NewCfnRule(stack, jsii.String("DestinationRules"), &awscdk.CfnRuleProps{Assertions: &assertions})
+}
+
+// subscribeLogGroups puts one subscription filter per log group and
+// destination, and on the heartbeat group (hb, if any) one per
+// destination, with a subscription role each waiting for its policy, and
+// outputs the groups subscribed.
+func subscribeLogGroups(stack awscdk.Stack, s Settings, hb *heartbeat, roleARN *string, rolePolicy awsiam.Policy) {
+	for _, g := range s.LogGroups {
+		for _, d := range s.Destinations {
+			f := awslogs.NewCfnSubscriptionFilter(stack, jsii.String(filterID(g, d.ARN)), &awslogs.CfnSubscriptionFilterProps{
+				LogGroupName:   jsii.String(g),
+				FilterName:     jsii.String(s.FilterNameFor(d)),
+				FilterPattern:  jsii.String(s.FilterPattern),
+				DestinationArn: jsii.String(d.ARN),
+				RoleArn:        roleARN,
+				Distribution:   jsii.String(s.Distribution),
+				// The recipient learns each event's account and region
+				// from CloudWatch Logs, not from what the sender writes.
+				EmitSystemFields: jsii.Strings(SystemFields...),
+			})
+			if rolePolicy != nil {
+				// CloudWatch Logs tests the role when the filter is
+				// created: its policy must exist by then, not only the
+				// role (which RoleArn already waits for).
+				f.Node().AddDependency(rolePolicy)
+			}
 		}
 	}
+	if hb != nil {
+		for _, d := range s.Destinations {
+			f := awslogs.NewCfnSubscriptionFilter(stack, jsii.String(filterID(s.HeartbeatLogGroup, d.ARN)), &awslogs.CfnSubscriptionFilterProps{
+				LogGroupName: hb.logGroup.LogGroupName(),
+				FilterName:   jsii.String(s.FilterNameFor(d)),
+				// Every heartbeat, whatever senderFilterPattern keeps of the other groups.
+				FilterPattern:    jsii.String(""),
+				DestinationArn:   jsii.String(d.ARN),
+				RoleArn:          roleARN,
+				Distribution:     jsii.String(s.Distribution),
+				EmitSystemFields: jsii.Strings(SystemFields...),
+			})
+			if rolePolicy != nil {
+				f.Node().AddDependency(rolePolicy)
+			}
+		}
+	}
+	awscdk.NewCfnOutput(stack, jsii.String("SubscribedLogGroups"), &awscdk.CfnOutputProps{
+		Value:       jsii.String(strings.Join(s.LogGroups, ",")),
+		Description: jsii.String("Log groups subscribed to the logfan destination"),
+	})
+}
 
+// newAccountPolicy sets the account-level subscription filter policy that
+// selects every log group but the excluded ones; with a subscription role,
+// it waits for the role's policy.
+func newAccountPolicy(stack awscdk.Stack, s Settings, roleARN *string, rolePolicy awsiam.Policy) {
+	// A subscription filter policy document takes DestinationArn,
+	// RoleArn, FilterPattern and Distribution only (PutAccountPolicy's
+	// API reference; AWS::Logs::AccountPolicy passes the document on):
+	// no system fields, so these events reach the recipient without a
+	// region (docs/design.md, "Where each event came from").
+	doc := map[string]any{"DestinationArn": s.Destinations[0].ARN, "FilterPattern": s.FilterPattern, "Distribution": s.Distribution}
+	if roleARN != nil {
+		doc["RoleArn"] = roleARN
+	}
+	props := &awslogs.CfnAccountPolicyProps{
+		PolicyName:     jsii.String(s.PolicyName),
+		PolicyType:     jsii.String("SUBSCRIPTION_FILTER_POLICY"),
+		PolicyDocument: stack.ToJsonString(doc, nil),
+		Scope:          jsii.String("ALL"),
+	}
+	if c := s.SelectionCriteria(); c != "" {
+		props.SelectionCriteria = jsii.String(c)
+	}
+	p := awslogs.NewCfnAccountPolicy(stack, jsii.String("SubscriptionPolicy"), props)
+	if rolePolicy != nil {
+		p.Node().AddDependency(rolePolicy)
+	}
+}
+
+// addOutputs outputs the destinations and, in organization mode, the
+// subscription role.
+func addOutputs(stack awscdk.Stack, s Settings, roleARN *string) {
 	awscdk.NewCfnOutput(stack, jsii.String("DestinationArn"), &awscdk.CfnOutputProps{
 		Value:       jsii.String(destinationARNs(s)),
 		Description: jsii.String("The logfan destination(s) this account's logs are sent to"),
@@ -162,7 +185,6 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 			Description: jsii.String("The role CloudWatch Logs uses for this account's subscriptions (organization mode)"),
 		})
 	}
-	return stack
 }
 
 // heartbeatPatternWarningID marks the synth warning for a filter pattern

@@ -301,3 +301,11 @@ func (l *List) Set(v string) error {
 	}
 	return nil
 }
+
+// WriteJSON is what a command's -json flag prints: v as one JSON document,
+// indented by two spaces, every command alike.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -71,3 +71,16 @@ func NoArgs(fs *flag.FlagSet) error {
 	}
 	return Errorf("unexpected arguments %q: every input is a flag", fs.Args())
 }
+
+// NewFlagSet is a command's flag set, named as the command is ("doctor
+// sender"): its messages go to stderr, and -h prints text (the usage line
+// and what the command does), then the flags.
+func NewFlagSet(name string, stderr io.Writer, text string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, text)
+		fs.PrintDefaults()
+	}
+	return fs
+}

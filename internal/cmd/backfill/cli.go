@@ -2,8 +2,6 @@ package backfill
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -28,10 +26,18 @@ import (
 // DefaultCheckpoint is the checkpoint file's default path.
 const DefaultCheckpoint = "logfan-backfill.json"
 
+// backfillUsage is what `logfan backfill -h` prints before the flags.
+const backfillUsage = `usage: logfan backfill -log-group NAME ... -stream ARN [-role-arn ARN -external-id ID] [-since T] [-until T]
+
+Run with a sender account's credentials: reads the log groups' history (events ingested before
+their subscription existed) and puts it into the recipient's stream as subscription payloads,
+so the pipeline treats it as live data. Safe to run again with the same window: the checkpoint
+file says what was put.
+`
+
 // Run is `logfan backfill`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("backfill", stderr, backfillUsage)
 	var groups cliflag.List
 	fs.Var(&groups, "log-group", "log groups to backfill: names or route-table globs ('*', '**'), comma-separated or repeated")
 	stream := fs.String("stream", "", "the recipient's Kinesis stream ARN (the recipient stack's StreamArn output)")
@@ -44,14 +50,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	checkpoint := fs.String("checkpoint", DefaultCheckpoint, "the checkpoint file: an interrupted run continues from it")
 	rps := fs.Float64("max-rps", defaultMaxRPS, "FilterLogEvents calls per second (its quota is 5 per account and region, shared with anyone reading these logs)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan backfill -log-group NAME ... -stream ARN [-role-arn ARN -external-id ID] [-since T] [-until T]")
-		fmt.Fprintln(stderr, "\nRun with a sender account's credentials: reads the log groups' history (events ingested before")
-		fmt.Fprintln(stderr, "their subscription existed) and puts it into the recipient's stream as subscription payloads,")
-		fmt.Fprintln(stderr, "so the pipeline treats it as live data. Safe to run again with the same window: the checkpoint")
-		fmt.Fprintln(stderr, "file says what was put.")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
@@ -122,9 +120,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := cliflag.WriteJSON(stdout, rep); err != nil {
 			return err
 		}
 	} else {

@@ -12,7 +12,6 @@ package doctor
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -46,26 +45,26 @@ var probeEvery = 10 * time.Second
 
 var accountID = regexp.MustCompile(`^\d{12}$`)
 
+// doctorUsage is what `logfan doctor -h` prints before the flags.
+const doctorUsage = `usage: logfan doctor [-stack NAME] [-region R] [-json] [-probe -account A [-timeout 5m]]
+       logfan doctor sender -destination ARN [-log-group G]... [flags]   (run with a sender's credentials)
+
+Checks a deployed recipient stack end to end, read-only, with the recipient account's credentials:
+each check prints PASS, WARN, FAIL or SKIP, its evidence and, when not passing, the command that
+fixes it. Exit status: 0 when nothing fails, 1 when a check fails, 2 for a usage error.
+`
+
 // Run is `logfan doctor`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "sender" {
 		return runSender(ctx, args[1:], stdout, stderr)
 	}
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("doctor", stderr, doctorUsage)
 	asJSON := fs.Bool("json", false, `print a JSON array of {"check","status","evidence","fix"}`)
 	doProbe := fs.Bool("probe", false, "also wait for the next heartbeat of -account and report its round trip")
 	account := fs.String("account", "", "-probe: the sender account whose heartbeat to wait for")
 	timeout := fs.Duration("timeout", DefaultProbeTimeout, "-probe: how long to wait")
 	dep := deployment.AddFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan doctor [-stack NAME] [-region R] [-json] [-probe -account A [-timeout 5m]]")
-		fmt.Fprintln(stderr, "       logfan doctor sender -destination ARN [-log-group G]... [flags]   (run with a sender's credentials)")
-		fmt.Fprintln(stderr, "\nChecks a deployed recipient stack end to end, read-only, with the recipient account's credentials:")
-		fmt.Fprintln(stderr, "each check prints PASS, WARN, FAIL or SKIP, its evidence and, when not passing, the command that")
-		fmt.Fprintln(stderr, "fixes it. Exit status: 0 when nothing fails, 1 when a check fails, 2 for a usage error.")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
@@ -122,9 +121,17 @@ type repeated []string
 func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
+// doctorSenderUsage is what `logfan doctor sender -h` prints before the flags.
+const doctorSenderUsage = `usage: logfan doctor sender -destination ARN [-log-group G]... [-heartbeat-log-group G] [-mode accounts|organization] [-region R] [-json]
+                            [-probe [-recipient-profile P] [-recipient-stack S] [-recipient-region R] [-timeout 5m]]
+
+Checks a sender account's side, read-only (but -probe writes one heartbeat event), with the sender's
+credentials: each log group's subscription filters, the heartbeat and its schedule, and whether IAM
+lets this identity call logs:PutSubscriptionFilter.
+`
+
 func runSender(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("doctor sender", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("doctor sender", stderr, doctorSenderUsage)
 	destination := fs.String("destination", "", "the recipient's destination ARN (the recipient stack's DestinationArn output)")
 	var groups repeated
 	fs.Var(&groups, "log-group", "a log group to check (repeatable; default: the sender stack's, else the account's subscription policy)")
@@ -138,14 +145,6 @@ func runSender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	recipientStack := fs.String("recipient-stack", naming.RecipientStack, "-probe: the recipient stack")
 	recipientRegion := fs.String("recipient-region", "", "-probe: the recipient stack's region (default: the destination's)")
 	timeout := fs.Duration("timeout", DefaultProbeTimeout, "-probe: how long to wait")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan doctor sender -destination ARN [-log-group G]... [-heartbeat-log-group G] [-mode accounts|organization] [-region R] [-json]")
-		fmt.Fprintln(stderr, "                            [-probe [-recipient-profile P] [-recipient-stack S] [-recipient-region R] [-timeout 5m]]")
-		fmt.Fprintln(stderr, "\nChecks a sender account's side, read-only (but -probe writes one heartbeat event), with the sender's")
-		fmt.Fprintln(stderr, "credentials: each log group's subscription filters, the heartbeat and its schedule, and whether IAM")
-		fmt.Fprintln(stderr, "lets this identity call logs:PutSubscriptionFilter.")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}

@@ -1,11 +1,12 @@
 package doctor
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/logfan/logfan/internal/cli/cliflag"
 )
 
 // Status is a check's outcome.
@@ -88,9 +89,7 @@ func (r *Report) Write(w io.Writer, asJSON bool) error {
 		if checks == nil {
 			checks = []Check{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(checks)
+		return cliflag.WriteJSON(w, checks)
 	}
 	width := 0
 	for _, c := range r.Checks {

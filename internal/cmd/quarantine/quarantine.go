@@ -7,7 +7,6 @@ package quarantine
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/logfan/logfan/internal/cli/cliflag"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -210,7 +211,7 @@ func (c *cmd) list(ctx context.Context) error {
 		if entries == nil {
 			entries = []Entry{}
 		}
-		return writeJSON(c.out, entries)
+		return cliflag.WriteJSON(c.out, entries)
 	}
 	if len(entries) == 0 {
 		fmt.Fprintf(c.out, "s3://%s/%s: nothing quarantined\n", c.bucket, strings.Join(c.prefixes(), ", "))
@@ -251,7 +252,7 @@ func (c *cmd) show(ctx context.Context, key string) error {
 		}
 	}
 	if c.json {
-		return writeJSON(c.out, e)
+		return cliflag.WriteJSON(c.out, e)
 	}
 	fmt.Fprintf(c.out, "key:       s3://%s/%s\nkind:      %s\n", c.bucket, key, e.Kind)
 	if e.Sink != "" {
@@ -329,12 +330,6 @@ func (c *cmd) inRoot(key string) error {
 		return usage.Errorf("%q is not a quarantine entry: keys start with %s/ (as `logfan quarantine list` prints them)", key, c.root)
 	}
 	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func dash(s string) string {

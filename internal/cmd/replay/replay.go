@@ -32,6 +32,47 @@ import (
 // warm function), a summary per file on stderr. It fails when a file left
 // events for Lambda to retry.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(f.sink, f.getenv())
+	if err != nil {
+		// Flags and environment are the command's input: nothing ran yet.
+		return usage.Wrap(err)
+	}
+	r, err := f.newReplayer(ctx, cfg, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	var retries []string
+	for _, file := range f.files {
+		sum, err := r.replay(ctx, file)
+		if err != nil {
+			return err
+		}
+		if sum.RetryFrom != "" {
+			retries = append(retries, fmt.Sprintf("%s: %d events not delivered; Lambda would retry from %s: %s", file, sum.RetryEvents, sum.RetryFrom, sum.Err))
+		}
+	}
+	if len(retries) > 0 {
+		return errors.New(strings.Join(retries, "\n"))
+	}
+	return nil
+}
+
+// flags are `logfan replay`'s flags, checked.
+type flags struct {
+	files           []string // the -event files, folders and globs, expanded
+	sink            string
+	timeout         time.Duration
+	verbose, rebase bool
+	routes          *cliflag.Routes // -routes, read; nil if not given
+}
+
+// parseFlags parses and checks the flags and reads -routes; a bad one is a
+// usage error.
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var events cliflag.Events
@@ -49,99 +90,115 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := cliflag.Parse(fs, args, &events); err != nil {
-		return err
+		return nil, err
 	}
 	if *timeout < config.MinFunctionTimeout {
-		return usage.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
+		return nil, usage.Errorf("-timeout %v: want at least %v, like a function timeout", *timeout, config.MinFunctionTimeout)
 	}
 	files, err := events.Files(stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	getenv := os.Getenv
+	f := &flags{files: files, sink: *sinkName, timeout: *timeout, verbose: *verbose, rebase: *rebase}
 	if *routesArg != "" {
 		rt, err := cliflag.ReadRoutes(*routesArg)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		// The flag wins over the environment: one table, read the way a function reads it.
-		getenv = func(k string) string {
-			switch k {
-			case config.EnvRoutes:
-				if rt.File == "" {
-					return string(rt.Text)
-				}
-				return ""
-			case config.EnvRoutesFile:
-				return rt.File
-			}
-			return os.Getenv(k)
-		}
+		f.routes = &rt
 	}
-	cfg, err := config.Load(*sinkName, getenv)
-	if err != nil {
-		// Flags and environment are the command's input: nothing ran yet.
-		return usage.Wrap(err)
-	}
+	return f, nil
+}
 
+// getenv is the environment the handler's configuration is read from: the
+// process's, with -routes in place of LOGFAN_ROUTES*.
+func (f *flags) getenv() func(string) string {
+	rt := f.routes
+	if rt == nil {
+		return os.Getenv
+	}
+	// The flag wins over the environment: one table, read the way a function reads it.
+	return func(k string) string {
+		switch k {
+		case config.EnvRoutes:
+			if rt.File == "" {
+				return string(rt.Text)
+			}
+			return ""
+		case config.EnvRoutesFile:
+			return rt.File
+		}
+		return os.Getenv(k)
+	}
+}
+
+// replayer is one warm handler of cfg's sink, invoked as the Lambda
+// runtime does; with the stdout sink it quarantines in memory, to print
+// what each file quarantined.
+type replayer struct {
+	f       *flags
+	invoker lambda.Handler
+	mem     *quarantine.Memory
+	sum     consumer.Summary // the last invocation's
+	stderr  io.Writer
+}
+
+// newReplayer builds the handler.
+func (f *flags) newReplayer(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) (*replayer, error) {
 	logOut := io.Discard
-	if *verbose {
+	if f.verbose {
 		logOut = stderr
 	}
-	var mem *quarantine.Memory
+	r := &replayer{f: f, stderr: stderr}
 	var q quarantine.Quarantine
-	if *sinkName == config.SinkStdout {
-		mem = &quarantine.Memory{}
-		q = mem
+	if f.sink == config.SinkStdout {
+		r.mem = &quarantine.Memory{}
+		q = r.mem
 	}
-	var sum consumer.Summary
 	h, err := anysink.NewHandler(ctx, cfg, app.Deps{
 		Logger:     slog.New(slog.NewJSONHandler(logOut, nil)),
 		Metrics:    logOut,
 		Quarantine: q,
-		OnSummary:  func(s consumer.Summary) { sum = s },
+		OnSummary:  func(s consumer.Summary) { r.sum = s },
 	}, stdout)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	invoker := lambda.NewHandler(h)
-	var retries []string
-	for _, file := range files {
-		payload, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		if *rebase {
-			if payload, err = eventgen.Rebase(payload, time.Now()); err != nil {
-				return fmt.Errorf("rebase %s: %w", file, err)
-			}
-		}
-		sum = consumer.Summary{}
-		seen := 0 // quarantine entries of the files before
-		if mem != nil {
-			seen = len(mem.Entries())
-		}
-		ictx, cancel := context.WithTimeout(ctx, *timeout)
-		ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{AwsRequestID: "replay-" + time.Now().UTC().Format("20060102T150405Z")})
-		resp, err := invoker.Invoke(ictx, payload)
-		cancel()
-		var entries []quarantine.Entry
-		if mem != nil {
-			entries = mem.Entries()[seen:]
-		}
-		printSummary(stderr, file, sum, entries)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		fmt.Fprintf(stderr, "response: %s\n", resp)
-		if sum.RetryFrom != "" {
-			retries = append(retries, fmt.Sprintf("%s: %d events not delivered; Lambda would retry from %s: %s", file, sum.RetryEvents, sum.RetryFrom, sum.Err))
+	r.invoker = lambda.NewHandler(h)
+	return r, nil
+}
+
+// replay invokes the handler with one event file (rebased if asked),
+// prints its summary and response, and returns the summary.
+func (r *replayer) replay(ctx context.Context, file string) (consumer.Summary, error) {
+	payload, err := os.ReadFile(file)
+	if err != nil {
+		return consumer.Summary{}, err
+	}
+	if r.f.rebase {
+		if payload, err = eventgen.Rebase(payload, time.Now()); err != nil {
+			return consumer.Summary{}, fmt.Errorf("rebase %s: %w", file, err)
 		}
 	}
-	if len(retries) > 0 {
-		return errors.New(strings.Join(retries, "\n"))
+	r.sum = consumer.Summary{}
+	seen := 0 // quarantine entries of the files before
+	if r.mem != nil {
+		seen = len(r.mem.Entries())
 	}
-	return nil
+	ictx, cancel := context.WithTimeout(ctx, r.f.timeout)
+	ictx = lambdacontext.NewContext(ictx, &lambdacontext.LambdaContext{AwsRequestID: "replay-" + time.Now().UTC().Format("20060102T150405Z")})
+	resp, err := r.invoker.Invoke(ictx, payload)
+	cancel()
+	var entries []quarantine.Entry
+	if r.mem != nil {
+		entries = r.mem.Entries()[seen:]
+	}
+	printSummary(r.stderr, file, r.sum, entries)
+	if err != nil {
+		return r.sum, fmt.Errorf("%s: %w", file, err)
+	}
+	fmt.Fprintf(r.stderr, "response: %s\n", resp)
+	return r.sum, nil
 }
 
 func printSummary(w io.Writer, file string, s consumer.Summary, quarantined []quarantine.Entry) {

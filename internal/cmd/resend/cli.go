@@ -3,7 +3,6 @@ package resend
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,10 +39,19 @@ var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 // functions' route tables, read from the stack (-stack, -region).
 const RoutesDeployed = "deployed"
 
+// resendUsage is what `logfan resend -h` prints before the flags.
+const resendUsage = `usage: logfan resend (-to TARGET ... | -routes FILE|@FILE|JSON|deployed) [-stack NAME] [-region R] [-owner ID] [-log-group GLOB] [-since T] [-until T] [-dry-run] [-max-mbps N]
+
+Sends archived events (the S3 sink's objects, NDJSON or Parquet) again to route targets, through
+the real sinks. Safe to run again: what reached a target is not sent to it twice, and an
+interrupted run continues where it stopped. The archive, the progress location and each target's
+sink settings are the deployed stack's (its outputs and its functions' environments); LOGFAN_*
+variables set here override them (local emulators).
+`
+
 // Run is `logfan resend`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("resend", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("resend", stderr, resendUsage)
 	var owners, regions cliflag.List
 	var to targets
 	fs.Var(&owners, "owner", "sender account IDs to select, comma-separated or repeated (default: every owner)")
@@ -64,15 +72,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verbose := fs.Bool("v", false, "print the handlers' JSON log lines and EMF metrics to stderr, and with -dry-run each object")
 	dep := deployment.AddFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan resend (-to TARGET ... | -routes FILE|@FILE|JSON|deployed) [-stack NAME] [-region R] [-owner ID] [-log-group GLOB] [-since T] [-until T] [-dry-run] [-max-mbps N]")
-		fmt.Fprintln(stderr, "\nSends archived events (the S3 sink's objects, NDJSON or Parquet) again to route targets, through")
-		fmt.Fprintln(stderr, "the real sinks. Safe to run again: what reached a target is not sent to it twice, and an")
-		fmt.Fprintln(stderr, "interrupted run continues where it stopped. The archive, the progress location and each target's")
-		fmt.Fprintln(stderr, "sink settings are the deployed stack's (its outputs and its functions' environments); LOGFAN_*")
-		fmt.Fprintln(stderr, "variables set here override them (local emulators).")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}
@@ -130,9 +129,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := cliflag.WriteJSON(stdout, rep); err != nil {
 			return err
 		}
 	} else {

@@ -26,10 +26,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return run(ctx, args, os.Getenv, stdout, stderr, nil)
 }
 
+// sendersUsage is what `logfan senders -h` prints before the flags.
+const sendersUsage = `usage: logfan senders [-stack NAME] [-region R] [-table T] [-accounts A,B] [-accounts-file F] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]
+
+One row per expected or sending sender (account, region): its state (ok, late, silent, never seen,
+unexpected) as the watchdog computes it, last heartbeat, last event, events and bytes today and
+yesterday (UTC), and how many log groups sent today. The table and the expectations are the
+deployed stack's (its output and its watchdog's environment) unless flags or variables say otherwise.
+`
+
 // run is Run with the environment and the table's reader (nil: DynamoDB) injected.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, reader health.Reader) error {
-	fs := flag.NewFlagSet("senders", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("senders", stderr, sendersUsage)
 	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+", else the stack's HealthTableName)")
 	mode := fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)")
 	accounts := fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)")
@@ -42,14 +50,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	check := fs.Bool("check", false, "exit 1 when any expected sender is silent")
 	dep := deployment.AddFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan senders [-stack NAME] [-region R] [-table T] [-accounts A,B] [-accounts-file F] [-regions R,S] [-mode accounts|organization] [-log-groups] [-json] [-check]")
-		fmt.Fprintln(stderr, "\nOne row per expected or sending sender (account, region): its state (ok, late, silent, never seen,")
-		fmt.Fprintln(stderr, "unexpected) as the watchdog computes it, last heartbeat, last event, events and bytes today and")
-		fmt.Fprintln(stderr, "yesterday (UTC), and how many log groups sent today. The table and the expectations are the")
-		fmt.Fprintln(stderr, "deployed stack's (its output and its watchdog's environment) unless flags or variables say otherwise.")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}

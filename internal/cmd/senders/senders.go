@@ -7,9 +7,10 @@ package senders
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/logfan/logfan/internal/cli/cliflag"
 
 	"github.com/logfan/logfan/internal/ops/healthreport"
 	"github.com/logfan/logfan/shared/health"
@@ -48,9 +49,7 @@ func List(ctx context.Context, o Options) (*health.Report, error) {
 		}
 	}
 	if o.JSON {
-		enc := json.NewEncoder(o.Out)
-		enc.SetIndent("", "  ")
-		return rep, enc.Encode(rep)
+		return rep, cliflag.WriteJSON(o.Out, rep)
 	}
 	return rep, healthreport.Write(o.Out, rep)
 }

@@ -161,137 +161,171 @@ func ParseManifest(dir string, raw []byte) (*Manifest, error) {
 	return m, nil
 }
 
+// load checks the manifest in phases, fills in its defaults and reads the
+// files it names, gathering every problem so that one error reports them
+// all.
 func (m *Manifest) load() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-
-	var err error
-	if m.start, err = time.Parse(time.RFC3339, m.Start); err != nil {
-		bad("start %q: want RFC 3339 (e.g. 2026-01-01T00:00:00Z)", m.Start)
-	}
-	if m.step, err = time.ParseDuration(m.Step); err != nil || m.step <= 0 {
-		bad("step %q: want a positive Go duration (e.g. 250ms)", m.Step)
-	}
-	if m.StreamARN == "" {
-		m.StreamARN = invocation.DefaultStreamARN
-	} else if a, err := arn.Parse(m.StreamARN); err != nil || a.Service != "kinesis" || !strings.HasPrefix(a.Resource, "stream/") {
-		bad("streamARN %q: want arn:aws:kinesis:REGION:ACCOUNT:stream/NAME", m.StreamARN)
-	}
-
+	var p problems
+	m.loadHeader(&p)
 	m.lines = map[string][]string{}
-	readLines := func(what, name string) {
-		if _, ok := m.lines[name]; ok {
-			return
-		}
-		if err := checkRel(name); err != nil {
-			bad("%s: %v", what, err)
-			return
-		}
-		l, err := readTemplateFile(filepath.Join(m.dir, filepath.FromSlash(name)))
-		if err != nil {
-			bad("%s: %v", what, err)
-			return
-		}
-		m.lines[name] = l
-	}
-	for _, kind := range sortedKeys(m.Templates) {
-		if !knownKind(kind) {
-			bad("templates: unknown kind %q (want app, cloudtrail, vpcflow or random)", kind)
-		}
-		readLines("templates."+kind, m.Templates[kind])
-	}
-	if m.Readme != "" {
-		if err := checkRel(m.Readme); err != nil {
-			bad("readme: %v", err)
-		} else if b, err := os.ReadFile(filepath.Join(m.dir, filepath.FromSlash(m.Readme))); err != nil {
-			bad("readme: %v", err)
-		} else {
-			m.readme = string(b)
-		}
-	}
-
+	m.loadTemplates(&p)
+	m.loadReadme(&p)
 	if len(m.Files) == 0 {
-		bad("no files")
+		p.add("no files")
 	}
 	names := map[string]bool{}
 	for i := range m.Files {
-		f := &m.Files[i]
-		where := fmt.Sprintf("files[%d] (%s)", i, f.Name)
-		if err := checkRel(f.Name); err != nil || !strings.HasSuffix(f.Name, ".json") || path.Base(f.Name) == ExpectationsName {
-			bad("%s: name must be a relative path to a .json file other than %s", where, ExpectationsName)
-		}
-		if names[f.Name] {
-			bad("%s: duplicate name", where)
-		}
-		names[f.Name] = true
-		switch f.Event {
-		case "":
-			f.Event = EventKinesis
-		case EventKinesis, EventAWSLogs:
-		default:
-			bad("%s: event %q: want kinesis or awslogs", where, f.Event)
-		}
-		if f.Event == EventAWSLogs && (len(f.Records) != 1 || f.Records[0].Repeat > 1 || f.FillTo > 0) {
-			bad("%s: an awslogs event carries exactly one payload", where)
-		}
-		if len(f.Records) == 0 {
-			bad("%s: no records", where)
-		}
-		if f.FillTo < 0 || f.FillTo > LambdaPayloadLimit {
-			bad("%s: fillTo %d: want 1..%d (Lambda's invocation payload limit)", where, f.FillTo, LambdaPayloadLimit)
-		}
-		if f.FillTo > 0 && !f.Compact {
-			bad("%s: fillTo needs compact: the limit applies to the compact JSON Lambda sends", where)
-		}
-		for j := range f.Records {
-			r := &f.Records[j]
-			rwhere := fmt.Sprintf("%s records[%d]", where, j)
-			if r.Type == "" {
-				r.Type = TypeData
-			}
-			if r.Kind != "" && !knownKind(r.Kind) {
-				bad("%s: unknown kind %q", rwhere, r.Kind)
-			}
-			if r.Repeat < 0 || (r.Repeat > 1 && f.FillTo > 0) {
-				bad("%s: repeat %d: want >= 0, and no repeat in a fillTo file (it repeats records itself)", rwhere, r.Repeat)
-			}
-			if r.Repeat == 0 {
-				r.Repeat = 1
-			}
-			if r.Events < 0 || r.Size < 0 || r.Inflate < 0 {
-				bad("%s: events, size and inflate must not be negative", rwhere)
-			}
-			switch {
-			case r.Type == TypeControl:
-			case r.Type == TypeData || poisonKinds[r.Type].build != nil:
-				if r.Owner == "" || r.LogGroup == "" || r.LogStream == "" {
-					bad("%s: owner, logGroup and logStream are required", rwhere)
-				}
-				if len(r.Lines) == 0 && r.Events == 0 && r.Type != PoisonGzipBomb {
-					bad("%s: give events > 0 or lines", rwhere)
-				}
-			default:
-				bad("%s: type %q: want data, control or a poison kind (%s)", rwhere, r.Type, strings.Join(PoisonKinds(), ", "))
-			}
-			if r.Inflate != 0 && r.Type != PoisonGzipBomb {
-				bad("%s: inflate applies to %s records only", rwhere, PoisonGzipBomb)
-			}
-			if r.Type == PoisonGzipBomb && Committed(f.Name) {
-				bad("%s: a %s record inflates past 64 MiB; keep it in a %s/ file, which is not committed", rwhere, PoisonGzipBomb, generatedDir)
-			}
-			if r.Template != "" {
-				readLines(rwhere+" template", r.Template)
-			}
-		}
+		m.checkFile(&p, i, names)
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if len(p) > 0 {
+		return errors.Join(p...)
 	}
 	m.fileSeed = map[string]uint64{}
 	for _, f := range m.Files {
 		m.fileSeed[f.Name] = m.Seed ^ fnv64(f.Name)
 	}
 	return nil
+}
+
+// problems gathers what is wrong with a manifest.
+type problems []error
+
+// add records a problem.
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
+
+// loadHeader parses the start time and the step, and defaults the stream ARN.
+func (m *Manifest) loadHeader(p *problems) {
+	var err error
+	if m.start, err = time.Parse(time.RFC3339, m.Start); err != nil {
+		p.add("start %q: want RFC 3339 (e.g. 2026-01-01T00:00:00Z)", m.Start)
+	}
+	if m.step, err = time.ParseDuration(m.Step); err != nil || m.step <= 0 {
+		p.add("step %q: want a positive Go duration (e.g. 250ms)", m.Step)
+	}
+	if m.StreamARN == "" {
+		m.StreamARN = invocation.DefaultStreamARN
+	} else if a, err := arn.Parse(m.StreamARN); err != nil || a.Service != "kinesis" || !strings.HasPrefix(a.Resource, "stream/") {
+		p.add("streamARN %q: want arn:aws:kinesis:REGION:ACCOUNT:stream/NAME", m.StreamARN)
+	}
+}
+
+// loadTemplates reads the message templates of each kind.
+func (m *Manifest) loadTemplates(p *problems) {
+	for _, kind := range sortedKeys(m.Templates) {
+		if !knownKind(kind) {
+			p.add("templates: unknown kind %q (want app, cloudtrail, vpcflow or random)", kind)
+		}
+		m.readLines(p, "templates."+kind, m.Templates[kind])
+	}
+}
+
+// readLines reads template file name (relative to the manifest) into
+// m.lines, once; what names the key that refers to it.
+func (m *Manifest) readLines(p *problems, what, name string) {
+	if _, ok := m.lines[name]; ok {
+		return
+	}
+	if err := checkRel(name); err != nil {
+		p.add("%s: %v", what, err)
+		return
+	}
+	l, err := readTemplateFile(filepath.Join(m.dir, filepath.FromSlash(name)))
+	if err != nil {
+		p.add("%s: %v", what, err)
+		return
+	}
+	m.lines[name] = l
+}
+
+// loadReadme reads the readme the manifest names, if any.
+func (m *Manifest) loadReadme(p *problems) {
+	if m.Readme == "" {
+		return
+	}
+	if err := checkRel(m.Readme); err != nil {
+		p.add("readme: %v", err)
+	} else if b, err := os.ReadFile(filepath.Join(m.dir, filepath.FromSlash(m.Readme))); err != nil {
+		p.add("readme: %v", err)
+	} else {
+		m.readme = string(b)
+	}
+}
+
+// checkFile checks file i and its records and fills in their defaults;
+// names holds the file names seen so far.
+func (m *Manifest) checkFile(p *problems, i int, names map[string]bool) {
+	f := &m.Files[i]
+	where := fmt.Sprintf("files[%d] (%s)", i, f.Name)
+	if err := checkRel(f.Name); err != nil || !strings.HasSuffix(f.Name, ".json") || path.Base(f.Name) == ExpectationsName {
+		p.add("%s: name must be a relative path to a .json file other than %s", where, ExpectationsName)
+	}
+	if names[f.Name] {
+		p.add("%s: duplicate name", where)
+	}
+	names[f.Name] = true
+	switch f.Event {
+	case "":
+		f.Event = EventKinesis
+	case EventKinesis, EventAWSLogs:
+	default:
+		p.add("%s: event %q: want kinesis or awslogs", where, f.Event)
+	}
+	if f.Event == EventAWSLogs && (len(f.Records) != 1 || f.Records[0].Repeat > 1 || f.FillTo > 0) {
+		p.add("%s: an awslogs event carries exactly one payload", where)
+	}
+	if len(f.Records) == 0 {
+		p.add("%s: no records", where)
+	}
+	if f.FillTo < 0 || f.FillTo > LambdaPayloadLimit {
+		p.add("%s: fillTo %d: want 1..%d (Lambda's invocation payload limit)", where, f.FillTo, LambdaPayloadLimit)
+	}
+	if f.FillTo > 0 && !f.Compact {
+		p.add("%s: fillTo needs compact: the limit applies to the compact JSON Lambda sends", where)
+	}
+	for j := range f.Records {
+		m.checkRecord(p, f, fmt.Sprintf("%s records[%d]", where, j), &f.Records[j])
+	}
+}
+
+// checkRecord checks record r of file f (rwhere names it) and fills in
+// its defaults.
+func (m *Manifest) checkRecord(p *problems, f *FileSpec, rwhere string, r *RecordSpec) {
+	if r.Type == "" {
+		r.Type = TypeData
+	}
+	if r.Kind != "" && !knownKind(r.Kind) {
+		p.add("%s: unknown kind %q", rwhere, r.Kind)
+	}
+	if r.Repeat < 0 || (r.Repeat > 1 && f.FillTo > 0) {
+		p.add("%s: repeat %d: want >= 0, and no repeat in a fillTo file (it repeats records itself)", rwhere, r.Repeat)
+	}
+	if r.Repeat == 0 {
+		r.Repeat = 1
+	}
+	if r.Events < 0 || r.Size < 0 || r.Inflate < 0 {
+		p.add("%s: events, size and inflate must not be negative", rwhere)
+	}
+	switch {
+	case r.Type == TypeControl:
+	case r.Type == TypeData || poisonKinds[r.Type].build != nil:
+		if r.Owner == "" || r.LogGroup == "" || r.LogStream == "" {
+			p.add("%s: owner, logGroup and logStream are required", rwhere)
+		}
+		if len(r.Lines) == 0 && r.Events == 0 && r.Type != PoisonGzipBomb {
+			p.add("%s: give events > 0 or lines", rwhere)
+		}
+	default:
+		p.add("%s: type %q: want data, control or a poison kind (%s)", rwhere, r.Type, strings.Join(PoisonKinds(), ", "))
+	}
+	if r.Inflate != 0 && r.Type != PoisonGzipBomb {
+		p.add("%s: inflate applies to %s records only", rwhere, PoisonGzipBomb)
+	}
+	if r.Type == PoisonGzipBomb && Committed(f.Name) {
+		p.add("%s: a %s record inflates past 64 MiB; keep it in a %s/ file, which is not committed", rwhere, PoisonGzipBomb, generatedDir)
+	}
+	if r.Template != "" {
+		m.readLines(p, rwhere+" template", r.Template)
+	}
 }
 
 // generatedDir is the output subdirectory for files too big to commit (git-ignored).
