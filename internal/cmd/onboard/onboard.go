@@ -111,25 +111,54 @@ func (p *plan) regional() []string {
 	return out
 }
 
+// validate checks the request in phases, fills in its defaults and
+// returns the plan, gathering every problem so that one error reports
+// them all.
 func (r Request) validate() (*plan, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var v problems
+	r.checkSender(&v)
+	r.fillDefaults()
+	p := &plan{Request: r, home: r.RecipientRegion, destinations: map[string]string{}}
+	p.locateRecipient(&v)
+	p.nameDestinations(&v)
+	p.checkShard(&v)
+	p.checkSubscription(&v)
+	p.checkHeartbeat(&v)
+	if len(v) > 0 {
+		return nil, errors.Join(v...)
+	}
+	return p, nil
+}
+
+// problems gathers what is wrong with a request.
+type problems []error
+
+// add records a problem.
+func (v *problems) add(format string, args ...any) { *v = append(*v, fmt.Errorf(format, args...)) }
+
+// checkSender checks the sender's account and regions, each region once.
+func (r *Request) checkSender(v *problems) {
 	if !reAccount.MatchString(r.Account) {
-		bad("-account %q: want the new sender's 12-digit account ID", r.Account)
+		v.add("-account %q: want the new sender's 12-digit account ID", r.Account)
 	}
 	var regions []string
 	for _, region := range r.Regions {
 		if err := config.CheckRegion(region); err != nil {
-			bad("-region: %v", err)
+			v.add("-region: %v", err)
 		}
 		if !slices.Contains(regions, region) {
 			regions = append(regions, region)
 		}
 	}
 	if len(r.Regions) == 0 {
-		bad("-region or -regions is required: the sender's regions")
+		v.add("-region or -regions is required: the sender's regions")
 	}
 	r.Regions = regions
+}
+
+// fillDefaults names the destination, the recipient stack and the
+// heartbeat group as the stacks do by default.
+func (r *Request) fillDefaults() {
 	if r.DestinationName == "" {
 		r.DestinationName = naming.Destination
 	}
@@ -139,102 +168,123 @@ func (r Request) validate() (*plan, error) {
 	if r.HeartbeatLogGroup == "" {
 		r.HeartbeatLogGroup = config.DefaultHeartbeatLogGroup
 	}
-	if r.RecipientRegion != "" {
-		if err := config.CheckRegion(r.RecipientRegion); err != nil {
-			bad("-recipient-region: %v", err)
+}
+
+// locateRecipient finds the recipient's account, partition and home
+// region, and the destinations' name, from -destination-arn or
+// -recipient-account (with -recipient-region).
+func (p *plan) locateRecipient(v *problems) {
+	if p.RecipientRegion != "" {
+		if err := config.CheckRegion(p.RecipientRegion); err != nil {
+			v.add("-recipient-region: %v", err)
 		}
 	}
-	p := &plan{Request: r, home: r.RecipientRegion, destinations: map[string]string{}}
 	switch {
-	case r.DestinationARN != "":
-		m := reDestination.FindStringSubmatch(r.DestinationARN)
+	case p.DestinationARN != "":
+		m := reDestination.FindStringSubmatch(p.DestinationARN)
 		if m == nil {
-			bad("-destination-arn %q: want arn:aws:logs:REGION:ACCOUNT:destination:NAME", r.DestinationARN)
+			v.add("-destination-arn %q: want arn:aws:logs:REGION:ACCOUNT:destination:NAME", p.DestinationARN)
 			break
 		}
 		p.partition, p.recipientAccount, p.DestinationName = m[1], m[3], m[4]
-		if base, ok := strings.CutSuffix(m[4], fmt.Sprintf("-%d", r.Shard)); r.Shard > 0 && ok {
+		if base, ok := strings.CutSuffix(m[4], fmt.Sprintf("-%d", p.Shard)); p.Shard > 0 && ok {
 			// The ARN names shard N's destination: the others are named alike.
 			p.DestinationName = base
-		} else if r.Shard > 0 {
-			bad("-destination-arn names %s, not shard %d's destination (NAME-%d): give shard %d's ARN, or -recipient-account", m[4], r.Shard, r.Shard, r.Shard)
+		} else if p.Shard > 0 {
+			v.add("-destination-arn names %s, not shard %d's destination (NAME-%d): give shard %d's ARN, or -recipient-account", m[4], p.Shard, p.Shard, p.Shard)
 		}
 		if err := config.CheckRegion(m[2]); err != nil {
-			bad("-destination-arn: %v", err)
+			v.add("-destination-arn: %v", err)
 		}
 		if p.home == "" {
 			p.home = m[2]
 		}
-		if !slices.Contains(regions, m[2]) {
-			bad("-destination-arn is in %s, the sender in %s: a log group can only subscribe to a destination of its own region (give that region's destination, or add %s to the recipient's %s)",
-				m[2], strings.Join(regions, ","), strings.Join(regions, ","), naming.ContextDestinationRegions)
+		if !slices.Contains(p.Regions, m[2]) {
+			v.add("-destination-arn is in %s, the sender in %s: a log group can only subscribe to a destination of its own region (give that region's destination, or add %s to the recipient's %s)",
+				m[2], strings.Join(p.Regions, ","), strings.Join(p.Regions, ","), naming.ContextDestinationRegions)
 		}
-	case r.RecipientAccount != "":
-		if !reAccount.MatchString(r.RecipientAccount) {
-			bad("-recipient-account %q: want a 12-digit account ID", r.RecipientAccount)
+	case p.RecipientAccount != "":
+		if !reAccount.MatchString(p.RecipientAccount) {
+			v.add("-recipient-account %q: want a 12-digit account ID", p.RecipientAccount)
 		}
-		if p.home == "" && len(regions) == 1 {
-			p.home = regions[0]
+		if p.home == "" && len(p.Regions) == 1 {
+			p.home = p.Regions[0]
 		}
-		if p.home == "" && len(regions) > 1 {
-			bad("-recipient-region is required with several regions: the recipient stack's region, whose stream the regional destinations feed")
+		if p.home == "" && len(p.Regions) > 1 {
+			v.add("-recipient-region is required with several regions: the recipient stack's region, whose stream the regional destinations feed")
 		}
-		p.partition, p.recipientAccount = naming.Partition(p.home), r.RecipientAccount
+		p.partition, p.recipientAccount = naming.Partition(p.home), p.RecipientAccount
 	default:
-		bad("-destination-arn or -recipient-account is required")
+		v.add("-destination-arn or -recipient-account is required")
 	}
-	for _, region := range regions {
+}
+
+// nameDestinations names the destination of each sender region, all in
+// the recipient's partition.
+func (p *plan) nameDestinations(v *problems) {
+	for _, region := range p.Regions {
 		if p.partition != "" && naming.Partition(region) != p.partition {
-			bad("-region %s is outside the recipient's partition %s: a destination cannot feed a stream in another partition", region, p.partition)
+			v.add("-region %s is outside the recipient's partition %s: a destination cannot feed a stream in another partition", region, p.partition)
 		}
-		p.destinations[region] = naming.DestinationARN(region, p.recipientAccount, naming.ShardDestination(p.DestinationName, r.Shard))
+		p.destinations[region] = naming.DestinationARN(region, p.recipientAccount, naming.ShardDestination(p.DestinationName, p.Shard))
 	}
+}
+
+// checkShard checks the sender shard against the other flags, and that
+// the sender is not the recipient itself.
+func (p *plan) checkShard(v *problems) {
 	switch {
-	case r.Shard < 0 || r.Shard > maxSenderShard:
-		bad("-shard %d: want the recipient's sender shard, 0 (the default) to %d", r.Shard, maxSenderShard)
-	case r.Shard > 0 && r.Organization:
-		bad("-shard %d with -organization: organization members subscribe to shard 0's destination; other shards admit listed accounts", r.Shard)
-	case r.Shard > 0 && len(r.ExistingSenders) > 0:
-		bad("-existing-senders applies to shard 0 (the SenderAccounts parameter); shard %d's accounts are in the recipient's senderShards context", r.Shard)
+	case p.Shard < 0 || p.Shard > maxSenderShard:
+		v.add("-shard %d: want the recipient's sender shard, 0 (the default) to %d", p.Shard, maxSenderShard)
+	case p.Shard > 0 && p.Organization:
+		v.add("-shard %d with -organization: organization members subscribe to shard 0's destination; other shards admit listed accounts", p.Shard)
+	case p.Shard > 0 && len(p.ExistingSenders) > 0:
+		v.add("-existing-senders applies to shard 0 (the SenderAccounts parameter); shard %d's accounts are in the recipient's senderShards context", p.Shard)
 	}
-	if p.recipientAccount != "" && p.recipientAccount == r.Account {
-		bad("-account %s is the recipient's own account: subscribe its log groups to the stream directly, not through the cross-account destination", r.Account)
+	if p.recipientAccount != "" && p.recipientAccount == p.Account {
+		v.add("-account %s is the recipient's own account: subscribe its log groups to the stream directly, not through the cross-account destination", p.Account)
 	}
-	for _, a := range r.ExistingSenders {
+}
+
+// checkSubscription checks the existing senders and what to subscribe:
+// named log groups or prefixes, or the account policy and its exclusions.
+func (p *plan) checkSubscription(v *problems) {
+	for _, a := range p.ExistingSenders {
 		if !reAccount.MatchString(a) {
-			bad("-existing-senders %q: want 12-digit account IDs", a)
+			v.add("-existing-senders %q: want 12-digit account IDs", a)
 		}
 	}
-	for _, list := range [][]string{r.LogGroups, r.LogGroupPrefixes, r.Exclude} {
+	for _, list := range [][]string{p.LogGroups, p.LogGroupPrefixes, p.Exclude} {
 		for _, g := range list {
 			if !reLogGroup.MatchString(g) {
-				bad("log group %q: want 1-512 of . - _ / # letters digits", g)
+				v.add("log group %q: want 1-512 of . - _ / # letters digits", g)
 			}
 		}
 	}
-	groups := len(r.LogGroups) > 0 || len(r.LogGroupPrefixes) > 0
+	groups := len(p.LogGroups) > 0 || len(p.LogGroupPrefixes) > 0
 	switch {
-	case r.AccountPolicy && groups:
-		bad("-account-policy subscribes every log group of the account: give it, or -log-group/-log-group-prefix, not both")
-	case !r.AccountPolicy && !groups:
-		bad("say what to subscribe: -log-group G (repeatable) or -log-group-prefix P for those log groups, or -account-policy for every log group of the account and region, including groups created later")
+	case p.AccountPolicy && groups:
+		v.add("-account-policy subscribes every log group of the account: give it, or -log-group/-log-group-prefix, not both")
+	case !p.AccountPolicy && !groups:
+		v.add("say what to subscribe: -log-group G (repeatable) or -log-group-prefix P for those log groups, or -account-policy for every log group of the account and region, including groups created later")
 	}
-	if len(r.Exclude) > 0 && !r.AccountPolicy {
-		bad("-exclude applies to -account-policy (the log groups the account-level policy leaves out)")
+	if len(p.Exclude) > 0 && !p.AccountPolicy {
+		v.add("-exclude applies to -account-policy (the log groups the account-level policy leaves out)")
 	}
-	if r.HeartbeatMinutes < 0 || r.HeartbeatMinutes > maxHeartbeatMinutes {
-		bad("-heartbeat-minutes %d: want 0 (no heartbeat) to %d", r.HeartbeatMinutes, maxHeartbeatMinutes)
+}
+
+// checkHeartbeat checks the heartbeat's interval and group, which must not
+// be subscribed or excluded like the others.
+func (p *plan) checkHeartbeat(v *problems) {
+	if p.HeartbeatMinutes < 0 || p.HeartbeatMinutes > maxHeartbeatMinutes {
+		v.add("-heartbeat-minutes %d: want 0 (no heartbeat) to %d", p.HeartbeatMinutes, maxHeartbeatMinutes)
 	}
-	if !reLogGroup.MatchString(r.HeartbeatLogGroup) {
-		bad("-heartbeat-log-group %q: want 1-512 of . - _ / # letters digits", r.HeartbeatLogGroup)
+	if !reLogGroup.MatchString(p.HeartbeatLogGroup) {
+		v.add("-heartbeat-log-group %q: want 1-512 of . - _ / # letters digits", p.HeartbeatLogGroup)
 	}
-	if r.HeartbeatMinutes > 0 && (slices.Contains(r.LogGroups, r.HeartbeatLogGroup) || slices.Contains(r.Exclude, r.HeartbeatLogGroup)) {
-		bad("log group %s is the heartbeat group: the heartbeat commands subscribe it (drop it from -log-group and -exclude, or -heartbeat-minutes 0)", r.HeartbeatLogGroup)
+	if p.HeartbeatMinutes > 0 && (slices.Contains(p.LogGroups, p.HeartbeatLogGroup) || slices.Contains(p.Exclude, p.HeartbeatLogGroup)) {
+		v.add("log group %s is the heartbeat group: the heartbeat commands subscribe it (drop it from -log-group and -exclude, or -heartbeat-minutes 0)", p.HeartbeatLogGroup)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return p, nil
 }
 
 // quote quotes s for a POSIX shell when it needs it.

@@ -136,21 +136,43 @@ func ParseSize(s string) (float64, error) {
 	return v * unit, nil
 }
 
-// Write prints p for a person.
+// Write prints p for a person, one section after the other.
 func Write(w io.Writer, p capacity.Plan) error {
-	in, r, st, m, q := p.Input, p.Rates, p.Stream, p.Mapping, p.Quotas
-	chosen := st.Options[st.Chosen]
+	writeHeader(w, p)
+	writeLoad(w, p.Rates)
+	if err := writeStream(w, p.Stream); err != nil {
+		return err
+	}
+	if err := writeMappings(w, p.Mapping, p.Rates); err != nil {
+		return err
+	}
+	writeQuotas(w, p.Quotas)
+	writeBill(w, p)
+	return writeDeploy(w, p)
+}
+
+// writeHeader prints the line that restates the input.
+func writeHeader(w io.Writer, p capacity.Plan) {
+	in, r := p.Input, p.Rates
 	var shares []string
 	for _, s := range in.EnabledSinks() {
 		shares = append(shares, fmt.Sprintf("%s %g", s, in.Shares[s]))
 	}
 	fmt.Fprintf(w, "logfan plan: %s of log JSON a day (peak %gx), %.0f-byte events, gzip ratio %.2f, %s events per record (%s records); %d senders x %d log groups; %s; %s\n\n",
 		size(in.DailyBytes), in.PeakFactor, in.EventBytes, in.Ratio, num(in.EventsPerRecord), size(r.RecordBytes), in.Senders, in.LogGroupsPerSender, strings.Join(shares, ", "), in.Region)
+}
 
+// writeLoad prints the average and peak rates of JSON and of the stream.
+func writeLoad(w io.Writer, r capacity.Rates) {
 	fmt.Fprintln(w, "Load")
 	fmt.Fprintf(w, "  JSON          %s/s on average, %s/s at the peak; %s events/s, %s at the peak\n", size(r.AvgJSON), size(r.PeakJSON), num(r.AvgEvents), num(r.PeakEvents))
 	fmt.Fprintf(w, "  stream        %s/s on average, %s/s (%.2f MiB/s) at the peak; %s records/s, %s at the peak\n\n", size(r.AvgStream), size(r.PeakStream), r.PeakStream/capacity.MiB, num(r.AvgRecords), num(r.PeakRecords))
+}
 
+// writeStream prints the stream chosen, every option weighed, and which
+// mode is cheaper at this volume.
+func writeStream(w io.Writer, st capacity.Stream) error {
+	chosen := st.Options[st.Chosen]
 	fmt.Fprintf(w, "Stream: %s, %d shards, %s consumers, $%s a month\n", chosen.Mode, chosen.Shards, chosen.Reads, money(chosen.USD))
 	fmt.Fprintf(w, "  writes need %d shards at the peak (each at most 80%% of 1 MiB/s and 1,000 records/s; %s bind)\n", st.WriteShards, st.BoundBy)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -184,12 +206,17 @@ func Write(w io.Writer, p capacity.Plan) error {
 		fmt.Fprintf(w, "  cheaper at this volume: %s ($%s against $%s %s)\n", mode, money(min(od, pr)), money(max(od, pr)), other)
 	}
 	fmt.Fprintln(w)
+	return nil
+}
 
+// writeMappings prints the event source mappings' settings and each
+// function's share, CPU, memory and concurrency.
+func writeMappings(w io.Writer, m capacity.Mapping, r capacity.Rates) error {
 	fmt.Fprintln(w, "Event source mappings and functions")
 	fmt.Fprintf(w, "  batchSize %d (6 MB of invocation payload holds %d records of %s), batchWindowSeconds %d, parallelizationFactor %d\n",
 		m.BatchSize, m.BatchSize, size(r.RecordBytes), m.BatchWindowSeconds, m.ParallelizationFactor)
 	fmt.Fprintf(w, "  %s invocations/s per function on average, %s at the peak\n", num(m.AvgInvocations), num(m.PeakInvocations))
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  function\tshare\tMB/s per core\tvCPU at a shard's peak (x2)\tmemory MB\tconcurrency\tinvocations/month\t")
 	for _, f := range m.Functions {
 		fmt.Fprintf(tw, "  %s\t%g\t%.0f\t%.3f\t%d\t%d\t%s\t\n", f.Sink, f.Share, f.MBps, f.VCPU, f.MemoryMB, f.Concurrency, num(f.Invocations))
@@ -199,7 +226,11 @@ func Write(w io.Writer, p capacity.Plan) error {
 	}
 	fmt.Fprintf(w, "  functionMemoryMB %d (the largest; the stack sets one size); %d instances at once at the peak, of the account's default %s\n\n",
 		m.FunctionMemoryMB, m.Concurrency, num(capacity.AccountConcurrency))
+	return nil
+}
 
+// writeQuotas prints the sinks' use of their service quotas at the peak.
+func writeQuotas(w io.Writer, q capacity.Quotas) {
 	fmt.Fprintln(w, "Quotas at the peak")
 	if q.FirehoseBytes > 0 {
 		streams := "streams"
@@ -216,7 +247,11 @@ func Write(w io.Writer, p capacity.Plan) error {
 		fmt.Fprintf(w, "  S3            %s PUTs/s; at worst %s/s into one prefix, of %s\n", num(q.S3Puts), num(q.S3PutsPerPrefix), num(q.S3PrefixLimit))
 	}
 	fmt.Fprintln(w)
+}
 
+// writeBill prints the monthly bill, line by line in aligned columns, per
+// service and in total.
+func writeBill(w io.Writer, p capacity.Plan) {
 	fmt.Fprintf(w, "Monthly bill (USD, us-east-1 prices read %s, 730 hours)\n", capacity.PricesRead)
 	perService := map[string]float64{}
 	var order []string
@@ -241,7 +276,11 @@ func Write(w io.Writer, p capacity.Plan) error {
 		sums = append(sums, fmt.Sprintf("%s $%s", s, money(perService[s])))
 	}
 	fmt.Fprintf(w, "  per service: %s\n  total: $%s a month\n\n", strings.Join(sums, ", "), money(p.Total))
+}
 
+// writeDeploy prints the warnings, the context to deploy with, and the
+// sources of the figures.
+func writeDeploy(w io.Writer, p capacity.Plan) error {
 	if len(p.Warnings) > 0 {
 		fmt.Fprintln(w, "Warnings")
 		for _, x := range p.Warnings {
