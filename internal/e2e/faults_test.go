@@ -158,15 +158,7 @@ func TestFaultsLoseNothing(t *testing.T) {
 					}
 				}
 			}
-			lost, dups := 0, 0
-			for id := range want {
-				switch n := got[id]; {
-				case n == 0:
-					lost++
-				case n > 1:
-					dups += n - 1
-				}
-			}
+			lost, dups := lostAndDuplicates(want, got)
 			items, err := quarantined.List(ctx, readers.S3, names.QuarantineBucket, config.DefaultQuarantinePrefix+"/")
 			if err != nil {
 				t.Fatal(err)

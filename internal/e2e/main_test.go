@@ -51,3 +51,18 @@ func invokeEvent(t *testing.T, h lambda.Handler, ev events.KinesisEvent, timeout
 	}
 	return invoke(t, h, "invoke", payload, timeout)
 }
+
+// lostAndDuplicates counts the event IDs of want that landed nowhere and
+// the copies beyond the first of those that landed more than once; got
+// counts the copies by ID.
+func lostAndDuplicates[V any](want map[string]V, got map[string]int) (lost, dups int) {
+	for id := range want {
+		switch n := got[id]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			dups += n - 1
+		}
+	}
+	return lost, dups
+}

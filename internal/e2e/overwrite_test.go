@@ -140,15 +140,7 @@ func TestSmallerRetryWithLedgerDownLosesNothing(t *testing.T) {
 	for _, r := range recs {
 		got[r.ID]++
 	}
-	lost, dups := 0, 0
-	for id := range want {
-		switch n := got[id]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			dups += n - 1
-		}
-	}
+	lost, dups := lostAndDuplicates(want, got)
 	t.Logf("%d events, %d objects, %d records read back; lost %d, duplicates %d; skipped by the last retry %d", len(want), len(keys), len(recs), lost, dups, last.Skipped)
 	if lost != 0 {
 		t.Fatalf("%d of %d events are in no S3 object (objects: %s)", lost, len(want), fmt.Sprint(keys))

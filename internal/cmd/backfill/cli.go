@@ -37,6 +37,52 @@ file says what was put.
 
 // Run is `logfan backfill`.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr, time.Now())
+	if err != nil {
+		return err
+	}
+	sender, writer, err := f.clients(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := Options{
+		Logs: cloudwatchlogs.NewFromConfig(sender), Kinesis: kinesis.NewFromConfig(writer), StreamARN: f.stream,
+		Groups: f.groups, Destination: f.dest, Since: f.rng.Since, Until: f.rng.Until, Checkpoint: f.checkpoint, MaxRPS: f.rps,
+		Progress: stderr,
+	}.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		if err := cliflag.WriteJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		WriteTable(stdout, rep)
+	}
+	if err := rep.Problem(); err != nil {
+		return err
+	}
+	if len(rep.Groups) > 0 {
+		fmt.Fprintf(stderr, "backfill: done; the checkpoint %s may be deleted\n", f.checkpoint)
+	}
+	return nil
+}
+
+// flags are `logfan backfill`'s flags, checked.
+type flags struct {
+	groups                                 cliflag.List
+	stream, role, externalID, dest, region string
+	checkpoint                             string
+	streamARN                              arn.ARN
+	rng                                    clitime.Range
+	rps                                    float64
+	asJSON                                 bool
+}
+
+// parseFlags parses the flags and checks them all, the time window
+// against now; every problem is in one usage error.
+func parseFlags(args []string, stderr io.Writer, now time.Time) (*flags, error) {
 	fs := usage.NewFlagSet("backfill", stderr, backfillUsage)
 	var groups cliflag.List
 	fs.Var(&groups, "log-group", "log groups to backfill: names or route-table globs ('*', '**'), comma-separated or repeated")
@@ -51,9 +97,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rps := fs.Float64("max-rps", defaultMaxRPS, "FilterLogEvents calls per second (its quota is 5 per account and region, shared with anyone reading these logs)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := usage.Parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	now := time.Now()
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	if fs.NArg() > 0 {
@@ -94,45 +139,33 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		bad("-checkpoint must name a file")
 	}
 	if len(errs) > 0 {
-		return usage.Errorf("%s", strings.Join(errs, "\n"))
+		return nil, usage.Errorf("%s", strings.Join(errs, "\n"))
 	}
+	return &flags{
+		groups: groups, stream: *stream, role: *role, externalID: *externalID, dest: *dest, region: *region,
+		checkpoint: *checkpoint, streamARN: streamARN, rng: rng, rps: *rps, asJSON: *asJSON,
+	}, nil
+}
 
-	sender, err := sdkconfig.Load(ctx, *region)
-	if err != nil {
-		return err
+// clients returns the AWS configuration of the sender, which reads the
+// log groups, and of the writer of the stream: the sender's credentials
+// in the stream's region, or the recipient's backfill role assumed with
+// them.
+func (f *flags) clients(ctx context.Context) (sender, writer aws.Config, err error) {
+	if sender, err = sdkconfig.Load(ctx, f.region); err != nil {
+		return sender, writer, err
 	}
-	writer := sender.Copy()
-	writer.Region = streamARN.Region
-	if *role != "" {
-		writer.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(sender), *role, func(o *stscreds.AssumeRoleOptions) {
-			if *externalID != "" {
-				o.ExternalID = aws.String(*externalID)
+	writer = sender.Copy()
+	writer.Region = f.streamARN.Region
+	if f.role != "" {
+		writer.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(sender), f.role, func(o *stscreds.AssumeRoleOptions) {
+			if f.externalID != "" {
+				o.ExternalID = aws.String(f.externalID)
 			}
 			o.RoleSessionName = "logfan-backfill"
 		}))
 	}
-	rep, err := Options{
-		Logs: cloudwatchlogs.NewFromConfig(sender), Kinesis: kinesis.NewFromConfig(writer), StreamARN: *stream,
-		Groups: groups, Destination: *dest, Since: rng.Since, Until: rng.Until, Checkpoint: *checkpoint, MaxRPS: *rps,
-		Progress: stderr,
-	}.Run(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if err := cliflag.WriteJSON(stdout, rep); err != nil {
-			return err
-		}
-	} else {
-		WriteTable(stdout, rep)
-	}
-	if err := rep.Problem(); err != nil {
-		return err
-	}
-	if len(rep.Groups) > 0 {
-		fmt.Fprintf(stderr, "backfill: done; the checkpoint %s may be deleted\n", *checkpoint)
-	}
-	return nil
+	return sender, writer, nil
 }
 
 // WriteTable prints the report, one line per log group: events read and put.
