@@ -22,11 +22,23 @@ type alarmHint struct {
 var alarmHints = []alarmHint{
 	{"IteratorAgeAlarm", "a consumer is behind the stream", "logfan doctor %s   # its metrics and mapping; raise parallelizationFactor or memory if it keeps up too slowly"},
 	{"OnFailureDeliveryFailuresAlarm", "Lambda could not write failed batches to the quarantine bucket: records lost", "aws s3api get-bucket-policy --bucket QUARANTINE_BUCKET   # and the function role's QuarantinePolicy"},
-	{"ErrorsAlarm", "a consumer failed whole invocations", "aws logs tail /aws/lambda/FUNCTION --since 1h --filter-pattern ERROR"},
+	{"ErrorsAlarm", "a consumer failed whole invocations", "aws logs tail LOG_GROUP --since 1h --filter-pattern ERROR"},
 	{"OnFailureRecordsAlarm", "batches or items went to the quarantine bucket", "logfan quarantine list %s; logfan redrive %s -sink SINK -dry-run"},
 	{"SilentSendersAlarm", "a sender stopped sending heartbeats (or the watchdog stopped)", "logfan senders %s"},
 	{"ReadThroughputExceededAlarm", "the consumers read more than the shards give", "make deploy CDK_ARGS=\"-c enhancedFanOut=true\""},
 	{"WriteThroughputExceededAlarm", "CloudWatch Logs' writes are throttled: retried 24 hours, then dropped", "make deploy CDK_ARGS=\"-c streamMode=on-demand\"   # or more shards"},
+}
+
+// alarmLogGroup is the log group of the function a per-function alarm
+// watches: the stack gives each function its own group with a generated
+// name, not /aws/lambda/<function>, so the hint names the one it read.
+func (r *recipient) alarmLogGroup(alarm, suffix string) string {
+	for sink, fn := range r.d.Functions {
+		if fn != nil && fn.LogGroup != "" && strings.Contains(alarm, "-"+naming.SinkID(sink)+suffix) {
+			return fn.LogGroup
+		}
+	}
+	return "<the function's log group, from aws lambda get-function-configuration: LoggingConfig.LogGroup>"
 }
 
 func hintFor(name string) *alarmHint {
@@ -76,6 +88,7 @@ func (r *recipient) alarms(ctx context.Context) {
 			line = name + ": " + h.what
 			run := strings.ReplaceAll(h.run, "%s", r.where)
 			run = strings.ReplaceAll(run, "QUARANTINE_BUCKET", r.quarBkt)
+			run = strings.ReplaceAll(run, "LOG_GROUP", r.alarmLogGroup(name, h.suffix))
 			fixes = append(fixes, run)
 		}
 		firing = append(firing, line)

@@ -616,6 +616,26 @@ func TestEveryAlarmHasAHint(t *testing.T) {
 	}
 }
 
+// TestErrorsAlarmHintNamesTheFunctionsLogGroup: the stack gives each
+// function a log group of its own (not /aws/lambda/<function>), so the
+// hint for a function's alarm names the group the doctor read.
+func TestErrorsAlarmHintNamesTheFunctionsLogGroup(t *testing.T) {
+	r := &recipient{d: &deployment.Deployment{Functions: map[string]*deployment.Function{
+		config.SinkS3:   {Sink: config.SinkS3, LogGroup: "LogfanRecipient-S3FunctionLogs1A2B-abc"},
+		config.SinkLogs: {Sink: config.SinkLogs, LogGroup: "LogfanRecipient-LogsFunctionLogs3C4D-def"},
+	}}}
+	h := hintFor("LogfanRecipient-LogsErrorsAlarm-1A2B3C4D5E6F")
+	if h == nil {
+		t.Fatal("no hint for the Logs function's errors alarm")
+	}
+	if got := r.alarmLogGroup("LogfanRecipient-LogsErrorsAlarm-1A2B3C4D5E6F", h.suffix); got != "LogfanRecipient-LogsFunctionLogs3C4D-def" {
+		t.Errorf("log group %q, want the Logs function's", got)
+	}
+	if got := r.alarmLogGroup("LogfanRecipient-FirehoseErrorsAlarm-1A2B3C4D5E6F", h.suffix); !strings.Contains(got, "LoggingConfig.LogGroup") {
+		t.Errorf("unknown function: %q, want how to find its group", got)
+	}
+}
+
 func TestMappingDriftFromTheTemplate(t *testing.T) {
 	// GIVEN the stack's template as synth writes it
 	body, err := os.ReadFile("../../../cdk/recipient/testdata/default.template.json")
