@@ -381,14 +381,11 @@ type event struct {
 	ev     subscription.LogEvent
 }
 
-// group backfills one log group.
+// group backfills one log group, page by page from its checkpoint: each
+// page's events put, then the checkpoint advanced past them and saved.
 func (b *run) group(ctx context.Context, p *plan) GroupReport {
 	st := p.state
-	gr := GroupReport{LogGroup: p.g.name, Owner: p.g.owner, Filter: p.filter, Since: time.UnixMilli(p.since).UTC(), Until: time.UnixMilli(p.until).UTC(), AlreadyPut: st.Put}
-	if p.cut > 0 {
-		t := time.UnixMilli(p.cut).UTC()
-		gr.SubscribedAt = &t
-	}
+	gr := newGroupReport(p)
 	if st.Done {
 		gr.Done = true
 		if b.bar != nil {
@@ -410,44 +407,13 @@ func (b *run) group(ctx context.Context, p *plan) GroupReport {
 	queryFrom := st.From
 	var token *string
 	for {
-		in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(p.g.name), StartTime: aws.Int64(queryFrom), EndTime: aws.Int64(p.until - 1), NextToken: token}
-		if b.o.PageLimit > 0 {
-			in.Limit = aws.Int32(b.o.PageLimit)
-		}
-		// Deprecated (SA1019) but set on purpose: AWS ignores it (results
-		// always interleave, in timestamp order); moto sorts by timestamp only when it is set.
-		in.Interleaved = aws.Bool(true) //nolint:staticcheck // see above
-
-		var out *cloudwatchlogs.FilterLogEventsOutput
-		_, err := b.o.Retry.Do(ctx, func(ctx context.Context) error {
-			if err := b.pace.wait(ctx); err != nil {
-				return err
-			}
-			b.calls++
-			var err error
-			out, err = b.o.Logs.FilterLogEvents(ctx, in)
-			return err
-		})
+		out, err := b.readPage(ctx, p, queryFrom, token)
 		if err != nil {
 			gr.Err = fmt.Sprintf("read events: %v", err)
 			b.save(st, &base, &gr)
 			return gr
 		}
-		var page []event
-		last := st.From
-		for _, e := range out.Events {
-			id, ts := aws.ToString(e.EventId), aws.ToInt64(e.Timestamp)
-			if skip[id] {
-				continue // an earlier run, or an earlier page at the same timestamp, had it
-			}
-			gr.Read++
-			last = max(last, ts)
-			if p.cut > 0 && aws.ToInt64(e.IngestionTime) >= p.cut {
-				gr.Live++
-				continue
-			}
-			page = append(page, event{stream: aws.ToString(e.LogStreamName), ev: subscription.LogEvent{ID: id, Timestamp: ts, Message: aws.ToString(e.Message)}})
-		}
+		page, last := pageEvents(p, out, skip, st.From, &gr)
 		put, err := b.put(ctx, p, filters, page, &gr)
 		if err != nil {
 			// What this page put is recorded, so the next run leaves it out.
@@ -456,18 +422,7 @@ func (b *run) group(ctx context.Context, p *plan) GroupReport {
 			b.save(st, &base, &gr)
 			return gr
 		}
-		// The page is in: the next run may start at its last timestamp,
-		// leaving out the events it read there.
-		if last > st.From {
-			st.From, st.Skip = last, nil
-			clear(skip)
-		}
-		for _, e := range out.Events {
-			if id := aws.ToString(e.EventId); aws.ToInt64(e.Timestamp) == st.From && !skip[id] {
-				st.Skip = append(st.Skip, id)
-				skip[id] = true
-			}
-		}
+		advance(st, skip, out, last)
 		if b.bar != nil && st.From > reported {
 			b.bar.Add(st.From-reported, 0, 0, 0)
 			reported = st.From
@@ -485,6 +440,77 @@ func (b *run) group(ctx context.Context, p *plan) GroupReport {
 		b.save(st, &base, &gr)
 		if ctx.Err() != nil {
 			return gr
+		}
+	}
+}
+
+// newGroupReport starts the report of p's group with its window, its
+// subscription's start and what earlier runs put.
+func newGroupReport(p *plan) GroupReport {
+	gr := GroupReport{LogGroup: p.g.name, Owner: p.g.owner, Filter: p.filter, Since: time.UnixMilli(p.since).UTC(), Until: time.UnixMilli(p.until).UTC(), AlreadyPut: p.state.Put}
+	if p.cut > 0 {
+		t := time.UnixMilli(p.cut).UTC()
+		gr.SubscribedAt = &t
+	}
+	return gr
+}
+
+// readPage reads the page of p's group's events token names, of the query
+// from queryFrom to the end of the window, paced and retried.
+func (b *run) readPage(ctx context.Context, p *plan, queryFrom int64, token *string) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(p.g.name), StartTime: aws.Int64(queryFrom), EndTime: aws.Int64(p.until - 1), NextToken: token}
+	if b.o.PageLimit > 0 {
+		in.Limit = aws.Int32(b.o.PageLimit)
+	}
+	// Deprecated (SA1019) but set on purpose: AWS ignores it (results
+	// always interleave, in timestamp order); moto sorts by timestamp only when it is set.
+	in.Interleaved = aws.Bool(true) //nolint:staticcheck // see above
+
+	var out *cloudwatchlogs.FilterLogEventsOutput
+	_, err := b.o.Retry.Do(ctx, func(ctx context.Context) error {
+		if err := b.pace.wait(ctx); err != nil {
+			return err
+		}
+		b.calls++
+		var err error
+		out, err = b.o.Logs.FilterLogEvents(ctx, in)
+		return err
+	})
+	return out, err
+}
+
+// pageEvents returns the page's events to put (neither skipped nor
+// ingested after the subscription started, which it sent live), counting
+// them in gr, and the page's latest timestamp (from at least).
+func pageEvents(p *plan, out *cloudwatchlogs.FilterLogEventsOutput, skip map[string]bool, from int64, gr *GroupReport) (page []event, last int64) {
+	last = from
+	for _, e := range out.Events {
+		id, ts := aws.ToString(e.EventId), aws.ToInt64(e.Timestamp)
+		if skip[id] {
+			continue // an earlier run, or an earlier page at the same timestamp, had it
+		}
+		gr.Read++
+		last = max(last, ts)
+		if p.cut > 0 && aws.ToInt64(e.IngestionTime) >= p.cut {
+			gr.Live++
+			continue
+		}
+		page = append(page, event{stream: aws.ToString(e.LogStreamName), ev: subscription.LogEvent{ID: id, Timestamp: ts, Message: aws.ToString(e.Message)}})
+	}
+	return page, last
+}
+
+// advance moves the checkpoint past a page that is in: the next run may
+// start at its last timestamp, leaving out the events it read there.
+func advance(st *groupState, skip map[string]bool, out *cloudwatchlogs.FilterLogEventsOutput, last int64) {
+	if last > st.From {
+		st.From, st.Skip = last, nil
+		clear(skip)
+	}
+	for _, e := range out.Events {
+		if id := aws.ToString(e.EventId); aws.ToInt64(e.Timestamp) == st.From && !skip[id] {
+			st.Skip = append(st.Skip, id)
+			skip[id] = true
 		}
 	}
 }

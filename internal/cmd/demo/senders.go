@@ -162,14 +162,37 @@ func WriteEvents(ctx context.Context, c *localenv.Clients, p Plan) (*Sent, error
 	if p.HeartbeatEvery <= 0 {
 		p.HeartbeatEvery = time.Duration(config.DefaultHeartbeatMinutes) * time.Minute
 	}
-	type target struct {
-		sender              Sender
-		last                bool // of the last sender
-		group, stream, kind string
+	targets, streams := p.targets()
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no sender log streams")
 	}
-	// Groups alternate fastest, then senders, then streams, so that even a
-	// short run writes to every group and, soon after, every sender.
-	var targets []target
+	w := newEventWriter(c, p, targets, streams)
+	for i := 0; w.sent.Events < p.Events; i++ {
+		if p.StopLast && !w.at(w.sent.Events).Before(w.stopAt) && len(w.active) == len(targets) {
+			w.stopLast()
+		}
+		if err := w.beats(ctx, w.at(w.sent.Events)); err != nil {
+			return w.sent, err
+		}
+		if err := w.writeCall(ctx, i); err != nil {
+			return w.sent, err
+		}
+	}
+	return w.sent, w.beats(ctx, w.end)
+}
+
+// writeTarget is one sender's log stream of one group.
+type writeTarget struct {
+	sender              Sender
+	last                bool // of the last sender
+	group, stream, kind string
+}
+
+// targets lists the senders' log streams in the order the calls write to
+// them, and counts the distinct ones. Groups alternate fastest, then
+// senders, then streams, so that even a short run writes to every group
+// and, soon after, every sender.
+func (p *Plan) targets() (targets []writeTarget, distinctStreams int) {
 	streams := 0
 	for _, g := range p.Groups {
 		streams = max(streams, len(g.Streams))
@@ -182,86 +205,113 @@ func WriteEvents(ctx context.Context, c *localenv.Clients, p Plan) (*Sent, error
 					continue
 				}
 				s := g.Streams[k%len(g.Streams)]
-				targets = append(targets, target{snd, i == len(p.Senders)-1, g.Name, s, g.Kind})
+				targets = append(targets, writeTarget{snd, i == len(p.Senders)-1, g.Name, s, g.Kind})
 				distinct[snd.Account+"\x00"+snd.Region+"\x00"+g.Name+"\x00"+s] = true
 			}
 		}
 	}
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("no sender log streams")
-	}
-	sent := &Sent{Run: p.Run, Groups: len(p.Groups) * len(p.Senders), Streams: len(distinct), Senders: p.Senders}
+	return targets, len(distinct)
+}
+
+// eventWriter is one WriteEvents call's state: the senders' clock over
+// p.Window, the messages' generator, and what was sent so far.
+type eventWriter struct {
+	c       *localenv.Clients
+	p       Plan
+	sent    *Sent
+	rng     *rand.Rand
+	gen     *eventgen.Generator
+	targets []writeTarget
+	active  []writeTarget // targets, less the last sender's once it stopped
+	// The senders' time: events are spread from start to end; the last
+	// sender stops at stopAt with StopLast; nextBeat is the next heartbeat.
+	start, end, stopAt, nextBeat time.Time
+}
+
+// newEventWriter starts the senders' clock: p.Window, ending now.
+func newEventWriter(c *localenv.Clients, p Plan, targets []writeTarget, streams int) *eventWriter {
+	sent := &Sent{Run: p.Run, Groups: len(p.Groups) * len(p.Senders), Streams: streams, Senders: p.Senders}
 	for _, snd := range p.Senders {
 		if !slices.Contains(sent.Accounts, snd.Account) {
 			sent.Accounts = append(sent.Accounts, snd.Account)
 		}
 	}
-	rng := rand.New(rand.NewPCG(p.Seed, p.Seed+1))
-	gen := eventgen.New(p.Seed)
-	n := p.Events
-	end := time.Now()
-	start := end.Add(-p.Window)
-	stopAt := start.Add(p.Window / 2)
-	at := func(idx int) time.Time { return start.Add(time.Duration(int64(p.Window) * int64(idx) / int64(n))) }
-	// Heartbeats are written as the senders' time passes them.
-	nextBeat := start
-	beats := func(upTo time.Time) error {
-		for ; !nextBeat.After(upTo); nextBeat = nextBeat.Add(p.HeartbeatEvery) {
-			for i, snd := range p.Senders {
-				if p.StopLast && i == len(p.Senders)-1 && nextBeat.After(stopAt) {
-					continue
-				}
-				if err := writeHeartbeat(ctx, c, p.Stream, snd, nextBeat); err != nil {
-					return err
-				}
-				sent.Heartbeats++
-			}
-		}
-		return nil
-	}
-	active := targets
-	for i := 0; sent.Events < n; i++ {
-		if p.StopLast && !at(sent.Events).Before(stopAt) && len(active) == len(targets) {
-			active = nil
-			for _, t := range targets {
-				if !t.last {
-					active = append(active, t)
-				}
-			}
-		}
-		if err := beats(at(sent.Events)); err != nil {
-			return sent, err
-		}
-		t := active[i%len(active)]
-		size := min(1+rng.IntN(MaxEventsPerCall), n-sent.Events)
-		src := eventgen.Source{Owner: t.sender.Account, LogGroup: t.group, LogStream: t.stream, Kind: t.kind, Filter: localenv.SubscriptionFilterName}
-		m := gen.Message(src, size, start, time.Millisecond, 0)
-		for j := range m.LogEvents {
-			idx := sent.Events + j
-			m.LogEvents[j].Timestamp = at(idx).UnixMilli()
-			m.LogEvents[j].Message += eventKey(p.Run, idx)
-		}
-		if t.sender.Hub != "" {
-			// Every fifth record of the hub mixes two sources, as one of
-			// the hub's log streams may when two accounts' streams share a
-			// name: the consumer splits it per source.
-			var other *Sender
-			if i%5 == 4 {
-				other = &p.Senders[(slices.IndexFunc(p.Senders, func(s Sender) bool { return s == t.sender })+1)%len(p.Senders)]
-			}
-			sent.Origins = append(sent.Origins, centralize(m, t.sender, other)...)
-		}
-		if err := writeRecord(ctx, c, p.Stream, t.sender, m); err != nil {
-			return sent, err
-		}
-		sent.Sources = append(sent.Sources, Source{Owner: t.sender.Account, Region: t.sender.Region, Group: t.group, Stream: t.stream, First: sent.Events, N: size})
-		sent.Events += size
-		sent.Calls++
-		if p.Progress != nil {
-			p.Progress(sent.Events)
+	w := &eventWriter{c: c, p: p, sent: sent, rng: rand.New(rand.NewPCG(p.Seed, p.Seed+1)), gen: eventgen.New(p.Seed), targets: targets, active: targets}
+	w.end = time.Now()
+	w.start = w.end.Add(-p.Window)
+	w.stopAt = w.start.Add(p.Window / 2)
+	w.nextBeat = w.start
+	return w
+}
+
+// at is event idx's time: the events spread evenly over the window.
+func (w *eventWriter) at(idx int) time.Time {
+	return w.start.Add(time.Duration(int64(w.p.Window) * int64(idx) / int64(w.p.Events)))
+}
+
+// stopLast leaves the last sender's streams out of the calls from now on.
+func (w *eventWriter) stopLast() {
+	w.active = nil
+	for _, t := range w.targets {
+		if !t.last {
+			w.active = append(w.active, t)
 		}
 	}
-	return sent, beats(end)
+}
+
+// beats writes every sender's heartbeats due up to upTo (none of the last
+// sender's after stopAt with StopLast): heartbeats are written as the
+// senders' time passes them.
+func (w *eventWriter) beats(ctx context.Context, upTo time.Time) error {
+	p := &w.p
+	for ; !w.nextBeat.After(upTo); w.nextBeat = w.nextBeat.Add(p.HeartbeatEvery) {
+		for i, snd := range p.Senders {
+			if p.StopLast && i == len(p.Senders)-1 && w.nextBeat.After(w.stopAt) {
+				continue
+			}
+			if err := writeHeartbeat(ctx, w.c, p.Stream, snd, w.nextBeat); err != nil {
+				return err
+			}
+			w.sent.Heartbeats++
+		}
+	}
+	return nil
+}
+
+// writeCall writes call i: 1 to MaxEventsPerCall events (no more than are
+// left) to the next active target, each stamped with its time and tagged
+// with its key.
+func (w *eventWriter) writeCall(ctx context.Context, i int) error {
+	p, sent := &w.p, w.sent
+	t := w.active[i%len(w.active)]
+	size := min(1+w.rng.IntN(MaxEventsPerCall), p.Events-sent.Events)
+	src := eventgen.Source{Owner: t.sender.Account, LogGroup: t.group, LogStream: t.stream, Kind: t.kind, Filter: localenv.SubscriptionFilterName}
+	m := w.gen.Message(src, size, w.start, time.Millisecond, 0)
+	for j := range m.LogEvents {
+		idx := sent.Events + j
+		m.LogEvents[j].Timestamp = w.at(idx).UnixMilli()
+		m.LogEvents[j].Message += eventKey(p.Run, idx)
+	}
+	if t.sender.Hub != "" {
+		// Every fifth record of the hub mixes two sources, as one of
+		// the hub's log streams may when two accounts' streams share a
+		// name: the consumer splits it per source.
+		var other *Sender
+		if i%5 == 4 {
+			other = &p.Senders[(slices.IndexFunc(p.Senders, func(s Sender) bool { return s == t.sender })+1)%len(p.Senders)]
+		}
+		sent.Origins = append(sent.Origins, centralize(m, t.sender, other)...)
+	}
+	if err := writeRecord(ctx, w.c, p.Stream, t.sender, m); err != nil {
+		return err
+	}
+	sent.Sources = append(sent.Sources, Source{Owner: t.sender.Account, Region: t.sender.Region, Group: t.group, Stream: t.stream, First: sent.Events, N: size})
+	sent.Events += size
+	sent.Calls++
+	if p.Progress != nil {
+		p.Progress(sent.Events)
+	}
+	return nil
 }
 
 // writeRecord sends m's events: through moto's CloudWatch Logs (one
