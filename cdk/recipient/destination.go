@@ -171,7 +171,7 @@ func (d *destinationParts) accessPolicy() *string {
 // AWSLambdaBasicExecutionRole, which allows every log group.
 func (d *destinationParts) sdkHandler() (awsiam.Role, awslogs.LogGroup) {
 	if d.handlerRole == nil {
-		d.handlerLogs = awslogs.NewLogGroup(d.stack, jsii.String("DestinationPolicyHandlerLogs"), &awslogs.LogGroupProps{
+		d.handlerLogs = awslogs.NewLogGroup(d.stack, jsii.String(naming.SDKHandlerLogs), &awslogs.LogGroupProps{
 			Retention:     retentionDays(d.s.Function.LogRetentionDays),
 			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 		})

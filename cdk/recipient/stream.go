@@ -44,7 +44,7 @@ func newDataStream(r *recipientStack) *dataStream {
 	}
 	d.stream = awskinesis.NewStream(r.stack, jsii.String("Stream"), props)
 	if d.key != nil {
-		suppress(d.stream, "AwsSolutions-KDS3", "A customer-managed key is used only when streamEncryption=kms asks for one (compliance); the default is the AWS-managed key, and the README notes the KMS request cost.")
+		suppress(d.stream, "AwsSolutions-KDS3", "A customer-managed key is used only when streamEncryption=kms asks for one (compliance); the default is the AWS-managed key, and docs/deploy.md notes the KMS request cost.")
 	}
 	return d
 }

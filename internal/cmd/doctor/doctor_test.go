@@ -7,15 +7,16 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/logfan/logfan/internal/devkit/localenv"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -31,6 +32,7 @@ import (
 	"github.com/logfan/logfan/internal/cmd/demo"
 	"github.com/logfan/logfan/internal/devkit/emulator"
 	"github.com/logfan/logfan/internal/devkit/emulator/emutest"
+	"github.com/logfan/logfan/internal/devkit/localenv"
 	"github.com/logfan/logfan/internal/ops/deployment"
 	"github.com/logfan/logfan/internal/ops/naming"
 	"github.com/logfan/logfan/shared/awsclient"
@@ -680,5 +682,42 @@ func TestDestinationsOfAShardedStack(t *testing.T) {
 	// AND without a senders output, the stack's parameter
 	if got := r.destinationsOf("eu-west-1", map[string]string{naming.OutputDestinationARN: outputs[naming.OutputDestinationARN]}); len(got) != 1 || strings.Join(got[0].expected.Accounts, ",") != "111111111111" {
 		t.Errorf("%+v", got)
+	}
+}
+
+// TestCustomResourceLogsFoundByLogicalID: the stack's SDK custom resources
+// log to a group CloudFormation names after the stack and the group's
+// logical ID (not /aws/lambda/<stack>-AWS...), and the doctor reads it.
+func TestCustomResourceLogsFoundByLogicalID(t *testing.T) {
+	emutest.Require(t, srv)
+	ctx := context.Background()
+	cfg := emutest.Config(t, srv, emulator.Region)
+	cf := cloudformation.NewFromConfig(cfg)
+	// GIVEN a stack holding the handler's log group, as the recipient stack does
+	stack := "LogfanHandlerLogs" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	body := `{"Resources": {"` + naming.SDKHandlerLogs + `38975101": {"Type": "AWS::Logs::LogGroup"}}}`
+	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String(stack), TemplateBody: aws.String(body)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cf.ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: aws.String(stack)})
+	if err != nil || len(res.StackResourceSummaries) != 1 {
+		t.Fatalf("stack resources %+v: %v", res, err)
+	}
+	group := aws.ToString(res.StackResourceSummaries[0].PhysicalResourceId)
+	// AND a failure the doctor knows in it
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("s"),
+		LogEvents: []logstypes.InputLogEvent{{Timestamp: aws.Int64(time.Now().UnixMilli()), Message: aws.String("AccessDeniedException: not allowed to PutDestinationPolicy")}}}); err != nil {
+		t.Fatal(err)
+	}
+	// WHEN the doctor reads the custom resources' logs
+	r := &recipient{d: &deployment.Deployment{Stack: stack, Region: emulator.Region, Config: cfg}, rep: &Report{}, now: time.Now()}
+	r.customResourceLogs(ctx)
+	// THEN it finds the line in that group
+	if len(r.rep.Checks) != 1 || r.rep.Checks[0].Status != Warn || !strings.Contains(r.rep.Checks[0].Evidence, group) {
+		t.Errorf("checks %+v, want a warning naming %s", r.rep.Checks, group)
 	}
 }

@@ -689,21 +689,31 @@ func (r *recipient) scanLogs(ctx context.Context, check, group string, window ti
 
 // customResourceLogs looks for the well-known failures in the logs of the
 // stack's custom resources (the destination policy is applied by one) over
-// the last week: deployments are rarer than deliveries.
+// the last week: deployments are rarer than deliveries. The stack gives
+// their handler a log group of its own, named by CloudFormation, so the
+// group is found among the stack's resources by its logical ID.
 func (r *recipient) customResourceLogs(ctx context.Context) {
 	const check = "logs custom resources"
-	prefix := "/aws/lambda/" + r.d.Stack + "-AWS"
-	out, err := cloudwatchlogs.NewFromConfig(r.d.Config).DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(prefix)})
-	if err != nil {
-		r.rep.skip(check, "cannot list %s*: %v", prefix, err)
+	var groups []string
+	p := cloudformation.NewListStackResourcesPaginator(cloudformation.NewFromConfig(r.d.Config), &cloudformation.ListStackResourcesInput{StackName: aws.String(r.d.Stack)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			r.rep.skip(check, "cannot list the resources of stack %s: %v", r.d.Stack, err)
+			return
+		}
+		for _, s := range page.StackResourceSummaries {
+			if aws.ToString(s.ResourceType) == "AWS::Logs::LogGroup" && strings.HasPrefix(aws.ToString(s.LogicalResourceId), naming.SDKHandlerLogs) && aws.ToString(s.PhysicalResourceId) != "" {
+				groups = append(groups, aws.ToString(s.PhysicalResourceId))
+			}
+		}
+	}
+	if len(groups) == 0 {
+		r.rep.skip(check, "stack %s has no %s* log group: its custom resources' handler does not log here (a stack registered by the demo has none)", r.d.Stack, naming.SDKHandlerLogs)
 		return
 	}
-	if len(out.LogGroups) == 0 {
-		r.rep.skip(check, "no log group %s*: the stack's custom resources have not run here", prefix)
-		return
-	}
-	for _, g := range out.LogGroups {
-		r.scanLogs(ctx, check, aws.ToString(g.LogGroupName), 7*24*time.Hour)
+	for _, g := range groups {
+		r.scanLogs(ctx, check, g, 7*24*time.Hour)
 	}
 }
 

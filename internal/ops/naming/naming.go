@@ -108,6 +108,11 @@ func OutputShardDestinationARN(shard int) string {
 	return fmt.Sprintf("DestinationShard%dArn", shard)
 }
 
+// SDKHandlerLogs is the logical ID prefix of the log group the stack gives
+// its AWS SDK custom resources' handler (the destination policy is applied
+// by one); CloudFormation names the group, so readers find it by this ID.
+const SDKHandlerLogs = "DestinationPolicyHandlerLogs"
+
 // OutputFunctionName is the output naming sink's consumer function ("S3FunctionName").
 func OutputFunctionName(sink string) string { return FunctionLogicalID(sink) + "Name" }
 
