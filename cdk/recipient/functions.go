@@ -29,10 +29,26 @@ type consumer struct {
 // Kinesis event source mapping with bounded retries and an S3 on-failure
 // destination.
 func newConsumer(r *recipientStack, sink string) *consumer {
-	s := r.s
 	id := naming.FunctionLogicalID(sink)
+	logGroup, role := newFunctionRole(r, sink, id)
+	env := r.functionEnvironment(sink)
+	layers := r.routesDelivery(sink, env)
+	fn := newFunction(r, sink, id, functionParts{env: env, layers: layers, role: role, logGroup: logGroup})
+	grantSink(r, sink, role)
+	grantLedger(r, id, role, fn)
+	if sink == r.s.HealthWriter() {
+		grantHealthWrite(r, id, role, fn)
+	}
+	grantQuarantine(r, id, sink, role, fn)
+	addEventSource(r, sink, id, fn, role)
+	return &consumer{sink: sink, function: fn}
+}
+
+// newFunctionRole creates the function's log group and its own role,
+// which may write that log group.
+func newFunctionRole(r *recipientStack, sink, id string) (awslogs.LogGroup, awsiam.Role) {
 	logGroup := awslogs.NewLogGroup(r.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays(s.Function.LogRetentionDays),
+		Retention:     retentionDays(r.s.Function.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	// An explicit role instead of the default one: the default attaches the
@@ -42,7 +58,12 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		Description: jsii.String("logfan " + sink + " consumer"),
 	})
 	logGroup.GrantWrite(role)
+	return logGroup, role
+}
 
+// functionEnvironment is sink's function's environment
+// (Settings.functionEnv) naming the stack's resources.
+func (r *recipientStack) functionEnvironment(sink string) map[string]*string {
 	env := map[string]*string{}
 	refs := envRefs{QuarantineBucket: *r.quarantine.BucketName()}
 	if r.data != nil {
@@ -55,11 +76,24 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		refs.LedgerTable = *r.ledger.TableName()
 	}
 	refs.HealthTable = *r.health.TableName()
-	for k, v := range s.functionEnv(sink, refs) {
+	for k, v := range r.s.functionEnv(sink, refs) {
 		env[k] = jsii.String(v)
 	}
-	layers := r.routesDelivery(sink, env)
+	return env
+}
 
+// functionParts are what a function is built from besides its code.
+type functionParts struct {
+	env      map[string]*string
+	layers   []awslambda.ILayerVersion
+	role     awsiam.Role
+	logGroup awslogs.LogGroup
+}
+
+// newFunction creates sink's function: Go on provided.al2023/arm64 from
+// the asset directory, with JSON logs, under the logical ID id.
+func newFunction(r *recipientStack, sink, id string, parts functionParts) awslambda.Function {
+	s := r.s
 	fn := awslambda.NewFunction(r.stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:           jsii.String("logfan: delivers CloudWatch Logs subscription records from Kinesis to " + sink),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
@@ -68,10 +102,10 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(s.AssetDir, s.FunctionDir(sink))), nil),
 		MemorySize:            jsii.Number(float64(s.Function.MemoryMB)),
 		Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(s.Function.TimeoutSeconds))),
-		Environment:           &env,
-		Layers:                &layers,
-		Role:                  role,
-		LogGroup:              logGroup,
+		Environment:           &parts.env,
+		Layers:                &parts.layers,
+		Role:                  parts.role,
+		LogGroup:              parts.logGroup,
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(s.Function.LogLevel),
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
@@ -79,13 +113,14 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 	// A readable logical ID that never depends on the sender list, so
 	// `sam local invoke S3Function` works and onboarding never replaces it.
 	fn.Node().DefaultChild().(awslambda.CfnFunction).OverrideLogicalId(jsii.String(id))
+	return fn
+}
 
-	grantSink(r, sink, role)
-	grantLedger(r, id, role, fn)
-	if sink == s.HealthWriter() {
-		grantHealthWrite(r, id, role, fn)
-	}
-	grantQuarantine(r, id, sink, role, fn)
+// addEventSource adds the function's Kinesis event source mapping, with
+// bounded retries and the S3 on-failure destination (with enhanced
+// fan-out, through a stream consumer of its own).
+func addEventSource(r *recipientStack, sink, id string, fn awslambda.Function, role awsiam.Role) {
+	s := r.s
 	c := s.Consumer
 	props := &awslambdaeventsources.KinesisEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition(c.StartingPosition),
@@ -115,7 +150,6 @@ func newConsumer(r *recipientStack, sink string) *consumer {
 		// this narrows that grant to requests Kinesis makes.
 		role.AddToPrincipalPolicy(kmsStatement(awsiam.Effect_DENY, "StringNotEquals", viaService("kinesis", s.Region), []string{"kms:Decrypt"}, r.stream.key.KeyArn()))
 	}
-	return &consumer{sink: sink, function: fn}
 }
 
 // grantQuarantine lets sink's function write quarantine entries under its
