@@ -214,102 +214,147 @@ type firstUse struct {
 
 // NewWith is New with the further checks of o.
 func NewWith(rs []Route, o Options) (*Table, error) {
-	t := &Table{routes: rs, targets: map[string][]Target{}, routeTargets: map[string][][]int{}}
-	var errs []error
-	bad := func(i int, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("route %d (%q): %s", i+1, rs[i].Name, fmt.Sprintf(format, a...)))
+	b := &tableBuilder{
+		t:  &Table{routes: rs, targets: map[string][]Target{}, routeTargets: map[string][][]int{}},
+		rs: rs, o: o, names: map[string]int{}, byName: map[string]firstUse{}, byDest: map[Target]firstUse{}, catchAll: -1,
 	}
-	names := map[string]int{}
 	for _, kind := range []string{SinkS3, SinkFirehose, SinkLogs} {
-		t.routeTargets[kind] = make([][]int, len(rs))
+		b.t.routeTargets[kind] = make([][]int, len(rs))
 	}
+	for i := range rs {
+		b.checkName(i)
+		b.t.compiled = append(b.t.compiled, b.compileMatch(i))
+		b.addTargets(i)
+	}
+	if b.catchAll < 0 {
+		b.errs = append(b.errs, errors.New(missingCatchAll(rs)))
+	}
+	if len(b.errs) > 0 {
+		return nil, fmt.Errorf("routes: %w", errors.Join(b.errs...))
+	}
+	return b.t, nil
+}
+
+// tableBuilder is one NewWith call's state: the table built route by
+// route, and every problem found, each naming its route.
+type tableBuilder struct {
+	t    *Table
+	rs   []Route
+	o    Options
+	errs []error
+	// names maps each route name to its route's index.
+	names map[string]int
 	// byName holds every distinct target by name, byDest by where it
 	// resolves to: two names for one destination are refused.
-	byName := map[string]firstUse{}
-	byDest := map[Target]firstUse{}
-	catchAll := -1
-	for i := range rs {
-		r := &rs[i]
-		if !routeName.MatchString(r.Name) {
-			bad(i, "name must be 1-64 letters, digits, '_', '-' or '.'")
-		} else if j, dup := names[r.Name]; dup {
-			bad(i, "same name as route %d", j+1)
-		} else {
-			names[r.Name] = i
+	byName map[string]firstUse
+	byDest map[Target]firstUse
+	// catchAll is the first route without a match (-1: none yet).
+	catchAll int
+}
+
+// bad records a problem of route i.
+func (b *tableBuilder) bad(i int, format string, a ...any) {
+	b.errs = append(b.errs, fmt.Errorf("route %d (%q): %s", i+1, b.rs[i].Name, fmt.Sprintf(format, a...)))
+}
+
+// checkName checks route i's name, unique, and that an earlier route
+// without a match does not take all its events.
+func (b *tableBuilder) checkName(i int) {
+	r := &b.rs[i]
+	if !routeName.MatchString(r.Name) {
+		b.bad(i, "name must be 1-64 letters, digits, '_', '-' or '.'")
+	} else if j, dup := b.names[r.Name]; dup {
+		b.bad(i, "same name as route %d", j+1)
+	} else {
+		b.names[r.Name] = i
+	}
+	if b.catchAll >= 0 {
+		b.bad(i, "is never reached: route %d (%q) before it has no match and takes every event; give that route a match, or move it last",
+			b.catchAll+1, b.rs[b.catchAll].Name)
+	}
+}
+
+// compileMatch checks and compiles route i's match; a route without one
+// is the catch-all.
+func (b *tableBuilder) compileMatch(i int) compiled {
+	var c compiled
+	m := b.rs[i].Match
+	if m == nil {
+		if b.catchAll < 0 {
+			b.catchAll = i
 		}
-		if catchAll >= 0 {
-			bad(i, "is never reached: route %d (%q) before it has no match and takes every event; give that route a match, or move it last",
-				catchAll+1, rs[catchAll].Name)
+		return c
+	}
+	if len(m.Owners)+len(m.Regions)+len(m.LogGroups)+len(m.LogStreams) == 0 {
+		b.bad(i, "match has no owners, regions, logGroups or logStreams (leave match out to match everything)")
+	}
+	for _, o := range m.Owners {
+		if !accountID.MatchString(o) {
+			b.bad(i, "owner %q is not a 12-digit account ID", o)
 		}
-		var c compiled
-		if m := r.Match; m == nil {
-			if catchAll < 0 {
-				catchAll = i
-			}
-		} else {
-			if len(m.Owners)+len(m.Regions)+len(m.LogGroups)+len(m.LogStreams) == 0 {
-				bad(i, "match has no owners, regions, logGroups or logStreams (leave match out to match everything)")
-			}
-			for _, o := range m.Owners {
-				if !accountID.MatchString(o) {
-					bad(i, "owner %q is not a 12-digit account ID", o)
-				}
-			}
-			for _, r := range m.Regions {
-				if err := awsregion.Check(r); err != nil {
-					bad(i, "regions: %v", err)
-				}
-			}
-			c.owners, c.regions = m.Owners, m.Regions
-			c.groups = compilePatterns(m.LogGroups, checkGroupPattern, func(p string, err error) { bad(i, "logGroups pattern %q: %v", p, err) })
-			c.streams = compilePatterns(m.LogStreams, checkStreamPattern, func(p string, err error) { bad(i, "logStreams pattern %q: %v", p, err) })
+	}
+	for _, r := range m.Regions {
+		if err := awsregion.Check(r); err != nil {
+			b.bad(i, "regions: %v", err)
 		}
-		t.compiled = append(t.compiled, c)
-		seen := map[string]bool{}
-		for k := range r.To {
-			tg := &r.To[k]
-			tg.Prefix = strings.Trim(tg.Prefix, "/")
-			if err := checkTarget(tg); err != nil {
-				bad(i, "target %d: %v", k+1, err)
+	}
+	c.owners, c.regions = m.Owners, m.Regions
+	c.groups = compilePatterns(m.LogGroups, checkGroupPattern, func(p string, err error) { b.bad(i, "logGroups pattern %q: %v", p, err) })
+	c.streams = compilePatterns(m.LogStreams, checkStreamPattern, func(p string, err error) { b.bad(i, "logStreams pattern %q: %v", p, err) })
+	return c
+}
+
+// addTargets checks route i's targets and adds them to the table: each
+// once in the route, the same wherever it is named, and no two names for
+// one destination.
+func (b *tableBuilder) addTargets(i int) {
+	r := &b.rs[i]
+	seen := map[string]bool{}
+	for k := range r.To {
+		tg := &r.To[k]
+		tg.Prefix = strings.Trim(tg.Prefix, "/")
+		if err := checkTarget(tg); err != nil {
+			b.bad(i, "target %d: %v", k+1, err)
+			continue
+		}
+		name := tg.Name()
+		if seen[name] {
+			b.bad(i, "target %s is listed twice", name)
+			continue
+		}
+		seen[name] = true
+		if f, known := b.byName[name]; known {
+			if f.target != *tg {
+				b.bad(i, "target %s: sharedGroup is %t here but %t in route %d (%q): set it the same way in every route naming this target",
+					name, tg.SharedGroup, f.target.SharedGroup, f.route+1, b.rs[f.route].Name)
 				continue
 			}
-			name := tg.Name()
-			if seen[name] {
-				bad(i, "target %s is listed twice", name)
-				continue
-			}
-			seen[name] = true
-			if f, known := byName[name]; known {
-				if f.target != *tg {
-					bad(i, "target %s: sharedGroup is %t here but %t in route %d (%q): set it the same way in every route naming this target",
-						name, tg.SharedGroup, f.target.SharedGroup, f.route+1, rs[f.route].Name)
-					continue
-				}
-			} else {
-				byName[name] = firstUse{i, *tg}
-				resolved := o.Defaults.Resolve(*tg)
-				if o.CheckTarget != nil {
-					if err := o.CheckTarget(*tg, resolved); err != nil {
-						bad(i, "target %s: %v", name, err)
-					}
-				}
-				resolved.SharedGroup = false
-				if f, alias := byDest[resolved]; alias {
-					bad(i, "%s", aliasProblem(rs, i, *tg, f, resolved, o.Defaults))
-					continue
-				}
-				byDest[resolved] = firstUse{i, *tg}
-			}
-			t.routeTargets[tg.Sink][i] = append(t.routeTargets[tg.Sink][i], t.targetIndex(*tg))
+		} else if !b.recordTarget(i, name, tg) {
+			continue
+		}
+		b.t.routeTargets[tg.Sink][i] = append(b.t.routeTargets[tg.Sink][i], b.t.targetIndex(*tg))
+	}
+}
+
+// recordTarget records target tg, first named by route i, and reports whether
+// it may be added: it passes Options.CheckTarget (a failure is reported,
+// the target still added) and resolves to a destination no other name
+// does.
+func (b *tableBuilder) recordTarget(i int, name string, tg *Target) bool {
+	b.byName[name] = firstUse{i, *tg}
+	resolved := b.o.Defaults.Resolve(*tg)
+	if b.o.CheckTarget != nil {
+		if err := b.o.CheckTarget(*tg, resolved); err != nil {
+			b.bad(i, "target %s: %v", name, err)
 		}
 	}
-	if catchAll < 0 {
-		errs = append(errs, errors.New(missingCatchAll(rs)))
+	resolved.SharedGroup = false
+	if f, alias := b.byDest[resolved]; alias {
+		b.bad(i, "%s", aliasProblem(b.rs, i, *tg, f, resolved, b.o.Defaults))
+		return false
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("routes: %w", errors.Join(errs...))
-	}
-	return t, nil
+	b.byDest[resolved] = firstUse{i, *tg}
+	return true
 }
 
 // compilePatterns checks and compiles a match field's patterns, reporting

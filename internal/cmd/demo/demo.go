@@ -788,8 +788,49 @@ func (r *sinkRun) status() string {
 		r.target.Sink, r.sum.Delivered, done, len(st.Shards), st.Invocations, st.Retries)
 }
 
+// newSinkRun builds t's run: its handlers, as Lambda's execution
+// environments would run them, and its event source mapping (poller) on
+// the stream, which parks what it gives up on in the on-failure bucket.
 func (o *Options) newSinkRun(ctx context.Context, c *localenv.Clients, rec *localenv.Recipient, t Target, healthTable string) (*sinkRun, error) {
 	r := &sinkRun{target: t, parked: map[int]bool{}}
+	deps := o.handlerDeps(r, healthTable)
+	// Fail fast on a sink that cannot start, before any shard is read.
+	if _, err := t.NewHandler(ctx, deps); err != nil {
+		return nil, fmt.Errorf("%s handler: %w", t.Sink, err)
+	}
+	// Then one handler per shard, like Lambda's execution environments: a
+	// handler instance is never invoked concurrently.
+	newHandler := func(string) (poller.Invoker, error) {
+		h, err := t.NewHandler(ctx, deps)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.handlers = append(r.handlers, h)
+		r.mu.Unlock()
+		return &timedInvoker{h: h, r: r}, nil
+	}
+	account := localenv.AccountOf(rec.StreamARN)
+	fn := o.Names.FunctionName(t.Sink)
+	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}
+	var err error
+	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
+		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: localenv.BatchSize, MaxRetryAttempts: localenv.RetryAttempts, BisectOnFunctionError: true,
+		Timeout: localenv.FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
+		StopWhenIdle: o.stopWhenIdle(), BatchWindow: o.batchWindow(),
+		FunctionARN: "arn:aws:lambda:" + localenv.Region + ":" + account + ":function:" + fn,
+		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
+		OnFailure:   o.onFailure(r, dst),
+	})
+	return r, err
+}
+
+// handlerDeps are the dependencies of r's handlers: their log lines and
+// metrics, the summaries r adds up, sender health (healthTable, if set)
+// and an HTTP client with DynamoDB's per-item atomicity and, with
+// -faults, failures injected.
+func (o *Options) handlerDeps(r *sinkRun, healthTable string) app.Deps {
+	t := r.target
 	logOut := io.Discard
 	if o.Log != nil {
 		logOut = o.Log
@@ -827,57 +868,35 @@ func (o *Options) newSinkRun(ctx context.Context, c *localenv.Clients, rec *loca
 		transport = r.faults
 	}
 	deps.HTTPClient = &http.Client{Transport: &emulator.ItemLocks{Base: transport}}
-	// Fail fast on a sink that cannot start, before any shard is read.
-	if _, err := t.NewHandler(ctx, deps); err != nil {
-		return nil, fmt.Errorf("%s handler: %w", t.Sink, err)
-	}
-	// Then one handler per shard, like Lambda's execution environments: a
-	// handler instance is never invoked concurrently.
-	newHandler := func(string) (poller.Invoker, error) {
-		h, err := t.NewHandler(ctx, deps)
-		if err != nil {
-			return nil, err
+	return deps
+}
+
+// onFailure is r's mapping's on-failure destination: it parks a batch the
+// mapping gave up on in dst, as Lambda does, and remembers which events
+// are parked there, for reconciliation.
+func (o *Options) onFailure(r *sinkRun, dst *onfailure.Destination) func(context.Context, onfailure.Discarded) error {
+	dec := subscription.NewDecoder(0)
+	return func(ctx context.Context, d onfailure.Discarded) error {
+		if err := dst.Put(ctx, d); err != nil {
+			return err
 		}
 		r.mu.Lock()
-		r.handlers = append(r.handlers, h)
-		r.mu.Unlock()
-		return &timedInvoker{h: h, r: r}, nil
+		defer r.mu.Unlock()
+		for _, kr := range d.Records {
+			m, err := dec.Decode(kr.Data)
+			if err != nil {
+				continue
+			}
+			for _, e := range m.LogEvents {
+				if _, n, ok := parseKey(e.Message); ok {
+					r.parked[n] = true
+				}
+			}
+		}
+		o.printf("%s: %d records from %s on %s went to s3://%s after %d attempts: %s",
+			r.target.Sink, len(d.Records), aws.ToString(d.Records[0].SequenceNumber), d.ShardID, dst.Bucket, d.InvokeCount, d.Reason)
+		return nil
 	}
-	account := localenv.AccountOf(rec.StreamARN)
-	fn := o.Names.FunctionName(t.Sink)
-	dst := &onfailure.Destination{Client: c.S3, Bucket: o.Names.OnFailureBucket, MappingUUID: mappingUUID(rec.StreamARN, fn)}
-	dec := subscription.NewDecoder(0)
-	var err error
-	r.poller, err = poller.NewPerShard(c.Kinesis, newHandler, poller.Options{
-		StreamARN: rec.StreamARN, Name: t.Sink, BatchSize: localenv.BatchSize, MaxRetryAttempts: localenv.RetryAttempts, BisectOnFunctionError: true,
-		Timeout: localenv.FunctionTimeout, PollInterval: o.PollInterval, RetryDelay: o.RetryDelay,
-		StopWhenIdle: o.stopWhenIdle(), BatchWindow: o.batchWindow(),
-		FunctionARN: "arn:aws:lambda:" + localenv.Region + ":" + account + ":function:" + fn,
-		RoleARN:     "arn:aws:iam::" + account + ":role/" + fn,
-		OnFailure: func(ctx context.Context, d onfailure.Discarded) error {
-			if err := dst.Put(ctx, d); err != nil {
-				return err
-			}
-			// Remember which events are parked there, for reconciliation.
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			for _, kr := range d.Records {
-				m, err := dec.Decode(kr.Data)
-				if err != nil {
-					continue
-				}
-				for _, e := range m.LogEvents {
-					if _, n, ok := parseKey(e.Message); ok {
-						r.parked[n] = true
-					}
-				}
-			}
-			o.printf("%s: %d records from %s on %s went to s3://%s after %d attempts: %s",
-				t.Sink, len(d.Records), aws.ToString(d.Records[0].SequenceNumber), d.ShardID, dst.Bucket, d.InvokeCount, d.Reason)
-			return nil
-		},
-	})
-	return r, err
 }
 
 // mappingUUID derives a stable UUID-shaped ID for an emulated event source

@@ -220,17 +220,39 @@ func alreadyExists(err error) bool {
 // in the recipient's own account, which the destination policy names.
 func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error) {
 	r := &Recipient{Names: n}
+	if err := r.createStream(ctx, c); err != nil {
+		return nil, err
+	}
+	// Every demo sender account, as the stack's SenderAccounts parameter names them.
+	senderAccounts := append([]string{AccountOf(r.StreamARN)}, DemoAccounts...)
+	if err := r.createDestinationRole(ctx, c, senderAccounts); err != nil {
+		return nil, err
+	}
+	if err := r.createDestination(ctx, c, senderAccounts); err != nil {
+		return nil, err
+	}
+	if err := r.createSinkResources(ctx, c); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// createStream creates the on-demand stream, waits for it to be active
+// and encrypts it at rest with the AWS-managed key, as the stack's default
+// streamEncryption; an existing stream is reused.
+func (r *Recipient) createStream(ctx context.Context, c *Clients) error {
+	n := r.Names
 	_, err := c.Kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{
 		StreamName:        aws.String(n.Stream),
 		StreamModeDetails: &kintypes.StreamModeDetails{StreamMode: kintypes.StreamModeOnDemand},
 	})
 	if err != nil && !alreadyExists(err) {
-		return nil, fmt.Errorf("create stream %s: %w", n.Stream, err)
+		return fmt.Errorf("create stream %s: %w", n.Stream, err)
 	}
 	for deadline := time.Now().Add(time.Minute); ; {
 		out, err := c.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(n.Stream)})
 		if err != nil {
-			return nil, fmt.Errorf("describe stream %s: %w", n.Stream, err)
+			return fmt.Errorf("describe stream %s: %w", n.Stream, err)
 		}
 		s := out.StreamDescriptionSummary
 		if s.StreamStatus == kintypes.StreamStatusActive {
@@ -238,27 +260,27 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("stream %s not active after a minute (%s)", n.Stream, s.StreamStatus)
+			return fmt.Errorf("stream %s not active after a minute (%s)", n.Stream, s.StreamStatus)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-
-	// Encrypted at rest with the AWS-managed key, as the stack's default streamEncryption.
 	if _, err := c.Kinesis.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{
 		StreamName: aws.String(n.Stream), EncryptionType: kintypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis"),
 	}); err != nil {
-		return nil, fmt.Errorf("encrypt stream %s: %w", n.Stream, err)
+		return fmt.Errorf("encrypt stream %s: %w", n.Stream, err)
 	}
+	return nil
+}
 
-	// Every demo sender account, as the stack's SenderAccounts parameter names them.
-	senderAccounts := append([]string{AccountOf(r.StreamARN)}, DemoAccounts...)
+// createDestinationRole creates (or updates) the role CloudWatch Logs
+// assumes to write into the stream, scoped by aws:SourceArn to the sender
+// accounts against the confused deputy.
+func (r *Recipient) createDestinationRole(ctx context.Context, c *Clients, senderAccounts []string) error {
+	n := r.Names
 	var sourceARNs []string
 	for _, a := range senderAccounts {
 		sourceARNs = append(sourceARNs, "arn:aws:logs:"+Region+":"+a+":*")
 	}
-
-	// The role CloudWatch Logs assumes to write into the stream, scoped by
-	// aws:SourceArn to the sender accounts against the confused deputy.
 	trust, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 		"Effect": "Allow", "Principal": map[string]any{"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole",
 		"Condition": map[string]any{"StringLike": map[string]any{"aws:SourceArn": sourceARNs}},
@@ -270,54 +292,66 @@ func SetupRecipient(ctx context.Context, c *Clients, n Names) (*Recipient, error
 	case alreadyExists(err):
 		got, gerr := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(n.DestinationRole)})
 		if gerr != nil {
-			return nil, fmt.Errorf("get role %s: %w", n.DestinationRole, gerr)
+			return fmt.Errorf("get role %s: %w", n.DestinationRole, gerr)
 		}
 		r.RoleARN = aws.ToString(got.Role.Arn)
 		if _, err := c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(n.DestinationRole), PolicyDocument: aws.String(string(trust))}); err != nil {
-			return nil, fmt.Errorf("update the trust of role %s: %w", n.DestinationRole, err)
+			return fmt.Errorf("update the trust of role %s: %w", n.DestinationRole, err)
 		}
 	default:
-		return nil, fmt.Errorf("create role %s: %w", n.DestinationRole, err)
+		return fmt.Errorf("create role %s: %w", n.DestinationRole, err)
 	}
 	perms, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 		"Effect": "Allow", "Action": "kinesis:PutRecord", "Resource": r.StreamARN,
 	}}})
 	if _, err := c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(n.DestinationRole), PolicyName: aws.String("put-records"), PolicyDocument: aws.String(string(perms))}); err != nil {
-		return nil, fmt.Errorf("put role policy: %w", err)
+		return fmt.Errorf("put role policy: %w", err)
 	}
+	return nil
+}
+
+// createDestination puts the destination in front of the stream, with an
+// access policy that lets the sender accounts subscribe to it.
+func (r *Recipient) createDestination(ctx context.Context, c *Clients, senderAccounts []string) error {
 	dst, err := c.Logs.PutDestination(ctx, &cloudwatchlogs.PutDestinationInput{
 		DestinationName: aws.String(DestinationName), TargetArn: aws.String(r.StreamARN), RoleArn: aws.String(r.RoleARN),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("put destination %s: %w", DestinationName, err)
+		return fmt.Errorf("put destination %s: %w", DestinationName, err)
 	}
 	r.DestinationARN = aws.ToString(dst.Destination.Arn)
 	access, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 		"Effect": "Allow", "Principal": map[string]any{"AWS": senderAccounts}, "Action": "logs:PutSubscriptionFilter", "Resource": r.DestinationARN,
 	}}})
 	if _, err := c.Logs.PutDestinationPolicy(ctx, &cloudwatchlogs.PutDestinationPolicyInput{DestinationName: aws.String(DestinationName), AccessPolicy: aws.String(string(access))}); err != nil {
-		return nil, fmt.Errorf("put destination policy: %w", err)
+		return fmt.Errorf("put destination policy: %w", err)
 	}
+	return nil
+}
 
+// createSinkResources creates the sinks' and the quarantine's buckets, the
+// Firehose stream and, when named, the ledger and health tables.
+func (r *Recipient) createSinkResources(ctx context.Context, c *Clients) error {
+	n := r.Names
 	for _, b := range uniq(n.DataBucket, n.QuarantineBucket, n.FirehoseBucket, n.OnFailureBucket) {
 		if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && !alreadyExists(err) {
-			return nil, fmt.Errorf("create bucket %s: %w", b, err)
+			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
 	}
 	if err := CreateFirehoseStream(ctx, c, r.RoleARN, n.FirehoseStream, n.FirehoseBucket, FirehosePrefix); err != nil {
-		return nil, err
+		return err
 	}
 	if n.LedgerTable != "" {
 		if err := CreateLedgerTable(ctx, c.DynamoDB, n.LedgerTable); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if n.HealthTable != "" {
 		if err := CreateHealthTable(ctx, c.DynamoDB, n.HealthTable); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // CreateFirehoseStream creates a direct-PUT Firehose stream writing to
