@@ -112,11 +112,17 @@ func expected(t *testing.T, files []string) []record.Event {
 // and builds sinkName's real handler with the environment the stack sets.
 func newHandler(t *testing.T, c *localenv.Clients, names localenv.Names, sinkName string, d app.Deps) lambda.Handler {
 	t.Helper()
+	return newHandlerEnv(t, c, names, sinkName, names.Env(sinkName), d)
+}
+
+// newHandlerEnv is newHandler with the function's environment given.
+func newHandlerEnv(t *testing.T, c *localenv.Clients, names localenv.Names, sinkName string, env map[string]string, d app.Deps) lambda.Handler {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := localenv.SetupRecipient(ctx, c, names); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(sinkName, getenv(names.Env(sinkName)))
+	cfg, err := config.Load(sinkName, getenv(env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +163,13 @@ func sameRecords(t *testing.T, sink string, want, got []record.Event) {
 	}
 }
 
-// TestSampleEventsThroughEverySink reads back every log group under
-// /logfan/ in the logs sink's region, which the other suites' logs handlers
-// write to as well: it runs first because go test runs a package's files in
-// name order (this file's name is first, as app_integration_test.go was in
-// shared/app).
+// samplesGroupTemplate is where TestSampleEventsThroughEverySink's logs
+// handler writes: a root of its own, so that reading back every group under
+// it finds only this test's events, whatever the other suites wrote before.
+const samplesGroupTemplate = "/logfan-samples/" + config.PlaceholderOwner + "/" + config.PlaceholderLogGroup
+
+// TestSampleEventsThroughEverySink delivers every committed sample event
+// through each sink and reads back exactly the expected records.
 func TestSampleEventsThroughEverySink(t *testing.T) {
 	c := emutest.Clients(t, srv)
 	ctx := context.Background()
@@ -174,7 +182,11 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 	for _, sinkName := range []string{config.SinkS3, config.SinkFirehose, config.SinkLogs} {
 		t.Run(sinkName, func(t *testing.T) {
 			names := localenv.DefaultNames().WithSuffix("-app-" + sinkName)
-			h := newHandler(t, c, names, sinkName, app.Deps{Logger: slog.New(slog.DiscardHandler)})
+			env := names.Env(sinkName)
+			if sinkName == config.SinkLogs {
+				env[config.EnvLogsGroupTemplate] = samplesGroupTemplate
+			}
+			h := newHandlerEnv(t, c, names, sinkName, env, app.Deps{Logger: slog.New(slog.DiscardHandler)})
 			invokeAll(t, h, files)
 
 			// Every poison record of the sample events is in the quarantine, with its reason.
@@ -215,13 +227,13 @@ func TestSampleEventsThroughEverySink(t *testing.T) {
 				}
 				sameRecords(t, sinkName, want, got)
 			case config.SinkLogs:
-				got, err := readback.LogEvents(ctx, c.LogsTarget, "/logfan/")
+				got, err := readback.LogEvents(ctx, c.LogsTarget, "/logfan-samples/")
 				if err != nil {
 					t.Fatal(err)
 				}
 				var wantL, gotL []string
 				for _, r := range want {
-					group := config.Expand(config.DefaultLogsGroupTemplate, r.Owner, r.LogGroup, r.LogStream)
+					group := config.Expand(samplesGroupTemplate, r.Owner, r.LogGroup, r.LogStream)
 					wantL = append(wantL, fmt.Sprintf("%s|%s|%d|%s", group, r.LogStream, r.Timestamp, r.Message))
 				}
 				for _, e := range got {
