@@ -76,7 +76,48 @@ func newAthena(r *recipientStack) *athena {
 		},
 	})
 	table := TableName(s.S3.Prefix)
+	t := newGlueTable(r, table)
+	t.Node().AddDependency(db) // the table names the database by its literal name
+	newAthenaWorkGroup(r, table)
+	return &athena{table: table, workGroup: AthenaWorkGroupName}
+}
+
+// newGlueTable creates the external table over the S3 sink's objects, in
+// the sink's format, its partitions projected.
+func newGlueTable(r *recipientStack, table string) awsglue.CfnTable {
+	s := r.s
 	base := "s3://" + *r.data.BucketName() + "/" + s.S3.Prefix
+	serde := &awsglue.CfnTable_SerdeInfoProperty{SerializationLibrary: jsii.String(jsonSerDe), Parameters: map[string]string{"case.insensitive": "true"}}
+	input, output := textInput, textOutput
+	if s.S3.Format == s3layout.FormatParquet {
+		serde = &awsglue.CfnTable_SerdeInfoProperty{SerializationLibrary: jsii.String(parquetSerDe)}
+		input, output = parquetInput, parquetOutput
+	}
+	return awsglue.NewCfnTable(r.stack, jsii.String("GlueTable"), &awsglue.CfnTableProps{
+		CatalogId:    jsii.String(s.Account),
+		DatabaseName: jsii.String(GlueDatabaseName),
+		TableInput: &awsglue.CfnTable_TableInputProperty{
+			Name:          jsii.String(table),
+			Description:   jsii.String("Log events the S3 sink writes under s3://<data bucket>/" + s.S3.Prefix + "/ (" + s.S3.Format + ")"),
+			TableType:     jsii.String("EXTERNAL_TABLE"),
+			Parameters:    r.projection(base),
+			PartitionKeys: glueColumns(s3layout.PartitionColumns()),
+			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+				Columns:      glueColumns(s3layout.TableColumns()),
+				Location:     jsii.String(base + "/"),
+				InputFormat:  jsii.String(input),
+				OutputFormat: jsii.String(output),
+				SerdeInfo:    serde,
+			},
+		},
+	})
+}
+
+// projection is the table's parameters: its classification and the
+// partition projection (no crawler, no MSCK REPAIR) of the objects under
+// base.
+func (r *recipientStack) projection(base string) map[string]any {
+	s := r.s
 	orgMode := r.senders.orgMode.LogicalId()
 	var ownerType, ownerValues any = awscdk.Fn_ConditionIf(orgMode, jsii.String("injected"), jsii.String("enum")),
 		awscdk.Fn_ConditionIf(orgMode, awscdk.Aws_NO_VALUE(), r.ownerValues())
@@ -85,7 +126,7 @@ func newAthena(r *recipientStack) *athena {
 		// names, which no list at synth holds: queries name the owner.
 		ownerType, ownerValues = jsii.String("injected"), awscdk.Aws_NO_VALUE()
 	}
-	params := map[string]any{
+	return map[string]any{
 		"EXTERNAL":           "TRUE",
 		"classification":     map[string]string{s3layout.FormatNDJSON: "json", s3layout.FormatParquet: "parquet"}[s.S3.Format],
 		"projection.enabled": "true",
@@ -105,32 +146,11 @@ func newAthena(r *recipientStack) *athena {
 		"projection." + s3layout.KeyHour + ".digits":        strconv.Itoa(s3layout.HourDigits),
 		"storage.location.template":                         s3layout.LocationTemplate(base),
 	}
-	serde := &awsglue.CfnTable_SerdeInfoProperty{SerializationLibrary: jsii.String(jsonSerDe), Parameters: map[string]string{"case.insensitive": "true"}}
-	input, output := textInput, textOutput
-	if s.S3.Format == s3layout.FormatParquet {
-		serde = &awsglue.CfnTable_SerdeInfoProperty{SerializationLibrary: jsii.String(parquetSerDe)}
-		input, output = parquetInput, parquetOutput
-	}
-	t := awsglue.NewCfnTable(r.stack, jsii.String("GlueTable"), &awsglue.CfnTableProps{
-		CatalogId:    jsii.String(s.Account),
-		DatabaseName: jsii.String(GlueDatabaseName),
-		TableInput: &awsglue.CfnTable_TableInputProperty{
-			Name:          jsii.String(table),
-			Description:   jsii.String("Log events the S3 sink writes under s3://<data bucket>/" + s.S3.Prefix + "/ (" + s.S3.Format + ")"),
-			TableType:     jsii.String("EXTERNAL_TABLE"),
-			Parameters:    params,
-			PartitionKeys: glueColumns(s3layout.PartitionColumns()),
-			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
-				Columns:      glueColumns(s3layout.TableColumns()),
-				Location:     jsii.String(base + "/"),
-				InputFormat:  jsii.String(input),
-				OutputFormat: jsii.String(output),
-				SerdeInfo:    serde,
-			},
-		},
-	})
-	t.Node().AddDependency(db) // the table names the database by its literal name
+}
 
+// newAthenaWorkGroup creates the Athena workgroup over table, whose
+// results go, encrypted, to a bucket of their own.
+func newAthenaWorkGroup(r *recipientStack, table string) {
 	results := awss3.NewBucket(r.stack, jsii.String("AthenaResultsBucket"), secureBucketProps(r.accessLogs(), "athena-results/", &awss3.LifecycleRule{
 		Id:         jsii.String("expire-query-results"),
 		Expiration: awscdk.Duration_Days(jsii.Number(athenaResultsDays)),
@@ -154,7 +174,6 @@ func newAthena(r *recipientStack) *athena {
 			},
 		},
 	})
-	return &athena{table: table, workGroup: AthenaWorkGroupName}
 }
 
 // glueColumns converts columns to the CloudFormation property.
