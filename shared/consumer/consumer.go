@@ -384,13 +384,24 @@ type ownerCount struct {
 
 // report writes the batch's log line and EMF metrics.
 func (h *Handler) report(ctx context.Context, start time.Time, shard string, s Summary, owners map[string]*ownerCount) {
-	name := h.o.Sink.Name()
+	h.logBatch(ctx, start, shard, s)
+	if h.o.Metrics == nil {
+		return
+	}
+	if err := h.writeMetrics(s, owners); err != nil {
+		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
+	}
+}
+
+// logBatch writes the batch's log line: a warning when the batch has a
+// retry point or the ledger or sender health failed.
+func (h *Handler) logBatch(ctx context.Context, start time.Time, shard string, s Summary) {
 	level := slog.LevelInfo
 	if s.RetryFrom != "" {
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{
-		slog.String("sink", name), slog.String("shard", shard),
+		slog.String("sink", h.o.Sink.Name()), slog.String("shard", shard),
 		slog.Int("records", s.Records), slog.Int("controlMessages", s.ControlMessages),
 		slog.Int("events", s.Events), slog.Int64("bytes", s.Bytes),
 		slog.Int("delivered", s.Delivered), slog.Int("retried", s.Retried),
@@ -418,10 +429,12 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 		}
 	}
 	h.o.Logger.LogAttrs(ctx, level, "batch", attrs...)
+}
 
-	if h.o.Metrics == nil {
-		return
-	}
+// writeMetrics writes the batch's EMF documents: per owner, for the sink,
+// per route, the routing counts and sender health.
+func (h *Handler) writeMetrics(s Summary, owners map[string]*ownerCount) error {
+	name := h.o.Sink.Name()
 	now := h.o.Now()
 	failed := 0
 	if s.RetryFrom != "" {
@@ -450,10 +463,7 @@ func (h *Handler) report(ctx context.Context, start time.Time, shard string, s S
 			c(emf.MetricDropped, s.Dropped), c(emf.MetricOtherSinks, s.OtherSinks),
 		}))
 	}
-	err = errors.Join(err, h.healthMetrics(now, s))
-	if err != nil {
-		h.o.Logger.LogAttrs(ctx, slog.LevelWarn, "emf", slog.String("error", err.Error()))
-	}
+	return errors.Join(err, h.healthMetrics(now, s))
 }
 
 // maxDecompressed is the cap on a payload's and an invocation's decompressed size.
