@@ -270,64 +270,70 @@ func (r *Redriver) onFailure(ctx context.Context) error {
 			fmt.Fprintf(r.o.Out, "%s: already done\n", prefix)
 			continue
 		}
-		body, err := r.get(ctx, key)
-		if err != nil {
+		if err := r.onFailureRecord(ctx, prefix, key); err != nil {
 			return err
-		}
-		rec, err := onfailure.Parse(body)
-		if err != nil {
-			// Not Lambda's: reported and left alone, the others still redriven.
-			r.sum.StillPoison++
-			r.fail(prefix, "not an on-failure record, left alone: %v", err)
-			continue
-		}
-		if !strings.Contains(rec.RequestContext.FunctionARN, r.o.Function) {
-			r.sum.OtherFunction++
-			continue
-		}
-		recs, err := onFailureRecords(rec)
-		if err != nil {
-			return fmt.Errorf("s3://%s/%s: %w", r.o.Bucket, key, err)
-		}
-		if len(recs) == 0 {
-			r.sum.NoPayload++
-			r.fail(prefix, "no records in the payload: read shard %s from %s to %s from the stream, if it still holds them",
-				rec.KinesisBatchInfo.ShardID, rec.KinesisBatchInfo.StartSequenceNumber, rec.KinesisBatchInfo.EndSequenceNumber)
-			continue
-		}
-		src := invocation.EventSource{StreamARN: rec.KinesisBatchInfo.StreamARN, ShardID: rec.KinesisBatchInfo.ShardID}
-		if r.o.DryRun {
-			r.sum.Would++
-			undecodable := ""
-			if n, first := r.undecodable(recs); n > 0 {
-				undecodable = fmt.Sprintf(" (%d undecodable, which would go to the quarantine: %s)", n, first)
-			}
-			fmt.Fprintf(r.o.Out, "%s: would redrive %d records of %s%s\n", prefix, len(recs), src.ShardID, undecodable)
-			continue
-		}
-		res, err := r.deliver(ctx, src, recs)
-		if err != nil {
-			return err
-		}
-		// Events the sink refused now are new quarantine entries: keep them.
-		for _, e := range res.captured {
-			if err := r.q.Put(ctx, e); err != nil {
-				return fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, e.EventID, e.SequenceNumber, err)
-			}
-			r.sum.Quarantined++
-		}
-		switch {
-		case res.failed != "":
-			r.sum.StillFailing++
-			r.fail(prefix, "still failing: %s", res.failed)
-		default:
-			fmt.Fprintf(r.o.Out, "%s: %d records, %d events redriven (%d delivered, %d quarantined)\n", prefix, len(recs), res.events, res.delivered, len(res.captured))
-			if err := r.finish(ctx, key, r.o.Delete); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
+}
+
+// onFailureRecord redrives the on-failure record under key (prefix names
+// it in the lines printed), unless it is not Lambda's, another function's
+// or without a payload; an error stops the redrive.
+func (r *Redriver) onFailureRecord(ctx context.Context, prefix, key string) error {
+	body, err := r.get(ctx, key)
+	if err != nil {
+		return err
+	}
+	rec, err := onfailure.Parse(body)
+	if err != nil {
+		// Not Lambda's: reported and left alone, the others still redriven.
+		r.sum.StillPoison++
+		r.fail(prefix, "not an on-failure record, left alone: %v", err)
+		return nil
+	}
+	if !strings.Contains(rec.RequestContext.FunctionARN, r.o.Function) {
+		r.sum.OtherFunction++
+		return nil
+	}
+	recs, err := onFailureRecords(rec)
+	if err != nil {
+		return fmt.Errorf("s3://%s/%s: %w", r.o.Bucket, key, err)
+	}
+	if len(recs) == 0 {
+		r.sum.NoPayload++
+		r.fail(prefix, "no records in the payload: read shard %s from %s to %s from the stream, if it still holds them",
+			rec.KinesisBatchInfo.ShardID, rec.KinesisBatchInfo.StartSequenceNumber, rec.KinesisBatchInfo.EndSequenceNumber)
+		return nil
+	}
+	src := invocation.EventSource{StreamARN: rec.KinesisBatchInfo.StreamARN, ShardID: rec.KinesisBatchInfo.ShardID}
+	if r.o.DryRun {
+		r.sum.Would++
+		undecodable := ""
+		if n, first := r.undecodable(recs); n > 0 {
+			undecodable = fmt.Sprintf(" (%d undecodable, which would go to the quarantine: %s)", n, first)
+		}
+		fmt.Fprintf(r.o.Out, "%s: would redrive %d records of %s%s\n", prefix, len(recs), src.ShardID, undecodable)
+		return nil
+	}
+	res, err := r.deliver(ctx, src, recs)
+	if err != nil {
+		return err
+	}
+	// Events the sink refused now are new quarantine entries: keep them.
+	for _, e := range res.captured {
+		if err := r.q.Put(ctx, e); err != nil {
+			return fmt.Errorf("quarantine event %d (ID %q) of record %s: %w", e.Event, e.EventID, e.SequenceNumber, err)
+		}
+		r.sum.Quarantined++
+	}
+	if res.failed != "" {
+		r.sum.StillFailing++
+		r.fail(prefix, "still failing: %s", res.failed)
+		return nil
+	}
+	fmt.Fprintf(r.o.Out, "%s: %d records, %d events redriven (%d delivered, %d quarantined)\n", prefix, len(recs), res.events, res.delivered, len(res.captured))
+	return r.finish(ctx, key, r.o.Delete)
 }
 
 // onFailureRecords returns the records of rec's payload within its batch's
@@ -369,11 +375,27 @@ func quarantineSources(root, sink string) (own string, shared []string) {
 // sink's function, and those of the shared layout.
 func (r *Redriver) quarantined(ctx context.Context) error {
 	own, shared := quarantineSources(r.o.QuarantinePrefix, r.o.Sink)
+	pending, err := r.pendingQuarantined(ctx, own, shared)
+	if err != nil {
+		return err
+	}
+	for i, it := range pending {
+		prefix := fmt.Sprintf("redrive %s: [%d/%d] s3://%s/%s", r.o.Sink, i+1, len(pending), r.o.Bucket, it.Key)
+		if err := r.quarantinedItem(ctx, prefix, it, own); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pendingQuarantined lists the items under own and shared that are this
+// sink's and not redriven yet, counting them in the summary.
+func (r *Redriver) pendingQuarantined(ctx context.Context, own string, shared []string) ([]quarantined.Item, error) {
 	var items []quarantined.Item
 	for _, prefix := range append([]string{own}, shared...) {
 		got, err := quarantined.List(ctx, r.o.S3, r.o.Bucket, prefix)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, got...)
 	}
@@ -393,59 +415,63 @@ func (r *Redriver) quarantined(ctx context.Context) error {
 		}
 		pending = append(pending, it)
 	}
-	for i, it := range pending {
-		prefix := fmt.Sprintf("redrive %s: [%d/%d] s3://%s/%s", r.o.Sink, i+1, len(pending), r.o.Bucket, it.Key)
-		e := it.Entry
-		var src invocation.EventSource
-		var rec types.Record
-		switch e.Kind {
-		case quarantine.KindRecord:
-			// The raw record as it came: the handler decodes it again.
-			src = invocation.EventSource{ShardID: e.Shard}
-			rec = types.Record{Data: e.Data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
-		case quarantine.KindEvent:
-			data, err := eventPayload(e.Data)
-			if err != nil {
-				r.sum.StillPoison++
-				r.fail(prefix, "cannot rebuild the event: %v", err)
-				continue
-			}
-			src = invocation.EventSource{ShardID: redrivenShardPrefix + e.Shard}
-			rec = types.Record{Data: data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
-		}
-		if r.o.DryRun {
-			if _, err := r.dec.Decode(rec.Data); err != nil {
-				// What the handler would find again: no need to run it to know.
-				r.sum.StillPoison++
-				r.fail(prefix, "still poison, would stay in the quarantine: %v", err)
-				continue
-			}
-			r.sum.Would++
-			fmt.Fprintf(r.o.Out, "%s: would redrive a quarantined %s (quarantined because: %s)\n", prefix, e.Kind, e.Reason)
-			continue
-		}
-		now := time.Now().UTC()
-		rec.ApproximateArrivalTimestamp = &now
-		res, err := r.deliver(ctx, src, []types.Record{rec})
+	return pending, nil
+}
+
+// quarantinedItem redrives one quarantined item (prefix names it in the
+// lines printed; own is this sink's prefix), or, in a dry run, says
+// whether it would; an error stops the redrive.
+func (r *Redriver) quarantinedItem(ctx context.Context, prefix string, it quarantined.Item, own string) error {
+	e := it.Entry
+	var src invocation.EventSource
+	var rec types.Record
+	switch e.Kind {
+	case quarantine.KindRecord:
+		// The raw record as it came: the handler decodes it again.
+		src = invocation.EventSource{ShardID: e.Shard}
+		rec = types.Record{Data: e.Data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
+	case quarantine.KindEvent:
+		data, err := eventPayload(e.Data)
 		if err != nil {
-			return err
-		}
-		switch {
-		case res.failed != "":
-			r.sum.StillFailing++
-			r.fail(prefix, "still failing: %s", res.failed)
-		case len(res.poison) > 0 || len(res.captured) > 0:
-			// Still undecodable or still refused: it stays where it is (the
-			// handler's copy went to the capture, not to a new entry).
 			r.sum.StillPoison++
-			r.fail(prefix, "still poison, left in the quarantine: %s", stillPoisonReason(res))
-		default:
-			fmt.Fprintf(r.o.Out, "%s: %d events redriven\n", prefix, res.delivered)
-			// A record entry of the shared layout is every sink's: only mark it.
-			del := r.o.Delete && (e.Kind == quarantine.KindEvent || strings.HasPrefix(it.Key, own))
-			if err := r.finish(ctx, it.Key, del); err != nil {
-				return err
-			}
+			r.fail(prefix, "cannot rebuild the event: %v", err)
+			return nil
+		}
+		src = invocation.EventSource{ShardID: redrivenShardPrefix + e.Shard}
+		rec = types.Record{Data: data, SequenceNumber: aws.String(e.SequenceNumber), PartitionKey: aws.String("redrive")}
+	}
+	if r.o.DryRun {
+		if _, err := r.dec.Decode(rec.Data); err != nil {
+			// What the handler would find again: no need to run it to know.
+			r.sum.StillPoison++
+			r.fail(prefix, "still poison, would stay in the quarantine: %v", err)
+			return nil
+		}
+		r.sum.Would++
+		fmt.Fprintf(r.o.Out, "%s: would redrive a quarantined %s (quarantined because: %s)\n", prefix, e.Kind, e.Reason)
+		return nil
+	}
+	now := time.Now().UTC()
+	rec.ApproximateArrivalTimestamp = &now
+	res, err := r.deliver(ctx, src, []types.Record{rec})
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.failed != "":
+		r.sum.StillFailing++
+		r.fail(prefix, "still failing: %s", res.failed)
+	case len(res.poison) > 0 || len(res.captured) > 0:
+		// Still undecodable or still refused: it stays where it is (the
+		// handler's copy went to the capture, not to a new entry).
+		r.sum.StillPoison++
+		r.fail(prefix, "still poison, left in the quarantine: %s", stillPoisonReason(res))
+	default:
+		fmt.Fprintf(r.o.Out, "%s: %d events redriven\n", prefix, res.delivered)
+		// A record entry of the shared layout is every sink's: only mark it.
+		del := r.o.Delete && (e.Kind == quarantine.KindEvent || strings.HasPrefix(it.Key, own))
+		if err := r.finish(ctx, it.Key, del); err != nil {
+			return err
 		}
 	}
 	return nil
