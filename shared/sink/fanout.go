@@ -40,19 +40,44 @@ func (f *Fanout) Name() string { return f.name }
 // reported in Landed under keys of that target, and left out for that
 // target when the retry hands them back in Batch.Landed.
 func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
-	type part struct {
-		batch   Batch
-		origin  []int // origin[k] is the index in b.Records of batch.Records[k]
-		skipped []int // skipped[k]: events of batch.Records[k] an earlier attempt delivered to this target
-		res     Result
+	parts, err := f.split(b)
+	if err != nil {
+		// A table/sink mismatch is a bug; retry rather than lose the record.
+		return Result{FailedAt: 0, Err: err}
 	}
-	parts := make([]part, len(f.sinks))
+	f.deliverParts(ctx, b, parts)
+	out := f.merge(parts)
+	for t := range parts {
+		p := &parts[t]
+		for k, i := range p.origin {
+			if out.FailedAt < 0 || i < out.FailedAt {
+				out.Delivered += p.skipped[k] // delivered, by an earlier attempt
+			}
+		}
+		if out.FailedAt >= 0 && len(p.batch.Records) > 0 {
+			out.Landed = append(out.Landed, f.landed(t, &p.batch, p.origin, p.res, out.FailedAt)...)
+		}
+	}
+	return out
+}
+
+// fanoutPart is one target's share of a batch and what its sink made of it.
+type fanoutPart struct {
+	batch   Batch
+	origin  []int // origin[k] is the index in b.Records of batch.Records[k]
+	skipped []int // skipped[k]: events of batch.Records[k] an earlier attempt delivered to this target
+	res     Result
+}
+
+// split gives each target a copy of the records routed to it, less the
+// events an earlier attempt delivered to that target (b.Landed).
+func (f *Fanout) split(b *Batch) ([]fanoutPart, error) {
+	parts := make([]fanoutPart, len(f.sinks))
 	landed := f.landedByTarget(b)
 	for i := range b.Records {
 		for _, t := range b.Records[i].Targets {
 			if t < 0 || t >= len(parts) {
-				// A table/sink mismatch is a bug; retry rather than lose the record.
-				return Result{FailedAt: 0, Err: fmt.Errorf("%s: record %s routed to target %d of %d", f.name, b.Records[i].SequenceNumber, t, len(parts))}
+				return nil, fmt.Errorf("%s: record %s routed to target %d of %d", f.name, b.Records[i].SequenceNumber, t, len(parts))
 			}
 			p := &parts[t]
 			r := b.Records[i]
@@ -66,6 +91,12 @@ func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 			p.skipped = append(p.skipped, n)
 		}
 	}
+	return parts, nil
+}
+
+// deliverParts delivers every part to its target's sink, at most
+// maxParallelTargets at once.
+func (f *Fanout) deliverParts(ctx context.Context, b *Batch, parts []fanoutPart) {
 	var g Group
 	sem := make(chan struct{}, maxParallelTargets)
 	for t := range parts {
@@ -81,7 +112,12 @@ func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 		})
 	}
 	g.Wait()
+}
 
+// merge adds up the targets' results in terms of the whole batch: the
+// counts, the undeliverable events (in record order) and the first record
+// any target failed on, with every failing target's error.
+func (f *Fanout) merge(parts []fanoutPart) Result {
 	out := Result{FailedAt: -1}
 	var errs []error
 	for t := range parts {
@@ -112,17 +148,6 @@ func (f *Fanout) Deliver(ctx context.Context, b *Batch) Result {
 	}
 	out.Err = errors.Join(errs...)
 	slices.SortFunc(out.Undeliverable, func(a, b Undeliverable) int { return a.Record - b.Record })
-	for t := range parts {
-		p := &parts[t]
-		for k, i := range p.origin {
-			if out.FailedAt < 0 || i < out.FailedAt {
-				out.Delivered += p.skipped[k] // delivered, by an earlier attempt
-			}
-		}
-		if out.FailedAt >= 0 && len(p.batch.Records) > 0 {
-			out.Landed = append(out.Landed, f.landed(t, &p.batch, p.origin, p.res, out.FailedAt)...)
-		}
-	}
 	return out
 }
 
