@@ -37,75 +37,26 @@ deployed stack's (its output and its watchdog's environment) unless flags or var
 
 // run is Run with the environment and the table's reader (nil: DynamoDB) injected.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, reader health.Reader) error {
-	fs := usage.NewFlagSet("senders", stderr, sendersUsage)
-	table := fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+", else the stack's HealthTableName)")
-	mode := fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)")
-	accounts := fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)")
-	accountsFile := fs.String("accounts-file", getenv(config.EnvExpectedAccountsFile), "a file of further expected accounts, comma- or newline-separated (default $"+config.EnvExpectedAccountsFile+"; a sharded stack's senderShards accounts)")
-	regions := fs.String("regions", getenv(config.EnvExpectedRegions), "expected regions, comma-separated: the home region and destinationRegions (default $"+config.EnvExpectedRegions+", else the table's region)")
-	heartbeat := fs.Int("heartbeat-minutes", envInt(getenv, config.EnvHeartbeatMinutes, config.DefaultHeartbeatMinutes), "the senders' heartbeat interval (senderHeartbeatMinutes)")
-	silent := fs.Int("silent-after-minutes", envInt(getenv, config.EnvSilentAfterMinutes, config.DefaultSilentAfterMinutes), "no heartbeat for this long is silent (silentAfterMinutes)")
-	forget := fs.Int("forget-after-days", envInt(getenv, config.EnvForgetSendersAfterDays, config.DefaultForgetSendersAfterDays), "organization mode: how long a sender stays expected after its last heartbeat (forgetSendersAfterDays)")
-	logGroups := fs.Bool("log-groups", false, "list each sender's log groups")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	check := fs.Bool("check", false, "exit 1 when any expected sender is silent")
-	dep := deployment.AddFlags(fs)
-	if err := usage.Parse(fs, args); err != nil {
+	f, err := parseFlags(args, getenv, stderr)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usage.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if reader == nil {
-		var awsCfg aws.Config
-		if *table == "" || dep.StackGiven() {
-			// The stack's table, and its watchdog's expectations for every
-			// setting neither a flag nor a variable gives.
-			d, cfg, note, err := dep.Load(ctx)
-			if err != nil {
-				return err
-			}
-			if note != "" {
-				fmt.Fprintln(stderr, "logfan senders: "+note)
-			}
-			awsCfg = cfg
-			if d != nil {
-				if err := fromStack(ctx, fs, d, getenv, table, accounts); err != nil {
-					return err
-				}
-			}
-		} else {
-			cfg, err := sdkconfig.Load(ctx, dep.Region)
-			if err != nil {
-				return err
-			}
-			awsCfg = cfg
+		if reader, err = f.dynamoReader(ctx, getenv, stderr); err != nil {
+			return err
 		}
-		if *table == "" {
-			return fmt.Errorf("no table: pass -table, set %s, or name the deployed recipient stack with -stack and -region (its HealthTableName output)", config.EnvHealthTable)
-		}
-		if *regions == "" {
-			*regions = awsCfg.Region
-		}
-		reader = dynamohealth.New(dynamodb.NewFromConfig(awsCfg), *table)
-	} else if *table == "" {
+	} else if *f.table == "" {
 		return fmt.Errorf("no table: pass -table, set %s, or name the deployed recipient stack with -stack and -region (its HealthTableName output)", config.EnvHealthTable)
 	}
-	settings, err := health.LoadSettings(func(k string) string {
-		return map[string]string{
-			config.EnvSenderMode: *mode, config.EnvExpectedAccounts: *accounts, config.EnvExpectedAccountsFile: *accountsFile, config.EnvExpectedRegions: *regions,
-			config.EnvHeartbeatMinutes: strconv.Itoa(*heartbeat), config.EnvSilentAfterMinutes: strconv.Itoa(*silent),
-			config.EnvForgetSendersAfterDays: strconv.Itoa(*forget),
-		}[k]
-	})
+	settings, err := f.settings()
 	if err != nil {
 		return err
 	}
-	rep, err := List(ctx, Options{Reader: reader, Settings: settings, LogGroups: *logGroups, JSON: *asJSON, Out: stdout})
+	rep, err := List(ctx, Options{Reader: reader, Settings: settings, LogGroups: *f.logGroups, JSON: *f.asJSON, Out: stdout})
 	if err != nil {
 		return err
 	}
-	if *check && rep.Silent > 0 {
+	if *f.check && rep.Silent > 0 {
 		var names []string
 		for _, s := range rep.Senders {
 			if s.Expected && s.State == health.StateSilent {
@@ -115,6 +66,89 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%d silent senders: %s", rep.Silent, strings.Join(names, ", "))
 	}
 	return nil
+}
+
+// flags are `logfan senders`' flags, their defaults from the environment;
+// the deployed stack may complete them (dynamoReader).
+type flags struct {
+	fs                                           *flag.FlagSet
+	table, mode, accounts, accountsFile, regions *string
+	heartbeat, silent, forget                    *int
+	logGroups, asJSON, check                     *bool
+	dep                                          *deployment.Flags
+}
+
+// parseFlags parses the flags; a bad one is a usage error.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*flags, error) {
+	fs := usage.NewFlagSet("senders", stderr, sendersUsage)
+	f := &flags{
+		fs:           fs,
+		table:        fs.String("table", getenv(config.EnvHealthTable), "the sender-health table (default $"+config.EnvHealthTable+", else the stack's HealthTableName)"),
+		mode:         fs.String("mode", getenv(config.EnvSenderMode), "sender mode: accounts or organization (default $"+config.EnvSenderMode+", else accounts)"),
+		accounts:     fs.String("accounts", getenv(config.EnvExpectedAccounts), "expected sender accounts, comma-separated (default $"+config.EnvExpectedAccounts+"; the stack's SenderAccounts)"),
+		accountsFile: fs.String("accounts-file", getenv(config.EnvExpectedAccountsFile), "a file of further expected accounts, comma- or newline-separated (default $"+config.EnvExpectedAccountsFile+"; a sharded stack's senderShards accounts)"),
+		regions:      fs.String("regions", getenv(config.EnvExpectedRegions), "expected regions, comma-separated: the home region and destinationRegions (default $"+config.EnvExpectedRegions+", else the table's region)"),
+		heartbeat:    fs.Int("heartbeat-minutes", envInt(getenv, config.EnvHeartbeatMinutes, config.DefaultHeartbeatMinutes), "the senders' heartbeat interval (senderHeartbeatMinutes)"),
+		silent:       fs.Int("silent-after-minutes", envInt(getenv, config.EnvSilentAfterMinutes, config.DefaultSilentAfterMinutes), "no heartbeat for this long is silent (silentAfterMinutes)"),
+		forget:       fs.Int("forget-after-days", envInt(getenv, config.EnvForgetSendersAfterDays, config.DefaultForgetSendersAfterDays), "organization mode: how long a sender stays expected after its last heartbeat (forgetSendersAfterDays)"),
+		logGroups:    fs.Bool("log-groups", false, "list each sender's log groups"),
+		asJSON:       fs.Bool("json", false, "print JSON instead of a table"),
+		check:        fs.Bool("check", false, "exit 1 when any expected sender is silent"),
+	}
+	f.dep = deployment.AddFlags(fs)
+	if err := usage.Parse(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usage.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return f, nil
+}
+
+// dynamoReader reads the health table from DynamoDB: the table -table (or
+// the environment) names, else the deployed stack's, whose watchdog's
+// expectations also fill in what neither a flag nor a variable gives.
+func (f *flags) dynamoReader(ctx context.Context, getenv func(string) string, stderr io.Writer) (health.Reader, error) {
+	var awsCfg aws.Config
+	if *f.table == "" || f.dep.StackGiven() {
+		d, cfg, note, err := f.dep.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			fmt.Fprintln(stderr, "logfan senders: "+note)
+		}
+		awsCfg = cfg
+		if d != nil {
+			if err := fromStack(ctx, f.fs, d, getenv, f.table, f.accounts); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		cfg, err := sdkconfig.Load(ctx, f.dep.Region)
+		if err != nil {
+			return nil, err
+		}
+		awsCfg = cfg
+	}
+	if *f.table == "" {
+		return nil, fmt.Errorf("no table: pass -table, set %s, or name the deployed recipient stack with -stack and -region (its HealthTableName output)", config.EnvHealthTable)
+	}
+	if *f.regions == "" {
+		*f.regions = awsCfg.Region
+	}
+	return dynamohealth.New(dynamodb.NewFromConfig(awsCfg), *f.table), nil
+}
+
+// settings are the watchdog's settings the flags give.
+func (f *flags) settings() (health.Settings, error) {
+	return health.LoadSettings(func(k string) string {
+		return map[string]string{
+			config.EnvSenderMode: *f.mode, config.EnvExpectedAccounts: *f.accounts, config.EnvExpectedAccountsFile: *f.accountsFile, config.EnvExpectedRegions: *f.regions,
+			config.EnvHeartbeatMinutes: strconv.Itoa(*f.heartbeat), config.EnvSilentAfterMinutes: strconv.Itoa(*f.silent),
+			config.EnvForgetSendersAfterDays: strconv.Itoa(*f.forget),
+		}[k]
+	})
 }
 
 // fromStack fills the settings neither a flag nor a variable gave from the
