@@ -54,6 +54,7 @@ func usageText(w io.Writer) {
 	fmt.Fprintln(w, "cause is fixed; delete what you have dealt with otherwise. Flags go before keys.")
 }
 
+// run is Run with the environment read through getenv (tests).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		usageText(stderr)
@@ -67,6 +68,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usageText(stderr)
 		return usage.Errorf("unknown subcommand %q: want list, show or delete", sub)
 	}
+	f, err := parseFlags(sub, args[1:], stderr)
+	if err != nil {
+		return err
+	}
+	d, awsCfg, note, err := f.dep.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "logfan quarantine: "+note)
+	}
+	bucket, root, err := f.locate(d, getenv)
+	if err != nil {
+		return err
+	}
+	c := &cmd{s3: awsclient.S3(awsCfg), bucket: bucket, root: root, sink: f.sink, json: f.asJSON, out: stdout}
+	switch sub {
+	case "list":
+		return c.list(ctx)
+	case "show":
+		return c.show(ctx, f.keys[0])
+	default:
+		return c.delete(ctx, f.keys, f.all)
+	}
+}
+
+// flags are a subcommand's flags and keys, checked.
+type flags struct {
+	bucket, prefix, sink string
+	asJSON, all          bool
+	keys                 []string
+	dep                  *deployment.Flags
+}
+
+// parseFlags parses and checks subcommand sub's flags and keys; a bad one
+// is a usage error.
+func parseFlags(sub string, args []string, stderr io.Writer) (*flags, error) {
 	fs := flag.NewFlagSet("quarantine "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bucket := fs.String("bucket", "", "the quarantine bucket (default: $"+config.EnvQuarantineBucket+", else the stack's QuarantineBucketName)")
@@ -76,56 +114,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	all := fs.Bool("all", false, "delete: every entry listed (with -sink, that sink's)")
 	dep := deployment.AddFlags(fs)
 	fs.Usage = func() { usageText(stderr); fs.PrintDefaults() }
-	if err := usage.Parse(fs, args[1:]); err != nil {
-		return err
+	if err := usage.Parse(fs, args); err != nil {
+		return nil, err
 	}
 	keys := fs.Args()
 	switch {
 	case *sink != "" && !slices.Contains(sinks, *sink):
-		return usage.Errorf("-sink %q: want %s", *sink, strings.Join(sinks, ", "))
+		return nil, usage.Errorf("-sink %q: want %s", *sink, strings.Join(sinks, ", "))
 	case sub == "list" && len(keys) > 0:
-		return usage.Errorf("list takes no keys (got %q)", keys)
+		return nil, usage.Errorf("list takes no keys (got %q)", keys)
 	case sub == "show" && len(keys) != 1:
-		return usage.Errorf("show takes one key (got %d)", len(keys))
+		return nil, usage.Errorf("show takes one key (got %d)", len(keys))
 	case sub == "delete" && len(keys) == 0 && !*all:
-		return usage.Errorf("delete takes the keys to delete, or -all")
+		return nil, usage.Errorf("delete takes the keys to delete, or -all")
 	case sub == "delete" && len(keys) > 0 && *all:
-		return usage.Errorf("delete takes keys or -all, not both")
+		return nil, usage.Errorf("delete takes keys or -all, not both")
 	case sub != "delete" && *all:
-		return usage.Errorf("-all is for delete")
+		return nil, usage.Errorf("-all is for delete")
 	}
+	return &flags{bucket: *bucket, prefix: *prefix, sink: *sink, asJSON: *asJSON, all: *all, keys: keys, dep: dep}, nil
+}
 
-	d, awsCfg, note, err := dep.Load(ctx)
-	if err != nil {
-		return err
+// locate returns the quarantine's bucket and root prefix: the flags', else
+// the environment's, else the deployed stack's (d, which may be nil).
+func (f *flags) locate(d *deployment.Deployment, getenv func(string) string) (bucket, root string, err error) {
+	bucket, prefix := f.bucket, f.prefix
+	if bucket == "" {
+		bucket = getenv(config.EnvQuarantineBucket)
 	}
-	if note != "" {
-		fmt.Fprintln(stderr, "logfan quarantine: "+note)
+	if bucket == "" {
+		bucket = d.Output(naming.OutputQuarantineBucket)
 	}
-	if *bucket == "" {
-		*bucket = getenv(config.EnvQuarantineBucket)
+	if bucket == "" {
+		return "", "", usage.Errorf("no quarantine bucket: pass -bucket, set %s, or name the deployed stack with -stack and -region", config.EnvQuarantineBucket)
 	}
-	if *bucket == "" {
-		*bucket = d.Output(naming.OutputQuarantineBucket)
+	if prefix == "" {
+		prefix = getenv(config.EnvQuarantinePrefix)
 	}
-	if *bucket == "" {
-		return usage.Errorf("no quarantine bucket: pass -bucket, set %s, or name the deployed stack with -stack and -region", config.EnvQuarantineBucket)
+	if prefix == "" {
+		prefix = d.QuarantineRoot()
 	}
-	if *prefix == "" {
-		*prefix = getenv(config.EnvQuarantinePrefix)
-	}
-	if *prefix == "" {
-		*prefix = d.QuarantineRoot()
-	}
-	c := &cmd{s3: awsclient.S3(awsCfg), bucket: *bucket, root: strings.Trim(*prefix, "/"), sink: *sink, json: *asJSON, out: stdout}
-	switch sub {
-	case "list":
-		return c.list(ctx)
-	case "show":
-		return c.show(ctx, keys[0])
-	default:
-		return c.delete(ctx, keys, *all)
-	}
+	return bucket, strings.Trim(prefix, "/"), nil
 }
 
 // cmd is one run of a subcommand.
