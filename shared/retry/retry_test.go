@@ -114,12 +114,32 @@ func TestAttemptTimeoutIsRetried(t *testing.T) {
 	}
 }
 
+// TestWaitStopsBeforeTheDeadline: a backoff drawn past ctx's deadline
+// returns DeadlineExceeded at once; one drawn before it sleeps. The draw is
+// full jitter (0 to an hour here, against a minute left), so the test
+// draws many times and checks each outcome against the delay drawn: a
+// single draw sleeps in one case of sixty.
 func TestWaitStopsBeforeTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	slept := false
-	p := Policy{BackoffBase: time.Hour, BackoffMax: time.Hour, Sleep: func(context.Context, time.Duration) error { slept = true; return nil }}
-	if err := p.Wait(ctx, 3); !errors.Is(err, context.DeadlineExceeded) || slept {
-		t.Fatalf("Wait = %v (slept %v), want DeadlineExceeded without sleeping", err, slept)
+	var slept time.Duration
+	p := Policy{BackoffBase: time.Hour, BackoffMax: time.Hour, Sleep: func(_ context.Context, d time.Duration) error { slept = d; return nil }}
+	dl, _ := ctx.Deadline()
+	stopped := 0
+	for range 600 {
+		slept = 0
+		left := time.Until(dl)
+		err := p.Wait(ctx, 3)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) && slept == 0:
+			stopped++
+		case err == nil && slept > 0 && slept < left:
+			// a delay within the time left: sleeping it is right
+		default:
+			t.Fatalf("Wait = %v after sleeping %v with %v left", err, slept, left)
+		}
+	}
+	if stopped < 500 {
+		t.Errorf("Wait stopped %d times of 600, want most (a delay of up to an hour against a minute left)", stopped)
 	}
 }
