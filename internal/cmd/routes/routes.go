@@ -30,6 +30,38 @@ import (
 // an accepted table, ending with a catch-all, rules out), and with -strict
 // when a route other than the catch-all matched no event.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(stdout)
+	c := NewCounts(f.table)
+	c.hub = f.hub
+	for _, file := range f.files {
+		if err := c.check(out, stderr, file); err != nil {
+			return err
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if err := c.WriteTable(stderr); err != nil {
+		return err
+	}
+	return c.verdict(stderr, f.strict)
+}
+
+// flags are `logfan routes`' flags, checked, with the route table parsed.
+type flags struct {
+	table  *routes.Table
+	files  []string // the -event files, folders and globs, expanded
+	strict bool
+	hub    string
+}
+
+// parseFlags parses the flags and the route table (its targets resolved
+// against the defaults the flags give); a bad one is a usage error.
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs := flag.NewFlagSet("routes", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	routesArg := fs.String("routes", "", cliflag.RoutesUsage)
@@ -53,52 +85,45 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := cliflag.Parse(fs, args, &events); err != nil {
-		return err
+		return nil, err
 	}
 	if *routesArg == "" {
-		return usage.Errorf("-routes is required: the %s", cliflag.RoutesUsage)
+		return nil, usage.Errorf("-routes is required: the %s", cliflag.RoutesUsage)
 	}
 	rt, err := cliflag.ReadRoutes(*routesArg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	table, err := rt.Parse(d)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files, err := events.Files(stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if *hub != "" {
 		if err := config.CheckAccount(*hub); err != nil {
-			return usage.Errorf("-hub-account %q: %w", *hub, err)
+			return nil, usage.Errorf("-hub-account %q: %w", *hub, err)
 		}
 	}
-	out := bufio.NewWriter(stdout)
-	c := NewCounts(table)
-	c.hub = *hub
-	for _, file := range files {
-		if err := c.check(out, stderr, file); err != nil {
-			return err
-		}
-	}
-	if err := out.Flush(); err != nil {
-		return err
-	}
-	if err := c.WriteTable(stderr); err != nil {
-		return err
-	}
+	return &flags{table: table, files: files, strict: *strict, hub: *hub}, nil
+}
+
+// verdict warns about each route that matched none of the events, and
+// fails when an event matched no route or, with strict, a route matched
+// no event.
+func (c *Counts) verdict(stderr io.Writer, strict bool) error {
 	idle := c.Idle()
 	total := c.Total()
 	for _, r := range idle {
 		fmt.Fprintf(stderr, "warning: route %d (%q) matches none of the %d log events given: check its match, or add events it should match\n",
-			r+1, table.Routes()[r].Name, total)
+			r+1, c.table.Routes()[r].Name, total)
 	}
 	if n := c.Events[len(c.Events)-1]; n > 0 {
 		return fmt.Errorf("%d log events match no route and would be dropped without a word", n)
 	}
-	if *strict && len(idle) > 0 {
+	if strict && len(idle) > 0 {
 		return fmt.Errorf("-strict: %d routes match none of the %d log events given", len(idle), total)
 	}
 	return nil
