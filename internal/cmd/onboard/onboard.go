@@ -425,7 +425,6 @@ func (p *plan) subscriptionRole(w *errWriter) {
 
 // sender prints the sender's step in region; first carries what is done once.
 func (p *plan) sender(w *errWriter, region string, first bool) {
-	destination := p.destinations[region]
 	w.printf("## 2. Sender side (account %s, region %s), after step 1\n\n", p.Account, region)
 	roleArg := ""
 	ctxOrg := ""
@@ -437,72 +436,92 @@ func (p *plan) sender(w *errWriter, region string, first bool) {
 		}
 	}
 
-	switch {
-	case len(p.LogGroups) > 0 || len(p.LogGroupPrefixes) > 0:
-		groupsArg := strings.Join(p.LogGroups, ",")
-		if len(p.LogGroupPrefixes) > 0 {
-			w.printf("# CloudFormation cannot list log groups at deploy time: expand the prefixes now\n")
-			w.printf("# (groups created later need another run, or the account-level policy instead).\n")
-			w.printf("groups=%s\n", quote(groupsArg))
-			query := "'logGroups[].logGroupName'"
-			if p.heartbeat() {
-				// The heartbeat group gets its own filter below, never a second one.
-				query = fmt.Sprintf("'logGroups[?logGroupName!=`\"%s\"`].logGroupName'", p.HeartbeatLogGroup)
-			}
-			for _, pre := range p.LogGroupPrefixes {
-				w.printf("groups=\"$groups,$(aws logs describe-log-groups --region %s --log-group-name-prefix %s \\\n", region, quote(pre))
-				w.printf("  --query %s --output text | tr -s '[:space:]' ',')\"\n", query)
-			}
-			w.printf("groups=\"${groups#,}\"; groups=\"${groups%%,}\"\n\n")
-			groupsArg = "\"$groups\""
-		} else {
-			groupsArg = quote(groupsArg)
-		}
-		w.printf("# Either: the sender stack (one subscription filter per log group; at most two per group)\n")
-		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderLogGroups=%s%s%s\n\n",
-			naming.SenderStack, destination, p.Account, region, groupsArg, ctxOrg, p.heartbeatContext())
-		w.printf("# Or: the AWS CLI, one call per log group (LimitExceededException: the group has two filters already);\n")
-		w.printf("# --emit-system-fields gives the recipient each event's account and region.\n")
-		if len(p.LogGroupPrefixes) > 0 {
-			w.printf("for g in ${groups//,/ }; do\n")
-			w.printf("  aws logs put-subscription-filter --region %s --log-group-name \"$g\" --filter-name %s --filter-pattern \"\" \\\n", region, naming.SubscriptionFilter)
-			w.printf("    --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", destination, roleArg)
-			w.printf("done\n\n")
-		} else {
-			for _, g := range p.LogGroups {
-				w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
-				w.printf("  --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", destination, roleArg)
-			}
-			w.printf("\n")
-		}
-		p.heartbeatCommands(w, region, roleArg)
-	default:
-		w.printf("# -account-policy: one account-level subscription policy for every log group of\n")
-		w.printf("# the account and region, including groups created later (one such policy per region).\n")
-		excl := ""
-		criteria := ""
-		if len(p.Exclude) > 0 {
-			excl = " -c senderExcludeLogGroups=" + quote(strings.Join(p.Exclude, ","))
-			q := make([]string, len(p.Exclude))
-			for i, g := range p.Exclude {
-				q[i] = `"` + g + `"`
-			}
-			criteria = " \\\n  --selection-criteria " + quote("LogGroupName NOT IN ["+strings.Join(q, ", ")+"]")
-		}
-		w.printf("# Either: the sender stack\n")
-		w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderMode=account-policy%s%s%s\n\n",
-			naming.SenderStack, destination, p.Account, region, excl, ctxOrg, p.heartbeatContext())
-		doc := fmt.Sprintf(`{"DestinationArn":"%s","FilterPattern":"","Distribution":"ByLogStream"`, destination)
-		if p.Organization {
-			doc += fmt.Sprintf(`,"RoleArn":"arn:%s:iam::%s:role/%s"`, p.partition, p.Account, SubscriptionRoleName)
-		}
-		doc += "}"
-		w.printf("# Or: the AWS CLI. A subscription policy emits no system fields (PutAccountPolicy takes\n")
-		w.printf("# none): these events reach the recipient without their region.\n")
-		w.printf("aws logs put-account-policy --region %s --policy-name %s --policy-type SUBSCRIPTION_FILTER_POLICY --scope ALL \\\n", region, naming.SubscriptionPolicy)
-		w.printf("  --policy-document %s%s\n\n", quote(doc), criteria)
-		p.heartbeatCommands(w, region, "")
+	if len(p.LogGroups) > 0 || len(p.LogGroupPrefixes) > 0 {
+		p.subscribeLogGroups(w, region, roleArg, ctxOrg)
+		return
 	}
+	p.accountPolicy(w, region, ctxOrg)
+}
+
+// subscribeLogGroups prints the commands that subscribe the named log
+// groups (and those the prefixes expand to) in region, by the sender stack
+// or the AWS CLI, then the heartbeat's.
+func (p *plan) subscribeLogGroups(w *errWriter, region, roleArg, ctxOrg string) {
+	destination := p.destinations[region]
+	groupsArg := quote(strings.Join(p.LogGroups, ","))
+	if len(p.LogGroupPrefixes) > 0 {
+		groupsArg = p.expandPrefixes(w, region)
+	}
+	w.printf("# Either: the sender stack (one subscription filter per log group; at most two per group)\n")
+	w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderLogGroups=%s%s%s\n\n",
+		naming.SenderStack, destination, p.Account, region, groupsArg, ctxOrg, p.heartbeatContext())
+	w.printf("# Or: the AWS CLI, one call per log group (LimitExceededException: the group has two filters already);\n")
+	w.printf("# --emit-system-fields gives the recipient each event's account and region.\n")
+	if len(p.LogGroupPrefixes) > 0 {
+		w.printf("for g in ${groups//,/ }; do\n")
+		w.printf("  aws logs put-subscription-filter --region %s --log-group-name \"$g\" --filter-name %s --filter-pattern \"\" \\\n", region, naming.SubscriptionFilter)
+		w.printf("    --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", destination, roleArg)
+		w.printf("done\n\n")
+	} else {
+		for _, g := range p.LogGroups {
+			w.printf("aws logs put-subscription-filter --region %s --log-group-name %s --filter-name %s --filter-pattern \"\" \\\n", region, quote(g), naming.SubscriptionFilter)
+			w.printf("  --destination-arn %s%s --emit-system-fields @aws.account @aws.region\n", destination, roleArg)
+		}
+		w.printf("\n")
+	}
+	p.heartbeatCommands(w, region, roleArg)
+}
+
+// expandPrefixes prints the shell lines that expand the log-group
+// prefixes into $groups (with the groups named), and returns the argument
+// that refers to it.
+func (p *plan) expandPrefixes(w *errWriter, region string) string {
+	w.printf("# CloudFormation cannot list log groups at deploy time: expand the prefixes now\n")
+	w.printf("# (groups created later need another run, or the account-level policy instead).\n")
+	w.printf("groups=%s\n", quote(strings.Join(p.LogGroups, ",")))
+	query := "'logGroups[].logGroupName'"
+	if p.heartbeat() {
+		// The heartbeat group gets its own filter below, never a second one.
+		query = fmt.Sprintf("'logGroups[?logGroupName!=`\"%s\"`].logGroupName'", p.HeartbeatLogGroup)
+	}
+	for _, pre := range p.LogGroupPrefixes {
+		w.printf("groups=\"$groups,$(aws logs describe-log-groups --region %s --log-group-name-prefix %s \\\n", region, quote(pre))
+		w.printf("  --query %s --output text | tr -s '[:space:]' ',')\"\n", query)
+	}
+	w.printf("groups=\"${groups#,}\"; groups=\"${groups%%,}\"\n\n")
+	return "\"$groups\""
+}
+
+// accountPolicy prints the commands that set the account-level
+// subscription policy in region (-account-policy), by the sender stack or
+// the AWS CLI, then the heartbeat's.
+func (p *plan) accountPolicy(w *errWriter, region, ctxOrg string) {
+	destination := p.destinations[region]
+	w.printf("# -account-policy: one account-level subscription policy for every log group of\n")
+	w.printf("# the account and region, including groups created later (one such policy per region).\n")
+	excl := ""
+	criteria := ""
+	if len(p.Exclude) > 0 {
+		excl = " -c senderExcludeLogGroups=" + quote(strings.Join(p.Exclude, ","))
+		q := make([]string, len(p.Exclude))
+		for i, g := range p.Exclude {
+			q[i] = `"` + g + `"`
+		}
+		criteria = " \\\n  --selection-criteria " + quote("LogGroupName NOT IN ["+strings.Join(q, ", ")+"]")
+	}
+	w.printf("# Either: the sender stack\n")
+	w.printf("npx cdk deploy %s -c senderDestinationArn=%s -c senderAccount=%s -c senderRegion=%s -c senderMode=account-policy%s%s%s\n\n",
+		naming.SenderStack, destination, p.Account, region, excl, ctxOrg, p.heartbeatContext())
+	doc := fmt.Sprintf(`{"DestinationArn":"%s","FilterPattern":"","Distribution":"ByLogStream"`, destination)
+	if p.Organization {
+		doc += fmt.Sprintf(`,"RoleArn":"arn:%s:iam::%s:role/%s"`, p.partition, p.Account, SubscriptionRoleName)
+	}
+	doc += "}"
+	w.printf("# Or: the AWS CLI. A subscription policy emits no system fields (PutAccountPolicy takes\n")
+	w.printf("# none): these events reach the recipient without their region.\n")
+	w.printf("aws logs put-account-policy --region %s --policy-name %s --policy-type SUBSCRIPTION_FILTER_POLICY --scope ALL \\\n", region, naming.SubscriptionPolicy)
+	w.printf("  --policy-document %s%s\n\n", quote(doc), criteria)
+	p.heartbeatCommands(w, region, "")
 }
 
 // heartbeat reports whether the sender writes heartbeats.
