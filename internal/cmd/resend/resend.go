@@ -38,6 +38,7 @@ import (
 	"github.com/logfan/logfan/shared/consumer"
 	"github.com/logfan/logfan/shared/invocation"
 	"github.com/logfan/logfan/shared/record"
+	"github.com/logfan/logfan/shared/retry"
 	"github.com/logfan/logfan/shared/routes"
 	"github.com/logfan/logfan/shared/subscription"
 )
@@ -575,7 +576,7 @@ func (w *worker) deliver(ctx context.Context, ob Object, t *targetRun, m *marker
 			if attempt >= r.o.Attempts {
 				return fail(from, fmt.Errorf("%d attempts: %w", attempt, err))
 			}
-			if werr := sleep(ctx, r.o.RetryDelay<<min(attempt-1, 6)); werr != nil {
+			if werr := retry.Sleep(ctx, r.o.RetryDelay<<min(attempt-1, 6)); werr != nil {
 				return fail(from, werr)
 			}
 		}
@@ -603,17 +604,6 @@ func retryIndex(kin []invocation.KinesisRecord, seq string) int {
 		}
 	}
 	return len(kin)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // rec is one subscription record rebuilt from archived events.
@@ -756,7 +746,7 @@ func (l *limiter) wait(ctx context.Context, n int64) error {
 	l.next = l.next.Add(time.Duration(float64(n) / l.rate * float64(time.Second)))
 	l.mu.Unlock()
 	if d := time.Until(at); d > 0 {
-		return sleep(ctx, d)
+		return retry.Sleep(ctx, d)
 	}
 	return nil
 }
