@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -15,12 +14,14 @@ func init() {
 	register("version", "print logfan's version: module version, commit and Go release", runVersion)
 }
 
+// versionUsage is what -h prints above the flags.
+const versionUsage = `usage: logfan version
+
+Prints the module version, the commit it was built from and the Go release.
+`
+
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan version\n\nPrints the module version, the commit it was built from and the Go release.")
-	}
+	fs := usage.NewFlagSet("version", stderr, versionUsage)
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,10 +10,19 @@ import (
 	"github.com/logfan/logfan/internal/cli/usage"
 )
 
+// demoUsage is what -h prints above the flags.
+const demoUsage = `usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-hub] [-soak] [-seed N] [-faults 0.3] [-v]
+
+Runs the recipient side end to end on a local moto_server: sender log groups subscribed to the
+stream, the real consumer handlers behind local event source mappings, and a reconciliation
+of every event per sink, then the senders' health as the watchdog sees it. moto does not emulate
+cross-account destinations: the emulator's own account subscribes to the stream itself, and the
+demo's other sender accounts' records are written into the stream as CloudWatch Logs writes them.
+`
+
 // Run is `logfan demo`: it exits non-zero when an event was lost.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("demo", stderr, demoUsage)
 	events := fs.Int("events", DefaultEvents, "log events the senders write")
 	keep := fs.Bool("keep", false, "leave moto running after the report (until Ctrl-C) and print its endpoint")
 	endpoint := fs.String("endpoint", "", "use this emulator (moto_server or LocalStack URL) instead of starting moto")
@@ -28,15 +36,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	soak := fs.Bool("soak", false, "run the consumers while the senders write (5 s batching window), sample this process's memory, print events/s per sink and the memory curve, and fail on a duplicate or when the peak resident memory of the last quarter of the events delivered exceeds the second quarter's by more than 10% (make soak)")
 	silent := fs.Bool("silent", false, "stop the last sender account halfway (its data and heartbeats): the watchdog must report it silent")
 	hub := fs.Bool("hub", false, "run the recipient as a hub of logs CloudWatch Logs centralized: its own log groups carry two accounts' events from two regions, named by system fields; every event must land under its source account and region")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan demo [-events N] [-keep] [-endpoint URL] [-sink s3,firehose,logs] [-routes] [-silent] [-hub] [-soak] [-seed N] [-faults 0.3] [-v]")
-		fmt.Fprintln(stderr, "\nRuns the recipient side end to end on a local moto_server: sender log groups subscribed to the")
-		fmt.Fprintln(stderr, "stream, the real consumer handlers behind local event source mappings, and a reconciliation")
-		fmt.Fprintln(stderr, "of every event per sink, then the senders' health as the watchdog sees it. moto does not emulate")
-		fmt.Fprintln(stderr, "cross-account destinations: the emulator's own account subscribes to the stream itself, and the")
-		fmt.Fprintln(stderr, "demo's other sender accounts' records are written into the stream as CloudWatch Logs writes them.")
-		fs.PrintDefaults()
-	}
 	// Every flag is checked here, before moto, the resources and the events.
 	if err := usage.Parse(fs, args); err != nil {
 		return err

@@ -4,7 +4,6 @@ package events
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,17 +11,8 @@ import (
 	"github.com/logfan/logfan/internal/devkit/eventfiles"
 )
 
-// Run is `logfan events`: it writes the event files, expected.json and
-// README.md generated from the manifest, or with -check compares them.
-func Run(_ context.Context, args []string, _, stderr io.Writer) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	in := fs.String("in", "events/src", "input `dir`: manifest.json, message templates, README.md.tmpl")
-	out := fs.String("out", "events", "output `dir` for the event files, expected.json and README.md")
-	check := fs.Bool("check", false, "write nothing; fail if the committed files (all but generated/) differ from what the inputs generate")
-	quiet := fs.Bool("q", false, "print only errors")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: logfan events [-in dir] [-out dir] [-check] [-q]
+// eventsUsage is what -h prints above the flags.
+const eventsUsage = `usage: logfan events [-in dir] [-out dir] [-check] [-q]
 
 Generates logfan's sample Lambda events from plain inputs, deterministically
 (the same inputs give byte-identical files):
@@ -39,9 +29,16 @@ stream, kind, count, template file or literal lines, poison kind).
 Progress and a summary go to stderr.
 
 flags:
-`)
-		fs.PrintDefaults()
-	}
+`
+
+// Run is `logfan events`: it writes the event files, expected.json and
+// README.md generated from the manifest, or with -check compares them.
+func Run(_ context.Context, args []string, _, stderr io.Writer) error {
+	fs := usage.NewFlagSet("events", stderr, eventsUsage)
+	in := fs.String("in", "events/src", "input `dir`: manifest.json, message templates, README.md.tmpl")
+	out := fs.String("out", "events", "output `dir` for the event files, expected.json and README.md")
+	check := fs.Bool("check", false, "write nothing; fail if the committed files (all but generated/) differ from what the inputs generate")
+	quiet := fs.Bool("q", false, "print only errors")
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}

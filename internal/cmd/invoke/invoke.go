@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -100,10 +99,18 @@ type flags struct {
 	cold                        int
 }
 
+// invokeUsage is what -h prints above the flags.
+const invokeUsage = `usage: logfan invoke -function S3Function -event FILE|DIR|GLOB [-event ...] [-env-vars env.json] [-template T] [-bootstrap B] [-keep] [-rebase] [-cold N] [-v]
+
+Runs the function's real bootstrap under aws-lambda-rie (installed by ` + "`" + `make tools` + "`" + `):
+responses on stdout (with several events, one JSON line each: {"event": FILE, "response": ...}),
+the function's logs and START/END/REPORT on stderr. Without AWS_ENDPOINT_URL it starts
+moto_server and creates the resources the environment names.
+`
+
 // parseFlags parses and checks the flags; a bad one is a usage error.
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	fl := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := usage.NewFlagSet("invoke", stderr, invokeUsage)
 	var events cliflag.Events
 	fl.Var(&events, "event", cliflag.EventUsage+"; one warm runtime invokes them in turn")
 	function := fl.String("function", "S3Function", "the function's logical ID in the template")
@@ -114,14 +121,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	rebase := fl.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
 	verbose := fl.Bool("v", false, "also print the emulator's own INFO lines")
 	cold := fl.Int("cold", 1, "repeat the events on this many fresh runtimes (cold starts) and print the medians")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan invoke -function S3Function -event FILE|DIR|GLOB [-event ...] [-env-vars env.json] [-template T] [-bootstrap B] [-keep] [-rebase] [-cold N] [-v]")
-		fmt.Fprintln(stderr, "\nRuns the function's real bootstrap under aws-lambda-rie (installed by `make tools`):")
-		fmt.Fprintln(stderr, "responses on stdout (with several events, one JSON line each: {\"event\": FILE, \"response\": ...}),")
-		fmt.Fprintln(stderr, "the function's logs and START/END/REPORT on stderr. Without AWS_ENDPOINT_URL it starts")
-		fmt.Fprintln(stderr, "moto_server and creates the resources the environment names.")
-		fl.PrintDefaults()
-	}
 	if err := cliflag.Parse(fl, args, &events); err != nil {
 		return nil, err
 	}

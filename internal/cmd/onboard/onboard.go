@@ -9,7 +9,6 @@ package onboard
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -621,10 +620,15 @@ func (e *errWriter) printf(format string, args ...any) {
 	}
 }
 
+// onboardUsage is what -h prints above the flags.
+const onboardUsage = `usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-shard N] (-log-group G ... | -log-group-prefix P | -account-policy [-exclude G]) [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]
+
+Prints what to run on the recipient side, then on the sender side, to start sending a new account's logs.
+`
+
 // Run is `logfan onboard`.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("onboard", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("onboard", stderr, onboardUsage)
 	var r Request
 	var groups, prefixes, existing, exclude, regions cliflag.List
 	fs.StringVar(&r.Account, "account", "", "the new sender's account ID (required)")
@@ -644,11 +648,6 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&exclude, "exclude", "with -account-policy: log groups the policy must leave out")
 	fs.IntVar(&r.HeartbeatMinutes, "heartbeat-minutes", config.DefaultHeartbeatMinutes, fmt.Sprintf("the sender's heartbeat interval, 1 to %d minutes; 0: no heartbeat (the recipient cannot tell silence from a broken pipe)", maxHeartbeatMinutes))
 	fs.StringVar(&r.HeartbeatLogGroup, "heartbeat-log-group", config.DefaultHeartbeatLogGroup, "the heartbeat's log group (the recipient's heartbeatLogGroup)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan onboard -account ID (-region R | -regions R1,R2) (-destination-arn ARN | -recipient-account ID [-recipient-region H]) [-shard N] (-log-group G ... | -log-group-prefix P | -account-policy [-exclude G]) [-organization] [-heartbeat-minutes N] [-heartbeat-log-group G]")
-		fmt.Fprintln(stderr, "\nPrints what to run on the recipient side, then on the sender side, to start sending a new account's logs.")
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}

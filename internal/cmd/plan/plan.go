@@ -21,11 +21,24 @@ import (
 	"github.com/logfan/logfan/internal/ops/capacity"
 )
 
+// planUsage is what -h prints above the flags.
+const planUsage = `usage: logfan plan -daily SIZE [-peak N] [-event-bytes N] [-ratio N] [-events-per-record N]
+                   [-senders N] [-log-groups N] [-sink s3,firehose,logs] [-share s3=1,...] [-region R] [-json]
+
+Sizes a logfan deployment for a daily volume of log JSON: the stream (on demand
+or provisioned, shards at 80% of 1 MiB/s and 1,000 records/s each at the peak,
+the cheaper at that volume), standard consumers or enhanced fan-out (2 MiB/s
+per shard), the event source mappings' batch size, window and parallelization,
+the functions' memory from make cost's measured throughput, Firehose streams,
+PutLogEvents and S3 PUT rates against their quotas, and a monthly bill per
+service at us-east-1 prices. Prints the CDK context keys to deploy it with.
+
+`
+
 // Run is `logfan plan`. Every flag is checked before anything is computed;
 // a bad one is a usage error (exit 2) naming the accepted values.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("plan", stderr, planUsage)
 	daily := fs.String("daily", "", "log JSON the senders send a day (uncompressed subscription JSON): 10GB, 1TB, 2.5TB (10^9 and 10^12 bytes; a bare number is GB); required")
 	peak := fs.Float64("peak", 3, "peak rate over the day's mean rate: shards and settings are sized for the peak")
 	eventBytes := fs.Float64("event-bytes", capacity.Sample.EventBytes, "mean subscription JSON per log event, bytes (its message plus about 118); default measured on the sample data")
@@ -39,21 +52,6 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	shares := fs.String("share", "", "deliveries each sink receives per event through the routes, e.g. s3=1,firehose=0.3,logs=0.1 (default 1 for each enabled sink; 2 = every event to two of its targets)")
 	region := fs.String("region", "us-east-1", "the stack's region: picks the Firehose and shard quotas (prices are us-east-1's)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: logfan plan -daily SIZE [-peak N] [-event-bytes N] [-ratio N] [-events-per-record N]
-                   [-senders N] [-log-groups N] [-sink s3,firehose,logs] [-share s3=1,...] [-region R] [-json]
-
-Sizes a logfan deployment for a daily volume of log JSON: the stream (on demand
-or provisioned, shards at 80% of 1 MiB/s and 1,000 records/s each at the peak,
-the cheaper at that volume), standard consumers or enhanced fan-out (2 MiB/s
-per shard), the event source mappings' batch size, window and parallelization,
-the functions' memory from make cost's measured throughput, Firehose streams,
-PutLogEvents and S3 PUT rates against their quotas, and a monthly bill per
-service at us-east-1 prices. Prints the CDK context keys to deploy it with.
-
-`)
-		fs.PrintDefaults()
-	}
 	if err := usage.Parse(fs, args); err != nil {
 		return err
 	}

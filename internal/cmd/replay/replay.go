@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,11 +69,18 @@ type flags struct {
 	routes          *cliflag.Routes // -routes, read; nil if not given
 }
 
+// replayUsage is what -h prints above the flags.
+const replayUsage = `usage: logfan replay -event FILE|DIR|GLOB [-event ...] [-sink stdout|s3|firehose|logs] [-routes FILE|@FILE|JSON] [-rebase] [-timeout 60s] [-v]
+
+Runs each event through one real handler, in process, as Lambda would (one warm function).
+With -sink stdout, delivered events are printed to stdout as NDJSON and quarantined
+records to stderr; other sinks read the same LOGFAN_* variables the functions read.
+`
+
 // parseFlags parses and checks the flags and reads -routes; a bad one is a
 // usage error.
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("replay", stderr, replayUsage)
 	var events cliflag.Events
 	fs.Var(&events, "event", cliflag.EventUsage)
 	sinkName := fs.String("sink", config.SinkStdout, "sink: stdout, s3, firehose or logs (configured by LOGFAN_* variables, as in Lambda)")
@@ -82,13 +88,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	verbose := fs.Bool("v", false, "also print the handler's JSON log line and EMF metrics to stderr")
 	routesArg := fs.String("routes", "", cliflag.RoutesUsage+"; overrides LOGFAN_ROUTES*: stdout lines then name their targets")
 	rebase := fs.Bool("rebase", false, "shift event timestamps so the newest is now (CloudWatch Logs rejects events older than 14 days)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan replay -event FILE|DIR|GLOB [-event ...] [-sink stdout|s3|firehose|logs] [-routes FILE|@FILE|JSON] [-rebase] [-timeout 60s] [-v]")
-		fmt.Fprintln(stderr, "\nRuns each event through one real handler, in process, as Lambda would (one warm function).")
-		fmt.Fprintln(stderr, "With -sink stdout, delivered events are printed to stdout as NDJSON and quarantined")
-		fmt.Fprintln(stderr, "records to stderr; other sinks read the same LOGFAN_* variables the functions read.")
-		fs.PrintDefaults()
-	}
 	if err := cliflag.Parse(fs, args, &events); err != nil {
 		return nil, err
 	}

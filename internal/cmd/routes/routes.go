@@ -6,7 +6,6 @@ package routes
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -59,11 +58,20 @@ type flags struct {
 	hub    string
 }
 
+// routesUsage is what -h prints above the flags.
+const routesUsage = `usage: logfan routes -routes FILE|@FILE|JSON -event FILE|DIR|GLOB [-event ...] [-strict] [-s3-prefix P] [-firehose-stream S] [-logs-region R] ...
+
+Prints, for each log event, its owner, log group, log stream, id, the route it
+matches and that route's targets (NDJSON on stdout), then events per route and target,
+and warns about each route that matches none of the events. Exits 1 when the table is
+refused (as the functions and synth refuse it, targets resolved against the defaults
+below) or an event matches no route; with -strict, also when a route matches no event.
+`
+
 // parseFlags parses the flags and the route table (its targets resolved
 // against the defaults the flags give); a bad one is a usage error.
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	fs := flag.NewFlagSet("routes", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage.NewFlagSet("routes", stderr, routesUsage)
 	routesArg := fs.String("routes", "", cliflag.RoutesUsage)
 	var events cliflag.Events
 	fs.Var(&events, "event", cliflag.EventUsage)
@@ -75,15 +83,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&d.LogsRegion, "logs-region", "", "the logs sink's default region (the stack's logsRegion; unset: not compared)")
 	fs.StringVar(&d.LogsGroupTemplate, "logs-group-template", config.DefaultLogsGroupTemplate, "the logs sink's default log-group template (the stack's logsGroupTemplate)")
 	fs.StringVar(&d.LogsStreamTemplate, "logs-stream-template", config.DefaultLogsStreamTemplate, "the logs sink's default log-stream template (the stack's logsStreamTemplate)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logfan routes -routes FILE|@FILE|JSON -event FILE|DIR|GLOB [-event ...] [-strict] [-s3-prefix P] [-firehose-stream S] [-logs-region R] ...")
-		fmt.Fprintln(stderr, "\nPrints, for each log event, its owner, log group, log stream, id, the route it")
-		fmt.Fprintln(stderr, "matches and that route's targets (NDJSON on stdout), then events per route and target,")
-		fmt.Fprintln(stderr, "and warns about each route that matches none of the events. Exits 1 when the table is")
-		fmt.Fprintln(stderr, "refused (as the functions and synth refuse it, targets resolved against the defaults")
-		fmt.Fprintln(stderr, "below) or an event matches no route; with -strict, also when a route matches no event.")
-		fs.PrintDefaults()
-	}
 	if err := cliflag.Parse(fs, args, &events); err != nil {
 		return nil, err
 	}
