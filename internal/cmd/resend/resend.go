@@ -93,7 +93,9 @@ type Options struct {
 	// Attempts bounds the handler calls per batch while a target keeps
 	// failing (default 5); after that the target is given up for the run.
 	Attempts int
-	// RetryDelay is the first pause between attempts, doubling (default 1 s).
+	// RetryDelay is the first attempt's backoff ceiling, doubling up to 64
+	// times it; the pause is drawn under it by the one retry policy
+	// (retry.Policy.Wait, full jitter) (default 1 s).
 	RetryDelay time.Duration
 	// Timeout is each handler call's deadline, like a function's (default 120 s).
 	Timeout time.Duration
@@ -576,7 +578,8 @@ func (w *worker) deliver(ctx context.Context, ob Object, t *targetRun, m *marker
 			if attempt >= r.o.Attempts {
 				return fail(from, fmt.Errorf("%d attempts: %w", attempt, err))
 			}
-			if werr := retry.Sleep(ctx, r.o.RetryDelay<<min(attempt-1, 6)); werr != nil {
+			backoff := retry.Policy{BackoffBase: r.o.RetryDelay, BackoffMax: r.o.RetryDelay << 6}
+			if werr := backoff.Wait(ctx, attempt-1); werr != nil {
 				return fail(from, werr)
 			}
 		}
