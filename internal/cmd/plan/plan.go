@@ -29,7 +29,8 @@ Sizes a logfan deployment for a daily volume of log JSON: the stream (on demand
 or provisioned, shards at 80% of 1 MiB/s and 1,000 records/s each at the peak,
 the cheaper at that volume), standard consumers or enhanced fan-out (2 MiB/s
 per shard), the event source mappings' batch size, window and parallelization,
-the functions' memory from make cost's measured throughput, Firehose streams,
+the functions' memory (make cost's measured throughput and peak heap, and a
+decompression cap holding a full batch's JSON), Firehose streams,
 PutLogEvents and S3 PUT rates against their quotas, and a monthly bill per
 service at us-east-1 prices. Prints the CDK context keys to deploy it with.
 
